@@ -1,0 +1,78 @@
+"""The chat server: create_app() builds the Flask app with its Socket.IO server and backends."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from flask_cors import CORS
+
+from .backends import build_registry
+from .chat import ChatService
+from .config import Config
+from .extensions import socketio
+from .history import SessionStore
+from .security import OriginPolicy, add_security_headers
+
+log = logging.getLogger(__name__)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app for one configuration; backends start loading in the background."""
+    cfg = config or Config()
+    app = Flask(__name__, template_folder=os.path.join(ROOT, "templates"), static_folder=os.path.join(ROOT, "static"))
+    app.config["MAX_CONTENT_LENGTH"] = cfg.max_payload_bytes
+    app.json.sort_keys = False
+
+    origins = OriginPolicy(cfg.cors_origins)
+    if origins.any:
+        log.warning("--cors-origin '*': any web page a user opens can use this server (and its API keys)")
+    # guard_api() already refused disallowed origins; flask-cors only adds the headers for the rest.
+    CORS(app, resources={r"/api/*": {"origins": r".*"}}, allow_headers=["Authorization", "Content-Type"])
+    app.after_request(add_security_headers)
+
+    from . import events  # noqa: F401  (registers the Socket.IO handlers)
+    from .views import bp
+
+    app.register_blueprint(bp)
+    socketio.init_app(
+        app,
+        async_mode=cfg.async_mode,
+        cors_allowed_origins=origins.for_engineio,
+        max_http_buffer_size=cfg.max_payload_bytes,
+        ping_interval=cfg.ping_interval,
+        ping_timeout=cfg.ping_timeout,
+    )
+
+    registry = build_registry(cfg)
+    store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history)
+    service = ChatService(cfg, registry, store, socketio)
+    service.origins = origins
+    app.extensions["chat_service"] = service
+    socketio.start_background_task(_housekeeping, service)
+    for backend in registry.backends.values():
+        for prepare in ("start", "discover_models"):
+            if hasattr(backend, prepare):
+                socketio.start_background_task(getattr(backend, prepare))
+    return app
+
+
+def _housekeeping(service: ChatService) -> None:
+    """Tell clients how model loading goes, and sweep expired sessions and replies."""
+    last: dict[str, tuple] = {}
+    ticks = 0
+    while True:
+        for backend in service.registry.backends.values():
+            st = backend.status()
+            key = (st.model_ready, st.progress, st.message, st.error)
+            if last.get(backend.name) != key:
+                last[backend.name] = key
+                event = {"backend": backend.name, "model_ready": st.model_ready, "message": st.message, "error": st.error}
+                if st.progress is not None:
+                    event["progress"] = st.progress
+                socketio.emit("status", event)
+        ticks += 1
+        if ticks % 20 == 0:
+            service.sweep()
+        socketio.sleep(0.5)

@@ -1,0 +1,104 @@
+"""The Backend protocol: a narrow generator of text chunks that knows nothing of sockets or history."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+
+@dataclass
+class Chunk:
+    """One piece of a reply as a backend produces it."""
+
+    text: str = ""
+    kind: str | None = None  # None for answer text, "reasoning" for thinking text
+    queued: int | None = None  # position in line while waiting for a shared model (1 = next)
+    finish_reason: str | None = None  # "stop" or "length", on the last chunk when known
+    usage: dict | None = None  # {prompt_tokens, completion_tokens}, when known
+
+
+@dataclass
+class Status:
+    """What a client may want to know about a backend's model."""
+
+    model_ready: bool = True
+    progress: float | None = None  # 0..1 while loading
+    message: str = ""  # e.g. "Loading model (35%)" or the load error
+    error: bool = False
+
+
+class Backend(Protocol):
+    """A named source of streamed replies.
+
+    stream() is a plain iterator; the caller runs it, times it and relays it.
+    `cancel` is a real threading.Event: a backend checks it between chunks
+    and stops soon after it is set. A backend with `blocking = True` (torch)
+    is always iterated in a real OS thread; others may run in a green thread.
+    Failures are raised as errors.BackendError with a message safe to show.
+    """
+
+    name: str
+    blocking: bool
+    default_model: str
+
+    def models(self) -> list[str]: ...
+
+    def status(self) -> Status: ...
+
+    def fit(self, messages: list[dict], max_tokens: int | None) -> list[dict]:
+        """Drop the oldest turns (never the system prompt or the last message) to fit the context."""
+        ...
+
+    def stream(self, messages: list[dict], *, model: str, params: dict, cancel) -> Iterator[Chunk]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Registry:
+    """Live backends by name, and which one a chat gets when it names none."""
+
+    backends: dict[str, Backend] = field(default_factory=dict)
+    default: str | None = None
+
+    def add(self, backend: Backend, default: bool = False) -> None:
+        self.backends[backend.name] = backend
+        if default or self.default is None:
+            self.default = backend.name
+
+    def get(self, name: str | None) -> Backend:
+        from ..errors import ChatError
+
+        name = name or self.default
+        if name not in self.backends:
+            live = ", ".join(self.backends) or "none"
+            raise ChatError("unknown_backend", f"There is no backend named {name!r} on this server (live: {live}).")
+        return self.backends[name]
+
+    def describe(self) -> list[dict]:
+        """The `backends` list of `ready` and GET /api/backends."""
+        out = []
+        for b in self.backends.values():
+            st = b.status()
+            out.append({
+                "name": b.name,
+                "models": b.models(),
+                "default_model": b.default_model,
+                "model_ready": st.model_ready,
+                "status": st.message,
+            })
+        return out
+
+
+def drop_oldest_turns(messages: list[dict], fits) -> list[dict]:
+    """Drop the oldest user/assistant messages until fits(messages) holds.
+
+    The system prompt (first, if any) and the newest message are always kept,
+    and turns go in pairs so the history never starts with an assistant reply.
+    """
+    system = messages[:1] if messages and messages[0]["role"] == "system" else []
+    rest = messages[len(system):]
+    while len(rest) > 1 and not fits(system + rest):
+        rest = rest[1:]
+        while len(rest) > 1 and rest[0]["role"] != "user":
+            rest = rest[1:]
+    return system + rest

@@ -1,0 +1,131 @@
+"""Any OpenAI-compatible chat API: DeepSeek, OpenAI, vLLM, Ollama, `transformers serve`."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import openai
+
+from ..errors import BackendError
+from .base import Chunk, Status, drop_oldest_turns
+
+log = logging.getLogger(__name__)
+
+DEEPSEEK_MODELS = ["deepseek-chat", "deepseek-reasoner"]
+# Sampling knobs outside OpenAI's own API: only self-hosted servers (vLLM, Ollama...) take them.
+EXTRA_PARAMS = ("top_k", "repetition_penalty")
+CHARS_PER_TOKEN = 3  # a cautious estimate when no tokenizer is at hand
+
+
+class OpenAICompatBackend:
+    """Streams chat completions from one OpenAI-compatible base URL."""
+
+    blocking = False  # network I/O: fine in a green thread
+
+    def __init__(self, name: str, base_url: str | None, api_key: str | None, *, models: list[str] | None = None,
+                 default_model: str | None = None, timeout: float = 60.0, context_tokens: int = 64000):
+        self.name = name
+        self.base_url = base_url
+        self.host = urlsplit(base_url).netloc if base_url else "api.openai.com"
+        self._official = self.host.endswith(("openai.com", "deepseek.com"))
+        self._models = list(models or [])
+        self.default_model = default_model or (self._models[0] if self._models else "")
+        self.context_tokens = context_tokens
+        # max_retries=0: a user waiting on a phone wants the error now, not after silent retries.
+        self.client = openai.OpenAI(api_key=api_key or "no-key", base_url=base_url, timeout=timeout, max_retries=0)
+
+    def discover_models(self) -> None:
+        """Ask the server which models it has, when none were configured (vLLM, Ollama, transformers serve)."""
+        if self._models:
+            return
+        try:
+            found = [m.id for m in self.client.with_options(timeout=5).models.list()]
+        except Exception as e:  # the server may be down now and up later: chats will say so
+            log.warning("could not list models at %s: %s", self.host, type(e).__name__)
+            return
+        self._models = found
+        self.default_model = self.default_model or (found[0] if found else "")
+
+    def models(self) -> list[str]:
+        return list(self._models) or ([self.default_model] if self.default_model else [])
+
+    def status(self) -> Status:
+        return Status(model_ready=True)
+
+    def fit(self, messages: list[dict], max_tokens: int | None) -> list[dict]:
+        budget = (self.context_tokens - (max_tokens or 0)) * CHARS_PER_TOKEN
+        return drop_oldest_turns(messages, lambda ms: sum(len(m["content"]) for m in ms) <= budget)
+
+    def _request_args(self, model: str, params: dict) -> dict:
+        args = {}
+        for key in ("temperature", "top_p", "max_tokens"):
+            if key in params:
+                args[key] = params[key]
+        if params.get("do_sample") is False:
+            args["temperature"] = 0  # greedy, as close as the API gets
+        extra = {k: params[k] for k in EXTRA_PARAMS if k in params}
+        if extra and not self._official:
+            args["extra_body"] = extra
+        return args
+
+    def stream(self, messages, *, model, params, cancel):
+        """Yield chunks of the reply; leaving the `with` closes the HTTP stream (that is Stop)."""
+        if not model:
+            raise BackendError("bad_request", f"No model is set for {self.name}; choose one in the settings.")
+        try:
+            stream = self.client.chat.completions.create(
+                model=model, messages=messages, stream=True,
+                stream_options={"include_usage": True}, **self._request_args(model, params))
+            with stream:
+                for event in stream:
+                    if cancel.is_set():
+                        return
+                    chunk = self._chunk(event)
+                    if chunk is not None:
+                        yield chunk
+        except openai.APIError as e:
+            raise self._reword(e, model) from None
+        except Exception as e:  # a broken stream surfaces as the HTTP library's own errors
+            log.warning("stream from %s broke: %s", self.host, type(e).__name__)
+            raise BackendError("unavailable", f"The connection to {self.name} broke off mid-reply. Send again to retry.") from None
+
+    @staticmethod
+    def _chunk(event) -> Chunk | None:
+        usage = None
+        if getattr(event, "usage", None):
+            usage = {"prompt_tokens": event.usage.prompt_tokens, "completion_tokens": event.usage.completion_tokens}
+        if not event.choices:
+            return Chunk(usage=usage) if usage else None
+        choice = event.choices[0]
+        delta = choice.delta
+        # DeepSeek says reasoning_content; vLLM and Ollama say reasoning.
+        reasoning = getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)
+        if reasoning:
+            return Chunk(text=reasoning, kind="reasoning", finish_reason=choice.finish_reason, usage=usage)
+        return Chunk(text=delta.content or "", finish_reason=choice.finish_reason, usage=usage)
+
+    def _reword(self, e: openai.APIError, model: str) -> BackendError:
+        """A sentence for the user; never the raw upstream body, which may echo keys or internals."""
+        where = f"{self.name} ({self.host})"
+        if isinstance(e, openai.APITimeoutError):
+            return BackendError("unavailable", f"{where} did not answer in time. Try again in a moment.")
+        if isinstance(e, openai.APIConnectionError):
+            return BackendError("unavailable", f"Could not reach {where}. Is it running, and is the address right?")
+        status = getattr(e, "status_code", None)
+        log.warning("%s answered HTTP %s", self.host, status)
+        if status in (401, 403):
+            return BackendError("unavailable", f"{where} refused the API key. Check the key set on the server.")
+        if status == 402:
+            return BackendError("unavailable", f"{where} says the account has no balance left.")
+        if status == 404:
+            return BackendError("not_found", f"{where} has no model {model[:80]!r}.")
+        if status == 429:
+            return BackendError("rate_limited", f"{where} is rate-limiting requests. Wait a moment and send again.")
+        if status in (400, 413, 422):
+            return BackendError("bad_request", f"{where} refused the request (HTTP {status}); the conversation may be too long or a setting out of range.")
+        if status and status >= 500:
+            return BackendError("unavailable", f"{where} failed (HTTP {status}). Try again in a moment.")
+        return BackendError("unavailable", f"{where} broke off the reply. Send again to retry.")
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,113 @@
+"""One Config, read from command-line flags, the environment and a .env file."""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Config:
+    """Every setting of the server; tests build one directly."""
+
+    host: str = "0.0.0.0"
+    port: int = 5000
+    backend: str | None = None  # name of the default backend; None = pick by what is configured
+    model: str | None = None  # default backend's model (for `local`: a folder or .gguf path)
+    base_url: str | None = None  # OpenAI-compatible server for the `openai` backend
+    token: str | None = None  # access token; None = open
+    async_mode: str = "eventlet"  # or "threading"
+    cors_origins: list[str] = field(default_factory=list)  # extra allowed origins; "*" = any
+    deepseek_api_key: str | None = field(default=None, repr=False)
+    openai_api_key: str | None = field(default=None, repr=False)
+    deepseek_base_url: str = "https://api.deepseek.com"
+    upstream_timeout: float = 60.0  # seconds to wait for an upstream API to connect / send a chunk
+    coalesce_ms: int = 30  # tokens produced within this window go out as one `token` event
+    max_sessions: int = 1000
+    session_ttl: float = 3600.0  # seconds an idle session is kept
+    max_history: int = 200  # messages kept per session
+    grace_s: float = 30.0  # a reply keeps generating this long after its session's last socket drops
+    replay_ttl: float = 120.0  # seconds a finished request stays available to `resume`
+    max_message_chars: int = 32000
+    max_tokens_cap: int = 4096
+    default_max_tokens: int = 1024
+    max_payload_bytes: int = 1_000_000
+    rate_per_minute: int = 30  # chats per minute per session and per address
+    max_sockets_per_ip: int = 20
+    ping_interval: float = 25.0
+    ping_timeout: float = 20.0
+    local_device: str | None = None  # force "cpu" or "cuda" for the local backend
+    local_model: str | None = None  # a local model served beside a remote default backend
+    cache_dir: str | None = None  # where the built-in model is cached after first load
+    qr: bool = True
+    log_level: str = "INFO"
+
+
+def _bool(v: str) -> bool:
+    return v.strip().lower() in ("1", "true", "yes", "on")
+
+
+# flag, env var, Config field, type, help
+FLAGS = [
+    ("--host", "CHAT_HOST", "host", str, "address to listen on (0.0.0.0 = every network)"),
+    ("--port", "CHAT_PORT", "port", int, "port to listen on"),
+    ("--backend", "CHAT_BACKEND", "backend", str, "default backend: deepseek, openai or local"),
+    ("--model", "CHAT_MODEL", "model", str, "default backend's model; for local, a model folder or .gguf file"),
+    ("--base-url", "OPENAI_BASE_URL", "base_url", str, "OpenAI-compatible server URL for the openai backend"),
+    ("--token", "CHAT_TOKEN", "token", str, "access token clients must present"),
+    ("--async-mode", "CHAT_ASYNC_MODE", "async_mode", str, "eventlet (default) or threading"),
+    ("--coalesce-ms", "CHAT_COALESCE_MS", "coalesce_ms", int, "merge tokens produced within this many ms"),
+    ("--max-sessions", "CHAT_MAX_SESSIONS", "max_sessions", int, "conversations kept in memory"),
+    ("--session-ttl", "CHAT_SESSION_TTL", "session_ttl", float, "seconds an idle conversation is kept"),
+    ("--max-history", "CHAT_MAX_HISTORY", "max_history", int, "messages kept per conversation"),
+    ("--grace", "CHAT_GRACE_S", "grace_s", float, "seconds a reply goes on after its last socket drops"),
+    ("--max-message-chars", "CHAT_MAX_MESSAGE_CHARS", "max_message_chars", int, "longest user message"),
+    ("--max-tokens-cap", "CHAT_MAX_TOKENS_CAP", "max_tokens_cap", int, "ceiling on params.max_tokens"),
+    ("--default-max-tokens", "CHAT_DEFAULT_MAX_TOKENS", "default_max_tokens", int, "max_tokens when a chat gives none"),
+    ("--max-payload-bytes", "CHAT_MAX_PAYLOAD_BYTES", "max_payload_bytes", int, "largest Socket.IO packet"),
+    ("--rate-per-minute", "CHAT_RATE_PER_MINUTE", "rate_per_minute", int, "chats per minute per session and per address"),
+    ("--max-sockets-per-ip", "CHAT_MAX_SOCKETS_PER_IP", "max_sockets_per_ip", int, "open sockets per address"),
+    ("--upstream-timeout", "CHAT_UPSTREAM_TIMEOUT", "upstream_timeout", float, "seconds to wait on an upstream API"),
+    ("--ping-interval", "CHAT_PING_INTERVAL", "ping_interval", float, "Engine.IO ping interval, seconds"),
+    ("--ping-timeout", "CHAT_PING_TIMEOUT", "ping_timeout", float, "Engine.IO ping timeout, seconds"),
+    ("--device", "CHAT_DEVICE", "local_device", str, "cpu or cuda for the local backend (default: cuda if available)"),
+    ("--local-model", "CHAT_LOCAL_MODEL", "local_model", str, "also serve this local model beside a remote default"),
+    ("--cache-dir", "CHAT_CACHE_DIR", "cache_dir", str, "cache folder for the built-in model"),
+    ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
+]
+
+
+def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Config:
+    """Flags win over the environment, which wins over .env, which wins over defaults."""
+    if environ is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(override=False)  # a .env in the working directory; real env vars win
+        environ = os.environ
+    parser = argparse.ArgumentParser(prog="run.py", description="LAN chat server for LLMs.")
+    for flag, env, name, typ, help_ in FLAGS:
+        parser.add_argument(flag, dest=name, type=typ, default=None, help=f"{help_} [env {env}]")
+    parser.add_argument("--cors-origin", dest="cors_origins", action="append", default=None,
+                        help="allow this extra origin (repeatable; '*' = any) [env CHAT_CORS_ORIGINS, comma-separated]")
+    parser.add_argument("--no-qr", dest="qr", action="store_false", default=True, help="do not print a QR code")
+    args = parser.parse_args(argv)
+
+    cfg = Config()
+    for flag, env, name, typ, _ in FLAGS:
+        value = getattr(args, name)
+        if value is None and environ.get(env):
+            value = typ(environ[env])
+        if value is not None:
+            setattr(cfg, name, value)
+    if args.cors_origins is not None:
+        cfg.cors_origins = args.cors_origins
+    elif environ.get("CHAT_CORS_ORIGINS"):
+        cfg.cors_origins = [o.strip() for o in environ["CHAT_CORS_ORIGINS"].split(",") if o.strip()]
+    cfg.qr = args.qr and not _bool(environ.get("CHAT_NO_QR", "0"))
+    cfg.deepseek_api_key = environ.get("DEEPSEEK_API_KEY") or None
+    cfg.openai_api_key = environ.get("OPENAI_API_KEY") or None
+    if environ.get("DEEPSEEK_BASE_URL"):
+        cfg.deepseek_base_url = environ["DEEPSEEK_BASE_URL"]
+    if cfg.async_mode not in ("eventlet", "threading"):
+        parser.error("--async-mode must be eventlet or threading")
+    return cfg

@@ -1,0 +1,135 @@
+"""Validation of client payloads; every failure is a ChatError with a readable message."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import ChatError
+
+# name: (type check, range check, description for messages)
+_NUMBER = (int, float)
+PARAMS = {
+    "temperature": (_NUMBER, lambda v: 0 <= v <= 2, "a number from 0 to 2"),
+    "top_p": (_NUMBER, lambda v: 0 < v <= 1, "a number above 0 and at most 1"),
+    "top_k": (int, lambda v: v >= 0, "a whole number of at least 0"),
+    "max_tokens": (int, lambda v: v >= 1, "a whole number of at least 1"),
+    "repetition_penalty": (_NUMBER, lambda v: 1 <= v <= 2, "a number from 1 to 2"),
+    "do_sample": (bool, lambda v: True, "true or false"),
+}
+
+
+def bad(message: str) -> ChatError:
+    return ChatError("bad_request", message)
+
+
+def require_object(payload, event: str) -> dict:
+    """Every event takes one JSON object (None counts as an empty one)."""
+    if payload is None:
+        return {}
+    if not isinstance(payload, dict):
+        raise bad(f"The {event!r} event takes one JSON object.")
+    return payload
+
+
+def reject_extra(payload: dict, allowed: set[str], event: str) -> None:
+    extra = sorted(str(k)[:40] for k in payload if k not in allowed)
+    if extra:
+        raise bad(f"The {event!r} event does not take: {', '.join(extra)}.")
+
+
+def optional_str(payload: dict, key: str, max_len: int = 200) -> str | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad(f"{key!r} must be a string.")
+    if len(value) > max_len:
+        raise ChatError("too_long", f"{key!r} is longer than {max_len} characters.")
+    return value
+
+
+def parse_params(params, max_tokens_cap: int) -> dict:
+    """Check Params; max_tokens is capped by the server rather than refused."""
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise bad("'params' must be an object.")
+    out = {}
+    for key, value in params.items():
+        if key not in PARAMS:
+            raise bad(f"Unknown parameter {str(key)[:40]!r}; known: {', '.join(PARAMS)}.")
+        typ, ok, desc = PARAMS[key]
+        # bool is an int in Python, but true is no temperature.
+        is_type = isinstance(value, bool) if typ is bool else (isinstance(value, typ) and not isinstance(value, bool))
+        if typ is int and isinstance(value, float) and value.is_integer():
+            value, is_type = int(value), True  # JSON clients may send 5.0
+        if not is_type or (isinstance(value, float) and not math.isfinite(value)) or not ok(value):
+            raise bad(f"{key!r} must be {desc}.")
+        out[key] = value
+    if "max_tokens" in out:
+        out["max_tokens"] = min(out["max_tokens"], max_tokens_cap)
+    return out
+
+
+@dataclass
+class ChatPayload:
+    """A checked `chat` event (or POST /api/chat body)."""
+
+    message: str
+    backend: str | None = None
+    model: str | None = None
+    system: str | None = None
+    params: dict = field(default_factory=dict)
+
+
+def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int, extra: set[str] = frozenset()) -> ChatPayload:
+    """Check a chat payload; `extra` names fields a caller handles itself (session_id)."""
+    payload = require_object(payload, "chat")
+    reject_extra(payload, {"message", "backend", "model", "system", "params"} | set(extra), "chat")
+    message = payload.get("message")
+    if not isinstance(message, str):
+        raise bad("'message' must be a string.")
+    if not message.strip():
+        raise bad("The message is empty.")
+    if len(message) > max_message_chars:
+        raise ChatError("too_long", f"The message is {len(message)} characters long; the limit is {max_message_chars}.")
+    if "\x00" in message:
+        raise bad("The message contains a NUL character.")
+    return ChatPayload(
+        message=message,
+        backend=optional_str(payload, "backend", 64),
+        model=optional_str(payload, "model", 512),
+        system=optional_str(payload, "system", max_message_chars),
+        params=parse_params(payload.get("params"), max_tokens_cap),
+    )
+
+
+def parse_stop(payload) -> str | None:
+    payload = require_object(payload, "stop")
+    reject_extra(payload, {"request_id"}, "stop")
+    return optional_str(payload, "request_id", 64)
+
+
+def parse_truncate(payload) -> int:
+    payload = require_object(payload, "truncate")
+    reject_extra(payload, {"keep"}, "truncate")
+    keep = payload.get("keep")
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 0:
+        raise bad("'keep' must be a whole number of at least 0.")
+    return keep
+
+
+def parse_empty(payload, event: str) -> None:
+    reject_extra(require_object(payload, event), set(), event)
+
+
+def parse_resume(payload) -> tuple[str, int]:
+    payload = require_object(payload, "resume")
+    reject_extra(payload, {"request_id", "after_seq"}, "resume")
+    request_id = optional_str(payload, "request_id", 64)
+    if not request_id:
+        raise bad("'request_id' is required.")
+    after = payload.get("after_seq", -1)
+    if not isinstance(after, int) or isinstance(after, bool) or after < -1:
+        raise bad("'after_seq' must be a whole number of at least -1.")
+    return request_id, after

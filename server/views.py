@@ -1,0 +1,92 @@
+"""HTTP routes: the page, health, and the non-streaming API."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from . import schemas
+from .errors import ChatError
+from .history import SESSION_ID
+from .security import bearer, token_ok
+
+bp = Blueprint("views", __name__)
+
+
+def service():
+    return current_app.extensions["chat_service"]
+
+
+def error_response(e: ChatError):
+    return jsonify(e.ack()), e.http_status
+
+
+@bp.before_app_request
+def guard_api():
+    """Under /api/: only allowed origins, and the access token when one is set."""
+    if not request.path.startswith("/api/"):
+        return None
+    svc = service()
+    if not svc.origins.allows(request.headers.get("Origin"), request.host):
+        return error_response(ChatError("unauthorized", "Pages from this origin may not use this server."))
+    if request.method != "OPTIONS" and not token_ok(svc.cfg.token, bearer(request.headers.get("Authorization"))):
+        return error_response(ChatError("unauthorized", "This server needs its access token (Authorization: Bearer TOKEN)."))
+    return None
+
+
+@bp.app_errorhandler(ChatError)
+def on_chat_error(e: ChatError):
+    return error_response(e)
+
+
+@bp.app_errorhandler(HTTPException)
+def on_http_error(e: HTTPException):
+    code = {404: "not_found", 405: "bad_request", 413: "too_long"}.get(e.code, "bad_request")
+    if e.code and e.code >= 500:
+        code = "internal"
+    body = {"ok": False, "error": {"code": code, "message": e.description or e.name}}
+    return jsonify(body), e.code
+
+
+@bp.route("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.route("/healthz")
+def healthz():
+    registry = service().registry
+    backend = registry.get(None)
+    return jsonify({"status": "ok", "backend": backend.name, "model_ready": backend.status().model_ready})
+
+
+@bp.route("/api/backends")
+def backends():
+    registry = service().registry
+    return jsonify({"backends": registry.describe(), "default_backend": registry.default})
+
+
+@bp.route("/api/chat", methods=["POST"])
+def chat():
+    svc = service()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ChatError("bad_request", "Send a JSON object (Content-Type: application/json).")
+    payload = schemas.parse_chat(body, max_message_chars=svc.cfg.max_message_chars,
+                                 max_tokens_cap=svc.cfg.max_tokens_cap, extra={"session_id"})
+    session_id = body.get("session_id")
+    if session_id is not None and not (isinstance(session_id, str) and SESSION_ID.match(session_id)):
+        raise ChatError("bad_request", "'session_id' must be 1-64 characters of letters, digits, '_' and '-'.")
+    session = svc.store.get_or_create(session_id)
+    req = svc.start(session, payload, request.remote_addr or "")
+    req.finished.wait()
+    if req.error_event:
+        err = ChatError(req.error_event["code"], req.error_event["message"])
+        return error_response(err)
+    done = req.done_event
+    out = {"ok": True, "request_id": req.id, "session_id": session.id, "text": done["text"],
+           "finish_reason": done["finish_reason"], "timings": done["timings"]}
+    for key in ("usage", "reasoning"):
+        if key in done:
+            out[key] = done[key]
+    return jsonify(out)
+

@@ -1,0 +1,171 @@
+"""Test harness: the real server in a subprocess, and a real python-socketio client."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import socketio
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Keys and settings of whoever runs the tests must not reach the server under test.
+SCRUB = ("DEEPSEEK_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DEEPSEEK_BASE_URL")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(url: str, body: dict | None = None, headers: dict | None = None, method: str | None = None):
+    """(status, parsed JSON body) of one HTTP request; error statuses are returned, not raised."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"))
+    req.add_header("Content-Type", "application/json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw)
+        except ValueError:
+            return e.code, raw.decode(errors="replace")
+
+
+class LiveServer:
+    """`python run.py ARGS` on a free loopback port, with its output kept in a log file."""
+
+    def __init__(self, *args: str, env: dict | None = None, async_mode: str = "threading"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = ["--host", "127.0.0.1", "--port", str(self.port), "--no-qr", "--async-mode", async_mode, *args]
+        self.env = {k: v for k, v in os.environ.items() if k not in SCRUB and not k.startswith("CHAT_")}
+        self.env.update({"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"})
+        self.env.update(env or {})
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="server-", suffix=".log", delete=False)
+        self.proc = None
+
+    def start(self, wait_ready: bool = True, timeout: float = 120) -> "LiveServer":
+        # cwd is a scratch folder so the developer's own .env is not read.
+        self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "run.py"), *self.args],
+                                     cwd=tempfile.mkdtemp(), env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                status, body = http_json(self.url + "/healthz")
+                if status == 200 and (body["model_ready"] or not wait_ready):
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server not ready in {timeout} s:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Client:
+    """A python-socketio client that records every server event for the test to wait on."""
+
+    EVENTS = ("ready", "token", "queued", "done", "error", "status")
+
+    def __init__(self, url: str, session_id: str | None = None, token: str | None = None,
+                 transports=("websocket",), headers: dict | None = None, connect: bool = True):
+        self.url = url
+        self.sio = socketio.Client(reconnection=False)
+        self.events: list[tuple[str, dict]] = []
+        self.cond = threading.Condition()
+        for name in self.EVENTS:
+            self.sio.on(name, self._recorder(name))
+        self.auth = {k: v for k, v in {"session_id": session_id, "token": token}.items() if v is not None}
+        self.transports = list(transports)
+        self.headers = headers or {}
+        if connect:
+            self.connect()
+
+    def _recorder(self, name):
+        def record(data=None):
+            with self.cond:
+                self.events.append((name, data))
+                self.cond.notify_all()
+        return record
+
+    def connect(self) -> "Client":
+        self.sio.connect(self.url, auth=self.auth, transports=self.transports, headers=self.headers, wait_timeout=10)
+        ready = self.wait("ready")
+        self.auth["session_id"] = ready["session_id"]
+        return self
+
+    @property
+    def session_id(self) -> str:
+        return self.auth["session_id"]
+
+    def call(self, event: str, data=None, timeout: float = 10) -> dict:
+        return self.sio.call(event, {} if data is None else data, timeout=timeout)
+
+    def of(self, name: str, request_id: str | None = None) -> list[dict]:
+        with self.cond:
+            return [d for n, d in self.events if n == name and (request_id is None or d.get("request_id") == request_id)]
+
+    def wait(self, name: str, pred=lambda d: True, timeout: float = 30, after: int = 0) -> dict:
+        """The first `name` event (from index `after` on) that satisfies pred."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for n, d in self.events[after:]:
+                    if n == name and pred(d):
+                        return d
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no {name!r} event in {timeout} s; got {[n for n, _ in self.events]}")
+                self.cond.wait(left)
+
+    def wait_done(self, request_id: str, timeout: float = 60) -> dict:
+        return self.wait("done", lambda d: d["request_id"] == request_id, timeout)
+
+    def chat(self, message: str, **fields) -> str:
+        """Send a chat, assert it was accepted, return its request_id."""
+        ack = self.call("chat", {"message": message, **fields})
+        assert ack["ok"], ack
+        return ack["request_id"]
+
+    def text_of(self, request_id: str) -> str:
+        tokens = [t for t in self.of("token", request_id) if t.get("kind") != "reasoning"]
+        return "".join(t["text"] for t in tokens)
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()

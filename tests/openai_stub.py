@@ -1,0 +1,109 @@
+"""A small OpenAI-compatible HTTP server for what a real one cannot do on demand (401, 500, a cut stream).
+
+The model name picks the behaviour: "words-N" streams N words, "slow-N" streams N words 50 ms apart,
+"reasoner" streams reasoning_content then content, "cut" breaks off mid-stream, "hang" never answers,
+"e401"/"e402"/"e429"/"e500" answer with that status, "say:TEXT" streams TEXT word by word.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Stub:
+    """Runs the stub on a free loopback port; `requests` records every JSON body received."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.closed_early = threading.Event()  # set when a client hung up mid-stream
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(stub):
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path.rstrip("/").endswith("/models"):
+                    body = {"object": "list", "data": [{"id": m, "object": "model"} for m in ("words-5", "slow-200", "reasoner")]}
+                    return self._json(200, body)
+                self._json(404, {"error": {"message": "no such route"}})
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                stub.requests.append(body)
+                model = body.get("model", "")
+                if model.startswith("e") and model[1:].isdigit():
+                    return self._json(int(model[1:]), {"error": {"message": f"secret-detail sk-upstream-{model}", "type": "x"}})
+                if model == "hang":
+                    time.sleep(30)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    self._stream(model, body)
+                except (BrokenPipeError, ConnectionResetError):
+                    stub.closed_early.set()
+
+            def _stream(self, model, body):
+                if model == "reasoner":
+                    pieces = [("reasoning_content", w) for w in ["Let ", "me ", "think."]] + [("content", w) for w in ["The ", "answer."]]
+                elif model.startswith("say:"):
+                    words = model[4:].split(" ")
+                    pieces = [("content", w + (" " if i < len(words) - 1 else "")) for i, w in enumerate(words)]
+                elif model == "cut":
+                    pieces = [("content", f"w{i} ") for i in range(3)]
+                else:
+                    n = int(model.split("-")[1]) if "-" in model else 5
+                    pieces = [("content", f"w{i} ") for i in range(n)]
+                delay = 0.05 if model.startswith("slow") else 0
+                for i, (field, text) in enumerate(pieces):
+                    self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model,
+                                 "choices": [{"index": 0, "delta": {field: text}, "finish_reason": None}]})
+                    if delay:
+                        time.sleep(delay)
+                if model == "cut":
+                    self.wfile.flush()
+                    self.connection.shutdown(2)  # the link dies mid-reply, no [DONE]
+                    return
+                self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model,
+                             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [],
+                             "usage": {"prompt_tokens": 7, "completion_tokens": len(pieces), "total_tokens": 7 + len(pieces)}})
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+
+            def _event(self, obj):
+                self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
+                self.wfile.flush()
+
+            def _json(self, status, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+if __name__ == "__main__":
+    s = Stub()
+    print(s.url, flush=True)
+    threading.Event().wait()

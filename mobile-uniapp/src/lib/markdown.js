@@ -1,0 +1,24 @@
+// Markdown -> HTML for mp-html. html:false: model output is untrusted, so raw
+// HTML in it is shown as text, never rendered.
+import MarkdownIt from 'markdown-it'
+
+const md = new MarkdownIt({ html: false, linkify: true, breaks: true })
+
+// Links may only lead to the web or mail; markdown-it already refuses javascript:.
+const SAFE_LINK = /^(https?:|mailto:)/i
+md.validateLink = (url) => SAFE_LINK.test(url.trim())
+
+export function renderMarkdown(text) {
+  return md.render(String(text || ''))
+}
+
+// mp-html tag styles: code and tables readable on a narrow phone screen.
+export const TAG_STYLE = {
+  pre: 'background:#f4f5f7;padding:8px 10px;border-radius:6px;overflow-x:auto;font-size:13px;line-height:1.45;margin:6px 0;',
+  code: 'font-family:Menlo,Consolas,monospace;font-size:13px;background:#f4f5f7;padding:0 3px;border-radius:3px;',
+  blockquote: 'border-left:3px solid #d0d4da;color:#555;padding-left:8px;margin:6px 0;',
+  table: 'border-collapse:collapse;margin:6px 0;',
+  th: 'border:1px solid #d0d4da;padding:3px 6px;background:#f4f5f7;',
+  td: 'border:1px solid #d0d4da;padding:3px 6px;',
+  p: 'margin:4px 0;',
+}

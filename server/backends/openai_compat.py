@@ -76,13 +76,20 @@ class OpenAICompatBackend:
             stream = self.client.chat.completions.create(
                 model=model, messages=messages, stream=True,
                 stream_options={"include_usage": True}, **self._request_args(model, params))
+            finished = False
             with stream:
                 for event in stream:
                     if cancel.is_set():
                         return
                     chunk = self._chunk(event)
                     if chunk is not None:
+                        finished = finished or bool(chunk.finish_reason)
                         yield chunk
+            if not finished and not cancel.is_set():
+                # Every compatible server ends with a finish_reason; a stream that just stops was cut.
+                raise BackendError("unavailable", f"The connection to {self.name} broke off mid-reply. Send again to retry.")
+        except BackendError:
+            raise
         except openai.APIError as e:
             raise self._reword(e, model) from None
         except Exception as e:  # a broken stream surfaces as the HTTP library's own errors

@@ -1,0 +1,57 @@
+"""Shared fixtures: the OpenAI-compatible stub, live servers in both async modes, tiny models."""
+from __future__ import annotations
+
+import pytest
+
+from tests.live import Client, LiveServer
+from tests.openai_stub import Stub
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: loads a real model or runs long; still part of the default run")
+
+
+@pytest.fixture(scope="session")
+def stub():
+    s = Stub()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def make_server():
+    """Start servers with extra flags; each is stopped after the test."""
+    started = []
+
+    def make(*args, wait_ready=True, env=None, async_mode="threading", timeout=120):
+        server = LiveServer(*args, env=env, async_mode=async_mode)
+        started.append(server)
+        return server.start(wait_ready=wait_ready, timeout=timeout)
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def make_client():
+    """Socket.IO clients that are closed after the test."""
+    clients = []
+
+    def make(url, **kw):
+        c = Client(url, **kw)
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+@pytest.fixture(scope="module", params=["eventlet", "threading"])
+def relay(request, stub):
+    """A server on the stub upstream, in each async mode; shared by a module's tests."""
+    server = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0",
+                        "--grace", "0", async_mode=request.param).start()
+    yield server
+    server.stop()

@@ -75,4 +75,8 @@ def _housekeeping(service: ChatService) -> None:
         ticks += 1
         if ticks % 20 == 0:
             service.sweep()
+        if ticks % 60 == 0:  # an upstream that was down at start may be up now
+            for backend in service.registry.backends.values():
+                if hasattr(backend, "discover_models") and not backend.models():
+                    socketio.start_background_task(backend.discover_models)
         socketio.sleep(0.5)

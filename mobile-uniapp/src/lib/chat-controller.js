@@ -337,7 +337,7 @@ export class ChatController {
     if (!st || !st.backend) return
     this.state.modelStatus = {
       ...this.state.modelStatus,
-      [st.backend]: { model_ready: !!st.model_ready, progress: st.progress, message: st.message || '' },
+      [st.backend]: { model_ready: !!st.model_ready, progress: st.progress, message: st.message || '', error: st.error || '' },
     }
   }
 

@@ -1,5 +1,5 @@
 // uni storage behind get/set/remove, so page logic runs under Node with a Map.
-export function uniStorage(u = globalThis.uni) {
+export function uniStorage(u = typeof uni !== 'undefined' ? uni : globalThis.uni) {
   return {
     get(key, fallback = null) {
       try {

@@ -97,7 +97,8 @@ class ChatService:
         self.store = store
         self.io = io
         self.requests: dict[str, Request] = {}
-        self.rate = RateLimiter(cfg.rate_per_minute)
+        self.rate_session = RateLimiter(cfg.rate_per_minute)
+        self.rate_ip = RateLimiter(cfg.rate_per_minute_ip)
         self._lock = threading.RLock()
 
     # --- starting -------------------------------------------------------
@@ -109,7 +110,8 @@ class ChatService:
         with self._lock:
             if session.active is not None:
                 raise ChatError("busy", "A reply is still streaming in this conversation; stop it or wait for it.")
-            self.rate.check("session:" + session.id, "ip:" + ip)
+            self.rate_session.check(session.id)
+            self.rate_ip.check(ip)
             messages = [{"role": "system", "content": chat.system}] if chat.system else []
             messages += session.snapshot() + [{"role": "user", "content": chat.message}]
             messages = backend.fit(messages, chat.params.get("max_tokens") or self.cfg.default_max_tokens)
@@ -316,4 +318,5 @@ class ChatService:
                         if r.finished_at is not None and now - r.finished_at > self.cfg.replay_ttl]:
                 del self.requests[rid]
         self.store.expire(now)
-        self.rate.sweep()
+        self.rate_session.sweep()
+        self.rate_ip.sweep()

@@ -32,7 +32,8 @@ class Config:
     max_tokens_cap: int = 4096
     default_max_tokens: int = 1024
     max_payload_bytes: int = 1_000_000
-    rate_per_minute: int = 30  # chats per minute per session and per address
+    rate_per_minute: int = 20  # chats per minute per session (0 = unlimited)
+    rate_per_minute_ip: int = 60  # chats per minute per client address (0 = unlimited)
     max_sockets_per_ip: int = 20
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
@@ -65,7 +66,8 @@ FLAGS = [
     ("--max-tokens-cap", "CHAT_MAX_TOKENS_CAP", "max_tokens_cap", int, "ceiling on params.max_tokens"),
     ("--default-max-tokens", "CHAT_DEFAULT_MAX_TOKENS", "default_max_tokens", int, "max_tokens when a chat gives none"),
     ("--max-payload-bytes", "CHAT_MAX_PAYLOAD_BYTES", "max_payload_bytes", int, "largest Socket.IO packet"),
-    ("--rate-per-minute", "CHAT_RATE_PER_MINUTE", "rate_per_minute", int, "chats per minute per session and per address"),
+    ("--rate-per-minute", "CHAT_RATE_PER_MINUTE", "rate_per_minute", int, "chats per minute per conversation (0 = no limit)"),
+    ("--rate-per-minute-ip", "CHAT_RATE_PER_MINUTE_IP", "rate_per_minute_ip", int, "chats per minute per address (0 = no limit)"),
     ("--max-sockets-per-ip", "CHAT_MAX_SOCKETS_PER_IP", "max_sockets_per_ip", int, "open sockets per address"),
     ("--upstream-timeout", "CHAT_UPSTREAM_TIMEOUT", "upstream_timeout", float, "seconds to wait on an upstream API"),
     ("--ping-interval", "CHAT_PING_INTERVAL", "ping_interval", float, "Engine.IO ping interval, seconds"),

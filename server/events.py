@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 
 from flask import current_app, request
-from flask_socketio import join_room
+from flask_socketio import ConnectionRefusedError, join_room
 
 from . import schemas
 from .chat import room

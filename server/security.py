@@ -76,21 +76,19 @@ class RateLimiter:
         self._hits: dict[str, deque] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def check(self, *keys: str) -> None:
-        """Count one event for each key, or raise rate_limited without counting any."""
+    def check(self, key: str) -> None:
+        """Count one event for key, or raise rate_limited."""
         if self.limit <= 0:
             return
         now = time.monotonic()
         with self._lock:
-            for key in keys:
-                hits = self._hits[key]
-                while hits and now - hits[0] > self.window:
-                    hits.popleft()
-                if len(hits) >= self.limit:
-                    wait = int(self.window - (now - hits[0])) + 1
-                    raise ChatError("rate_limited", f"Too many messages: at most {self.limit} a minute. Try again in {wait} s.")
-            for key in keys:
-                self._hits[key].append(now)
+            hits = self._hits[key]
+            while hits and now - hits[0] > self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                wait = int(self.window - (now - hits[0])) + 1
+                raise ChatError("rate_limited", f"Too many messages: at most {self.limit} a minute. Try again in {wait} s.")
+            hits.append(now)
 
     def sweep(self) -> None:
         """Forget keys with no recent events, so memory stays bounded."""

@@ -54,9 +54,10 @@ def index():
 
 @bp.route("/healthz")
 def healthz():
-    registry = service().registry
-    backend = registry.get(None)
-    return jsonify({"status": "ok", "backend": backend.name, "model_ready": backend.status().model_ready})
+    svc = service()
+    backend = svc.registry.get(None)
+    return jsonify({"status": "ok", "backend": backend.name, "model_ready": backend.status().model_ready,
+                    "sessions": len(svc.store), "requests": len(svc.requests)})
 
 
 @bp.route("/api/backends")

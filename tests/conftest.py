@@ -51,7 +51,7 @@ def make_client():
 @pytest.fixture(scope="module", params=["eventlet", "threading"])
 def relay(request, stub):
     """A server on the stub upstream, in each async mode; shared by a module's tests."""
-    server = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0",
+    server = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
                         "--grace", "0", async_mode=request.param).start()
     yield server
     server.stop()

@@ -97,6 +97,15 @@ class LiveServer:
         self.stop()
 
 
+def ws_origin(headers: dict | None) -> dict:
+    """Client options that send exactly the given Origin on the WebSocket handshake too.
+
+    websocket-client adds an Origin of its own unless told which, and a server reads the first.
+    """
+    origin = (headers or {}).get("Origin")
+    return {"websocket_extra_options": {"origin": origin}} if origin else {}
+
+
 class Client:
     """A python-socketio client that records every server event for the test to wait on."""
 
@@ -105,14 +114,15 @@ class Client:
     def __init__(self, url: str, session_id: str | None = None, token: str | None = None,
                  transports=("websocket",), headers: dict | None = None, connect: bool = True):
         self.url = url
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = socketio.Client(reconnection=False, **ws_origin(headers))
         self.events: list[tuple[str, dict]] = []
         self.cond = threading.Condition()
         for name in self.EVENTS:
             self.sio.on(name, self._recorder(name))
         self.auth = {k: v for k, v in {"session_id": session_id, "token": token}.items() if v is not None}
         self.transports = list(transports)
-        self.headers = headers or {}
+        # The Origin travels in websocket_extra_options; a second copy in the headers would be joined with it.
+        self.headers = {k: v for k, v in (headers or {}).items() if k != "Origin"}
         if connect:
             self.connect()
 

@@ -3,7 +3,9 @@ from tests.live import http_json
 
 
 def test_healthz_and_backends(relay):
-    assert http_json(relay.url + "/healthz") == (200, {"status": "ok", "backend": "openai", "model_ready": True})
+    status, health = http_json(relay.url + "/healthz")
+    assert status == 200 and health["status"] == "ok"
+    assert (health["backend"], health["model_ready"]) == ("openai", True)
     status, body = http_json(relay.url + "/api/backends")
     assert status == 200 and body["default_backend"] == "openai"
     assert body["backends"][0]["name"] == "openai"

@@ -38,7 +38,7 @@ def upstream(tmp_path_factory):
 @pytest.fixture(scope="module", params=["eventlet", "threading"])
 def server(request, upstream):
     url, model_dir = upstream
-    s = LiveServer("--backend", "openai", "--base-url", url, "--rate-per-minute", "0", async_mode=request.param).start()
+    s = LiveServer("--backend", "openai", "--base-url", url, "--rate-per-minute", "0", "--rate-per-minute-ip", "0", async_mode=request.param).start()
     yield s
     s.stop()
 

@@ -173,7 +173,7 @@ function paintActions(e) {
     a.append(h('button', { type: 'button', class: 'act-btn wide', onclick: () => retry(e), disabled: busy }, icon('retry'), h('span', {}, 'Try again')));
     return;
   }
-  a.append(copyButton(() => e.content, 'Copy reply'));
+  a.append(copyButton(() => e.content.trim(), 'Copy reply'));
   const hist = historyEntries();
   if (!busy && hist[hist.length - 1] === e && hist.length >= 2 && hist[hist.length - 2].role === 'user') {
     a.append(h('button', { type: 'button', class: 'act-btn', 'aria-label': 'Regenerate reply', title: 'Regenerate', onclick: regenerate }, icon('regen')));

@@ -38,6 +38,7 @@ export async function copyText(text) {
   ta.style.opacity = '0';
   document.body.appendChild(ta);
   const active = document.activeElement;
+  ta.focus({ preventScroll: true });
   ta.select();
   ta.setSelectionRange(0, text.length); // iOS needs a range
   let ok = false;

@@ -986,7 +986,8 @@ function main() {
 
   if (new URLSearchParams(window.location.search).has('test')) {
     // Lets the browser tests look inside without reaching into module scope.
-    window.__chat = { state, settings, loadHistory };
+    const handlers = { ready: onReady, token: onToken, queued: onQueued, done: onDone, error: onError, status: onStatus };
+    window.__chat = { state, settings, loadHistory, handle: (event, payload) => handlers[event](payload) };
   }
 }
 

@@ -565,25 +565,96 @@ def tiny_model(tmp_path_factory):
     return str(out)
 
 
-def test_local_model_streams_and_stops(browser, tiny_model):
+def test_local_model_streams_queues_and_stops(browser, tiny_model):
     server = LiveServer("--backend", "local", "--model", tiny_model).start(timeout=300)
     try:
-        ctx = browser.new_context(**DESKTOP)
-        page = ctx.new_page()
-        page.goto(server.url + "/")
-        connected(page)
-        page.click("#open-settings")
-        page.fill("#set-max_tokens", "2000")
-        page.keyboard.press("Escape")
-        send(page, "Tell me a long story")
-        page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').length > 20",
-                               timeout=60000)
-        n1 = len(streaming_text(page))
-        page.wait_for_function("n => (document.querySelector('.msg.assistant .md')?.innerText || '').length > n",
-                               arg=n1, timeout=30000)
-        page.click("#stop")
-        finished(page, 1, timeout=30000)
-        assert "Stopped" in page.locator(".msg.assistant .meta").inner_text()
-        ctx.close()
+        pages = []
+        for _ in range(2):  # two people, two conversations, one model
+            ctx = browser.new_context(**DESKTOP)
+            ctx.set_default_timeout(60000)
+            page = ctx.new_page()
+            page.goto(server.url + "/")
+            connected(page)
+            page.click("#open-settings")
+            page.fill("#set-max_tokens", "2000")
+            page.keyboard.press("Escape")
+            pages.append(page)
+        first, second = pages
+        send(first, "Tell me a long story")
+        first.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').length > 20")
+        n1 = len(streaming_text(first))
+        first.wait_for_function("n => (document.querySelector('.msg.assistant .md')?.innerText || '').length > n", arg=n1)
+        send(second, "Me too")
+        second.wait_for_selector(".msg.assistant .reply-status .pill:has-text('Waiting in line')")
+        first.click("#stop")
+        finished(first, 1, timeout=30000)
+        assert "Stopped" in first.locator(".msg.assistant .meta").inner_text()
+        # the one waiting goes next
+        second.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').length > 10")
+        assert second.locator(".reply-status .pill").count() == 0
+        second.click("#stop")
+        finished(second, 1, timeout=30000)
+        for page in pages:
+            page.context.close()
     finally:
         server.stop()
+
+
+LONG_MD = "\n\n".join(
+    f"## Part {i}\n\nSome text for part {i}, with `code` and **bold** words that go on for a while.\n\n"
+    f"- item one of {i}\n- item two of {i}\n\n```python\ndef part_{i}():\n    return {i}\n```"
+    for i in range(40))
+
+
+def test_long_reply_redraws_only_its_tail_at_a_bounded_rate(open_page):
+    """Tokens come much faster than frames: the page draws at most every ~50 ms, and keeps finished blocks."""
+    page = open_page().page
+    result = page.evaluate("""async (text) => {
+        const chat = window.__chat;
+        const pieces = text.match(/[\\s\\S]{1,6}/g);
+        chat.handle('token', {request_id: 'fake-long', seq: 0, text: pieces[0]});
+        const md = document.querySelector('.msg.assistant:last-child > .md');
+        let batches = 0;
+        new MutationObserver(() => { batches += 1; }).observe(md, {childList: true, subtree: true, characterData: true});
+        let firstHeading = null;
+        const t0 = performance.now();
+        for (let i = 1; i < pieces.length; i++) {
+            chat.handle('token', {request_id: 'fake-long', seq: i, text: pieces[i]});
+            if (i % 20 === 0) await new Promise(r => setTimeout(r, 2));
+            if (!firstHeading) firstHeading = md.querySelector('.md-frozen h2');
+        }
+        await new Promise(r => setTimeout(r, 200));
+        const elapsed = performance.now() - t0;
+        return {
+            batches, elapsed, n: pieces.length,
+            shown: md.innerText.length,
+            sameHeading: !!firstHeading && firstHeading.isConnected && firstHeading === md.querySelector('.md-frozen h2'),
+            frozenBlocks: md.querySelector('.md-frozen').children.length,
+            tail: chat.state.current.bot.renderer.tailSrc.length,
+            codeCopy: md.querySelectorAll('.code-block .mini-btn').length,
+        };
+    }""", LONG_MD)
+    assert result["n"] > 1000
+    assert result["batches"] <= result["elapsed"] / 40 + 5, result  # coalesced: not one redraw per token
+    assert result["sameHeading"], result  # finished blocks are not redrawn
+    assert result["frozenBlocks"] > 100 and result["tail"] < 200, result
+    assert result["codeCopy"] == 40, result
+    assert result["shown"] > 3000
+
+
+def test_states_are_shown(open_page):
+    """Model loading with progress, queue position, errors as readable messages."""
+    page = open_page().page
+    chat = "(e, p) => window.__chat.handle(e, p)"
+    page.evaluate(f"({chat})('status', {{backend: 'openai', model_ready: false, progress: 0.35, message: 'Loading model (35%)'}})")
+    assert page.inner_text("#banner-text") == "Loading model (35%)"
+    assert page.evaluate("document.getElementById('banner-bar').style.width") == "35%"
+    page.evaluate(f"({chat})('status', {{backend: 'openai', model_ready: true, message: ''}})")
+    assert not page.is_visible("#banner")
+    page.evaluate(f"({chat})('queued', {{request_id: 'fake-q', position: 2}})")
+    assert "position 2" in page.inner_text(".msg.assistant .reply-status")
+    page.evaluate(f"({chat})('error', {{request_id: 'fake-q', code: 'unavailable', message: 'The model server is down.'}})")
+    page.evaluate(f"({chat})('done', {{request_id: 'fake-q', finish_reason: 'error', text: ''}})")
+    assert "The model server is down." in page.inner_text(".msg.assistant .error-box")
+    page.evaluate(f"({chat})('error', {{code: 'rate_limited', message: 'Slow down a little.'}})")
+    assert "Slow down a little." in page.inner_text("#toasts")

@@ -1,0 +1,383 @@
+"""LocalBackend on tiny random models: streaming, params, queueing, cancel, fit, errors; and the real Gemma."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from server.backends.transformers_local import LocalBackend
+from server.errors import BackendError
+from tests.tinymodel import build
+
+HELLO = [{"role": "user", "content": "Hello there, how are you?"}]
+
+
+def wait_ready(backend, timeout=60):
+    backend.start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = backend.status()
+        if st.model_ready or st.error:
+            return st
+        time.sleep(0.02)
+    raise AssertionError(f"not ready: {backend.status()}")
+
+
+def run(backend, messages=HELLO, cancel=None, **params):
+    """All chunks of one stream."""
+    return list(backend.stream(messages, model=backend.default_model, params=params, cancel=cancel or threading.Event()))
+
+
+def text_of(chunks, kind=None):
+    return "".join(c.text for c in chunks if c.kind == kind)
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    return {
+        "plain": build(str(root / "plain")),
+        "endless": build(str(root / "endless"), endless=True, max_positions=4096),
+        "think": build(str(root / "think"), endless=True, think=True),
+    }
+
+
+@pytest.fixture(scope="module")
+def plain(models):
+    b = LocalBackend(models["plain"], device="cpu", name="plain")
+    assert wait_ready(b).model_ready
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def endless(models):
+    b = LocalBackend(models["endless"], device="cpu", name="endless")
+    assert wait_ready(b).model_ready
+    yield b
+    b.close()
+
+
+# ---- streaming and params ------------------------------------------------
+
+def test_stream_yields_text_then_finish_with_usage(plain):
+    import torch
+
+    torch.manual_seed(3)
+    chunks = run(plain, max_tokens=300, do_sample=True)
+    *body, last = chunks
+    assert len(body) >= 2 and all(c.text for c in body) and all(c.queued is None for c in body)
+    assert last.finish_reason == "stop" and last.text == ""
+    n_prompt = len(plain.tokenizer.apply_chat_template(HELLO, add_generation_prompt=True, tokenize=False).split())
+    assert last.usage["prompt_tokens"] > n_prompt  # counted in tokens, not words
+    assert 1 <= last.usage["completion_tokens"] < 300
+    text = text_of(chunks)
+    assert text.strip() and all(ch == "\n" or 32 <= ord(ch) < 127 for ch in text)
+    assert plain.models() == ["plain"] and plain.default_model == "plain"
+
+
+def test_max_tokens_is_exact_on_the_endless_model(endless):
+    chunks = run(endless, max_tokens=37, do_sample=True)
+    assert chunks[-1].finish_reason == "length"
+    assert chunks[-1].usage["completion_tokens"] == 37
+    # The tokens reached the client as text: re-encoding gives about as many (BPE may merge differently).
+    assert len(endless.tokenizer(text_of(chunks), add_special_tokens=False)["input_ids"]) in range(20, 75)
+
+
+def test_greedy_is_repeatable_and_sampling_is_not(endless):
+    import torch
+
+    greedy = [text_of(run(endless, max_tokens=30, do_sample=False)) for _ in range(2)]
+    assert greedy[0] == greedy[1] and greedy[0]
+    assert text_of(run(endless, max_tokens=30, temperature=0)) == greedy[0]  # temperature 0 means greedy
+    sampled = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        sampled.append(text_of(run(endless, max_tokens=30, do_sample=True, temperature=1.0)))
+    assert sampled[0] != sampled[1]
+    assert greedy[0] not in sampled
+
+
+def test_sampling_params_reach_generate(endless):
+    import torch
+
+    greedy = text_of(run(endless, max_tokens=30, do_sample=False))
+    torch.manual_seed(7)
+    # top_k=1 and a tiny top_p leave only the best token: sampling collapses onto greedy.
+    assert text_of(run(endless, max_tokens=30, do_sample=True, top_k=1, temperature=1.5)) == greedy
+    torch.manual_seed(7)
+    assert text_of(run(endless, max_tokens=30, do_sample=True, top_p=1e-6, top_k=0, temperature=1.5)) == greedy
+    # Same seed, different temperature: different text.
+    torch.manual_seed(9)
+    cold = text_of(run(endless, max_tokens=30, do_sample=True, temperature=0.2))
+    torch.manual_seed(9)
+    hot = text_of(run(endless, max_tokens=30, do_sample=True, temperature=1.8))
+    assert cold != hot
+
+
+def test_repetition_penalty_changes_greedy_output(endless):
+    plain = text_of(run(endless, max_tokens=60, do_sample=False))
+    penalized = text_of(run(endless, max_tokens=60, do_sample=False, repetition_penalty=2.0))
+    assert plain != penalized
+    # The tiny model's greedy reply falls into a loop; the penalty breaks it up.
+    words = lambda t: len(set(t.split())) / max(1, len(t.split()))  # noqa: E731
+    assert words(penalized) > words(plain)
+
+
+# ---- cancel and queueing -------------------------------------------------
+
+def test_cancel_stops_within_a_token_and_frees_the_model(endless):
+    cancel = threading.Event()
+    gen = endless.stream(HELLO, model="x", params={"max_tokens": 3000, "do_sample": True}, cancel=cancel)
+    got = 0
+    for chunk in gen:
+        got += bool(chunk.text)
+        if got == 5:
+            cancel.set()
+            t0 = time.monotonic()
+    assert time.monotonic() - t0 < 0.5  # the generator returned right away
+    # The model is free at once: a short request does not wait for the rest of 3000 tokens (~10 s).
+    t0 = time.monotonic()
+    chunks = run(endless, max_tokens=5)
+    assert chunks[-1].usage["completion_tokens"] == 5 and time.monotonic() - t0 < 2
+
+
+def test_closing_the_generator_also_stops_generation(endless):
+    gen = endless.stream(HELLO, model="x", params={"max_tokens": 3000}, cancel=threading.Event())
+    next(c for c in gen if c.text)
+    gen.close()  # the caller walked away without setting cancel
+    t0 = time.monotonic()
+    assert run(endless, max_tokens=3)[-1].finish_reason == "length"
+    assert time.monotonic() - t0 < 2
+
+
+def test_concurrent_streams_take_turns_with_visible_positions(endless):
+    events = []  # (who, what, time)
+    lock = threading.Lock()
+
+    def consume(who, max_tokens):
+        for c in endless.stream(HELLO, model="x", params={"max_tokens": max_tokens}, cancel=threading.Event()):
+            what = ("queued", c.queued) if c.queued else ("finish",) if c.finish_reason else ("text",)
+            with lock:
+                events.append((who, what, time.monotonic()))
+
+    a = threading.Thread(target=consume, args=("a", 400))
+    a.start()
+    while not any(w == "a" and e == ("text",) for w, e, _ in list(events)):
+        time.sleep(0.005)
+    b = threading.Thread(target=consume, args=("b", 20))
+    b.start()
+    while not any(w == "b" for w, _, _ in list(events)):
+        time.sleep(0.005)
+    c = threading.Thread(target=consume, args=("c", 20))
+    c.start()
+    for t in (a, b, c):
+        t.join(60)
+    of = lambda who: [e for w, e, _ in events if w == who]  # noqa: E731
+    at = lambda who, e: next(t for w, x, t in events if w == who and x == e)  # noqa: E731
+    assert of("a")[0] == ("text",) and ("queued", 1) not in of("a")  # an idle model does not queue
+    assert of("b")[0] == ("queued", 1)
+    assert of("c")[:2] == [("queued", 2), ("queued", 1)]  # moved up when b started
+    assert at("b", ("text",)) > at("a", ("finish",))  # one after the other, in order
+    assert at("c", ("text",)) > at("b", ("finish",))
+    assert of("b")[-1] == ("finish",) and of("c")[-1] == ("finish",)
+
+
+def test_a_chat_sent_while_loading_waits_for_the_model(models):
+    b = LocalBackend(models["plain"], device="cpu")
+    assert not b.status().model_ready
+    chunks = run(b, max_tokens=5)  # starts the load itself
+    assert chunks[0].queued == 1
+    assert chunks[-1].finish_reason and b.status().model_ready and b.status().progress == 1.0
+    b.close()
+
+
+def test_cancel_while_queued_leaves_the_line(endless):
+    first = endless.stream(HELLO, model="x", params={"max_tokens": 3000}, cancel=threading.Event())
+    next(c for c in first if c.text)
+    cancel = threading.Event()
+    second = endless.stream(HELLO, model="x", params={"max_tokens": 5}, cancel=cancel)
+    assert next(second).queued == 1
+    cancel.set()
+    assert list(second) == []
+    first.close()
+    t0 = time.monotonic()
+    assert run(endless, max_tokens=2)[-1].usage["completion_tokens"] == 2
+    assert time.monotonic() - t0 < 2
+
+
+# ---- thinking ------------------------------------------------------------
+
+def test_think_splitter_handles_tags_split_anywhere():
+    from server.backends.local_text import ThinkSplitter
+
+    reply = "<think>\nLet me see: 2+2.\n</think>\n\nIt is 4. <b>ok</b> <th"
+    for cut in range(1, len(reply)):
+        for step in (1, 2, 3, 7):
+            s = ThinkSplitter()
+            pieces = s.feed(reply[:cut])
+            for i in range(cut, len(reply), step):
+                pieces += s.feed(reply[i:i + step])
+            pieces += s.flush()
+            joined = {k: "".join(t for kk, t in pieces if kk == k) for k in ("reasoning", None)}
+            assert joined["reasoning"] == "Let me see: 2+2.\n", (cut, step, pieces)
+            assert joined[None] == "It is 4. <b>ok</b> <th", (cut, step, pieces)
+            assert all(t for _, t in pieces)
+
+
+def test_think_splitter_when_the_template_opened_the_block():
+    from server.backends.local_text import ThinkSplitter
+
+    s = ThinkSplitter(thinking=True)
+    pieces = s.feed("hmm, ok</thi") + s.feed("nk>Answer") + s.flush()
+    assert pieces == [("reasoning", "hmm, ok"), (None, "Answer")]
+    s = ThinkSplitter(thinking=True)
+    assert s.feed("still thinking") + s.flush() == [("reasoning", "still thinking")]
+
+
+def test_template_that_opens_think_streams_reasoning(models):
+    b = LocalBackend(models["think"], device="cpu")
+    chunks = run(b, max_tokens=20)
+    b.close()
+    texts = [c for c in chunks if c.text]
+    assert texts and all(c.kind == "reasoning" for c in texts)
+    assert chunks[-1].usage["completion_tokens"] == 20
+
+
+def test_detokenizer_keeps_multibyte_characters_whole(plain):
+    from server.backends.local_text import Detokenizer
+
+    text = "Caf\u00e9 na\u00efve \U0001F600 \u4e2d\u6587 ok"
+    ids = plain.tokenizer(text, add_special_tokens=False)["input_ids"]
+    d = Detokenizer(plain.tokenizer)
+    pieces = [d.add([i]) for i in ids] + [d.flush()]
+    assert "".join(pieces) == text
+    assert not any("\ufffd" in p for p in pieces)
+
+
+# ---- context fitting -----------------------------------------------------
+
+def test_fit_drops_the_oldest_turns_to_leave_room(plain):
+    turn = "The cats sleep in the sun and the dogs run in the park. " * 4
+    msgs = [{"role": "system", "content": "Be brief."}]
+    for i in range(12):
+        msgs += [{"role": "user", "content": f"{i} {turn}"}, {"role": "assistant", "content": f"{i} ok {turn}"}]
+    msgs.append({"role": "user", "content": "last question"})
+    assert len(plain._encode(msgs)) > 512
+    fitted = plain.fit(msgs, 200)
+    assert fitted[0] == msgs[0] and fitted[-1] == msgs[-1]
+    assert fitted[1]["role"] == "user" and fitted[1:] == msgs[-(len(fitted) - 1):]  # a suffix: oldest went first
+    assert len(plain._encode(fitted)) <= 512 - 200
+    assert len(plain._encode(plain.fit(msgs, 100))) > len(plain._encode(fitted))  # more room, more history
+    short = msgs[:1] + msgs[-3:]
+    assert plain.fit(short, 200) == short
+    # stream() fits too, and the reply still runs.
+    last = run(plain, msgs, max_tokens=200)[-1]
+    assert last.finish_reason and last.usage["prompt_tokens"] <= 312
+
+
+def test_a_message_longer_than_the_context_is_too_long(plain):
+    with pytest.raises(BackendError) as e:
+        run(plain, [{"role": "user", "content": "cats and dogs " * 400}])
+    assert e.value.code == "too_long" and "too long" in e.value.message
+
+
+# ---- errors --------------------------------------------------------------
+
+@pytest.mark.parametrize("make, words", [
+    (lambda d: str(d / "missing"), "does not exist"),
+    (lambda d: str(d), "no config.json"),
+    (lambda d: (d / "notes.txt").write_text("hi") and str(d / "notes.txt"), "is not a model"),
+    (lambda d: (d / "fake.gguf").write_bytes(b"nope" * 10) and str(d / "fake.gguf"), "not a GGUF"),
+    (lambda d: (d / "config.json").write_text("{not json") and str(d), "Could not load the model"),
+])
+def test_bad_paths_fail_fast_with_a_readable_message(tmp_path, make, words):
+    path = make(tmp_path)
+    b = LocalBackend(path, device="cpu")
+    t0 = time.monotonic()
+    with pytest.raises(BackendError) as e:
+        run(b)
+    assert time.monotonic() - t0 < 30
+    assert e.value.code == "unavailable" and words in e.value.message
+    st = b.status()
+    assert st.error and not st.model_ready and st.message == e.value.message
+    with pytest.raises(BackendError):  # and again at once, without reloading
+        run(b)
+
+
+def test_cuda_requested_without_a_gpu_is_a_clear_error(models):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    b = LocalBackend(models["plain"], device="cuda")
+    with pytest.raises(BackendError) as e:
+        run(b)
+    assert "CUDA" in e.value.message
+
+
+# ---- eventlet ------------------------------------------------------------
+
+def test_streams_from_a_real_thread_while_eventlet_hub_keeps_running(models):
+    """Under monkey-patching, generation in a real OS thread neither blocks the hub nor stalls the stream."""
+    code = textwrap.dedent(f"""
+        try:
+            import trio  # as run.py does: trio needs select.epoll, which eventlet removes
+        except ImportError:
+            pass
+        import eventlet
+        eventlet.monkey_patch()
+        import threading, time
+        from server.concurrency import RealQueue, start_os_thread, RealEvent
+        from server.backends.transformers_local import LocalBackend
+        b = LocalBackend({models["endless"]!r}, device="cpu")
+        q = RealQueue()
+        def consume():
+            try:
+                for c in b.stream([{{"role": "user", "content": "hi"}}], model="x", params={{"max_tokens": 300}}, cancel=RealEvent()):
+                    q.put(c)
+            finally:
+                q.put(None)
+        start_os_thread(consume)
+        ticks, chunks, gaps, last = 0, [], [], time.monotonic()
+        while True:
+            eventlet.sleep(0.01)  # the hub's turn; a blocked hub shows as a long gap
+            now = time.monotonic(); gaps.append(now - last); last = now; ticks += 1
+            try:
+                c = q.get_nowait()
+            except Exception:
+                continue
+            if c is None:
+                break
+            chunks.append(c)
+        assert chunks, b.status()
+        print("RESULT", ticks, max(gaps[20:] or [0]), chunks[-1].usage["completion_tokens"], chunks[-1].finish_reason)
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=180)
+    line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT")]
+    assert line, p.stderr[-3000:]
+    _, ticks, gap, n, reason = line[0].split()
+    assert int(n) == 300 and reason == "length"
+    assert int(ticks) > 50 and float(gap) < 0.5  # the hub kept turning while the model generated
+
+
+# ---- the real built-in model --------------------------------------------
+
+@pytest.mark.slow
+def test_builtin_gemma_streams_a_reply():
+    """Gemma 3 270M from the bundled GGUF; the first run converts and caches it (about 2 minutes on 2 cores)."""
+    b = LocalBackend(None)
+    assert b.default_model == "gemma-3-270m" and not b.status().model_ready
+    st = wait_ready(b, timeout=600)
+    assert st.model_ready, st.message
+    assert os.path.isfile(os.path.join(b.cache_dir, "models", "gemma-3-270m-q4_k_m", "model.safetensors"))
+    chunks = run(b, [{"role": "user", "content": "What is the capital of France?"}], max_tokens=12, do_sample=False)
+    b.close()
+    assert text_of(chunks).strip()
+    assert chunks[-1].finish_reason in ("stop", "length") and 1 <= chunks[-1].usage["completion_tokens"] <= 12

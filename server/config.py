@@ -62,6 +62,7 @@ FLAGS = [
     ("--session-ttl", "CHAT_SESSION_TTL", "session_ttl", float, "seconds an idle conversation is kept"),
     ("--max-history", "CHAT_MAX_HISTORY", "max_history", int, "messages kept per conversation"),
     ("--grace", "CHAT_GRACE_S", "grace_s", float, "seconds a reply goes on after its last socket drops"),
+    ("--replay-ttl", "CHAT_REPLAY_TTL", "replay_ttl", float, "seconds a finished reply can still be resumed"),
     ("--max-message-chars", "CHAT_MAX_MESSAGE_CHARS", "max_message_chars", int, "longest user message"),
     ("--max-tokens-cap", "CHAT_MAX_TOKENS_CAP", "max_tokens_cap", int, "ceiling on params.max_tokens"),
     ("--default-max-tokens", "CHAT_DEFAULT_MAX_TOKENS", "default_max_tokens", int, "max_tokens when a chat gives none"),

@@ -31,6 +31,7 @@ const els = {
   bannerText: $('banner-text'),
   bannerProgress: $('banner-progress'),
   bannerBar: $('banner-bar'),
+  bannerAction: $('banner-action'),
   tokenDialog: $('token-dialog'),
   tokenForm: $('token-form'),
   tokenInput: $('token-input'),
@@ -347,7 +348,7 @@ async function sendMessage(text) {
   stickToEnd(true);
 
   const res = await call('chat', { message, ...settings.payload() });
-  if (state.current !== req) return true; // reset while waiting
+  if (state.current !== req || req.id) return true; // reset while waiting, or adopted after a reconnect
   if (!res.ok) {
     failRequest(req, res.error || { message: 'The message was not accepted.' });
     return true;
@@ -370,6 +371,7 @@ function failRequest(req, error) {
   }
   if (req.id) state.ended.add(req.id);
   state.current = null;
+  state.early.clear();
   store.remove(PENDING_KEY);
   paintAssistant(req.bot, true);
   paintComposer();
@@ -500,7 +502,15 @@ function onReady(r) {
   if (cur && cur.id) {
     resumeAfterReconnect(cur, r.history);
   } else if (cur) {
-    // our chat is waiting for its ack; the list already shows it
+    // Our chat was sent but its ack was lost with the old connection: if the server says a
+    // reply is running, it is most likely ours; follow it (the history settles it at the end).
+    if (r.active_request_id && !state.ended.has(r.active_request_id)) {
+      cur.id = String(r.active_request_id);
+      cur.syncOnDone = true;
+      cur.resumeAsked = true;
+      state.early.clear();
+      call('resume', { request_id: cur.id, after_seq: -1 });
+    }
   } else {
     loadHistory(r.history);
     const pending = store.get(PENDING_KEY, null);
@@ -796,6 +806,7 @@ function paintBanner() {
       if (Number.isFinite(b.progress)) progress = Math.max(0, Math.min(1, b.progress));
     }
   }
+  els.bannerAction.hidden = state.conn !== 'unauthorized';
   els.banner.hidden = !text;
   els.banner.dataset.kind = kind;
   els.bannerText.textContent = text;
@@ -872,7 +883,7 @@ els.tokenForm.addEventListener('submit', (ev) => {
   setConn('connecting');
   state.socket.connect();
 });
-els.banner.addEventListener('click', () => {
+els.bannerAction.addEventListener('click', () => {
   if (state.conn === 'unauthorized') askToken(false);
 });
 

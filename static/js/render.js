@@ -23,7 +23,7 @@ function markdown() {
     html: false, // raw HTML in a reply is shown as text, never parsed
     linkify: true,
     typographer: false,
-    breaks: false,
+    breaks: true, // models write single newlines meaning line breaks (poems, lists of lines, CJK text)
   });
   const esc = md.utils.escapeHtml;
   const highlight = (code, lang) => {

@@ -489,6 +489,11 @@ def test_access_token_form(browser, stub):
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(server.url + "/")
         page.wait_for_selector("#token-dialog[open]")
+        page.keyboard.press("Escape")  # closed by mistake: the banner offers it again
+        page.wait_for_selector("#token-dialog", state="hidden")
+        assert page.inner_text("#conn-text") == "Access token needed"
+        page.click("#banner-action")
+        page.wait_for_selector("#token-dialog[open]")
         page.fill("#token-input", "wrong")
         page.press("#token-input", "Enter")
         page.wait_for_function("() => document.querySelector('#token-help').textContent.includes('not accepted')")

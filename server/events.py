@@ -44,8 +44,20 @@ def ready_payload(session) -> dict:
     return payload
 
 
+def emitted_by_client() -> bool:
+    """True when a client sent an event named connect/disconnect, which python-socketio hands to those handlers."""
+    # A real connect runs before the socket is registered here; a real disconnect after
+    # the manager has marked the socket as leaving.
+    return request.sid in sockets and socketio.server.manager.is_connected(request.sid, "/")
+
+
+FORGED = ChatError("bad_request", "'connect' and 'disconnect' are not events a client may send.")
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
+    if emitted_by_client():
+        return FORGED.ack()
     cfg = service().cfg
     auth = auth if isinstance(auth, dict) else {}
     if not token_ok(cfg.token, auth.get("token")):
@@ -66,6 +78,8 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
+    if emitted_by_client():
+        return FORGED.ack()
     entry = sockets.pop(request.sid, None)
     if entry is None:
         return

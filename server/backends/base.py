@@ -68,7 +68,7 @@ class Registry:
     def get(self, name: str | None) -> Backend:
         from ..errors import ChatError
 
-        name = name or self.default
+        name = self.default if name is None else name
         if name not in self.backends:
             live = ", ".join(self.backends) or "none"
             raise ChatError("unknown_backend", f"There is no backend named {name!r} on this server (live: {live}).")

@@ -1,0 +1,89 @@
+"""Hundreds of malformed payloads on every event: each gets ok:false and a code; the server stays up."""
+import random
+
+import pytest
+
+CODES = {"bad_request", "too_long", "busy", "unknown_backend", "unauthorized", "rate_limited", "not_found",
+         "unavailable", "internal"}
+ODD_STRINGS = ["", " ", "\x00", "\ud800"[:0] + "\u202e", "😀" * 50, "\uffff", "a\r\nb", "'\"<script>", "%s%n", "\\u0000"]
+WRONG_TYPES = [None, True, False, 0, -1, 1.5, float("1e308"), "x", [], [1, 2], {}, {"a": {"b": []}}, b"\x00\xff", bytes(300)]
+
+
+def deep(n: int):
+    value = "bottom"
+    for _ in range(n):
+        value = {"k": [value]}
+    return value
+
+
+def bad_chat(rng: random.Random):
+    """A chat payload that is wrong in one random way."""
+    choice = rng.randrange(11)
+    if choice == 0:
+        return rng.choice([v for v in WRONG_TYPES if not isinstance(v, dict)] + ["message"])
+    if choice == 1:
+        return {"message": rng.choice([v for v in WRONG_TYPES if not isinstance(v, str)])}
+    if choice == 2:
+        return {"message": rng.choice(["", " ", "\n\t", "\x00"])}
+    if choice == 3:
+        return {"message": "x" * rng.randint(32001, 200000)}
+    if choice == 4:
+        return {"message": "hi", rng.choice(["msg", "Message", "params2", "", "😀"]): rng.choice(WRONG_TYPES)}
+    if choice == 5:
+        key = rng.choice(["temperature", "top_p", "top_k", "max_tokens", "repetition_penalty", "do_sample"])
+        bad = {"temperature": [-0.1, 2.1, "1", None, True, [1]], "top_p": [0, 1.01, -1, "0.5", None],
+               "top_k": [-1, 1.5, "3", None, True], "max_tokens": [0, -5, 2.5, "10", None, False],
+               "repetition_penalty": [0.5, 2.5, "1", None], "do_sample": [0, 1, "true", None]}[key]
+        return {"message": "hi", "params": {key: rng.choice(bad)}}
+    if choice == 6:
+        return {"message": "hi", "params": rng.choice([[], "x", 5, {"unknown": 1}, {"temperature": deep(5)}])}
+    if choice == 7:
+        return {"message": "hi", "backend": rng.choice(["nope", "", "LOCAL", 5, [], "😀" * 10, "x" * 100])}
+    if choice == 8:
+        return {"message": deep(rng.randint(10, 60))}
+    if choice == 9:
+        return {"message": "hi", "model": rng.choice([5, [], {}, True, "m" * 1000])}
+    return {"message": "hi", "system": rng.choice([5, [], {"x": 1}, "s" * 40000])}
+
+
+def bad_other(rng: random.Random, event: str):
+    """A payload for a non-chat event that is wrong in one random way."""
+    if event in ("reset", "history"):
+        return rng.choice([{"x": 1}, {"keep": 1}, [1], "x", 5, True, {"": None}, {"😀": "😀"}, deep(20)])
+    if event == "stop":
+        return rng.choice([{"request_id": rng.choice([5, [], {}, True, "r" * 100])}, {"other": 1}, "x", [1], 5])
+    if event == "truncate":
+        return rng.choice([{}, {"keep": rng.choice([-1, -100, 1.5, "2", None, True, [], {}])}, {"keep": 1, "x": 2}, "x", [2]])
+    if event == "resume":
+        return rng.choice([{}, {"request_id": rng.choice([5, None, [], "", "r" * 100])}, {"request_id": "nope", "after_seq": -2},
+                           {"request_id": "nope", "after_seq": "1"}, {"request_id": "nope", "after_seq": 1.5},
+                           {"request_id": "unknown-request", "after_seq": 0}, {"request_id": "x", "extra": 1}, [1], "x"])
+    return rng.choice([{}, None, "x", 1, deep(3)])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_malformed_payloads_are_refused_cleanly(relay, make_client, stub, seed):
+    rng = random.Random(seed)
+    c = make_client(relay.url)
+    events = ["chat", "stop", "truncate", "reset", "history", "resume", "no_such_event", "connect", "disconnect", "message"]
+    answered = 0
+    for i in range(300):
+        event = rng.choice(events)
+        payload = bad_chat(rng) if event == "chat" else bad_other(rng, event)
+        ack = c.call(event, payload)
+        if event == "stop" and ack.get("ok") is True:
+            pytest.fail(f"stop accepted {payload!r}")
+        assert ack and ack["ok"] is False, (event, payload, ack)
+        assert ack["error"]["code"] in CODES and isinstance(ack["error"]["message"], str), ack
+        assert "Traceback" not in ack["error"]["message"]
+        answered += 1
+    assert answered == 300
+    assert relay.alive()
+    assert c.call("history")["ok"]  # a forged 'disconnect' did not detach the socket from its session
+    assert c.of("done") == []  # no malformed chat was accepted
+    # Several positional arguments, and binary attachments, are refused too.
+    assert c.sio.call("chat", ("hi", "there"), timeout=5)["ok"] is False
+    assert c.sio.call("chat", {"message": b"\x00\x01"}, timeout=5)["ok"] is False
+    # And a well-formed chat still works.
+    done = c.wait_done(c.chat("after the storm", model="words-3"))
+    assert done["finish_reason"] == "stop" and done["text"] == "w0 w1 w2 "

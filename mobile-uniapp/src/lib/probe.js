@@ -4,7 +4,7 @@ import { SioClient } from './sio-client.js'
 import { normalizeServerUrl } from './settings.js'
 
 const HINT_UNREACHABLE =
-  'Is the phone on the same Wi-Fi/hotspot as the server, was the server started with --host 0.0.0.0, and is the address its LAN one?'
+  'Is the phone on the same Wi-Fi/hotspot as the server, is the server listening on 0.0.0.0 (its default), and is the address its LAN one?'
 
 // uni.request as a promise that never rejects: {statusCode, data} or {errMsg}.
 function get(request, url, timeout) {

@@ -45,6 +45,7 @@ export class ChatController {
     this.client = null
     this.active = null // the streaming request: {requestId, msgId, lastSeq, answer, reasoning, resumePending, stashedDone}
     this.pendingChat = null // a chat awaiting its ack; events that overtake the ack wait here
+    this.lostChat = null // {message} of a chat whose ack the dropped link swallowed
     this._offs = []
   }
 
@@ -116,6 +117,9 @@ export class ChatController {
     if (!res || !res.ok) {
       // Nothing entered the history: take the bubbles back and give the text back to edit or resend.
       this._removeMessages([userMsg.id, reply.id])
+      // Unless the link dropped with the chat in flight: the server may have started it (see _onReady).
+      const code = res && res.error && res.error.code
+      this.lostChat = code === 'disconnected' || code === 'timeout' ? { message } : null
       s.busy = false
       if (!s.draft) s.draft = message
       return this._fail(errorText(res))
@@ -255,11 +259,26 @@ export class ChatController {
     s.modelStatus = status
     s.needToken = false
     if (/token|server|connect/i.test(s.error)) s.error = ''
+    const lost = this.lostChat
+    this.lostChat = null
     if (this.active) return this._resume()
     if (this.pendingChat) return // the chat's ack is still coming; keep the bubbles
+    if (lost && r.active_request_id) return this._adoptLostChat(r, lost)
     const hadLocal = s.messages.length > 0
     s.messages = (r.history || []).map(fromHistory)
     if (hadLocal && s.messages.length === 0) s.notice = 'The server no longer has this conversation (it was restarted, or the conversation expired).'
+  }
+
+  // The chat whose ack was lost in a reconnect did start: show it again and replay its reply from the start.
+  _adoptLostChat(r, lost) {
+    const s = this.state
+    const reply = newMessage('assistant', '', { status: 'streaming', requestId: r.active_request_id })
+    s.messages = [...(r.history || []).map(fromHistory), newMessage('user', lost.message), reply]
+    if (s.draft === lost.message) s.draft = ''
+    if (s.error) s.error = ''
+    s.busy = true
+    this.active = { requestId: r.active_request_id, msgId: reply.id, lastSeq: -1, answer: '', reasoning: '', resumePending: false, stashedDone: null }
+    return this._resume()
   }
 
   // After a reconnect: ask the server to replay what was missed of the streaming reply.

@@ -598,7 +598,14 @@ async function regenerate() {
     return;
   }
   loadHistory(res.history);
-  await sendMessage(question.content);
+  if (!(await sendMessage(question.content))) restoreToComposer(question.content);
+}
+
+function restoreToComposer(text) {
+  els.input.value = text;
+  autosize(els.input, composerMax());
+  paintComposer();
+  saveDraft();
 }
 
 function startEdit(e) {
@@ -650,7 +657,7 @@ function startEdit(e) {
     e.editing = false;
     loadHistory(res.history);
     stickToEnd(true);
-    await sendMessage(text);
+    if (!(await sendMessage(text))) restoreToComposer(text); // the history is cut: keep the words
   });
   e.bubble.replaceWith(form);
   e.actions.hidden = true;
@@ -853,10 +860,7 @@ els.chip.addEventListener('click', openSettings);
 els.settings.addEventListener('click', (ev) => {
   if (ev.target === els.settings) els.settings.close(); // a tap on the backdrop
 });
-els.settings.addEventListener('close', () => {
-  paintHeader();
-  els.input.focus({ preventScroll: true });
-});
+els.settings.addEventListener('close', paintHeader); // the dialog gives focus back by itself
 els.forgetToken.addEventListener('click', () => {
   state.token = '';
   store.remove(TOKEN_KEY);

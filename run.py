@@ -6,9 +6,9 @@ import sys
 def _async_mode() -> str:
     # eventlet must patch the stdlib before anything else imports it, so this peeks at the
     # flag by hand; config.parse_args() reads it again properly.
-    from dotenv import load_dotenv
+    from server.config import load_env_file  # imports nothing eventlet would need to patch
 
-    load_dotenv(override=False)
+    load_env_file()
     for i, arg in enumerate(sys.argv):
         if arg == "--async-mode" and i + 1 < len(sys.argv):
             return sys.argv[i + 1]

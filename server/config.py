@@ -80,12 +80,18 @@ FLAGS = [
 ]
 
 
+def load_env_file() -> None:
+    """Read .env from the folder the server is started in; real environment variables win."""
+    from dotenv import load_dotenv
+
+    # An explicit path: load_dotenv() alone searches up from this file, not from the working folder.
+    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+
+
 def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Config:
     """Flags win over the environment, which wins over .env, which wins over defaults."""
     if environ is None:
-        from dotenv import load_dotenv
-
-        load_dotenv(override=False)  # a .env in the working directory; real env vars win
+        load_env_file()
         environ = os.environ
     parser = argparse.ArgumentParser(prog="run.py", description="LAN chat server for LLMs.")
     for flag, env, name, typ, help_ in FLAGS:

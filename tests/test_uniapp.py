@@ -1,0 +1,42 @@
+"""The uni-app client: its Node tests against the live server, and its H5, mini-program and App builds."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.live import ROOT
+
+APP = os.path.join(ROOT, "mobile-uniapp")
+pytestmark = pytest.mark.skipif(
+    not os.path.isdir(os.path.join(APP, "node_modules")) and not os.environ.get("CI"),
+    reason="run `npm ci --prefix mobile-uniapp` first")
+
+
+def npm(*args: str, timeout: float = 600) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("DEEPSEEK_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    env["PYTHON"] = sys.executable
+    proc = subprocess.run([shutil.which("npm") or "npm", *args], cwd=APP, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    return out
+
+
+def test_node_tests_against_the_live_server():
+    out = npm("test")
+    assert "# fail 0" in out and "# pass" in out
+
+
+@pytest.mark.parametrize("target, artifact", [
+    ("h5", "dist/build/h5/index.html"),
+    ("mp-weixin", "dist/build/mp-weixin/app.json"),
+    ("app", "dist/build/app/manifest.json"),
+])
+def test_build(target, artifact):
+    path = os.path.join(APP, artifact)
+    if os.path.exists(path):
+        os.remove(path)
+    npm("run", f"build:{target}")
+    assert os.path.getsize(path) > 0

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from server.backends.base import drop_oldest_turns
 from server.backends.transformers_local import LocalBackend
 from server.errors import BackendError
 from tests.tinymodel import build
@@ -159,33 +160,38 @@ def test_closing_the_generator_also_stops_generation(endless):
 def test_concurrent_streams_take_turns_with_visible_positions(endless):
     events = []  # (who, what, time)
     lock = threading.Lock()
+    cancel_a = threading.Event()
 
-    def consume(who, max_tokens):
-        for c in endless.stream(HELLO, model="x", params={"max_tokens": max_tokens}, cancel=threading.Event()):
+    def consume(who, max_tokens, cancel):
+        for c in endless.stream(HELLO, model="x", params={"max_tokens": max_tokens}, cancel=cancel):
             what = ("queued", c.queued) if c.queued else ("finish",) if c.finish_reason else ("text",)
             with lock:
                 events.append((who, what, time.monotonic()))
+        with lock:
+            events.append((who, ("end",), time.monotonic()))
 
-    a = threading.Thread(target=consume, args=("a", 400))
-    a.start()
-    while not any(w == "a" and e == ("text",) for w, e, _ in list(events)):
-        time.sleep(0.005)
-    b = threading.Thread(target=consume, args=("b", 20))
-    b.start()
-    while not any(w == "b" for w, _, _ in list(events)):
-        time.sleep(0.005)
-    c = threading.Thread(target=consume, args=("c", 20))
-    c.start()
-    for t in (a, b, c):
+    def started(who):
+        return any(w == who for w, _, _ in list(events))
+
+    def spawn(who, max_tokens, cancel=None):
+        t = threading.Thread(target=consume, args=(who, max_tokens, cancel or threading.Event()))
+        t.start()
+        while not started(who):
+            time.sleep(0.005)
+        return t
+
+    threads = [spawn("a", 3000, cancel_a), spawn("b", 20), spawn("c", 20)]
+    cancel_a.set()  # a would run for ~10 s; stopping it lets b, then c, through
+    for t in threads:
         t.join(60)
     of = lambda who: [e for w, e, _ in events if w == who]  # noqa: E731
     at = lambda who, e: next(t for w, x, t in events if w == who and x == e)  # noqa: E731
     assert of("a")[0] == ("text",) and ("queued", 1) not in of("a")  # an idle model does not queue
     assert of("b")[0] == ("queued", 1)
     assert of("c")[:2] == [("queued", 2), ("queued", 1)]  # moved up when b started
-    assert at("b", ("text",)) > at("a", ("finish",))  # one after the other, in order
+    assert at("b", ("text",)) > at("a", ("end",))  # one after the other, in order
     assert at("c", ("text",)) > at("b", ("finish",))
-    assert of("b")[-1] == ("finish",) and of("c")[-1] == ("finish",)
+    assert of("b")[-2:] == [("finish",), ("end",)] and of("c")[-2:] == [("finish",), ("end",)]
 
 
 def test_a_chat_sent_while_loading_waits_for_the_model(models):
@@ -273,6 +279,8 @@ def test_fit_drops_the_oldest_turns_to_leave_room(plain):
     assert fitted[0] == msgs[0] and fitted[-1] == msgs[-1]
     assert fitted[1]["role"] == "user" and fitted[1:] == msgs[-(len(fitted) - 1):]  # a suffix: oldest went first
     assert len(plain._encode(fitted)) <= 512 - 200
+    # Same cut as the plain one-turn-at-a-time walk (fit binary-searches to save tokenizing).
+    assert fitted == drop_oldest_turns(msgs, lambda m: len(plain._encode(m)) <= 512 - 200)
     assert len(plain._encode(plain.fit(msgs, 100))) > len(plain._encode(fitted))  # more room, more history
     short = msgs[:1] + msgs[-3:]
     assert plain.fit(short, 200) == short

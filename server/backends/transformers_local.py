@@ -197,7 +197,24 @@ class LocalBackend:
         if not self._loaded:
             return list(messages)  # nothing to count with yet; stream() fits again once loaded
         limit = self.context - (max_tokens or DEFAULT_MAX_TOKENS)
-        return drop_oldest_turns(list(messages), lambda m: len(self._encode(m)) <= limit)
+        fits = lambda m: len(self._encode(m)) <= limit  # noqa: E731
+        messages = list(messages)
+        if fits(messages):
+            return messages
+        # Each check renders and tokenizes the whole prompt, so binary-search the first user turn
+        # from which the rest fits (shorter only fits better); drop_oldest_turns makes the final cut.
+        system = messages[:1] if messages[0]["role"] == "system" else []
+        rest = messages[len(system):]
+        starts = [i for i, m in enumerate(rest) if m["role"] == "user" and i > 0]
+        lo, hi = 0, len(starts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if fits(system + rest[starts[mid]:]):
+                hi = mid
+            else:
+                lo = mid + 1
+        begin = starts[lo - 1] if lo > 0 else 0  # the last start that does not fit
+        return drop_oldest_turns(system + rest[begin:], fits)
 
     def stream(self, messages: list[dict], *, model: str | None = None, params: dict | None = None, cancel=None):
         """Yield queued positions, then text chunks, then a chunk with finish_reason and usage."""
@@ -282,16 +299,19 @@ class LocalBackend:
                 job = self._waiting.pop(0)
                 self._running = job
                 self._announce()
+            last = None
             try:
                 if not job.stopped():
-                    self._generate(job)
+                    last = self._generate(job)
             except BackendError as e:
-                job.out.put(("error", e))
+                last = ("error", e)
             except Exception as e:  # never let one request kill the worker
-                job.out.put(("error", self._generate_error(e)))
+                last = ("error", self._generate_error(e))
             finally:
                 with self._cond:
                     self._running = None
+            if last:  # only now: once a stream has ended, the model is free for the next request
+                job.out.put(last)
 
     def _generate_error(self, e: BaseException) -> BackendError:
         import torch
@@ -336,7 +356,8 @@ class LocalBackend:
             gc.repetition_penalty = params["repetition_penalty"]
         return {"generation_config": gc}
 
-    def _generate(self, job: _Job) -> None:
+    def _generate(self, job: _Job) -> tuple:
+        """Generate one reply into job.out; return the item that ends it."""
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
         from transformers.generation.streamers import BaseStreamer
@@ -385,7 +406,7 @@ class LocalBackend:
             reason = "length"
         else:
             reason = "stop"
-        job.out.put(("end", reason, len(new)))
+        return ("end", reason, len(new))
 
     # ---- loading --------------------------------------------------------
 
@@ -406,6 +427,9 @@ class LocalBackend:
         progress = None
         try:
             import torch  # heavy imports happen here, off the server's start-up path
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # one bar of our own, not one per loading step
 
             device = self.device_pref or ("cuda" if torch.cuda.is_available() else "cpu")
             if device.startswith("cuda") and not torch.cuda.is_available():

@@ -1,15 +1,16 @@
 """Real OS threads and queues, whether or not eventlet has patched the stdlib."""
 import queue as _queue
+import sys
 import threading as _threading
 
 
 def _original(name):
-    try:
-        from eventlet import patcher
-    except ImportError:  # eventlet not installed: the stdlib is real
+    patcher = sys.modules.get("eventlet.patcher")
+    if patcher is None:  # eventlet never imported: nothing is patched
         return __import__(name)
-    # patcher.original gives the unpatched module even after monkey_patch().
-    return patcher.original(name) if patcher.is_monkey_patched(name) else __import__(name)
+    # patcher.original gives the unpatched module even after monkey_patch(). eventlet records
+    # threading, _thread and queue as patched under the one key "thread", never "threading".
+    return patcher.original(name) if patcher.is_monkey_patched("thread") else __import__(name)
 
 
 real_threading = _original("threading")

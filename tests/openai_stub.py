@@ -21,8 +21,19 @@ class Stub:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.closed_early = threading.Event()  # set when a client hung up mid-stream
+        self.hung_up: list[str] = []  # last user message of each stream a client closed mid-way
+        self._cond = threading.Condition()
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_hung_up(self, message: str, timeout: float) -> bool:
+        """True once the client of the stream answering `message` has closed it before its end."""
+        with self._cond:
+            return self._cond.wait_for(lambda: message in self.hung_up, timeout)
+
+    def _record_hang_up(self, body: dict) -> None:
+        with self._cond:
+            self.hung_up.append(body["messages"][-1]["content"])
+            self._cond.notify_all()
 
     def close(self):
         self.server.shutdown()
@@ -58,7 +69,7 @@ class Stub:
                 try:
                     self._stream(model, body)
                 except (BrokenPipeError, ConnectionResetError):
-                    stub.closed_early.set()
+                    stub._record_hang_up(body)
 
             def _stream(self, model, body):
                 if model == "reasoner":

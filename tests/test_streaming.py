@@ -90,7 +90,6 @@ def test_chat_while_streaming_is_busy(relay, make_client):
 
 def test_stop_ends_the_reply_keeps_partial_text_and_closes_upstream(relay, make_client, stub):
     c = make_client(relay.url)
-    stub.closed_early.clear()
     rid = c.chat("tell me everything", model="slow-200")
     c.wait("token", lambda t: t["seq"] >= 2)
     asked = time.monotonic()
@@ -99,7 +98,7 @@ def test_stop_ends_the_reply_keeps_partial_text_and_closes_upstream(relay, make_
     assert time.monotonic() - asked < 1.0
     assert done["finish_reason"] == "cancelled"
     assert done["text"] and done["text"] == c.text_of(rid)
-    assert stub.closed_early.wait(2), "the upstream HTTP stream was not closed"
+    assert stub.wait_hung_up("tell me everything", 2), "the upstream HTTP stream was not closed"
     history = c.call("history")["history"]
     assert history[-2:] == [{"role": "user", "content": "tell me everything"}, {"role": "assistant", "content": done["text"]}]
     assert c.call("stop", {"request_id": rid})["stopped"] is False
@@ -107,14 +106,13 @@ def test_stop_ends_the_reply_keeps_partial_text_and_closes_upstream(relay, make_
 
 def test_disconnect_of_last_socket_cancels_the_reply(relay, make_client, stub):
     c = make_client(relay.url)
-    stub.closed_early.clear()
-    rid = c.chat("long", model="slow-200")
+    rid = c.chat("left alone", model="slow-200")
     c.wait("token")
     c.close()
-    assert stub.closed_early.wait(3), "reply kept streaming after its last socket left"
+    assert stub.wait_hung_up("left alone", 3), "reply kept streaming after its last socket left"
     back = make_client(relay.url, session_id=c.session_id)
     history = back.of("ready")[0]["history"]
-    assert history[0] == {"role": "user", "content": "long"}
+    assert history[0] == {"role": "user", "content": "left alone"}
     assert history[1]["content"].startswith("w0 ")
     assert back.call("chat", {"message": "next", "model": "words-1"})["ok"], rid
 

@@ -122,3 +122,25 @@ def test_long_message_is_too_long(make_server, make_client, stub):
     assert c.of("ready")[0]["limits"]["max_message_chars"] == 100
     assert c.call("chat", {"message": "y" * 101})["error"]["code"] == "too_long"
     assert c.call("chat", {"message": "y" * 100, "model": "words-1"})["ok"]
+
+
+def test_api_key_never_leaks(make_server, make_client, stub):
+    key = "sk-test-SECRET-4242"
+    s = make_server("--log-level", "DEBUG", env={"DEEPSEEK_API_KEY": key, "DEEPSEEK_BASE_URL": stub.url})
+    c = make_client(s.url)
+    seen = [repr(c.of("ready"))]
+    for model in ("e401", "e500", "cut", "words-2"):
+        rid = c.chat("hi", model=model)
+        c.wait_done(rid)
+    seen.append(repr(c.events))
+    seen.append(repr(c.call("chat", {"message": "hi", "model": 5})))
+    import urllib.request
+
+    with urllib.request.urlopen(s.url + "/") as r:
+        seen.append(r.read().decode())
+    seen += [repr(http_json(s.url + p)) for p in ("/healthz", "/api/backends")]
+    seen.append(repr(http_json(s.url + "/api/chat", {"message": "hi", "model": "e401"})))
+    seen.append(s.output())  # the server's own log, at DEBUG
+    assert stub.requests[-1]["model"] == "e401"  # the key did reach the upstream that needs it
+    for text in seen:
+        assert key not in text and "SECRET-4242" not in text

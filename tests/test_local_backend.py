@@ -343,7 +343,13 @@ def test_streams_from_a_real_thread_while_eventlet_hub_keeps_running(models):
         import threading, time
         from server.concurrency import RealQueue, start_os_thread, RealEvent
         from server.backends.transformers_local import LocalBackend
+        from server.concurrency import real_threading
         b = LocalBackend({models["endless"]!r}, device="cpu")
+        b.start()
+        while not b.status().model_ready:
+            eventlet.sleep(0.05)
+        hub_thread, forward_threads = real_threading.get_native_id(), set()
+        b.model.register_forward_hook(lambda *a: forward_threads.add(real_threading.get_native_id()))
         q = RealQueue()
         def consume():
             try:
@@ -364,6 +370,7 @@ def test_streams_from_a_real_thread_while_eventlet_hub_keeps_running(models):
                 break
             chunks.append(c)
         assert chunks, b.status()
+        assert forward_threads and hub_thread not in forward_threads, "the model ran on the hub's OS thread"
         print("RESULT", ticks, max(gaps[20:] or [0]), chunks[-1].usage["completion_tokens"], chunks[-1].finish_reason)
     """)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

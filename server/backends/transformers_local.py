@@ -9,7 +9,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
-from ..concurrency import Empty, RealEvent, RealLock, RealQueue, real_threading, start_os_thread
+from ..concurrency import Empty, RealCondition, RealEvent, RealLock, RealQueue, start_os_thread
 from ..errors import BackendError
 from .base import Chunk, Status, drop_oldest_turns
 from .local_text import Detokenizer, ThinkSplitter
@@ -152,7 +152,7 @@ class LocalBackend:
         self.default_model = display_name(self.path)
         self._status = Status(model_ready=False, progress=0.0, message=f"{self.default_model} is not loaded yet")
         self._error: BackendError | None = None
-        self._cond = real_threading.Condition(RealLock())  # guards the queue and the load state
+        self._cond = RealCondition()  # guards the queue and the load state
         self._waiting: list[_Job] = []
         self._running: _Job | None = None
         self._loaded = False

@@ -1,0 +1,120 @@
+"""Shared bits of the benchmarks: machine facts, percentiles, tables, servers on loopback."""
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from tests.live import LiveServer, free_port, http_json  # noqa: E402,F401
+
+
+def machine() -> str:
+    """nproc, CPU model, RAM, Python, and the load average when the run began (others share the box)."""
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            ram = f"{kb / 2**20:.1f} GiB"
+    except (OSError, ValueError):
+        pass
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"nproc {os.cpu_count()}, CPU {model}, RAM {ram}, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}; load average at start {load}")
+
+
+def header(title: str) -> None:
+    print(f"# {title}")
+    print(f"date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
+    print(f"command: python -m {shlex.join([sys.modules['__main__'].__spec__.name, *sys.argv[1:]])}"
+          if getattr(sys.modules["__main__"], "__spec__", None) else f"command: {shlex.join(sys.argv)}")
+    print(f"machine: {machine()}")
+    try:
+        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "server", "run.py"],
+                               capture_output=True, text=True).stdout.strip()
+        print(f"server code: {rev}{' + uncommitted changes in server/' if dirty else ''}")
+    except OSError:
+        pass
+    print(flush=True)
+
+
+def pct(values, q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation; nan for no values."""
+    xs = sorted(values)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * q / 100
+    lo = int(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """A Markdown table; floats printed with at most 2 decimals."""
+    def fmt(v):
+        if isinstance(v, float):
+            if v != v:
+                return "-"
+            return f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}" if abs(v) >= 1000 else f"{v:.1f}"
+        return str(v)
+    cells = [[fmt(v) for v in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    line = lambda vals: "| " + " | ".join(v.ljust(w) for v, w in zip(vals, widths)) + " |"  # noqa: E731
+    out = [line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def wait_healthz(url: str, timeout: float, proc=None, ready: bool = True) -> float:
+    """Poll url/healthz every 50 ms; seconds until it answers (with model_ready when `ready`)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            status, body = http_json(url + "/healthz")
+            if status == 200 and (not ready or body.get("model_ready")):
+                return time.monotonic() - t0
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} not ready in {timeout} s")
+
+
+class BenchServer(LiveServer):
+    """LiveServer that can run bench/prototype_run.py (run.py with proposed changes patched in)."""
+
+    def __init__(self, *args, patch: str | None = None, **kw):
+        super().__init__(*args, **kw)
+        self.patch = patch
+        self.script = os.path.join(ROOT, "bench", "prototype_run.py") if patch else os.path.join(ROOT, "run.py")
+        if patch:
+            self.env["BENCH_PATCH"] = patch
+
+    def start(self, wait_ready: bool = True, timeout: float = 120) -> "BenchServer":
+        self.proc = subprocess.Popen([sys.executable, self.script, *self.args], cwd=tempfile.mkdtemp(prefix="bench-"),
+                                     env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            wait_healthz(self.url, timeout, self.proc, ready=wait_ready)
+        except Exception:
+            self.stop()
+            raise RuntimeError(f"server did not start:\n{self.output()[-3000:]}")
+        return self

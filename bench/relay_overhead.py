@@ -1,0 +1,406 @@
+"""Latency the server adds between an OpenAI-compatible upstream and a Socket.IO client.
+
+    python -m bench.relay_overhead [--levels 1,50,200] [--modes eventlet,threading] [--coalesce 0,30]
+                                   [--tokens 30] [--interval-ms 50] [--rounds 4,3,2] [--prototype]
+                                   [--sdk-levels 1,50] [--burst] [--profile DIR]
+
+An upstream on loopback (bench/paced_upstream.py, its own process) streams N tokens D ms apart,
+each stamped with its send time. Per concurrency level, the same number of streams is read
+
+  * directly by a minimal asyncio SSE reader - the reference ("direct raw"),
+  * directly with the `openai` SDK (AsyncOpenAI) at the --sdk-levels (its pydantic parsing costs
+    ~0.3 ms CPU per chunk, so past ~50 streams it saturates the client and measures itself), and
+  * through `python run.py --backend openai --base-url UPSTREAM` by python-socketio AsyncClients,
+    for each async mode and coalesce window (and, with --prototype, bench/prototype_run.py with
+    the proposed raw-SSE upstream read patched in),
+
+in interleaved rounds (direct, server A, server B, ..., direct, ...), all clients in one asyncio
+loop of this process. Per token: latency = receive time - upstream send time (one clock,
+CLOCK_MONOTONIC). "added" = a path's percentile - the direct raw percentile of the same round set.
+TTFT = first token received - request sent (chat emit / POST). "last" = last token received -
+request sent; the upstream alone takes (N-1)*D. Each chat starts from an empty history (reset).
+
+Client-side cost is shown, not hidden: the loop-lag probe (a 1 ms sleep's overshoot in the client
+loop while streams run) bounds how much of any latency is the client's own scheduling, and the
+CPU seconds of server, upstream and client per 1,000 tokens say who spent the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+import openai
+import psutil
+import socketio
+
+from .common import ROOT, BenchServer, header, pct, table
+from .paced_upstream import parse_tokens
+
+NS_MS = 1e6
+
+
+class Rec:
+    """One stream: when it was asked for, and every token's (index, send_ns, recv_ns)."""
+
+    def __init__(self):
+        self.t0 = 0
+        self.tokens: list[tuple[int, int, int]] = []
+        self.events = 0
+        self.first = None
+        self.done = asyncio.Event()
+        self.finish = None
+        self.error = None
+
+
+class SioClient:
+    def __init__(self, url: str):
+        self.url = url
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("token", self._on_token)
+        self.sio.on("done", self._on_done)
+        self.sio.on("error", self._on_error)
+        self.rec: Rec | None = None
+
+    async def connect(self):
+        ready = asyncio.Event()
+        self.sio.on("ready", lambda data: ready.set())
+        await self.sio.connect(self.url, transports=["websocket"], wait_timeout=20)
+        await asyncio.wait_for(ready.wait(), 20)
+
+    async def _on_token(self, data):
+        t = time.monotonic_ns()
+        rec = self.rec
+        if rec is None:
+            return
+        if rec.first is None:
+            rec.first = t
+        rec.events += 1
+        for i, sent in parse_tokens(data.get("text", "")):
+            rec.tokens.append((i, sent, t))
+
+    async def _on_done(self, data):
+        if self.rec is not None:
+            self.rec.finish = data.get("finish_reason")
+            self.rec.done.set()
+
+    async def _on_error(self, data):
+        if self.rec is not None:
+            self.rec.error = data
+
+    async def stream(self, model: str, timeout: float) -> Rec:
+        await self.sio.call("reset", {}, timeout=timeout)
+        rec = self.rec = Rec()
+        rec.t0 = time.monotonic_ns()
+        ack = await self.sio.call("chat", {"message": "hi", "model": model, "params": {"max_tokens": 4096}}, timeout=timeout)
+        if not ack.get("ok"):
+            rec.error = ack
+            return rec
+        await asyncio.wait_for(rec.done.wait(), timeout)
+        return rec
+
+
+async def direct_stream(client: openai.AsyncOpenAI, model: str, timeout: float) -> Rec:
+    rec = Rec()
+    rec.t0 = time.monotonic_ns()
+
+    async def run():
+        stream = await client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}],
+                                                      stream=True, max_tokens=4096)
+        async for ev in stream:
+            t = time.monotonic_ns()
+            if ev.choices and ev.choices[0].delta.content:
+                if rec.first is None:
+                    rec.first = t
+                rec.events += 1
+                for i, sent in parse_tokens(ev.choices[0].delta.content):
+                    rec.tokens.append((i, sent, t))
+            if ev.choices and ev.choices[0].finish_reason:
+                rec.finish = ev.choices[0].finish_reason
+    try:
+        await asyncio.wait_for(run(), timeout)
+    except Exception as e:  # counted, shown in the table
+        rec.error = repr(e)
+    return rec
+
+
+async def raw_stream(base_url: str, model: str, timeout: float) -> Rec:
+    """POST and read the SSE lines with asyncio streams: about the least a client can do."""
+    rec = Rec()
+    host_port = base_url.split("//", 1)[1].split("/", 1)[0]
+    host, port = host_port.split(":")
+    path = "/" + base_url.split("//", 1)[1].split("/", 1)[1].rstrip("/") + "/chat/completions"
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": True}).encode()
+
+    async def run():
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(f"POST {path} HTTP/1.1\r\nHost: {host_port}\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")
+        try:
+            async for line in reader:
+                t = time.monotonic_ns()
+                if not line.startswith(b"data: "):
+                    continue
+                data = line[6:].strip()
+                if data == b"[DONE]":
+                    break
+                ev = json.loads(data)
+                ch = ev.get("choices")
+                if not ch:
+                    continue
+                text = ch[0]["delta"].get("content")
+                if text:
+                    if rec.first is None:
+                        rec.first = t
+                    rec.events += 1
+                    for i, sent in parse_tokens(text):
+                        rec.tokens.append((i, sent, t))
+                if ch[0].get("finish_reason"):
+                    rec.finish = ch[0]["finish_reason"]
+        finally:
+            writer.close()
+    rec.t0 = time.monotonic_ns()
+    try:
+        await asyncio.wait_for(run(), timeout)
+    except Exception as e:
+        rec.error = repr(e)
+    return rec
+
+
+class LagProbe:
+    """Overshoot of a 1 ms sleep in this loop: the client's own scheduling delay."""
+
+    def __init__(self):
+        self.samples: list[float] = []
+        self.on = False
+
+    async def run(self):
+        while True:
+            t = time.monotonic_ns()
+            await asyncio.sleep(0.001)
+            if self.on:
+                self.samples.append((time.monotonic_ns() - t) / NS_MS - 1.0)
+
+
+class Stats:
+    def __init__(self):
+        self.lat: list[float] = []
+        self.ttft: list[float] = []
+        self.last: list[float] = []
+        self.streams = 0
+        self.tokens = 0
+        self.events = 0
+        self.missing = 0
+        self.errors = 0
+        self.cpu = defaultdict(float)  # who -> seconds
+        self.lag: list[float] = []
+
+    def add(self, recs: list[Rec], n_tokens: int):
+        for r in recs:
+            self.streams += 1
+            if r.error or r.finish != "stop":
+                self.errors += 1
+            self.events += r.events
+            got = {i for i, _, _ in r.tokens}
+            self.missing += n_tokens - len(got)
+            self.tokens += len(r.tokens)
+            self.lat += [(recv - sent) / NS_MS for _, sent, recv in r.tokens]
+            if r.first is not None:
+                self.ttft.append((r.first - r.t0) / NS_MS)
+            if r.tokens:
+                self.last.append((max(recv for _, _, recv in r.tokens) - r.t0) / NS_MS)
+
+
+def cpu_s(proc: psutil.Process) -> float:
+    try:
+        t = proc.cpu_times()
+        return t.user + t.system
+    except psutil.Error:
+        return 0.0
+
+
+async def run_bench(args, servers: dict, upstream_proc, out_profiles: str | None):
+    model = f"paced-{args.tokens}-{args.interval_ms}"
+    stream_s = args.tokens * args.interval_ms / 1000
+    timeout = stream_s + 60
+    direct = openai.AsyncOpenAI(base_url=args.upstream, api_key="x", max_retries=0, timeout=timeout)
+    me = psutil.Process()
+    procs = {"upstream": psutil.Process(upstream_proc.pid), "client": me}
+    probe = LagProbe()
+    probe_task = asyncio.create_task(probe.run())
+    levels = [int(x) for x in args.levels.split(",")]
+    rounds = [int(x) for x in args.rounds.split(",")]
+    rounds += [rounds[-1]] * (len(levels) - len(rounds))
+    results: dict[tuple[int, str], Stats] = {}
+    sdk_levels = {int(x) for x in args.sdk_levels.split(",") if x}
+    refs = ["direct raw", "direct openai SDK"]
+
+    async def phase(level: int, name: str, clients):
+        sproc = psutil.Process(servers[name].proc.pid) if name in servers else None
+        before = {k: cpu_s(p) for k, p in procs.items()}
+        if sproc:
+            before["server"] = cpu_s(sproc)
+        lag0 = len(probe.samples)
+        probe.on = True
+        # Start i waits i/level of one token interval (--stagger), so that token ticks of different
+        # streams spread over the interval as independent users' would; --burst starts all at once.
+        gap = 0.0 if args.burst else args.interval_ms / 1000 / level
+
+        async def later(i, coro):
+            await asyncio.sleep(i * gap)
+            return await coro
+        if name == "direct raw":
+            recs = await asyncio.gather(*(later(i, raw_stream(args.upstream, model, timeout)) for i in range(level)))
+        elif name == "direct openai SDK":
+            recs = await asyncio.gather(*(later(i, direct_stream(direct, model, timeout)) for i in range(level)))
+        else:
+            recs = await asyncio.gather(*(later(i, c.stream(model, timeout)) for i, c in enumerate(clients[name])),
+                                        return_exceptions=True)
+            recs = [r if isinstance(r, Rec) else _failed(r) for r in recs]
+        probe.on = False
+        after = {k: cpu_s(p) for k, p in procs.items()}
+        if sproc:
+            after["server"] = cpu_s(sproc)
+        return recs, {k: after[k] - before[k] for k in after}, probe.samples[lag0:]
+
+    # Warm-up: one stream per variant (first imports, connection pools), not counted.
+    for name in refs + list(servers):
+        clients = {}
+        if name in servers:
+            c = SioClient(servers[name].url)
+            await c.connect()
+            clients[name] = [c]
+        await phase(1, name, clients)
+        for c in clients.get(name, []):
+            await c.sio.disconnect()
+
+    for level, n_rounds in zip(levels, rounds):
+        clients = {}
+        t_conn = time.monotonic()
+        for name in servers:
+            clients[name] = [SioClient(servers[name].url) for _ in range(level)]
+            for i in range(0, level, 25):
+                await asyncio.gather(*(c.connect() for c in clients[name][i:i + 25]))
+        print(f"level {level}: {level * len(servers)} sockets connected in {time.monotonic() - t_conn:.1f} s", flush=True)
+        variants = [n for n in refs if n != "direct openai SDK" or level in sdk_levels] + list(servers)
+        for r in range(n_rounds):
+            for name in variants:
+                await asyncio.sleep(0.3)
+                recs, cpu, lag = await phase(level, name, clients)
+                st = results.setdefault((level, name), Stats())
+                st.add(recs, args.tokens)
+                for k, v in cpu.items():
+                    st.cpu[k] += v
+                st.lag += lag
+            print(f"  level {level} round {r + 1}/{n_rounds} done", flush=True)
+        if out_profiles and level >= 50 and shutil.which("py-spy"):
+            await profile(level, clients, servers, model, timeout, out_profiles)
+        for name in servers:
+            await asyncio.gather(*(c.sio.disconnect() for c in clients[name]), return_exceptions=True)
+    probe_task.cancel()
+    await direct.close()
+    return results, levels
+
+
+def _failed(exc) -> Rec:
+    r = Rec()
+    r.error = repr(exc)
+    return r
+
+
+async def profile(level, clients, servers, model, timeout, out_dir):
+    """py-spy (non-blocking sampling) on each server while it relays `level` streams; not in the tables."""
+    os.makedirs(out_dir, exist_ok=True)
+    for name, srv in servers.items():
+        path = os.path.join(out_dir, f"{name.replace(' ', '_').replace('=', '')}-c{level}.txt")
+        spy = await asyncio.create_subprocess_exec(
+            "py-spy", "record", "--pid", str(srv.proc.pid), "--rate", "200", "--nonblocking", "--threads",
+            "--format", "raw", "--output", path, "--duration", "600",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        await asyncio.sleep(1.0)
+        await asyncio.gather(*(c.stream(model, timeout) for c in clients[name]), return_exceptions=True)
+        spy.send_signal(2)  # SIGINT: py-spy writes what it has
+        await spy.wait()
+        print(f"profile of {name} at {level} streams: {path}", flush=True)
+
+
+def report(args, results, levels, servers):
+    print()
+    print(f"Upstream: {args.tokens} tokens {args.interval_ms} ms apart per stream; streams of a level "
+          f"{'start at once (--burst)' if args.burst else 'start spread over one token interval'}; all times in ms.")
+    rows = []
+    for level in levels:
+        ref = results[(level, "direct raw")]
+        r50, r99 = pct(ref.lat, 50), pct(ref.lat, 99)
+        t50, t99 = pct(ref.ttft, 50), pct(ref.ttft, 99)
+        for name in ["direct raw", "direct openai SDK"] + list(servers):
+            st = results.get((level, name))
+            if st is None:
+                continue
+            p50, p99 = pct(st.lat, 50), pct(st.lat, 99)
+            f50, f99 = pct(st.ttft, 50), pct(st.ttft, 99)
+            k = max(st.tokens, 1) / 1000
+            rows.append([
+                level, name, st.streams, st.tokens, st.missing + st.errors,
+                p50, p99, p50 - r50, p99 - r99, (p50 / r50) if r50 > 0 else float("nan"),
+                f50, f99, f50 - t50, f99 - t99, pct(st.last, 50),
+                st.tokens / max(st.events, 1),
+                st.cpu.get("server", 0.0) / k if name in servers else float("nan"),
+                st.cpu["client"] / k, pct(st.lag, 99),
+            ])
+    print(table(["clients", "path", "streams", "tokens", "lost/err", "tok p50", "tok p99", "added p50", "added p99",
+                 "p50 ×raw", "TTFT p50", "TTFT p99", "added TTFT p50", "added TTFT p99", "last p50", "tok/event",
+                 "server CPU ms/tok", "client CPU ms/tok", "client lag p99"], rows))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--levels", default="1,50,200")
+    ap.add_argument("--rounds", default="4,3,2", help="rounds per level (interleaved with the direct reference)")
+    ap.add_argument("--modes", default="eventlet,threading")
+    ap.add_argument("--coalesce", default="0,30")
+    ap.add_argument("--tokens", type=int, default=30)
+    ap.add_argument("--interval-ms", type=int, default=50)
+    ap.add_argument("--burst", action="store_true",
+                    help="start all streams of a level at once (default: spread over one token interval)")
+    ap.add_argument("--sdk-levels", default="1,50", help="levels at which the openai SDK reference also runs")
+    ap.add_argument("--prototype", default="", help="comma-separated bench/prototype_run.py patch sets to add at coalesce 0, "
+                    "each a '+'-joined list, e.g. 'nodelay,nodelay+raw_sse'")
+    ap.add_argument("--profile", metavar="DIR", help="also py-spy each server at levels >= 50, raw stacks into DIR")
+    args = ap.parse_args()
+    header("relay_overhead: latency added by the server between an OpenAI-compatible upstream and Socket.IO clients")
+    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    servers: dict[str, LiveServer] = {}
+    try:
+        args.upstream = up.stdout.readline().strip()
+        specs = [(m, c, None) for c in args.coalesce.split(",") for m in args.modes.split(",")]
+        for patch in filter(None, args.prototype.split(",")):
+            specs += [(m, "0", patch.replace("+", ",")) for m in args.modes.split(",")]
+        for mode, co, patch in specs:
+            srv = BenchServer("--backend", "openai", "--base-url", args.upstream, "--model", "paced-30-50",
+                              "--coalesce-ms", co, "--max-sockets-per-ip", "1000", "--rate-per-minute", "0",
+                              "--rate-per-minute-ip", "0", "--log-level", "WARNING", async_mode=mode, patch=patch)
+            name = f"server {mode} coalesce={co}" + (f" +{patch.replace(',', '+')}" if patch else "")
+            servers[name] = srv.start(timeout=60)
+        t0 = time.monotonic()
+        results, levels = asyncio.run(run_bench(args, servers, up, args.profile))
+        report(args, results, levels, servers)
+        print(f"\n(run took {time.monotonic() - t0:.0f} s)")
+    finally:
+        for s in servers.values():
+            s.stop()
+        up.terminate()
+        up.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -4,17 +4,27 @@ import sys
 
 
 def _async_mode() -> str:
-    # eventlet must patch the stdlib before anything else imports it, so this peeks at the
-    # flag by hand; config.parse_args() reads it again properly.
-    from server.config import load_env_file  # imports nothing eventlet would need to patch
+    """The --async-mode flag, CHAT_ASYNC_MODE or its .env line, read without importing anything.
 
-    load_env_file()
+    eventlet must patch the stdlib before any other module makes locks or sockets, so this
+    peeks by hand; config.parse_args() reads everything properly afterwards.
+    """
     for i, arg in enumerate(sys.argv):
         if arg == "--async-mode" and i + 1 < len(sys.argv):
             return sys.argv[i + 1]
         if arg.startswith("--async-mode="):
             return arg.split("=", 1)[1]
-    return os.environ.get("CHAT_ASYNC_MODE", "eventlet")
+    if os.environ.get("CHAT_ASYNC_MODE"):
+        return os.environ["CHAT_ASYNC_MODE"]
+    try:
+        with open(".env", encoding="utf-8") as env_file:
+            for line in env_file:
+                key, _, value = line.strip().removeprefix("export ").partition("=")
+                if key.strip() == "CHAT_ASYNC_MODE":
+                    return value.strip().strip("'\"")
+    except OSError:
+        pass
+    return "eventlet"
 
 
 if _async_mode() == "eventlet":
@@ -24,6 +34,9 @@ if _async_mode() == "eventlet":
         import trio  # noqa: F401
     except ImportError:
         pass
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # known; both modes are kept working
     import eventlet
 
     eventlet.monkey_patch()

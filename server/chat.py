@@ -114,7 +114,6 @@ class ChatService:
             self.rate_ip.check(ip)
             messages = [{"role": "system", "content": chat.system}] if chat.system else []
             messages += session.snapshot() + [{"role": "user", "content": chat.message}]
-            messages = backend.fit(messages, chat.params.get("max_tokens") or self.cfg.default_max_tokens)
             req = Request(session, backend, model, chat.message, messages, chat.params, self._channel(backend))
             session.active = req
             self.requests[req.id] = req
@@ -136,7 +135,9 @@ class ChatService:
         """Run the backend's stream and pass its chunks on; never raises."""
         stream = None
         try:
-            stream = req.backend.stream(req.messages, model=req.model, params=req.params, cancel=req.cancel)
+            # Fitting may tokenize the whole conversation: do it here, off the server's loop.
+            messages = req.backend.fit(req.messages, req.params.get("max_tokens") or self.cfg.default_max_tokens)
+            stream = req.backend.stream(messages, model=req.model, params=req.params, cancel=req.cancel)
             for chunk in stream:
                 req.channel.put(chunk)
                 if req.cancel.is_set():

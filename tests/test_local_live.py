@@ -18,8 +18,10 @@ def tiny_dirs(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=["eventlet", "threading"])
 def local(request, tiny_dirs):
+    # Short heartbeats: an event loop blocked by torch would drop sockets within seconds.
     server = LiveServer("--backend", "local", "--model", tiny_dirs["endless"], "--rate-per-minute", "0",
-                        "--grace", "0", async_mode=request.param).start(timeout=180)
+                        "--rate-per-minute-ip", "0", "--grace", "0", "--ping-interval", "1", "--ping-timeout", "2",
+                        async_mode=request.param).start(timeout=180)
     yield server
     server.stop()
 
@@ -62,6 +64,34 @@ def test_second_session_waits_its_turn_and_stop_frees_the_model(local, make_clie
     assert a.call("history")["history"][-1] == {"role": "assistant", "content": done_a["text"]}  # partial kept
     done_b = b.wait_done(rb, timeout=30)
     assert done_b["finish_reason"] == "length" and done_b["usage"]["completion_tokens"] == 10
+
+
+def test_others_stay_responsive_while_the_model_generates(local, make_client):
+    busy = make_client(local.url)
+    rid = busy.chat("go on and on", params={"max_tokens": 4000})
+    busy.wait("token", lambda t: t["request_id"] == rid)
+    other = make_client(local.url)
+    started = time.monotonic()
+    while time.monotonic() - started < 4:  # four ping intervals: pongs must keep flowing both ways
+        t0 = time.monotonic()
+        assert other.call("history", timeout=5)["ok"]
+        assert time.monotonic() - t0 < 0.5
+        time.sleep(0.2)
+    assert other.sio.connected and busy.sio.connected
+    assert busy.of("done", rid) == []  # still generating all along
+    assert len(busy.of("token", rid)) > 5
+    assert busy.call("stop", {"request_id": rid})["stopped"]
+    busy.wait_done(rid)
+
+
+def test_reset_stops_generation_and_frees_the_model(local, make_client):
+    c = make_client(local.url)
+    rid = c.chat("long", params={"max_tokens": 4000})
+    c.wait("token", lambda t: t["request_id"] == rid)
+    assert c.call("reset") == {"ok": True}
+    assert c.wait_done(rid, timeout=5)["finish_reason"] == "cancelled"
+    assert c.call("history")["history"] == []
+    assert c.wait_done(c.chat("again", params={"max_tokens": 3}), timeout=30)["finish_reason"] == "length"
 
 
 def test_thinking_streams_as_reasoning_and_stays_out_of_history(tiny_dirs, make_server, make_client):

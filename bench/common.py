@@ -118,3 +118,8 @@ class BenchServer(LiveServer):
             self.stop()
             raise RuntimeError(f"server did not start:\n{self.output()[-3000:]}")
         return self
+
+
+def footer(t0: float) -> None:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\n(run took {time.monotonic() - t0:.0f} s; load average at end {load})", flush=True)

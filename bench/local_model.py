@@ -1,7 +1,7 @@
 """Local model: tokens/s through the server vs a bare `model.generate`, and under concurrency vs `transformers serve`.
 
     python -m bench.local_model [--models tiny,gemma] [--cache-dir DIR] [--rounds 3] [--levels 1,4,8]
-                                [--modes threading,eventlet] [--prototype real_threads] [--no-serve]
+                                [--modes threading,eventlet] [--prototype nodelay] [--no-serve]
 
 Models: "tiny" = `python -m tests.tinymodel DIR --endless` (random Qwen2, every reply runs to
 max_tokens), "gemma" = the built-in Gemma 3 270M as the server caches it (CACHE/models/
@@ -21,6 +21,10 @@ Part 2, 1/4/8 sessions at once (each its own conversation, same prompt), aggrega
 all tokens / (last token of all - first request) and TTFT p50/max, for our server (threading)
 against `transformers serve DIR --device cpu`, with and without --continuous-batching, on the
 same folder (its streamed chat completions read by a minimal SSE client).
+
+With OMP_NUM_THREADS=1 rows (on by default): the bare worker and one server again with torch
+limited to one thread, since on a 2-core machine that is shared (a browser, a second process)
+two intra-op threads can be several times slower than one.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ import tempfile
 import threading
 import time
 
-from .common import ROOT, BenchServer, free_port, header, http_json, pct, table, wait_healthz
+from .common import footer, BenchServer, free_port, header, http_json, pct, table
 
 PROMPT = "Write a short story about a little server that answers questions from phones on the same network."
 
@@ -79,10 +83,11 @@ for line in sys.stdin:
 
 
 class Bare:
-    def __init__(self, path: str):
+    def __init__(self, path: str, env: dict | None = None):
         self.proc = subprocess.Popen([sys.executable, "-c", BARE_WORKER, path], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                     env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+                                     env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                                          **(env or {})})
         line = self.proc.stdout.readline()
         if not line.startswith("LOADED"):
             raise RuntimeError("bare worker did not load the model")
@@ -123,7 +128,7 @@ def sse_stream(base_url: str, model: str, max_new: int, timeout: float = 600) ->
     """One streamed chat completion from an OpenAI-compatible server, read line by line."""
     host, port = base_url.split("//", 1)[1].split("/", 1)[0].split(":")
     body = json.dumps({"model": model, "messages": [{"role": "user", "content": PROMPT}], "stream": True,
-                       "max_tokens": max_new, "temperature": 0, "do_sample": False,
+                       "max_tokens": max_new, "temperature": 0,
                        "stream_options": {"include_usage": True}})
     conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
     t0 = time.monotonic()
@@ -227,41 +232,47 @@ def gemma_folder(cache: str) -> str:
 
 def part1(name, path, args, out_rows):
     max_new = args.max_new[name]
-    servers = {}
-    specs = [(m, None) for m in args.modes.split(",")]
-    specs += [(m, p.replace("+", ",")) for p in filter(None, args.prototype.split(",")) for m in args.modes.split(",")
-              if m == "eventlet"]
-    bare = Bare(path)
+    one = {"OMP_NUM_THREADS": "1"}
+    # (label, "bare" or async mode, prototype patch, extra env)
+    specs = [("bare generate", "bare", None, None)]
+    specs += [(f"server {m}", m, None, None) for m in args.modes.split(",")]
+    specs += [(f"server eventlet +{p}", "eventlet", p.replace("+", ","), None)
+              for p in filter(None, args.prototype.split(","))]
+    if args.one_thread:
+        specs += [("bare generate, OMP_NUM_THREADS=1", "bare", None, one),
+                  (f"server {args.modes.split(',')[0]}, OMP_NUM_THREADS=1", args.modes.split(",")[0], None, one)]
+    runners = {}
     try:
-        for mode, patch in specs:
-            label = f"server {mode}" + (f" +{patch.replace(',', '+')}" if patch else "")
-            servers[label] = BenchServer("--backend", "local", "--model", path, "--rate-per-minute", "0",
-                                         "--rate-per-minute-ip", "0", "--log-level", "WARNING",
-                                         async_mode=mode, patch=patch).start(timeout=300)
-        # Warm-up: one short generation each (first-call allocations, lazy imports).
-        bare.run(4)
-        for s in servers.values():
-            server_stream(s.url, 4)
-        res: dict[str, list] = {"bare generate": []}
-        for r in range(args.rounds):
-            res["bare generate"].append(bare.run(max_new))
-            for label, s in servers.items():
-                res.setdefault(label, []).append(server_stream(s.url, max_new))
-            print(f"  {name} part 1 round {r + 1}/{args.rounds} done", flush=True)
+        for label, mode, patch, env in specs:
+            if mode == "bare":
+                runners[label] = Bare(path, env)
+            else:
+                runners[label] = BenchServer("--backend", "local", "--model", path, "--rate-per-minute", "0",
+                                             "--rate-per-minute-ip", "0", "--log-level", "WARNING",
+                                             async_mode=mode, patch=patch, env=env).start(timeout=300)
+
+        def once(r, n):
+            return r.run(n) if isinstance(r, Bare) else server_stream(r.url, n)
+        for r in runners.values():  # warm-up: first-call allocations, lazy imports
+            once(r, 4)
+        res: dict[str, list] = {}
+        for i in range(args.rounds):
+            for label, r in runners.items():
+                res.setdefault(label, []).append(once(r, max_new))
+            print(f"  {name} part 1 round {i + 1}/{args.rounds} done", flush=True)
         ref_e2e, ref_dec, ref_ttft = rates(res["bare generate"])
         for label, rs in res.items():
             e2e, dec, ttft = rates(rs)
             out_rows.append([name, label, len(rs), pct([r["n"] for r in rs], 50), e2e, e2e / ref_e2e,
                              dec, dec / ref_dec, ttft, ttft - ref_ttft])
     finally:
-        bare.close()
-        for s in servers.values():
-            s.stop()
+        for r in runners.values():
+            r.close() if isinstance(r, Bare) else r.stop()
 
 
 def part2(name, path, args, out_rows):
     max_new = args.max_new[name]
-    levels = [int(x) for x in args.levels.split(",")]
+    levels = [int(x) for x in (args.gemma_levels if name == "gemma" else args.levels).split(",")]
     targets = {}
     try:
         targets["our server (threading, FIFO)"] = ("sio", BenchServer(
@@ -302,14 +313,18 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--levels", default="1,4,8")
     ap.add_argument("--modes", default="threading,eventlet")
-    ap.add_argument("--prototype", default="real_threads", help="patch sets for eventlet (bench/prototype_run.py)")
+    ap.add_argument("--prototype", default="", help="patch sets for eventlet (bench/prototype_run.py), e.g. nodelay")
     ap.add_argument("--tiny-tokens", type=int, default=200)
-    ap.add_argument("--gemma-tokens", type=int, default=64)
+    ap.add_argument("--gemma-tokens", type=int, default=24)
     ap.add_argument("--no-serve", action="store_true")
+    ap.add_argument("--no-one-thread", dest="one_thread", action="store_false",
+                    help="skip the OMP_NUM_THREADS=1 rows (bare and server)")
+    ap.add_argument("--gemma-levels", default="1,4,8")
     ap.add_argument("--part", default="1,2")
     args = ap.parse_args()
     args.max_new = {"tiny": args.tiny_tokens, "gemma": args.gemma_tokens}
     header("local_model: tokens/s through the server vs bare generate; concurrency vs transformers serve")
+    t_start = time.monotonic()
     work = tempfile.mkdtemp(prefix="bench-local-")
     rows1, rows2 = [], []
     try:
@@ -335,6 +350,7 @@ def main():
             print("\nPart 2: simultaneous sessions, aggregate throughput")
             print(table(["model", "sessions", "server", "tokens", "aggregate tok/s", "TTFT p50 ms", "TTFT max ms",
                          "wall s"], rows2))
+        footer(t_start)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,10 +1,12 @@
 """Server RSS with 1,000 idle sessions of 20 messages each, against the same server fresh.
 
-    python -m bench.memory [--sessions 1000] [--turns 10] [--reply-words 100] [--async-mode eventlet]
+    python -m bench.memory [--sessions 1000] [--turns 10] [--reply-chars 400] [--message-chars 200]
+                           [--async-mode eventlet]
 
 Sessions are made through the real protocol: POST /api/chat with a session_id, `--turns` times
 per session (each turn = a user message + the reply = 2 messages), 8 sessions at a time, against
-the OpenAI-compatible stub (tests/openai_stub.py, model "words-N": N short words at once).
+bench/paced_upstream.py's model "blob-N" (an N-character reply in one chunk, so that making
+20,000 turns costs the server little: a reply of N one-word chunks would cost ~0.2 ms each).
 Two servers run side by side, built the same way:
 
   * replay kept:   --replay-ttl 3600: every finished request is still held for `resume`,
@@ -24,11 +26,12 @@ import concurrent.futures as cf
 import gc
 import time
 
+import subprocess
+import sys
+
 import psutil
 
-from tests.openai_stub import Stub
-
-from .common import BenchServer, header, http_json, table
+from .common import footer, ROOT, BenchServer, header, http_json, table
 
 MIB = 2**20
 
@@ -58,15 +61,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=1000)
     ap.add_argument("--turns", type=int, default=10)
-    ap.add_argument("--reply-words", type=int, default=100)
+    ap.add_argument("--reply-chars", type=int, default=400)
     ap.add_argument("--message-chars", type=int, default=200)
     ap.add_argument("--async-mode", default="eventlet")
     args = ap.parse_args()
     header(f"memory: server RSS with {args.sessions} idle sessions of {2 * args.turns} messages")
-    stub = Stub()
-    model = f"words-{args.reply_words}"
+    t_start = time.monotonic()
+    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    upstream = up.stdout.readline().strip()
+    model = f"blob-{args.reply_chars}"
     message = ("Tell me more about the river, the hills and the quiet evening sky. " * 10)[:args.message_chars]
-    common = ["--backend", "openai", "--base-url", stub.url, "--model", model, "--rate-per-minute", "0",
+    common = ["--backend", "openai", "--base-url", upstream, "--model", model, "--rate-per-minute", "0",
               "--rate-per-minute-ip", "0", "--max-sessions", str(args.sessions), "--log-level", "WARNING"]
     servers = {
         "replay kept": BenchServer(*common, "--replay-ttl", "3600", async_mode=args.async_mode),
@@ -111,10 +116,12 @@ def main():
         print(table(["server", "sessions", "requests kept", "fresh RSS MiB", "RSS MiB", "added MiB",
                      "KiB / session", "text KiB / session", "RSS ÷ text", "make s"], rows))
         print(f"\n'sessions only' RSS right after the burst, before the sweep: {after['sessions only'] / MIB:.1f} MiB")
+        footer(t_start)
     finally:
         for s in servers.values():
             s.stop()
-        stub.close()
+        up.terminate()
+        up.wait()
 
 
 if __name__ == "__main__":

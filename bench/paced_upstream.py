@@ -6,6 +6,7 @@ Model "paced-N-D" streams N tokens D ms apart (the first at once). Token i's tex
 "<i>@<t> " where t is time.monotonic_ns() taken just before the bytes are written, so a
 client on the same machine (CLOCK_MONOTONIC is system-wide on Linux) gets its latency as
 receive time - t. One asyncio loop serves every stream: hundreds of streams cost it little.
+Model "blob-N" answers N characters of plain text in one chunk (cheap long replies for bench/memory.py).
 """
 from __future__ import annotations
 
@@ -58,6 +59,15 @@ async def _handle(reader, writer):
             writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             return
         model = json.loads(body or b"{}").get("model", "paced-30-50")
+        if model.startswith("blob-"):
+            n = int(model[5:])
+            text = ("All work and no play makes a dull reply. " * (n // 40 + 1))[:n]
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+            writer.write(_event(_chunk(model, {"role": "assistant", "content": text})))
+            writer.write(_event(_chunk(model, {}, "stop")))
+            writer.write(b"data: [DONE]\n\n")
+            await writer.drain()
+            return
         try:
             _, n, d = model.split("-")
             n, d = int(n), float(d) / 1000

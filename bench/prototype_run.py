@@ -7,9 +7,6 @@ Patches (each also written out in bench/RESULTS.md as the change to make):
                         client.post(..., cast_to=object, stream=True, stream_cls=openai.Stream[object]):
                         same HTTP client, errors and SSE decoder, but no request transform and no
                         pydantic ChatCompletionChunk per event (bench/sdk_costs.py: ~12x less CPU per chunk).
-  BENCH_PATCH=real_threads  server.concurrency uses eventlet.patcher.original() for threading/queue
-                        (today `is_monkey_patched("threading")` is False under eventlet, so every
-                        "real" thread, queue, lock and event is a green one).
   BENCH_PATCH=nodelay   TCP_NODELAY on every accepted socket (the client's WebSocket), so a token
                         frame written right after another small frame (the chat ack, the previous
                         token) is not held back by Nagle until the client's delayed ACK (~40 ms).
@@ -23,28 +20,6 @@ sys.path.insert(0, ROOT)
 PATCHES = set(filter(None, os.environ.get("BENCH_PATCH", "").split(",")))
 
 import run  # noqa: E402  (patches eventlet per --async-mode, exactly as run.py does)
-
-if "real_threads" in PATCHES:
-    from server import concurrency
-
-    try:
-        from eventlet import patcher
-
-        if patcher.is_monkey_patched("thread"):
-            concurrency.real_threading = patcher.original("threading")
-            concurrency.real_queue = patcher.original("queue")
-    except ImportError:
-        pass
-    # Modules that imported the names before the patch.
-    from server.backends import transformers_local as _tl
-
-    _tl.real_threading = concurrency.real_threading
-    for name in ("RealEvent", "RealQueue", "RealLock", "start_os_thread"):
-        setattr(_tl, name, getattr(concurrency, name))
-    import server.chat as _chat
-
-    for name in ("RealEvent", "RealQueue", "start_os_thread"):
-        setattr(_chat, name, getattr(concurrency, name))
 
 if "nodelay" in PATCHES:
     import socket as _socket

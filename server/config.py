@@ -40,6 +40,7 @@ class Config:
     local_device: str | None = None  # force "cpu" or "cuda" for the local backend
     local_model: str | None = None  # a local model served beside a remote default backend
     cache_dir: str | None = None  # where the built-in model is cached after first load
+    local_batch_size: int = 4  # local requests decoded together (continuous batching); 1 = one at a time
     qr: bool = True
     log_level: str = "INFO"
 
@@ -76,6 +77,7 @@ FLAGS = [
     ("--device", "CHAT_DEVICE", "local_device", str, "cpu or cuda for the local backend (default: cuda if available)"),
     ("--local-model", "CHAT_LOCAL_MODEL", "local_model", str, "also serve this local model beside a remote default"),
     ("--cache-dir", "CHAT_CACHE_DIR", "cache_dir", str, "cache folder for the built-in model"),
+    ("--batch-size", "CHAT_BATCH_SIZE", "local_batch_size", int, "local requests generated together (1 = one at a time)"),
     ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
 ]
 

@@ -64,6 +64,15 @@ def endless(models):
     b.close()
 
 
+@pytest.fixture(scope="module")
+def serial(models):
+    """The one-at-a-time path (--batch-size 1): generate() per request."""
+    b = LocalBackend(models["endless"], device="cpu", name="serial", batch_size=1)
+    assert wait_ready(b).model_ready
+    yield b
+    b.close()
+
+
 # ---- streaming and params ------------------------------------------------
 
 def test_stream_yields_text_then_finish_with_usage(plain):
@@ -157,7 +166,8 @@ def test_closing_the_generator_also_stops_generation(endless):
     assert time.monotonic() - t0 < 2
 
 
-def test_concurrent_streams_take_turns_with_visible_positions(endless):
+def test_concurrent_streams_take_turns_with_visible_positions(serial):
+    endless = serial
     events = []  # (who, what, time)
     lock = threading.Lock()
     cancel_a = threading.Event()
@@ -203,7 +213,8 @@ def test_a_chat_sent_while_loading_waits_for_the_model(models):
     b.close()
 
 
-def test_cancel_while_queued_leaves_the_line(endless):
+def test_cancel_while_queued_leaves_the_line(serial):
+    endless = serial
     first = endless.stream(HELLO, model="x", params={"max_tokens": 3000}, cancel=threading.Event())
     next(c for c in first if c.text)
     cancel = threading.Event()
@@ -215,6 +226,142 @@ def test_cancel_while_queued_leaves_the_line(endless):
     t0 = time.monotonic()
     assert run(endless, max_tokens=2)[-1].usage["completion_tokens"] == 2
     assert time.monotonic() - t0 < 2
+
+
+# ---- batching (default batch size 4) -------------------------------------
+
+PROMPTS = [[{"role": "user", "content": f"Question {i}: what do {w} do all day?"}]
+           for i, w in enumerate(["cats", "dogs", "birds", "people", "servers"])]
+
+
+class Streams:
+    """Several streams of one backend consumed at once, each in its own thread, with timed events."""
+
+    def __init__(self, backend):
+        self.backend, self.events, self.lock, self.threads = backend, [], threading.Lock(), []
+        self.chunks, self.cancels = {}, {}
+
+    def start(self, who, messages, wait_first=True, **params):
+        self.cancels[who] = threading.Event()
+        self.chunks[who] = []
+
+        def consume():
+            for c in self.backend.stream(messages, model="x", params=params, cancel=self.cancels[who]):
+                with self.lock:
+                    self.chunks[who].append(c)
+                    self.events.append((who, "queued" if c.queued else "finish" if c.finish_reason else "text", time.monotonic()))
+            with self.lock:
+                self.events.append((who, "end", time.monotonic()))
+
+        t = threading.Thread(target=consume)
+        t.start()
+        self.threads.append(t)
+        while wait_first and not self.chunks[who]:
+            time.sleep(0.005)
+
+    def join(self, timeout=60):
+        for t in self.threads:
+            t.join(timeout)
+            assert not t.is_alive()
+
+    def at(self, who, what, last=False):
+        times = [t for w, x, t in self.events if w == who and x == what]
+        return times[-1 if last else 0]
+
+    def texts(self, who):
+        return sum(1 for c in self.chunks[who] if c.text)
+
+
+def test_batch_of_four_streams_together_each_to_its_own_max_tokens(endless):
+    s = Streams(endless)
+    for i, n in enumerate((20, 33, 47, 61)):
+        s.start(i, PROMPTS[i], wait_first=False, max_tokens=n, do_sample=True)
+    s.join()
+    for i, n in enumerate((20, 33, 47, 61)):
+        last = s.chunks[i][-1]
+        assert last.finish_reason == "length" and last.usage["completion_tokens"] == n, (i, last)
+        assert last.usage["prompt_tokens"] > 5
+        assert not any(c.queued for c in s.chunks[i])  # four fit in the batch: nobody waits
+        assert text_of(s.chunks[i]).strip()
+    # Together, not one after another: the longest began before the shortest ended.
+    assert s.at(3, "text") < s.at(0, "finish")
+
+
+def test_stopping_one_row_leaves_the_others_running_to_their_own_max(endless):
+    s = Streams(endless)
+    s.start("long", PROMPTS[0], max_tokens=3000)
+    for i in (1, 2, 3):
+        s.start(i, PROMPTS[i], max_tokens=80 + 10 * i)
+    while s.texts("long") < 5:
+        time.sleep(0.005)
+    s.cancels["long"].set()
+    t0 = time.monotonic()
+    s.join()
+    assert s.at("long", "end") - t0 < 0.5
+    assert not any(c.finish_reason for c in s.chunks["long"])  # the caller reports "cancelled"
+    for i in (1, 2, 3):
+        last = s.chunks[i][-1]
+        assert last.finish_reason == "length" and last.usage["completion_tokens"] == 80 + 10 * i
+        assert s.at(i, "finish") > s.at("long", "end")  # they went on after the stop
+
+
+def test_requests_beyond_the_batch_see_their_place_then_run(endless):
+    s = Streams(endless)
+    for i in range(4):
+        s.start(i, PROMPTS[i % 4], max_tokens=3000)
+    s.start("fifth", PROMPTS[4], max_tokens=12)
+    s.start("sixth", PROMPTS[4], max_tokens=7)
+    assert s.chunks["fifth"][0].queued == 1 and s.chunks["sixth"][0].queued == 2
+    time.sleep(0.3)
+    assert s.texts("fifth") == 0  # the batch is full
+    s.cancels[0].set()  # a slot frees: the fifth joins the running batch
+    while s.texts("fifth") == 0:
+        time.sleep(0.005)
+    assert [c.queued for c in s.chunks["sixth"] if c.queued] == [2, 1]  # moved up
+    s.cancels[1].set()
+    for who in (2, 3):
+        while s.texts(who) < 5:
+            time.sleep(0.005)
+    for who, n in (("fifth", 12), ("sixth", 7)):
+        while not s.chunks[who] or not s.chunks[who][-1].finish_reason:
+            time.sleep(0.01)
+        assert s.chunks[who][-1].usage["completion_tokens"] == n
+    assert not any(c.finish_reason for c in s.chunks[2])  # the long rows were still running meanwhile
+    s.cancels[2].set()
+    s.cancels[3].set()
+    s.join()
+
+
+def test_greedy_batched_equals_greedy_one_at_a_time(endless, serial):
+    # Prompts of different lengths (rows of different sizes in one batch); the second one leads elsewhere.
+    prompts = [[{"role": "user", "content": t}] for t in (
+        "hi", "Numbers like 1, 2, 3, 10, 42", "How do I cook rice? Rinse it, add water, bring it to a boil.", "Bob")]
+    alone = [text_of(run(serial, p, max_tokens=40, do_sample=False)) for p in prompts]
+    s = Streams(endless)
+    for i in range(4):
+        s.start(i, prompts[i], wait_first=False, max_tokens=40, do_sample=False)
+    s.join()
+    assert len(set(alone)) > 1  # different prompts, different replies: rows are not mixed up
+    assert [text_of(s.chunks[i]) for i in range(4)] == alone
+
+
+def test_requests_the_batch_cannot_serve_run_alone_in_their_turn(endless, serial):
+    # repetition_penalty exists only on the generate() path: same result as the serial backend.
+    want = text_of(run(serial, max_tokens=30, do_sample=False, repetition_penalty=2.0))
+    s = Streams(endless)
+    s.start("batched", PROMPTS[0], max_tokens=40)
+    s.start("penalized", HELLO, max_tokens=30, do_sample=False, repetition_penalty=2.0)
+    s.join()
+    assert text_of(s.chunks["penalized"]) == want
+    assert s.at("penalized", "text") > s.at("batched", "finish")  # alone, once the batch drained
+
+
+def test_batch_size_setting():
+    from server.config import parse_args
+
+    assert parse_args([], environ={}).local_batch_size == 4
+    assert parse_args(["--batch-size", "1"], environ={}).local_batch_size == 1
+    assert parse_args([], environ={"CHAT_BATCH_SIZE": "8"}).local_batch_size == 8
 
 
 # ---- thinking ------------------------------------------------------------

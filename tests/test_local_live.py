@@ -20,7 +20,7 @@ def tiny_dirs(tmp_path_factory):
 def local(request, tiny_dirs):
     # Short heartbeats: an event loop blocked by torch would drop sockets within seconds.
     server = LiveServer("--backend", "local", "--model", tiny_dirs["endless"], "--rate-per-minute", "0",
-                        "--rate-per-minute-ip", "0", "--grace", "0", "--ping-interval", "1", "--ping-timeout", "2",
+                        "--rate-per-minute-ip", "0", "--grace", "0", "--ping-interval", "1", "--ping-timeout", "2", "--batch-size", "2",
                         async_mode=request.param).start(timeout=180)
     yield server
     server.stop()
@@ -44,10 +44,12 @@ def test_reply_streams_to_max_tokens_and_enters_history(local, make_client):
     assert again["text"] != "" and done["usage"]["prompt_tokens"] < again["usage"]["prompt_tokens"]  # history sent
 
 
-def test_second_session_waits_its_turn_and_stop_frees_the_model(local, make_client):
-    a, b = make_client(local.url), make_client(local.url)
+def test_third_session_waits_beyond_the_batch_and_stop_frees_a_slot(local, make_client):
+    a, a2, b = make_client(local.url), make_client(local.url), make_client(local.url)
     ra = a.chat("long one", params={"max_tokens": 3000})
+    ra2 = a2.chat("another long one", params={"max_tokens": 3000})
     a.wait("token", lambda d: d["request_id"] == ra)
+    a2.wait("token", lambda d: d["request_id"] == ra2)  # two at once: the batch (--batch-size 2) is full
     rb = b.chat("short one", params={"max_tokens": 10})
     assert b.wait("queued", lambda d: d["request_id"] == rb)["position"] == 1
     assert not b.of("token", rb)
@@ -64,6 +66,9 @@ def test_second_session_waits_its_turn_and_stop_frees_the_model(local, make_clie
     assert a.call("history")["history"][-1] == {"role": "assistant", "content": done_a["text"]}  # partial kept
     done_b = b.wait_done(rb, timeout=30)
     assert done_b["finish_reason"] == "length" and done_b["usage"]["completion_tokens"] == 10
+    assert not a2.of("done", ra2)  # the other row ran on beside b, undisturbed by the stop
+    assert a2.call("stop", {"request_id": ra2})["stopped"]
+    assert a2.wait_done(ra2, timeout=10)["finish_reason"] == "cancelled"
 
 
 def test_others_stay_responsive_while_the_model_generates(local, make_client):

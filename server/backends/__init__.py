@@ -35,7 +35,8 @@ def _local(cfg):
     from .transformers_local import LocalBackend  # torch is slow to import: only when needed
 
     path = cfg.model if cfg.backend == "local" else cfg.local_model
-    return LocalBackend(path, device=cfg.local_device, cache_dir=cfg.cache_dir)
+    return LocalBackend(path, device=cfg.local_device, cache_dir=cfg.cache_dir,
+                        batch_size=getattr(cfg, "local_batch_size", 4))
 
 
 FACTORIES = {"deepseek": _deepseek, "openai": _openai, "local": _local}

@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 DEFAULT_DISPLAY = "gemma-3-270m"
 DEFAULT_MAX_TOKENS = 1024  # when a request names no max_tokens (the server's default is the same)
 POLL_S = 0.05  # how often a waiting stream looks at its cancel event
+# Tokens (prompt + reply) one row of the continuous batch may hold; the KV cache is sized for
+# batch_size of them. Longer requests run alone through generate().
+CB_ROW_TOKENS = 4096
 
 # Gemma's own turn format; the bundled GGUF is a base model and ships no template.
 GEMMA_TEMPLATE = (
@@ -138,14 +141,19 @@ class _Job:
         return self.stop.is_set() or (self.cancel is not None and self.cancel.is_set())
 
 
+class _Dropped(Exception):
+    """A job left before it joined the batch."""
+
+
 class LocalBackend:
     """One local model; requests take turns in a visible FIFO queue, generating in a real OS thread."""
 
     blocking = True
 
     def __init__(self, path: str | None, *, device: str | None = None, cache_dir: str | None = None,
-                 name: str = "local"):
+                 name: str = "local", batch_size: int = 4):
         self.name = name
+        self.batch_size = max(1, int(batch_size))  # rows decoded together; 1 = one request at a time
         self.path = os.path.expanduser(path) if path else None
         self.device_pref = device
         self.cache_dir = cache_dir or default_cache_dir()
@@ -154,7 +162,8 @@ class LocalBackend:
         self._error: BackendError | None = None
         self._cond = RealCondition()  # guards the queue and the load state
         self._waiting: list[_Job] = []
-        self._running: _Job | None = None
+        self._running: _Job | None = None  # a request on the one-at-a-time path (generate)
+        self._active: dict[str, _Job] = {}  # requests in the continuous batch, by request id
         self._loaded = False
         self._closed = False
         self._started = False
@@ -180,12 +189,13 @@ class LocalBackend:
                 return
             self._started = True
         start_os_thread(self._load, name=f"{self.name}-load")
-        start_os_thread(self._worker, name=f"{self.name}-generate")
+        worker = self._batch_worker if self.batch_size > 1 else self._worker
+        start_os_thread(worker, name=f"{self.name}-generate")
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            jobs = list(self._waiting) + ([self._running] if self._running else [])
+            jobs = list(self._waiting) + ([self._running] if self._running else []) + list(self._active.values())
             self._waiting.clear()
             self._cond.notify_all()
         for job in jobs:
@@ -260,21 +270,30 @@ class LocalBackend:
 
     # ---- the queue ------------------------------------------------------
 
+    def _free_slots(self) -> int:
+        """Requests that could start now (call with _cond held)."""
+        if not self._loaded or self._running is not None:
+            return 0
+        return max(0, self.batch_size - len(self._active))
+
     def _announce(self) -> None:
-        """Tell each waiting job its place when it changes (call with _cond held)."""
+        """Tell each job that must wait its place when it changes (call with _cond held).
+
+        The first jobs in line that fit in free batch slots are about to start and never show as queued.
+        """
+        free = self._free_slots()
         for i, job in enumerate(self._waiting):
-            if job.position != i + 1:
-                job.position = i + 1
-                job.out.put(("queued", i + 1))
+            pos = i + 1 - free
+            if pos >= 1 and job.position != pos:
+                job.position = pos
+                job.out.put(("queued", pos))
 
     def _submit(self, job: _Job) -> None:
         with self._cond:
             if self._closed:
                 raise BackendError("unavailable", "The server is shutting down.")
-            idle = self._loaded and self._running is None and not self._waiting
             self._waiting.append(job)
-            if not idle:  # a job that starts at once never shows as queued
-                self._announce()
+            self._announce()  # a job that starts at once never shows as queued
             self._cond.notify_all()
 
     def _withdraw(self, job: _Job) -> None:
@@ -312,6 +331,206 @@ class LocalBackend:
                     self._running = None
             if last:  # only now: once a stream has ended, the model is free for the next request
                 job.out.put(last)
+
+    # ---- continuous batching -------------------------------------------
+
+    def _batchable(self, job: _Job) -> bool:
+        """Whether the batch can serve these params; repetition_penalty exists only on the generate() path."""
+        rp = job.params.get("repetition_penalty")
+        return rp is None or float(rp) == 1.0
+
+    def _row_kwargs(self, params: dict) -> dict:
+        """Per-request sampling for the batch: one manager always samples, and greedy is top_k=1.
+
+        The manager's do_sample is fixed for its life; temperature, top_k and top_p are per request
+        (transformers' per-request logits processors), so every request names all three explicitly.
+        """
+        gc = self.model.generation_config
+        temperature = params.get("temperature")
+        if not (params.get("do_sample", True) and temperature != 0):
+            return {"temperature": 1.0, "top_k": 1, "top_p": 1.0}
+        t = temperature if temperature is not None else (getattr(gc, "temperature", None) or 1.0)
+        k = params.get("top_k") if params.get("top_k") is not None else getattr(gc, "top_k", None)
+        p = params.get("top_p") if params.get("top_p") is not None else getattr(gc, "top_p", None)
+        vocab = self.model.config.get_text_config().vocab_size
+        return {"temperature": float(t), "top_k": int(k) if k else vocab, "top_p": float(p) if p is not None else 1.0}
+
+    def _new_manager(self):
+        """A continuous-batching manager whose background thread and queues are real OS ones."""
+        import torch
+        from transformers import GenerationConfig
+        from transformers.generation.configuration_utils import ContinuousBatchingConfig
+        from transformers.generation.continuous_batching import continuous_api, scheduler, utils
+
+        from .. import concurrency
+
+        # transformers starts its loop with threading.Thread and talks to it through queue.Queue,
+        # threading.Event/Lock/Condition. Under eventlet those names are green: the loop would run
+        # torch on the hub's OS thread, and an OS thread cannot wait on a green primitive. Point the
+        # package's module globals at the unpatched modules (a no-op when nothing is patched).
+        for mod in (continuous_api, scheduler, utils):
+            if hasattr(mod, "threading"):
+                mod.threading = concurrency.real_threading
+            if hasattr(mod, "queue"):
+                mod.queue = concurrency.real_queue
+        attn = self.model.config._attn_implementation or ""
+        if attn != "sdpa" and "flash" not in attn:
+            # The manager would switch the model to paged attention, which generate() cannot use.
+            raise RuntimeError(f"attention {attn!r} is not shared by generate() and continuous batching")
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0]
+        # Values other than the defaults, so that transformers creates the per-request processors.
+        gc = GenerationConfig(do_sample=True, temperature=0.5, top_k=10, top_p=0.9, eos_token_id=self.eos_ids,
+                              pad_token_id=pad, max_new_tokens=CB_ROW_TOKENS)
+        page = 32
+        cbc = ContinuousBatchingConfig(
+            page_size=page, num_blocks=self.batch_size * (CB_ROW_TOKENS // page) + 2,
+            max_batch_tokens=256, max_requests_per_batch=self.batch_size, allow_block_sharing=False,
+            auto_switch_to_flash=False, use_cuda_graph=False, per_request_processors=True,
+        )
+        with torch.inference_mode():
+            mgr = self.model.init_continuous_batching(generation_config=gc, continuous_batching_config=cbc)
+            mgr.start()
+        return mgr
+
+    def _batch_worker(self) -> None:
+        """Serve up to batch_size requests at once through transformers' continuous batching.
+
+        New requests join the running batch at the next step (continuous, not dynamic, batching);
+        those beyond batch_size wait in line with visible positions. Requests the batch cannot serve
+        (repetition_penalty, or prompt + max_tokens above CB_ROW_TOKENS) run alone with generate()
+        once the batch has drained, in their turn.
+        """
+        mgr = None
+        rows: dict[str, list] = {}  # request id -> [job, tokens sent, max_new]
+        solo: list[tuple] = []  # (job, prepared) ready for generate()
+        while True:
+            admit: list[_Job] = []
+            run_alone = None
+            with self._cond:
+                while not self._closed and not rows and not solo and not (self._waiting and (self._loaded or self._error)):
+                    self._cond.wait()
+                if self._closed:
+                    break
+                if self._error:
+                    for job in self._waiting:
+                        job.out.put(("error", self._error))
+                    self._waiting.clear()
+                    continue
+                if solo and not rows:
+                    run_alone = solo.pop(0)
+                    self._running = run_alone[0]
+                elif not solo:
+                    while self._waiting and len(rows) + len(admit) < self.batch_size:
+                        job = self._waiting[0]
+                        if not self._batchable(job) or mgr is False:
+                            if rows or admit:
+                                break  # it runs alone once the batch drains; keep its place in line
+                            run_alone = (self._waiting.pop(0), None)
+                            self._running = job
+                            break
+                        admit.append(self._waiting.pop(0))
+                    for job in admit:
+                        self._active[id(job)] = job
+                self._announce()
+            if run_alone:
+                self._run_alone(*run_alone)
+                continue
+            for job in admit:
+                try:
+                    if job.stopped():
+                        raise _Dropped
+                    if mgr is None:
+                        try:
+                            mgr = self._new_manager()
+                            log.info("continuous batching on: up to %d requests at once", self.batch_size)
+                        except Exception as e:
+                            log.warning("continuous batching unavailable (%s); serving one request at a time", _first_line(e))
+                            mgr = False
+                    prepared = self._prepare(job)
+                    ids, max_new = prepared
+                    if mgr is False or len(ids) + max_new > CB_ROW_TOKENS:
+                        solo.append((job, prepared))
+                        continue
+                    rid = f"r{id(job)}-{time.monotonic_ns()}"
+                    mgr.add_request(ids, request_id=rid, max_new_tokens=max_new, streaming=True,
+                                    eos_token_id=self.eos_ids, **self._row_kwargs(job.params))
+                    rows[rid] = [job, 0, max_new]
+                except _Dropped:
+                    pass
+                except BackendError as e:
+                    job.out.put(("error", e))
+                except Exception as e:
+                    job.out.put(("error", self._generate_error(e)))
+                finally:
+                    if not any(r[0] is job for r in rows.values()) and not any(j is job for j, _ in solo):
+                        self._release(job)
+            if rows:
+                self._drain(mgr, rows)
+        if mgr:
+            try:
+                mgr.stop(block=False, hard_stop=True)
+            except Exception as e:
+                log.debug("stopping the batch manager: %s", e)
+
+    def _release(self, job: _Job) -> None:
+        with self._cond:
+            self._active.pop(id(job), None)
+            self._cond.notify_all()
+
+    def _drain(self, mgr, rows: dict) -> None:
+        """One round of the batch: drop cancelled rows, pass on new tokens, end finished rows."""
+        for rid, (job, _, _) in list(rows.items()):
+            if job.stopped():  # the others go on; the manager frees this row's cache at its next step
+                mgr.cancel_request(rid)
+                del rows[rid]
+                self._release(job)
+        if not mgr.is_running():
+            err = BackendError("unavailable", "The local model failed while generating; see the server log.")
+            for rid, (job, _, _) in list(rows.items()):
+                job.out.put(("error", err))
+                self._release(job)
+            rows.clear()
+            return
+        deadline = time.monotonic() + 0.02
+        while True:
+            out = mgr.get_result(timeout=max(0.0, deadline - time.monotonic()))
+            if out is None:
+                return
+            row = rows.get(out.request_id)
+            if row is None:
+                continue  # a cancelled row's last words
+            job, sent, max_new = row
+            tokens = out.generated_tokens
+            if len(tokens) > sent and not job.stopped():
+                job.out.put(("ids", list(tokens[sent:])))
+                row[1] = len(tokens)
+            if out.is_finished():
+                del rows[out.request_id]
+                if out.error:
+                    log.error("batched generation failed: %s", out.error)
+                    job.out.put(("error", BackendError("unavailable", "The local model failed while generating; see the server log.")))
+                else:
+                    reason = "stop" if tokens and tokens[-1] in self.eos_ids else ("length" if len(tokens) >= max_new else "stop")
+                    job.out.put(("end", reason, len(tokens)))
+                self._release(job)
+
+    def _run_alone(self, job: _Job, prepared: tuple | None) -> None:
+        """One request through generate(), the batch idle meanwhile."""
+        last = None
+        try:
+            if not job.stopped():
+                last = self._generate(job, prepared)
+        except BackendError as e:
+            last = ("error", e)
+        except Exception as e:
+            last = ("error", self._generate_error(e))
+        finally:
+            with self._cond:
+                self._running = None
+                self._active.pop(id(job), None)
+                self._cond.notify_all()
+        if last:
+            job.out.put(last)
 
     def _generate_error(self, e: BaseException) -> BackendError:
         import torch
@@ -356,12 +575,8 @@ class LocalBackend:
             gc.repetition_penalty = params["repetition_penalty"]
         return {"generation_config": gc}
 
-    def _generate(self, job: _Job) -> tuple:
-        """Generate one reply into job.out; return the item that ends it."""
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList
-        from transformers.generation.streamers import BaseStreamer
-
+    def _prepare(self, job: _Job) -> tuple[list[int], int]:
+        """Fit and encode the job's prompt, tell its stream how it starts; return (prompt ids, max new tokens)."""
         messages = self.fit(job.messages, job.params.get("max_tokens"))
         ids = self._encode(messages)
         room = self.context - len(ids)
@@ -371,6 +586,15 @@ class LocalBackend:
         with self._tok_lock:
             thinking = self._render(messages).rstrip().endswith("<think>")
         job.out.put(("start", len(ids), thinking))
+        return ids, max_new
+
+    def _generate(self, job: _Job, prepared: tuple | None = None) -> tuple:
+        """Generate one reply into job.out with generate(); return the item that ends it."""
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+        from transformers.generation.streamers import BaseStreamer
+
+        ids, max_new = prepared or self._prepare(job)
 
         class Streamer(BaseStreamer):
             """Passes new token ids to the job's real queue (TextIteratorStreamer's queue may be green)."""

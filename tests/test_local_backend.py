@@ -289,7 +289,7 @@ def test_batch_of_four_streams_together_each_to_its_own_max_tokens(endless):
 
 def test_stopping_one_row_leaves_the_others_running_to_their_own_max(endless):
     s = Streams(endless)
-    s.start("long", PROMPTS[0], max_tokens=3000)
+    s.start("long", PROMPTS[0], max_tokens=1500)
     for i in (1, 2, 3):
         s.start(i, PROMPTS[i], max_tokens=80 + 10 * i)
     while s.texts("long") < 5:
@@ -308,7 +308,7 @@ def test_stopping_one_row_leaves_the_others_running_to_their_own_max(endless):
 def test_requests_beyond_the_batch_see_their_place_then_run(endless):
     s = Streams(endless)
     for i in range(4):
-        s.start(i, PROMPTS[i % 4], max_tokens=3000)
+        s.start(i, PROMPTS[i % 4], max_tokens=1500)
     s.start("fifth", PROMPTS[4], max_tokens=12)
     s.start("sixth", PROMPTS[4], max_tokens=7)
     assert s.chunks["fifth"][0].queued == 1 and s.chunks["sixth"][0].queued == 2

@@ -21,7 +21,7 @@ DEFAULT_MAX_TOKENS = 1024  # when a request names no max_tokens (the server's de
 POLL_S = 0.05  # how often a waiting stream looks at its cancel event
 # Tokens (prompt + reply) one row of the continuous batch may hold; the KV cache is sized for
 # batch_size of them. Longer requests run alone through generate().
-CB_ROW_TOKENS = 4096
+CB_ROW_TOKENS = 2048
 
 # Gemma's own turn format; the bundled GGUF is a base model and ships no template.
 GEMMA_TEMPLATE = (

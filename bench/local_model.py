@@ -1,7 +1,7 @@
 """Local model: tokens/s through the server vs a bare `model.generate`, and under concurrency vs `transformers serve`.
 
     python -m bench.local_model [--models tiny,gemma] [--cache-dir DIR] [--rounds 3] [--levels 1,4,8]
-                                [--modes threading,eventlet] [--prototype nodelay] [--no-serve]
+                                [--modes threading,eventlet] [--batch-sizes 1] [--prototype nodelay] [--no-serve]
 
 Models: "tiny" = `python -m tests.tinymodel DIR --endless` (random Qwen2, every reply runs to
 max_tokens), "gemma" = the built-in Gemma 3 270M as the server caches it (CACHE/models/
@@ -12,14 +12,15 @@ through the model's chat template) and max_new_tokens, interleaved round by roun
   bare     a worker process that loaded the same folder the way the server does (float32, CPU)
            and runs model.generate(streamer=...) itself: the reference;
   server   python run.py --backend local --model DIR, one Socket.IO client (chat with
-           params {max_tokens, do_sample: false}), per async mode (and --prototype patch sets,
-           see bench/prototype_run.py).
+           params {max_tokens, do_sample: false}), per async mode with the default --batch-size
+           (continuous batching), and with --batch-size 1 (plain generate(), one request at a time),
+           and --prototype patch sets (bench/prototype_run.py).
   tok/s = completion tokens / (last token - request sent); decode tok/s = (tokens - 1) /
   (last token - first token); TTFT = first token - request sent.
 
 Part 2, 1/4/8 sessions at once (each its own conversation, same prompt), aggregate tok/s =
-all tokens / (last token of all - first request) and TTFT p50/max, for our server (threading)
-against `transformers serve DIR --device cpu`, with and without --continuous-batching, on the
+all tokens / (last token of all - first request) and TTFT p50/max, for our server (threading,
+default --batch-size and --batch-size 1) against `transformers serve DIR --device cpu`, with and without --continuous-batching, on the
 same folder (its streamed chat completions read by a minimal SSE client).
 
 With OMP_NUM_THREADS=1 rows (on by default): the bare worker and one server again with torch
@@ -234,21 +235,23 @@ def part1(name, path, args, out_rows):
     max_new = args.max_new[name]
     one = {"OMP_NUM_THREADS": "1"}
     # (label, "bare" or async mode, prototype patch, extra env)
-    specs = [("bare generate", "bare", None, None)]
-    specs += [(f"server {m}", m, None, None) for m in args.modes.split(",")]
-    specs += [(f"server eventlet +{p}", "eventlet", p.replace("+", ","), None)
+    specs = [("bare generate", "bare", None, None, [])]
+    specs += [(f"server {m}", m, None, None, []) for m in args.modes.split(",")]
+    specs += [(f"server {args.modes.split(',')[0]} --batch-size {b}", args.modes.split(",")[0], None, None,
+               ["--batch-size", b]) for b in filter(None, args.batch_sizes.split(","))]
+    specs += [(f"server eventlet +{p}", "eventlet", p.replace("+", ","), None, [])
               for p in filter(None, args.prototype.split(","))]
     if args.one_thread:
-        specs += [("bare generate, OMP_NUM_THREADS=1", "bare", None, one),
-                  (f"server {args.modes.split(',')[0]}, OMP_NUM_THREADS=1", args.modes.split(",")[0], None, one)]
+        specs += [("bare generate, OMP_NUM_THREADS=1", "bare", None, one, []),
+                  (f"server {args.modes.split(',')[0]}, OMP_NUM_THREADS=1", args.modes.split(",")[0], None, one, [])]
     runners = {}
     try:
-        for label, mode, patch, env in specs:
+        for label, mode, patch, env, extra in specs:
             if mode == "bare":
                 runners[label] = Bare(path, env)
             else:
                 runners[label] = BenchServer("--backend", "local", "--model", path, "--rate-per-minute", "0",
-                                             "--rate-per-minute-ip", "0", "--log-level", "WARNING",
+                                             "--rate-per-minute-ip", "0", "--log-level", "WARNING", *extra,
                                              async_mode=mode, patch=patch, env=env).start(timeout=300)
 
         def once(r, n):
@@ -275,9 +278,11 @@ def part2(name, path, args, out_rows):
     levels = [int(x) for x in (args.gemma_levels if name == "gemma" else args.levels).split(",")]
     targets = {}
     try:
-        targets["our server (threading, FIFO)"] = ("sio", BenchServer(
-            "--backend", "local", "--model", path, "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
-            "--log-level", "WARNING", async_mode="threading").start(timeout=300))
+        for b in [None] + [b for b in args.batch_sizes.split(",") if b]:
+            label = "our server (threading" + (f", --batch-size {b})" if b else ", default --batch-size)")
+            targets[label] = ("sio", BenchServer(
+                "--backend", "local", "--model", path, "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
+                "--log-level", "WARNING", *(["--batch-size", b] if b else []), async_mode="threading").start(timeout=300))
         if not args.no_serve and shutil.which("transformers"):
             for cb in (False, True):
                 label = "transformers serve" + (" --continuous-batching" if cb else "")
@@ -315,8 +320,9 @@ def main():
     ap.add_argument("--modes", default="threading,eventlet")
     ap.add_argument("--prototype", default="", help="patch sets for eventlet (bench/prototype_run.py), e.g. nodelay")
     ap.add_argument("--tiny-tokens", type=int, default=200)
-    ap.add_argument("--gemma-tokens", type=int, default=24)
+    ap.add_argument("--gemma-tokens", type=int, default=16)
     ap.add_argument("--no-serve", action="store_true")
+    ap.add_argument("--batch-sizes", default="1", help="also run our server with these --batch-size values")
     ap.add_argument("--no-one-thread", dest="one_thread", action="store_false",
                     help="skip the OMP_NUM_THREADS=1 rows (bare and server)")
     ap.add_argument("--gemma-levels", default="1,4,8")

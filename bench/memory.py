@@ -1,7 +1,7 @@
 """Server RSS with 1,000 idle sessions of 20 messages each, against the same server fresh.
 
     python -m bench.memory [--sessions 1000] [--turns 10] [--reply-chars 400] [--message-chars 200]
-                           [--async-mode eventlet]
+                           [--async-mode eventlet] [--prototype drop_prompt]
 
 Sessions are made through the real protocol: POST /api/chat with a session_id, `--turns` times
 per session (each turn = a user message + the reply = 2 messages), 8 sessions at a time, against
@@ -64,6 +64,7 @@ def main():
     ap.add_argument("--reply-chars", type=int, default=400)
     ap.add_argument("--message-chars", type=int, default=200)
     ap.add_argument("--async-mode", default="eventlet")
+    ap.add_argument("--prototype", default="", help="also a 'replay kept' server with this bench/prototype_run.py patch")
     args = ap.parse_args()
     header(f"memory: server RSS with {args.sessions} idle sessions of {2 * args.turns} messages")
     t_start = time.monotonic()
@@ -77,6 +78,9 @@ def main():
         "replay kept": BenchServer(*common, "--replay-ttl", "3600", async_mode=args.async_mode),
         "sessions only": BenchServer(*common, "--replay-ttl", "1", async_mode=args.async_mode),
     }
+    if args.prototype:
+        servers[f"replay kept +{args.prototype}"] = BenchServer(*common, "--replay-ttl", "3600", async_mode=args.async_mode,
+                                                               patch=args.prototype)
     try:
         for s in servers.values():
             s.start(timeout=60)
@@ -108,7 +112,7 @@ def main():
         rows = []
         for name, srv in servers.items():
             body = http_json(srv.url + "/healthz")[1]
-            end = after[name] if name == "replay kept" else swept
+            end = swept if name == "sessions only" else after[name]
             chars = made[name][0]
             rows.append([name, body.get("sessions"), body.get("requests"), fresh[name] / MIB, end / MIB,
                          (end - fresh[name]) / MIB, (end - fresh[name]) / args.sessions / 1024,

@@ -10,6 +10,9 @@ Patches (each also written out in bench/RESULTS.md as the change to make):
   BENCH_PATCH=nodelay   TCP_NODELAY on every accepted socket (the client's WebSocket), so a token
                         frame written right after another small frame (the chat ack, the previous
                         token) is not held back by Nagle until the client's delayed ACK (~40 ms).
+  BENCH_PATCH=drop_prompt  ChatService._finish also sets req.messages = req.params = None: a finished
+                        request kept for `resume` no longer holds its whole prompt (a copy of the
+                        session's history) for --replay-ttl seconds.
 Several patches: comma-separated.
 """
 import os
@@ -107,6 +110,17 @@ if "raw_sse" in PATCHES:
             raise BackendError("unavailable", f"The connection to {self.name} broke off mid-reply. Send again to retry.") from None
 
     oc.OpenAICompatBackend.stream = stream
+
+if "drop_prompt" in PATCHES:
+    from server.chat import ChatService
+
+    _finish = ChatService._finish
+
+    def _finish_and_drop(self, req, outcome):
+        _finish(self, req, outcome)
+        req.messages = req.params = None
+
+    ChatService._finish = _finish_and_drop
 
 if __name__ == "__main__":
     run.main()

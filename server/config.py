@@ -40,7 +40,9 @@ class Config:
     local_device: str | None = None  # force "cpu" or "cuda" for the local backend
     local_model: str | None = None  # a local model served beside a remote default backend
     cache_dir: str | None = None  # where the built-in model is cached after first load
-    local_batch_size: int = 4  # local requests decoded together (continuous batching); 1 = one at a time
+    # Local requests decoded together (continuous batching). 1 by default: on a 2-core CPU the
+    # batched path made the built-in Gemma slower for one user and not faster for four (bench/RESULTS.md).
+    local_batch_size: int = 1
     qr: bool = True
     log_level: str = "INFO"
 

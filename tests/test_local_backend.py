@@ -50,7 +50,7 @@ def models(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def plain(models):
-    b = LocalBackend(models["plain"], device="cpu", name="plain")
+    b = LocalBackend(models["plain"], device="cpu", name="plain", batch_size=4)
     assert wait_ready(b).model_ready
     yield b
     b.close()
@@ -58,7 +58,7 @@ def plain(models):
 
 @pytest.fixture(scope="module")
 def endless(models):
-    b = LocalBackend(models["endless"], device="cpu", name="endless")
+    b = LocalBackend(models["endless"], device="cpu", name="endless", batch_size=4)
     assert wait_ready(b).model_ready
     yield b
     b.close()
@@ -359,7 +359,7 @@ def test_requests_the_batch_cannot_serve_run_alone_in_their_turn(endless, serial
 def test_batch_size_setting():
     from server.config import parse_args
 
-    assert parse_args([], environ={}).local_batch_size == 4
+    assert parse_args([], environ={}).local_batch_size == 1
     assert parse_args(["--batch-size", "1"], environ={}).local_batch_size == 1
     assert parse_args([], environ={"CHAT_BATCH_SIZE": "8"}).local_batch_size == 8
 

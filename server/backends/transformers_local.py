@@ -151,7 +151,7 @@ class LocalBackend:
     blocking = True
 
     def __init__(self, path: str | None, *, device: str | None = None, cache_dir: str | None = None,
-                 name: str = "local", batch_size: int = 4):
+                 name: str = "local", batch_size: int = 1):
         self.name = name
         self.batch_size = max(1, int(batch_size))  # rows decoded together; 1 = one request at a time
         self.path = os.path.expanduser(path) if path else None

@@ -13,6 +13,8 @@ Patches (each also written out in bench/RESULTS.md as the change to make):
   BENCH_PATCH=drop_prompt  ChatService._finish also sets req.messages = req.params = None: a finished
                         request kept for `resume` no longer holds its whole prompt (a copy of the
                         session's history) for --replay-ttl seconds.
+  BENCH_PATCH=poll50    PollingChannel (eventlet + local model) polls its queue every 50 ms instead of
+                        5 ms: a test of whether the hub's 200 wake-ups a second slow generate() down.
 Several patches: comma-separated.
 """
 import os
@@ -121,6 +123,11 @@ if "drop_prompt" in PATCHES:
         req.messages = req.params = None
 
     ChatService._finish = _finish_and_drop
+
+if "poll50" in PATCHES:
+    from server import chat as _chat_mod
+
+    _chat_mod.PollingChannel.__init__.__defaults__ = (0.05,)
 
 if __name__ == "__main__":
     run.main()

@@ -242,6 +242,7 @@ class ChatService:
             if req.usage:
                 done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
             req.done_event = done
+            req.messages = req.params = None  # kept for resume a while: only the log and the end matter now
             if req.error_event:
                 self.io.emit("error", req.error_event, to=room(session.id))
             self.io.emit("done", done, to=room(session.id))

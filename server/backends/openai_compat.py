@@ -57,28 +57,31 @@ class OpenAICompatBackend:
         return drop_oldest_turns(messages, lambda ms: sum(len(m["content"]) for m in ms) <= budget)
 
     def _request_args(self, model: str, params: dict) -> dict:
+        """Sampling fields of the request body."""
         args = {}
         for key in ("temperature", "top_p", "max_tokens"):
             if key in params:
                 args[key] = params[key]
         if params.get("do_sample") is False:
             args["temperature"] = 0  # greedy, as close as the API gets
-        extra = {k: params[k] for k in EXTRA_PARAMS if k in params}
-        if extra and not self._official:
-            args["extra_body"] = extra
+        if not self._official:
+            args.update({k: params[k] for k in EXTRA_PARAMS if k in params})
         return args
 
     def stream(self, messages, *, model, params, cancel):
         """Yield chunks of the reply; leaving the `with` closes the HTTP stream (that is Stop)."""
         if not model:
             raise BackendError("bad_request", f"No model is set for {self.name}; choose one in the settings.")
+        body = {"model": model, "messages": messages, "stream": True, "stream_options": {"include_usage": True},
+                **self._request_args(model, params)}
         try:
-            stream = self.client.chat.completions.create(
-                model=model, messages=messages, stream=True,
-                stream_options={"include_usage": True}, **self._request_args(model, params))
+            # Plain dicts rather than the SDK's typed chunks: building a pydantic model per SSE event
+            # was 60% of the server's CPU with 50 clients (bench/RESULTS.md). Same client, errors, SSE.
+            events = self.client.post("/chat/completions", body=body, cast_to=object, stream=True,
+                                      stream_cls=openai.Stream[object])
             finished = False
-            with stream:
-                for event in stream:
+            with events:
+                for event in events:
                     if cancel.is_set():
                         return
                     chunk = self._chunk(event)
@@ -97,19 +100,20 @@ class OpenAICompatBackend:
             raise BackendError("unavailable", f"The connection to {self.name} broke off mid-reply. Send again to retry.") from None
 
     @staticmethod
-    def _chunk(event) -> Chunk | None:
-        usage = None
-        if getattr(event, "usage", None):
-            usage = {"prompt_tokens": event.usage.prompt_tokens, "completion_tokens": event.usage.completion_tokens}
-        if not event.choices:
+    def _chunk(event: dict) -> Chunk | None:
+        usage = event.get("usage")
+        if usage:
+            usage = {"prompt_tokens": usage.get("prompt_tokens"), "completion_tokens": usage.get("completion_tokens")}
+        choices = event.get("choices") or []
+        if not choices:
             return Chunk(usage=usage) if usage else None
-        choice = event.choices[0]
-        delta = choice.delta
+        choice = choices[0]
+        delta = choice.get("delta") or {}
         # DeepSeek says reasoning_content; vLLM and Ollama say reasoning.
-        reasoning = getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if reasoning:
-            return Chunk(text=reasoning, kind="reasoning", finish_reason=choice.finish_reason, usage=usage)
-        return Chunk(text=delta.content or "", finish_reason=choice.finish_reason, usage=usage)
+            return Chunk(text=reasoning, kind="reasoning", finish_reason=choice.get("finish_reason"), usage=usage)
+        return Chunk(text=delta.get("content") or "", finish_reason=choice.get("finish_reason"), usage=usage)
 
     def _reword(self, e: openai.APIError, model: str) -> BackendError:
         """A sentence for the user; never the raw upstream body, which may echo keys or internals."""

@@ -68,7 +68,29 @@ def main() -> None:
         print("No network address found: connect to a Wi-Fi network or start a hotspot.", flush=True)
     if cfg.host.startswith("127.") or cfg.host == "localhost":
         print("Listening on loopback only: phones cannot reach it. Use --host 0.0.0.0 for the LAN.", flush=True)
-    socketio.run(app, host=cfg.host, port=cfg.port, allow_unsafe_werkzeug=True, log_output=False)
+    serve(app, cfg)
+
+
+def serve(app, cfg) -> None:
+    """Serve with TCP_NODELAY on client sockets: a token frame written right after another small frame
+    would otherwise wait for the client's delayed ACK (~40 ms; bench/RESULTS.md)."""
+    import socket
+
+    if cfg.async_mode == "eventlet":
+        import eventlet.wsgi
+
+        family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
+        listener = eventlet.listen((cfg.host, cfg.port), family=family)
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
+        eventlet.wsgi.server(listener, app, log_output=False)
+    else:
+        from werkzeug.serving import WSGIRequestHandler
+
+        class NoDelayHandler(WSGIRequestHandler):
+            disable_nagle_algorithm = True
+
+        socketio.run(app, host=cfg.host, port=cfg.port, allow_unsafe_werkzeug=True, log_output=False,
+                     request_handler=NoDelayHandler)
 
 
 if __name__ == "__main__":

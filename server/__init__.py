@@ -48,8 +48,8 @@ def create_app(config: Config | None = None) -> Flask:
     registry = build_registry(cfg)
     store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history)
     service = ChatService(cfg, registry, store, socketio)
-    service.origins = origins
     app.extensions["chat_service"] = service
+    app.extensions["origins"] = origins
     socketio.start_background_task(_housekeeping, service)
     for backend in registry.backends.values():
         for prepare in ("start", "discover_models"):

@@ -33,7 +33,7 @@ def ready_payload(session) -> dict:
     """What a client needs on (re)connect: its session, history, backends and limits."""
     svc = service()
     cfg = svc.cfg
-    payload = {
+    return {
         "session_id": session.id,
         "history": session.snapshot(),
         "backends": svc.registry.describe(),
@@ -41,7 +41,6 @@ def ready_payload(session) -> dict:
         "limits": {"max_message_chars": cfg.max_message_chars, "max_tokens": cfg.max_tokens_cap},
         "active_request_id": session.active.id if session.active else None,
     }
-    return payload
 
 
 def emitted_by_client() -> bool:

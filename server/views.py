@@ -26,7 +26,7 @@ def guard_api():
     if not request.path.startswith("/api/"):
         return None
     svc = service()
-    if not svc.origins.allows(request.headers.get("Origin"), request.host):
+    if not current_app.extensions["origins"].allows(request.headers.get("Origin"), request.host):
         return error_response(ChatError("unauthorized", "Pages from this origin may not use this server."))
     if request.method != "OPTIONS" and not token_ok(svc.cfg.token, bearer(request.headers.get("Authorization"))):
         return error_response(ChatError("unauthorized", "This server needs its access token (Authorization: Bearer TOKEN)."))

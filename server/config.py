@@ -43,6 +43,7 @@ class Config:
     # Local requests decoded together (continuous batching). 1 by default: on a 2-core CPU the
     # batched path made the built-in Gemma slower for one user and not faster for four (bench/RESULTS.md).
     local_batch_size: int = 1
+    torch_threads: int | None = None  # CPU threads for the local model; None = cores - 1 on small machines
     qr: bool = True
     log_level: str = "INFO"
 
@@ -79,6 +80,7 @@ FLAGS = [
     ("--device", "CHAT_DEVICE", "local_device", str, "cpu or cuda for the local backend (default: cuda if available)"),
     ("--local-model", "CHAT_LOCAL_MODEL", "local_model", str, "also serve this local model beside a remote default"),
     ("--cache-dir", "CHAT_CACHE_DIR", "cache_dir", str, "cache folder for the built-in model"),
+    ("--threads", "CHAT_TORCH_THREADS", "torch_threads", int, "CPU threads for the local model (default: cores - 1 on 4 cores or fewer)"),
     ("--batch-size", "CHAT_BATCH_SIZE", "local_batch_size", int, "local requests generated together (1 = one at a time)"),
     ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
 ]

@@ -12,6 +12,7 @@ import pytest
 
 from server.backends.base import drop_oldest_turns
 from server.backends.transformers_local import LocalBackend
+from server.concurrency import RealEvent
 from server.errors import BackendError
 from tests.tinymodel import build
 
@@ -543,3 +544,20 @@ def test_builtin_gemma_streams_a_reply():
     b.close()
     assert text_of(chunks).strip()
     assert chunks[-1].finish_reason in ("stop", "length") and 1 <= chunks[-1].usage["completion_tokens"] <= 12
+
+
+def test_threads_setting_reaches_torch(models):
+    import torch
+
+    from server.config import parse_args
+
+    assert parse_args(["--threads", "3"], environ={}).torch_threads == 3
+    b = LocalBackend(models["plain"], device="cpu", name="one-thread", threads=1)
+    try:
+        assert wait_ready(b).model_ready
+        seen = []
+        b.model.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+        list(b.stream([{"role": "user", "content": "hi"}], params={"max_tokens": 3}, cancel=RealEvent()))
+        assert seen and set(seen) == {1}  # the thread that runs generate uses one torch thread
+    finally:
+        b.close()

@@ -52,6 +52,16 @@ def default_cache_dir() -> str:
     return os.path.join(base, "lan-llm-chat")
 
 
+def default_threads() -> int | None:
+    """Leave a core to the server on small machines; elsewhere keep torch's own choice.
+
+    On 2 cores, 1 torch thread gave Gemma 7.0 tok/s against 6.6 with 2 on a quiet machine, and
+    7.4 against 3.1 when another process wanted a core (bench/RESULTS.md).
+    """
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if cores <= 4 else None
+
+
 def display_name(path: str | None) -> str:
     """A short model name for clients: the folder or file name."""
     if path is None:
@@ -151,8 +161,9 @@ class LocalBackend:
     blocking = True
 
     def __init__(self, path: str | None, *, device: str | None = None, cache_dir: str | None = None,
-                 name: str = "local", batch_size: int = 1):
+                 name: str = "local", batch_size: int = 1, threads: int | None = None):
         self.name = name
+        self.threads = threads
         self.batch_size = max(1, int(batch_size))  # rows decoded together; 1 = one request at a time
         self.path = os.path.expanduser(path) if path else None
         self.device_pref = device
@@ -302,8 +313,17 @@ class LocalBackend:
                 self._waiting.remove(job)
                 self._announce()
 
+    def _use_threads(self) -> None:
+        """Set torch's CPU threads for the calling thread: the setting is per thread, so each worker sets it."""
+        threads = self.threads or default_threads()
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+
     def _worker(self) -> None:
         """Run jobs one after another for as long as the backend lives."""
+        self._use_threads()
         while True:
             with self._cond:
                 while not self._closed and not (self._waiting and (self._loaded or self._error)):
@@ -400,6 +420,7 @@ class LocalBackend:
         (repetition_penalty, or prompt + max_tokens above CB_ROW_TOKENS) run alone with generate()
         once the batch has drained, in their turn.
         """
+        self._use_threads()
         mgr = None
         rows: dict[str, list] = {}  # request id -> [job, tokens sent, max_new]
         solo: list[tuple] = []  # (job, prepared) ready for generate()

@@ -293,14 +293,12 @@ class ChatService:
 
     def socket_joined(self, session: Session, sid: str) -> None:
         session.sockets.add(sid)
-        session.orphaned_at = None
 
     def socket_left(self, session: Session, sid: str) -> None:
         """When a session's last socket goes, its reply runs on for the grace period, then stops."""
         session.sockets.discard(sid)
         if session.sockets or session.active is None:
             return
-        session.orphaned_at = time.monotonic()
         if self.cfg.grace_s <= 0:
             self.stop(session)
         else:

@@ -25,7 +25,6 @@ class Session:
         self.sockets: set[str] = set()
         self.active = None  # the Request now streaming, if any
         self.last_used = time.monotonic()
-        self.orphaned_at: float | None = None  # when its last socket left
 
     def append_turn(self, user: str, assistant: str) -> None:
         """Add a question and its reply together, keeping at most max_history messages."""

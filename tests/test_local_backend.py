@@ -49,29 +49,28 @@ def models(tmp_path_factory):
     }
 
 
-@pytest.fixture(scope="module")
-def plain(models):
-    b = LocalBackend(models["plain"], device="cpu", name="plain", batch_size=4)
+def running(path: str, name: str, batch_size: int):
+    """A loaded backend for a module's tests, closed after them."""
+    b = LocalBackend(path, device="cpu", name=name, batch_size=batch_size)
     assert wait_ready(b).model_ready
     yield b
     b.close()
+
+
+@pytest.fixture(scope="module")
+def plain(models):
+    yield from running(models["plain"], "plain", batch_size=4)
 
 
 @pytest.fixture(scope="module")
 def endless(models):
-    b = LocalBackend(models["endless"], device="cpu", name="endless", batch_size=4)
-    assert wait_ready(b).model_ready
-    yield b
-    b.close()
+    yield from running(models["endless"], "endless", batch_size=4)
 
 
 @pytest.fixture(scope="module")
 def serial(models):
     """The one-at-a-time path (--batch-size 1): generate() per request."""
-    b = LocalBackend(models["endless"], device="cpu", name="serial", batch_size=1)
-    assert wait_ready(b).model_ready
-    yield b
-    b.close()
+    yield from running(models["endless"], "serial", batch_size=1)
 
 
 # ---- streaming and params ------------------------------------------------

@@ -1,9 +1,11 @@
 """Shared fixtures: the OpenAI-compatible stub, live servers in both async modes, tiny models."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tests.live import Client, LiveServer
+from tests.live import Client, LiveServer, http_json
 from tests.openai_stub import Stub
 
 
@@ -53,5 +55,10 @@ def relay(request, stub):
     """A server on the stub upstream, in each async mode; shared by a module's tests."""
     server = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
                         "--grace", "0", async_mode=request.param).start()
+    # The upstream's model list is fetched in the background after start: wait for it, as tests read it.
+    deadline = time.monotonic() + 15
+    while not http_json(server.url + "/api/backends")[1]["backends"][0]["models"]:
+        assert time.monotonic() < deadline, "the stub's models were never discovered"
+        time.sleep(0.1)
     yield server
     server.stop()

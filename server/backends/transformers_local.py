@@ -360,20 +360,14 @@ class LocalBackend:
         return rp is None or float(rp) == 1.0
 
     def _row_kwargs(self, params: dict) -> dict:
-        """Per-request sampling for the batch: one manager always samples, and greedy is top_k=1.
+        """Per-request sampling for the batch, with generate()'s defaults from the model's generation config."""
+        from .batch_sampling import row_kwargs
 
-        The manager's do_sample is fixed for its life; temperature, top_k and top_p are per request
-        (transformers' per-request logits processors), so every request names all three explicitly.
-        """
         gc = self.model.generation_config
+        pick = lambda key: params[key] if params.get(key) is not None else getattr(gc, key, None)  # noqa: E731
         temperature = params.get("temperature")
-        if not (params.get("do_sample", True) and temperature != 0):
-            return {"temperature": 1.0, "top_k": 1, "top_p": 1.0}
-        t = temperature if temperature is not None else (getattr(gc, "temperature", None) or 1.0)
-        k = params.get("top_k") if params.get("top_k") is not None else getattr(gc, "top_k", None)
-        p = params.get("top_p") if params.get("top_p") is not None else getattr(gc, "top_p", None)
-        vocab = self.model.config.get_text_config().vocab_size
-        return {"temperature": float(t), "top_k": int(k) if k else vocab, "top_p": float(p) if p is not None else 1.0}
+        do_sample = params.get("do_sample", True) and temperature != 0
+        return row_kwargs(do_sample, 1.0 if pick("temperature") is None else pick("temperature"), pick("top_k"), pick("top_p"))
 
     def _new_manager(self):
         """A continuous-batching manager whose background thread and queues are real OS ones."""
@@ -383,6 +377,7 @@ class LocalBackend:
         from transformers.generation.continuous_batching import continuous_api, scheduler, utils
 
         from .. import concurrency
+        from .batch_sampling import RowSampler
 
         # transformers starts its loop with threading.Thread and talks to it through queue.Queue,
         # threading.Event/Lock/Condition. Under eventlet those names are green: the loop would run
@@ -398,17 +393,17 @@ class LocalBackend:
             # The manager would switch the model to paged attention, which generate() cannot use.
             raise RuntimeError(f"attention {attn!r} is not shared by generate() and continuous batching")
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0]
-        # Values other than the defaults, so that transformers creates the per-request processors.
-        gc = GenerationConfig(do_sample=True, temperature=0.5, top_k=10, top_p=0.9, eos_token_id=self.eos_ids,
-                              pad_token_id=pad, max_new_tokens=CB_ROW_TOKENS)
+        # Greedy, with no processors of its own: RowSampler picks each row's token (sampled or not).
+        gc = GenerationConfig(do_sample=False, eos_token_id=self.eos_ids, pad_token_id=pad, max_new_tokens=CB_ROW_TOKENS)
         page = 32
         cbc = ContinuousBatchingConfig(
             page_size=page, num_blocks=self.batch_size * (CB_ROW_TOKENS // page) + 2,
             max_batch_tokens=256, max_requests_per_batch=self.batch_size, allow_block_sharing=False,
-            auto_switch_to_flash=False, use_cuda_graph=False, per_request_processors=True,
+            auto_switch_to_flash=False, use_cuda_graph=False,
         )
         with torch.inference_mode():
             mgr = self.model.init_continuous_batching(generation_config=gc, continuous_batching_config=cbc)
+            mgr.logit_processor = RowSampler()  # read by the batch processor that start() builds
             mgr.start()
         return mgr
 

@@ -1,0 +1,106 @@
+"""Per-row temperature, top-k and top-p for transformers' continuous batching, drawn from each row's top candidates."""
+from __future__ import annotations
+
+import torch
+from transformers.generation.continuous_batching.cb_logits_processors import ContinuousBatchingLogitsProcessorList
+from transformers.generation.logits_process import LogitsProcessorList
+
+KWARGS = {"temperature": float, "top_k": int, "top_p": float}
+GREEDY = {"temperature": 0.0, "top_k": 1, "top_p": 1.0}
+# Candidates looked at for a row with top_p but no top_k; a nucleus wider than this falls back to a full sort.
+NUCLEUS_GUESS = 1024
+
+
+def row_kwargs(do_sample: bool, temperature: float | None, top_k: int | None, top_p: float | None) -> dict:
+    """One request's sampling as RowSampler reads it: temperature 0 is greedy, top_k 0 is no limit."""
+    if not do_sample or not temperature or top_k == 1:
+        return dict(GREEDY)
+    return {"temperature": float(temperature), "top_k": int(top_k or 0), "top_p": float(1.0 if top_p is None else top_p)}
+
+
+def pick_tokens(scores: torch.Tensor, temperature: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
+    """The next token of each row of scores [rows, vocab]: argmax where greedy, else a draw as generate() makes it.
+
+    As in generate(): logits / temperature, keep the top_k best (0 = all), then the smallest set of
+    those whose probability reaches top_p, and draw from what is left. Nothing here sorts the whole
+    vocabulary unless a row's top_p reaches past its best NUCLEUS_GUESS tokens.
+    """
+    tokens = scores.argmax(dim=-1)
+    vocab = scores.size(-1)
+    k = top_k.long()
+    k = torch.where((k <= 0) | (k > vocab), torch.full_like(k, vocab), k)
+    sampled = (temperature > 0) & (k != 1)
+    free = sampled & (k == vocab) & (top_p >= 1)
+    if free.any():  # the whole vocabulary: invert the cumulative distribution at a uniform draw
+        rows = free.nonzero().squeeze(1)
+        cdf = (scores[rows] / temperature[rows].unsqueeze(1)).softmax(dim=-1).cumsum(dim=-1)
+        u = torch.rand(rows.numel(), 1, device=scores.device) * cdf[:, -1:]
+        tokens[rows] = torch.searchsorted(cdf, u).squeeze(1).clamp_(max=vocab - 1)
+    limited = sampled & ~free
+    if limited.any():
+        rows = limited.nonzero().squeeze(1)
+        tokens[rows] = _draw_best(scores[rows], temperature[rows].unsqueeze(1), k[rows], top_p[rows])
+    return tokens
+
+
+def _draw_best(scores, temperature, k, top_p, widest: int | None = None) -> torch.Tensor:
+    """One draw per row from its top k candidates, cut to top_p, looking at no more candidates than needed."""
+    vocab = scores.size(-1)
+    if widest is None:
+        widest = int(k.max())
+        widest = min(widest, NUCLEUS_GUESS) if widest == vocab else widest
+    values, candidates = scores.topk(widest, dim=-1)  # best first; dividing by a temperature keeps the order
+    values = (values / temperature).masked_fill(torch.arange(widest, device=scores.device).unsqueeze(0) >= k.unsqueeze(1), float("-inf"))
+    # A row with a top_k is renormalised over its k; a row without one keeps its share of the whole vocabulary.
+    norm = values.logsumexp(dim=-1, keepdim=True)
+    unlimited = k == vocab
+    if unlimited.any():
+        norm = torch.where(unlimited.unsqueeze(1), (scores / temperature).logsumexp(dim=-1, keepdim=True), norm)
+    probs = (values - norm).exp()
+    if widest < vocab and bool((unlimited & (probs.sum(dim=-1) < top_p)).any()):
+        return _draw_best(scores, temperature, k, top_p, widest=vocab)  # the nucleus reaches past the candidates
+    before = probs.cumsum(dim=-1) - probs  # drop a candidate once the better ones reach top_p; the best stays
+    probs = probs.masked_fill(before >= top_p.unsqueeze(1), 0.0)
+    choice = torch.multinomial(probs, num_samples=1)
+    return candidates.gather(1, choice).squeeze(1)
+
+
+class RowSampler(ContinuousBatchingLogitsProcessorList):
+    """Chooses every row's token and leaves only it standing, so the manager's greedy pick takes it.
+
+    transformers' own per-request warpers sort the whole vocabulary twice per row and step and then
+    draw from all of it: for Gemma's 262,144 entries that is ~40 ms a row on one core, as long as the
+    model's forward pass for four rows (bench/RESULTS.md). The manager must be built with
+    do_sample=False so that it takes the argmax of what this returns.
+    """
+
+    def __init__(self):  # noqa: D107 - the parent would build processors from a generation config
+        self.logits_processor = LogitsProcessorList()
+        self.tensors_required = len(KWARGS)
+        self.supported_keys = dict(KWARGS)
+        self.ignored_keys = set()
+        self.do_processing = True
+
+    def fill_defaults(self, int32_tensor: torch.Tensor) -> None:
+        """Rows without a request (padding) are greedy."""
+        for i, key in enumerate(KWARGS):
+            int32_tensor[i].copy_(_encode(key, [GREEDY[key]]))
+
+    def prepare_tensor_args(self, requests_in_batch, arg_storage: torch.Tensor) -> torch.Tensor:
+        rows = [r.state.logit_processor_kwargs for r in requests_in_batch if r.has_new_token]
+        for i, key in enumerate(KWARGS):
+            arg_storage[i, : len(rows)] = _encode(key, [row.get(key, GREEDY[key]) for row in rows]).to(arg_storage.device)
+        return arg_storage
+
+    def __call__(self, input_ids, scores: torch.Tensor, args: torch.Tensor) -> torch.Tensor:
+        n = scores.size(0)
+        tokens = pick_tokens(scores, args[0, :n].view(torch.float32), args[1, :n], args[2, :n].view(torch.float32))
+        out = torch.full_like(scores, float("-inf"))
+        return out.scatter_(1, tokens.unsqueeze(1), 0.0)
+
+
+def _encode(key: str, values: list) -> torch.Tensor:
+    """Values of one argument as the manager stores them: one int32 tensor for all, floats as their bits."""
+    if KWARGS[key] is float:
+        return torch.tensor(values, dtype=torch.float32).view(torch.int32)
+    return torch.tensor(values, dtype=torch.int32)

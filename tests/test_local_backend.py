@@ -356,12 +356,44 @@ def test_requests_the_batch_cannot_serve_run_alone_in_their_turn(endless, serial
     assert s.at("penalized", "text") > s.at("batched", "finish")  # alone, once the batch drained
 
 
+def test_a_reply_running_alone_moves_into_the_batch_when_someone_joins(endless, serial):
+    # Alone, a reply runs through generate(); a newcomer makes it move into the batch mid-reply.
+    # Greedy, so the moved reply must go on exactly as if it had stayed: no token lost, repeated or changed.
+    want = text_of(run(serial, PROMPTS[0], max_tokens=300, do_sample=False))
+    s = Streams(endless)
+    s.start("first", PROMPTS[0], max_tokens=300, do_sample=False)
+    while s.texts("first") < 20:
+        time.sleep(0.002)
+    s.start("second", PROMPTS[1], max_tokens=40)
+    s.join()
+    first, second = s.chunks["first"], s.chunks["second"]
+    assert first[-1].finish_reason == "length" and first[-1].usage["completion_tokens"] == 300
+    assert text_of(first) == want
+    assert second[-1].usage["completion_tokens"] == 40
+    assert not any(c.queued for c in first + second)
+    assert s.at("second", "finish") < s.at("first", "finish")  # it did not wait for the first to end
+
+
 def test_batch_size_setting():
     from server.config import parse_args
 
-    assert parse_args([], environ={}).local_batch_size == 1
+    assert parse_args([], environ={}).local_batch_size == 8
     assert parse_args(["--batch-size", "1"], environ={}).local_batch_size == 1
-    assert parse_args([], environ={"CHAT_BATCH_SIZE": "8"}).local_batch_size == 8
+    assert parse_args([], environ={"CHAT_BATCH_SIZE": "2"}).local_batch_size == 2
+
+
+def test_batch_rows_are_sized_to_the_model_and_the_memory(endless, monkeypatch):
+    from server.backends import local_batch
+
+    per_token = local_batch.kv_bytes_per_token(endless.model)
+    cfg = endless.model.config
+    assert per_token == 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * (cfg.hidden_size // cfg.num_attention_heads) * 4
+    monkeypatch.setattr(local_batch, "free_memory", lambda device: 10**12)
+    assert local_batch.row_tokens(endless.model, 8, context=4096, device="cpu") == local_batch.ROW_TOKENS
+    assert local_batch.row_tokens(endless.model, 8, context=1000, device="cpu") == 992  # whole pages of the context
+    # A quarter of the free memory for 4 rows of 300 tokens: each row gets 300, rounded down to pages.
+    monkeypatch.setattr(local_batch, "free_memory", lambda device: 4 * 4 * 300 * per_token)
+    assert local_batch.row_tokens(endless.model, 4, context=4096, device="cpu") == 288
 
 
 # ---- thinking ------------------------------------------------------------

@@ -19,9 +19,6 @@ log = logging.getLogger(__name__)
 DEFAULT_DISPLAY = "gemma-3-270m"
 DEFAULT_MAX_TOKENS = 1024  # when a request names no max_tokens (the server's default is the same)
 POLL_S = 0.05  # how often a waiting stream looks at its cancel event
-# Tokens (prompt + reply) one row of the continuous batch may hold; the KV cache is sized for
-# batch_size of them. Longer requests run alone through generate().
-CB_ROW_TOKENS = 2048
 
 # Gemma's own turn format; the bundled GGUF is a base model and ships no template.
 GEMMA_TEMPLATE = (
@@ -146,13 +143,10 @@ class _Job:
     out: object = field(default_factory=RealQueue)
     stop: object = field(default_factory=RealEvent)  # set when the stream is left (cancel, close, error)
     position: int | None = None
+    movable: bool = False  # running alone, and would move into the batch for a newcomer
 
     def stopped(self) -> bool:
         return self.stop.is_set() or (self.cancel is not None and self.cancel.is_set())
-
-
-class _Dropped(Exception):
-    """A job left before it joined the batch."""
 
 
 class LocalBackend:
@@ -200,8 +194,7 @@ class LocalBackend:
                 return
             self._started = True
         start_os_thread(self._load, name=f"{self.name}-load")
-        worker = self._batch_worker if self.batch_size > 1 else self._worker
-        start_os_thread(worker, name=f"{self.name}-generate")
+        start_os_thread(self._worker, name=f"{self.name}-generate")
 
     def close(self) -> None:
         with self._cond:
@@ -283,8 +276,10 @@ class LocalBackend:
 
     def _free_slots(self) -> int:
         """Requests that could start now (call with _cond held)."""
-        if not self._loaded or self._running is not None:
+        if not self._loaded:
             return 0
+        if self._running is not None:  # one row's worth is taken; the rest only if it can move into the batch
+            return self.batch_size - 1 if self._running.movable else 0
         return max(0, self.batch_size - len(self._active))
 
     def _announce(self) -> None:
@@ -293,7 +288,10 @@ class LocalBackend:
         The first jobs in line that fit in free batch slots are about to start and never show as queued.
         """
         free = self._free_slots()
+        idle = self._running is None and not self._active
         for i, job in enumerate(self._waiting):
+            if i < free and not (idle or self._batchable(job)):
+                free = i  # it waits for the model to itself, and so does everyone behind it
             pos = i + 1 - free
             if pos >= 1 and job.position != pos:
                 job.position = pos
@@ -322,37 +320,99 @@ class LocalBackend:
             torch.set_num_threads(threads)
 
     def _worker(self) -> None:
-        """Run jobs one after another for as long as the backend lives."""
+        """Serve the line for as long as the backend lives: alone through generate(), or together in the batch.
+
+        A request with the model to itself runs through generate(), the fastest path for one stream.
+        When a request that can be batched arrives meanwhile, the running reply moves into the
+        continuous batch (its prompt and the tokens so far are prefilled there again) and the newcomer
+        joins it; later ones join the running batch at its next step, those beyond batch_size wait in
+        line. Requests the batch cannot serve (repetition_penalty, or longer than a row) run alone
+        in their turn, once the batch has drained.
+        """
         self._use_threads()
+        batch = None  # made once the model is loaded: a Batch, or False where this model cannot batch
+        later: list[tuple] = []  # (job, prepared) admitted but longer than a row: alone, once the batch drains
         while True:
+            if batch is None and self._loaded:
+                batch = self._new_batch()
             with self._cond:
-                while not self._closed and not (self._waiting and (self._loaded or self._error)):
+                while not self._closed and not (batch and batch.busy) and not later and not (self._waiting and (self._loaded or self._error)):
                     self._cond.wait()
                 if self._closed:
-                    return
+                    break
                 if self._error:  # the load failed: everyone waiting hears why
                     for job in self._waiting:
                         job.out.put(("error", self._error))
                     self._waiting.clear()
                     continue
-                job = self._waiting.pop(0)
-                self._running = job
+                if batch is None:
+                    continue  # loaded just now: make the batch first
+                alone, admit = None, []
+                busy = batch.busy if batch else 0
+                if not busy and later:
+                    alone = later.pop(0)
+                elif not busy and (len(self._waiting) == 1 or not batch or not self._batchable(self._waiting[0])):
+                    alone = (self._waiting.pop(0), None)
+                elif not later:
+                    while self._waiting and busy + len(admit) < self.batch_size and self._batchable(self._waiting[0]):
+                        admit.append(self._waiting.pop(0))
+                if alone:
+                    self._running = alone[0]
+                    # Until its length is known, a reply the batch could serve counts as movable.
+                    alone[0].movable = bool(batch) and alone[1] is None and self._batchable(alone[0])
+                for job in admit:
+                    self._active[id(job)] = job
                 self._announce()
-            last = None
-            try:
-                if not job.stopped():
-                    last = self._generate(job)
-            except BackendError as e:
-                last = ("error", e)
-            except Exception as e:  # never let one request kill the worker
-                last = ("error", self._generate_error(e))
-            finally:
-                with self._cond:
-                    self._running = None
-            if last:  # only now: once a stream has ended, the model is free for the next request
-                job.out.put(last)
+            if alone:
+                self._run_alone(*alone, batch=batch)
+                continue
+            for job in admit:
+                self._join(batch, job, later)
+            if batch:
+                for job in batch.step():
+                    self._release(job)
+        if batch:
+            batch.close()
 
-    # ---- continuous batching -------------------------------------------
+    def _new_batch(self):
+        """The continuous batch for this model, or False (one request at a time) where it cannot have one."""
+        if self.batch_size == 1:
+            return False
+        from .local_batch import Batch, row_tokens
+
+        try:
+            rows = row_tokens(self.model, self.batch_size, self.context, self.device)
+            if rows < 256:
+                raise RuntimeError(f"room for only {rows} tokens per row")
+            batch = Batch(self.model, self.tokenizer, self.eos_ids, self.batch_size, rows)
+        except Exception as e:
+            log.warning("continuous batching unavailable (%s); serving one request at a time", _first_line(e))
+            return False
+        log.info("continuous batching on: up to %d requests at once, %d tokens each", self.batch_size, rows)
+        return batch
+
+    def _join(self, batch, job: _Job, later: list) -> None:
+        """Start an admitted job's row, or keep it for later if it is longer than a row; it may fail instead."""
+        kept = False
+        try:
+            if not job.stopped():
+                ids, max_new = self._prepare(job)
+                if batch.fits(len(ids), max_new):
+                    batch.add(job, ids, max_new, self._row_kwargs(job.params))
+                else:
+                    later.append((job, (ids, max_new)))
+                kept = True
+        except BackendError as e:
+            job.out.put(("error", e))
+        except Exception as e:
+            job.out.put(("error", self._generate_error(e)))
+        if not kept:
+            self._release(job)
+
+    def _release(self, job: _Job) -> None:
+        with self._cond:
+            self._active.pop(id(job), None)
+            self._cond.notify_all()
 
     def _batchable(self, job: _Job) -> bool:
         """Whether the batch can serve these params; repetition_penalty exists only on the generate() path."""
@@ -369,183 +429,41 @@ class LocalBackend:
         do_sample = params.get("do_sample", True) and temperature != 0
         return row_kwargs(do_sample, 1.0 if pick("temperature") is None else pick("temperature"), pick("top_k"), pick("top_p"))
 
-    def _new_manager(self):
-        """A continuous-batching manager whose background thread and queues are real OS ones."""
-        import torch
-        from transformers import GenerationConfig
-        from transformers.generation.configuration_utils import ContinuousBatchingConfig
-        from transformers.generation.continuous_batching import continuous_api, scheduler, utils
+    def _newcomer_can_join(self) -> bool:
+        """Whether the first request in line could join a batch (read without the lock, once per token)."""
+        first = self._waiting[:1]
+        return bool(first) and self._batchable(first[0])
 
-        from .. import concurrency
-        from .batch_sampling import RowSampler
-
-        # transformers starts its loop with threading.Thread and talks to it through queue.Queue,
-        # threading.Event/Lock/Condition. Under eventlet those names are green: the loop would run
-        # torch on the hub's OS thread, and an OS thread cannot wait on a green primitive. Point the
-        # package's module globals at the unpatched modules (a no-op when nothing is patched).
-        for mod in (continuous_api, scheduler, utils):
-            if hasattr(mod, "threading"):
-                mod.threading = concurrency.real_threading
-            if hasattr(mod, "queue"):
-                mod.queue = concurrency.real_queue
-        attn = self.model.config._attn_implementation or ""
-        if attn != "sdpa" and "flash" not in attn:
-            # The manager would switch the model to paged attention, which generate() cannot use.
-            raise RuntimeError(f"attention {attn!r} is not shared by generate() and continuous batching")
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0]
-        # Greedy, with no processors of its own: RowSampler picks each row's token (sampled or not).
-        gc = GenerationConfig(do_sample=False, eos_token_id=self.eos_ids, pad_token_id=pad, max_new_tokens=CB_ROW_TOKENS)
-        page = 32
-        cbc = ContinuousBatchingConfig(
-            page_size=page, num_blocks=self.batch_size * (CB_ROW_TOKENS // page) + 2,
-            max_batch_tokens=256, max_requests_per_batch=self.batch_size, allow_block_sharing=False,
-            auto_switch_to_flash=False, use_cuda_graph=False,
-        )
-        with torch.inference_mode():
-            mgr = self.model.init_continuous_batching(generation_config=gc, continuous_batching_config=cbc)
-            mgr.logit_processor = RowSampler()  # read by the batch processor that start() builds
-            mgr.start()
-        return mgr
-
-    def _batch_worker(self) -> None:
-        """Serve up to batch_size requests at once through transformers' continuous batching.
-
-        New requests join the running batch at the next step (continuous, not dynamic, batching);
-        those beyond batch_size wait in line with visible positions. Requests the batch cannot serve
-        (repetition_penalty, or prompt + max_tokens above CB_ROW_TOKENS) run alone with generate()
-        once the batch has drained, in their turn.
-        """
-        self._use_threads()
-        mgr = None
-        rows: dict[str, list] = {}  # request id -> [job, tokens sent, max_new]
-        solo: list[tuple] = []  # (job, prepared) ready for generate()
-        while True:
-            admit: list[_Job] = []
-            run_alone = None
-            with self._cond:
-                while not self._closed and not rows and not solo and not (self._waiting and (self._loaded or self._error)):
-                    self._cond.wait()
-                if self._closed:
-                    break
-                if self._error:
-                    for job in self._waiting:
-                        job.out.put(("error", self._error))
-                    self._waiting.clear()
-                    continue
-                if solo and not rows:
-                    run_alone = solo.pop(0)
-                    self._running = run_alone[0]
-                elif not solo:
-                    while self._waiting and len(rows) + len(admit) < self.batch_size:
-                        job = self._waiting[0]
-                        if not self._batchable(job) or mgr is False:
-                            if rows or admit:
-                                break  # it runs alone once the batch drains; keep its place in line
-                            run_alone = (self._waiting.pop(0), None)
-                            self._running = job
-                            break
-                        admit.append(self._waiting.pop(0))
-                    for job in admit:
-                        self._active[id(job)] = job
-                self._announce()
-            if run_alone:
-                self._run_alone(*run_alone)
-                continue
-            for job in admit:
-                try:
-                    if job.stopped():
-                        raise _Dropped
-                    if mgr is None:
-                        try:
-                            mgr = self._new_manager()
-                            log.info("continuous batching on: up to %d requests at once", self.batch_size)
-                        except Exception as e:
-                            log.warning("continuous batching unavailable (%s); serving one request at a time", _first_line(e))
-                            mgr = False
-                    prepared = self._prepare(job)
-                    ids, max_new = prepared
-                    if mgr is False or len(ids) + max_new > CB_ROW_TOKENS:
-                        solo.append((job, prepared))
-                        continue
-                    rid = f"r{id(job)}-{time.monotonic_ns()}"
-                    mgr.add_request(ids, request_id=rid, max_new_tokens=max_new, streaming=True,
-                                    eos_token_id=self.eos_ids, **self._row_kwargs(job.params))
-                    rows[rid] = [job, 0, max_new]
-                except _Dropped:
-                    pass
-                except BackendError as e:
-                    job.out.put(("error", e))
-                except Exception as e:
-                    job.out.put(("error", self._generate_error(e)))
-                finally:
-                    if not any(r[0] is job for r in rows.values()) and not any(j is job for j, _ in solo):
-                        self._release(job)
-            if rows:
-                self._drain(mgr, rows)
-        if mgr:
-            try:
-                mgr.stop(block=False, hard_stop=True)
-            except Exception as e:
-                log.debug("stopping the batch manager: %s", e)
-
-    def _release(self, job: _Job) -> None:
-        with self._cond:
-            self._active.pop(id(job), None)
-            self._cond.notify_all()
-
-    def _drain(self, mgr, rows: dict) -> None:
-        """One round of the batch: drop cancelled rows, pass on new tokens, end finished rows."""
-        for rid, (job, _, _) in list(rows.items()):
-            if job.stopped():  # the others go on; the manager frees this row's cache at its next step
-                mgr.cancel_request(rid)
-                del rows[rid]
-                self._release(job)
-        if not mgr.is_running():
-            err = BackendError("unavailable", "The local model failed while generating; see the server log.")
-            for rid, (job, _, _) in list(rows.items()):
-                job.out.put(("error", err))
-                self._release(job)
-            rows.clear()
-            return
-        deadline = time.monotonic() + 0.02
-        while True:
-            out = mgr.get_result(timeout=max(0.0, deadline - time.monotonic()))
-            if out is None:
-                return
-            row = rows.get(out.request_id)
-            if row is None:
-                continue  # a cancelled row's last words
-            job, sent, max_new = row
-            tokens = out.generated_tokens
-            if len(tokens) > sent and not job.stopped():
-                job.out.put(("ids", list(tokens[sent:])))
-                row[1] = len(tokens)
-            if out.is_finished():
-                del rows[out.request_id]
-                if out.error:
-                    log.error("batched generation failed: %s", out.error)
-                    job.out.put(("error", BackendError("unavailable", "The local model failed while generating; see the server log.")))
-                else:
-                    reason = "stop" if tokens and tokens[-1] in self.eos_ids else ("length" if len(tokens) >= max_new else "stop")
-                    job.out.put(("end", reason, len(tokens)))
-                self._release(job)
-
-    def _run_alone(self, job: _Job, prepared: tuple | None) -> None:
-        """One request through generate(), the batch idle meanwhile."""
+    def _run_alone(self, job: _Job, prepared: tuple | None, batch) -> None:
+        """One request through generate(); it moves into the batch if a newcomer can join it there."""
         last = None
+        moved = False
         try:
             if not job.stopped():
-                last = self._generate(job, prepared)
+                ids, max_new = prepared or self._prepare(job)
+                movable = job.movable and batch.fits(len(ids), max_new)
+                if not movable and job.movable:
+                    with self._cond:
+                        job.movable = False
+                        self._announce()  # newcomers wait for it after all
+                last = self._generate(job, (ids, max_new), yield_to=self._newcomer_can_join if movable else None)
+                if last[0] == "moved":
+                    made = last[1]
+                    batch.add(job, ids + made, max_new - len(made), self._row_kwargs(job.params), before=len(made))
+                    moved, last = True, None
         except BackendError as e:
             last = ("error", e)
-        except Exception as e:
+        except Exception as e:  # never let one request kill the worker
             last = ("error", self._generate_error(e))
         finally:
             with self._cond:
                 self._running = None
-                self._active.pop(id(job), None)
+                if moved:
+                    self._active[id(job)] = job
+                else:
+                    self._active.pop(id(job), None)
                 self._cond.notify_all()
-        if last:
+        if last:  # only now: once a stream has ended, the model is free for the next request
             job.out.put(last)
 
     def _generate_error(self, e: BaseException) -> BackendError:
@@ -604,13 +522,17 @@ class LocalBackend:
         job.out.put(("start", len(ids), thinking))
         return ids, max_new
 
-    def _generate(self, job: _Job, prepared: tuple | None = None) -> tuple:
-        """Generate one reply into job.out with generate(); return the item that ends it."""
+    def _generate(self, job: _Job, prepared: tuple, yield_to=None) -> tuple:
+        """Generate one reply into job.out with generate(); return the item that ends it.
+
+        With `yield_to`, generation also pauses at the next token once yield_to() is true, and returns
+        ("moved", tokens so far) for the reply to go on in the batch.
+        """
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
         from transformers.generation.streamers import BaseStreamer
 
-        ids, max_new = prepared or self._prepare(job)
+        ids, max_new = prepared
 
         class Streamer(BaseStreamer):
             """Passes new token ids to the job's real queue (TextIteratorStreamer's queue may be green)."""
@@ -628,25 +550,30 @@ class LocalBackend:
                 pass
 
         class Stop(StoppingCriteria):
-            """Ends generate() at the next token once the request is cancelled or abandoned."""
+            """Ends generate() at the next token once the request is cancelled or abandoned, or must yield."""
+
+            yielded = False
 
             def __call__(self, input_ids, scores, **kwargs):
-                return torch.full((input_ids.shape[0],), job.stopped(), dtype=torch.bool, device=input_ids.device)
+                stop = job.stopped()
+                if not stop and yield_to is not None and yield_to():
+                    stop = self.yielded = True
+                return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
+        stop = Stop()
         inputs = torch.tensor([ids], device=self.device)
         with torch.inference_mode():
             out = self.model.generate(
                 input_ids=inputs, attention_mask=torch.ones_like(inputs), streamer=Streamer(),
-                stopping_criteria=StoppingCriteriaList([Stop()]), **self._gen_kwargs(job.params, max_new),
+                stopping_criteria=StoppingCriteriaList([stop]), **self._gen_kwargs(job.params, max_new),
             )
         new = out[0, len(ids):].tolist()
-        if new and new[-1] in self.eos_ids:
-            reason = "stop"
-        elif len(new) >= max_new:
-            reason = "length"
-        else:
-            reason = "stop"
-        return ("end", reason, len(new))
+        finished = bool(new) and new[-1] in self.eos_ids
+        if not finished and len(new) >= max_new:
+            return ("end", "length", len(new))
+        if not finished and stop.yielded and not job.stopped():
+            return ("moved", new)
+        return ("end", "stop", len(new))
 
     # ---- loading --------------------------------------------------------
 

@@ -1,0 +1,155 @@
+"""transformers' continuous batching for the local model: rows in, token ids out, each row with its own end."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from ..errors import BackendError
+
+log = logging.getLogger(__name__)
+
+PAGE = 32  # tokens per KV-cache page
+# Longest row (prompt + reply) the batch holds. Each step's cost grows with the whole cache on CPU
+# (4 rows of 8,192 tokens made Gemma's steps ~1.7x slower than 4 of 2,048), so rows stay short and
+# longer requests run alone through generate().
+ROW_TOKENS = 2048
+MEMORY_SHARE = 0.25  # of the memory free at start-up that the KV cache may take
+FAILED = "The local model failed while generating; see the server log."
+
+
+def kv_bytes_per_token(model) -> int:
+    """Bytes of KV cache one token takes in every layer of this model."""
+    cfg = model.config.get_text_config()
+    heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    return 2 * cfg.num_hidden_layers * heads * head_dim * model.dtype.itemsize
+
+
+def free_memory(device: str) -> int:
+    """Bytes free for the cache on this device now."""
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.mem_get_info()[0]
+    import psutil
+
+    return psutil.virtual_memory().available
+
+
+def row_tokens(model, rows: int, context: int, device: str) -> int:
+    """Tokens each of `rows` rows may hold: ROW_TOKENS, less where the model or the memory is smaller."""
+    budget = int(free_memory(device) * MEMORY_SHARE) // (rows * kv_bytes_per_token(model))
+    return max(0, min(ROW_TOKENS, context, budget)) // PAGE * PAGE
+
+
+@dataclass
+class _Row:
+    job: object
+    max_new: int  # tokens this row may still generate
+    before: int  # tokens generated before it joined (a reply moved over from generate())
+    sent: int = 0  # of the manager's generated tokens, those passed on
+
+
+class Batch:
+    """Up to `size` requests decoded together; each row stops, ends or fails on its own."""
+
+    def __init__(self, model, tokenizer, eos_ids: list[int], size: int, row_tokens: int):
+        self.eos_ids = eos_ids
+        self.size = size
+        self.row_tokens = row_tokens
+        self.rows: dict[str, _Row] = {}
+        self.mgr = self._start_manager(model, tokenizer, size, row_tokens)
+
+    @property
+    def busy(self) -> int:
+        """Rows running now."""
+        return len(self.rows)
+
+    def fits(self, prompt_tokens: int, max_new: int) -> bool:
+        return prompt_tokens + max_new <= self.row_tokens
+
+    def add(self, job, ids: list[int], max_new: int, sampling: dict, before: int = 0) -> None:
+        """Start a row at the next step; `before` tokens of its reply were already streamed."""
+        rid = f"r{id(job)}-{time.monotonic_ns()}"
+        self.mgr.add_request(ids, request_id=rid, max_new_tokens=max_new, streaming=True,
+                             eos_token_id=self.eos_ids, **sampling)
+        self.rows[rid] = _Row(job, max_new, before)
+
+    def step(self, wait: float = 0.02) -> list:
+        """Pass on the tokens made within `wait` seconds; return the jobs whose rows ended (their last item sent)."""
+        ended = []
+        for rid, row in list(self.rows.items()):
+            if row.job.stopped():  # the others go on; the manager frees this row's cache at its next step
+                self.mgr.cancel_request(rid)
+                ended.append(self.rows.pop(rid).job)
+        if not self.mgr.is_running():
+            for row in self.rows.values():
+                row.job.out.put(("error", BackendError("unavailable", FAILED)))
+                ended.append(row.job)
+            self.rows.clear()
+            return ended
+        deadline = time.monotonic() + wait
+        while True:
+            out = self.mgr.get_result(timeout=max(0.0, deadline - time.monotonic()))
+            if out is None:
+                return ended
+            row = self.rows.get(out.request_id)
+            if row is None:
+                continue  # a cancelled row's last words
+            tokens = out.generated_tokens
+            if len(tokens) > row.sent and not row.job.stopped():
+                row.job.out.put(("ids", list(tokens[row.sent:])))
+                row.sent = len(tokens)
+            if out.is_finished():
+                del self.rows[out.request_id]
+                if out.error:
+                    log.error("batched generation failed: %s", out.error)
+                    row.job.out.put(("error", BackendError("unavailable", FAILED)))
+                else:
+                    done = tokens and tokens[-1] in self.eos_ids
+                    reason = "stop" if done or len(tokens) < row.max_new else "length"
+                    row.job.out.put(("end", reason, row.before + len(tokens)))
+                ended.append(row.job)
+
+    def close(self) -> None:
+        try:
+            self.mgr.stop(block=False, hard_stop=True)
+        except Exception as e:
+            log.debug("stopping the batch manager: %s", e)
+
+    def _start_manager(self, model, tokenizer, size: int, row_tokens: int):
+        """A manager whose loop runs in a real OS thread, with its cache sized for `size` rows of `row_tokens`."""
+        import torch
+        from transformers import GenerationConfig
+        from transformers.generation.configuration_utils import ContinuousBatchingConfig
+        from transformers.generation.continuous_batching import continuous_api, scheduler, utils
+
+        from .. import concurrency
+        from .batch_sampling import RowSampler
+
+        # transformers starts its loop with threading.Thread and talks to it through queue.Queue,
+        # threading.Event/Lock/Condition. Under eventlet those names are green: the loop would run
+        # torch on the hub's OS thread, and an OS thread cannot wait on a green primitive. Point the
+        # package's module globals at the unpatched modules (a no-op when nothing is patched).
+        for mod in (continuous_api, scheduler, utils):
+            if hasattr(mod, "threading"):
+                mod.threading = concurrency.real_threading
+            if hasattr(mod, "queue"):
+                mod.queue = concurrency.real_queue
+        attn = model.config._attn_implementation or ""
+        if attn != "sdpa" and "flash" not in attn:
+            # The manager would switch the model to paged attention, which generate() cannot use.
+            raise RuntimeError(f"attention {attn!r} is not shared by generate() and continuous batching")
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_ids[0]
+        # Greedy, with no processors of its own: RowSampler picks each row's token (sampled or not).
+        gc = GenerationConfig(do_sample=False, eos_token_id=self.eos_ids, pad_token_id=pad, max_new_tokens=row_tokens)
+        cbc = ContinuousBatchingConfig(
+            page_size=PAGE, num_blocks=size * (row_tokens // PAGE) + 2, max_batch_tokens=256,
+            max_requests_per_batch=size, allow_block_sharing=False, auto_switch_to_flash=False, use_cuda_graph=False,
+        )
+        with torch.inference_mode():
+            mgr = model.init_continuous_batching(generation_config=gc, continuous_batching_config=cbc)
+            mgr.logit_processor = RowSampler()  # read by the batch processor that start() builds
+            mgr.start()
+        return mgr

@@ -1,31 +1,32 @@
 """Local model: tokens/s through the server vs a bare `model.generate`, and under concurrency vs `transformers serve`.
 
     python -m bench.local_model [--models tiny,gemma] [--cache-dir DIR] [--rounds 3] [--levels 1,4,8]
-                                [--modes threading,eventlet] [--batch-sizes 1] [--prototype nodelay] [--no-serve]
+                                [--modes threading,eventlet] [--batch-sizes 1] [--threads N] [--prototype P] [--no-serve]
 
 Models: "tiny" = `python -m tests.tinymodel DIR --endless` (random Qwen2, every reply runs to
 max_tokens), "gemma" = the built-in Gemma 3 270M as the server caches it (CACHE/models/
 gemma-3-270m-q4_k_m; made by a server start with --cache-dir CACHE when missing).
+
+Every path runs torch with the same number of CPU threads (--threads; default: what our server
+picks on this machine, cores - 1 on 4 cores or fewer): our servers get --threads N, the bare worker
+and `transformers serve` OMP_NUM_THREADS=N. On a 2-core box 2 threads are faster while nothing
+else runs and several times slower as soon as something does, so compare like with like.
 
 Part 1, one stream at a time, greedy (do_sample false), the same prompt (one user message
 through the model's chat template) and max_new_tokens, interleaved round by round:
   bare     a worker process that loaded the same folder the way the server does (float32, CPU)
            and runs model.generate(streamer=...) itself: the reference;
   server   python run.py --backend local --model DIR, one Socket.IO client (chat with
-           params {max_tokens, do_sample: false}), per async mode with the default --batch-size
-           (continuous batching), and with --batch-size 1 (plain generate(), one request at a time),
-           and --prototype patch sets (bench/prototype_run.py).
+           params {max_tokens, do_sample: false}), per async mode with the default --batch-size,
+           with each --batch-sizes value, and with --prototype patch sets (bench/prototype_run.py).
   tok/s = completion tokens / (last token - request sent); decode tok/s = (tokens - 1) /
   (last token - first token); TTFT = first token - request sent.
 
-Part 2, 1/4/8 sessions at once (each its own conversation, same prompt), aggregate tok/s =
+Part 2, 1/4/8 sessions at once (each its own conversation, same prompt, greedy), aggregate tok/s =
 all tokens / (last token of all - first request) and TTFT p50/max, for our server (threading,
-default --batch-size and --batch-size 1) against `transformers serve DIR --device cpu`, with and without --continuous-batching, on the
-same folder (its streamed chat completions read by a minimal SSE client).
-
-With OMP_NUM_THREADS=1 rows (on by default): the bare worker and one server again with torch
-limited to one thread, since on a 2-core machine that is shared (a browser, a second process)
-two intra-op threads can be several times slower than one.
+default --batch-size and each --batch-sizes value) against `transformers serve DIR --device cpu`,
+with and without --continuous-batching, on the same folder (its streamed chat completions read by
+a minimal SSE client).
 """
 from __future__ import annotations
 
@@ -190,14 +191,14 @@ def concurrent(fn, level: int) -> list[dict]:
 class Serve:
     """`transformers serve DIR --device cpu [--continuous-batching]` on a free loopback port."""
 
-    def __init__(self, path: str, cb: bool):
+    def __init__(self, path: str, cb: bool, env: dict):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-serve-", suffix=".log", delete=False)
         cmd = ["transformers", "serve", path, "--host", "127.0.0.1", "--port", str(self.port), "--device", "cpu"]
         cmd += ["--continuous-batching"] if cb else []
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+                                     env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **env})
         deadline = time.monotonic() + 180
         while True:
             try:
@@ -233,26 +234,24 @@ def gemma_folder(cache: str) -> str:
 
 def part1(name, path, args, out_rows):
     max_new = args.max_new[name]
-    one = {"OMP_NUM_THREADS": "1"}
-    # (label, "bare" or async mode, prototype patch, extra env)
-    specs = [("bare generate", "bare", None, None, [])]
-    specs += [(f"server {m}", m, None, None, []) for m in args.modes.split(",")]
-    specs += [(f"server {args.modes.split(',')[0]} --batch-size {b}", args.modes.split(",")[0], None, None,
-               ["--batch-size", b]) for b in filter(None, args.batch_sizes.split(","))]
-    specs += [(f"server eventlet +{p}", "eventlet", p.replace("+", ","), None, [])
+    first_mode = args.modes.split(",")[0]
+    # (label, "bare" or async mode, prototype patch, extra server args)
+    specs = [("bare generate", "bare", None, [])]
+    specs += [(f"server {m}", m, None, []) for m in args.modes.split(",")]
+    specs += [(f"server {first_mode} --batch-size {b}", first_mode, None, ["--batch-size", b])
+              for b in filter(None, args.batch_sizes.split(","))]
+    specs += [(f"server eventlet +{p}", "eventlet", p.replace("+", ","), [])
               for p in filter(None, args.prototype.split(","))]
-    if args.one_thread:
-        specs += [("bare generate, OMP_NUM_THREADS=1", "bare", None, one, []),
-                  (f"server {args.modes.split(',')[0]}, OMP_NUM_THREADS=1", args.modes.split(",")[0], None, one, [])]
     runners = {}
     try:
-        for label, mode, patch, env, extra in specs:
+        for label, mode, patch, extra in specs:
             if mode == "bare":
-                runners[label] = Bare(path, env)
+                runners[label] = Bare(path, args.omp)
             else:
                 runners[label] = BenchServer("--backend", "local", "--model", path, "--rate-per-minute", "0",
-                                             "--rate-per-minute-ip", "0", "--log-level", "WARNING", *extra,
-                                             async_mode=mode, patch=patch, env=env).start(timeout=300)
+                                             "--rate-per-minute-ip", "0", "--log-level", "WARNING",
+                                             "--threads", str(args.threads), *extra,
+                                             async_mode=mode, patch=patch).start(timeout=300)
 
         def once(r, n):
             return r.run(n) if isinstance(r, Bare) else server_stream(r.url, n)
@@ -282,12 +281,13 @@ def part2(name, path, args, out_rows):
             label = "our server (threading" + (f", --batch-size {b})" if b else ", default --batch-size)")
             targets[label] = ("sio", BenchServer(
                 "--backend", "local", "--model", path, "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
-                "--log-level", "WARNING", *(["--batch-size", b] if b else []), async_mode="threading").start(timeout=300))
+                "--log-level", "WARNING", "--threads", str(args.threads), *(["--batch-size", b] if b else []),
+                "--max-sockets-per-ip", "100", async_mode="threading").start(timeout=300))
         if not args.no_serve and shutil.which("transformers"):
             for cb in (False, True):
                 label = "transformers serve" + (" --continuous-batching" if cb else "")
                 try:
-                    targets[label] = ("sse", Serve(path, cb))
+                    targets[label] = ("sse", Serve(path, cb, args.omp))
                 except RuntimeError as e:
                     print(f"{label}: {str(e)[:600]}", flush=True)
         for kind, t in targets.values():  # warm-up
@@ -323,13 +323,18 @@ def main():
     ap.add_argument("--gemma-tokens", type=int, default=16)
     ap.add_argument("--no-serve", action="store_true")
     ap.add_argument("--batch-sizes", default="1", help="also run our server with these --batch-size values")
-    ap.add_argument("--no-one-thread", dest="one_thread", action="store_false",
-                    help="skip the OMP_NUM_THREADS=1 rows (bare and server)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch CPU threads for every path (default: our server's choice on this machine)")
     ap.add_argument("--gemma-levels", default="1,4,8")
     ap.add_argument("--part", default="1,2")
     args = ap.parse_args()
     args.max_new = {"tiny": args.tiny_tokens, "gemma": args.gemma_tokens}
+    from server.backends.transformers_local import default_threads
+
+    args.threads = args.threads or default_threads() or os.cpu_count()
+    args.omp = {"OMP_NUM_THREADS": str(args.threads)}
     header("local_model: tokens/s through the server vs bare generate; concurrency vs transformers serve")
+    print(f"torch threads on every path: {args.threads}\n", flush=True)
     t_start = time.monotonic()
     work = tempfile.mkdtemp(prefix="bench-local-")
     rows1, rows2 = [], []

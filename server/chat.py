@@ -8,7 +8,7 @@ import time
 import uuid
 
 from .backends.base import Chunk, Registry
-from .concurrency import Empty, RealEvent, RealQueue, start_os_thread
+from .concurrency import Empty, HubChannel, RealEvent, start_os_thread
 from .errors import ChatError
 from .history import Session, SessionStore
 from .schemas import ChatPayload
@@ -23,28 +23,6 @@ CANCEL = object()  # stop asked for: finish now, whatever the backend is doing
 def room(session_id: str) -> str:
     """The Socket.IO room that every socket of a session joins."""
     return "session:" + session_id
-
-
-class PollingChannel:
-    """A real queue read from eventlet's hub by polling, since an OS thread cannot wake a green thread."""
-
-    def __init__(self, sleep, interval: float = 0.005):
-        self._q = RealQueue()
-        self._sleep = sleep
-        self._interval = interval
-
-    def put(self, item) -> None:
-        self._q.put(item)
-
-    def get(self, timeout: float):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return self._q.get_nowait()
-            except Empty:
-                if time.monotonic() >= deadline:
-                    raise
-                self._sleep(self._interval)
 
 
 class Request:
@@ -126,9 +104,9 @@ class ChatService:
 
     def _channel(self, backend):
         # The patched queue wakes green threads, the real one OS threads; only an OS-thread
-        # producer feeding eventlet's hub needs polling.
+        # producer feeding eventlet's hub needs a channel of its own.
         if backend.blocking and self.io.async_mode == "eventlet":
-            return PollingChannel(self.io.sleep)
+            return HubChannel()
         return queue.Queue()
 
     def _produce(self, req: Request) -> None:
@@ -187,6 +165,8 @@ class ChatService:
             outcome = ChatError("internal", "The server failed while sending the reply.")
         finally:
             self._finish(req, outcome if outcome is not None else "cancelled")
+            if hasattr(req.channel, "close"):
+                req.channel.close()  # a producer still running puts into the queue alone
 
     def _take(self, req: Request, chunk: Chunk, pending: list) -> None:
         if chunk.queued is not None and chunk.queued != req.queued:

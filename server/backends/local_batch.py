@@ -99,7 +99,7 @@ class Batch:
                 continue  # a cancelled row's last words
             tokens = out.generated_tokens
             if len(tokens) > row.sent and not row.job.stopped():
-                row.job.out.put(("ids", list(tokens[row.sent:])))
+                row.job.give(list(tokens[row.sent:]))
                 row.sent = len(tokens)
             if out.is_finished():
                 del self.rows[out.request_id]

@@ -8,13 +8,23 @@ class Detokenizer:
     """Turns a growing list of token ids into new text, one token at a time.
 
     Decoding each token alone breaks multi-byte characters and loses the
-    leading spaces that SentencePiece decoders strip, so each step decodes a
-    short window of earlier tokens plus the new ones and emits the difference
-    (the scheme text-generation-inference uses).
+    leading spaces that SentencePiece decoders strip. A fast (Rust) tokenizer
+    has DecodeStream for exactly this, at one call per token; for others each
+    step decodes a short window of earlier tokens plus the new ones and emits
+    the difference (the scheme text-generation-inference uses), at two
+    decodes per token: a quarter of the tiny test model's tokens/s.
     """
 
-    def __init__(self, tokenizer):
+    def __init__(self, tokenizer, incremental: bool = True):
         self.tokenizer = tokenizer
+        self.stream = None
+        rust = getattr(tokenizer, "_tokenizer", None)
+        if incremental and rust is not None:
+            from tokenizers import Tokenizer
+            from tokenizers.decoders import DecodeStream
+
+            if isinstance(rust, Tokenizer):
+                self.rust, self.stream = rust, DecodeStream(skip_special_tokens=True)
         self.ids: list[int] = []
         self.prefix = 0  # start of the context window
         self.read = 0  # tokens already turned into text
@@ -24,6 +34,8 @@ class Detokenizer:
 
     def add(self, ids: list[int]) -> str:
         """Take new token ids; return the text they complete (may be empty)."""
+        if self.stream is not None:
+            return self.stream.step(self.rust, ids) or ""
         self.ids.extend(ids)
         before = self._decode(self.ids[self.prefix:self.read])
         after = self._decode(self.ids[self.prefix:])
@@ -35,6 +47,8 @@ class Detokenizer:
 
     def flush(self) -> str:
         """Whatever is still held back at the end (a dangling partial character)."""
+        if self.stream is not None:
+            return ""  # DecodeStream holds back only bytes that never became a character
         before = self._decode(self.ids[self.prefix:self.read])
         after = self._decode(self.ids[self.prefix:])
         self.prefix = self.read = len(self.ids)

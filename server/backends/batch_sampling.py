@@ -19,28 +19,38 @@ def row_kwargs(do_sample: bool, temperature: float | None, top_k: int | None, to
 
 
 def pick_tokens(scores: torch.Tensor, temperature: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
-    """The next token of each row of scores [rows, vocab]: argmax where greedy, else a draw as generate() makes it.
+    """The next token of each row of scores [rows, vocab]: argmax where greedy, else a draw as generate() makes it."""
+    tokens = scores.argmax(dim=-1)
+    rows, drawn = draw_tokens(scores, temperature, top_k, top_p)
+    tokens[rows] = drawn
+    return tokens
+
+
+def draw_tokens(scores: torch.Tensor, temperature: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor):
+    """(rows that sample, their tokens); greedy rows (temperature 0 or top_k 1) are left out.
 
     As in generate(): logits / temperature, keep the top_k best (0 = all), then the smallest set of
     those whose probability reaches top_p, and draw from what is left. Nothing here sorts the whole
     vocabulary unless a row's top_p reaches past its best NUCLEUS_GUESS tokens.
     """
-    tokens = scores.argmax(dim=-1)
     vocab = scores.size(-1)
     k = top_k.long()
     k = torch.where((k <= 0) | (k > vocab), torch.full_like(k, vocab), k)
     sampled = (temperature > 0) & (k != 1)
-    free = sampled & (k == vocab) & (top_p >= 1)
+    rows = sampled.nonzero().squeeze(1)
+    tokens = torch.empty(rows.numel(), dtype=torch.long, device=scores.device)
+    if rows.numel() == 0:
+        return rows, tokens
+    free = (k[rows] == vocab) & (top_p[rows] >= 1)
     if free.any():  # the whole vocabulary: invert the cumulative distribution at a uniform draw
-        rows = free.nonzero().squeeze(1)
-        cdf = (scores[rows] / temperature[rows].unsqueeze(1)).softmax(dim=-1).cumsum(dim=-1)
-        u = torch.rand(rows.numel(), 1, device=scores.device) * cdf[:, -1:]
-        tokens[rows] = torch.searchsorted(cdf, u).squeeze(1).clamp_(max=vocab - 1)
-    limited = sampled & ~free
-    if limited.any():
-        rows = limited.nonzero().squeeze(1)
-        tokens[rows] = _draw_best(scores[rows], temperature[rows].unsqueeze(1), k[rows], top_p[rows])
-    return tokens
+        sub = rows[free]
+        cdf = (scores[sub] / temperature[sub].unsqueeze(1)).softmax(dim=-1).cumsum(dim=-1)
+        u = torch.rand(sub.numel(), 1, device=scores.device) * cdf[:, -1:]
+        tokens[free] = torch.searchsorted(cdf, u).squeeze(1).clamp_(max=vocab - 1)
+    if not free.all():
+        sub = rows[~free]
+        tokens[~free] = _draw_best(scores[sub], temperature[sub].unsqueeze(1), k[sub], top_p[sub])
+    return rows, tokens
 
 
 def _draw_best(scores, temperature, k, top_p, widest: int | None = None) -> torch.Tensor:
@@ -66,7 +76,7 @@ def _draw_best(scores, temperature, k, top_p, widest: int | None = None) -> torc
 
 
 class RowSampler(ContinuousBatchingLogitsProcessorList):
-    """Chooses every row's token and leaves only it standing, so the manager's greedy pick takes it.
+    """Chooses each sampling row's token and leaves only it standing, so the manager's greedy pick takes it.
 
     transformers' own per-request warpers sort the whole vocabulary twice per row and step and then
     draw from all of it: for Gemma's 262,144 entries that is ~40 ms a row on one core, as long as the
@@ -94,9 +104,11 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
 
     def __call__(self, input_ids, scores: torch.Tensor, args: torch.Tensor) -> torch.Tensor:
         n = scores.size(0)
-        tokens = pick_tokens(scores, args[0, :n].view(torch.float32), args[1, :n], args[2, :n].view(torch.float32))
-        out = torch.full_like(scores, float("-inf"))
-        return out.scatter_(1, tokens.unsqueeze(1), 0.0)
+        rows, tokens = draw_tokens(scores, args[0, :n].view(torch.float32), args[1, :n], args[2, :n].view(torch.float32))
+        if rows.numel():  # greedy rows keep their scores: the manager's argmax is their pick
+            scores[rows] = float("-inf")
+            scores[rows, tokens] = 0.0
+        return scores
 
 
 def _encode(key: str, values: list) -> torch.Tensor:

@@ -189,6 +189,8 @@ class LocalBackend:
         self._waiting: list[_Job] = []
         self._running: _Job | None = None  # a request on the one-at-a-time path (generate)
         self._active: dict[str, _Job] = {}  # requests in the continuous batch, by request id
+        self._batch = None  # the continuous batch once made (worker thread); False where it cannot be had
+        self._rows: int | None = None  # tokens per batch row, once the model is loaded
         self._loaded = False
         self._closed = False
         self._started = False
@@ -299,9 +301,10 @@ class LocalBackend:
         """Requests that could start now (call with _cond held)."""
         if not self._loaded:
             return 0
+        size = self.batch_size if self._can_batch() else 1
         if self._running is not None:  # one row's worth is taken; the rest only if it can move into the batch
-            return self.batch_size - 1 if self._running.movable else 0
-        return max(0, self.batch_size - len(self._active))
+            return size - 1 if self._running.movable else 0
+        return max(0, size - len(self._active))
 
     def _announce(self) -> None:
         """Tell each job that must wait its place when it changes (call with _cond held).
@@ -348,16 +351,14 @@ class LocalBackend:
         continuous batch (its prompt and the tokens so far are prefilled there again) and the newcomer
         joins it; later ones join the running batch at its next step, those beyond batch_size wait in
         line. Requests the batch cannot serve (repetition_penalty, or longer than a row) run alone
-        in their turn, once the batch has drained.
+        in their turn, once the batch has drained. The batch, and its KV cache, is made when first
+        needed: a server that never has two requests at once never holds it.
         """
         self._use_threads()
-        batch = None  # made once the model is loaded: a Batch, or False where this model cannot batch
         later: list[tuple] = []  # (job, prepared) admitted but longer than a row: alone, once the batch drains
         while True:
-            if batch is None and self._loaded:
-                batch = self._new_batch()
             with self._cond:
-                while not self._closed and not (batch and batch.busy) and not later and not (self._waiting and (self._loaded or self._error)):
+                while not self._closed and not self._busy() and not later and not (self._waiting and (self._loaded or self._error)):
                     self._cond.wait()
                 if self._closed:
                     break
@@ -366,13 +367,12 @@ class LocalBackend:
                         job.out.put(("error", self._error))
                     self._waiting.clear()
                     continue
-                if batch is None:
-                    continue  # loaded just now: make the batch first
                 alone, admit = None, []
-                busy = batch.busy if batch else 0
+                busy = self._busy()
+                together = len(self._waiting) > 1 and self._batchable(self._waiting[0]) and self._can_batch()
                 if not busy and later:
                     alone = later.pop(0)
-                elif not busy and (len(self._waiting) == 1 or not batch or not self._batchable(self._waiting[0])):
+                elif not busy and not together:
                     alone = (self._waiting.pop(0), None)
                 elif not later:
                     while self._waiting and busy + len(admit) < self.batch_size and self._batchable(self._waiting[0]):
@@ -380,37 +380,58 @@ class LocalBackend:
                 if alone:
                     self._running = alone[0]
                     # Until its length is known, a reply the batch could serve counts as movable.
-                    alone[0].movable = bool(batch) and alone[1] is None and self._batchable(alone[0])
+                    alone[0].movable = alone[1] is None and self._batchable(alone[0]) and self._can_batch()
                 for job in admit:
                     self._active[id(job)] = job
                 self._announce()
             if alone:
-                self._run_alone(*alone, batch=batch)
+                self._run_alone(*alone)
                 continue
+            batch = self._ensure_batch() if admit else self._batch
             for job in admit:
-                self._join(batch, job, later)
+                if batch:
+                    self._join(batch, job, later)
+                else:  # the batch could not be made after all: back to the front of the line
+                    with self._cond:
+                        self._active.pop(id(job), None)
+                        self._waiting.insert(admit.index(job), job)
             if batch:
                 for job in batch.step():
                     self._release(job)
-        if batch:
-            batch.close()
+        if self._batch:
+            self._batch.close()
 
-    def _new_batch(self):
-        """The continuous batch for this model, or False (one request at a time) where it cannot have one."""
-        if self.batch_size == 1:
-            return False
-        from .local_batch import Batch, row_tokens
+    def _busy(self) -> int:
+        """Rows running in the batch now."""
+        return self._batch.busy if self._batch else 0
 
-        try:
-            rows = row_tokens(self.model, self.batch_size, self.context, self.device)
-            if rows < 256:
-                raise RuntimeError(f"room for only {rows} tokens per row")
-            batch = Batch(self.model, self.tokenizer, self.eos_ids, self.batch_size, rows)
-        except Exception as e:
-            log.warning("continuous batching unavailable (%s); serving one request at a time", _first_line(e))
-            return False
-        log.info("continuous batching on: up to %d requests at once, %d tokens each", self.batch_size, rows)
-        return batch
+    def _row_tokens(self) -> int:
+        """Tokens a batch row may hold on this model and machine; 0 where there is no batch."""
+        if self._rows is None:
+            from .local_batch import row_tokens
+
+            self._rows = row_tokens(self.model, self.batch_size, self.context, self.device) if self.batch_size > 1 else 0
+            if 0 < self._rows < 256:
+                log.warning("continuous batching off: memory for only %d tokens per row", self._rows)
+                self._rows = 0
+        return self._rows
+
+    def _can_batch(self) -> bool:
+        return self._batch is not False and self._row_tokens() > 0
+
+    def _ensure_batch(self):
+        """The continuous batch, made on first use (worker thread only); False where it cannot be had."""
+        if self._batch is None:
+            from .local_batch import Batch
+
+            try:
+                self._batch = Batch(self.model, self.tokenizer, self.eos_ids, self.batch_size, self._row_tokens())
+                log.info("continuous batching on: up to %d requests at once, %d tokens each",
+                         self.batch_size, self._row_tokens())
+            except Exception as e:
+                log.warning("continuous batching unavailable (%s); serving one request at a time", _first_line(e))
+                self._batch = False
+        return self._batch
 
     def _join(self, batch, job: _Job, later: list) -> None:
         """Start an admitted job's row, or keep it for later if it is longer than a row; it may fail instead."""
@@ -418,7 +439,7 @@ class LocalBackend:
         try:
             if not job.stopped():
                 ids, max_new = self._prepare(job)
-                if batch.fits(len(ids), max_new):
+                if len(ids) + max_new <= batch.row_tokens:
                     batch.add(job, ids, max_new, self._row_kwargs(job.params))
                 else:
                     later.append((job, (ids, max_new)))
@@ -451,26 +472,25 @@ class LocalBackend:
         return row_kwargs(do_sample, 1.0 if pick("temperature") is None else pick("temperature"), pick("top_k"), pick("top_p"))
 
     def _newcomer_can_join(self) -> bool:
-        """Whether the first request in line could join a batch (read without the lock, once per token)."""
-        first = self._waiting[:1]
-        return bool(first) and self._batchable(first[0])
+        """Whether the first request in line can join a batch; called between tokens of a reply running alone."""
+        first = self._waiting[:1]  # read without the lock: a stale answer costs one token
+        return bool(first) and self._batchable(first[0]) and bool(self._ensure_batch())
 
-    def _run_alone(self, job: _Job, prepared: tuple | None, batch) -> None:
+    def _run_alone(self, job: _Job, prepared: tuple | None) -> None:
         """One request through generate(); it moves into the batch if a newcomer can join it there."""
         last = None
         moved = False
         try:
             if not job.stopped():
                 ids, max_new = prepared or self._prepare(job)
-                movable = job.movable and batch.fits(len(ids), max_new)
-                if not movable and job.movable:
+                if job.movable and len(ids) + max_new > self._row_tokens():
                     with self._cond:
                         job.movable = False
                         self._announce()  # newcomers wait for it after all
-                last = self._generate(job, (ids, max_new), yield_to=self._newcomer_can_join if movable else None)
+                last = self._generate(job, (ids, max_new), yield_to=self._newcomer_can_join if job.movable else None)
                 if last[0] == "moved":
                     made = last[1]
-                    batch.add(job, ids + made, max_new - len(made), self._row_kwargs(job.params), before=len(made))
+                    self._batch.add(job, ids + made, max_new - len(made), self._row_kwargs(job.params), before=len(made))
                     moved, last = True, None
         except BackendError as e:
             last = ("error", e)
@@ -497,17 +517,17 @@ class LocalBackend:
 
     # ---- generation -----------------------------------------------------
 
-    def _render(self, messages: list[dict]) -> str:
-        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-
-    def _encode(self, messages: list[dict]) -> list[int]:
-        """Token ids of the templated prompt (the template adds any bos itself)."""
+    def _template(self, messages: list[dict]) -> tuple[str, list[int]]:
+        """The templated prompt and its token ids (the template adds any bos itself)."""
         with self._tok_lock:
             try:
-                text = self._render(messages)
+                text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
             except Exception as e:  # jinja2 TemplateError and friends
                 raise BackendError("bad_request", f"This model's chat template rejected the conversation: {_first_line(e)}")
-            return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+            return text, self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def _encode(self, messages: list[dict]) -> list[int]:
+        return self._template(messages)[1]
 
     def _gen_kwargs(self, params: dict, max_new: int) -> dict:
         """Map protocol params onto generate(); greedy when do_sample is false or temperature is 0."""
@@ -532,15 +552,14 @@ class LocalBackend:
 
     def _prepare(self, job: _Job) -> tuple[list[int], int]:
         """Fit and encode the job's prompt, tell its stream how it starts; return (prompt ids, max new tokens)."""
-        messages = self.fit(job.messages, job.params.get("max_tokens"))
-        ids = self._encode(messages)
+        text, ids = self._template(job.messages)
+        if len(ids) > self.context - (job.params.get("max_tokens") or DEFAULT_MAX_TOKENS):
+            text, ids = self._template(self.fit(job.messages, job.params.get("max_tokens")))
         room = self.context - len(ids)
         if room < 1:
             raise BackendError("too_long", f"The message is too long for this model: {len(ids)} tokens, and it takes {self.context} in all.")
         max_new = min(int(job.params.get("max_tokens") or DEFAULT_MAX_TOKENS), room)
-        with self._tok_lock:
-            thinking = self._render(messages).rstrip().endswith("<think>")
-        job.out.put(("start", len(ids), thinking))
+        job.out.put(("start", len(ids), text.rstrip().endswith("<think>")))
         return ids, max_new
 
     def _generate(self, job: _Job, prepared: tuple, yield_to=None) -> tuple:

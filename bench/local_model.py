@@ -290,8 +290,8 @@ def part2(name, path, args, out_rows):
                     targets[label] = ("sse", Serve(path, cb, args.omp))
                 except RuntimeError as e:
                     print(f"{label}: {str(e)[:600]}", flush=True)
-        for kind, t in targets.values():  # warm-up
-            (server_stream(t.url, 4) if kind == "sio" else sse_stream(t.url, t.model, 4))
+        for kind, t in targets.values():  # warm-up: two at once, so that batches and their caches exist
+            concurrent((lambda t=t: server_stream(t.url, 4)) if kind == "sio" else (lambda t=t: sse_stream(t.url, t.model, 4)), 2)
         for level in levels:
             for label, (kind, t) in targets.items():
                 fn = (lambda t=t: server_stream(t.url, max_new)) if kind == "sio" else (lambda t=t: sse_stream(t.url, t.model, max_new))

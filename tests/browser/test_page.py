@@ -571,7 +571,8 @@ def tiny_model(tmp_path_factory):
 
 
 def test_local_model_streams_queues_and_stops(browser, tiny_model):
-    server = LiveServer("--backend", "local", "--model", tiny_model).start(timeout=300)
+    # One request at a time, so that the second person sees the queue (by default the two would share a batch).
+    server = LiveServer("--backend", "local", "--model", tiny_model, "--batch-size", "1").start(timeout=300)
     try:
         pages = []
         for _ in range(2):  # two people, two conversations, one model

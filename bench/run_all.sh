@@ -1,6 +1,6 @@
 #!/bin/sh
 # Every benchmark once, one after another (they must not overlap: 2 cores), output into DIR.
-# Usage: sh bench/run_all.sh [DIR]   (~30 min)
+# Usage: sh bench/run_all.sh [DIR]   (~10 min on 2 cores)
 set -u
 out=${1:-/tmp/bench-results}
 mkdir -p "$out"

@@ -62,6 +62,9 @@ class HubChannel:
 
     def __init__(self):
         self._q = RealQueue()
+        # eventlet's os.read/os.write wait on the hub when a pipe is empty or full: never from an OS thread.
+        patcher = sys.modules.get("eventlet.patcher")
+        self._os = patcher.original("os") if patcher and patcher.is_monkey_patched("os") else os
         self._r, self._w = os.pipe()
         os.set_blocking(self._r, False)
         os.set_blocking(self._w, False)
@@ -73,7 +76,7 @@ class HubChannel:
         with self._lock:
             if self._open:
                 try:
-                    os.write(self._w, b"x")
+                    self._os.write(self._w, b"x")
                 except BlockingIOError:
                     pass  # the pipe is full of wake-ups already
 
@@ -91,7 +94,7 @@ class HubChannel:
                     raise
             try:
                 trampoline(self._r, read=True, timeout=left, timeout_exc=Empty)
-                os.read(self._r, 4096)
+                self._os.read(self._r, 4096)
             except BlockingIOError:
                 pass  # another reader took the wake-up
 

@@ -1,11 +1,13 @@
 """The batch's own sampler draws from the same distribution as generate()'s warpers, row by row."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
-from server.backends.batch_sampling import pick_tokens, row_kwargs
+from server.backends.batch_sampling import RowSampler, row_kwargs
 
 VOCAB = 40
 DRAWS = 20000
@@ -19,6 +21,15 @@ def generate_probs(logits: torch.Tensor, temperature: float, top_k: int, top_p: 
     if top_p < 1:
         s = TopPLogitsWarper(top_p)(None, s)
     return s.softmax(-1)[0]
+
+
+def pick_tokens(scores, temperature, top_k, top_p):
+    """Tokens as the batch picks them: RowSampler gets each row's settings and its scores, then the manager takes the argmax."""
+    sampler = RowSampler()
+    requests = [SimpleNamespace(has_new_token=True, state=SimpleNamespace(logit_processor_kwargs={
+        "temperature": float(t), "top_k": int(k), "top_p": float(p)})) for t, k, p in zip(temperature, top_k, top_p)]
+    args = sampler.prepare_tensor_args(requests, torch.empty((3, len(requests)), dtype=torch.int32))
+    return sampler(None, scores.clone(), args).argmax(dim=-1)
 
 
 def draws(logits, temperature, top_k, top_p, n=DRAWS):

@@ -18,14 +18,6 @@ def row_kwargs(do_sample: bool, temperature: float | None, top_k: int | None, to
     return {"temperature": float(temperature), "top_k": int(top_k or 0), "top_p": float(1.0 if top_p is None else top_p)}
 
 
-def pick_tokens(scores: torch.Tensor, temperature: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
-    """The next token of each row of scores [rows, vocab]: argmax where greedy, else a draw as generate() makes it."""
-    tokens = scores.argmax(dim=-1)
-    rows, drawn = draw_tokens(scores, temperature, top_k, top_p)
-    tokens[rows] = drawn
-    return tokens
-
-
 def draw_tokens(scores: torch.Tensor, temperature: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor):
     """(rows that sample, their tokens); greedy rows (temperature 0 or top_k 1) are left out.
 

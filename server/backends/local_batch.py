@@ -57,8 +57,6 @@ class Batch:
 
     def __init__(self, model, tokenizer, eos_ids: list[int], size: int, row_tokens: int):
         self.eos_ids = eos_ids
-        self.size = size
-        self.row_tokens = row_tokens
         self.rows: dict[str, _Row] = {}
         self.mgr = self._start_manager(model, tokenizer, size, row_tokens)
 

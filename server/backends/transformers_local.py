@@ -71,6 +71,11 @@ def display_name(path: str | None) -> str:
     return base[:-5] if base.lower().endswith(".gguf") else base
 
 
+def samples(params: dict) -> bool:
+    """Whether a request samples; greedy when do_sample is false or temperature is 0."""
+    return bool(params.get("do_sample", True) and params.get("temperature") != 0)
+
+
 def _first_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return (text[0] if text else type(e).__name__)[:300]
@@ -416,6 +421,10 @@ class LocalBackend:
                 self._rows = 0
         return self._rows
 
+    def _fits_row(self, ids: list[int], max_new: int) -> bool:
+        """Whether a prompt and its reply fit in one batch row."""
+        return len(ids) + max_new <= self._row_tokens()
+
     def _can_batch(self) -> bool:
         return self._batch is not False and self._row_tokens() > 0
 
@@ -439,7 +448,7 @@ class LocalBackend:
         try:
             if not job.stopped():
                 ids, max_new = self._prepare(job)
-                if len(ids) + max_new <= batch.row_tokens:
+                if self._fits_row(ids, max_new):
                     batch.add(job, ids, max_new, self._row_kwargs(job.params))
                 else:
                     later.append((job, (ids, max_new)))
@@ -467,9 +476,8 @@ class LocalBackend:
 
         gc = self.model.generation_config
         pick = lambda key: params[key] if params.get(key) is not None else getattr(gc, key, None)  # noqa: E731
-        temperature = params.get("temperature")
-        do_sample = params.get("do_sample", True) and temperature != 0
-        return row_kwargs(do_sample, 1.0 if pick("temperature") is None else pick("temperature"), pick("top_k"), pick("top_p"))
+        temperature = pick("temperature")
+        return row_kwargs(samples(params), 1.0 if temperature is None else temperature, pick("top_k"), pick("top_p"))
 
     def _newcomer_can_join(self) -> bool:
         """Whether the first request in line can join a batch; called between tokens of a reply running alone."""
@@ -483,7 +491,7 @@ class LocalBackend:
         try:
             if not job.stopped():
                 ids, max_new = prepared or self._prepare(job)
-                if job.movable and len(ids) + max_new > self._row_tokens():
+                if job.movable and not self._fits_row(ids, max_new):
                     with self._cond:
                         job.movable = False
                         self._announce()  # newcomers wait for it after all
@@ -537,10 +545,8 @@ class LocalBackend:
         gc.eos_token_id = self.eos_ids
         if gc.pad_token_id is None:
             gc.pad_token_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0]
-        temperature = params.get("temperature")
-        do_sample = params.get("do_sample", True) and temperature != 0
-        gc.do_sample = bool(do_sample)
-        if do_sample:
+        gc.do_sample = samples(params)
+        if gc.do_sample:
             for key in ("temperature", "top_p", "top_k"):
                 if params.get(key) is not None:
                     setattr(gc, key, params[key])

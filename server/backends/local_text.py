@@ -12,7 +12,7 @@ class Detokenizer:
     has DecodeStream for exactly this, at one call per token; for others each
     step decodes a short window of earlier tokens plus the new ones and emits
     the difference (the scheme text-generation-inference uses), at two
-    decodes per token: a quarter of the tiny test model's tokens/s.
+    decodes per step.
     """
 
     def __init__(self, tokenizer, incremental: bool = True):

@@ -20,7 +20,7 @@ DEFAULT_DISPLAY = "gemma-3-270m"
 DEFAULT_MAX_TOKENS = 1024  # when a request names no max_tokens (the server's default is the same)
 POLL_S = 0.05  # how often a waiting stream looks at its cancel event
 # How often a generating stream takes the tokens made meanwhile. Waking it per token instead cost
-# the tiny test model a quarter of its tokens/s (a thread switch and the GIL per token); the relay
+# the tiny test model 23 % of its tokens/s (a thread switch and the GIL per token); the relay
 # coalesces tokens over 30 ms anyway.
 TAKE_S = 0.02
 

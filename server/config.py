@@ -26,12 +26,14 @@ class Config:
     max_sessions: int = 1000
     session_ttl: float = 3600.0  # seconds an idle session is kept
     max_history: int = 200  # messages kept per session
+    # conversations (#12): fields below
     grace_s: float = 30.0  # a reply keeps generating this long after its session's last socket drops
     replay_ttl: float = 120.0  # seconds a finished request stays available to `resume`
     max_message_chars: int = 32000
     max_tokens_cap: int = 4096
     default_max_tokens: int = 1024
     max_payload_bytes: int = 1_000_000
+    # /v1 API (#13): fields below
     rate_per_minute: int = 20  # chats per minute per session (0 = unlimited)
     rate_per_minute_ip: int = 60  # chats per minute per client address (0 = unlimited)
     max_sockets_per_ip: int = 20
@@ -43,8 +45,10 @@ class Config:
     # Local requests decoded together (continuous batching); one alone still runs through generate().
     # 8 sessions of the built-in Gemma on 2 cores: 2.6x the tokens/s of one at a time (bench/RESULTS.md).
     local_batch_size: int = 8
+    # knowledge base (#14): fields below
     torch_threads: int | None = None  # CPU threads for the local model; None = cores - 1 on small machines
     qr: bool = True
+    # several processes (#15): fields below
     log_level: str = "INFO"
 
 
@@ -65,6 +69,7 @@ FLAGS = [
     ("--max-sessions", "CHAT_MAX_SESSIONS", "max_sessions", int, "conversations kept in memory"),
     ("--session-ttl", "CHAT_SESSION_TTL", "session_ttl", float, "seconds an idle conversation is kept"),
     ("--max-history", "CHAT_MAX_HISTORY", "max_history", int, "messages kept per conversation"),
+    # conversations (#12): flags below
     ("--grace", "CHAT_GRACE_S", "grace_s", float, "seconds a reply goes on after its last socket drops"),
     ("--replay-ttl", "CHAT_REPLAY_TTL", "replay_ttl", float, "seconds a finished reply can still be resumed"),
     ("--max-message-chars", "CHAT_MAX_MESSAGE_CHARS", "max_message_chars", int, "longest user message"),
@@ -75,6 +80,7 @@ FLAGS = [
     ("--rate-per-minute-ip", "CHAT_RATE_PER_MINUTE_IP", "rate_per_minute_ip", int, "chats per minute per address (0 = no limit)"),
     ("--max-sockets-per-ip", "CHAT_MAX_SOCKETS_PER_IP", "max_sockets_per_ip", int, "open sockets per address"),
     ("--upstream-timeout", "CHAT_UPSTREAM_TIMEOUT", "upstream_timeout", float, "seconds to wait on an upstream API"),
+    # /v1 API (#13): flags below
     ("--ping-interval", "CHAT_PING_INTERVAL", "ping_interval", float, "Engine.IO ping interval, seconds"),
     ("--ping-timeout", "CHAT_PING_TIMEOUT", "ping_timeout", float, "Engine.IO ping timeout, seconds"),
     ("--device", "CHAT_DEVICE", "local_device", str, "cpu or cuda for the local backend (default: cuda if available)"),
@@ -82,7 +88,9 @@ FLAGS = [
     ("--cache-dir", "CHAT_CACHE_DIR", "cache_dir", str, "cache folder for the built-in model"),
     ("--threads", "CHAT_TORCH_THREADS", "torch_threads", int, "CPU threads for the local model (default: cores - 1 on 4 cores or fewer)"),
     ("--batch-size", "CHAT_BATCH_SIZE", "local_batch_size", int, "local requests generated together (continuous batching; 1 = one at a time)"),
+    # knowledge base (#14): flags below
     ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
+    # several processes (#15): flags below
 ]
 
 

@@ -27,6 +27,8 @@ class Config:
     session_ttl: float = 3600.0  # seconds an idle session is kept
     max_history: int = 200  # messages kept per session
     # conversations (#12): fields below
+    store: str = "sqlite"  # "sqlite" (conversations and knowledge base saved in data_dir) or "memory" (nothing on disk)
+    data_dir: str | None = None  # None = paths.default_data_dir()
     grace_s: float = 30.0  # a reply keeps generating this long after its session's last socket drops
     replay_ttl: float = 120.0  # seconds a finished request stays available to `resume`
     max_message_chars: int = 32000
@@ -70,6 +72,8 @@ FLAGS = [
     ("--session-ttl", "CHAT_SESSION_TTL", "session_ttl", float, "seconds an idle conversation is kept"),
     ("--max-history", "CHAT_MAX_HISTORY", "max_history", int, "messages kept per conversation"),
     # conversations (#12): flags below
+    ("--store", "CHAT_STORE", "store", str, "sqlite (saved in the data folder) or memory (nothing on disk)"),
+    ("--data-dir", "CHAT_DATA_DIR", "data_dir", str, "folder for saved conversations and the knowledge base"),
     ("--grace", "CHAT_GRACE_S", "grace_s", float, "seconds a reply goes on after its last socket drops"),
     ("--replay-ttl", "CHAT_REPLAY_TTL", "replay_ttl", float, "seconds a finished reply can still be resumed"),
     ("--max-message-chars", "CHAT_MAX_MESSAGE_CHARS", "max_message_chars", int, "longest user message"),
@@ -131,6 +135,8 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     cfg.openai_api_key = environ.get("OPENAI_API_KEY") or None
     if environ.get("DEEPSEEK_BASE_URL"):
         cfg.deepseek_base_url = environ["DEEPSEEK_BASE_URL"]
+    if cfg.store not in ("sqlite", "memory"):
+        parser.error("--store must be sqlite or memory")
     if cfg.async_mode not in ("eventlet", "threading"):
         parser.error("--async-mode must be eventlet or threading")
     return cfg

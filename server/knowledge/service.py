@@ -1,0 +1,158 @@
+"""KnowledgeBase: add, list, delete, search and ground a question; blocking calls, meant for an OS thread."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import datetime, timezone
+
+from ..concurrency import RealEvent, RealLock, start_os_thread
+from ..errors import ChatError
+from .chunk import chunk_sections
+from .dense import make_embedder
+from .index import Snapshot
+from .keyword import CJK, warm_up, words
+from .parse import parse
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+GROUNDED = ("Answer the user's question using only the numbered passages below, taken from the knowledge base. "
+            "Cite each passage you use as [n], for example [1]. If the passages do not contain the answer, say that "
+            "it was not found in the knowledge base. Reply in the language of the question.")
+NOTHING = ("The knowledge base has nothing relevant to the user's question. Reply only that the answer was not "
+           "found in the knowledge base (in the language of the question); do not guess.")
+
+
+class KnowledgeBase:
+    """One library per server; readers see an immutable snapshot, writers take turns."""
+
+    def __init__(self, store: Store, embedder_factory, max_bytes: int, max_pages: int, passages: int,
+                 min_score: float | None = None):
+        self.store = store
+        self.embedder_factory = embedder_factory
+        self.embedder = None
+        self.max_bytes = max_bytes
+        self.max_pages = max_pages
+        self.passages = passages
+        self.min_score = min_score  # overrides the embedder's own cosine floor
+        self.write_lock = RealLock()
+        self.ready = RealEvent()
+        self.failed: str | None = None
+        self.snapshot = Snapshot([], None)
+
+    def start(self) -> None:
+        """Load the embedder and the index in a thread of their own; callers wait for `ready`."""
+        start_os_thread(self._load, name="knowledge-load")
+
+    def _load(self) -> None:
+        try:
+            warm_up()
+            self.embedder = self.embedder_factory()
+            with self.write_lock:
+                self._embed_missing()
+                self._rebuild()
+            log.info("knowledge base: %d passages, embedder %s", len(self.snapshot),
+                     self.embedder.name if self.embedder else "none (keywords only)")
+        except Exception as e:
+            log.exception("the knowledge base failed to load")
+            self.failed = f"The knowledge base failed to load ({type(e).__name__}); the server log has details."
+        finally:
+            self.ready.set()
+
+    def _wait(self) -> None:
+        if not self.ready.wait(600) or self.failed:
+            raise ChatError("unavailable", self.failed or "The knowledge base is still loading; try again shortly.")
+
+    def _rebuild(self) -> None:
+        self.snapshot = Snapshot(self.store.chunks(), self.embedder.name if self.embedder else None)
+
+    def _embed_missing(self) -> None:
+        """Passages stored without a vector of the current embedder (another one was configured) get one now."""
+        if not self.embedder:
+            return
+        todo = [(r[0], r[2], f"{r[1]}\n{r[4]}") for r in self.store.chunks() if r[7] != self.embedder.name]
+        if todo:
+            log.info("knowledge base: embedding %d passages with %s", len(todo), self.embedder.name)
+            vectors = self.embedder.embed([t for _, _, t in todo], query=False)
+            self.store.set_vectors([(d, s, v) for (d, s, _), v in zip(todo, vectors)], self.embedder.name)
+
+    # --- the library ------------------------------------------------------
+
+    def add(self, filename: str, data: bytes) -> dict:
+        """Parse, chunk, embed and store one file; the same bytes twice give the first document back."""
+        if len(data) > self.max_bytes:
+            raise ChatError("too_long", f"The file is {len(data) // 1_000_000} MB; the limit is {self.max_bytes // 1_000_000} MB.")
+        title, sections = parse(filename, data, self.max_pages)
+        self._wait()
+        sha = hashlib.sha256(data).hexdigest()
+        with self.write_lock:
+            existing = self.store.find_by_hash(sha)
+            if existing:
+                return {**existing, "duplicate": True}
+            passages = chunk_sections(sections)
+            tokens = [words(f"{title} {text}") for _, text in passages]
+            vectors = self.embedder.embed([f"{title}\n{t}" for _, t in passages], query=False) if self.embedder else None
+            doc = {"id": uuid.uuid4().hex[:16], "title": title, "bytes": len(data), "chunks": len(passages),
+                   "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")}
+            pages = max((p for p, _ in sections if p), default=None)
+            self.store.add(doc, sha, pages, passages, tokens, vectors, self.embedder.name if self.embedder else None)
+            self._rebuild()
+        log.info("knowledge base: added %s (%d passages)", doc["id"], doc["chunks"])
+        return doc
+
+    def documents(self) -> list[dict]:
+        return self.store.documents()
+
+    def delete(self, document_id: str) -> None:
+        self._wait()
+        with self.write_lock:
+            if not self.store.remove(document_id):
+                raise ChatError("not_found", "There is no such document in the knowledge base.")
+            self._rebuild()
+
+    # --- questions --------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", floor: bool = True) -> list[dict]:
+        """The k best passages for a question that clear the relevance floor, best first."""
+        self._wait()
+        snap = self.snapshot
+        qv = None
+        if self.embedder and snap.vectors is not None and mode != "keyword":
+            qv = self.embedder.embed([query], query=True)[0]
+        out = []
+        for i, score in snap.rank(query, k, qv, mode, floor, self._dense_floor(query)):
+            row = snap.rows[i]
+            out.append({"document_id": row["document_id"], "title": row["title"],
+                        "chunk_id": f"{row['document_id']}-{row['seq']}", "page": row["page"],
+                        "text": row["text"], "score": round(score, 5)})
+        return out
+
+    def _dense_floor(self, query: str) -> float | None:
+        if self.min_score is not None:
+            return self.min_score
+        floors = getattr(self.embedder, "floors", None)
+        return floors and floors[1 if CJK.search(query) else 0]
+
+    def ground(self, question: str) -> tuple[str, list[dict]]:
+        """(instruction for the system message, numbered sources) for one user message."""
+        sources = [{"n": n, **r} for n, r in enumerate(self.search(question, self.passages), 1)]
+        if not sources:
+            return NOTHING, []
+        cited = "\n\n".join(f"[{s['n']}] ({s['title']}{where(s)})\n{s['text']}" for s in sources)
+        return f"{GROUNDED}\n\n{cited}", sources
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def where(source: dict) -> str:
+    return f", page {source['page']}" if source["page"] else ""
+
+
+def build_knowledge_base(cfg) -> KnowledgeBase:
+    """The server's library in its data folder (or in memory), loading in the background."""
+    kb = KnowledgeBase(Store.in_data_dir(cfg), lambda: make_embedder(cfg), cfg.kb_max_mb * 1_000_000, cfg.kb_max_pages,
+                       cfg.kb_passages, cfg.embed_min_score)
+    kb.start()
+    return kb

@@ -1,0 +1,93 @@
+"""The library on disk: documents, their passages, tokens and vectors in one SQLite file (or in memory)."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+import numpy as np
+
+from ..concurrency import RealLock
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL,
+  pages INTEGER, chunks INTEGER NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+  document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+  page INTEGER, text TEXT NOT NULL, tokens TEXT NOT NULL, vector BLOB, embedder TEXT,
+  PRIMARY KEY (document_id, seq));
+"""
+DOC_FIELDS = ("id", "title", "bytes", "chunks", "created_at")
+
+
+class Store:
+    """SQLite behind a small interface (add, remove, documents, chunks, set_vectors) a vector database could replace."""
+
+    def __init__(self, path: str | None):
+        self.path = path or ":memory:"
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.lock = RealLock()  # one writer; ingest threads and the server's loop share the connection
+        with self.lock:
+            if path:
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(SCHEMA)
+
+    @classmethod
+    def in_data_dir(cls, cfg) -> "Store":
+        if cfg.store == "memory":
+            return cls(None)
+        from ..paths import data_dir
+
+        return cls(os.path.join(data_dir(cfg), "knowledge.sqlite3"))
+
+    def _rows(self, sql: str, args=()) -> list:
+        with self.lock:
+            return self.db.execute(sql, args).fetchall()
+
+    def find_by_hash(self, sha256: str) -> dict | None:
+        rows = self._rows(f"SELECT {', '.join(DOC_FIELDS)} FROM documents WHERE sha256 = ?", (sha256,))
+        return dict(zip(DOC_FIELDS, rows[0])) if rows else None
+
+    def documents(self) -> list[dict]:
+        rows = self._rows(f"SELECT {', '.join(DOC_FIELDS)} FROM documents ORDER BY created_at DESC, rowid DESC")
+        return [dict(zip(DOC_FIELDS, r)) for r in rows]
+
+    def add(self, doc: dict, sha256: str, pages: int | None, passages: list[tuple], tokens: list[list[str]],
+            vectors: np.ndarray | None, embedder: str | None) -> None:
+        """One document and all its passages, in one transaction: a failure leaves nothing behind."""
+        rows = [(doc["id"], i, page, text, json.dumps(tok, ensure_ascii=False),
+                 None if vectors is None else vectors[i].astype(np.float32).tobytes(), embedder)
+                for i, ((page, text), tok) in enumerate(zip(passages, tokens))]
+        with self.lock:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.execute("INSERT INTO documents (id, title, sha256, bytes, pages, chunks, created_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                (doc["id"], doc["title"], sha256, doc["bytes"], pages, doc["chunks"], doc["created_at"]))
+                self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def remove(self, document_id: str) -> bool:
+        with self.lock:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+                return self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount > 0
+
+    def chunks(self) -> list[tuple]:
+        """Every passage: (document_id, title, seq, page, text, tokens, vector bytes, embedder)."""
+        return self._rows("SELECT c.document_id, d.title, c.seq, c.page, c.text, c.tokens, c.vector, c.embedder "
+                          "FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY d.rowid, c.seq")
+
+    def set_vectors(self, rows: list[tuple], embedder: str) -> None:
+        """(document_id, seq, vector) for passages embedded again by another embedder."""
+        with self.lock:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany("UPDATE chunks SET vector = ?, embedder = ? WHERE document_id = ? AND seq = ?",
+                                    [(v.astype(np.float32).tobytes(), embedder, d, s) for d, s, v in rows])
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()

@@ -1,0 +1,51 @@
+"""Real documents for the knowledge base tests, made with the libraries the server reads them with."""
+from __future__ import annotations
+
+import io
+import json
+import urllib.request
+import uuid
+
+
+def pdf(pages: list[str]) -> bytes:
+    """A PDF with one page per string, written by reportlab (text that pypdf can extract again)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    for text in pages:
+        y = 800
+        for line in text.split("\n"):
+            c.drawString(50, y, line)
+            y -= 16
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def docx(paragraphs: list[str]) -> bytes:
+    import docx as python_docx
+
+    document = python_docx.Document()
+    for p in paragraphs:
+        document.add_paragraph(p)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def upload(url: str, filename: str, data: bytes, token: str | None = None):
+    """(status, JSON body) of a multipart upload to /api/kb/documents."""
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(url + "/api/kb/documents", data=body, method="POST")
+    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())

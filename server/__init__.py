@@ -6,9 +6,11 @@ import os
 
 from flask import Flask
 from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .backends import build_registry
 from .chat import ChatService
+from .cluster import SingleProcess
 from .config import Config
 from .extensions import socketio
 from .history import SessionStore
@@ -39,6 +41,11 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.register_blueprint(bp)
     app.register_blueprint(kb_bp)
+    manager = None
+    if cfg.redis_url:
+        from .redis_cluster import socketio_manager
+
+        manager = socketio_manager(cfg.redis_url)
     socketio.init_app(
         app,
         async_mode=cfg.async_mode,
@@ -46,11 +53,21 @@ def create_app(config: Config | None = None) -> Flask:
         max_http_buffer_size=cfg.max_payload_bytes,
         ping_interval=cfg.ping_interval,
         ping_timeout=cfg.ping_timeout,
+        client_manager=manager,
     )
+    if manager is not None:
+        # Its listener would otherwise start at this process's first connection, and until then
+        # no emit of another process would reach a socket here.
+        socketio.server.manager_initialized = True
+        manager.initialize()
+    if cfg.behind_proxy:
+        # Wraps the Socket.IO middleware too (set by init_app above), so handlers see the client's address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     registry = build_registry(cfg)
     store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history)
-    service = ChatService(cfg, registry, store, socketio)
+    service = ChatService(cfg, registry, store, socketio, _cluster(cfg))
+    service.cluster.attach(service)
     service.knowledge = app.extensions["knowledge"] = build_knowledge_base(cfg)
     app.extensions["chat_service"] = service
     app.extensions["origins"] = origins
@@ -60,6 +77,15 @@ def create_app(config: Config | None = None) -> Flask:
             if hasattr(backend, prepare):
                 socketio.start_background_task(getattr(backend, prepare))
     return app
+
+
+def _cluster(cfg: Config):
+    """Shared reply state in Redis for one process of several, or nothing shared."""
+    if not cfg.redis_url:
+        return SingleProcess()
+    from .redis_cluster import RedisCluster, connect
+
+    return RedisCluster(cfg, connect(cfg.redis_url), socketio)
 
 
 def _housekeeping(service: ChatService) -> None:

@@ -7,12 +7,12 @@ import threading
 import time
 
 from .backends.base import Registry
+from .cluster import SingleProcess
 from .concurrency import HubChannel, off_hub, start_os_thread
 from .errors import ChatError
 from .history import Session, SessionStore
 from .relay import CANCEL, Relay, Request, room
 from .schemas import ChatPayload
-from .security import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -21,16 +21,17 @@ class ChatService:
 
     knowledge = None  # the KnowledgeBase, set by create_app
 
-    def __init__(self, cfg, registry: Registry, store: SessionStore, io):
+    def __init__(self, cfg, registry: Registry, store: SessionStore, io, cluster=None):
         self.cfg = cfg
         self.registry = registry
         self.store = store
         self.io = io
+        self.cluster = cluster or SingleProcess()  # what other processes see of replies (#15)
         self.requests: dict[str, Request] = {}
-        self.rate_session = RateLimiter(cfg.rate_per_minute)
-        self.rate_ip = RateLimiter(cfg.rate_per_minute_ip)
+        self.rate_session = self.cluster.rate_limiter(cfg.rate_per_minute, "session")
+        self.rate_ip = self.cluster.rate_limiter(cfg.rate_per_minute_ip, "ip")
         self._lock = threading.RLock()
-        self.relay = Relay(cfg, io, self._finish)
+        self.relay = Relay(cfg, io, self._finish, self.cluster.logged)
 
     # --- starting -------------------------------------------------------
 
@@ -48,6 +49,7 @@ class ChatService:
             messages += session.snapshot() + [{"role": "user", "content": chat.message}]
             req = Request(session, backend, model, chat.message, messages, chat.params, self._channel(backend))
             req.sources = sources
+            self.cluster.claim(req)  # busy when another process streams in this conversation
             session.active = req
             self.requests[req.id] = req
         if backend.blocking:
@@ -95,6 +97,7 @@ class ChatService:
             if req.usage:
                 done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
             req.done_event = done
+            self.cluster.finished(req)  # before `done` goes out: a client may chat again at once
             req.messages = req.params = None  # kept for resume a while: only the log and the end matter now
             if req.error_event:
                 self.io.emit("error", req.error_event, to=room(session.id))
@@ -106,7 +109,9 @@ class ChatService:
     def stop(self, session: Session, request_id: str | None = None, discard: bool = False) -> bool:
         """Cancel the session's streaming reply (if it is the one named); True if one was stopped."""
         req = session.active
-        if req is None or (request_id and request_id != req.id) or req.cancel.is_set():
+        if req is None:
+            return self.cluster.stop(session.id, request_id, discard)
+        if (request_id and request_id != req.id) or req.cancel.is_set():
             return False
         req.discard = req.discard or discard
         req.cancel.set()
@@ -129,7 +134,7 @@ class ChatService:
         """Send one socket every token after after_seq, and the end if there was one."""
         req = self.requests.get(request_id)
         if req is None or req.session is not session:
-            raise ChatError("not_found", "That reply is no longer available; the conversation history has what was kept.")
+            return self.cluster.resume(session.id, request_id, after_seq, sid)
         with req.lock:
             for event in req.log[after_seq + 1:]:
                 self.io.emit("token", event, to=sid)

@@ -58,6 +58,8 @@ class Config:
     torch_threads: int | None = None  # CPU threads for the local model; None = cores - 1 on small machines
     qr: bool = True
     # several processes (#15): fields below
+    redis_url: str | None = None  # Socket.IO queue and shared reply state on Redis; None = one process alone
+    behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     log_level: str = "INFO"
 
 
@@ -108,6 +110,7 @@ FLAGS = [
     ("--kb-passages", "CHAT_KB_PASSAGES", "kb_passages", int, "passages put into a grounded prompt"),
     ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
     # several processes (#15): flags below
+    ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
 ]
 
 
@@ -130,6 +133,8 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     parser.add_argument("--cors-origin", dest="cors_origins", action="append", default=None,
                         help="allow this extra origin (repeatable; '*' = any) [env CHAT_CORS_ORIGINS, comma-separated]")
     parser.add_argument("--no-qr", dest="qr", action="store_false", default=True, help="do not print a QR code")
+    parser.add_argument("--behind-proxy", dest="behind_proxy", action="store_true", default=False,
+                        help="trust X-Forwarded-For/-Proto from one proxy in front (nginx) [env CHAT_BEHIND_PROXY=1]")
     args = parser.parse_args(argv)
 
     cfg = Config()
@@ -144,6 +149,7 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     elif environ.get("CHAT_CORS_ORIGINS"):
         cfg.cors_origins = [o.strip() for o in environ["CHAT_CORS_ORIGINS"].split(",") if o.strip()]
     cfg.qr = args.qr and not _bool(environ.get("CHAT_NO_QR", "0"))
+    cfg.behind_proxy = args.behind_proxy or _bool(environ.get("CHAT_BEHIND_PROXY", "0"))
     cfg.deepseek_api_key = environ.get("DEEPSEEK_API_KEY") or None
     cfg.openai_api_key = environ.get("OPENAI_API_KEY") or None
     cfg.embed_api_key = environ.get("CHAT_EMBED_API_KEY") or None

@@ -39,7 +39,7 @@ def ready_payload(session) -> dict:
         "backends": svc.registry.describe(),
         "default_backend": svc.registry.default,
         "limits": {"max_message_chars": cfg.max_message_chars, "max_tokens": cfg.max_tokens_cap},
-        "active_request_id": session.active.id if session.active else None,
+        "active_request_id": session.active.id if session.active else svc.cluster.active_request_id(session.id),
     }
 
 

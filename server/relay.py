@@ -67,10 +67,11 @@ class Request:
 class Relay:
     """Runs a request's backend stream (producer) and numbers, coalesces and emits its chunks (relay)."""
 
-    def __init__(self, cfg, io, finish):
+    def __init__(self, cfg, io, finish, logged=lambda req, event: None):
         self.cfg = cfg
         self.io = io
         self.finish = finish  # finish(req, outcome): record the turn and send the one `done`
+        self.logged = logged  # logged(req, event): a token event joined req.log (other processes keep a copy)
 
     def produce(self, req: Request) -> None:
         """Run the backend's stream and pass its chunks on; never raises."""
@@ -159,4 +160,5 @@ class Relay:
                 if kind == "reasoning":
                     event["kind"] = "reasoning"
                 req.log.append(event)
+                self.logged(req, event)
                 self.io.emit("token", event, to=room(req.session.id))

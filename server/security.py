@@ -67,6 +67,11 @@ class OriginPolicy:
         return self.allows(origin, environ.get("HTTP_HOST"))
 
 
+def rate_limited(limit: int, wait_s: float) -> ChatError:
+    """The error for a key past its limit, saying when it may try again."""
+    return ChatError("rate_limited", f"Too many messages: at most {limit} a minute. Try again in {int(wait_s) + 1} s.")
+
+
 class RateLimiter:
     """At most `limit` events per key in any 60-second window (0 = unlimited)."""
 
@@ -86,8 +91,7 @@ class RateLimiter:
             while hits and now - hits[0] > self.window:
                 hits.popleft()
             if len(hits) >= self.limit:
-                wait = int(self.window - (now - hits[0])) + 1
-                raise ChatError("rate_limited", f"Too many messages: at most {self.limit} a minute. Try again in {wait} s.")
+                raise rate_limited(self.limit, self.window - (now - hits[0]))
             hits.append(now)
 
     def sweep(self) -> None:

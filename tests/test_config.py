@@ -22,6 +22,14 @@ def test_flags_win_over_environment():
     assert parse_args([], environ=env).cors_origins == ["http://a", "http://b"]
 
 
+def test_several_processes_flags():
+    cfg = parse_args([], environ={"CHAT_REDIS_URL": "redis://r:6379/0", "CHAT_BEHIND_PROXY": "1"})
+    assert (cfg.redis_url, cfg.behind_proxy) == ("redis://r:6379/0", True)
+    cfg = parse_args(["--redis", "redis://s/1", "--behind-proxy"], environ={})
+    assert (cfg.redis_url, cfg.behind_proxy) == ("redis://s/1", True)
+    assert (parse_args([], environ={}).redis_url, parse_args([], environ={}).behind_proxy) == (None, False)
+
+
 def test_dotenv_is_read_but_real_environment_wins(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("CHAT_PORT=6100\nCHAT_MAX_HISTORY=8\n")
     monkeypatch.chdir(tmp_path)

@@ -1,0 +1,44 @@
+"""What ChatService shares with the other processes of a cluster; SingleProcess shares nothing."""
+from __future__ import annotations
+
+from .errors import ChatError
+from .security import RateLimiter
+
+BUSY = "A reply is still streaming in this conversation; stop it or wait for it."
+GONE = "That reply is no longer available; the conversation history has what was kept."
+
+
+class SingleProcess:
+    """One process alone: replies, their token logs (Request.log) and limits live in ChatService's memory.
+
+    RedisCluster (server/redis_cluster.py) has the same methods; ChatService calls them at the
+    points where a reply could be seen or steered from another process.
+    """
+
+    def attach(self, service) -> None:
+        """Start whatever runs beside the service (nothing here)."""
+
+    def rate_limiter(self, limit: int, name: str) -> RateLimiter:
+        """A limiter counting events of every process (here: this one)."""
+        return RateLimiter(limit)
+
+    def claim(self, req) -> None:
+        """Make req the one reply streaming in its conversation, or raise busy (session.active does it here)."""
+
+    def logged(self, req, event: dict) -> None:
+        """A `token` event was added to req.log."""
+
+    def finished(self, req) -> None:
+        """req has its done_event (and maybe error_event); its conversation is free again."""
+
+    def stop(self, session_id: str, request_id: str | None, discard: bool) -> bool:
+        """Stop a reply of this conversation streaming in another process; True if one was asked to."""
+        return False
+
+    def resume(self, session_id: str, request_id: str, after_seq: int, sid: str) -> str:
+        """Replay a reply this process does not hold to one socket; "streaming" or "finished"."""
+        raise ChatError("not_found", GONE)
+
+    def active_request_id(self, session_id: str) -> str | None:
+        """The reply streaming in this conversation in another process, if any."""
+        return None

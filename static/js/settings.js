@@ -1,126 +1,108 @@
-// The settings panel: backend, model, system prompt and sampling parameters, kept in localStorage.
-import { store } from './util.js';
+// The settings sheet: backend, model, system prompt and sampling of the current conversation.
+// Each change goes to the core, which keeps it with the conversation (and as this device's default).
+import { PARAM_SPECS, cleanParams, backendLabel, backendHint } from './core/params.js';
 
-const KEY = 'chat.settings.v1';
+// The number fields of the sheet; do_sample has no field here.
+const FIELDS = Object.keys(PARAM_SPECS).filter((name) => !PARAM_SPECS[name].bool);
+const SAVE_MS = 400; // typing in a field sends one `settings` after a pause, not one per key
 
-// Bounds from PROTOCOL.md's Params; a value outside them is not sent (the field shows as invalid).
-export const PARAMS = [
-  { name: 'temperature', min: 0, max: 2, int: false },
-  { name: 'top_p', min: 0, max: 1, int: false, minExclusive: true },
-  { name: 'top_k', min: 0, int: true },
-  { name: 'max_tokens', min: 1, int: true },
-  { name: 'repetition_penalty', min: 1, max: 2, int: false },
-];
+export class SettingsForm {
+  constructor(doc, core) {
+    this.core = core;
+    const $ = (id) => doc.getElementById(id);
+    this.backendSel = $('set-backend');
+    this.modelSel = $('set-model');
+    this.backendNote = $('backend-status');
+    this.backendHint = $('backend-hint');
+    this.system = $('set-system');
+    this.inputs = Object.fromEntries(FIELDS.map((name) => [name, $(`set-${name}`)]));
+    this.saveTimer = null;
+    doc.getElementById('settings').addEventListener('close', () => this.flush());
+    window.addEventListener('pagehide', () => this.flush());
 
-/** The number a field holds, or null when empty; NaN when it is not a valid value. */
-export function parseParam(spec, raw) {
-  const text = String(raw ?? '').trim();
-  if (text === '') return null;
-  const n = Number(text);
-  if (!Number.isFinite(n)) return NaN;
-  if (spec.int && !Number.isInteger(n)) return NaN;
-  if (spec.minExclusive ? n <= spec.min : n < spec.min) return NaN;
-  if (spec.max !== undefined && n > spec.max) return NaN;
-  return n;
-}
-
-export class Settings {
-  constructor(doc = document) {
-    this.backendSel = doc.getElementById('set-backend');
-    this.modelSel = doc.getElementById('set-model');
-    this.backendNote = doc.getElementById('backend-status');
-    this.system = doc.getElementById('set-system');
-    this.inputs = Object.fromEntries(PARAMS.map((p) => [p.name, doc.getElementById(`set-${p.name}`)]));
-    this.resetBtn = doc.getElementById('reset-params');
-    this.listeners = [];
-    this.backends = [];
-    this.defaultBackend = null;
-
-    const saved = store.get(KEY, {}) || {};
-    this.values = {
-      backend: typeof saved.backend === 'string' ? saved.backend : null,
-      models: saved.models && typeof saved.models === 'object' ? saved.models : {},
-      system: typeof saved.system === 'string' ? saved.system : '',
-      params: saved.params && typeof saved.params === 'object' ? saved.params : {},
-    };
-
-    this.system.value = this.values.system;
-    for (const p of PARAMS) {
-      const v = this.values.params[p.name];
-      this.inputs[p.name].value = v === null || v === undefined ? '' : String(v);
-    }
-
-    this.system.addEventListener('input', () => {
-      this.values.system = this.system.value;
-      this.save();
-    });
-    for (const p of PARAMS) {
-      const input = this.inputs[p.name];
+    this.system.addEventListener('input', () => this.changed());
+    for (const name of FIELDS) {
+      const input = this.inputs[name];
       input.addEventListener('input', () => {
-        const n = parseParam(p, input.value);
-        input.setAttribute('aria-invalid', Number.isNaN(n) ? 'true' : 'false');
-        // keep what was typed, even if invalid, so a half-typed "0." survives a reload
-        this.values.params[p.name] = input.value.trim() === '' ? null : input.value.trim();
-        this.save();
+        input.setAttribute('aria-invalid', name in cleanParams({ [name]: input.value }).errors ? 'true' : 'false');
+        this.changed();
       });
     }
     this.backendSel.addEventListener('change', () => {
-      this.values.backend = this.backendSel.value;
-      this.fillModels();
-      this.save();
+      this.fillModels('');
+      this.changed(true);
     });
-    this.modelSel.addEventListener('change', () => {
-      this.values.models[this.backendSel.value] = this.modelSel.value;
-      this.save();
-    });
-    this.resetBtn.addEventListener('click', () => {
-      for (const p of PARAMS) {
-        this.inputs[p.name].value = '';
-        this.inputs[p.name].setAttribute('aria-invalid', 'false');
+    this.modelSel.addEventListener('change', () => this.changed(true));
+    $('reset-params').addEventListener('click', () => {
+      for (const name of FIELDS) {
+        this.inputs[name].value = '';
+        this.inputs[name].setAttribute('aria-invalid', 'false');
       }
-      this.values.params = {};
-      this.save();
+      this.changed(true);
     });
   }
 
-  onChange(fn) {
-    this.listeners.push(fn);
+  /** What the form holds, as chat settings (params as typed: a half-typed "0." survives a reload). */
+  values() {
+    const params = {};
+    for (const name of FIELDS) {
+      const v = this.inputs[name].value.trim();
+      if (v) params[name] = v;
+    }
+    const out = { ...this.core.state.chat, backend: this.backendSel.value, model: this.modelSel.value, system: this.system.value, params };
+    return out;
   }
 
-  save() {
-    store.set(KEY, this.values);
-    for (const fn of this.listeners) fn(this);
+  /** Kept on this device at once; sent to the server after a pause in typing (or `now`). */
+  changed(now = false) {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    if (now) {
+      this.core.setChatSettings(this.values());
+      return;
+    }
+    this.core.setChatSettings(this.values(), { remote: false });
+    this.saveTimer = setTimeout(() => this.flush(), SAVE_MS);
   }
 
-  /** Fill the backend and model lists from `ready.backends`, keeping the saved choice when it still exists. */
-  setBackends(backends, defaultBackend) {
-    this.backends = Array.isArray(backends) ? backends : [];
-    this.defaultBackend = defaultBackend || (this.backends[0] && this.backends[0].name) || null;
+  /** Send what is still waiting (the sheet closes, the page goes away). */
+  flush() {
+    if (this.saveTimer === null) return;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    this.core.setChatSettings(this.values());
+  }
+
+  /** Show the current conversation's settings (after ready, open, or a switch). */
+  load() {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    const c = this.core.state.chat;
+    this.fillBackends();
+    this.fillModels(c.model);
+    this.system.value = c.system || '';
+    for (const name of FIELDS) {
+      const v = c.params[name];
+      this.inputs[name].value = v === null || v === undefined ? '' : String(v);
+      this.inputs[name].setAttribute('aria-invalid', name in cleanParams({ [name]: v }).errors ? 'true' : 'false');
+    }
+  }
+
+  fillBackends() {
+    const s = this.core.state;
     const sel = this.backendSel;
     sel.replaceChildren();
-    for (const b of this.backends) {
+    for (const b of s.backends) {
       const opt = document.createElement('option');
       opt.value = b.name;
-      opt.textContent = b.name + (b.name === this.defaultBackend ? ' (default)' : '');
+      opt.textContent = backendLabel(b) + (b.name === s.defaultBackend && s.backends.length > 1 ? ' (default)' : '');
       sel.append(opt);
     }
-    const wanted = this.values.backend;
-    sel.value = this.backends.some((b) => b.name === wanted) ? wanted : (this.defaultBackend || '');
-    this.fillModels();
-    this.paintBackendNote();
+    const wanted = s.chat.backend;
+    sel.value = s.backends.some((b) => b.name === wanted) ? wanted : s.defaultBackend;
   }
 
-  /** Update one backend's loading state from a `status` event. */
-  updateStatus(s) {
-    const b = this.backends.find((x) => x.name === s.backend);
-    if (!b) return;
-    b.model_ready = s.model_ready;
-    b.status = s.message || '';
-    b.progress = s.progress;
-    this.paintBackendNote();
-  }
-
-  fillModels() {
+  fillModels(wanted) {
     const b = this.backend();
     const sel = this.modelSel;
     sel.replaceChildren();
@@ -131,51 +113,32 @@ export class Settings {
       opt.textContent = m + (b && m === b.default_model && models.length > 1 ? ' (default)' : '');
       sel.append(opt);
     }
-    const wanted = b ? this.values.models[b.name] : null;
     sel.value = models.includes(wanted) ? wanted : ((b && b.default_model) || models[0] || '');
     sel.disabled = models.length < 2;
-    this.paintBackendNote();
+    this.paintNotes();
   }
 
-  paintBackendNote() {
+  /** Under the backend: whether its model still loads, and the server's one-line hint (#11). */
+  paintNotes() {
     const b = this.backend();
-    let note = '';
-    if (b && b.model_ready === false) note = b.status || 'The model is loading.';
-    this.backendNote.textContent = note;
+    const st = b ? this.core.state.modelStatus[b.name] : null;
+    this.backendNote.textContent = st && !st.model_ready ? st.message || 'The model is loading.' : '';
+    this.backendHint.textContent = backendHint(b);
   }
 
-  /** The chosen backend entry of `ready.backends`, or null before `ready`. */
+  /** The chosen entry of `ready.backends`, or null before `ready`. */
   backend() {
     const name = this.backendSel.value;
-    return this.backends.find((b) => b.name === name) || null;
+    return this.core.state.backends.find((b) => b.name === name) || null;
   }
 
   model() {
     return this.modelSel.value || null;
   }
 
-  /** The fields of a `chat` payload other than `message`. */
-  payload() {
-    const out = {};
-    const b = this.backend();
-    if (b) {
-      out.backend = b.name;
-      const m = this.model();
-      if (m) out.model = m;
-    }
-    const system = this.system.value.trim();
-    if (system) out.system = system;
-    const params = {};
-    for (const p of PARAMS) {
-      const n = parseParam(p, this.inputs[p.name].value);
-      if (n !== null && !Number.isNaN(n)) params[p.name] = n;
-    }
-    if (Object.keys(params).length) out.params = params;
-    return out;
-  }
-
   /** Names of fields holding a value that will not be sent. */
   invalid() {
-    return PARAMS.filter((p) => Number.isNaN(parseParam(p, this.inputs[p.name].value))).map((p) => p.name);
+    const raw = Object.fromEntries(FIELDS.map((name) => [name, this.inputs[name].value]));
+    return Object.keys(cleanParams(raw).errors);
   }
 }

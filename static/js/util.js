@@ -1,22 +1,5 @@
-// Small helpers that must also work on a plain-HTTP LAN address, where the page is
-// not a "secure context": no navigator.clipboard, no crypto.randomUUID.
-
-const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A random id of `len` characters from [A-Za-z0-9]. */
-export function randomId(len = 22) {
-  const out = [];
-  const c = globalThis.crypto;
-  if (c && typeof c.getRandomValues === 'function') {
-    // getRandomValues exists outside secure contexts too; randomUUID does not.
-    const bytes = new Uint8Array(len);
-    c.getRandomValues(bytes);
-    for (const b of bytes) out.push(ID_CHARS[b % ID_CHARS.length]);
-  } else {
-    for (let i = 0; i < len; i += 1) out.push(ID_CHARS[Math.floor(Math.random() * ID_CHARS.length)]);
-  }
-  return out.join('');
-}
+// Small DOM helpers that must also work on a plain-HTTP LAN address, where the page is
+// not a "secure context": no navigator.clipboard.
 
 /** Copies text; resolves to true when it worked. */
 export async function copyText(text) {

@@ -260,7 +260,7 @@ def test_reconnect_resumes_without_gaps(open_page):
     send(page, "Keep going")
     page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').split(/\\s+/).length >= 5")
     # Drop the connection as a phone leaving the hotspot would; socket.io reconnects by itself.
-    page.evaluate("window.__chat.state.socket.io.engine.close()")
+    page.evaluate("window.__chat.socket.io.engine.close()")
     page.wait_for_selector("#conn[data-state=reconnecting]", timeout=5000)
     connected(page)
     texts = finished(page, 1, timeout=60000)
@@ -636,7 +636,7 @@ def test_long_reply_redraws_only_its_tail_at_a_bounded_rate(open_page):
             shown: md.innerText.length,
             sameHeading: !!firstHeading && firstHeading.isConnected && firstHeading === md.querySelector('.md-frozen h2'),
             frozenBlocks: md.querySelector('.md-frozen').children.length,
-            tail: chat.state.current.bot.renderer.tailSrc.length,
+            tail: chat.messages.last().renderer.tailSrc.length,
             codeCopy: md.querySelectorAll('.code-block .mini-btn').length,
         };
     }""", LONG_MD)

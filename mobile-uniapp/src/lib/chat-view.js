@@ -74,3 +74,18 @@ export function connColor(conn) {
 export function canSend(state) {
   return state.conn === 'connected' && !state.busy && !!String(state.draft || '').trim()
 }
+
+// The current conversation's title, from the list (1.1 servers), or '' when it has none yet.
+export function conversationTitle(state) {
+  const items = (state.list && state.list.items) || []
+  const c = items.find((x) => x.session_id === state.sessionId)
+  return (c && c.title) || ''
+}
+
+// "12:05" today, else the date: when a conversation last changed.
+export function whenText(iso, now = new Date()) {
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return ''
+  if (d.toDateString() === now.toDateString()) return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
+}

@@ -1,5 +1,6 @@
 // The Settings page's form: settings <-> input strings, and what the pickers offer.
-import { PARAM_SPECS, cleanParams, normalizeServerUrl } from './settings.js'
+import { PARAM_SPECS, cleanParams, backendLabel, backendHint } from '@core/params.js'
+import { normalizeServerUrl } from './settings.js'
 
 export const SAMPLE_CHOICES = [
   { label: 'Server default', value: '' },
@@ -7,6 +8,7 @@ export const SAMPLE_CHOICES = [
   { label: 'Off', value: false },
 ]
 
+// s: this device's settings and the chat's, in one object ({...state.settings, ...state.chat}).
 export function formFromSettings(s) {
   const params = {}
   for (const name of Object.keys(PARAM_SPECS)) {
@@ -36,11 +38,17 @@ export function settingsFromForm(form) {
   return { settings, errors, warning }
 }
 
-// Picker rows for the backend: "server default" first, then each backend with its readiness.
+// Picker rows for the backend: "server default" first, then each backend by its label (#11) and readiness.
 export function backendChoices(backends = [], defaultBackend = '') {
-  const rows = [{ label: defaultBackend ? `Server default (${defaultBackend})` : 'Server default', value: '' }]
-  for (const b of backends) rows.push({ label: b.model_ready === false ? `${b.name} (loading)` : b.name, value: b.name })
+  const d = backends.find((b) => b.name === defaultBackend)
+  const rows = [{ label: defaultBackend ? `Server default (${backendLabel(d) || defaultBackend})` : 'Server default', value: '' }]
+  for (const b of backends) rows.push({ label: b.model_ready === false ? `${backendLabel(b)} (loading)` : backendLabel(b), value: b.name })
   return rows
+}
+
+// The one line under the picker that says how to get a stronger model, if the server gives one.
+export function backendHintOf(backends = [], backendName = '', defaultBackend = '') {
+  return backendHint(backends.find((x) => x.name === (backendName || defaultBackend)))
 }
 
 // Models of the chosen backend (or of the default one when none is chosen).

@@ -1,27 +1,12 @@
-// User settings (server address, token, backend, model, parameters), their
-// validation and their place in storage. No uni-app imports: unit-tested in Node.
-import { randomId, SESSION_ID_RE } from './ids.js'
+// This device's settings (server address, token), their validation and their place in storage.
+// The settings of each chat (backend, model, system prompt, params) live in the chat core.
+import { cleanParams, normalizeChatSettings } from '@core/params.js'
 
-export const KEYS = { settings: 'llmchat.settings', session: 'llmchat.session_id' }
+export { PARAM_SPECS, cleanParams, chatOptions } from '@core/params.js'
 
-export const DEFAULT_SETTINGS = Object.freeze({
-  serverUrl: '',
-  token: '',
-  backend: '', // '' = the server's default_backend
-  model: '', // '' = that backend's default_model
-  system: '',
-  params: {},
-})
+export const KEYS = { settings: 'llmchat.settings', session: 'llmchat.session_id', client: 'llmchat.client_id', chat: 'llmchat.chat', pending: 'llmchat.pending' }
 
-// The protocol's Params ranges, checked here so the user sees the problem before sending.
-export const PARAM_SPECS = {
-  temperature: { label: 'Temperature', min: 0, max: 2, hint: '0-2' },
-  top_p: { label: 'Top-p', min: 0, max: 1, minExclusive: true, hint: '(0-1]' },
-  top_k: { label: 'Top-k', min: 0, int: true, hint: 'integer >= 0' },
-  max_tokens: { label: 'Max tokens', min: 1, int: true, hint: 'integer >= 1' },
-  repetition_penalty: { label: 'Repetition penalty', min: 1, max: 2, hint: '1-2' },
-  do_sample: { label: 'Sample', bool: true, hint: 'on/off' },
-}
+export const DEFAULT_SETTINGS = Object.freeze({ serverUrl: '', token: '' })
 
 const LOOPBACK = /^(127\.|localhost$|\[?::1\]?$)/i
 
@@ -47,61 +32,22 @@ export function normalizeServerUrl(input) {
   return warning ? { url, warning } : { url }
 }
 
-// Form values (strings from inputs, booleans from switches) -> {params, errors}; '' means "server default".
-export function cleanParams(raw = {}) {
-  const params = {}
-  const errors = {}
-  for (const [name, spec] of Object.entries(PARAM_SPECS)) {
-    const v = raw[name]
-    if (v === undefined || v === null || v === '') continue
-    if (spec.bool) {
-      if (typeof v === 'boolean') params[name] = v
-      else if (v === 'true' || v === 'false') params[name] = v === 'true'
-      else errors[name] = `${spec.label} must be on or off`
-      continue
-    }
-    const n = typeof v === 'number' ? v : Number(String(v).trim())
-    const bad =
-      !Number.isFinite(n) ||
-      (spec.int && !Number.isInteger(n)) ||
-      (spec.minExclusive ? n <= spec.min : n < spec.min) ||
-      (spec.max !== undefined && n > spec.max)
-    if (bad) errors[name] = `${spec.label} must be ${spec.hint}`
-    else params[name] = n
-  }
-  return { params, errors }
-}
-
-// The optional parts of a `chat` payload, taken from the settings; empty ones left out.
-export function chatOptions(settings) {
-  const out = {}
-  if (settings.backend) out.backend = settings.backend
-  if (settings.model) out.model = settings.model
-  if (settings.system && settings.system.trim()) out.system = settings.system
-  const { params } = cleanParams(settings.params)
-  if (Object.keys(params).length) out.params = params
-  return out
-}
-
 export function loadSettings(storage) {
   const saved = storage.get(KEYS.settings, null)
   const obj = saved && typeof saved === 'object' ? saved : {}
-  return { ...DEFAULT_SETTINGS, ...obj, params: { ...(obj.params || {}) } }
+  return { serverUrl: typeof obj.serverUrl === 'string' ? obj.serverUrl : '', token: typeof obj.token === 'string' ? obj.token : '' }
 }
 
 export function saveSettings(storage, settings) {
-  storage.set(KEYS.settings, { ...DEFAULT_SETTINGS, ...settings, params: { ...(settings.params || {}) } })
+  storage.set(KEYS.settings, { serverUrl: settings.serverUrl || '', token: settings.token || '' })
 }
 
-// The conversation's id, made once and kept, so a reconnect finds the same history.
-export function loadSessionId(storage) {
-  const id = storage.get(KEYS.session, null)
-  if (typeof id === 'string' && SESSION_ID_RE.test(id)) return id
-  const fresh = randomId()
-  storage.set(KEYS.session, fresh)
-  return fresh
-}
-
-export function saveSessionId(storage, id) {
-  if (typeof id === 'string' && SESSION_ID_RE.test(id)) storage.set(KEYS.session, id)
+// One settings object -> {device: {serverUrl, token}, chat: the chat's part or null}; throws on bad params.
+export function splitSettings(next) {
+  const device = { serverUrl: next.serverUrl || '', token: String(next.token || '').trim() }
+  const hasChat = ['backend', 'model', 'system', 'params'].some((k) => k in next)
+  if (!hasChat) return { device, chat: null }
+  const bad = Object.values(cleanParams(next.params).errors)
+  if (bad.length) throw new Error(bad.join('; '))
+  return { device, chat: normalizeChatSettings(next) }
 }

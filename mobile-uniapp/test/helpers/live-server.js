@@ -54,19 +54,21 @@ export function buildTinyModel() {
   return dir
 }
 
-export async function startServer({ model, args = [], timeoutMs = 120000 } = {}) {
-  const port = await freePort()
+// dataDir: where the server keeps its conversations (a fresh folder unless given, so a restart can reuse one).
+export async function startServer({ model, args = [], timeoutMs = 120000, dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniapp-data-')), port } = {}) {
+  port = port || (await freePort())
   const url = `http://127.0.0.1:${port}`
   const logPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'uniapp-srv-')), 'server.log')
   const log = fs.openSync(logPath, 'w')
   const argv = [path.join(ROOT, 'run.py'), '--host', '127.0.0.1', '--port', String(port), '--backend', 'local', '--model', model,
-    '--async-mode', 'threading', '--no-qr', '--ping-interval', '1', '--ping-timeout', '2', ...args]
+    '--async-mode', 'threading', '--no-qr', '--ping-interval', '1', '--ping-timeout', '2', '--data-dir', dataDir, ...args]
   // cwd is a scratch folder so a developer's .env is not read.
   const proc = spawn(PYTHON, argv, { cwd: path.dirname(logPath), env: cleanEnv(), stdio: ['ignore', log, log] })
   const output = () => fs.readFileSync(logPath, 'utf8')
   const server = {
     url,
     port,
+    dataDir,
     proc,
     output,
     async stop() {

@@ -48,7 +48,10 @@ test('connects with the stored session id and token, and ready brings the conver
   const env = setup({ settings: { serverUrl: 'http://192.168.43.1:5000', token: 'secret' } })
   const c = env.client()
   assert.equal(c.opts.url, 'http://192.168.43.1:5000')
-  assert.deepEqual(c.opts.auth(), { session_id: 'sess-1', token: 'secret' })
+  const auth = c.opts.auth()
+  assert.match(auth.client_id, /^[A-Za-z0-9_-]{32}$/, 'a client id is made once and sent (protocol 1.1)')
+  assert.deepEqual({ ...auth, client_id: 'x' }, { client_id: 'x', session_id: 'sess-1', token: 'secret' })
+  assert.equal(env.storage.get(KEYS.client), auth.client_id)
   c.accept({ ...READY, session_id: 'sess-2' })
   assert.equal(env.s.conn, 'connected')
   assert.deepEqual(env.s.messages.map((m) => [m.role, m.content]), [['user', 'hello'], ['assistant', 'Hi **there**']])
@@ -184,7 +187,7 @@ test('a done that overtakes the replay waits until the missing tokens arrive', a
   assert.equal(env.s.messages.length, 4)
 })
 
-test('a reply the server forgot is marked lost and the history reloaded', async () => {
+test('a reply the server forgot is marked lost, with its question, ready to retry', async () => {
   const env = setup()
   env.client().accept(READY)
   await sendAndAccept(env, 'hi')
@@ -197,7 +200,13 @@ test('a reply the server forgot is marked lost and the history reloaded', async 
   await tick()
   assert.equal(env.s.busy, false)
   await tick()
-  assert.equal(env.s.messages.length, 2, 'screen matches the server again')
+  const [q, r] = env.s.messages.slice(-2)
+  assert.deepEqual([q.content, q.status], ['hi', 'failed'], 'not in the server history, still on screen')
+  assert.equal(r.status, 'error')
+  assert.match(r.error, /The reply was lost: That reply is no longer available/)
+  c.handlers.chat = () => ({ ok: true, request_id: 'r2' })
+  assert.equal(await env.chat.regenerate(), true)
+  assert.deepEqual(env.s.messages.map((m) => m.content), ['hello', 'Hi **there**', 'hi', ''])
 })
 
 test('an error event shows on its reply, and the reply can be retried', async () => {
@@ -271,7 +280,7 @@ test('unauthorized asks for the token; the token typed is stored and used to rec
   env.chat.setToken('  t0k ')
   assert.equal(env.create.made.length, 2)
   assert.equal(env.create.made[0].closed, true)
-  assert.deepEqual(env.client().opts.auth(), { session_id: 'sess-1', token: 't0k' })
+  assert.deepEqual({ ...env.client().opts.auth(), client_id: 'x' }, { client_id: 'x', session_id: 'sess-1', token: 't0k' })
   assert.equal(env.storage.get(KEYS.settings).token, 't0k')
   env.client().accept(READY)
   assert.equal(env.s.needToken, false)
@@ -337,7 +346,7 @@ test('a chat whose ack was lost in a reconnect is picked up again if the server 
   assert.equal(env.s.busy, false)
 })
 
-test('a chat refused outright is not picked up on the next ready', async () => {
+test('a chat refused outright is not picked up on the next ready; the reply another device started is followed', async () => {
   const env = setup()
   const c = env.client()
   c.accept(READY)
@@ -348,6 +357,8 @@ test('a chat refused outright is not picked up on the next ready', async () => {
   c.drop()
   c.accept({ ...READY, active_request_id: 'other-device' })
   await tick()
-  assert.equal(env.s.messages.length, 2)
-  assert.equal(env.s.busy, false)
+  assert.deepEqual(env.s.messages.map((m) => [m.role, m.content, m.status]), [
+    ['user', 'hello', 'done'], ['assistant', 'Hi **there**', 'done'], ['assistant', '', 'streaming']])
+  assert.deepEqual(c.take('resume').data, { request_id: 'other-device', after_seq: -1 }, 'replayed from its first token')
+  assert.equal(env.s.busy, true)
 })

@@ -1,11 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { normalizeServerUrl, cleanParams, chatOptions, loadSessionId, loadSettings, saveSettings, KEYS } from '../../src/lib/settings.js'
-import { formFromSettings, settingsFromForm, backendChoices, modelChoices, indexOfValue } from '../../src/lib/settings-form.js'
+import { normalizeServerUrl, cleanParams, chatOptions, loadSettings, saveSettings, splitSettings, KEYS } from '../../src/lib/settings.js'
+import { formFromSettings, settingsFromForm, backendChoices, backendHintOf, modelChoices, indexOfValue } from '../../src/lib/settings-form.js'
 import { createHtmlCache, statusLine, statsLine, modelBanner, canSend } from '../../src/lib/chat-view.js'
 import { renderMarkdown } from '../../src/lib/markdown.js'
 import { memoryStorage } from '../../src/lib/storage.js'
-import { randomId } from '../../src/lib/ids.js'
+import { randomId, keptId, SESSION_ID_RE } from '@core/ids.js'
 
 test('server addresses: scheme added, slash dropped, loopback warned, listen-all refused', () => {
   assert.deepEqual(normalizeServerUrl(' 192.168.43.1:5000/ '), { url: 'http://192.168.43.1:5000' })
@@ -32,21 +32,23 @@ test('params follow the protocol ranges; empty means server default', () => {
 
 test('session id is made once, valid for the server, and kept', () => {
   const storage = memoryStorage()
-  const id = loadSessionId(storage)
+  const id = keptId(storage, KEYS.session, SESSION_ID_RE)
   assert.match(id, /^[A-Za-z0-9_-]{22}$/)
-  assert.equal(loadSessionId(storage), id)
+  assert.equal(keptId(storage, KEYS.session, SESSION_ID_RE), id)
   storage.set(KEYS.session, 'bad id!')
-  assert.notEqual(loadSessionId(storage), 'bad id!')
+  assert.notEqual(keptId(storage, KEYS.session, SESSION_ID_RE), 'bad id!')
   assert.notEqual(randomId(), randomId())
 })
 
-test('settings survive a restart through storage', () => {
+test('device settings survive a restart through storage; chat settings are split off', () => {
   const storage = memoryStorage()
-  saveSettings(storage, { serverUrl: 'http://h:1', token: 't', params: { temperature: 0.2 } })
-  const s = loadSettings(storage)
-  assert.equal(s.serverUrl, 'http://h:1')
-  assert.equal(s.params.temperature, 0.2)
-  assert.equal(s.model, '')
+  saveSettings(storage, { serverUrl: 'http://h:1', token: 't' })
+  assert.deepEqual(loadSettings(storage), { serverUrl: 'http://h:1', token: 't' })
+  const { device, chat } = splitSettings({ serverUrl: 'http://h:1', token: ' t ', backend: 'local', model: '', system: 'Be brief.', params: { temperature: '0.2' } })
+  assert.deepEqual(device, { serverUrl: 'http://h:1', token: 't' })
+  assert.deepEqual(chat, { backend: 'local', model: '', system: 'Be brief.', params: { temperature: '0.2' } })
+  assert.equal(splitSettings({ serverUrl: 'x' }).chat, null)
+  assert.throws(() => splitSettings({ params: { temperature: '9' } }), /Temperature/)
 })
 
 test('settings form: round trip, errors per field, pickers from the ready backends', () => {
@@ -63,6 +65,12 @@ test('settings form: round trip, errors per field, pickers from the ready backen
     { name: 'deepseek', models: ['deepseek-chat', 'deepseek-reasoner'], default_model: 'deepseek-chat', model_ready: true },
   ]
   assert.deepEqual(backendChoices(backends, 'local').map((r) => r.label), ['Server default (local)', 'local (loading)', 'deepseek'])
+  // The server's label and hint (#11) name the built-in model honestly; the name is the fallback.
+  const labelled = [{ ...backends[0], model_ready: true, label: 'built-in demo model (Gemma 3 270M, base)', hint: 'For better answers put a DeepSeek key in .env.' }, backends[1]]
+  assert.deepEqual(backendChoices(labelled, 'local').map((r) => r.label),
+    ['Server default (built-in demo model (Gemma 3 270M, base))', 'built-in demo model (Gemma 3 270M, base)', 'deepseek'])
+  assert.match(backendHintOf(labelled, '', 'local'), /DeepSeek key/)
+  assert.equal(backendHintOf(labelled, 'deepseek', 'local'), '')
   const models = modelChoices(backends, 'deepseek', 'local')
   assert.deepEqual(models.map((r) => r.value), ['', 'deepseek-chat', 'deepseek-reasoner'])
   assert.equal(modelChoices(backends, '', 'local')[1].value, 'tiny')

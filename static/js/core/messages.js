@@ -1,0 +1,26 @@
+// Messages as the core keeps them, and how the server's history replaces them.
+import { randomId } from './ids.js'
+
+export function newMessage(role, content, extra = {}) {
+  return { id: randomId(10), role, content, reasoning: '', status: 'done', finishReason: '', error: '', requestId: '', queuePosition: 0, ...extra }
+}
+
+/**
+ * The list that shows `history` (the server's truth), or null when `messages` already does.
+ * Messages that match keep their ids and details (timings); a streaming reply stays last;
+ * failed turns (never in the history) go once the history moved on.
+ */
+export function mergeHistory(messages, history) {
+  const hist = (Array.isArray(history) ? history : []).filter((m) => m && (m.role === 'user' || m.role === 'assistant'))
+  const shown = messages.filter((m) => m.status === 'done')
+  let k = 0
+  while (k < hist.length && k < shown.length && shown[k].role === hist[k].role && shown[k].content === String(hist[k].content ?? '')) k++
+  if (k === hist.length && k === shown.length) return null
+  const live = messages.filter((m) => m.status === 'streaming' || m.status === 'sending')
+  return [...shown.slice(0, k), ...hist.slice(k).map((m) => newMessage(m.role, String(m.content ?? ''))), ...live]
+}
+
+export function errorText(res) {
+  const e = res && res.error
+  return (e && e.message) || 'The server did not accept the request.'
+}

@@ -125,7 +125,7 @@ class ChatService:
 
     def truncate(self, session: Session, keep: int) -> list[dict]:
         """Keep the first `keep` messages (for regenerate and edit)."""
-        if session.active is not None:
+        if session.active is not None or self.cluster.active_request_id(session.id):
             raise ChatError("busy", "A reply is still streaming in this conversation; stop it first.")
         del session.history[keep:]
         return session.snapshot()

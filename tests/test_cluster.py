@@ -80,6 +80,7 @@ def test_a_second_chat_from_b_while_a_streams_is_busy(pair, make_client):
     late = make_client(pair.servers[1].url, session_id=a.session_id)
     assert late.of("ready")[0]["active_request_id"] == rid  # B knows the reply A streams
     assert b.call("chat", {"message": "second", "model": "words-3"})["error"]["code"] == "busy"
+    assert b.call("truncate", {"keep": 0})["error"]["code"] == "busy"
     assert b.call("stop", {})["stopped"]
     a.wait_done(rid, timeout=5)
     again = b.chat("second", model="words-3")  # the conversation is free again, from either process

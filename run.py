@@ -82,7 +82,9 @@ def serve(app, cfg) -> None:
         family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
         listener = eventlet.listen((cfg.host, cfg.port), family=family)
         listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
-        eventlet.wsgi.server(listener, app, log_output=False)
+        # minimum_chunk_size=0: by default eventlet holds a streamed body (/v1's server-sent events) back
+        # until 4 KiB gather, about 25 tokens, and learns that a client left only when it writes.
+        eventlet.wsgi.server(listener, app, log_output=False, minimum_chunk_size=0)
     else:
         from werkzeug.serving import WSGIRequestHandler
 

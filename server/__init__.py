@@ -32,15 +32,18 @@ def create_app(config: Config | None = None) -> Flask:
     if origins.any:
         log.warning("--cors-origin '*': any web page a user opens can use this server (and its API keys)")
     # guard_api() already refused disallowed origins; flask-cors only adds the headers for the rest.
-    CORS(app, resources={r"/api/*": {"origins": r".*"}}, allow_headers=["Authorization", "Content-Type"])
+    CORS(app, resources={r"/api/*": {"origins": r".*"}, r"/v1/*": {"origins": r".*"}},
+         allow_headers=["Authorization", "Content-Type"])
     app.after_request(add_security_headers)
 
     from . import events  # noqa: F401  (registers the Socket.IO handlers)
     from .kb_views import bp as kb_bp
+    from .v1 import bp as v1_bp
     from .views import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(kb_bp)
+    app.register_blueprint(v1_bp)
     manager = None
     if cfg.redis_url:
         from .redis_cluster import socketio_manager

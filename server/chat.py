@@ -11,7 +11,7 @@ from .cluster import SingleProcess
 from .concurrency import HubChannel, off_hub, start_os_thread
 from .errors import ChatError
 from .history import Session, SessionStore
-from .relay import CANCEL, Relay, Request, room
+from .relay import CANCEL, Relay, Request
 from .schemas import ChatPayload
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,22 @@ class ChatService:
             self.cluster.claim(req)  # busy when another process streams in this conversation
             session.active = req
             self.requests[req.id] = req
-        if backend.blocking:
+        self._launch(req)
+        return req
+
+    def start_stateless(self, messages: list, backend, model: str, params: dict, ip: str, sink) -> Request:
+        """Accept a full message list with no conversation (the /v1 API); its events go to sink(event, payload)."""
+        self.rate_ip.check(ip)
+        req = Request(None, backend, model, "", messages, params, self._channel(backend), sink=sink)
+        self._launch(req)
+        return req
+
+    def _launch(self, req: Request) -> None:
+        if req.backend.blocking:
             start_os_thread(self.relay.produce, req, name=f"generate-{req.id[:8]}")
         else:
             self.io.start_background_task(self.relay.produce, req)
         self.io.start_background_task(self.relay.run, req)
-        return req
 
     def _ground(self, chat: ChatPayload) -> tuple[str, list]:
         """The system prompt with the knowledge base's best passages (or its "nothing found") appended."""
@@ -85,9 +95,9 @@ class ChatService:
             else:
                 reason = outcome
             text = "".join(req.text)
-            if reason != "error" and not req.discard:
+            if session is not None and reason != "error" and not req.discard:
                 session.append_turn(req.user_message, text)
-            if session.active is req:
+            if session is not None and session.active is req:
                 session.active = None
             done = {"request_id": req.id, "finish_reason": reason, "text": text, "timings": req.timings()}
             if req.reasoning:
@@ -97,11 +107,12 @@ class ChatService:
             if req.usage:
                 done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
             req.done_event = done
-            self.cluster.finished(req)  # before `done` goes out: a client may chat again at once
+            if session is not None:
+                self.cluster.finished(req)  # before `done` goes out: a client may chat again at once
             req.messages = req.params = None  # kept for resume a while: only the log and the end matter now
             if req.error_event:
-                self.io.emit("error", req.error_event, to=room(session.id))
-            self.io.emit("done", done, to=room(session.id))
+                self.relay.emit(req, "error", req.error_event)
+            self.relay.emit(req, "done", done)
         req.finished.set()
 
     # --- controlling ----------------------------------------------------
@@ -114,6 +125,12 @@ class ChatService:
         if (request_id and request_id != req.id) or req.cancel.is_set():
             return False
         req.discard = req.discard or discard
+        return self.stop_request(req)
+
+    def stop_request(self, req: Request) -> bool:
+        """Cancel one request: the backend stops at its next chunk, the relay ends it at once."""
+        if req.cancel.is_set():
+            return False
         req.cancel.set()
         req.channel.put(CANCEL)
         return True

@@ -26,9 +26,11 @@ class Request:
 
     sources: list | None = None  # knowledge base passages the reply was grounded in (done.sources)
 
-    def __init__(self, session, backend, model: str, user_message: str, messages: list, params: dict, channel):
+    def __init__(self, session, backend, model: str, user_message: str, messages: list, params: dict, channel,
+                 sink=None):
         self.id = uuid.uuid4().hex
-        self.session = session
+        self.session = session  # None for a stateless request (/v1): nothing is kept
+        self.sink = sink  # callable(event, payload) that takes the events instead of the session's room
         self.backend = backend
         self.model = model
         self.user_message = user_message
@@ -133,7 +135,7 @@ class Relay:
     def _take(self, req: Request, chunk: Chunk, pending: list) -> None:
         if chunk.queued is not None and chunk.queued != req.queued:
             req.queued = chunk.queued
-            self.io.emit("queued", {"request_id": req.id, "position": chunk.queued}, to=room(req.session.id))
+            self.emit(req, "queued", {"request_id": req.id, "position": chunk.queued})
         if chunk.text:
             if req.first_token_at is None:
                 req.first_token_at = time.monotonic()
@@ -160,5 +162,13 @@ class Relay:
                 if kind == "reasoning":
                     event["kind"] = "reasoning"
                 req.log.append(event)
-                self.logged(req, event)
-                self.io.emit("token", event, to=room(req.session.id))
+                if req.sink is None:
+                    self.logged(req, event)
+                self.emit(req, "token", event)
+
+    def emit(self, req: Request, event: str, payload: dict) -> None:
+        """To the request's sink when it has one, else to every socket of its conversation."""
+        if req.sink is not None:
+            req.sink(event, payload)
+        else:
+            self.io.emit(event, payload, to=room(req.session.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from . import schemas
+from . import schemas, v1_format
 from .errors import ChatError
 from .history import SESSION_ID
 from .security import bearer, token_ok
@@ -20,17 +20,18 @@ def error_response(e: ChatError):
     return jsonify(e.ack()), e.http_status
 
 
+def check_access() -> None:
+    """Only allowed origins, and the access token when one is set (the /api/ routes and /v1)."""
+    if not current_app.extensions["origins"].allows(request.headers.get("Origin"), request.host):
+        raise ChatError("unauthorized", "Pages from this origin may not use this server.")
+    if request.method != "OPTIONS" and not token_ok(service().cfg.token, bearer(request.headers.get("Authorization"))):
+        raise ChatError("unauthorized", "This server needs its access token (Authorization: Bearer TOKEN).")
+
+
 @bp.before_app_request
 def guard_api():
-    """Under /api/: only allowed origins, and the access token when one is set."""
-    if not request.path.startswith("/api/"):
-        return None
-    svc = service()
-    if not current_app.extensions["origins"].allows(request.headers.get("Origin"), request.host):
-        return error_response(ChatError("unauthorized", "Pages from this origin may not use this server."))
-    if request.method != "OPTIONS" and not token_ok(svc.cfg.token, bearer(request.headers.get("Authorization"))):
-        return error_response(ChatError("unauthorized", "This server needs its access token (Authorization: Bearer TOKEN)."))
-    return None
+    if request.path.startswith("/api/"):
+        check_access()
 
 
 @bp.app_errorhandler(ChatError)
@@ -43,8 +44,10 @@ def on_http_error(e: HTTPException):
     code = {404: "not_found", 405: "bad_request", 413: "too_long"}.get(e.code, "bad_request")
     if e.code and e.code >= 500:
         code = "internal"
-    body = {"ok": False, "error": {"code": code, "message": e.description or e.name}}
-    return jsonify(body), e.code
+    message = e.description or e.name
+    if request.path.startswith("/v1/"):  # OpenAI's error shape there, also for routes that do not exist
+        return jsonify(v1_format.error_body(code, message, e.code)), e.code
+    return jsonify({"ok": False, "error": {"code": code, "message": message}}), e.code
 
 
 @bp.route("/")

@@ -21,6 +21,7 @@ class OpenAICompatBackend:
     """Streams chat completions from one OpenAI-compatible base URL."""
 
     blocking = False  # network I/O: fine in a green thread
+    any_model = True  # /v1 passes on any model named after this backend: the upstream may have more than it lists
 
     def __init__(self, name: str, base_url: str | None, api_key: str | None, *, models: list[str] | None = None,
                  default_model: str | None = None, timeout: float = 60.0, context_tokens: int = 64000):
@@ -59,7 +60,7 @@ class OpenAICompatBackend:
     def _request_args(self, model: str, params: dict) -> dict:
         """Sampling fields of the request body."""
         args = {}
-        for key in ("temperature", "top_p", "max_tokens"):
+        for key in ("temperature", "top_p", "max_tokens", "seed", "stop"):
             if key in params:
                 args[key] = params[key]
         if params.get("do_sample") is False:

@@ -11,7 +11,7 @@ from .cluster import SingleProcess
 from .concurrency import HubChannel, off_hub, start_os_thread
 from .errors import ChatError
 from .history import Session, SessionStore
-from .relay import CANCEL, Relay, Request
+from .relay import CANCEL, Relay, Request, room  # noqa: F401  (room: events.py takes it from here)
 from .schemas import ChatPayload
 
 log = logging.getLogger(__name__)

@@ -21,10 +21,40 @@ import aiohttp
 import psutil
 
 from bench import relay_overhead as ro
-from bench.common import ROOT, BenchServer, footer, header
+from bench.common import ROOT, BenchServer, footer, header, table
 from tests.cluster import Cluster
 
-CLUSTER = "2 processes + nginx + Redis"
+SPREAD = "2 processes via nginx"
+ON_A = "process A of 2, direct"
+
+
+class Path:
+    """A way into the cluster for run_bench: its URL, and the pid its CPU is booked under."""
+
+    def __init__(self, url: str, proc):
+        self.url, self.proc = url, proc
+
+
+class GroupCpu:
+    """cpu_s() for run_bench that books a whole cluster under one pid, keeping each part's share."""
+
+    def __init__(self, cpu_s, parts: dict[str, list], keys: dict[int, str]):
+        self.cpu_s, self.parts, self.keys = cpu_s, parts, keys
+        self.last: dict[int, dict] = {}
+        self.spent: dict[str, dict[str, float]] = {name: dict.fromkeys(parts, 0.0) for name in keys.values()}
+
+    def __call__(self, proc) -> float:
+        path = self.keys.get(proc.pid)
+        if path is None:
+            return self.cpu_s(proc)
+        now = {part: sum(self.cpu_s(p) for p in procs) for part, procs in self.parts.items()}
+        before = self.last.pop(proc.pid, None)  # run_bench reads once before a phase, once after
+        if before is None:
+            self.last[proc.pid] = now
+        else:
+            for part in now:
+                self.spent[path][part] += now[part] - before[part]
+        return sum(now.values())
 
 
 def main():
@@ -48,16 +78,16 @@ def main():
                  "--log-level", "WARNING")
         one = BenchServer(*flags, async_mode=args.mode).start(timeout=60)
         cluster = Cluster(2, *flags, async_mode=args.mode).start()
-        front = type("Front", (), {"url": cluster.nginx.url, "proc": cluster.servers[0].proc})()
-        servers = {f"one process ({args.mode})": one, CLUSTER: front}
+        a, b = cluster.servers
+        # Every client on A: B then only hears A's events through Redis, which prices that alone.
+        # The cluster's CPU is booked under A's pid (via nginx) or B's (direct to A).
+        servers = {f"one process ({args.mode})": one, SPREAD: Path(cluster.nginx.url, a.proc), ON_A: Path(a.url, b.proc)}
+        nginx = psutil.Process(cluster.nginx.proc.pid)
+        parts = {"A": [psutil.Process(a.proc.pid)], "B": [psutil.Process(b.proc.pid)],
+                 "nginx": [nginx, *nginx.children()], "redis": [psutil.Process(cluster.redis.proc.pid)]}
+        cpu = ro.cpu_s = GroupCpu(ro.cpu_s, parts, {a.proc.pid: SPREAD, b.proc.pid: ON_A})
 
-        # The cluster's CPU is that of every process it runs.
-        group = [psutil.Process(p.pid) for p in [*(s.proc for s in cluster.servers), cluster.nginx.proc, cluster.redis.proc]]
-        group += [c for p in group[-2:-1] for c in p.children()]  # nginx's worker
-        one_cpu = ro.cpu_s
-        ro.cpu_s = lambda p: sum(one_cpu(q) for q in group) if p.pid == front.proc.pid else one_cpu(p)
-
-        # Each cluster client from its own loopback address, like one phone each.
+        # Each client through nginx from its own loopback address, like one phone each.
         addresses = count()
         sessions = []
         plain = ro.SioClient
@@ -65,7 +95,7 @@ def main():
         class SpreadClient(plain):
             def __init__(self, url):
                 super().__init__(url)
-                if url == front.url:
+                if url == cluster.nginx.url:
                     source = f"127.0.0.{2 + next(addresses) % 250}"
                     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source, 0)))
                     sessions.append(session)
@@ -75,6 +105,7 @@ def main():
                     self.sio.on("error", self._on_error)
 
         ro.SioClient = SpreadClient
+
         async def run():
             try:
                 return await ro.run_bench(args, servers, up, None)
@@ -83,6 +114,13 @@ def main():
 
         results, levels = asyncio.run(run())
         ro.report(args, results, levels, servers)
+        print("\nCluster CPU per streamed token, by part (ms; the warm-up stream included):")
+        rows = []
+        for path in (SPREAD, ON_A):
+            tokens = sum(st.tokens for (level, name), st in results.items() if name == path) + args.tokens
+            rows.append([path, *(cpu.spent[path][part] * 1000 / tokens for part in parts),
+                         sum(cpu.spent[path].values()) * 1000 / tokens])
+        print(table(["path", *parts, "all"], rows))
         footer(t_start)
     finally:
         for part in (one, cluster):

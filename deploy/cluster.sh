@@ -28,7 +28,9 @@ start() {
   local n="$1"; shift
   [ -e "$DIR/redis.pid" ] && { echo "already started ($DIR); run stop first" >&2; exit 1; }
   mkdir -p "$DIR"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$DIR/redis.log" 2>&1 &
+  # Append-only file in $DIR: conversations survive a Redis restart (fsync once a second).
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DIR" --save '' --appendonly yes \
+    --appendfsync everysec >"$DIR/redis.log" 2>&1 &
   echo $! >"$DIR/redis.pid"
   local ports=()
   for i in $(seq 0 $((n - 1))); do

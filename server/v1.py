@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import v1_format as fmt
 from .errors import ChatError
+from .kb_views import drain
 from .views import check_access
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,9 @@ class Reply:
 def chat_completions():
     svc = service()
     cfg = svc.cfg
+    if (request.content_length or 0) > cfg.max_payload_bytes:
+        drain(request.environ["wsgi.input"], request.content_length)  # the client hears the 413, not a broken pipe
+        raise ChatError("too_long", f"The request body is larger than the limit of {cfg.max_payload_bytes} bytes.")
     completion = fmt.parse_completion(request.get_json(silent=True), max_message_chars=cfg.max_message_chars,
                                       max_messages=cfg.max_history, max_tokens_cap=cfg.max_tokens_cap)
     backend, model = fmt.resolve_model(svc.registry, completion.model)

@@ -1,6 +1,7 @@
 """Shared bits of the benchmarks: machine facts, percentiles, tables, servers on loopback."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import platform
@@ -123,3 +124,17 @@ class BenchServer(LiveServer):
 def footer(t0: float) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\n(run took {time.monotonic() - t0:.0f} s; load average at end {load})", flush=True)
+
+
+@contextlib.contextmanager
+def paced_upstream_and_servers():
+    """(upstream URL, its process, a dict for servers): bench/paced_upstream.py running; all stopped after."""
+    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    servers: dict[str, BenchServer] = {}
+    try:
+        yield up.stdout.readline().strip(), up, servers
+    finally:
+        for s in servers.values():
+            s.stop()
+        up.terminate()
+        up.wait()

@@ -15,7 +15,9 @@ from .config import Config
 from .extensions import socketio
 from .history import SessionStore
 from .knowledge import build_knowledge_base
+from .presence import Presence
 from .security import OriginPolicy, add_security_headers
+from .store import open_store
 
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def create_app(config: Config | None = None) -> Flask:
     """Build the app for one configuration; backends start loading in the background."""
     cfg = config or Config()
+    conversations = open_store(cfg)  # first: an unusable data folder stops the start with a sentence
     app = Flask(__name__, template_folder=os.path.join(ROOT, "templates"), static_folder=os.path.join(ROOT, "static"))
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_payload_bytes
     app.json.sort_keys = False
@@ -33,10 +36,11 @@ def create_app(config: Config | None = None) -> Flask:
         log.warning("--cors-origin '*': any web page a user opens can use this server (and its API keys)")
     # guard_api() already refused disallowed origins; flask-cors only adds the headers for the rest.
     CORS(app, resources={r"/api/*": {"origins": r".*"}, r"/v1/*": {"origins": r".*"}},
-         allow_headers=["Authorization", "Content-Type"])
+         allow_headers=["Authorization", "Content-Type", "X-Client-Id"])
     app.after_request(add_security_headers)
 
     from . import events  # noqa: F401  (registers the Socket.IO handlers)
+    from .conversation_api import bp as conversations_bp
     from .kb_views import bp as kb_bp
     from .v1 import bp as v1_bp
     from .views import bp
@@ -44,6 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(kb_bp)
     app.register_blueprint(v1_bp)
+    app.register_blueprint(conversations_bp)
     manager = None
     if cfg.redis_url:
         from .redis_cluster import socketio_manager
@@ -68,11 +73,13 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     registry = build_registry(cfg)
-    store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history)
+    presence = Presence()
+    store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history, conversations, presence.watched)
     service = ChatService(cfg, registry, store, socketio, _cluster(cfg))
     service.cluster.attach(service)
     service.knowledge = app.extensions["knowledge"] = build_knowledge_base(cfg)
     app.extensions["chat_service"] = service
+    app.extensions["presence"] = presence
     app.extensions["origins"] = origins
     socketio.start_background_task(_housekeeping, service)
     for backend in registry.backends.values():

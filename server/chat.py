@@ -37,9 +37,8 @@ class ChatService:
 
     def start(self, session: Session, chat: ChatPayload, ip: str = "") -> Request:
         """Accept a chat or raise ChatError; the reply streams to the session's room."""
-        backend = self.registry.get(chat.backend)
-        model = chat.model or backend.default_model
-        system, sources = self._ground(chat) if chat.knowledge else (chat.system, None)
+        backend, model, system, params, knowledge = self._settle_fields(session, chat)
+        system, sources = self._ground(chat.message, system) if knowledge else (system, None)
         with self._lock:
             if session.active is not None:
                 raise ChatError("busy", "A reply is still streaming in this conversation; stop it or wait for it.")
@@ -47,9 +46,18 @@ class ChatService:
             self.rate_ip.check(ip)
             messages = [{"role": "system", "content": system}] if system else []
             messages += session.snapshot() + [{"role": "user", "content": chat.message}]
-            req = Request(session, backend, model, chat.message, messages, chat.params, self._channel(backend))
+            try:
+                self.store.begin_turn(session, chat.message)
+            except Exception:
+                log.exception("saving a question of %s failed", session.id)
+                raise ChatError("unavailable", "The server cannot save conversations right now; try again later.")
+            req = Request(session, backend, model, chat.message, messages, params, self._channel(backend))
             req.sources = sources
-            self.cluster.claim(req)  # busy when another process streams in this conversation
+            try:
+                self.cluster.claim(req)  # busy when another process streams in this conversation
+            except ChatError:
+                self.store.end_turn(session, chat.message, None)
+                raise
             session.active = req
             self.requests[req.id] = req
         self._launch(req)
@@ -69,12 +77,26 @@ class ChatService:
             self.io.start_background_task(self.relay.produce, req)
         self.io.start_background_task(self.relay.run, req)
 
-    def _ground(self, chat: ChatPayload) -> tuple[str, list]:
+    def _settle_fields(self, session: Session, chat: ChatPayload):
+        """(backend, model, system, params, knowledge): the chat's own, else the conversation's settings, else defaults."""
+        kept = session.settings
+        name = chat.backend
+        if name is None and kept.get("backend") in self.registry.backends:
+            name = kept["backend"]  # a backend no longer live falls back to the default
+        backend = self.registry.get(name)
+        same = backend.name == (kept.get("backend") or self.registry.default)  # the kept model is one of its models
+        model = chat.model or (kept.get("model") if same else None) or backend.default_model
+        system = chat.system if chat.system is not None else kept.get("system")
+        params = chat.params or dict(kept.get("params") or {})
+        knowledge = chat.knowledge if chat.knowledge is not None else bool(kept.get("knowledge"))
+        return backend, model, system, params, knowledge
+
+    def _ground(self, message: str, system: str | None) -> tuple[str, list]:
         """The system prompt with the knowledge base's best passages (or its "nothing found") appended."""
         if self.knowledge is None:
             raise ChatError("unavailable", "This server has no knowledge base.")
-        instruction, sources = off_hub(self.knowledge.ground, chat.message)
-        return (f"{chat.system}\n\n{instruction}" if chat.system else instruction), sources
+        instruction, sources = off_hub(self.knowledge.ground, message)
+        return (f"{system}\n\n{instruction}" if system else instruction), sources
 
     def _channel(self, backend):
         # The patched queue wakes green threads, the real one OS threads; only an OS-thread
@@ -95,8 +117,12 @@ class ChatService:
             else:
                 reason = outcome
             text = "".join(req.text)
-            if session is not None and reason != "error" and not req.discard:
-                session.append_turn(req.user_message, text)
+            keep = reason != "error" and not req.discard
+            if session is not None:
+                try:
+                    self.store.end_turn(session, req.user_message, text if keep else None, "".join(req.reasoning))
+                except Exception:
+                    log.exception("saving the reply %s failed", req.id)  # the reply still ends in its one `done`
             if session is not None and session.active is req:
                 session.active = None
             done = {"request_id": req.id, "finish_reason": reason, "text": text, "timings": req.timings()}
@@ -138,13 +164,13 @@ class ChatService:
     def reset(self, session: Session) -> None:
         """Stop any reply without keeping it, and empty the history."""
         self.stop(session, discard=True)
-        session.history.clear()
+        self.store.clear(session)
 
     def truncate(self, session: Session, keep: int) -> list[dict]:
         """Keep the first `keep` messages (for regenerate and edit)."""
         if session.active is not None or self.cluster.active_request_id(session.id):
             raise ChatError("busy", "A reply is still streaming in this conversation; stop it first.")
-        del session.history[keep:]
+        self.store.truncate(session, keep)
         return session.snapshot()
 
     def resume(self, session: Session, request_id: str, after_seq: int, sid: str) -> str:
@@ -166,24 +192,25 @@ class ChatService:
 
     # --- sockets and housekeeping ---------------------------------------
 
-    def socket_joined(self, session: Session, sid: str) -> None:
-        session.sockets.add(sid)
-
-    def socket_left(self, session: Session, sid: str) -> None:
-        """When a session's last socket goes, its reply runs on for the grace period, then stops."""
-        session.sockets.discard(sid)
-        if session.sockets or session.active is None:
+    def unwatched(self, session: Session) -> None:
+        """A conversation's last socket went: its reply runs on to its end or the orphan limit, then is saved."""
+        if self.store.watched(session.id) or session.active is None:
             return
-        if self.cfg.grace_s <= 0:
+        if self.cfg.orphan_limit_s <= 0:
             self.stop(session)
         else:
             self.io.start_background_task(self._stop_if_still_orphaned, session, session.active)
 
     def _stop_if_still_orphaned(self, session: Session, req: Request) -> None:
-        self.io.sleep(self.cfg.grace_s)
-        if not session.sockets and session.active is req:
-            log.info("no client came back for request %s within %.0f s: stopping it", req.id, self.cfg.grace_s)
+        self.io.sleep(self.cfg.orphan_limit_s)
+        if not self.store.watched(session.id) and session.active is req:
+            log.info("no client came back for request %s within %.0f s: stopping it", req.id, self.cfg.orphan_limit_s)
             self.stop(session, req.id)
+
+    def delete(self, session: Session) -> None:
+        """Stop the conversation's reply without keeping it, and forget the conversation."""
+        self.stop(session, discard=True)
+        self.store.delete(session)
 
     def sweep(self) -> None:
         """Forget replies past their replay time, idle sessions and stale rate counters."""

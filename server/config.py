@@ -29,7 +29,8 @@ class Config:
     # conversations (#12): fields below
     store: str = "sqlite"  # "sqlite" (conversations and knowledge base saved in data_dir) or "memory" (nothing on disk)
     data_dir: str | None = None  # None = paths.default_data_dir()
-    grace_s: float = 30.0  # a reply keeps generating this long after its session's last socket drops
+    # A reply whose sockets all dropped (a phone asleep) runs on to its end or this limit, then is saved.
+    orphan_limit_s: float = 600.0
     replay_ttl: float = 120.0  # seconds a finished request stays available to `resume`
     max_message_chars: int = 32000
     max_tokens_cap: int = 4096
@@ -83,7 +84,8 @@ FLAGS = [
     # conversations (#12): flags below
     ("--store", "CHAT_STORE", "store", str, "sqlite (saved in the data folder) or memory (nothing on disk)"),
     ("--data-dir", "CHAT_DATA_DIR", "data_dir", str, "folder for saved conversations and the knowledge base"),
-    ("--grace", "CHAT_GRACE_S", "grace_s", float, "seconds a reply goes on after its last socket drops"),
+    ("--orphan-limit", "CHAT_ORPHAN_LIMIT", "orphan_limit_s", float, "seconds a reply goes on after its last socket drops"),
+    ("--grace", "CHAT_GRACE_S", "orphan_limit_s", float, "old name of --orphan-limit"),
     ("--replay-ttl", "CHAT_REPLAY_TTL", "replay_ttl", float, "seconds a finished reply can still be resumed"),
     ("--max-message-chars", "CHAT_MAX_MESSAGE_CHARS", "max_message_chars", int, "longest user message"),
     ("--max-tokens-cap", "CHAT_MAX_TOKENS_CAP", "max_tokens_cap", int, "ceiling on params.max_tokens"),

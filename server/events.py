@@ -3,26 +3,29 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import Counter
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from . import schemas
 from .chat import room
 from .errors import ChatError
 from .extensions import socketio
-from .history import SESSION_ID
+from .history import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from .security import token_ok
 
 log = logging.getLogger(__name__)
 
-sockets: dict[str, tuple[str, str]] = {}  # sid -> (session_id, client address)
-sockets_per_ip: Counter = Counter()
+NOT_FOUND = ChatError("not_found", "There is no such conversation on this device.")
+FIRST_PAGE = 50  # conversations sent in `ready`: more than a phone's screen, a few KiB
 
 
 def service():
     return current_app.extensions["chat_service"]
+
+
+def presence():
+    return current_app.extensions["presence"]
 
 
 def client_ip() -> str:
@@ -30,11 +33,15 @@ def client_ip() -> str:
 
 
 def ready_payload(session) -> dict:
-    """What a client needs on (re)connect: its session, history, backends and limits."""
+    """What a client needs on (re)connect: its session, history, conversations, backends and limits."""
     svc = service()
     cfg = svc.cfg
+    conversations, more = svc.store.list(session.client_id, limit=FIRST_PAGE)
     return {
         "session_id": session.id,
+        "client_id": session.client_id,
+        "conversations": conversations,
+        "conversations_more": more,
         "history": session.snapshot(),
         "backends": svc.registry.describe(),
         "default_backend": svc.registry.default,
@@ -47,7 +54,7 @@ def emitted_by_client() -> bool:
     """True when a client sent an event named connect/disconnect, which python-socketio hands to those handlers."""
     # A real connect runs before the socket is registered here; a real disconnect after
     # the manager has marked the socket as leaving.
-    return request.sid in sockets and socketio.server.manager.is_connected(request.sid, "/")
+    return request.sid in presence() and socketio.server.manager.is_connected(request.sid, "/")
 
 
 FORGED = ChatError("bad_request", "'connect' and 'disconnect' are not events a client may send.")
@@ -62,16 +69,19 @@ def on_connect(auth=None):
     if not token_ok(cfg.token, auth.get("token")):
         raise ConnectionRefusedError("unauthorized")
     ip = client_ip()
-    if sockets_per_ip[ip] >= cfg.max_sockets_per_ip:
+    if presence().per_ip(ip) >= cfg.max_sockets_per_ip:
         raise ConnectionRefusedError("too many connections from this address")
     wanted = auth.get("session_id")
     if not (isinstance(wanted, str) and SESSION_ID.match(wanted)):
         wanted = None  # none, or not a valid id: the client gets a fresh one in `ready`
-    session = service().store.get_or_create(wanted)
-    sockets[request.sid] = (session.id, ip)
-    sockets_per_ip[ip] += 1
+    client_id = auth.get("client_id")
+    if not (isinstance(client_id, str) and CLIENT_ID.match(client_id)):
+        # A version-1 client names only its session: its client_id follows from that, so it finds it again.
+        wanted = wanted or new_session_id()
+        client_id = client_for(wanted)
+    session = service().store.get_or_create(wanted, client_id)
+    presence().add(request.sid, session.id, client_id, ip)
     join_room(room(session.id))
-    service().socket_joined(session, request.sid)
     socketio.emit("ready", ready_payload(session), to=request.sid)
 
 
@@ -79,16 +89,10 @@ def on_connect(auth=None):
 def on_disconnect(*_reason):
     if emitted_by_client():
         return FORGED.ack()
-    entry = sockets.pop(request.sid, None)
-    if entry is None:
-        return
-    session_id, ip = entry
-    sockets_per_ip[ip] -= 1
-    if sockets_per_ip[ip] <= 0:
-        del sockets_per_ip[ip]
-    session = service().store.get(session_id)
+    entry = presence().remove(request.sid)
+    session = service().store.cached(entry.session_id) if entry else None
     if session is not None:
-        service().socket_left(session, request.sid)
+        service().unwatched(session)
 
 
 def acked(fn):
@@ -97,10 +101,12 @@ def acked(fn):
     @functools.wraps(fn)
     def wrapper(*args):
         try:
-            entry = sockets.get(request.sid)
-            session = service().store.get_or_create(entry[0]) if entry else None
-            if session is None:
+            entry = presence().get(request.sid)
+            if entry is None:
                 raise ChatError("unauthorized", "This socket has no session; reconnect.")
+            session = service().store.get_or_create(entry.session_id, entry.client_id)
+            if session.id != entry.session_id:
+                follow(session)  # its conversation was deleted and its id taken since
             payload = args[0] if args else None
             if len(args) > 1:
                 raise ChatError("bad_request", "Every event takes one JSON object.")
@@ -154,6 +160,80 @@ def on_history(session, payload):
 def on_resume(session, payload):
     request_id, after_seq = schemas.parse_resume(payload)
     return {"status": service().resume(session, request_id, after_seq, request.sid)}
+
+
+def follow(session) -> None:
+    """The socket now follows this conversation: its room, and the orphan clock of the one it leaves."""
+    old = presence().follow(request.sid, session.id)
+    if old == session.id:
+        return
+    if old is not None:
+        leave_room(room(old))
+        previous = service().store.cached(old)
+        if previous is not None:
+            service().unwatched(previous)
+    join_room(room(session.id))
+
+
+def owned(session_id: str):
+    """This socket's client's conversation of that id, or not_found."""
+    found = service().store.open(session_id, presence().get(request.sid).client_id)
+    if found is None:
+        raise NOT_FOUND
+    return found
+
+
+@socketio.on("list")
+@acked
+def on_list(session, payload):
+    query, before, limit = schemas.parse_list(payload)
+    conversations, more = service().store.list(session.client_id, query, before, limit)
+    return {"conversations": conversations, "more": more}
+
+
+@socketio.on("open")
+@acked
+def on_open(session, payload):
+    target = owned(schemas.parse_session_ref(payload, "open"))
+    follow(target)
+    return {"session_id": target.id, "title": target.meta["title"], "history": target.snapshot(),
+            "settings": target.settings,
+            "active_request_id": target.active.id if target.active else service().cluster.active_request_id(target.id)}
+
+
+@socketio.on("new")
+@acked
+def on_new(session, payload):
+    schemas.parse_empty(payload, "new")
+    fresh = service().store.create(presence().get(request.sid).client_id)
+    follow(fresh)
+    return {"session_id": fresh.id}
+
+
+@socketio.on("rename")
+@acked
+def on_rename(session, payload):
+    session_id, title = schemas.parse_rename(payload)
+    service().store.rename(owned(session_id), title)
+
+
+@socketio.on("delete")
+@acked
+def on_delete(session, payload):
+    service().delete(owned(schemas.parse_session_ref(payload, "delete")))
+
+
+@socketio.on("settings")
+@acked
+def on_settings(session, payload):
+    svc = service()
+    settings = schemas.parse_settings(payload, session.settings, max_message_chars=svc.cfg.max_message_chars,
+                                      max_tokens_cap=svc.cfg.max_tokens_cap)
+    if settings.get("backend") is not None:
+        svc.registry.get(settings["backend"])  # unknown_backend
+    if settings != session.settings:
+        svc.store.set_settings(session, settings)
+    return {"settings": settings}
 
 
 @socketio.on("*")

@@ -1,13 +1,20 @@
-"""Conversation sessions kept in memory: bounded in number, idle time and length."""
+"""Live conversations in memory (bounded in number and idle time), written through to the store."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
 
+from .store import ConversationStore, now_iso
+
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+DELETED_KEPT = 10_000  # ids of deleted conversations remembered, so a socket still on one gets a fresh id
+TITLE_CHARS = 80  # a title made from the first question: about one line of the list on a phone
 
 
 def new_session_id() -> str:
@@ -15,16 +22,42 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-class Session:
-    """One conversation: its history, its sockets, and the reply now streaming."""
+def new_client_id() -> str:
+    return secrets.token_urlsafe(24)
 
-    def __init__(self, session_id: str, max_history: int):
-        self.id = session_id
+
+def client_for(session_id: str) -> str:
+    """The client_id of a version-1 client, which names only its session: derived from it, so it keeps its conversation."""
+    digest = hashlib.sha256(b"v1-client:" + session_id.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def title_from(message: str) -> str:
+    words = " ".join(message.split())
+    return words if len(words) <= TITLE_CHARS else words[:TITLE_CHARS - 1].rstrip() + "…"
+
+
+class Session:
+    """One conversation: its owner, title, settings, history (the last max_history messages) and the reply now streaming."""
+
+    def __init__(self, meta: dict, max_history: int, history: list[dict] | None = None, base: int = 0,
+                 saved: bool = False):
+        self.id = meta["session_id"]
+        self.meta = meta  # session_id, client_id, title, created_at, updated_at, settings
         self.max_history = max_history
-        self.history: list[dict] = []
-        self.sockets: set[str] = set()
+        self.history: list[dict] = history or []
+        self.base = base  # position in the whole conversation of history[0]
+        self.saved = saved  # the store has it (a conversation is saved at its first write)
         self.active = None  # the Request now streaming, if any
         self.last_used = time.monotonic()
+
+    @property
+    def client_id(self) -> str:
+        return self.meta["client_id"]
+
+    @property
+    def settings(self) -> dict:
+        return self.meta["settings"]
 
     def append_turn(self, user: str, assistant: str) -> None:
         """Add a question and its reply together, keeping at most max_history messages."""
@@ -33,6 +66,7 @@ class Session:
         if overflow > 0:
             overflow += overflow % 2  # drop whole turns so the history starts with a user message
             del self.history[:overflow]
+            self.base += overflow
 
     def snapshot(self) -> list[dict]:
         """A copy of the history safe to send or to build a prompt from."""
@@ -40,40 +74,151 @@ class Session:
 
 
 class SessionStore:
-    """Sessions by id, least recently used evicted past max_sessions, idle ones expired."""
+    """Live sessions by id (least recently used leave memory past max_sessions, idle ones after ttl), backed by a store.
 
-    def __init__(self, max_sessions: int, ttl: float, max_history: int):
+    Every change is written through to `store`; a session not in memory is loaded from it. With a
+    store that is not durable (--store memory) what leaves memory is gone, as in version 1.
+    """
+
+    def __init__(self, max_sessions: int, ttl: float, max_history: int, store: ConversationStore, watched=lambda sid: False):
         self.max_sessions = max_sessions
         self.ttl = ttl
         self.max_history = max_history
+        self.store = store
+        self.watched = watched  # watched(session_id): a socket follows it
         self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._deleted: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def get(self, session_id: str) -> Session | None:
-        with self._lock:
-            s = self._sessions.get(session_id)
-            if s is not None:
-                self._touch(s)
-            return s
+    def cached(self, session_id: str) -> Session | None:
+        """The session if it is in memory now; never loads."""
+        return self._sessions.get(session_id)
 
-    def get_or_create(self, session_id: str | None) -> Session:
-        """The session of that id, or a new one (a fresh id when none is given)."""
+    def get(self, session_id: str) -> Session | None:
+        """The session from memory or the store, or None."""
         with self._lock:
-            session_id = session_id or new_session_id()
             s = self._sessions.get(session_id)
             if s is None:
-                s = Session(session_id, self.max_history)
-                self._sessions[session_id] = s
-                self._evict()
+                meta = self.store.get(session_id)
+                if meta is None:
+                    return None
+                base, msgs = self.store.messages(session_id, last=self.max_history)
+                s = Session(meta, self.max_history, [{"role": m["role"], "content": m["content"]} for m in msgs],
+                            base, saved=True)
+                self._add(s)
             self._touch(s)
             return s
+
+    def open(self, session_id: str, client_id: str) -> Session | None:
+        """The session if it exists and this client owns it, else None."""
+        s = self.get(session_id)
+        return s if s is not None and s.client_id == client_id else None
+
+    def create(self, client_id: str, session_id: str | None = None) -> Session:
+        """A new, empty conversation (saved at its first write)."""
+        now = now_iso()
+        meta = {"session_id": session_id or new_session_id(), "client_id": client_id, "title": "",
+                "created_at": now, "updated_at": now, "settings": {}}
+        with self._lock:
+            s = Session(meta, self.max_history)
+            self._add(s)
+            return s
+
+    def get_or_create(self, session_id: str | None, client_id: str) -> Session:
+        """That client's session of that id; a new one under that id if there is none, a fresh id if another client owns it."""
+        with self._lock:
+            if session_id in self._deleted:
+                session_id = None
+            s = self.get(session_id) if session_id else None
+            if s is None:
+                return self.create(client_id, session_id)
+            return s if s.client_id == client_id else self.create(client_id)
+
+    def list(self, client_id: str, query: str | None = None, before: str | None = None,
+             limit: int = 50) -> tuple[list[dict], bool]:
+        """That client's conversation summaries, newest first, with the reply streaming in each."""
+        rows, more = self.store.list(client_id, query, before, limit)
+        for row in rows:
+            s = self._sessions.get(row["session_id"])
+            if s is not None and s.active is not None:
+                row["active_request_id"] = s.active.id
+        return rows, more
+
+    # --- writes, each through to the store ---------------------------------
+
+    def _save(self, s: Session) -> None:
+        self.store.save(s.meta)
+        s.saved = True
+
+    def begin_turn(self, s: Session, question: str) -> None:
+        """Keep an accepted question as pending until its reply ends."""
+        if not s.saved:
+            s.meta["title"] = s.meta["title"] or title_from(question)
+            self._save(s)
+        elif not s.meta["title"]:
+            s.meta["title"] = title_from(question)
+            self.store.save(s.meta)
+        self.store.append(s.id, [{"role": "user", "content": question, "created_at": now_iso()}], pending=True)
+
+    def end_turn(self, s: Session, question: str, reply: str | None, reasoning: str = "") -> None:
+        """Keep the turn (reply given) or drop the pending question (None)."""
+        if reply is not None:
+            s.append_turn(question, reply)
+            msg = {"role": "assistant", "content": reply, "created_at": now_iso()}
+            if reasoning:
+                msg["reasoning"] = reasoning
+            self.store.settle(s.id, msg)
+        else:
+            self.store.settle(s.id, None)
+
+    def truncate(self, s: Session, keep: int) -> None:
+        # A history capped in memory starts at `base`: the store's positions run on from there.
+        del s.history[keep:]
+        if s.saved:
+            self.store.truncate(s.id, s.base + keep)
+
+    def clear(self, s: Session) -> None:
+        s.history.clear()
+        s.base = 0
+        if s.saved:
+            self.store.truncate(s.id, 0)
+
+    def rename(self, s: Session, title: str) -> None:
+        s.meta["title"] = title
+        self._save(s)
+
+    def set_settings(self, s: Session, settings: dict) -> None:
+        s.meta["settings"] = settings
+        self._save(s)
+
+    def delete(self, s: Session) -> None:
+        with self._lock:
+            self._sessions.pop(s.id, None)
+            self.store.delete(s.id)
+            self._deleted[s.id] = None
+            if len(self._deleted) > DELETED_KEPT:
+                self._deleted.popitem(last=False)
+
+    # --- memory bounds -------------------------------------------------------
+
+    def _add(self, s: Session) -> None:
+        self._sessions[s.id] = s
+        self._evict()
 
     def _touch(self, s: Session) -> None:
         s.last_used = time.monotonic()
         self._sessions.move_to_end(s.id)
+
+    def _drop(self, sid: str) -> None:
+        del self._sessions[sid]
+        if not self.store.durable:
+            self.store.delete(sid)
+
+    def _in_use(self, s: Session) -> bool:
+        return s.active is not None or self.watched(s.id)
 
     def _evict(self) -> None:
         # Oldest first; a session with a socket or a streaming reply is in use and kept.
@@ -81,17 +226,15 @@ class SessionStore:
         for sid in list(self._sessions):
             if excess <= 0:
                 break
-            s = self._sessions[sid]
-            if not s.sockets and s.active is None:
-                del self._sessions[sid]
+            if not self._in_use(self._sessions[sid]):
+                self._drop(sid)
                 excess -= 1
 
     def expire(self, now: float | None = None) -> int:
-        """Drop sessions idle longer than ttl; returns how many went."""
+        """Drop sessions idle longer than ttl from memory; returns how many went."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            gone = [sid for sid, s in self._sessions.items()
-                    if not s.sockets and s.active is None and now - s.last_used > self.ttl]
+            gone = [sid for sid, s in self._sessions.items() if not self._in_use(s) and now - s.last_used > self.ttl]
             for sid in gone:
-                del self._sessions[sid]
+                self._drop(sid)
             return len(gone)

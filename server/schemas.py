@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field
 
 from .errors import ChatError
+from .history import SESSION_ID
 
 # name: (type check, range check, description for messages)
 _NUMBER = (int, float)
@@ -138,3 +139,67 @@ def parse_resume(payload) -> tuple[str, int]:
     if not isinstance(after, int) or isinstance(after, bool) or after < -1:
         raise bad("'after_seq' must be a whole number of at least -1.")
     return request_id, after
+
+
+LIST_LIMIT = 200
+
+
+def parse_list(payload) -> tuple[str | None, str | None, int]:
+    """(query, before, limit) of a `list` event or GET /api/conversations."""
+    payload = require_object(payload, "list")
+    reject_extra(payload, {"query", "before", "limit"}, "list")
+    query = optional_str(payload, "query", 200)
+    before = optional_str(payload, "before", 40)
+    limit = payload.get("limit", 50)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= LIST_LIMIT:
+        raise bad(f"'limit' must be a whole number from 1 to {LIST_LIMIT}.")
+    return (query or None), before, limit
+
+
+def session_id_of(payload: dict) -> str:
+    value = payload.get("session_id")
+    if not isinstance(value, str) or not SESSION_ID.match(value):
+        raise bad("'session_id' must be 1-64 characters of letters, digits, '_' and '-'.")
+    return value
+
+
+def parse_session_ref(payload, event: str) -> str:
+    """The session_id of an `open` or `delete` event."""
+    payload = require_object(payload, event)
+    reject_extra(payload, {"session_id"}, event)
+    return session_id_of(payload)
+
+
+def parse_rename(payload) -> tuple[str, str]:
+    payload = require_object(payload, "rename")
+    reject_extra(payload, {"session_id", "title"}, "rename")
+    title = payload.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > 200 or "\x00" in title:
+        raise bad("'title' must be 1-200 characters.")
+    return session_id_of(payload), title.strip()
+
+
+SETTINGS = ("system", "backend", "model", "params", "knowledge")
+
+
+def parse_settings(payload, current: dict, *, max_message_chars: int, max_tokens_cap: int) -> dict:
+    """The conversation's settings after this change: given fields replace, null clears one."""
+    payload = require_object(payload, "settings")
+    reject_extra(payload, set(SETTINGS), "settings")
+    out = dict(current)
+    for key in SETTINGS:
+        if key not in payload:
+            continue
+        value = payload[key]
+        if value is None:
+            out.pop(key, None)
+        elif key == "params":
+            out[key] = parse_params(value, max_tokens_cap)
+        elif key == "knowledge":
+            if not isinstance(value, bool):
+                raise bad("'knowledge' must be true or false.")
+            out[key] = value
+        else:
+            limit = {"system": max_message_chars, "backend": 64, "model": 512}[key]
+            out[key] = optional_str(payload, key, limit)
+    return out

@@ -6,7 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import schemas, v1_format
 from .errors import ChatError
-from .history import SESSION_ID
+from .history import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from .security import bearer, token_ok
 
 bp = Blueprint("views", __name__)
@@ -80,7 +80,11 @@ def chat():
     session_id = body.get("session_id")
     if session_id is not None and not (isinstance(session_id, str) and SESSION_ID.match(session_id)):
         raise ChatError("bad_request", "'session_id' must be 1-64 characters of letters, digits, '_' and '-'.")
-    session = svc.store.get_or_create(session_id)
+    client_id = request.headers.get("X-Client-Id", "")
+    if not CLIENT_ID.match(client_id):
+        session_id = session_id or new_session_id()
+        client_id = client_for(session_id)  # as for a version-1 socket (events.on_connect)
+    session = svc.store.get_or_create(session_id, client_id)
     req = svc.start(session, payload, request.remote_addr or "")
     req.finished.wait()
     if req.error_event:

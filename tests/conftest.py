@@ -54,7 +54,7 @@ def make_client():
 def relay(request, stub):
     """A server on the stub upstream, in each async mode; shared by a module's tests."""
     server = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
-                        "--grace", "0", async_mode=request.param).start()
+                        "--orphan-limit", "0", async_mode=request.param).start()
     # The upstream's model list is fetched in the background after start: wait for it, as tests read it.
     deadline = time.monotonic() + 15
     while not http_json(server.url + "/api/backends")[1]["backends"][0]["models"]:

@@ -48,7 +48,10 @@ class LiveServer:
     def __init__(self, *args: str, env: dict | None = None, async_mode: str = "threading"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = ["--host", "127.0.0.1", "--port", str(self.port), "--no-qr", "--async-mode", async_mode, *args]
+        # Its own data folder unless the test names one: tests never write to the user's.
+        self.data_dir = args[args.index("--data-dir") + 1] if "--data-dir" in args else tempfile.mkdtemp(prefix="chat-data-")
+        extra = [] if "--data-dir" in args else ["--data-dir", self.data_dir]
+        self.args = ["--host", "127.0.0.1", "--port", str(self.port), "--no-qr", "--async-mode", async_mode, *extra, *args]
         self.env = {k: v for k, v in os.environ.items() if k not in SCRUB and not k.startswith("CHAT_")}
         self.env.update({"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"})
         self.env.update(env or {})
@@ -112,14 +115,16 @@ class Client:
     EVENTS = ("ready", "token", "queued", "done", "error", "status")
 
     def __init__(self, url: str, session_id: str | None = None, token: str | None = None,
-                 transports=("websocket",), headers: dict | None = None, connect: bool = True):
+                 transports=("websocket",), headers: dict | None = None, connect: bool = True,
+                 client_id: str | None = None):
         self.url = url
         self.sio = socketio.Client(reconnection=False, **ws_origin(headers))
         self.events: list[tuple[str, dict]] = []
         self.cond = threading.Condition()
         for name in self.EVENTS:
             self.sio.on(name, self._recorder(name))
-        self.auth = {k: v for k, v in {"session_id": session_id, "token": token}.items() if v is not None}
+        self.auth = {k: v for k, v in {"session_id": session_id, "token": token, "client_id": client_id}.items()
+                     if v is not None}
         self.transports = list(transports)
         # The Origin travels in websocket_extra_options; a second copy in the headers would be joined with it.
         self.headers = {k: v for k, v in (headers or {}).items() if k != "Origin"}
@@ -134,8 +139,9 @@ class Client:
         return record
 
     def connect(self) -> "Client":
+        seen = len(self.events)
         self.sio.connect(self.url, auth=self.auth, transports=self.transports, headers=self.headers, wait_timeout=10)
-        ready = self.wait("ready")
+        ready = self.wait("ready", after=seen)
         self.auth["session_id"] = ready["session_id"]
         return self
 

@@ -87,3 +87,61 @@ def test_malformed_payloads_are_refused_cleanly(relay, make_client, stub, seed):
     # And a well-formed chat still works.
     done = c.wait_done(c.chat("after the storm", model="words-3"))
     assert done["finish_reason"] == "stop" and done["text"] == "w0 w1 w2 "
+
+
+def bad_conversation_event(rng: random.Random, event: str):
+    """A payload for a conversation event (#12) that is wrong in one random way."""
+    wrong_id = rng.choice([5, None, [], {}, True, "", "x" * 65, "bad id", "../etc", "é", "a/b"])
+    if event == "list":
+        return rng.choice([{"limit": rng.choice([0, -1, 201, 1.5, "5", True, None])}, {"query": rng.choice([5, [], "q" * 201])},
+                           {"before": rng.choice([5, {}, "b" * 41])}, {"other": 1}, [1], "x", 5])
+    if event in ("open", "delete"):
+        return rng.choice([{}, {"session_id": wrong_id}, {"session_id": "missing-one"}, {"session_id": "x", "y": 1}, [1], "x"])
+    if event == "rename":
+        return rng.choice([{"session_id": "missing-one", "title": "fine"}, {"session_id": wrong_id, "title": "fine"},
+                           {"session_id": "x", "title": rng.choice(["", "   ", "t" * 201, 5, None, [], "a\x00b"])},
+                           {"session_id": "x"}, {"title": "t"}, "x"])
+    if event == "settings":
+        return rng.choice([{"system": rng.choice([5, [], "s" * 40000])}, {"backend": rng.choice(["nope", 5, "b" * 65])},
+                           {"model": rng.choice([5, {}, "m" * 513])}, {"params": rng.choice([[], {"top_p": 0}, {"x": 1}])},
+                           {"knowledge": rng.choice([1, "yes", []])}, {"other": 1}, [1], "x"])
+    return rng.choice([{"x": 1}, [1], "x", 5, True, deep(20)])  # new
+
+
+@pytest.mark.parametrize("seed", [3])
+def test_malformed_conversation_payloads_are_refused_cleanly(relay, make_client, seed):
+    rng = random.Random(seed)
+    c = make_client(relay.url)
+    events = ["list", "open", "new", "rename", "delete", "settings"]
+    for _ in range(300):
+        event = rng.choice(events)
+        payload = bad_conversation_event(rng, event)
+        ack = c.call(event, payload)
+        assert ack and ack["ok"] is False, (event, payload, ack)
+        assert ack["error"]["code"] in CODES and "Traceback" not in ack["error"]["message"], ack
+    assert c.call("settings")["settings"] == {}  # nothing bad was kept
+
+
+def test_malformed_conversation_requests_are_refused_cleanly(relay):
+    from tests.live import http_json
+
+    me = {"X-Client-Id": "c" * 30}
+    url = relay.url + "/api/conversations"
+    cases = [
+        (url, None, {}), (url, None, {"X-Client-Id": "short"}), (url + "?limit=0", None, me), (url + "?limit=x", None, me),
+        (url + "?limit=999", None, me), (url + "?other=1", None, me), (url + "?query=" + "q" * 300, None, me),
+        (url + "/nope/export", None, me), (url + "/nope/export?format=pdf", None, me), (url + "/bad%20id/export", None, me),
+        (url + "/import", None, me), (url + "/import", [], me), (url + "/import", {"messages": "x"}, me),
+        (url + "/import", {"messages": [{"role": "system", "content": "x"}]}, me),
+        (url + "/import", {"messages": [{"role": "user", "content": 5}]}, me),
+        (url + "/import", {"messages": [], "settings": {"params": {"temperature": 9}}}, me),
+        (url + "/import", {"messages": [], "extra": 1}, me), (url + "/import", [5], me),
+        (url + "/import", {"messages": [], "title": "t" * 201}, me), (url + "/import", {"messages": []}, {}),
+    ]
+    for target, body, headers in cases:
+        method = "POST" if target.endswith("/import") else "GET"
+        status, answer = http_json(target, body, headers=headers, method=method)
+        assert status in (400, 404, 413) and answer["ok"] is False, (target, body, status, answer)
+        assert answer["error"]["code"] in CODES, answer
+    assert relay.alive()
+    assert http_json(url, headers=me)[1] == {"ok": True, "conversations": [], "more": False}

@@ -12,14 +12,18 @@ def test_history_is_capped_per_session(make_server, make_client, stub):
     assert [m["content"] for m in c.call("history")["history"]] == ["q1", "a1", "q2", "a2"]
 
 
-def test_least_recently_used_session_is_evicted(make_server, make_client, stub):
-    s = make_server("--backend", "openai", "--base-url", stub.url, "--max-sessions", "2")
-    for name in ("first", "second", "third"):
-        c = make_client(s.url, session_id=name)
-        c.wait_done(c.chat("hello", model="words-1"))
-        c.close()
-    assert make_client(s.url, session_id="first").of("ready")[0]["history"] == []
-    assert len(make_client(s.url, session_id="third").of("ready")[0]["history"]) == 2
+def test_least_recently_used_session_leaves_memory(make_server, make_client, stub):
+    """With --store memory it is gone, as in version 1; with the default store it is read back from disk."""
+    kept = make_server("--backend", "openai", "--base-url", stub.url, "--max-sessions", "2")
+    gone = make_server("--backend", "openai", "--base-url", stub.url, "--max-sessions", "2", "--store", "memory")
+    for s in (kept, gone):
+        for name in ("first", "second", "third"):
+            c = make_client(s.url, session_id=name)
+            c.wait_done(c.chat("hello", model="words-1"))
+            c.close()
+        assert len(make_client(s.url, session_id="third").of("ready")[0]["history"]) == 2
+    assert make_client(gone.url, session_id="first").of("ready")[0]["history"] == []
+    assert make_client(kept.url, session_id="first").of("ready")[0]["history"][1]["content"] == "w0 "
 
 
 def test_idle_sessions_and_finished_replies_expire(make_server, make_client, stub):
@@ -44,7 +48,7 @@ def test_a_connected_session_never_expires(make_server, make_client, stub):
 
 
 def test_resume_after_drop_gets_every_token_once_then_done(make_server, make_client, stub):
-    s = make_server("--backend", "openai", "--base-url", stub.url, "--grace", "20")
+    s = make_server("--backend", "openai", "--base-url", stub.url, "--orphan-limit", "20")
     c = make_client(s.url)
     rid = c.chat("long", model="slow-120")
     c.wait("token", lambda t: t["seq"] >= 5)
@@ -71,7 +75,7 @@ def test_resume_after_drop_gets_every_token_once_then_done(make_server, make_cli
 
 
 def test_resume_of_a_finished_reply_replays_it_in_full(make_server, make_client, stub):
-    s = make_server("--backend", "openai", "--base-url", stub.url, "--grace", "20")
+    s = make_server("--backend", "openai", "--base-url", stub.url, "--orphan-limit", "20")
     c = make_client(s.url)
     rid = c.chat("short", model="words-12")
     done = c.wait_done(rid)
@@ -83,8 +87,8 @@ def test_resume_of_a_finished_reply_replays_it_in_full(make_server, make_client,
     assert stranger.call("resume", {"request_id": rid, "after_seq": -1})["error"]["code"] == "not_found"
 
 
-def test_reply_is_cancelled_when_nobody_comes_back_within_grace(make_server, make_client, stub):
-    s = make_server("--backend", "openai", "--base-url", stub.url, "--grace", "5")
+def test_reply_is_cancelled_when_nobody_comes_back_within_the_orphan_limit(make_server, make_client, stub):
+    s = make_server("--backend", "openai", "--base-url", stub.url, "--orphan-limit", "5")
     c = make_client(s.url)
     rid = c.chat("grace then stop", model="slow-400")
     c.wait("token")

@@ -74,7 +74,7 @@ def wait_expired(url: str, timeout: float = 60) -> dict:
 
 @pytest.mark.slow
 def test_soak_fifty_clients_with_drops_and_resumes(make_server, stub):
-    s = make_server("--backend", "openai", "--base-url", stub.url, "--grace", "30", "--session-ttl", "5",
+    s = make_server("--backend", "openai", "--base-url", stub.url, "--orphan-limit", "30", "--session-ttl", "5",
                     "--replay-ttl", "10", "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
                     "--max-sockets-per-ip", "500")
     proc = psutil.Process(s.proc.pid)

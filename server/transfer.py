@@ -1,0 +1,83 @@
+"""Conversations as documents: export to JSON or Markdown, and checked import of JSON."""
+from __future__ import annotations
+
+from . import schemas
+from .errors import ChatError
+from .history import SessionStore, new_session_id, title_from
+from .store import now_iso
+
+MAX_DOCUMENTS = 1000
+ROLES = ("user", "assistant")
+
+
+def bad(message: str) -> ChatError:
+    return ChatError("bad_request", message)
+
+
+def export_document(store: SessionStore, session_id: str, client_id: str) -> dict:
+    """The conversation as `{session_id, title, created_at, settings, messages}`; not_found unless that client owns it."""
+    meta = store.store.get(session_id)
+    if meta is None or meta["client_id"] != client_id:
+        raise ChatError("not_found", "There is no such conversation on this device.")
+    _, messages = store.store.messages(session_id)
+    return {"session_id": session_id, "title": meta["title"], "created_at": meta["created_at"],
+            "settings": meta["settings"], "messages": messages}
+
+
+def to_markdown(doc: dict) -> str:
+    """One heading per message; reasoning as a quote above its reply."""
+    out = [f"# {doc['title'] or 'Conversation'}", "", f"_Started {doc['created_at']}_", ""]
+    for m in doc["messages"]:
+        out += [f"## {m['role'].capitalize()}", ""]
+        if m.get("reasoning"):
+            out += ["> " + line for line in m["reasoning"].splitlines()] + [""]
+        out += [m["content"], ""]
+    return "\n".join(out)
+
+
+def _checked(doc, cfg) -> dict:
+    if not isinstance(doc, dict):
+        raise bad("Each conversation to import must be a JSON object.")
+    schemas.reject_extra(doc, {"session_id", "title", "created_at", "settings", "messages"}, "import")
+    messages = doc.get("messages")
+    if not isinstance(messages, list):
+        raise bad("'messages' must be a list.")
+    checked = []
+    for m in messages:
+        if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
+            raise bad("Each message needs 'role' (user or assistant) and 'content' (a string).")
+        schemas.reject_extra(m, {"role", "content", "reasoning", "created_at"}, "import")
+        msg = {"role": m["role"], "content": m["content"],
+               "created_at": schemas.optional_str(m, "created_at", 40) or now_iso()}
+        if schemas.optional_str(m, "reasoning", cfg.max_payload_bytes):
+            msg["reasoning"] = m["reasoning"]
+        checked.append(msg)
+    title = schemas.optional_str(doc, "title", 200) or ""
+    first = next((m["content"] for m in checked if m["role"] == "user"), "")
+    settings = doc.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise bad("'settings' must be an object.")
+    return {"title": title.strip() or title_from(first),
+            "created_at": schemas.optional_str(doc, "created_at", 40) or now_iso(),
+            "settings": schemas.parse_settings(settings, {}, max_message_chars=cfg.max_message_chars,
+                                               max_tokens_cap=cfg.max_tokens_cap),
+            "messages": checked}
+
+
+def import_documents(store: SessionStore, client_id: str, body, cfg) -> list[dict]:
+    """Save each document as a new conversation of that client; all are checked before any is saved."""
+    docs = body if isinstance(body, list) else [body]
+    if not docs or len(docs) > MAX_DOCUMENTS:
+        raise bad(f"Send one conversation or a list of 1 to {MAX_DOCUMENTS}.")
+    checked = [_checked(doc, cfg) for doc in docs]
+    summaries = []
+    for doc in checked:
+        session_id = new_session_id()
+        store.store.save({"session_id": session_id, "client_id": client_id, "title": doc["title"],
+                          "created_at": doc["created_at"], "updated_at": now_iso(), "settings": doc["settings"]})
+        if doc["messages"]:
+            store.store.append(session_id, doc["messages"])
+        meta = store.store.get(session_id)
+        summaries.append({"session_id": session_id, "title": meta["title"], "created_at": meta["created_at"],
+                          "updated_at": meta["updated_at"], "messages": len(doc["messages"])})
+    return summaries

@@ -9,6 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 
+from .concurrency import off_hub
 from .store import ConversationStore, now_iso
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -140,7 +141,9 @@ class SessionStore:
     def list(self, client_id: str, query: str | None = None, before: str | None = None,
              limit: int = 50) -> tuple[list[dict], bool]:
         """That client's conversation summaries, newest first, with the reply streaming in each."""
-        rows, more = self.store.list(client_id, query, before, limit)
+        # A search reads every message of the client (~0.1 s for 200,000): never on eventlet's hub.
+        rows, more = off_hub(self.store.list, client_id, query, before, limit) if query else \
+            self.store.list(client_id, query, before, limit)
         for row in rows:
             s = self._sessions.get(row["session_id"])
             if s is not None and s.active is not None:

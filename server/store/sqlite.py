@@ -54,6 +54,10 @@ class SqliteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
+            # Lists (a search reads every message of a client) use their own connection, so that one
+            # running in a worker thread holds up no write; WAL lets it read beside the writer.
+            self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._reader_lock = RealLock()
         except sqlite3.DatabaseError as e:
             raise SystemExit(f"The conversation store {path} cannot be used ({e}); move it away to start "
                              f"with an empty one, or choose another folder with --data-dir.")
@@ -161,11 +165,12 @@ class SqliteStore:
             args += [like, like]
         sql += " ORDER BY c.updated_at DESC LIMIT ?"
         args.append(limit + 1)
-        with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
+        with self._reader_lock:
+            rows = self._reader.execute(sql, args).fetchall()
         keys = ("session_id", "title", "created_at", "updated_at", "messages")
         return [dict(zip(keys, r)) for r in rows[:limit]], len(rows) > limit
 
     def close(self):
-        with self._lock:
+        with self._lock, self._reader_lock:
             self._db.close()
+            self._reader.close()

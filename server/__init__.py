@@ -15,9 +15,7 @@ from .config import Config
 from .extensions import socketio
 from .history import SessionStore
 from .knowledge import build_knowledge_base
-from .presence import Presence
 from .security import OriginPolicy, add_security_headers
-from .store import open_store
 
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,7 +24,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def create_app(config: Config | None = None) -> Flask:
     """Build the app for one configuration; backends start loading in the background."""
     cfg = config or Config()
-    conversations = open_store(cfg)  # first: an unusable data folder stops the start with a sentence
+    cluster = _cluster(cfg)
+    conversations = cluster.open_store(cfg)  # first: an unusable data folder stops the start with a sentence
     app = Flask(__name__, template_folder=os.path.join(ROOT, "templates"), static_folder=os.path.join(ROOT, "static"))
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_payload_bytes
     app.json.sort_keys = False
@@ -73,10 +72,10 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     registry = build_registry(cfg)
-    presence = Presence()
+    presence = cluster.presence()
     store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history, conversations, presence.watched)
-    service = ChatService(cfg, registry, store, socketio, _cluster(cfg))
-    service.cluster.attach(service)
+    service = ChatService(cfg, registry, store, socketio, cluster)
+    cluster.attach(service)
     service.knowledge = app.extensions["knowledge"] = build_knowledge_base(cfg)
     app.extensions["chat_service"] = service
     app.extensions["presence"] = presence

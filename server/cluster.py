@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .errors import ChatError
+from .presence import Presence
 from .security import RateLimiter
 
 BUSY = "A reply is still streaming in this conversation; stop it or wait for it."
@@ -14,6 +15,16 @@ class SingleProcess:
     RedisCluster (server/redis_cluster.py) has the same methods; ChatService calls them at the
     points where a reply could be seen or steered from another process.
     """
+
+    def open_store(self, cfg):
+        """Where conversations are kept: --store's choice."""
+        from .store import open_store
+
+        return open_store(cfg)
+
+    def presence(self) -> Presence:
+        """Who is connected (here: to this process)."""
+        return Presence()
 
     def attach(self, service) -> None:
         """Start whatever runs beside the service (nothing here)."""

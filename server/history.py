@@ -106,12 +106,29 @@ class SessionStore:
                 meta = self.store.get(session_id)
                 if meta is None:
                     return None
-                base, msgs = self.store.messages(session_id, last=self.max_history)
-                s = Session(meta, self.max_history, [{"role": m["role"], "content": m["content"]} for m in msgs],
-                            base, saved=True)
+                s = Session(meta, self.max_history, saved=True)
+                self._load(s)
                 self._add(s)
             self._touch(s)
             return s
+
+    def _load(self, s: Session) -> None:
+        s.base, msgs = self.store.messages(s.id, last=self.max_history)
+        s.history = [{"role": m["role"], "content": m["content"]} for m in msgs]
+
+    def refresh(self, session_id: str) -> None:
+        """Another process changed this conversation (--redis): reload the copy in memory, the Session object kept."""
+        with self._lock:
+            s = self._sessions.get(session_id)
+            if s is None:
+                return
+            meta = self.store.get(session_id)
+            if meta is None:  # deleted there
+                self._sessions.pop(session_id, None)
+                self._remember_deleted(session_id)
+                return
+            s.meta, s.saved = meta, True
+            self._load(s)
 
     def open(self, session_id: str, client_id: str) -> Session | None:
         """The session if it exists and this client owns it, else None."""
@@ -141,8 +158,10 @@ class SessionStore:
     def list(self, client_id: str, query: str | None = None, before: str | None = None,
              limit: int = 50) -> tuple[list[dict], bool]:
         """That client's conversation summaries, newest first, with the reply streaming in each."""
-        # A search reads every message of the client (~0.1 s for 200,000): never on eventlet's hub.
-        rows, more = off_hub(self.store.list, client_id, query, before, limit) if query else \
+        # A search reads every message of the client (~0.1 s for 200,000): never on eventlet's hub,
+        # unless the store waits on a network server (Redis) rather than on the CPU.
+        searches_here = query and not getattr(self.store, "networked", False)
+        rows, more = off_hub(self.store.list, client_id, query, before, limit) if searches_here else \
             self.store.list(client_id, query, before, limit)
         for row in rows:
             s = self._sessions.get(row["session_id"])
@@ -201,9 +220,12 @@ class SessionStore:
         with self._lock:
             self._sessions.pop(s.id, None)
             self.store.delete(s.id)
-            self._deleted[s.id] = None
-            if len(self._deleted) > DELETED_KEPT:
-                self._deleted.popitem(last=False)
+            self._remember_deleted(s.id)
+
+    def _remember_deleted(self, session_id: str) -> None:
+        self._deleted[session_id] = None
+        if len(self._deleted) > DELETED_KEPT:
+            self._deleted.popitem(last=False)
 
     # --- memory bounds -------------------------------------------------------
 

@@ -15,6 +15,8 @@ from .relay import room
 from .cluster import BUSY, GONE
 from .errors import ChatError
 from .redis_limits import RedisRateLimiter
+from .redis_presence import RedisPresence
+from .store.redis import CHANGED, RedisStore
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +64,20 @@ class RedisCluster:
         self.io = io
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.service = None
+        self._presence = None
         self._release = client.register_script(RELEASE)
         self._renew = client.register_script(RENEW)
         self._warned = 0.0
         self._unlogged: dict[str, list] = {}  # request_id -> token events not yet written to its log
         self._log_lock = threading.Lock()
+
+    def open_store(self, cfg) -> RedisStore:
+        """Conversations in Redis, whatever --store says: every process must see the same ones."""
+        return RedisStore(self.r, self.owner)
+
+    def presence(self) -> RedisPresence:
+        self._presence = RedisPresence(self.r, self.owner)
+        return self._presence
 
     def attach(self, service) -> None:
         self.service = service
@@ -227,6 +238,8 @@ class RedisCluster:
             value = self.r.get(claim_key(session_id))
             if value and value.startswith(owner + " ") and self._release(keys=[claim_key(session_id)], args=[value]):
                 self._end_orphan(session_id, value.split(" ", 1)[1])  # only the process that released it
+        if self._presence is not None:
+            self._presence.reap(owner)
         self.r.delete("chat:claims:" + owner)
         self.r.srem("chat:procs", owner)
 
@@ -244,20 +257,31 @@ class RedisCluster:
         self.io.emit("done", done, to=room(session_id))
 
     def _listen(self) -> None:
-        """Carry out stop and resume commands other processes send for replies streaming here."""
+        """Carry out stop and resume commands for replies streaming here; reload conversations changed elsewhere."""
         while True:
             pubsub = self.r.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe("chat:cmd:" + self.owner)
+                pubsub.subscribe("chat:cmd:" + self.owner, CHANGED)
                 while True:
                     message = pubsub.get_message(timeout=1.0)
                     if message and message["type"] == "message":
-                        self._command(message["data"])
+                        if message["channel"] == CHANGED:
+                            self._changed(message["data"])
+                        else:
+                            self._command(message["data"])
             except RedisError as e:
                 self._warn("command channel lost", e)
             finally:
                 pubsub.close()
             self.io.sleep(BEAT_S)
+
+    def _changed(self, raw: str) -> None:
+        try:
+            notice = json.loads(raw)
+            if notice.get("by") != self.owner:
+                self.service.store.refresh(notice["session_id"])
+        except Exception:
+            log.exception("reloading a conversation changed elsewhere failed")
 
     def _command(self, raw: str) -> None:
         try:

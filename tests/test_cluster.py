@@ -145,6 +145,42 @@ def test_redis_restarting_mid_reply_finishes_it_locally_and_the_queue_reconnects
         time.sleep(1)
 
 
+def eventually(check, timeout: float = 5):
+    """check()'s first truthy value: news of another process's write arrives through Redis a moment later."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "never became true"
+        time.sleep(0.05)
+    return value
+
+
+def test_conversations_rename_delete_and_list_agree_across_processes(pair, make_client):
+    me = "cluster-client-0123456789"
+    a = make_client(pair.servers[0].url, client_id=me)
+    a.wait_done(a.chat("Apples or pears?", model="say:pears"))
+    b = make_client(pair.servers[1].url, client_id=me, session_id=a.session_id)
+    assert [m["content"] for m in b.of("ready")[0]["history"]] == ["Apples or pears?", "pears"]
+    b.wait_done(b.chat("Why?", model="say:juicier"))  # a turn taken on B...
+    eventually(lambda: len(a.call("history")["history"]) == 4)  # ...is in A's copy of the conversation
+    assert [m["content"] for m in a.call("history")["history"]] == ["Apples or pears?", "pears", "Why?", "juicier"]
+
+    fruit = a.session_id
+    other = a.call("new")["session_id"]
+    a.wait_done(a.chat("Second topic", model="say:ok"))
+    listed = a.call("list")["conversations"]
+    assert [(x["session_id"], x["title"], x["messages"]) for x in listed] == [
+        (other, "Second topic", 2), (fruit, "Apples or pears?", 4)]
+    assert b.call("list")["conversations"] == listed
+    assert b.call("list", {"query": "JUICIER"})["conversations"] == [listed[1]]
+
+    assert b.call("rename", {"session_id": other, "title": "Renamed on B"}) == {"ok": True}
+    assert [x["title"] for x in a.call("list")["conversations"]] == ["Renamed on B", "Apples or pears?"]
+    assert b.call("delete", {"session_id": other}) == {"ok": True}
+    assert [x["session_id"] for x in a.call("list")["conversations"]] == [fruit]
+    eventually(lambda: a.call("open", {"session_id": other}).get("error", {}).get("code") == "not_found")
+    assert a.call("open", {"session_id": fruit})["history"][3]["content"] == "juicier"
+
+
 def post_chat(host: str, port: int, source: str, message: str, headers: dict | None = None) -> int:
     """POST /api/chat from a chosen loopback source address; its status."""
     conn = http.client.HTTPConnection(host, port, timeout=30, source_address=(source, 0))

@@ -1,7 +1,6 @@
 """The OpenAI-compatible API: GET /v1/models and POST /v1/chat/completions, on the same ChatService as the sockets."""
 from __future__ import annotations
 
-import json
 import logging
 import queue
 from itertools import chain
@@ -111,7 +110,7 @@ def chat_completions():
     if not status.model_ready:
         raise ChatError("unavailable", status.message or f"The model of {backend.name} is still loading; try again soon.")
     reply = Reply(svc, completion, backend, model)
-    shape = fmt.Shape(reply.req.id, completion.model)
+    shape = fmt.Shape(reply.req.id, completion.model, completion.include_usage)
     if not completion.stream:
         for _ in reply.pieces(None):
             pass
@@ -124,34 +123,28 @@ def chat_completions():
     first = next((p for p in pieces if p[0] != "idle"), None)
     if reply.error and not reply.text:
         raise reply.error
-    resp = Response(_sse(reply, chain([first] if first else [], pieces), shape, completion.include_usage),
-                    mimetype="text/event-stream")
+    resp = Response(_sse(reply, chain([first] if first else [], pieces), shape), mimetype="text/event-stream")
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["X-Accel-Buffering"] = "no"  # a proxy in front must not hold tokens back
     return resp
 
 
-def _event(obj) -> bytes:
-    return b"data: " + json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
-
-
-def _sse(reply: Reply, pieces, shape: fmt.Shape, include_usage: bool):
+def _sse(reply: Reply, pieces, shape: fmt.Shape):
     """The chunks of one streamed completion; a client that goes away (a failed write closes this) stops it."""
     ended = False
     try:
-        yield _event(shape.chunk({"role": "assistant", "content": ""}, usage=include_usage))
+        yield fmt.sse(shape.chunk({"role": "assistant", "content": ""}))
         for kind, value in pieces:
             if kind in ("content", "reasoning"):
-                key = "content" if kind == "content" else "reasoning_content"
-                yield _event(shape.chunk({key: value}, usage=include_usage))
+                yield shape.text_event("content" if kind == "content" else "reasoning_content", value)
             else:
                 yield b": waiting\n\n"  # an SSE comment: clients skip it
         if reply.error:
-            yield _event(fmt.error_body(reply.error.code, reply.error.message, reply.error.http_status))
+            yield fmt.sse(fmt.error_body(reply.error.code, reply.error.message, reply.error.http_status))
         else:
-            yield _event(shape.chunk({}, reply.finish_reason(), usage=include_usage))
-            if include_usage:
-                yield _event(shape.usage_chunk(reply.usage()))
+            yield fmt.sse(shape.chunk({}, reply.finish_reason()))
+            if shape.include_usage:
+                yield fmt.sse(shape.usage_chunk(reply.usage()))
         yield b"data: [DONE]\n\n"
         ended = True
     finally:

@@ -1,6 +1,7 @@
 """OpenAI's wire format for /v1: request bodies in, chat.completion objects and chunks out; no Flask."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -169,21 +170,34 @@ def usage_of(done: dict | None, messages: list, text: str) -> dict:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+def sse(obj) -> bytes:
+    """One server-sent event."""
+    return b"data: " + json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
+
+
 class Shape:
     """Builds the objects of one completion: same id, created time and model name in each."""
 
-    def __init__(self, request_id: str, model: str):
+    def __init__(self, request_id: str, model: str, include_usage: bool = False):
         self.id = "chatcmpl-" + request_id
         self.created = int(time.time())
         self.model = model
+        self.include_usage = include_usage
+        # Every text chunk is this chunk with another delta: render the rest once, not per token.
+        head, _, tail = sse(self.chunk({"content": ""})).partition(b'{"content":""}')
+        self._head, self._tail = head, tail
+
+    def text_event(self, key: str, text: str) -> bytes:
+        """The SSE event of a chunk whose delta is {key: text}."""
+        return self._head + json.dumps({key: text}, separators=(",", ":"), ensure_ascii=False).encode() + self._tail
 
     def _base(self, obj: str) -> dict:
         return {"id": self.id, "object": obj, "created": self.created, "model": self.model, "system_fingerprint": None}
 
-    def chunk(self, delta: dict, finish_reason: str | None = None, usage: bool = False) -> dict:
+    def chunk(self, delta: dict, finish_reason: str | None = None) -> dict:
         out = self._base("chat.completion.chunk")
         out["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
-        if usage:
+        if self.include_usage:
             out["usage"] = None  # as OpenAI: null on every chunk but the last when include_usage is asked
         return out
 

@@ -6,6 +6,7 @@ out=${1:-/tmp/bench-results}
 mkdir -p "$out"
 cd "$(dirname "$0")/.."
 python -m bench.relay_overhead > "$out/relay_overhead.txt" 2>&1
+python -m bench.v1_overhead > "$out/v1_overhead.txt" 2>&1
 python -m bench.sdk_costs > "$out/sdk_costs.txt" 2>&1
 python -m bench.memory > "$out/memory.txt" 2>&1
 python -m bench.startup > "$out/startup.txt" 2>&1

@@ -38,7 +38,7 @@ def load(factory, tokenizer=keyword.words) -> tuple[KnowledgeBase, float]:
     """A library of every document, in memory; returns it and the seconds ingest took."""
     index_mod.words = service.words = tokenizer  # the bigram variant swaps the tokenizer in both places
     kb = KnowledgeBase(Store(None), factory, 10**8, 10**4, 4)
-    kb.start()
+    kb.load()
     kb.ready.wait()
     t0 = time.perf_counter()
     folder = os.path.join(DATA, "docs")

@@ -114,3 +114,40 @@ def off_hub(fn, *args):
 
         return tpool.execute(fn, *args)
     return fn(*args)
+
+
+def lower_priority(niceness: int = 10) -> None:
+    """Make the calling OS thread yield the CPU to the rest of the server (Linux nices threads one by one)."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, _original("threading").get_native_id(), niceness)
+        except OSError:
+            pass
+
+
+class BackgroundWorker:
+    """One low-priority OS thread that runs jobs in order; call() blocks the calling OS thread until done."""
+
+    def __init__(self, name: str):
+        self._jobs = RealQueue()
+        start_os_thread(self._run, name=name)
+
+    def _run(self) -> None:
+        lower_priority()
+        while True:
+            fn, args, box, done = self._jobs.get()
+            try:
+                box.append((True, fn(*args)))
+            except BaseException as e:  # handed to the caller, raised there
+                box.append((False, e))
+            done.set()
+
+    def call(self, fn, *args):
+        box: list = []
+        done = RealEvent()
+        self._jobs.put((fn, args, box, done))
+        done.wait()
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return value

@@ -35,7 +35,7 @@ def docx(paragraphs: list[str]) -> bytes:
     return buf.getvalue()
 
 
-def upload(url: str, filename: str, data: bytes, token: str | None = None):
+def upload(url: str, filename: str, data: bytes, token: str | None = None, timeout: float = 120):
     """(status, JSON body) of a multipart upload to /api/kb/documents."""
     boundary = uuid.uuid4().hex
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
@@ -45,7 +45,7 @@ def upload(url: str, filename: str, data: bytes, token: str | None = None):
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(req, timeout=120) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())

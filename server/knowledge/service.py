@@ -6,7 +6,7 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
-from ..concurrency import RealEvent, RealLock, start_os_thread
+from ..concurrency import BackgroundWorker, RealEvent, RealLock, lower_priority, start_os_thread
 from ..errors import ChatError
 from .chunk import chunk_sections
 from .dense import make_embedder
@@ -42,20 +42,24 @@ class KnowledgeBase:
         self.ready = RealEvent()
         self.failed: str | None = None
         self.snapshot = Snapshot([], None)
+        # Parsing and embedding a file take seconds to minutes of CPU: a thread of lower priority, so that
+        # on a small machine the chats streaming meanwhile come first (bench/knowledge_load.py).
+        self.worker = BackgroundWorker("knowledge-ingest")
 
     def start(self) -> None:
         """Load a library that has documents now; an empty one loads at its first upload (saves ~2 s of CPU)."""
         if self.store.documents():
-            self._load_once()
+            self.load()
 
-    def _load_once(self) -> None:
-        """The embedder and the index, in a thread of their own, once; callers wait for `ready`."""
+    def load(self) -> None:
+        """Start loading the embedder and the index in a thread of their own (once); `ready` is set when done."""
         with self.load_lock:
             if not self.loading:
                 self.loading = True
                 start_os_thread(self._load, name="knowledge-load")
 
     def _load(self) -> None:
+        lower_priority()  # a thread of its own, not the worker: the worker's first job may be waiting for it
         try:
             warm_up()
             self.embedder = self.embedder_factory()
@@ -71,7 +75,7 @@ class KnowledgeBase:
             self.ready.set()
 
     def _wait(self) -> None:
-        self._load_once()
+        self.load()
         if not self.ready.wait(600) or self.failed:
             raise ChatError("unavailable", self.failed or "The knowledge base is still loading; try again shortly.")
 
@@ -92,6 +96,9 @@ class KnowledgeBase:
 
     def add(self, filename: str, data: bytes) -> dict:
         """Parse, chunk, embed and store one file; the same bytes twice give the first document back."""
+        return self.worker.call(self._add, filename, data)
+
+    def _add(self, filename: str, data: bytes) -> dict:
         if len(data) > self.max_bytes:
             raise ChatError("too_long", f"The file is {len(data) // 1_000_000} MB; the limit is {self.max_bytes // 1_000_000} MB.")
         title, sections = parse(filename, data, self.max_pages)

@@ -6,6 +6,7 @@ import { Chrome, fitViewport } from './chrome.js';
 import { Composer } from './composer.js';
 import { Connection, httpFetch } from './connection.js';
 import { ConversationsView } from './conversations.js';
+import { KnowledgePanel } from './knowledge.js';
 import { MessagesView } from './messages.js';
 import { Scroller } from './scroll.js';
 import { SettingsForm } from './settings.js';
@@ -43,6 +44,7 @@ function main() {
   const messages = new MessagesView({ list: els.messages, empty: els.empty, core, scroller, composer, announce: (t) => chrome.announce(t) });
   const conn = new Connection(els, core, chrome);
   const list = new ConversationsView(els, core, chrome, httpFetch(() => conn.headers()));
+  const knowledge = new KnowledgePanel(document, core, () => conn.headers(), (t) => chrome.toast(t));
   let readyCount = 0;
 
   const paintControls = () => {
@@ -60,6 +62,7 @@ function main() {
     else if (kind === 'list' || kind === 'session') list.render();
     else if (kind === 'chat') {
       if (detail !== 'local') settings.load();
+      knowledge.load();
       chrome.paintHeader();
       chrome.paintBanner();
     } else if (kind === 'status') {
@@ -71,6 +74,7 @@ function main() {
       composer.setLimit(core.state.limits.max_message_chars);
       if (core.state.limits.max_tokens) $('set-max_tokens').max = String(core.state.limits.max_tokens);
       settings.load();
+      knowledge.load();
       list.paintAvailable();
       list.render();
       chrome.paintHeader();

@@ -3,6 +3,7 @@
 import { h, icon, formatMs } from './util.js';
 import { StreamRenderer, copyButton } from './render.js';
 import { autosize, isSendKey } from './composer.js';
+import { paintSources } from './knowledge.js';
 
 const FRAME_MS = 50; // at most one repaint of the streaming reply per this many ms
 
@@ -121,6 +122,7 @@ export class MessagesView {
     else v.renderer.finish(m.content);
     v.li.classList.toggle('streaming', streaming);
     v.li.classList.toggle('failed', m.status === 'error');
+    paintSources(v.extras, m);
     this.paintStatus(m, v);
   }
 

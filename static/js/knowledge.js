@@ -1,0 +1,156 @@
+// The knowledge base on the page: the library sheet (upload with progress, list, delete), the per-chat
+// "Use knowledge base" switch, and the sources under a grounded reply (tap [n] for the passage).
+import { h } from './util.js';
+
+const ACCEPT = '.txt,.md,.pdf,.docx,.html,.htm';
+
+function errorText(status, data, fallback) {
+  if (data && data.error && data.error.message) return data.error.message;
+  return status ? `${fallback} (HTTP ${status}).` : `${fallback}: the connection dropped.`;
+}
+
+function sizeText(bytes) {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1e3))} kB`;
+}
+
+export class KnowledgePanel {
+  /** `headers()` gives the access token header; `toast(text)` tells the user something. */
+  constructor(doc, core, headers, toast) {
+    const $ = (id) => doc.getElementById(id);
+    this.core = core;
+    this.headers = headers;
+    this.toast = toast;
+    this.dialog = $('knowledge');
+    this.list = $('kb-list');
+    this.empty = $('kb-empty');
+    this.status = $('kb-status');
+    this.progress = $('kb-progress');
+    this.file = $('kb-file');
+    this.toggle = $('set-knowledge');
+    this.file.accept = ACCEPT;
+    $('open-knowledge').addEventListener('click', () => this.open());
+    $('kb-upload').addEventListener('click', () => this.file.click());
+    this.file.addEventListener('change', () => this.uploadAll([...this.file.files]));
+    this.dialog.addEventListener('click', (ev) => { if (ev.target === this.dialog) this.dialog.close(); });
+    this.toggle.addEventListener('change', () => {
+      this.core.setChatSettings({ ...this.core.state.chat, knowledge: this.toggle.checked });
+    });
+  }
+
+  /** Show the current conversation's switch (after ready, open, or a change of settings). */
+  load() {
+    this.toggle.checked = this.core.state.chat.knowledge === true;
+  }
+
+  async open() {
+    if (!this.dialog.open) this.dialog.showModal();
+    await this.refresh();
+  }
+
+  async refresh() {
+    try {
+      const res = await fetch('/api/kb/documents', { headers: this.headers() });
+      const data = await res.json().catch(() => null);
+      if (!res.ok || !data || !data.ok) throw new Error(errorText(res.status, data, 'The library could not be listed'));
+      this.paint(data.documents);
+    } catch (err) {
+      this.say(err.message, true);
+    }
+  }
+
+  paint(docs) {
+    this.list.replaceChildren(...docs.map((d) => h('li', { class: 'kb-doc', 'data-id': d.id },
+      h('span', { class: 'kb-title', text: d.title }),
+      h('span', { class: 'kb-meta', text: `${sizeText(d.bytes)} · ${d.chunks} passages` }),
+      h('button', { type: 'button', class: 'text-btn danger', 'aria-label': `Delete ${d.title}`, text: 'Delete',
+        onclick: () => this.remove(d) }))));
+    this.empty.hidden = docs.length > 0;
+  }
+
+  say(text, bad = false) {
+    this.status.textContent = text;
+    this.status.classList.toggle('bad', bad);
+  }
+
+  async uploadAll(files) {
+    this.file.value = '';
+    for (const f of files) await this.upload(f);
+    await this.refresh();
+  }
+
+  /** One file through XMLHttpRequest, whose upload events drive the progress bar (fetch has none). */
+  upload(file) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      const form = new FormData();
+      form.append('file', file, file.name);
+      xhr.open('POST', '/api/kb/documents');
+      for (const [k, v] of Object.entries(this.headers())) xhr.setRequestHeader(k, v);
+      this.progress.hidden = false;
+      this.progress.value = 0;
+      this.say(`Uploading ${file.name}…`);
+      xhr.upload.onprogress = (ev) => {
+        if (ev.lengthComputable) this.progress.value = ev.loaded / ev.total;
+        if (ev.loaded === ev.total) this.say(`Reading ${file.name} (large files take a while)…`);
+      };
+      xhr.onload = () => {
+        let data = null;
+        try { data = JSON.parse(xhr.responseText); } catch { /* not JSON: said below */ }
+        if (xhr.status === 200 && data && data.ok) {
+          const d = data.document;
+          this.say(d.duplicate ? `${d.title} is already in the library.` : `Added ${d.title} (${d.chunks} passages).`);
+        } else {
+          this.say(errorText(xhr.status, data, `${file.name} was not added`), true);
+        }
+        this.progress.hidden = true;
+        resolve();
+      };
+      xhr.onerror = () => {
+        this.say(errorText(0, null, `${file.name} was not added`), true);
+        this.progress.hidden = true;
+        resolve();
+      };
+      xhr.send(form);
+    });
+  }
+
+  async remove(doc) {
+    try {
+      const res = await fetch(`/api/kb/documents/${encodeURIComponent(doc.id)}`, { method: 'DELETE', headers: this.headers() });
+      const data = await res.json().catch(() => null);
+      if (!res.ok || !data || !data.ok) throw new Error(errorText(res.status, data, `${doc.title} was not deleted`));
+      this.say(`Deleted ${doc.title}.`);
+    } catch (err) {
+      this.say(err.message, true);
+    }
+    await this.refresh();
+  }
+}
+
+/** Under a reply: its sources as [n] chips, each opening its passage; a note when nothing was found. */
+export function paintSources(box, m) {
+  const sources = m.status === 'done' && Array.isArray(m.sources) ? m.sources : null;
+  const key = sources ? JSON.stringify(sources.map((s) => s.chunk_id)) : '';
+  if (box.dataset.sources === key) return;
+  box.dataset.sources = key;
+  box.replaceChildren();
+  if (!sources) return;
+  if (!sources.length) {
+    box.append(h('p', { class: 'kb-none', text: 'Not found in the knowledge base.' }));
+    return;
+  }
+  const passage = h('div', { class: 'kb-passage', hidden: true, role: 'region', 'aria-live': 'polite' });
+  const chips = sources.map((s) => h('button', {
+    type: 'button', class: 'kb-chip', 'aria-expanded': 'false', title: s.title,
+    onclick: (ev) => {
+      const chip = ev.currentTarget;
+      const open = chip.getAttribute('aria-expanded') !== 'true';
+      for (const c of chips) c.setAttribute('aria-expanded', 'false');
+      chip.setAttribute('aria-expanded', String(open));
+      passage.hidden = !open;
+      passage.replaceChildren(h('p', { class: 'kb-passage-title', text: `[${s.n}] ${s.title}${s.page ? `, page ${s.page}` : ''}` }),
+        h('p', { class: 'kb-passage-text', text: s.text }));
+    },
+  }, `[${s.n}] ${s.title}`));
+  box.append(h('div', { class: 'kb-sources' }, h('span', { class: 'kb-label', text: 'Sources' }), chips), passage);
+}

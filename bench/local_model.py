@@ -52,7 +52,7 @@ from transformers.generation.streamers import BaseStreamer
 path = sys.argv[1]
 tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
 model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype="auto").to(torch.float32).eval()
-# Stop tokens as the server picks them (server/backends/transformers_local.py _install).
+# Stop tokens as the server picks them (server/backends/local/loader.py).
 END = ("<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|end|>", "<|endoftext|>")
 vocab = tok.get_vocab()
 eos = model.generation_config.eos_token_id
@@ -329,7 +329,7 @@ def main():
     ap.add_argument("--part", default="1,2")
     args = ap.parse_args()
     args.max_new = {"tiny": args.tiny_tokens, "gemma": args.gemma_tokens}
-    from server.backends.transformers_local import default_threads
+    from server.backends.local import default_threads
 
     args.threads = args.threads or default_threads() or os.cpu_count()
     args.omp = {"OMP_NUM_THREADS": str(args.threads)}

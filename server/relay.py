@@ -79,9 +79,8 @@ class Relay:
         """Run the backend's stream and pass its chunks on; never raises."""
         stream = None
         try:
-            # Fitting may tokenize the whole conversation: do it here, off the server's loop.
-            messages = req.backend.fit(req.messages, req.params.get("max_tokens") or self.cfg.default_max_tokens)
-            stream = req.backend.stream(messages, model=req.model, params=req.params, cancel=req.cancel)
+            stream = req.backend.stream(req.messages, model=req.model, params=req.params, cancel=req.cancel,
+                                        budget=req.params.get("max_tokens") or self.cfg.default_max_tokens)
             for chunk in stream:
                 req.channel.put(chunk)
                 if req.cancel.is_set():

@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
-from server.backends.batch_sampling import RowSampler, row_kwargs
+from server.backends.local.sampling import RowSampler, row_kwargs
 
 VOCAB = 40
 DRAWS = 20000
@@ -28,7 +28,7 @@ def pick_tokens(scores, temperature, top_k, top_p):
     sampler = RowSampler()
     requests = [SimpleNamespace(has_new_token=True, state=SimpleNamespace(logit_processor_kwargs={
         "temperature": float(t), "top_k": int(k), "top_p": float(p)})) for t, k, p in zip(temperature, top_k, top_p)]
-    args = sampler.prepare_tensor_args(requests, torch.empty((3, len(requests)), dtype=torch.int32))
+    args = sampler.prepare_tensor_args(requests, torch.empty((4, len(requests)), dtype=torch.int32))
     return sampler(None, scores.clone(), args).argmax(dim=-1)
 
 
@@ -68,9 +68,9 @@ def test_greedy_rows_take_the_best_token_beside_sampled_rows():
 
 
 def test_a_nucleus_wider_than_the_first_guess_is_still_exact(monkeypatch):
-    from server.backends import batch_sampling
+    from server.backends.local import sampling
 
-    monkeypatch.setattr(batch_sampling, "NUCLEUS_GUESS", 4)  # a flat distribution needs far more than 4
+    monkeypatch.setattr(sampling, "NUCLEUS_GUESS", 4)  # a flat distribution needs far more than 4
     torch.manual_seed(2)
     logits = torch.randn(VOCAB) * 0.1
     want = generate_probs(logits, 1.0, 0, 0.9)
@@ -80,7 +80,9 @@ def test_a_nucleus_wider_than_the_first_guess_is_still_exact(monkeypatch):
 
 
 def test_request_params_become_row_settings():
-    assert row_kwargs(False, 0.7, 50, 0.9) == {"temperature": 0.0, "top_k": 1, "top_p": 1.0}
+    assert row_kwargs(False, 0.7, 50, 0.9) == {"temperature": 0.0, "top_k": 1, "top_p": 1.0, "repetition_penalty": 1.0}
     assert row_kwargs(True, 0, None, None)["temperature"] == 0.0  # temperature 0 is greedy
-    assert row_kwargs(True, 0.7, None, None) == {"temperature": 0.7, "top_k": 0, "top_p": 1.0}
-    assert row_kwargs(True, 1.2, 40, 0.5) == {"temperature": 1.2, "top_k": 40, "top_p": 0.5}
+    assert row_kwargs(True, None, None, None)["temperature"] == 1.0  # unset is generate()'s 1.0
+    assert row_kwargs(True, 0.7, None, None) == {"temperature": 0.7, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0}
+    assert row_kwargs(True, 1.2, 40, 0.5, 1.3) == {"temperature": 1.2, "top_k": 40, "top_p": 0.5, "repetition_penalty": 1.3}
+    assert row_kwargs(False, 1.0, None, None, 2.0)["repetition_penalty"] == 2.0  # greedy rows are penalized too

@@ -26,6 +26,6 @@ def test_the_newest_message_is_kept_even_if_nothing_fits():
 def test_openai_backend_fits_by_its_context_budget():
     backend = OpenAICompatBackend("openai", "http://127.0.0.1:9/v1", None, context_tokens=100)
     messages = turns(20) + [{"role": "user", "content": "last"}]
-    kept = backend.fit(messages, max_tokens=20)
+    kept = backend.fit(messages, budget=20)
     assert sum(len(m["content"]) for m in kept) <= (100 - 20) * 3
     assert kept[-1]["content"] == "last" and kept[0]["role"] == "user" and len(kept) < len(messages)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from server.backends.base import drop_oldest_turns
-from server.backends.transformers_local import LocalBackend
+from server.backends.local import LocalBackend
 from server.concurrency import RealEvent
 from server.errors import BackendError
 from tests.tinymodel import build
@@ -348,15 +348,19 @@ def test_greedy_batched_equals_greedy_one_at_a_time(endless, serial):
     assert [text_of(s.chunks[i]) for i in range(4)] == alone
 
 
-def test_requests_the_batch_cannot_serve_run_alone_in_their_turn(endless, serial):
-    # repetition_penalty exists only on the generate() path: same result as the serial backend.
-    want = text_of(run(serial, max_tokens=30, do_sample=False, repetition_penalty=2.0))
+def test_repetition_penalty_in_a_batch_row_changes_that_row_only(endless, serial):
+    # Rows side by side in one batch, greedy: the penalized one gives what generate() gives with the
+    # penalty, the other what it gives without; neither waits for the other.
+    want_penalized = text_of(run(serial, HELLO, max_tokens=40, do_sample=False, repetition_penalty=2.0))
+    want_plain = text_of(run(serial, PROMPTS[0], max_tokens=40, do_sample=False))
+    assert want_penalized != text_of(run(serial, HELLO, max_tokens=40, do_sample=False))
     s = Streams(endless)
-    s.start("batched", PROMPTS[0], max_tokens=40)
-    s.start("penalized", HELLO, max_tokens=30, do_sample=False, repetition_penalty=2.0)
+    s.start("plain", PROMPTS[0], wait_first=False, max_tokens=40, do_sample=False)
+    s.start("penalized", HELLO, wait_first=False, max_tokens=40, do_sample=False, repetition_penalty=2.0)
     s.join()
-    assert text_of(s.chunks["penalized"]) == want
-    assert s.at("penalized", "text") > s.at("batched", "finish")  # alone, once the batch drained
+    assert text_of(s.chunks["penalized"]) == want_penalized
+    assert text_of(s.chunks["plain"]) == want_plain
+    assert s.at("penalized", "text") < s.at("plain", "finish") and s.at("plain", "text") < s.at("penalized", "finish")
 
 
 def test_a_reply_running_alone_moves_into_the_batch_when_someone_joins(endless, serial):
@@ -385,7 +389,7 @@ def test_batch_size_setting():
 
 
 def test_batch_rows_are_sized_to_the_model_and_the_memory(endless, monkeypatch):
-    from server.backends import local_batch
+    from server.backends.local import batch as local_batch
 
     per_token = local_batch.kv_bytes_per_token(endless.model)
     cfg = endless.model.config
@@ -401,7 +405,7 @@ def test_batch_rows_are_sized_to_the_model_and_the_memory(endless, monkeypatch):
 # ---- thinking ------------------------------------------------------------
 
 def test_think_splitter_handles_tags_split_anywhere():
-    from server.backends.local_text import ThinkSplitter
+    from server.backends.local.text import ThinkSplitter
 
     reply = "<think>\nLet me see: 2+2.\n</think>\n\nIt is 4. <b>ok</b> <th"
     for cut in range(1, len(reply)):
@@ -418,7 +422,7 @@ def test_think_splitter_handles_tags_split_anywhere():
 
 
 def test_think_splitter_when_the_template_opened_the_block():
-    from server.backends.local_text import ThinkSplitter
+    from server.backends.local.text import ThinkSplitter
 
     s = ThinkSplitter(thinking=True)
     pieces = s.feed("hmm, ok</thi") + s.feed("nk>Answer") + s.flush()
@@ -438,7 +442,7 @@ def test_template_that_opens_think_streams_reasoning(models):
 
 @pytest.mark.parametrize("incremental", [True, False], ids=["DecodeStream", "window"])
 def test_detokenizer_keeps_multibyte_characters_whole(plain, incremental):
-    from server.backends.local_text import Detokenizer
+    from server.backends.local.text import Detokenizer
 
     text = "Caf\u00e9 na\u00efve \U0001F600 \u4e2d\u6587 ok"
     ids = plain.tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -457,16 +461,18 @@ def test_fit_drops_the_oldest_turns_to_leave_room(plain):
     for i in range(12):
         msgs += [{"role": "user", "content": f"{i} {turn}"}, {"role": "assistant", "content": f"{i} ok {turn}"}]
     msgs.append({"role": "user", "content": "last question"})
-    assert len(plain._encode(msgs)) > 512
-    fitted = plain.fit(msgs, 200)
+    prompter = plain.scheduler.prompter
+    size = lambda m: len(prompter.encode(m)[1])  # noqa: E731
+    assert size(msgs) > 512
+    fitted = prompter.fit(msgs, 200)
     assert fitted[0] == msgs[0] and fitted[-1] == msgs[-1]
     assert fitted[1]["role"] == "user" and fitted[1:] == msgs[-(len(fitted) - 1):]  # a suffix: oldest went first
-    assert len(plain._encode(fitted)) <= 512 - 200
+    assert size(fitted) <= 512 - 200
     # Same cut as the plain one-turn-at-a-time walk (fit binary-searches to save tokenizing).
-    assert fitted == drop_oldest_turns(msgs, lambda m: len(plain._encode(m)) <= 512 - 200)
-    assert len(plain._encode(plain.fit(msgs, 100))) > len(plain._encode(fitted))  # more room, more history
+    assert fitted == drop_oldest_turns(msgs, lambda m: size(m) <= 512 - 200)
+    assert size(prompter.fit(msgs, 100)) > size(fitted)  # more room, more history
     short = msgs[:1] + msgs[-3:]
-    assert plain.fit(short, 200) == short
+    assert prompter.fit(short, 200) == short
     # stream() fits too, and the reply still runs.
     last = run(plain, msgs, max_tokens=200)[-1]
     assert last.finish_reason and last.usage["prompt_tokens"] <= 312
@@ -525,7 +531,7 @@ def test_streams_from_a_real_thread_while_eventlet_hub_keeps_running(models):
         eventlet.monkey_patch()
         import threading, time
         from server.concurrency import RealQueue, start_os_thread, RealEvent
-        from server.backends.transformers_local import LocalBackend
+        from server.backends.local import LocalBackend
         from server.concurrency import real_threading
         b = LocalBackend({models["endless"]!r}, device="cpu")
         b.start()
@@ -577,7 +583,7 @@ def test_builtin_gemma_streams_a_reply():
     assert os.path.isfile(os.path.join(b.cache_dir, "models", "gemma-3-270m-q4_k_m", "model.safetensors"))
     chunks = run(b, [{"role": "user", "content": "What is the capital of France?"}], max_tokens=12, do_sample=False)
     # Token by token, SentencePiece's leading spaces and byte-fallback characters come out as a whole decode gives them.
-    from server.backends.local_text import Detokenizer
+    from server.backends.local.text import Detokenizer
 
     ids = b.tokenizer("Caf\u00e9 na\u00efve \U0001F600 \u4e2d\u6587 \u2014 ok\n  two  spaces", add_special_tokens=False)["input_ids"]
     for incremental in (True, False):

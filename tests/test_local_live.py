@@ -21,6 +21,7 @@ def local(request, tiny_dirs):
     # Short heartbeats: an event loop blocked by torch would drop sockets within seconds.
     server = LiveServer("--backend", "local", "--model", tiny_dirs["endless"], "--rate-per-minute", "0",
                         "--rate-per-minute-ip", "0", "--orphan-limit", "0", "--ping-interval", "1", "--ping-timeout", "2", "--batch-size", "2",
+                        "--default-max-tokens", "24",
                         async_mode=request.param).start(timeout=180)
     yield server
     server.stop()
@@ -42,6 +43,14 @@ def test_reply_streams_to_max_tokens_and_enters_history(local, make_client):
     again = c.wait_done(c.chat("hello", params={"max_tokens": 40, "do_sample": False}))
     assert c.call("truncate", {"keep": 0})["ok"]
     assert again["text"] != "" and done["usage"]["prompt_tokens"] < again["usage"]["prompt_tokens"]  # history sent
+
+
+def test_default_max_tokens_is_the_reply_budget_of_a_chat_that_names_none(local, make_client):
+    c = make_client(local.url)
+    done = c.wait_done(c.chat("hello"))
+    assert done["finish_reason"] == "length" and done["usage"]["completion_tokens"] == 24
+    backend = [b for b in c.of("ready")[0]["backends"] if b["name"] == "local"][0]
+    assert backend["label"] == "local model (endless)" and backend["hint"] == ""
 
 
 def test_third_session_waits_beyond_the_batch_and_stop_frees_a_slot(local, make_client):

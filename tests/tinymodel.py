@@ -1,12 +1,13 @@
 """A tiny random Qwen2 chat model with an in-process BPE tokenizer, built in well under a second.
 
-    python -m tests.tinymodel OUT_DIR [--endless] [--think]
+    python -m tests.tinymodel OUT_DIR [--endless] [--think] [--base]
 
 Replies are random words. Hidden dimension 0 is held at a constant through the
 residual stream (set in every embedding row, zeroed in each layer's output
 projections), so lm_head rows can be pushed down on it whatever the context:
 tokens that are not printable ASCII are never produced, and with `endless` the
-end-of-turn tokens neither, so every reply runs to max_tokens.
+end-of-turn tokens neither, so every reply runs to max_tokens. With `base` the
+tokenizer has no chat template, as a base model's (the built-in Gemma's) has none.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ HIDDEN = 64
 CONST = 4.0  # value of the held dimension; large next to the ~0.02-scale random weights
 
 
-def _tokenizer(think: bool):
+def _tokenizer(think: bool, base: bool = False):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from tokenizers import AddedToken
     from transformers import PreTrainedTokenizerFast
@@ -70,7 +71,7 @@ def _tokenizer(think: bool):
         tokenizer_object=tok, bos_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>",
         unk_token=None, additional_special_tokens=["<|im_start|>"],
     )
-    fast.chat_template = THINK_TEMPLATE if think else CHAT_TEMPLATE
+    fast.chat_template = None if base else THINK_TEMPLATE if think else CHAT_TEMPLATE
     return fast
 
 
@@ -79,12 +80,12 @@ def _printable(tokenizer, i: int) -> bool:
     return bool(text) and all(c == "\n" or 32 <= ord(c) < 127 for c in text)
 
 
-def build(out_dir: str, endless: bool = False, think: bool = False, max_positions: int = 512) -> str:
+def build(out_dir: str, endless: bool = False, think: bool = False, max_positions: int = 512, base: bool = False) -> str:
     """Write a tiny HF model folder to out_dir and return out_dir."""
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
-    tokenizer = _tokenizer(think)
+    tokenizer = _tokenizer(think, base)
     vocab = len(tokenizer)
     eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
     pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
@@ -119,7 +120,7 @@ def build(out_dir: str, endless: bool = False, think: bool = False, max_position
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     with open(os.path.join(out_dir, "tinymodel.json"), "w") as f:
-        json.dump({"endless": endless, "think": think}, f)
+        json.dump({"endless": endless, "think": think, "base": base}, f)
     return out_dir
 
 
@@ -129,8 +130,9 @@ def main(argv=None) -> None:
     p.add_argument("--endless", action="store_true", help="replies never end before max_tokens")
     p.add_argument("--think", action="store_true", help="the generation prompt opens a <think> block")
     p.add_argument("--max-positions", type=int, default=512, help="max_position_embeddings")
+    p.add_argument("--base", action="store_true", help="no chat template, as a base model")
     a = p.parse_args(argv)
-    print(build(a.out_dir, endless=a.endless, think=a.think, max_positions=a.max_positions))
+    print(build(a.out_dir, endless=a.endless, think=a.think, max_positions=a.max_positions, base=a.base))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def _local(cfg):
     wanted = cfg.backend == "local" or cfg.local_model
     if not wanted and (cfg.backend or cfg.deepseek_api_key or cfg.openai_api_key or cfg.base_url):
         return None  # a remote backend is configured: do not load a model nobody asked for
-    from .transformers_local import LocalBackend  # torch is slow to import: only when needed
+    from .local import LocalBackend  # torch is slow to import: only when needed
 
     path = cfg.model if cfg.backend == "local" else cfg.local_model
     return LocalBackend(path, device=cfg.local_device, cache_dir=cfg.cache_dir,

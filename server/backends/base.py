@@ -30,6 +30,9 @@ class Backend(Protocol):
     """A named source of streamed replies.
 
     stream() is a plain iterator; the caller runs it, times it and relays it.
+    `budget` is the reply's room in tokens when params name no max_tokens: the backend
+    fits the conversation to its context itself (dropping the oldest turns, never the
+    system prompt or the last message), once, where it can count best.
     `cancel` is a real threading.Event: a backend checks it between chunks
     and stops soon after it is set. A backend with `blocking = True` (torch)
     is always iterated in a real OS thread; others may run in a green thread.
@@ -37,6 +40,8 @@ class Backend(Protocol):
     """
 
     name: str
+    label: str  # a human name for pickers, e.g. "built-in demo model (Gemma 3 270M, base)"
+    hint: str  # one line on getting a better model, or ""
     blocking: bool
     default_model: str
 
@@ -44,11 +49,7 @@ class Backend(Protocol):
 
     def status(self) -> Status: ...
 
-    def fit(self, messages: list[dict], max_tokens: int | None) -> list[dict]:
-        """Drop the oldest turns (never the system prompt or the last message) to fit the context."""
-        ...
-
-    def stream(self, messages: list[dict], *, model: str, params: dict, cancel) -> Iterator[Chunk]: ...
+    def stream(self, messages: list[dict], *, model: str, params: dict, cancel, budget: int) -> Iterator[Chunk]: ...
 
     def close(self) -> None: ...
 
@@ -81,6 +82,8 @@ class Registry:
             st = b.status()
             out.append({
                 "name": b.name,
+                "label": b.label,
+                "hint": b.hint,
                 "models": b.models(),
                 "default_model": b.default_model,
                 "model_ready": st.model_ready,

@@ -29,6 +29,8 @@ class OpenAICompatBackend:
         self.base_url = base_url
         self.host = urlsplit(base_url).netloc if base_url else "api.openai.com"
         self._official = self.host.endswith(("openai.com", "deepseek.com"))
+        self.label = "DeepSeek" if self.host.endswith("deepseek.com") else f"OpenAI-compatible server ({self.host})"
+        self.hint = ""
         self._models = list(models or [])
         self.default_model = default_model or (self._models[0] if self._models else "")
         self.context_tokens = context_tokens
@@ -53,9 +55,10 @@ class OpenAICompatBackend:
     def status(self) -> Status:
         return Status(model_ready=True)
 
-    def fit(self, messages: list[dict], max_tokens: int | None) -> list[dict]:
-        budget = (self.context_tokens - (max_tokens or 0)) * CHARS_PER_TOKEN
-        return drop_oldest_turns(messages, lambda ms: sum(len(m["content"]) for m in ms) <= budget)
+    def fit(self, messages: list[dict], budget: int) -> list[dict]:
+        """Drop the oldest turns until the conversation, by a cautious estimate, leaves `budget` tokens."""
+        room = (self.context_tokens - budget) * CHARS_PER_TOKEN
+        return drop_oldest_turns(messages, lambda ms: sum(len(m["content"]) for m in ms) <= room)
 
     def _request_args(self, model: str, params: dict) -> dict:
         """Sampling fields of the request body."""
@@ -69,10 +72,11 @@ class OpenAICompatBackend:
             args.update({k: params[k] for k in EXTRA_PARAMS if k in params})
         return args
 
-    def stream(self, messages, *, model, params, cancel):
+    def stream(self, messages, *, model, params, cancel, budget: int = 0):
         """Yield chunks of the reply; leaving the `with` closes the HTTP stream (that is Stop)."""
         if not model:
             raise BackendError("bad_request", f"No model is set for {self.name}; choose one in the settings.")
+        messages = self.fit(messages, params.get("max_tokens") or budget)
         body = {"model": model, "messages": messages, "stream": True, "stream_options": {"include_usage": True},
                 **self._request_args(model, params)}
         try:

@@ -1,21 +1,30 @@
-"""Per-row temperature, top-k and top-p for transformers' continuous batching, drawn from each row's top candidates."""
+"""Per-row temperature, top-k, top-p and repetition penalty for transformers' continuous batching."""
 from __future__ import annotations
 
 import torch
 from transformers.generation.continuous_batching.cb_logits_processors import ContinuousBatchingLogitsProcessorList
 from transformers.generation.logits_process import LogitsProcessorList
 
-KWARGS = {"temperature": float, "top_k": int, "top_p": float}
-GREEDY = {"temperature": 0.0, "top_k": 1, "top_p": 1.0}
+KWARGS = {"temperature": float, "top_k": int, "top_p": float, "repetition_penalty": float}
+GREEDY = {"temperature": 0.0, "top_k": 1, "top_p": 1.0, "repetition_penalty": 1.0}
 # Candidates looked at for a row with top_p but no top_k; a nucleus wider than this falls back to a full sort.
 NUCLEUS_GUESS = 1024
 
 
-def row_kwargs(do_sample: bool, temperature: float | None, top_k: int | None, top_p: float | None) -> dict:
+def row_kwargs(do_sample: bool, temperature: float | None, top_k: int | None, top_p: float | None,
+               repetition_penalty: float | None = None) -> dict:
     """One request's sampling as RowSampler reads it: temperature 0 is greedy, top_k 0 is no limit."""
-    if not do_sample or not temperature or top_k == 1:
-        return dict(GREEDY)
-    return {"temperature": float(temperature), "top_k": int(top_k or 0), "top_p": float(1.0 if top_p is None else top_p)}
+    penalty = {"repetition_penalty": float(repetition_penalty or 1.0)}
+    if not do_sample or temperature == 0 or top_k == 1:
+        return {**GREEDY, **penalty}
+    return {"temperature": float(1.0 if temperature is None else temperature), "top_k": int(top_k or 0),
+            "top_p": float(1.0 if top_p is None else top_p), **penalty}
+
+
+def penalize(scores: torch.Tensor, row: int, seen: torch.Tensor, penalty: float) -> None:
+    """generate()'s repetition penalty on one row: every token already in its sequence scores lower."""
+    s = scores[row, seen]
+    scores[row, seen] = torch.where(s < 0, s * penalty, s / penalty)
 
 
 def draw_tokens(scores: torch.Tensor, temperature: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor):
@@ -89,13 +98,21 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
             int32_tensor[i].copy_(_encode(key, [GREEDY[key]]))
 
     def prepare_tensor_args(self, requests_in_batch, arg_storage: torch.Tensor) -> torch.Tensor:
-        rows = [r.state.logit_processor_kwargs for r in requests_in_batch if r.has_new_token]
+        states = [r.state for r in requests_in_batch if r.has_new_token]
+        rows = [s.logit_processor_kwargs for s in states]
         for i, key in enumerate(KWARGS):
             arg_storage[i, : len(rows)] = _encode(key, [row.get(key, GREEDY[key]) for row in rows]).to(arg_storage.device)
+        # The tokens of each penalized row so far, for __call__ at this step (only this processor needs them).
+        self.penalized = [(i, s, rows[i]["repetition_penalty"]) for i, s in enumerate(states)
+                          if rows[i].get("repetition_penalty", 1.0) != 1.0]
         return arg_storage
 
     def __call__(self, input_ids, scores: torch.Tensor, args: torch.Tensor) -> torch.Tensor:
         n = scores.size(0)
+        for i, state, penalty in getattr(self, "penalized", ()):
+            # The row's input this step is its newest token, which the manager may not have recorded yet.
+            seen = list(state.initial_tokens) + list(state.generated_tokens) + [int(input_ids[i])]
+            penalize(scores, i, torch.tensor(sorted(set(seen)), device=scores.device), penalty)
         rows, tokens = draw_tokens(scores, args[0, :n].view(torch.float32), args[1, :n], args[2, :n].view(torch.float32))
         if rows.numel():  # greedy rows keep their scores: the manager's argmax is their pick
             scores[rows] = float("-inf")

@@ -1,4 +1,4 @@
-"""Text helpers for local models: incremental detokenizing and <think> splitting; no torch."""
+"""Text helpers for local models: incremental detokenizing, the end of a transcript turn, <think> splitting; no torch."""
 from __future__ import annotations
 
 OPEN, CLOSE = "<think>", "</think>"
@@ -103,4 +103,43 @@ class ThinkSplitter:
         out: list = []
         self._out(self.buf, out)
         self.buf = ""
+        return out
+
+
+class StopText:
+    """Ends a reply where one of `stops` appears (the model starting the next turn), which is never shown.
+
+    Text that could be the start of a stop, and whitespace before it, is held back until it is known
+    not to be; the reply's leading and trailing whitespace is dropped.
+    """
+
+    def __init__(self, stops: tuple[str, ...]):
+        self.stops = stops
+        self.buf = ""
+        self.started = False
+        self.hit = False  # a stop was seen: the reply is over
+
+    def feed(self, text: str) -> str:
+        """Return the text ready to send."""
+        if self.hit:
+            return ""
+        self.buf += text
+        if not self.started:
+            self.buf = self.buf.lstrip()
+            self.started = bool(self.buf)
+        found = [i for i in (self.buf.find(s) for s in self.stops) if i >= 0]
+        if found:
+            out, self.buf, self.hit = self.buf[:min(found)].rstrip(), "", True
+            return out
+        keep = max((n for s in self.stops for n in range(1, min(len(s), len(self.buf)) + 1)
+                    if self.buf.endswith(s[:n])), default=0)
+        cut = len(self.buf) - keep
+        while cut > 0 and self.buf[cut - 1].isspace():
+            cut -= 1
+        out, self.buf = self.buf[:cut], self.buf[cut:]
+        return out
+
+    def flush(self) -> str:
+        """What was held back, at the end of the reply."""
+        out, self.buf = ("" if self.hit else self.buf.rstrip()), ""
         return out

@@ -5,7 +5,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from ..errors import BackendError
+from ...errors import BackendError
+from .jobs import Ended, Failed
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class Batch:
                 ended.append(self.rows.pop(rid).job)
         if not self.mgr.is_running():
             for row in self.rows.values():
-                row.job.out.put(("error", BackendError("unavailable", FAILED)))
+                row.job.out.put(Failed(BackendError("unavailable", FAILED)))
                 ended.append(row.job)
             self.rows.clear()
             return ended
@@ -101,12 +102,27 @@ class Batch:
                 del self.rows[out.request_id]
                 if out.error:
                     log.error("batched generation failed: %s", out.error)
-                    row.job.out.put(("error", BackendError("unavailable", FAILED)))
+                    row.job.out.put(Failed(BackendError("unavailable", FAILED)))
                 else:
                     done = tokens and tokens[-1] in self.eos_ids
                     reason = "stop" if done or len(tokens) < row.max_new else "length"
-                    row.job.out.put(("end", reason, row.before + len(tokens)))
+                    row.job.out.put(Ended(reason, row.before + len(tokens)))
                 ended.append(row.job)
+
+    def settle(self, timeout: float = 2.0) -> None:
+        """Wait until the manager holds no row, a stopped one included (it leaves at the next step).
+
+        generate() must not run while the manager's thread still runs a step: each forward pass sets
+        the model config's is_causal for its own duration, and with two at once generate() was left
+        with a bidirectional mask (Gemma, after a batch: "The capital of Italy." for France).
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            processor = getattr(self.mgr, "batch_processor", None)
+            pending = processor is not None and processor.scheduler.has_pending_requests()
+            if not pending and self.mgr.cancel_queue.empty():
+                return
+            time.sleep(0.002)
 
     def close(self) -> None:
         try:
@@ -121,8 +137,8 @@ class Batch:
         from transformers.generation.configuration_utils import ContinuousBatchingConfig
         from transformers.generation.continuous_batching import continuous_api, scheduler, utils
 
-        from .. import concurrency
-        from .batch_sampling import RowSampler
+        from ... import concurrency
+        from .sampling import RowSampler
 
         # transformers starts its loop with threading.Thread and talks to it through queue.Queue,
         # threading.Event/Lock/Condition. Under eventlet those names are green: the loop would run

@@ -1,0 +1,118 @@
+"""The generate() path: one reply alone on the model, its sampling settings, its stop and its move into the batch."""
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+
+from ...errors import BackendError
+from .jobs import Ended, Job
+from .loader import Loaded, first_line
+
+log = logging.getLogger(__name__)
+
+
+def samples(params: dict) -> bool:
+    """Whether a request samples; greedy when do_sample is false or temperature is 0."""
+    return bool(params.get("do_sample", True) and params.get("temperature") != 0)
+
+
+def sampling(loaded: Loaded, params: dict) -> dict:
+    """A request's temperature/top_k/top_p/repetition_penalty, falling back to the model's generation config."""
+    gc = loaded.model.generation_config
+    pick = lambda key: params[key] if params.get(key) is not None else getattr(gc, key, None)  # noqa: E731
+    return {"do_sample": samples(params), "temperature": pick("temperature"), "top_k": pick("top_k"),
+            "top_p": pick("top_p"), "repetition_penalty": pick("repetition_penalty")}
+
+
+@dataclass
+class Moved:
+    """generate() paused for a newcomer: the reply goes on in the batch after these tokens."""
+
+    made: list[int]
+
+
+def generation_config(loaded: Loaded, params: dict, max_new: int):
+    """Map protocol params onto generate()'s config; greedy when do_sample is false or temperature is 0."""
+    gc = copy.deepcopy(loaded.model.generation_config)
+    gc.max_new_tokens = max_new
+    gc.max_length = None
+    gc.eos_token_id = loaded.eos_ids
+    if gc.pad_token_id is None:
+        pad = loaded.tokenizer.pad_token_id
+        gc.pad_token_id = pad if pad is not None else loaded.eos_ids[0]
+    gc.do_sample = samples(params)
+    if gc.do_sample:
+        for key in ("temperature", "top_p", "top_k"):
+            if params.get(key) is not None:
+                setattr(gc, key, params[key])
+    else:  # unset sampling knobs, or generate warns that they do nothing
+        gc.temperature = gc.top_p = gc.top_k = None
+    if params.get("repetition_penalty") is not None:
+        gc.repetition_penalty = params["repetition_penalty"]
+    return gc
+
+
+def run_alone(loaded: Loaded, job: Job, yield_to=None):
+    """Generate a prepared job's reply with generate(), its ids handed over as they come; Ended or Moved.
+
+    With `yield_to`, generation also pauses at the next token once yield_to() is true, and returns
+    Moved(tokens so far) for the reply to go on in the batch. The job's stop (cancel, or its stream
+    seeing the end of a transcript turn) ends generate() at the next token.
+    """
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+    from transformers.generation.streamers import BaseStreamer
+
+    ids, max_new = job.prompt.ids, job.prompt.max_new
+
+    class Streamer(BaseStreamer):
+        """Passes new token ids to the job (TextIteratorStreamer's queue may be green)."""
+
+        prompt_seen = False
+
+        def put(self, value):
+            if not self.prompt_seen:  # generate() first hands over the prompt
+                self.prompt_seen = True
+                return
+            job.give(value.reshape(-1).tolist())
+
+        def end(self):
+            pass
+
+    class Stop(StoppingCriteria):
+        """Ends generate() at the next token once the request is stopped or must yield."""
+
+        yielded = False
+
+        def __call__(self, input_ids, scores, **kwargs):
+            stop = job.stopped()
+            if not stop and yield_to is not None and yield_to():
+                stop = self.yielded = True
+            return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+
+    stop = Stop()
+    inputs = torch.tensor([ids], device=loaded.device)
+    with torch.inference_mode():
+        out = loaded.model.generate(
+            input_ids=inputs, attention_mask=torch.ones_like(inputs), streamer=Streamer(),
+            stopping_criteria=StoppingCriteriaList([stop]),
+            generation_config=generation_config(loaded, job.params, max_new),
+        )
+    new = out[0, len(ids):].tolist()
+    finished = bool(new) and new[-1] in loaded.eos_ids
+    if not finished and len(new) >= max_new:
+        return Ended("length", len(new))
+    if not finished and stop.yielded and not job.stopped():
+        return Moved(new)
+    return Ended("stop", len(new))
+
+
+def generation_error(e: BaseException) -> BackendError:
+    """A sentence for the user about a failure while generating."""
+    import torch
+
+    if isinstance(e, (MemoryError, torch.OutOfMemoryError)):
+        return BackendError("unavailable", "The local model ran out of memory; try a shorter conversation or a smaller max_tokens.")
+    log.exception("local generate failed")
+    return BackendError("unavailable", f"The local model failed while generating: {first_line(e)}")

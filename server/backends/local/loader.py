@@ -1,0 +1,164 @@
+"""Loading a local model: tokenizer and weights onto a device, with its stop tokens and context size."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+
+from ...concurrency import RealLock
+from ...errors import BackendError
+from . import source
+from .progress import Progress
+
+log = logging.getLogger(__name__)
+
+# Tokens that end a turn in common chat formats, beside the tokenizer's own eos.
+END_TOKENS = ("<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|end|>", "<|endoftext|>", "<｜end▁of▁sentence｜>")
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message, short enough to show."""
+    text = str(e).strip().splitlines()
+    return (text[0] if text else type(e).__name__)[:300]
+
+
+@dataclass
+class Loaded:
+    """A model in memory and what generating with it needs to know."""
+
+    tokenizer: object
+    model: object
+    device: str
+    context: int  # max_position_embeddings: prompt and reply together
+    eos_ids: list[int]
+    transcript: bool  # no chat template of its own (a base model): prompted as a plain transcript
+    # A Rust tokenizer used from two threads at once can fail ("Already borrowed").
+    tok_lock: object = field(default_factory=RealLock)
+
+
+def load(path: str | None, device: str | None, cache_dir: str, label: str, report) -> Loaded:
+    """Load the model at `path` (None: the built-in one); report(fraction, phase) follows the progress."""
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # one bar of our own, not one per loading step
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise BackendError("unavailable", "The local model was asked to run on CUDA, but this machine has no usable CUDA GPU.")
+    gguf, folder = source.find(path)
+    cache = source.cache_path(gguf, cache_dir) if gguf else None
+    cached = cache and os.path.isfile(os.path.join(cache, "config.json"))
+    if gguf and not cached:
+        phases = [("reading the GGUF tokenizer", 30), ("dequantizing the GGUF model (first run only)", 55),
+                  ("caching for later starts", 4), ("moving to " + device, 1)]
+    else:
+        phases = [("reading the tokenizer", 1), ("reading the weights", 3), ("moving to " + device, 0.5)]
+    if gguf == source.BUILTIN and not cached:
+        phases.insert(0, ("unpacking the built-in model", 3))
+    progress = Progress(label, phases, report)
+    try:
+        if cached:
+            try:
+                tokenizer, model = _from_folder(cache, progress)
+            except Exception as e:  # a damaged cache is rebuilt rather than fatal
+                log.warning("cached model at %s did not load (%s); converting the GGUF again", cache, first_line(e))
+                shutil.rmtree(cache, ignore_errors=True)
+                tokenizer, model = _from_gguf(_gguf_file(gguf, cache_dir, progress), cache, progress, path is None)
+        elif gguf:
+            tokenizer, model = _from_gguf(_gguf_file(gguf, cache_dir, progress), cache, progress, path is None)
+        else:
+            tokenizer, model = _from_folder(folder, progress)
+        progress.begin("moving to " + device)
+        if device != "cpu":
+            dtype = torch.bfloat16 if device.startswith("cuda") and torch.cuda.is_bf16_supported() else torch.float16
+            model = model.to(device=device, dtype=dtype)
+        else:
+            model = model.to(dtype=torch.float32)
+        loaded = _settle(tokenizer, model.eval(), device, builtin=path is None)
+    except BaseException:
+        progress.finish(False)
+        raise
+    progress.finish(True)
+    return loaded
+
+
+def load_error(e: BaseException, path: str | None) -> BackendError:
+    """A sentence for the user about a failed load."""
+    if isinstance(e, BackendError):
+        return e
+    where = path or "the built-in model"
+    try:
+        import torch
+
+        oom = isinstance(e, (MemoryError, torch.OutOfMemoryError))
+    except Exception:
+        oom = isinstance(e, MemoryError)
+    if oom:
+        return BackendError("unavailable", f"Not enough memory to load the model at {where}.")
+    log.debug("load failure", exc_info=e)
+    return BackendError("unavailable", f"Could not load the model at {where}: {first_line(e)}")
+
+
+def _gguf_file(gguf: str, cache_dir: str, progress: Progress) -> str:
+    if gguf != source.BUILTIN:
+        return gguf
+    progress.begin("unpacking the built-in model")
+    return source.unpack_builtin(cache_dir)
+
+
+def _from_folder(folder: str, progress: Progress):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    progress.begin("reading the tokenizer")
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    progress.begin("reading the weights")
+    model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype="auto")
+    return tokenizer, model
+
+
+def _from_gguf(gguf: str, cache: str, progress: Progress, builtin: bool):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = os.path.split(os.path.abspath(gguf))
+    progress.begin("reading the GGUF tokenizer")
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    progress.begin("dequantizing the GGUF model (first run only)")
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    progress.begin("caching for later starts")
+    try:
+        _save_cache(tokenizer, model, cache)
+        if builtin:  # the unpacked bundle is only a step towards the cache
+            os.remove(gguf)
+    except Exception as e:  # no cache means a slow next start, not a failure now
+        log.warning("could not cache the model at %s: %s", cache, first_line(e))
+    return tokenizer, model
+
+
+def _save_cache(tokenizer, model, cache: str) -> None:
+    tmp = f"{cache}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    if getattr(model, "hf_quantizer", None) is not None:
+        # save_pretrained refuses a GGUF-loaded model while it still claims to be quantized.
+        model.hf_quantizer.remove_quantization_config(model)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(cache, ignore_errors=True)
+    os.replace(tmp, cache)  # a folder with config.json is complete: a crash mid-save leaves only tmp
+    log.info("cached the model at %s", cache)
+
+
+def _settle(tokenizer, model, device: str, builtin: bool) -> Loaded:
+    """Stop tokens, context size and prompt format, once the model is in memory."""
+    vocab = tokenizer.get_vocab()
+    eos = model.generation_config.eos_token_id
+    eos = [eos] if isinstance(eos, int) else list(eos or [])
+    if tokenizer.eos_token_id is not None:
+        eos.append(tokenizer.eos_token_id)
+    eos += [vocab[t] for t in END_TOKENS if t in vocab]
+    cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    context = getattr(cfg, "max_position_embeddings", None) or min(tokenizer.model_max_length, 8192)
+    # The built-in model is a base model whatever its cache says (older caches carry a turn template of ours).
+    transcript = builtin or not getattr(tokenizer, "chat_template", None)
+    return Loaded(tokenizer, model, device, context, list(dict.fromkeys(eos)), transcript)

@@ -1,0 +1,99 @@
+"""The prompt of one request: the model's chat template or, for a base model, a plain transcript; fitted once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import BackendError
+from ..base import drop_oldest_turns
+from .loader import Loaded, first_line
+
+# A base model (no chat template, e.g. the built-in Gemma 3 270M) continues a transcript it has seen the
+# like of: prompted so and stopped at the next turn, Gemma answered 7 of 12 short questions and ended every
+# reply by itself; prompted with Gemma's turn tokens, which it never learned, 0 of 12 (bench/RESULTS.md).
+DESCRIPTION = "A conversation with a helpful assistant who answers questions correctly, in one or two short sentences."
+EXAMPLES = (
+    ("What is the capital of Italy?", "The capital of Italy is Rome."),
+    ("水的化学式是什么？", "水的化学式是 H2O。"),
+    ("How many legs does a spider have?", "A spider has eight legs."),
+)
+USER, ASSISTANT = "User:", "Assistant:"
+# Where a transcript reply ends: the model starting the next turn itself.
+STOPS = ("\n" + USER, "\n" + ASSISTANT)
+
+
+@dataclass
+class Prompt:
+    """A request's prompt, ready to generate from."""
+
+    ids: list[int]
+    max_new: int  # tokens the reply may take: the request's own limit, cut to what the context leaves
+    thinking: bool  # the prompt itself opened a <think> block
+    stops: tuple[str, ...]  # text that ends the reply where it appears (not shown)
+
+
+def transcript(messages: list[dict]) -> str:
+    """The conversation as a plain transcript a base model continues with the assistant's reply."""
+    parts = [DESCRIPTION, ""]
+    for q, a in EXAMPLES:
+        parts += [f"{USER} {q}", f"{ASSISTANT} {a}", ""]
+    for m in messages:
+        if m["role"] == "system":  # instructions and retrieved passages: right before the conversation
+            parts += [m["content"].strip(), ""]
+    for m in messages:
+        if m["role"] != "system":
+            parts += [f"{USER if m['role'] == 'user' else ASSISTANT} {m['content'].strip()}"]
+            if m["role"] == "assistant":
+                parts.append("")
+    return "\n".join(parts) + f"\n{ASSISTANT}"
+
+
+class Prompter:
+    """Renders, tokenizes and fits prompts for one loaded model."""
+
+    def __init__(self, loaded: Loaded):
+        self.loaded = loaded
+
+    def render(self, messages: list[dict]) -> str:
+        if self.loaded.transcript:
+            return transcript(messages)
+        try:
+            return self.loaded.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        except Exception as e:  # jinja2 TemplateError and friends
+            raise BackendError("bad_request", f"This model's chat template rejected the conversation: {first_line(e)}")
+
+    def encode(self, messages: list[dict]) -> tuple[str, list[int]]:
+        """The rendered prompt and its token ids (a template adds any bos itself; a transcript gets the tokenizer's)."""
+        with self.loaded.tok_lock:
+            text = self.render(messages)
+            return text, self.loaded.tokenizer(text, add_special_tokens=self.loaded.transcript)["input_ids"]
+
+    def prepare(self, messages: list[dict], max_new: int) -> Prompt:
+        """Fit the conversation so that max_new tokens of reply fit after it, and encode it; usually one tokenizing."""
+        context = self.loaded.context
+        text, ids = self.encode(messages)
+        if len(ids) > context - max_new:
+            text, ids = self.encode(self.fit(messages, max_new))
+        if len(ids) >= context:
+            raise BackendError("too_long", f"The message is too long for this model: {len(ids)} tokens, and it takes {context} in all.")
+        return Prompt(ids, min(max_new, context - len(ids)), text.rstrip().endswith("<think>"),
+                      STOPS if self.loaded.transcript else ())
+
+    def fit(self, messages: list[dict], max_new: int) -> list[dict]:
+        """Drop the oldest turns until the prompt leaves room for max_new tokens."""
+        limit = self.loaded.context - max_new
+        fits = lambda m: len(self.encode(m)[1]) <= limit  # noqa: E731
+        messages = list(messages)
+        # Each check renders and tokenizes the whole prompt, so binary-search the first user turn
+        # from which the rest fits (shorter only fits better); drop_oldest_turns makes the final cut.
+        system = messages[:1] if messages and messages[0]["role"] == "system" else []
+        rest = messages[len(system):]
+        starts = [i for i, m in enumerate(rest) if m["role"] == "user" and i > 0]
+        lo, hi = 0, len(starts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if fits(system + rest[starts[mid]:]):
+                hi = mid
+            else:
+                lo = mid + 1
+        begin = starts[lo - 1] if lo > 0 else 0  # the last start that does not fit
+        return drop_oldest_turns(system + rest[begin:], fits)

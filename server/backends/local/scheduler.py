@@ -1,0 +1,284 @@
+"""The line of local requests and the one worker thread that serves it: alone through generate(), or in the batch."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from ...concurrency import RealCondition, start_os_thread
+from ...errors import BackendError
+from .generate import Moved, generation_error, run_alone, sampling
+from .jobs import ALONE, BATCHED, LATER, WAITING, Ended, Failed, Job, Queued, Started
+from .loader import Loaded, first_line
+from .prompt import Prompter
+
+log = logging.getLogger(__name__)
+
+# How long a lone request on an idle model waits for company before it starts alone in generate().
+# Chats sent "at once" by 4 clients reach the worker within a few ms of each other; starting the
+# first alone meant prefilling its prompt twice (alone, then in the batch) and put TTFT p50 at 4
+# simultaneous starts at 602 ms against 487 for `transformers serve --continuous-batching`.
+LINGER_S = 0.02
+
+
+def default_threads() -> int | None:
+    """Leave a core to the server on small machines; elsewhere keep torch's own choice.
+
+    On 2 cores, 1 torch thread gave Gemma 7.0 tok/s against 6.6 with 2 on a quiet machine, and
+    7.4 against 3.1 when another process wanted a core (bench/RESULTS.md).
+    """
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if cores <= 4 else None
+
+
+class Scheduler:
+    """Every request not yet over, in arrival order, each in one state; one worker thread moves them on.
+
+    A request with the model to itself runs through generate(), the fastest path for one stream. When
+    another arrives meanwhile, the running reply moves into the continuous batch (its prompt and the
+    tokens so far are prefilled there again) and the newcomer joins it; later ones join the running
+    batch at its next step, those beyond batch_size wait in line. A request longer than a batch row
+    runs alone in its turn, once the batch has drained. The batch, and its KV cache, is made when
+    first needed: a server that never has two requests at once never holds it.
+    """
+
+    def __init__(self, name: str, batch_size: int, threads: int | None):
+        self.name = name
+        self.batch_size = max(1, int(batch_size))  # rows decoded together; 1 = one request at a time
+        self.threads = threads
+        self.cond = RealCondition()  # guards jobs, their states and the load outcome
+        self.jobs: list[Job] = []
+        self.loaded: Loaded | None = None
+        self.prompter: Prompter | None = None
+        self.error: BackendError | None = None
+        self.closed = False
+        self._batch = None  # the continuous batch once made (worker thread); False where it cannot be had
+        self._rows: int | None = None  # tokens per batch row, once the model is loaded
+
+    # ---- called from other threads --------------------------------------
+
+    def start(self) -> None:
+        start_os_thread(self._worker, name=f"{self.name}-generate")
+
+    def ready(self, loaded: Loaded | None, error: BackendError | None = None) -> None:
+        """The load is over: the worker starts serving, or tells everyone waiting why it cannot."""
+        with self.cond:
+            self.loaded, self.error = loaded, error
+            self.prompter = Prompter(loaded) if loaded else None
+            self._announce()
+            self.cond.notify_all()
+
+    def submit(self, job: Job) -> None:
+        with self.cond:
+            if self.closed:
+                raise BackendError("unavailable", "The server is shutting down.")
+            self.jobs.append(job)
+            self._announce()  # a job that starts at once never shows as queued
+            self.cond.notify_all()
+
+    def withdraw(self, job: Job) -> None:
+        """A stream left: a job still in line goes; the worker drops a running one within a token."""
+        with self.cond:
+            if job.state == WAITING and job in self.jobs:
+                self.jobs.remove(job)
+                self._announce()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            jobs, self.jobs = self.jobs, []
+            self.cond.notify_all()
+        for job in jobs:
+            job.stop.set()
+            job.out.put(Failed(BackendError("unavailable", "The server is shutting down.")))
+
+    # ---- the line (call with cond held) ---------------------------------
+
+    def _in(self, *states: str) -> list[Job]:
+        return [j for j in self.jobs if j.state in states]
+
+    def _free_slots(self) -> int:
+        """Requests that could start now."""
+        if not self.loaded:
+            return 0
+        size = self.batch_size if self._can_batch() else 1
+        alone = self._in(ALONE)
+        if alone:  # one row's worth is taken; the rest only if it can move into the batch
+            return size - 1 if alone[0].movable else 0
+        return max(0, size - len(self._in(BATCHED, LATER)))
+
+    def _announce(self) -> None:
+        """Tell each job in line its place when it changes; those about to start never show as queued."""
+        free = self._free_slots()
+        for i, job in enumerate(self._in(WAITING)):
+            pos = i + 1 - free
+            if pos >= 1 and job.position != pos:
+                job.position = pos
+                job.out.put(Queued(pos))
+
+    def _linger(self) -> float:
+        """Seconds a lone newcomer on an idle model still waits for company (0: none)."""
+        waiting = self._in(WAITING)
+        if len(waiting) != 1 or len(self.jobs) != 1 or not self._can_batch():
+            return 0.0
+        return max(0.0, waiting[0].arrived + LINGER_S - time.monotonic())
+
+    def _has_work(self) -> bool:
+        return bool(self._in(BATCHED, LATER) or (self._in(WAITING) and (self.loaded or self.error)))
+
+    def _pick(self) -> tuple[Job | None, list[Job]]:
+        """(a job to run alone, or jobs to admit into the batch), their states set."""
+        rows, later, waiting = len(self._in(BATCHED)), self._in(LATER), self._in(WAITING)
+        if later:
+            if rows:
+                return None, []  # the batch drains first
+            later[0].state = ALONE
+            return later[0], []
+        if not rows and waiting and not (len(waiting) > 1 and self._can_batch()):
+            job = waiting[0]
+            job.state, job.movable = ALONE, self._can_batch()  # movable until its length is known
+            return job, []
+        admit = waiting[:max(0, self.batch_size - rows)]
+        for job in admit:
+            job.state = BATCHED
+        return None, admit
+
+    # ---- the worker thread ----------------------------------------------
+
+    def _worker(self) -> None:
+        """Serve the line for as long as the backend lives."""
+        threads = self.threads or default_threads()
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)  # per thread: the worker sets its own
+        while True:
+            with self.cond:
+                while not self.closed and (not self._has_work() or self._linger()):
+                    self.cond.wait(self._linger() or None)
+                if self.closed:
+                    break
+                if self.error:  # the load failed: everyone waiting hears why
+                    for job in self._in(WAITING):
+                        job.out.put(Failed(self.error))
+                        self.jobs.remove(job)
+                    continue
+                alone, admit = self._pick()
+                self._announce()
+            if alone:
+                self._alone(alone)
+                continue
+            batch = self._ensure_batch() if admit else self._batch
+            for job in admit:
+                self._join(batch, job)
+            if batch:
+                for job in batch.step():
+                    self._release(job)
+        if self._batch:
+            self._batch.close()
+
+    def _prepare(self, job: Job) -> None:
+        """Fit and encode the job's prompt (the one tokenizing of a request) and tell its stream how it starts."""
+        job.prompt = self.prompter.prepare(job.messages, job.max_new)
+        job.out.put(Started(len(job.prompt.ids), job.prompt.thinking, job.prompt.stops))
+
+    def _join(self, batch, job: Job) -> None:
+        """Start an admitted job's row, or keep it for later if it is longer than a row; it may fail instead."""
+        if not batch:  # the batch could not be made after all: back in line, in its place
+            with self.cond:
+                job.state = WAITING
+            return
+        try:
+            if job.stopped():
+                return self._release(job)
+            self._prepare(job)
+            if self._fits_row(job):
+                batch.add(job, job.prompt.ids, job.prompt.max_new, self._row_kwargs(job))
+            else:
+                with self.cond:
+                    job.state = LATER
+        except Exception as e:
+            job.out.put(Failed(e if isinstance(e, BackendError) else generation_error(e)))
+            self._release(job)
+
+    def _alone(self, job: Job) -> None:
+        """One request through generate(); it moves into the batch if a newcomer can join it there."""
+        result = None
+        try:
+            if not job.stopped():
+                if job.prompt is None:
+                    self._prepare(job)
+                if job.movable and not self._fits_row(job):
+                    with self.cond:
+                        job.movable = False
+                        self._announce()  # newcomers wait for it after all
+                if self._batch:
+                    self._batch.settle()
+                yield_to = self._newcomer_can_join if job.movable else None
+                # A newcomer that came while the prompt was prepared: no need to prefill it twice.
+                result = Moved([]) if yield_to and yield_to() else run_alone(self.loaded, job, yield_to)
+                if isinstance(result, Moved):
+                    p, made = job.prompt, result.made
+                    self._batch.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job), before=len(made))
+        except Exception as e:  # never let one request kill the worker
+            result = Failed(e if isinstance(e, BackendError) else generation_error(e))
+        finally:
+            with self.cond:
+                if isinstance(result, Moved):
+                    job.state = BATCHED
+                elif job in self.jobs:
+                    self.jobs.remove(job)
+                self.cond.notify_all()
+        if isinstance(result, (Ended, Failed)):  # only now: once a stream has ended, the model is free
+            job.out.put(result)
+
+    def _release(self, job: Job) -> None:
+        with self.cond:
+            if job in self.jobs:
+                self.jobs.remove(job)
+            self.cond.notify_all()
+
+    def _newcomer_can_join(self) -> bool:
+        """Whether someone waits who could join a batch; called between tokens of a reply running alone."""
+        waiting = any(j.state == WAITING for j in list(self.jobs))  # no lock: a stale answer costs one token
+        return waiting and bool(self._ensure_batch())
+
+    def _row_kwargs(self, job: Job) -> dict:
+        from .sampling import row_kwargs
+
+        return row_kwargs(**sampling(self.loaded, job.params))
+
+    # ---- the batch ------------------------------------------------------
+
+    def _row_tokens(self) -> int:
+        """Tokens a batch row may hold on this model and machine; 0 where there is no batch."""
+        if self._rows is None:
+            from .batch import row_tokens
+
+            m = self.loaded
+            self._rows = row_tokens(m.model, self.batch_size, m.context, m.device) if self.batch_size > 1 else 0
+            if 0 < self._rows < 256:
+                log.warning("continuous batching off: memory for only %d tokens per row", self._rows)
+                self._rows = 0
+        return self._rows
+
+    def _fits_row(self, job: Job) -> bool:
+        return len(job.prompt.ids) + job.prompt.max_new <= self._row_tokens()
+
+    def _can_batch(self) -> bool:
+        return self.loaded is not None and self._batch is not False and self._row_tokens() > 0
+
+    def _ensure_batch(self):
+        """The continuous batch, made on first use (worker thread only); False where it cannot be had."""
+        if self._batch is None:
+            from .batch import Batch
+
+            m = self.loaded
+            try:
+                self._batch = Batch(m.model, m.tokenizer, m.eos_ids, self.batch_size, self._row_tokens())
+                log.info("continuous batching on: up to %d requests at once, %d tokens each",
+                         self.batch_size, self._row_tokens())
+            except Exception as e:
+                log.warning("continuous batching unavailable (%s); serving one request at a time", first_line(e))
+                self._batch = False
+        return self._batch

@@ -24,18 +24,19 @@ def wait_until(check, timeout: float, what: str) -> None:
 
 
 class RedisServer:
-    """redis-server on a free loopback port, nothing saved to disk."""
+    """redis-server on a free loopback port; nothing saved to disk unless `persist` (an append-only file)."""
 
-    def __init__(self, folder: str):
+    def __init__(self, folder: str, persist: bool = False):
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.folder = folder
+        self.saving = ["--appendonly", "yes", "--appendfsync", "always"] if persist else ["--appendonly", "no"]
         self.proc = None
 
     def start(self) -> "RedisServer":
         log = open(os.path.join(self.folder, f"redis-{self.port}.log"), "a")
         self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", self.folder], stdout=log, stderr=subprocess.STDOUT)
+                                      *self.saving, "--dir", self.folder], stdout=log, stderr=subprocess.STDOUT)
         client = self.client()
         wait_until(lambda: self._pings(client), 10, "redis-server")
         return self
@@ -92,9 +93,9 @@ class Nginx:
 class Cluster:
     """Redis, N server processes on it (--redis, --behind-proxy) and nginx in front."""
 
-    def __init__(self, n: int, *args: str, async_mode: str = "eventlet"):
+    def __init__(self, n: int, *args: str, async_mode: str = "eventlet", persist: bool = False):
         self.folder = tempfile.mkdtemp(prefix="cluster-")
-        self.redis = RedisServer(self.folder)
+        self.redis = RedisServer(self.folder, persist)
         self.args, self.async_mode, self.n = args, async_mode, n
         self.servers: list[LiveServer] = []
         self.nginx = None

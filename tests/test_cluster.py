@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+import socketio
 
 from tests.cluster import Cluster
 
@@ -17,7 +18,7 @@ def stub_args(stub, *extra):
 @pytest.fixture(scope="module")
 def pair(stub):
     """Processes A and B on one Redis, behind nginx; shared by this module's tests that leave them running."""
-    cluster = Cluster(2, *stub_args(stub, "--rate-per-minute-ip", "0")).start()
+    cluster = Cluster(2, *stub_args(stub, "--rate-per-minute-ip", "0"), persist=True).start()
     yield cluster
     cluster.stop()
 
@@ -124,12 +125,13 @@ def test_resume_on_b_after_a_reply_by_a_ended_replays_it_in_full(pair, make_clie
 
 def test_redis_restarting_mid_reply_finishes_it_locally_and_the_queue_reconnects(pair, make_client):
     a = make_client(pair.servers[0].url)
+    a.wait_done(a.chat("before the outage", model="say:kept"))
     rid = a.chat("through an outage", model="slow-60")
     a.wait("token", lambda t: t["seq"] >= 3)
     pair.redis.stop()
     done = a.wait_done(rid, timeout=20)
     assert done["finish_reason"] == "stop" and a.text_of(rid) == done["text"] == "".join(f"w{i} " for i in range(60))
-    pair.redis.start()  # empty again: nothing was saved (--save '')
+    pair.redis.start()  # with its append-only file
     deadline = time.monotonic() + 20
     while True:  # each process's queue listener reconnects by itself, with a backoff
         b = make_client(pair.servers[1].url, session_id=a.session_id)
@@ -137,6 +139,8 @@ def test_redis_restarting_mid_reply_finishes_it_locally_and_the_queue_reconnects
         if ack["ok"]:
             try:
                 a.wait_done(ack["request_id"], timeout=3)  # A's socket hears B's reply through Redis
+                assert b.of("ready")[0]["history"][:2] == [  # nothing saved before the outage was lost
+                    {"role": "user", "content": "before the outage"}, {"role": "assistant", "content": "kept"}]
                 break
             except TimeoutError:
                 pass
@@ -192,8 +196,8 @@ def post_chat(host: str, port: int, source: str, message: str, headers: dict | N
         conn.close()
 
 
-def test_per_address_rate_limit_holds_across_both_processes_through_nginx(make_cluster):
-    cluster = make_cluster("--rate-per-minute-ip", "3")
+def test_per_address_limits_hold_across_both_processes_through_nginx(make_cluster, make_client):
+    cluster = make_cluster("--rate-per-minute-ip", "3", "--max-sockets-per-ip", "2")
     a, b = cluster.servers
     nginx = ("127.0.0.1", cluster.nginx.port)
     # 127.0.0.2 spends its three chats on whichever process nginx picks, and on each process directly.
@@ -205,10 +209,15 @@ def test_per_address_rate_limit_holds_across_both_processes_through_nginx(make_c
     assert post_chat("127.0.0.1", b.port, "127.0.0.2", "four") == 429
     # Behind nginx every request comes from nginx's address: the limit is on the client's, not on nginx's.
     assert post_chat(*nginx, "127.0.0.3", "another phone") == 200
+    # Open sockets per address, counted over both processes.
+    make_client(a.url)
+    make_client(b.url)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        make_client(a.url)
 
 
 def test_a_process_killed_mid_reply_ends_it_on_the_other_and_the_conversation_goes_on(make_cluster, make_client):
-    cluster = make_cluster("--rate-per-minute-ip", "0")
+    cluster = make_cluster("--rate-per-minute-ip", "0", "--max-sockets-per-ip", "2")
     a_server, b_server = cluster.servers
     a = make_client(a_server.url)
     b = make_client(b_server.url, session_id=a.session_id)
@@ -228,3 +237,4 @@ def test_a_process_killed_mid_reply_ends_it_on_the_other_and_the_conversation_go
     assert len(b.of("done", rid)) == 1
     again = b.chat("still here?", model="words-3")
     assert b.wait_done(again)["finish_reason"] == "stop"
+    make_client(b_server.url)  # the dead process's socket no longer counts against the address (2 at most)

@@ -50,7 +50,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(conversations_bp)
     manager = None
     if cfg.redis_url:
-        from .redis_cluster import socketio_manager
+        from .redis_link import socketio_manager
 
         manager = socketio_manager(cfg.redis_url)
     socketio.init_app(
@@ -92,7 +92,8 @@ def _cluster(cfg: Config):
     """Shared reply state in Redis for one process of several, or nothing shared."""
     if not cfg.redis_url:
         return SingleProcess()
-    from .redis_cluster import RedisCluster, connect
+    from .redis_cluster import RedisCluster
+    from .redis_link import connect
 
     return RedisCluster(cfg, connect(cfg.redis_url), socketio)
 

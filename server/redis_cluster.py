@@ -8,21 +8,17 @@ import threading
 import time
 import uuid
 
-import redis
 from redis.exceptions import RedisError
 
-from .relay import room
 from .cluster import BUSY, GONE
 from .errors import ChatError
 from .redis_limits import RedisRateLimiter
 from .redis_presence import RedisPresence
+from .relay import room
 from .store.redis import CHANGED, RedisStore
 
 log = logging.getLogger(__name__)
 
-# Keepalive and health checks so a connection dropped by a NAT or a restarted Redis is noticed;
-# short timeouts so a Redis that stops answering fails a call instead of freezing the server.
-REDIS_OPTIONS = {"socket_keepalive": True, "health_check_interval": 30, "socket_connect_timeout": 2}
 BEAT_S = 1.0  # heartbeat: renews this process's liveness and its claims, and looks for dead processes
 ALIVE_MS = 6000  # a process unheard of for this long is dead; another ends its replies (6 missed beats)
 LOG_WRITE_S = 0.1  # token events go to Redis in one pipeline this often
@@ -33,18 +29,6 @@ DOWN = "The server cannot reach its shared store (Redis) just now; try again in 
 # Delete / extend a key only while it still holds our value (a claim another process may have taken).
 RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
-
-
-def connect(url: str) -> redis.Redis:
-    """A client for the state this server keeps in Redis (str in, str out)."""
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, **REDIS_OPTIONS)
-
-
-def socketio_manager(url: str):
-    """python-socketio's Redis queue: an emit reaches the sockets of every process."""
-    import socketio
-
-    return socketio.RedisManager(url, channel="chat-socketio", redis_options=dict(REDIS_OPTIONS))
 
 
 def claim_key(session_id: str) -> str:
@@ -58,13 +42,14 @@ def log_key(request_id: str) -> str:
 class RedisCluster:
     """One process of several: the cluster.SingleProcess interface on Redis."""
 
-    def __init__(self, cfg, client: redis.Redis, io):
+    def __init__(self, cfg, client, io):
         self.cfg = cfg
         self.r = client
         self.io = io
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.service = None
-        self._presence = None
+        self._presence = None  # made by presence(), before attach()
+        self._unwatched: set[str] = set()  # replies whose orphan limit runs
         self._release = client.register_script(RELEASE)
         self._renew = client.register_script(RENEW)
         self._warned = 0.0
@@ -128,6 +113,7 @@ class RedisCluster:
     def finished(self, req) -> None:
         end = [(req.id, "error", req.error_event)] if req.error_event else []
         self._write_logs(end + [(req.id, "done", req.done_event)], {req.id: self.cfg.replay_ttl})
+        self._unwatched.discard(req.id)
         try:
             self.r.srem("chat:claims:" + self.owner, req.session.id)
             self._release(keys=[claim_key(req.session.id)], args=[f"{self.owner} {req.id}"])
@@ -228,6 +214,11 @@ class RedisCluster:
             if req.done_event is None:
                 self._renew(keys=[claim_key(req.session.id)], args=[f"{self.owner} {req.id}", CLAIM_MS])
                 self.r.pexpire(log_key(req.id), self._running_ms())
+                # The conversation's last socket may have left another process: the orphan limit runs
+                # here, once per reply (a socket leaving this process starts it too; starting twice is harmless).
+                if req.id not in self._unwatched and not self._presence.watched(req.session.id):
+                    self._unwatched.add(req.id)
+                    self.service.unwatched(req.session)
         for other in self.r.smembers("chat:procs"):
             if other != self.owner and not self.r.exists("chat:alive:" + other):
                 self._reap(other)

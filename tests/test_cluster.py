@@ -238,3 +238,16 @@ def test_a_process_killed_mid_reply_ends_it_on_the_other_and_the_conversation_go
     again = b.chat("still here?", model="words-3")
     assert b.wait_done(again)["finish_reason"] == "stop"
     make_client(b_server.url)  # the dead process's socket no longer counts against the address (2 at most)
+
+
+def test_the_orphan_limit_runs_where_the_reply_is_when_its_last_socket_leaves_another_process(make_cluster, make_client, stub):
+    cluster = make_cluster("--rate-per-minute-ip", "0", "--orphan-limit", "2")
+    a_server, b_server = cluster.servers
+    b = make_client(b_server.url)
+    a = make_client(a_server.url, session_id=b.session_id)
+    rid = a.chat("orphaned on A", model="slow-400")
+    a.close()  # B still follows the conversation: the reply goes on
+    b.wait("token", lambda t: t["request_id"] == rid)
+    assert not stub.wait_hung_up("orphaned on A", 3.5)
+    b.close()  # the last socket, on the other process
+    assert stub.wait_hung_up("orphaned on A", 8)  # A stopped it at the limit, long before its 20 s end

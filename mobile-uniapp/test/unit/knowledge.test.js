@@ -1,0 +1,37 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { kbHeaders, kbErrorText, uploadOutcome, docLine, sourceChips } from '../../src/lib/knowledge.js'
+import { formFromSettings, settingsFromForm } from '../../src/lib/settings-form.js'
+import { splitSettings } from '../../src/lib/settings.js'
+
+test('knowledge requests carry the token and read the server errors', () => {
+  assert.deepEqual(kbHeaders(''), {})
+  assert.deepEqual(kbHeaders('s3'), { Authorization: 'Bearer s3' })
+  const refused = '{"ok": false, "error": {"code": "bad_request", "message": "The file is empty."}}'
+  assert.deepEqual(uploadOutcome(400, refused, 'a.txt'), { ok: false, text: 'The file is empty.' })
+  assert.equal(uploadOutcome(0, '', 'a.txt').text, 'a.txt was not added: the connection dropped.')
+  assert.equal(kbErrorText(502, '<html>', 'Listing failed'), 'Listing failed (HTTP 502).')
+  const added = { ok: true, document: { id: 'd1', title: 'a.txt', bytes: 2500, chunks: 3 } }
+  assert.deepEqual(uploadOutcome(200, JSON.stringify(added), 'a.txt'), { ok: true, text: 'Added a.txt (3 passages).' })
+  assert.equal(uploadOutcome(200, { ok: true, document: { ...added.document, duplicate: true } }, 'a.txt').text, 'a.txt is already in the library.')
+  assert.equal(docLine(added.document), '3 kB · 3 passages')
+})
+
+test('sources of a grounded reply become chips; none for an ungrounded or unfinished one', () => {
+  const src = [{ n: 1, document_id: 'd1', title: 'bikes.md', chunk_id: 'd1-0', page: null, text: 'Nine credits.', score: 0.03 },
+    { n: 2, document_id: 'd2', title: 'manual.pdf', chunk_id: 'd2-4', page: 3, text: 'Page three.', score: 0.02 }]
+  const chips = sourceChips({ status: 'done', sources: src })
+  assert.deepEqual(chips.map((c) => c.label), ['[1] bikes.md', '[2] manual.pdf'])
+  assert.equal(chips[1].heading, '[2] manual.pdf, page 3')
+  assert.deepEqual(sourceChips({ status: 'done', sources: [] }), [])
+  assert.equal(sourceChips({ status: 'done' }), null)
+  assert.equal(sourceChips({ status: 'streaming', sources: src }), null)
+})
+
+test('the "Use knowledge base" switch travels with the conversation settings', () => {
+  const form = formFromSettings({ serverUrl: 'http://10.0.0.2:5000', knowledge: true })
+  assert.equal(form.knowledge, true)
+  const { settings } = settingsFromForm({ ...form, knowledge: false })
+  assert.equal(settings.knowledge, false)
+  assert.equal(splitSettings({ serverUrl: 'http://10.0.0.2:5000', knowledge: true }).chat.knowledge, true)
+})

@@ -150,3 +150,14 @@ def test_token_guards_the_library(stub, make_server):
     assert http_json(server.url + "/api/kb/documents")[0] == 401
     status, body = http_json(server.url + "/api/kb/documents", headers={"Authorization": "Bearer s3cret"})
     assert [d["title"] for d in body["documents"]] == ["a.txt"]
+
+
+def test_servers_sharing_a_data_folder_share_the_library(stub, make_server, tmp_path):
+    first = make_server("--backend", "openai", "--base-url", stub.url, "--data-dir", str(tmp_path))
+    second = make_server("--backend", "openai", "--base-url", stub.url, "--data-dir", str(tmp_path))
+    assert search(second.url, "How old is Bramble the tortoise?") == []
+    status, body = upload(first.url, "shelter.txt", b"The shelter's oldest resident is a tortoise named Bramble, who is 71.")
+    assert status == 200, body
+    assert search(second.url, "How old is Bramble the tortoise?")[0]["title"] == "shelter.txt"
+    assert http_json(second.url + f"/api/kb/documents/{body['document']['id']}", method="DELETE")[0] == 200
+    assert search(first.url, "How old is Bramble the tortoise?") == []

@@ -42,6 +42,7 @@ class KnowledgeBase:
         self.ready = RealEvent()
         self.failed: str | None = None
         self.snapshot = Snapshot([], None)
+        self.version = None  # the store's version the snapshot was built from
         # Parsing and embedding a file take seconds to minutes of CPU: a thread of lower priority, so that
         # on a small machine the chats streaming meanwhile come first (bench/knowledge_load.py).
         self.worker = BackgroundWorker("knowledge-ingest")
@@ -80,7 +81,17 @@ class KnowledgeBase:
             raise ChatError("unavailable", self.failed or "The knowledge base is still loading; try again shortly.")
 
     def _rebuild(self) -> None:
+        version = self.store.version()
         self.snapshot = Snapshot(self.store.chunks(), self.embedder.name if self.embedder else None)
+        self.version = version
+
+    def _fresh(self) -> Snapshot:
+        """The snapshot, rebuilt first if another process sharing the data folder changed the library."""
+        if self.store.version() != self.version:
+            with self.write_lock:
+                if self.store.version() != self.version:
+                    self._rebuild()
+        return self.snapshot
 
     def _embed_missing(self) -> None:
         """Passages stored without a vector of the current embedder (another one was configured) get one now."""
@@ -136,7 +147,7 @@ class KnowledgeBase:
         if not self.loading and not self.store.documents():
             return []  # nothing to rank: no need to load the embedder for this
         self._wait()
-        snap = self.snapshot
+        snap = self._fresh()
         qv = None
         if self.embedder and snap.vectors is not None and mode != "keyword":
             qv = self.embedder.embed([query], query=True)[0]

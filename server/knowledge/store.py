@@ -17,7 +17,9 @@ CREATE TABLE IF NOT EXISTS chunks (
   document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
   page INTEGER, text TEXT NOT NULL, tokens TEXT NOT NULL, vector BLOB, embedder TEXT,
   PRIMARY KEY (document_id, seq));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+BUMP = "INSERT INTO meta VALUES ('version', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"
 DOC_FIELDS = ("id", "title", "bytes", "chunks", "created_at")
 
 
@@ -46,6 +48,11 @@ class Store:
         with self.lock:
             return self.db.execute(sql, args).fetchall()
 
+    def version(self) -> int:
+        """Changes whenever any process commits to the library (several servers may share the file)."""
+        rows = self._rows("SELECT value FROM meta WHERE key = 'version'")
+        return rows[0][0] if rows else 0
+
     def find_by_hash(self, sha256: str) -> dict | None:
         rows = self._rows(f"SELECT {', '.join(DOC_FIELDS)} FROM documents WHERE sha256 = ?", (sha256,))
         return dict(zip(DOC_FIELDS, rows[0])) if rows else None
@@ -67,12 +74,14 @@ class Store:
                                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                                 (doc["id"], doc["title"], sha256, doc["bytes"], pages, doc["chunks"], doc["created_at"]))
                 self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                self.db.execute(BUMP)
 
     def remove(self, document_id: str) -> bool:
         with self.lock:
             with self.db:
                 self.db.execute("BEGIN")
                 self.db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+                self.db.execute(BUMP)
                 return self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount > 0
 
     def chunks(self) -> list[tuple]:
@@ -87,6 +96,7 @@ class Store:
                 self.db.execute("BEGIN")
                 self.db.executemany("UPDATE chunks SET vector = ?, embedder = ? WHERE document_id = ? AND seq = ?",
                                     [(v.astype(np.float32).tobytes(), embedder, d, s) for d, s, v in rows])
+                self.db.execute(BUMP)
 
     def close(self) -> None:
         with self.lock:

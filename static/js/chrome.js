@@ -48,7 +48,9 @@ export class Chrome {
     const { els } = this;
     const b = this.settings && this.settings.backend();
     const model = this.settings && this.settings.model();
-    els.modelName.textContent = model || backendLabel(b) || 'Chat';
+    // A backend the server labels (the built-in demo model, #11) is named by its label while its default model runs.
+    const labelled = b && b.label && (!model || model === b.default_model);
+    els.modelName.textContent = (labelled ? b.label : model) || backendLabel(b) || 'Chat';
     els.chip.title = b ? `${backendLabel(b)} · ${model || b.default_model || ''}` : 'Settings';
     els.conn.dataset.state = this.conn;
     els.connText.textContent = CONN_TEXT[this.conn] || this.conn;

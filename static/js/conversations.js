@@ -87,12 +87,12 @@ export class ConversationsView {
     if (!li) return;
     const id = li.dataset.id;
     const act = btn.dataset.act;
+    const acts = li.querySelector('.conv-actions');
+    const menu = li.querySelector('button[data-act=menu]');
+    acts.hidden = act === 'menu' ? !acts.hidden : true; // an action closes its menu
+    menu.setAttribute('aria-expanded', String(!acts.hidden));
     if (act === 'open') this.open(id);
-    else if (act === 'menu') {
-      const acts = li.querySelector('.conv-actions');
-      acts.hidden = !acts.hidden;
-      btn.setAttribute('aria-expanded', String(!acts.hidden));
-    } else if (act === 'rename') this.startRename(li, id);
+    else if (act === 'rename') this.startRename(li, id);
     else if (act === 'md' || act === 'json') this.exportOne(id, act);
     else if (act === 'delete') this.remove(id);
   }

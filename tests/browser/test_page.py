@@ -11,176 +11,20 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.live import Client, LiveServer
+pytest.importorskip("playwright.sync_api")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-default-apps", "--disable-extensions"]
-SLOW_TEXT = " ".join(f"w{i}" for i in range(200))
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+from tests.browser.page import (DESKTOP, PHONE, ROOT, SKIPS, SLOW_TEXT, choose_model, connected, finished,  # noqa: E402
+                                history_of, no_horizontal_scroll, send, session_of, shown, streaming_text, tab_of,
+                                word_count)
+from tests.live import LiveServer  # noqa: E402
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
-# On a developer's machine a missing browser or page library skips; in CI (CI=true) it fails.
-IN_CI = bool(os.environ.get("CI"))
-pytestmark = [
-    pytest.mark.skipif(not IN_CI and not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
-    pytest.mark.skipif(not IN_CI and not os.path.exists(os.path.join(ROOT, "static", "vendor", "socket.io.min.js")),
-                       reason="page libraries not installed: npm ci --prefix static"),
-]
-
-
-# ---------- fixtures ----------
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0").start()
-    yield s
-    s.stop()
-
-
-class PageRecorder:
-    """A page plus what it did: every request URL, script errors and dialogs."""
-
-    def __init__(self, context, page):
-        self.context = context
-        self.page = page
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-
-        def on_dialog(d):
-            self.dialogs.append(d.message)
-            d.dismiss()
-
-        page.on("dialog", on_dialog)
-
-
-@pytest.fixture
-def open_page(browser, server):
-    """open_page(url=None, **context_options) -> PageRecorder, already connected."""
-    made: list[PageRecorder] = []
-
-    def open_(url=None, wait=True, init_script=None, context=None, **options):
-        opts = {**DESKTOP, **options}
-        ctx = context or browser.new_context(**opts)
-        ctx.set_default_timeout(30000)
-        if init_script:
-            ctx.add_init_script(init_script)
-        rec = PageRecorder(ctx, ctx.new_page())
-        made.append(rec)
-        rec.page.goto((url or server.url) + "/?test=1")
-        if wait:
-            connected(rec.page)
-        return rec
-
-    yield open_
-    origins = set()
-    for rec in made:
-        for u in rec.requests:
-            parts = urlsplit(u)
-            if parts.scheme in ("data", "blob"):
-                continue
-            origins.add(f"{parts.scheme}://{parts.netloc}")
-    for rec in made:
-        try:
-            rec.context.close()
-        except Exception:
-            pass
-    # Every asset and socket comes from the server itself: the page must work with no internet.
-    allowed = {server.url, server.url.replace("http://", "ws://")}
-    assert origins <= allowed | {u.replace("127.0.0.1", "localhost") for u in allowed}, origins
-    errors = [e for rec in made for e in rec.errors
-              if not any(k in e for k in ("net::ERR", "favicon", "WebSocket", "socket.io"))]
-    assert not errors, errors
-
-
-# ---------- helpers ----------
-
-def connected(page, timeout=30000):
-    page.wait_for_selector("#conn[data-state=connected]", timeout=timeout)
-
-
-def send(page, text):
-    page.fill("#input", text)
-    page.press("#input", "Enter")
-
-
-def finished(page, count, timeout=60000):
-    """Wait until `count` replies are shown and none is streaming; return their texts."""
-    page.wait_for_function(
-        """n => document.querySelectorAll('.msg.assistant').length === n
-             && !document.querySelector('.msg.assistant.streaming')
-             && !document.querySelector('#stop:not([hidden])')""",
-        arg=count, timeout=timeout)
-    return page.locator(".msg.assistant .md").all_inner_texts()
-
-
-def shown(page):
-    """[(role, text)] of the list as a person sees it."""
-    return [tuple(x) for x in page.evaluate("""() => [...document.querySelectorAll('#messages > li')].map(li => [
-        li.classList.contains('user') ? 'user' : 'assistant',
-        (li.querySelector('.bubble') || li.querySelector(':scope > .md') || {innerText: ''}).innerText.trim()])""")]
-
-
-def session_of(page):
-    return page.evaluate("JSON.parse(localStorage.getItem('chat.session_id'))")
-
-
-def history_of(server, session_id):
-    c = Client(server.url, session_id=session_id)
-    try:
-        return [(m["role"], m["content"].strip()) for m in c.call("history")["history"]]
-    finally:
-        c.close()
-
-
-def choose_model(page, model):
-    page.click("#open-settings")
-    page.select_option("#set-model", model)
-    page.keyboard.press("Escape")
-    page.wait_for_selector("#settings", state="hidden")
-
-
-def streaming_text(page):
-    return page.locator(".msg.assistant").last.locator(":scope > .md").inner_text()
-
-
-def word_count(page):
-    return len(streaming_text(page).split())
-
-
-def no_horizontal_scroll(page):
-    return page.evaluate("""() => {
-        const d = document.documentElement;
-        const wide = [...document.querySelectorAll('body *')].filter(el => {
-            const r = el.getBoundingClientRect();
-            return r.width && (r.right > innerWidth + 1 || r.left < -1) && !el.closest('pre, .table-wrap, dialog:not([open])')
-                   && getComputedStyle(el).position !== 'fixed';
-        }).map(el => el.className || el.tagName);
-        return {scroll: d.scrollWidth <= innerWidth && document.body.scrollWidth <= innerWidth, wide};
-    }""")
+pytestmark = SKIPS
 
 
 # ---------- tests ----------
@@ -221,7 +65,7 @@ def test_stop_ends_reply_and_marks_it(open_page, server):
     assert 3 <= n < 200, texts
     assert "Stopped" in page.locator(".msg.assistant .meta").inner_text()
     # the partial reply is kept, as the server keeps it
-    hist = history_of(server, session_of(page))
+    hist = history_of(server, page)
     assert hist[0] == ("user", "Go on forever") and hist[1][0] == "assistant"
     assert SLOW_TEXT.startswith(hist[1][1].strip())
 
@@ -275,7 +119,7 @@ def test_unsafe_reply_runs_nothing(open_page, server):
              '<script>window.__xss=3</script> ![pic](http://198.51.100.7/p.png) '
              '<a href="javascript:window.__xss=4">a</a> <iframe src="http://198.51.100.7/"></iframe>')
     # Another tab of the same conversation asks: the page shows that reply as it streams.
-    c = Client(server.url, session_id=session_of(page))
+    c = tab_of(server, page)
     try:
         rid = c.chat("show me html", model="say:" + reply)
         c.wait_done(rid)
@@ -320,7 +164,7 @@ def test_regenerate_replaces_last_reply(open_page, server, stub):
     sent = [m for m in stub.requests[-1]["messages"] if m["role"] != "system"]
     assert sent == [{"role": "user", "content": "hello"}]  # the old reply was truncated away
     assert shown(page) == [("user", "hello"), ("assistant", "w0 w1 w2 w3 w4")]
-    assert history_of(server, session_of(page)) == [("user", "hello"), ("assistant", "w0 w1 w2 w3 w4")]
+    assert history_of(server, page) == [("user", "hello"), ("assistant", "w0 w1 w2 w3 w4")]
 
 
 def test_edit_and_resend(open_page, server, stub):
@@ -339,7 +183,7 @@ def test_edit_and_resend(open_page, server, stub):
     assert shown(page) == [("user", "edited"), ("assistant", "w0 w1 w2 w3 w4")]
     sent = [m for m in stub.requests[-1]["messages"] if m["role"] != "system"]
     assert sent == [{"role": "user", "content": "edited"}]
-    assert history_of(server, session_of(page)) == [("user", "edited"), ("assistant", "w0 w1 w2 w3 w4")]
+    assert history_of(server, page) == [("user", "edited"), ("assistant", "w0 w1 w2 w3 w4")]
 
 
 def test_settings_persist_and_are_sent(open_page, stub):
@@ -395,7 +239,7 @@ def test_new_conversation_empties_it(open_page, server):
     page.wait_for_function("() => document.querySelectorAll('#messages > li').length === 0")
     assert page.is_visible("#empty")
     time.sleep(0.3)
-    assert history_of(server, session_of(page)) == []
+    assert history_of(server, page) == []
     page.reload()
     connected(page)
     assert page.locator("#messages > li").count() == 0
@@ -469,7 +313,7 @@ def test_phone_layout_has_no_horizontal_scroll(open_page, server):
                   + "\n\n```python\nprint('" + "z" * 90 + "')\n```\n\n| a | b | c |\n|---|---|---|\n| "
                   + "cell " * 8 + "| " + "q" * 30 + " | 3 |")
     assert len(long_reply) < 500
-    c = Client(server.url, session_id=session_of(page))
+    c = tab_of(server, page)
     try:
         c.wait_done(c.chat("u" * 400, model="say:" + long_reply))
     finally:
@@ -524,7 +368,7 @@ def test_screenshots(open_page, server, tmp_path, scheme, size):
     os.makedirs(out, exist_ok=True)
     opts = PHONE if size == "phone" else DESKTOP
     page = open_page(color_scheme=scheme, **opts).page
-    c = Client(server.url, session_id=session_of(page))
+    c = tab_of(server, page)
     try:
         c.wait_done(c.chat("How do I read a file line by line in Python?", model="say:" + RICH))
     finally:
@@ -646,6 +490,28 @@ def test_long_reply_redraws_only_its_tail_at_a_bounded_rate(open_page):
     assert result["frozenBlocks"] > 100 and result["tail"] < 200, result
     assert result["codeCopy"] == 40, result
     assert result["shown"] > 3000
+
+
+def test_backends_are_named_by_their_label_and_hint(open_page):
+    """Where the model is chosen, the server's label and one-line hint (#11); the name where it gives none."""
+    page = open_page().page
+    page.evaluate("""() => { const s = window.__chat.core.state; window.__chat.handle('ready', {
+        session_id: s.sessionId, client_id: s.clientId, history: [], default_backend: 'local', limits: {},
+        backends: [{name: 'local', models: ['gemma-3-270m'], default_model: 'gemma-3-270m', model_ready: true,
+                    label: 'built-in demo model (Gemma 3 270M, base)',
+                    hint: 'For better answers put a DeepSeek key in .env, or run with --model PATH.'},
+                   {name: 'openai', models: ['words-5'], default_model: 'words-5', model_ready: true}]}) }""")
+    page.click("#open-settings")
+    options = page.locator("#set-backend option").all_inner_texts()
+    assert options == ["built-in demo model (Gemma 3 270M, base) (default)", "openai"]
+    assert page.inner_text("#backend-hint") == "For better answers put a DeepSeek key in .env, or run with --model PATH."
+    page.keyboard.press("Escape")
+    assert page.inner_text("#model-name") == "built-in demo model (Gemma 3 270M, base)"
+    page.click("#open-settings")
+    page.select_option("#set-backend", "openai")
+    assert page.inner_text("#backend-hint") == ""
+    page.keyboard.press("Escape")
+    assert page.inner_text("#model-name") == "words-5"
 
 
 def test_states_are_shown(open_page):

@@ -206,8 +206,9 @@ export class ChatCore {
     this._changed('chat', 'local')
     this.storage.set(this.keys.chat, this.state.chat)
     if (remote && this.state.protocol > 1 && this.connected) {
+      // Fields left empty are cleared (null) rather than left as they were.
       const opts = chatOptions(this.state.chat)
-      return this.call('settings', { system: '', params: {}, ...opts })
+      return this.call('settings', { system: null, backend: null, model: null, params: null, ...opts })
     }
     return Promise.resolve({ ok: true })
   }

@@ -18,11 +18,11 @@ export class Conversations {
     return this.core.state.list
   }
 
-  fromReady(items) {
+  fromReady(items, more) {
     const l = this.state
     if (l.query) return // the user is searching: ready does not replace the results
     l.items = items.map(clean).filter(Boolean)
-    l.more = l.items.length > 0
+    l.more = typeof more === 'boolean' ? more : l.items.length > 0
     this._changed()
   }
 

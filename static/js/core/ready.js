@@ -17,7 +17,7 @@ export function onReady(core, r) {
   const status = {}
   for (const b of s.backends) status[b.name] = { model_ready: b.model_ready !== false, message: b.status || '' }
   s.modelStatus = status
-  if (Array.isArray(r.conversations)) core.list.fromReady(r.conversations)
+  if (Array.isArray(r.conversations)) core.list.fromReady(r.conversations, r.conversations_more)
   if (r.settings && typeof r.settings === 'object') core._setChat(r.settings)
   else if (s.protocol > 1) fetchSettings(core)
   core._changed('ready')

@@ -99,9 +99,9 @@ test('stop keeps the partial reply, marked cancelled, as the server keeps it', a
 
 // ---------- protocol 1.1: conversations that last ----------
 
-test('conversations: made, listed newest first, searched, renamed, deleted; back after a restart; exported and imported; private to their client', async (t) => {
+test('conversations: made, listed newest first, searched, renamed, deleted; back after a restart; exported and imported; private to their client', async () => {
   const a = await core()
-  if (a.state.protocol < 1.1) return t.skip('this server speaks protocol 1.0 (no conversations)')
+  assert.equal(a.state.protocol, 1.1, 'ready names a client_id')
   await chat(a, 'Apples are red')
   a.setChatSettings({ ...a.state.chat, system: 'Answer in French.', params: { max_tokens: 12 } })
   const first = a.state.sessionId

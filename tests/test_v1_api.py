@@ -84,6 +84,15 @@ def test_client_that_hangs_up_closes_the_upstream_stream(relay, stub):
     assert stub.wait_hung_up(message, timeout=10)
 
 
+def test_upstream_breaking_off_mid_stream_reaches_the_sdk_as_an_error(relay):
+    stream = sdk(relay).chat.completions.create(model="openai/cut", messages=USER, stream=True)
+    text = []
+    with pytest.raises(openai.APIError) as e:
+        for chunk in stream:
+            text.append(chunk.choices[0].delta.content or "")
+    assert "".join(text) == "w0 w1 w2 " and "broke off" in e.value.message  # what came, then the reason
+
+
 def _status_and_error(server, body=None, raw: bytes | None = None, headers=None, method="POST", path="/v1/chat/completions"):
     req = urllib.request.Request(server.url + path, data=raw if raw is not None else json.dumps(body).encode(),
                                  method=method, headers={"Content-Type": "application/json", **(headers or {})})

@@ -147,9 +147,15 @@ def test_token_is_the_api_key_and_origins_and_rates_are_guarded(make_server, stu
     status, body = _status_and_error(server, {"model": "words-5", "messages": USER},
                                      headers={"Authorization": "Bearer s3cret", "Origin": "https://evil.example"})
     assert status == 401 and body["error"]["type"] == "authentication_error"
-    # A LAN page may call it, with the CORS headers a browser needs.
+    # A LAN page may call it, with the CORS headers a browser needs (its preflight carries no token).
     status, _ = http_json(server.url + "/v1/models", headers={"Authorization": "Bearer s3cret", "Origin": "http://192.168.1.5:8080"})
     assert status == 200
+    preflight = urllib.request.Request(server.url + "/v1/chat/completions", method="OPTIONS", headers={
+        "Origin": "http://192.168.1.5:8080", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    with urllib.request.urlopen(preflight, timeout=10) as r:
+        assert r.status == 200 and r.headers["Access-Control-Allow-Origin"] == "http://192.168.1.5:8080"
+        assert "authorization" in r.headers["Access-Control-Allow-Headers"].lower()
     client = sdk(server, key="s3cret")
     for _ in range(2):
         assert client.chat.completions.create(model="words-5", messages=USER).choices[0].message.content

@@ -158,7 +158,7 @@ class SessionStore:
     def list(self, client_id: str, query: str | None = None, before: str | None = None,
              limit: int = 50) -> tuple[list[dict], bool]:
         """That client's conversation summaries, newest first, with the reply streaming in each."""
-        # A search reads every message of the client (~0.1 s for 200,000): never on eventlet's hub,
+        # A search reads every message of the client (0.24-0.28 s for 200,000, bench/RESULTS.md): never on eventlet's hub,
         # unless the store waits on a network server (Redis) rather than on the CPU.
         searches_here = query and not getattr(self.store, "networked", False)
         rows, more = off_hub(self.store.list, client_id, query, before, limit) if searches_here else \

@@ -101,6 +101,7 @@ export class ChatCore {
     this.pending = { buffer: [], stop: false }
     const res = await this.call('chat', { message, ...chatOptions(s.chat) })
     const pending = this.pending
+    if (!pending) return !!res.ok // the user switched conversations meanwhile: the reply goes on there
     this.pending = null
     if (!res.ok) {
       // Nothing entered the history: take the bubbles back and give the text back to edit or resend.
@@ -196,7 +197,11 @@ export class ChatCore {
     this._setSession(res.session_id || sessionId)
     this._setMessages(mergeHistory([], res.history) || [])
     if (res.settings) this._setChat(res.settings)
-    if (res.active_request_id && !this.ended.has(res.active_request_id)) follow(this, String(res.active_request_id), -1)
+    // A reply left running when the user switched away is followed again, replayed from its start.
+    if (res.active_request_id) {
+      this.ended.delete(res.active_request_id)
+      follow(this, String(res.active_request_id), -1)
+    }
     return true
   }
 

@@ -5,6 +5,7 @@ import tempfile
 
 import pytest
 
+from server.errors import ChatError
 from server.store import MemoryStore, now_iso
 from server.store.redis import RedisStore
 from tests.cluster import RedisServer
@@ -99,3 +100,5 @@ def test_list_is_newest_first_pages_by_updated_at_and_searches_titles_and_text(s
     for s in stores:
         s.save(renamed)
     assert both(stores, "list", owner, limit=1)[0][0]["title"] == "Renamed"
+    with pytest.raises(ChatError):
+        stores[1].list(owner, before="not a time")

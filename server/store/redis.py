@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from ..errors import ChatError
 from .base import now_iso
 
 META = ("session_id", "client_id", "title", "created_at", "updated_at")
@@ -104,7 +105,10 @@ class RedisStore:
 
     def list(self, client_id, query=None, before=None, limit=50):
         needle = query.casefold() if query else None
-        top = f"({score(before)}" if before else "+inf"
+        try:
+            top = f"({score(before)}" if before else "+inf"
+        except ValueError:
+            raise ChatError("bad_request", "'before' must be the updated_at of a conversation in the list.") from None
         rows: list[dict] = []
         offset = 0
         while len(rows) <= limit:

@@ -118,7 +118,8 @@ class ChatService:
                 reason = outcome
             text = "".join(req.text)
             keep = reason != "error" and not req.discard
-            if session is not None:
+            ended = session is not None and self.cluster.ended_elsewhere(req)  # then it keeps and sends nothing
+            if session is not None and not ended:
                 try:
                     self.store.end_turn(session, req.user_message, text if keep else None, "".join(req.reasoning))
                 except Exception:
@@ -136,9 +137,10 @@ class ChatService:
             if session is not None:
                 self.cluster.finished(req)  # before `done` goes out: a client may chat again at once
             req.messages = req.params = None  # kept for resume a while: only the log and the end matter now
-            if req.error_event:
+            if req.error_event and not ended:
                 self.relay.emit(req, "error", req.error_event)
-            self.relay.emit(req, "done", done)
+            if not ended:
+                self.relay.emit(req, "done", done)
         req.finished.set()
 
     # --- controlling ----------------------------------------------------

@@ -39,6 +39,10 @@ class SingleProcess:
     def logged(self, req, event: dict) -> None:
         """A `token` event was added to req.log."""
 
+    def ended_elsewhere(self, req) -> bool:
+        """True when another process took this one for dead and already ended req: keep and send nothing."""
+        return False
+
     def finished(self, req) -> None:
         """req has its done_event (and maybe error_event); its conversation is free again."""
 

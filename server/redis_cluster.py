@@ -20,7 +20,9 @@ from .store.redis import CHANGED, RedisStore
 log = logging.getLogger(__name__)
 
 BEAT_S = 1.0  # heartbeat: renews this process's liveness and its claims, and looks for dead processes
-ALIVE_MS = 6000  # a process unheard of for this long is dead; another ends its replies (6 missed beats)
+# A process unheard of for this long is dead and another ends its replies: 8 missed beats, as an
+# overloaded eventlet hub was seen to hold green threads back for seconds (bench/RESULTS.md, #15).
+ALIVE_MS = 8000
 LOG_WRITE_S = 0.1  # token events go to Redis in one pipeline this often
 CLAIM_MS = 15000  # a claim outlives its owner's last beat, so the reaper, not expiry, ends it
 DEAD = "The server process making this reply stopped; send your message again."
@@ -50,6 +52,7 @@ class RedisCluster:
         self.service = None
         self._presence = None  # made by presence(), before attach()
         self._unwatched: set[str] = set()  # replies whose orphan limit runs
+        self._ended: set[str] = set()  # replies of this process another one ended, taking it for dead
         self._release = client.register_script(RELEASE)
         self._renew = client.register_script(RENEW)
         self._warned = 0.0
@@ -111,9 +114,14 @@ class RedisCluster:
             self._record([(rid, "token", e) for rid, events in pending.items() for e in events] + (final or []), ttl)
 
     def finished(self, req) -> None:
+        self._unwatched.discard(req.id)
+        if req.id in self._ended:  # its log already holds the end another process sent
+            self._ended.discard(req.id)
+            with self._log_lock:
+                self._unlogged.pop(req.id, None)
+            return
         end = [(req.id, "error", req.error_event)] if req.error_event else []
         self._write_logs(end + [(req.id, "done", req.done_event)], {req.id: self.cfg.replay_ttl})
-        self._unwatched.discard(req.id)
         try:
             self.r.srem("chat:claims:" + self.owner, req.session.id)
             self._release(keys=[claim_key(req.session.id)], args=[f"{self.owner} {req.id}"])
@@ -212,7 +220,10 @@ class RedisCluster:
             p.execute()
         for req in list(self.service.requests.values()):
             if req.done_event is None:
-                self._renew(keys=[claim_key(req.session.id)], args=[f"{self.owner} {req.id}", CLAIM_MS])
+                if not self._renew(keys=[claim_key(req.session.id)], args=[f"{self.owner} {req.id}", CLAIM_MS]) \
+                        and self.ended_elsewhere(req):
+                    self.service.stop(req.session, req.id, discard=True)  # this process was taken for dead
+                    continue
                 self.r.pexpire(log_key(req.id), self._running_ms())
                 # The conversation's last socket may have left another process: the orphan limit runs
                 # here, once per reply (a socket leaving this process starts it too; starting twice is harmless).
@@ -234,8 +245,17 @@ class RedisCluster:
         self.r.delete("chat:claims:" + owner)
         self.r.srem("chat:procs", owner)
 
+    def ended_elsewhere(self, req) -> bool:
+        try:
+            if self.r.exists("chat:reaped:" + req.id):
+                self._ended.add(req.id)
+        except RedisError:
+            pass
+        return req.id in self._ended
+
     def _end_orphan(self, session_id: str, request_id: str) -> None:
         log.warning("the process streaming request %s died: ending it", request_id)
+        self.r.set("chat:reaped:" + request_id, "1", px=int(self.cfg.replay_ttl * 1000) + CLAIM_MS)
         tokens = [data for name, data in self._read(request_id) if name == "token"]
         error = {"request_id": request_id, **ChatError("unavailable", DEAD).to_dict()}
         done = {"request_id": request_id, "finish_reason": "error",

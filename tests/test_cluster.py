@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.client
+import signal
 import json
 import time
 
@@ -251,3 +252,24 @@ def test_the_orphan_limit_runs_where_the_reply_is_when_its_last_socket_leaves_an
     assert not stub.wait_hung_up("orphaned on A", 3.5)
     b.close()  # the last socket, on the other process
     assert stub.wait_hung_up("orphaned on A", 8)  # A stopped it at the limit, long before its 20 s end
+
+
+def test_a_process_frozen_past_its_heartbeat_is_ended_once_and_keeps_quiet_when_it_wakes(make_cluster, make_client, stub):
+    cluster = make_cluster("--rate-per-minute-ip", "0")
+    a_server, b_server = cluster.servers
+    a = make_client(a_server.url)
+    b = make_client(b_server.url, session_id=a.session_id)
+    rid = a.chat("frozen halfway", model="slow-400")
+    b.wait("token", lambda t: t["request_id"] == rid and t["seq"] >= 5)
+    a_server.proc.send_signal(signal.SIGSTOP)  # taken for dead after 8 s without a heartbeat
+    try:
+        assert b.wait_done(rid, timeout=20)["finish_reason"] == "error"
+    finally:
+        a_server.proc.send_signal(signal.SIGCONT)
+    assert stub.wait_hung_up("frozen halfway", 10)  # awake, A learns it was ended and stops generating
+    time.sleep(1)
+    for c in (a, b):  # one end each, the one B sent
+        assert [d["finish_reason"] for d in c.of("done", rid)] == ["error"] and len(c.of("error", rid)) == 1
+    again = a.chat("back again", model="words-3")
+    assert a.wait_done(again)["finish_reason"] == "stop" and b.wait_done(again)["text"] == "w0 w1 w2 "
+    assert [m["content"] for m in a.call("history")["history"]][-2:] == ["back again", "w0 w1 w2 "]

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_page import (  # noqa: F401  (fixtures and the skip marks of the page tests)
-    browser, connected, finished, open_page, pytestmark, send)
+from tests.browser.page import SKIPS, connected, finished, send  # noqa: F401  (fixtures come from conftest.py)
 from tests.live import LiveServer
+
+pytestmark = SKIPS
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     registry = build_registry(cfg)
     presence = cluster.presence()
-    store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history, conversations, presence.watched)
+    store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history, conversations, presence.watched,
+                         cluster.active_request_id)
     service = ChatService(cfg, registry, store, socketio, cluster)
     cluster.attach(service)
     service.knowledge = app.extensions["knowledge"] = build_knowledge_base(cfg)

@@ -81,12 +81,14 @@ class SessionStore:
     store that is not durable (--store memory) what leaves memory is gone, as in version 1.
     """
 
-    def __init__(self, max_sessions: int, ttl: float, max_history: int, store: ConversationStore, watched=lambda sid: False):
+    def __init__(self, max_sessions: int, ttl: float, max_history: int, store: ConversationStore, watched=lambda sid: False,
+                 active_elsewhere=lambda sid: None):
         self.max_sessions = max_sessions
         self.ttl = ttl
         self.max_history = max_history
         self.store = store
         self.watched = watched  # watched(session_id): a socket follows it
+        self.active_elsewhere = active_elsewhere  # active_elsewhere(session_id): a reply streaming in another process
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._deleted: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.RLock()
@@ -167,6 +169,8 @@ class SessionStore:
             s = self._sessions.get(row["session_id"])
             if s is not None and s.active is not None:
                 row["active_request_id"] = s.active.id
+            elif rid := self.active_elsewhere(row["session_id"]):
+                row["active_request_id"] = rid
         return rows, more
 
     # --- writes, each through to the store ---------------------------------

@@ -81,6 +81,7 @@ def test_a_second_chat_from_b_while_a_streams_is_busy(pair, make_client):
     assert b.of("ready")[0]["active_request_id"] is None  # B joined before the reply began
     late = make_client(pair.servers[1].url, session_id=a.session_id)
     assert late.of("ready")[0]["active_request_id"] == rid  # B knows the reply A streams
+    assert late.call("list")["conversations"][0]["active_request_id"] == rid
     assert b.call("chat", {"message": "second", "model": "words-3"})["error"]["code"] == "busy"
     assert b.call("truncate", {"keep": 0})["error"]["code"] == "busy"
     assert b.call("stop", {})["stopped"]

@@ -14,7 +14,8 @@ CANDIDATES = 50  # each ranking's best passages that enter the fusion
 KEYWORD_WEIGHT = 0.5
 # A passage counts as relevant when it holds this share of the question's informative words (idf-weighted),
 # or when its cosine to the question reaches the embedder's floor. On bench/data/knowledge no unanswerable
-# question reached 0.2 and 40 of 52 answerable ones' right passages reached 0.3 (RESULTS.md).
+# question's best passage reached 0.2; at 0.3 keywords alone keep the right document for 67 % of the
+# answerable questions, the embedder's floor adds the rest up to 94 % (RESULTS.md).
 KEYWORD_MIN = 0.3
 
 

@@ -59,7 +59,8 @@ class Config:
     torch_threads: int | None = None  # CPU threads for the local model; None = cores - 1 on small machines
     qr: bool = True
     # several processes (#15): fields below
-    redis_url: str | None = None  # Socket.IO queue and shared reply state on Redis; None = one process alone
+    # Socket.IO queue and shared state on Redis; None = one process alone. May hold a password: kept out of repr.
+    redis_url: str | None = field(default=None, repr=False)
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     log_level: str = "INFO"
 

@@ -25,8 +25,9 @@ def test_flags_win_over_environment():
 def test_several_processes_flags():
     cfg = parse_args([], environ={"CHAT_REDIS_URL": "redis://r:6379/0", "CHAT_BEHIND_PROXY": "1"})
     assert (cfg.redis_url, cfg.behind_proxy) == ("redis://r:6379/0", True)
-    cfg = parse_args(["--redis", "redis://s/1", "--behind-proxy"], environ={})
-    assert (cfg.redis_url, cfg.behind_proxy) == ("redis://s/1", True)
+    cfg = parse_args(["--redis", "redis://:pw-123@s/1", "--behind-proxy"], environ={})
+    assert (cfg.redis_url, cfg.behind_proxy) == ("redis://:pw-123@s/1", True)
+    assert "pw-123" not in repr(cfg)
     assert (parse_args([], environ={}).redis_url, parse_args([], environ={}).behind_proxy) == (None, False)
 
 

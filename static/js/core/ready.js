@@ -29,15 +29,9 @@ export function onReady(core, r) {
   const hadLocal = s.messages.length > 0
   core.loadHistory(r.history)
   if (hadLocal && !s.messages.length && !activeId) s.notice = 'The server no longer has this conversation (it was restarted, or the conversation expired).'
-  const pending = core.storage.get(core.keys.pending, null)
-  if (!activeId) return core.storage.remove(core.keys.pending)
   // A reply runs that this client is not following: ours whose ack was lost, ours before a
-  // reload, or another tab's. Its question is shown when this client knows it and the history lacks it.
-  let question = lost ? lost.message : null
-  if (pending && pending.request_id === activeId && pending.session_id === s.sessionId) question = pending.message
-  const last = s.messages[s.messages.length - 1]
-  if (last && last.role === 'user' && last.content === question) question = null
-  follow(core, activeId, -1, question)
+  // reload, or another tab's.
+  if (activeId) follow(core, activeId, -1, lost ? lost.message : null)
 }
 
 // `ready` names no settings: `open` of the same conversation brings them (and changes nothing else).

@@ -89,6 +89,11 @@ export function finish(core, a, d, error) {
 export function follow(core, id, replayFrom = null, question = null) {
   const msgs = []
   let userId = null
+  // Its question is shown when this client knows it (sent before a reload) and the history lacks it.
+  const pending = core.storage.get(core.keys.pending, null)
+  if (pending && pending.request_id === id && pending.session_id === core.state.sessionId) question = pending.message
+  const last = core.state.messages[core.state.messages.length - 1]
+  if (last && last.role === 'user' && last.content === question) question = null
   if (question) {
     const q = newMessage('user', question)
     userId = q.id

@@ -16,6 +16,7 @@ export class ConversationsView {
     this.commits = new Map(); // id -> commit now
     this.searchTimer = null;
     this.renaming = null;
+    this.rows = new Map(); // session id -> {key, li} of the rows shown
     els.openList.addEventListener('click', () => this.setOpen(true));
     els.closeList.addEventListener('click', () => this.setOpen(false));
     els.scrim.addEventListener('click', () => this.setOpen(false));
@@ -57,8 +58,25 @@ export class ConversationsView {
     const { items, more, loading, query } = this.core.state.list;
     const current = this.core.state.sessionId;
     const shown = items.filter((c) => !this.hidden.has(c.session_id));
-    const rows = shown.map((c) => this.row(c, c.session_id === current));
-    this.els.convList.replaceChildren(...rows);
+    // Rows that did not change are kept: with hundreds loaded, a reply's end redraws one row, not all.
+    const rows = new Map();
+    for (const c of shown) {
+      const key = `${c.title}|${c.updated_at}|${c.session_id === current}`;
+      const old = this.rows.get(c.session_id);
+      rows.set(c.session_id, old && old.key === key ? old : { key, li: this.row(c, c.session_id === current) });
+    }
+    this.rows = rows;
+    const list = this.els.convList;
+    let at = list.firstChild;
+    for (const { li } of rows.values()) {
+      if (at === li) at = at.nextSibling;
+      else list.insertBefore(li, at);
+    }
+    while (at) {
+      const next = at.nextSibling;
+      at.remove();
+      at = next;
+    }
     this.els.convEmpty.hidden = shown.length > 0 || loading;
     this.els.convEmpty.textContent = query ? 'No conversation matches.' : 'No conversations yet.';
     this.els.convMore.textContent = loading ? 'Loading…' : '';
@@ -111,6 +129,7 @@ export class ConversationsView {
       if (this.renaming !== id) return;
       this.renaming = null;
       if (save && input.value.trim() && input.value.trim() !== titleOf(c)) await this.core.list.rename(id, input.value);
+      this.rows.delete(id); // its row holds the input: draw it anew
       this.render();
     };
     input.addEventListener('keydown', (ev) => {

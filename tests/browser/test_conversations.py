@@ -145,3 +145,10 @@ def test_hundreds_of_chats_load_page_by_page(open_page, server):
     ids = page.eval_on_selector_all("#conv-list li", "els => els.map(e => e.dataset.id)")
     assert len(ids) == len(set(ids)) == 130  # every conversation once
     assert titles(page)[:2] == ["Chat 129", "Chat 128"] and titles(page)[-1] == "Chat 000"  # newest first
+    # A change redraws its own row only: the other 129 keep their nodes.
+    page.evaluate("document.querySelectorAll('#conv-list li')[100].dataset.mark = 'kept'")
+    act(page, "Chat 129", "rename")
+    page.fill(".conv-rename", "Renamed")
+    page.press(".conv-rename", "Enter")
+    page.wait_for_function("() => document.querySelector('#conv-list .conv-title').textContent === 'Renamed'")
+    assert page.evaluate("document.querySelectorAll('#conv-list li')[100].dataset.mark") == "kept"

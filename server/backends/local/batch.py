@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ...errors import BackendError
 from .jobs import Ended, Failed
+from .loader import first_line
 
 log = logging.getLogger(__name__)
 
@@ -165,3 +166,35 @@ class Batch:
             mgr.logit_processor = RowSampler()  # read by the batch processor that start() builds
             mgr.start()
         return mgr
+
+
+class LazyBatch:
+    """The batch of one loaded model, made when first needed: a server that never has two requests at once never holds it."""
+
+    def __init__(self, loaded, size: int):
+        self.loaded = loaded
+        self.size = size
+        self.made = None  # the Batch once made (worker thread); False where it cannot be had
+        self.rows = row_tokens(loaded.model, size, loaded.context, loaded.device) if size > 1 else 0
+        if 0 < self.rows < 256:
+            log.warning("continuous batching off: memory for only %d tokens per row", self.rows)
+            self.rows = 0
+
+    def possible(self) -> bool:
+        return self.made is not False and self.rows > 0
+
+    def fits(self, prompt) -> bool:
+        """Whether a prompt and its reply fit in one row."""
+        return len(prompt.ids) + prompt.max_new <= self.rows
+
+    def get(self):
+        """The Batch, made now if need be (worker thread only); False where it cannot be had."""
+        if self.made is None:
+            m = self.loaded
+            try:
+                self.made = Batch(m.model, m.tokenizer, m.eos_ids, self.size, self.rows)
+                log.info("continuous batching on: up to %d requests at once, %d tokens each", self.size, self.rows)
+            except Exception as e:
+                log.warning("continuous batching unavailable (%s); serving one request at a time", first_line(e))
+                self.made = False
+        return self.made

@@ -1,7 +1,6 @@
 """The line of local requests and the one worker thread that serves it: alone through generate(), or in the batch."""
 from __future__ import annotations
 
-import logging
 import os
 import time
 
@@ -9,10 +8,9 @@ from ...concurrency import RealCondition, start_os_thread
 from ...errors import BackendError
 from .generate import Moved, generation_error, run_alone, sampling
 from .jobs import ALONE, BATCHED, LATER, WAITING, Ended, Failed, Job, Queued, Started
-from .loader import Loaded, first_line
+from .batch import LazyBatch
+from .loader import Loaded
 from .prompt import Prompter
-
-log = logging.getLogger(__name__)
 
 # How long a lone request on an idle model waits for company before it starts alone in generate().
 # Chats sent "at once" by 4 clients reach the worker within a few ms of each other; starting the
@@ -52,8 +50,7 @@ class Scheduler:
         self.prompter: Prompter | None = None
         self.error: BackendError | None = None
         self.closed = False
-        self._batch = None  # the continuous batch once made (worker thread); False where it cannot be had
-        self._rows: int | None = None  # tokens per batch row, once the model is loaded
+        self.batch = None  # a LazyBatch once the model is loaded
 
     # ---- called from other threads --------------------------------------
 
@@ -64,7 +61,8 @@ class Scheduler:
         """The load is over: the worker starts serving, or tells everyone waiting why it cannot."""
         with self.cond:
             self.loaded, self.error = loaded, error
-            self.prompter = Prompter(loaded) if loaded else None
+            if loaded:
+                self.prompter, self.batch = Prompter(loaded), LazyBatch(loaded, self.batch_size)
             self._announce()
             self.cond.notify_all()
 
@@ -168,14 +166,14 @@ class Scheduler:
             if alone:
                 self._alone(alone)
                 continue
-            batch = self._ensure_batch() if admit else self._batch
+            batch = self.batch.get() if admit else self.batch and self.batch.made
             for job in admit:
                 self._join(batch, job)
             if batch:
                 for job in batch.step():
                     self._release(job)
-        if self._batch:
-            self._batch.close()
+        if self.batch and self.batch.made:
+            self.batch.made.close()
 
     def _prepare(self, job: Job) -> None:
         """Fit and encode the job's prompt (the one tokenizing of a request) and tell its stream how it starts."""
@@ -192,7 +190,7 @@ class Scheduler:
             if job.stopped():
                 return self._release(job)
             self._prepare(job)
-            if self._fits_row(job):
+            if self.batch.fits(job.prompt):
                 batch.add(job, job.prompt.ids, job.prompt.max_new, self._row_kwargs(job))
             else:
                 with self.cond:
@@ -208,18 +206,18 @@ class Scheduler:
             if not job.stopped():
                 if job.prompt is None:
                     self._prepare(job)
-                if job.movable and not self._fits_row(job):
+                if job.movable and not self.batch.fits(job.prompt):
                     with self.cond:
                         job.movable = False
                         self._announce()  # newcomers wait for it after all
-                if self._batch:
-                    self._batch.settle()
+                if self.batch and self.batch.made:
+                    self.batch.made.settle()
                 yield_to = self._newcomer_can_join if job.movable else None
                 # A newcomer that came while the prompt was prepared: no need to prefill it twice.
                 result = Moved([]) if yield_to and yield_to() else run_alone(self.loaded, job, yield_to)
                 if isinstance(result, Moved):
                     p, made = job.prompt, result.made
-                    self._batch.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job), before=len(made))
+                    self.batch.made.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job), before=len(made))
         except Exception as e:  # never let one request kill the worker
             result = Failed(e if isinstance(e, BackendError) else generation_error(e))
         finally:
@@ -241,44 +239,12 @@ class Scheduler:
     def _newcomer_can_join(self) -> bool:
         """Whether someone waits who could join a batch; called between tokens of a reply running alone."""
         waiting = any(j.state == WAITING for j in list(self.jobs))  # no lock: a stale answer costs one token
-        return waiting and bool(self._ensure_batch())
+        return waiting and bool(self.batch.get())
 
     def _row_kwargs(self, job: Job) -> dict:
         from .sampling import row_kwargs
 
         return row_kwargs(**sampling(self.loaded, job.params))
 
-    # ---- the batch ------------------------------------------------------
-
-    def _row_tokens(self) -> int:
-        """Tokens a batch row may hold on this model and machine; 0 where there is no batch."""
-        if self._rows is None:
-            from .batch import row_tokens
-
-            m = self.loaded
-            self._rows = row_tokens(m.model, self.batch_size, m.context, m.device) if self.batch_size > 1 else 0
-            if 0 < self._rows < 256:
-                log.warning("continuous batching off: memory for only %d tokens per row", self._rows)
-                self._rows = 0
-        return self._rows
-
-    def _fits_row(self, job: Job) -> bool:
-        return len(job.prompt.ids) + job.prompt.max_new <= self._row_tokens()
-
     def _can_batch(self) -> bool:
-        return self.loaded is not None and self._batch is not False and self._row_tokens() > 0
-
-    def _ensure_batch(self):
-        """The continuous batch, made on first use (worker thread only); False where it cannot be had."""
-        if self._batch is None:
-            from .batch import Batch
-
-            m = self.loaded
-            try:
-                self._batch = Batch(m.model, m.tokenizer, m.eos_ids, self.batch_size, self._row_tokens())
-                log.info("continuous batching on: up to %d requests at once, %d tokens each",
-                         self.batch_size, self._row_tokens())
-            except Exception as e:
-                log.warning("continuous batching unavailable (%s); serving one request at a time", first_line(e))
-                self._batch = False
-        return self._batch
+        return self.batch is not None and self.batch.possible()

@@ -222,14 +222,32 @@ class Serve:
             self.proc.wait()
 
 
-def gemma_folder(cache: str) -> str:
+# Gemma's turn format. The built-in model is a base model and the server prompts it as a plain transcript
+# that ends where a reply ends; for speed, every path here gets this template so that all three run the
+# same prompt to the same max_new_tokens (transformers serve needs a template anyway).
+TURN_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' else 'user') "
+    "+ '\\n' + m['content'] | trim + '<end_of_turn>\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<start_of_turn>model\\n' }}{% endif %}"
+)
+
+
+def gemma_folder(cache: str, work: str) -> str:
+    """The cached built-in Gemma with a turn template: its files linked into `work`, the template written there."""
     folder = os.path.join(cache, "models", "gemma-3-270m-q4_k_m")
     if not os.path.isfile(os.path.join(folder, "config.json")):
         print(f"no cached Gemma in {cache}: starting the server once to make it (a few minutes)", flush=True)
         s = BenchServer("--cache-dir", cache)
         s.start(timeout=600)
         s.stop()
-    return folder
+    out = os.path.join(work, "gemma")
+    os.makedirs(out, exist_ok=True)
+    for f in os.listdir(folder):
+        if f != "chat_template.jinja":
+            os.symlink(os.path.join(folder, f), os.path.join(out, f))
+    with open(os.path.join(out, "chat_template.jinja"), "w") as f:
+        f.write(TURN_TEMPLATE)
+    return out
 
 
 def part1(name, path, args, out_rows):
@@ -346,7 +364,7 @@ def main():
 
                 paths[name] = tinymodel.build(os.path.join(work, "tiny"), endless=True)
             elif name == "gemma":
-                paths[name] = gemma_folder(args.cache_dir)
+                paths[name] = gemma_folder(args.cache_dir, work)
         for name, path in paths.items():
             if "1" in args.part:
                 part1(name, path, args, rows1)

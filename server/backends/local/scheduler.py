@@ -152,8 +152,11 @@ class Scheduler:
             torch.set_num_threads(threads)  # per thread: the worker sets its own
         while True:
             with self.cond:
-                while not self.closed and (not self._has_work() or self._linger()):
-                    self.cond.wait(self._linger() or None)
+                while not self.closed:
+                    linger = self._linger()
+                    if self._has_work() and not linger:
+                        break
+                    self.cond.wait(linger or None)
                 if self.closed:
                     break
                 if self.error:  # the load failed: everyone waiting hears why

@@ -6,11 +6,12 @@ import queue
 import threading
 import time
 
-from .backends.base import Registry
+from .backends.base import FixedReply, Registry
 from .cluster import SingleProcess
 from .concurrency import HubChannel, off_hub, start_os_thread
 from .errors import ChatError
 from .history import Session, SessionStore
+from .knowledge.service import not_found_reply
 from .relay import CANCEL, Relay, Request, room  # noqa: F401  (room: events.py takes it from here)
 from .schemas import ChatPayload
 
@@ -39,6 +40,8 @@ class ChatService:
         """Accept a chat or raise ChatError; the reply streams to the session's room."""
         backend, model, system, params, knowledge = self._settle_fields(session, chat)
         system, sources = self._ground(chat.message, system) if knowledge else (system, None)
+        if sources == []:  # nothing relevant in the library: say so rather than let the model guess
+            backend = FixedReply(not_found_reply(chat.message))
         with self._lock:
             if session.active is not None:
                 raise ChatError("busy", "A reply is still streaming in this conversation; stop it or wait for it.")
@@ -96,6 +99,8 @@ class ChatService:
         if self.knowledge is None:
             raise ChatError("unavailable", "This server has no knowledge base.")
         instruction, sources = off_hub(self.knowledge.ground, message)
+        if not instruction:
+            return system, sources
         return (f"{system}\n\n{instruction}" if system else instruction), sources
 
     def _channel(self, backend):

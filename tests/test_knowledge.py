@@ -117,13 +117,17 @@ def test_chat_with_knowledge_cites_the_right_document(kb_server, stub, make_clie
     assert all(m["role"] != "system" for m in stub.requests[-1]["messages"])
 
 
-def test_unanswerable_question_gets_no_sources_and_is_told_so(kb_server, stub, make_client):
+def test_unanswerable_question_gets_no_sources_and_no_guess(kb_server, stub, make_client):
     client = make_client(kb_server.url)
-    for question in ("What is the boiling point of tungsten?", "地铁三号线的首班车是几点？"):
-        rid = client.chat(question, model="say:Not found in the knowledge base.", knowledge=True)
+    for question, reply in (("What is the boiling point of tungsten?", "Not found in the knowledge base."),
+                            ("地铁三号线的首班车是几点？", "知识库中没有找到相关内容。")):
+        asked = len(stub.requests)
+        rid = client.chat(question, model="say:It boils at 42 degrees.", knowledge=True)
         done = client.wait_done(rid)
-        assert done["sources"] == [], question
-        assert "not found in the knowledge base" in stub.requests[-1]["messages"][0]["content"]
+        assert done["sources"] == [] and done["finish_reason"] == "stop", question
+        assert done["text"] == reply  # the server says so itself: no model was asked to guess
+        assert len(stub.requests) == asked
+    assert client.call("history")["history"][-1] == {"role": "assistant", "content": "知识库中没有找到相关内容。"}
     status, body = http_json(kb_server.url + "/api/chat", {"message": "hello", "knowledge": "yes"})
     assert status == 400 and "knowledge" in body["error"]["message"]
 

@@ -54,6 +54,19 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+class FixedReply:
+    """A reply the server gives itself without asking a model (a question the knowledge base has nothing for)."""
+
+    name = "server"
+    blocking = False
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def stream(self, messages, *, model, params, cancel, budget):
+        yield Chunk(text=self.text, finish_reason="stop")
+
+
 @dataclass
 class Registry:
     """Live backends by name, and which one a chat gets when it names none."""

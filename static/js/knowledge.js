@@ -136,7 +136,7 @@ export function paintSources(box, m) {
   box.replaceChildren();
   if (!sources) return;
   if (!sources.length) {
-    box.append(h('p', { class: 'kb-none', text: 'Not found in the knowledge base.' }));
+    box.append(h('p', { class: 'kb-none', text: 'No passage of the knowledge base matched.' }));
     return;
   }
   const passage = h('div', { class: 'kb-passage', hidden: true, role: 'region', 'aria-live': 'polite' });

@@ -1,10 +1,11 @@
 """The built-in model on plain questions: share answered right, share ended by itself, role labels shown.
 
-    python -m bench.questions [--server-root DIR] [--max-tokens 64] [--label NAME]
+    python -m bench.questions [--server-root DIR] [--max-tokens 64] [--label NAME] [--page-defaults]
 
 Starts `python run.py` with nothing configured (the built-in Gemma 3 270M, base) from this checkout,
 or from DIR (another checkout, e.g. an older commit: `git archive COMMIT | tar -x -C DIR`), and asks
-each question below once through POST /api/chat, greedy (do_sample false), in a new conversation.
+each question below once through POST /api/chat, greedy (do_sample false) or, with --page-defaults, with
+the server's default sampling as the page gets it, in a new conversation.
 A reply is right when it contains one of the question's accepted answers (a whole word for Latin
 script, a substring for Chinese); it ended by itself when finish_reason is "stop" before max_tokens.
 """
@@ -16,6 +17,8 @@ import os
 import re
 import time
 import urllib.request
+
+from server.backends.local.prompt import ASSISTANT, USER
 
 from .common import BenchServer, footer, header, pct, table
 
@@ -59,7 +62,7 @@ QUESTIONS = [
     ("熊猫主要吃什么？", ["竹", "bamboo"]),
 ]
 # What a reply must never show: a turn marker or role label of the prompt format.
-LEAKS = ("<start_of_turn>", "<end_of_turn>", "User:", "Assistant:", "\nmodel\n", "\nuser\n")
+LEAKS = ("<start_of_turn>", "<end_of_turn>", "User:", "Assistant:", "\nmodel\n", "\nuser\n", "\n" + USER, "\n" + ASSISTANT)
 
 
 def right(reply: str, accepted: list[str]) -> bool:
@@ -73,9 +76,10 @@ def right(reply: str, accepted: list[str]) -> bool:
     return False
 
 
-def ask(url: str, question: str, max_tokens: int) -> dict:
+def ask(url: str, question: str, max_tokens: int, greedy: bool) -> dict:
     """One non-streamed chat in a new conversation; a slow machine may take minutes."""
-    data = json.dumps({"message": question, "params": {"max_tokens": max_tokens, "do_sample": False}}).encode()
+    params = {"max_tokens": max_tokens, **({"do_sample": False} if greedy else {})}
+    data = json.dumps({"message": question, "params": params}).encode()
     req = urllib.request.Request(url + "/api/chat", data=data, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=600) as r:
         return json.loads(r.read())
@@ -86,6 +90,8 @@ def main():
     p.add_argument("--server-root", help="run run.py from this checkout instead of this one")
     p.add_argument("--max-tokens", type=int, default=32)
     p.add_argument("--label", default="this checkout")
+    p.add_argument("--page-defaults", action="store_true",
+                   help="send no sampling params, as the page does with its settings untouched (else greedy)")
     p.add_argument("--show", action="store_true", help="print every reply")
     args = p.parse_args()
     t0 = time.monotonic()
@@ -100,7 +106,7 @@ def main():
     try:
         for q, accepted in QUESTIONS:
             t = time.monotonic()
-            body = ask(server.url, q, args.max_tokens)
+            body = ask(server.url, q, args.max_tokens, not args.page_defaults)
             secs = time.monotonic() - t
             if not body.get("ok"):
                 raise RuntimeError(f"{q!r}: {body}")

@@ -42,10 +42,11 @@ def chat(dirs):
 def test_a_model_without_a_chat_template_gets_a_plain_transcript(base):
     text, ids = base.scheduler.prompter.encode(CONVERSATION)
     assert text.startswith(prompt.DESCRIPTION)
-    assert "User: 水的化学式是什么？" in text  # one example exchange in Chinese
+    user, assistant = prompt.USER, prompt.ASSISTANT
+    assert f"{user} 水的化学式是什么？" in text  # an example exchange in Chinese
     # The system message (instructions, retrieved passages) comes after the examples, before the conversation.
-    assert text.index(prompt.EXAMPLES[-1][1]) < text.index("Passages: the river is 42 km long.") < text.index("User: Hi")
-    assert text.endswith("User: Hi\nAssistant: Hello!\n\nUser: How long is the river?\nAssistant:")
+    assert text.index(prompt.EXAMPLES[-1][1]) < text.index("Passages: the river is 42 km long.") < text.index(f"{user} Hi")
+    assert text.endswith(f"{user} Hi\n{assistant} Hello!\n\n{user} How long is the river?\n{assistant}")
     assert "<|im_start|>" not in text and "system" not in text.lower()
     assert base.tokenizer.decode(ids) == text
 
@@ -55,6 +56,18 @@ def test_a_model_with_a_chat_template_keeps_it(chat):
     assert text.startswith("<|im_start|>system\nPassages") and text.endswith("<|im_start|>assistant\n")
     assert not chat.loaded.transcript and prompt.DESCRIPTION not in text
 
+
+def test_a_base_model_answers_greedy_unless_asked_to_sample(base_alone):
+    import torch
+
+    assert base_alone.scheduler.loaded.transcript  # no chat template: a base model
+    greedy = text_of(run(base_alone, max_tokens=30, do_sample=False))
+    assert [text_of(run(base_alone, max_tokens=30)) for _ in range(2)] == [greedy, greedy]  # what the page sends
+    sampled = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        sampled.append(text_of(run(base_alone, max_tokens=30, temperature=1.0)))  # a temperature asks for sampling
+    assert sampled[0] != sampled[1]
 
 def test_a_transcript_reply_ends_where_the_model_starts_the_next_turn(base, base_alone, monkeypatch):
     free = text_of(run(base_alone, HELLO, max_tokens=60, do_sample=False))
@@ -146,6 +159,6 @@ def test_the_built_in_model_answers_and_ends_by_itself():
             text = text_of(chunks)
             assert "巴黎" in text or "Paris" in text, text
             assert chunks[-1].finish_reason == "stop" and chunks[-1].usage["completion_tokens"] < 60, (text, chunks[-1])
-            assert not any(t in text for t in ("User:", "Assistant:", "<start_of_turn>", "model\n"))
+            assert not any(t in text for t in (prompt.USER, prompt.ASSISTANT, "<start_of_turn>", "model\n"))
     finally:
         b.close()

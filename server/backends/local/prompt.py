@@ -8,15 +8,22 @@ from ..base import drop_oldest_turns
 from .loader import Loaded, first_line
 
 # A base model (no chat template, e.g. the built-in Gemma 3 270M) continues a transcript it has seen the
-# like of: prompted so and stopped at the next turn, Gemma answered 7 of 12 short questions and ended every
-# reply by itself; prompted with Gemma's turn tokens, which it never learned, 0 of 12 (bench/RESULTS.md).
-DESCRIPTION = "A conversation with a helpful assistant who answers questions correctly, in one or two short sentences."
+# like of: prompted so and stopped at the next turn, it ended 34-35 of 36 plain questions by itself; with
+# Gemma's turn tokens, which it never learned, 0 of 36. Q:/A: turns under a quiz line and eight short
+# exchanges (arithmetic, counts, three in Chinese) answered 22/36 right greedy, vs 17/36 for User:/Assistant:
+# and three exchanges; more or bare-word answers did worse (bench/questions.py, bench/RESULTS.md).
+DESCRIPTION = "The following is a quiz. Each question is answered correctly and briefly, in the language of the question."
 EXAMPLES = (
     ("What is the capital of Italy?", "The capital of Italy is Rome."),
     ("水的化学式是什么？", "水的化学式是 H2O。"),
     ("How many legs does a spider have?", "A spider has eight legs."),
+    ("What is 6 plus 9?", "6 plus 9 is 15."),
+    ("英国的首都是哪里？", "英国的首都是伦敦。"),
+    ("Who painted the Mona Lisa?", "Leonardo da Vinci painted the Mona Lisa."),
+    ("一个三角形有几条边？", "三角形有三条边。"),
+    ("What is the tallest mountain in the world?", "Mount Everest is the tallest mountain in the world."),
 )
-USER, ASSISTANT = "User:", "Assistant:"
+USER, ASSISTANT = "Q:", "A:"
 # Where a transcript reply ends: the model starting the next turn itself.
 STOPS = ("\n" + USER, "\n" + ASSISTANT)
 

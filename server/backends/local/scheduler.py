@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import time
 
+from ... import concurrency
 from ...concurrency import RealCondition, start_os_thread
 from ...errors import BackendError
 from .generate import Moved, generation_error, run_alone, sampling
@@ -55,7 +56,7 @@ class Scheduler:
     # ---- called from other threads --------------------------------------
 
     def start(self) -> None:
-        start_os_thread(self._worker, name=f"{self.name}-generate")
+        self.thread = start_os_thread(self._worker, name=f"{self.name}-generate")
 
     def ready(self, loaded: Loaded | None, error: BackendError | None = None) -> None:
         """The load is over: the worker starts serving, or tells everyone waiting why it cannot."""
@@ -89,6 +90,11 @@ class Scheduler:
         for job in jobs:
             job.stop.set()
             job.out.put(Failed(BackendError("unavailable", "The server is shutting down.")))
+        # Let the worker leave torch (and stop the batch) before the caller goes on: a process that exits
+        # while a daemon thread is inside a forward pass can abort ("terminate called without an active exception").
+        thread = getattr(self, "thread", None)
+        if thread is not None and thread is not concurrency.real_threading.current_thread():
+            thread.join(timeout=10)
 
     # ---- the line (call with cond held) ---------------------------------
 

@@ -11,7 +11,9 @@ from .loader import first_line
 
 log = logging.getLogger(__name__)
 
-PAGE = 32  # tokens per KV-cache page
+# Tokens per KV-cache page, as in transformers serve: Gemma, 4 and 8 sessions made 24.97 and 40.58
+# tokens/s with pages of 256 vs 22.40 and 37.16 with pages of 32 (bench/RESULTS.md, back-to-back runs).
+PAGE = 256
 # Longest row (prompt + reply) the batch holds; longer requests run alone through generate(). The
 # cache is allocated (and resident) whole when the batch is made: 8 rows of 2,048 tokens are 590 MB
 # for Gemma 3 270M in float32. Each step's cost grows with the number of pages on CPU (Gemma, 4 rows:

@@ -12,7 +12,8 @@ from tests.tinymodel import build
 @pytest.fixture(scope="module")
 def tiny_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-live")
-    return {"endless": build(str(root / "endless"), endless=True, max_positions=4096),
+    # A long context so that one reply outlasts the responsiveness check: it streamed 1,000 tokens/s here.
+    return {"endless": build(str(root / "endless"), endless=True, max_positions=16384),
             "think": build(str(root / "think"), endless=True, think=True)}
 
 
@@ -82,7 +83,7 @@ def test_third_session_waits_beyond_the_batch_and_stop_frees_a_slot(local, make_
 
 def test_others_stay_responsive_while_the_model_generates(local, make_client):
     busy = make_client(local.url)
-    rid = busy.chat("go on and on", params={"max_tokens": 4000})
+    rid = busy.chat("go on and on", params={"max_tokens": 16000})
     busy.wait("token", lambda t: t["request_id"] == rid)
     other = make_client(local.url)
     started = time.monotonic()

@@ -8,6 +8,7 @@ import openai
 
 from ..errors import BackendError
 from .base import Chunk, Status, drop_oldest_turns
+from .sse_http import HttpStatusError, SseResponse, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ class OpenAICompatBackend:
         self.base_url = base_url
         self.host = urlsplit(base_url).netloc if base_url else "api.openai.com"
         self._official = self.host.endswith(("openai.com", "deepseek.com"))
+        self._plain = bool(base_url) and urlsplit(base_url).scheme == "http"  # read by sse_http, not the SDK
+        self.api_key, self.timeout = api_key, timeout
         self.label = "DeepSeek" if self.host.endswith("deepseek.com") else f"OpenAI-compatible server ({self.host})"
         self.hint = ""
         self._models = list(models or [])
@@ -80,12 +83,8 @@ class OpenAICompatBackend:
         body = {"model": model, "messages": messages, "stream": True, "stream_options": {"include_usage": True},
                 **self._request_args(model, params)}
         try:
-            # Plain dicts rather than the SDK's typed chunks: building a pydantic model per SSE event
-            # was 60% of the server's CPU with 50 clients (bench/RESULTS.md). Same client, errors, SSE.
-            events = self.client.post("/chat/completions", body=body, cast_to=object, stream=True,
-                                      stream_cls=openai.Stream[object])
             finished = False
-            with events:
+            with self._events(body) as events:
                 for event in events:
                     if cancel.is_set():
                         return
@@ -100,9 +99,25 @@ class OpenAICompatBackend:
             raise
         except openai.APIError as e:
             raise self._reword(e, model) from None
+        except HttpStatusError as e:
+            raise self._reword_status(e.status, model) from None
+        except TimeoutError:
+            raise BackendError("unavailable", f"{self.name} ({self.host}) did not answer in time. Try again in a moment.") from None
+        except Unreachable as e:
+            log.warning("could not reach %s: %s", self.host, e)
+            raise BackendError("unavailable", f"Could not reach {self.name} ({self.host}). Is it running, and is the address right?") from None
         except Exception as e:  # a broken stream surfaces as the HTTP library's own errors
             log.warning("stream from %s broke: %s", self.host, type(e).__name__)
             raise BackendError("unavailable", f"The connection to {self.name} broke off mid-reply. Send again to retry.") from None
+
+    def _events(self, body: dict):
+        """The upstream's stream of event dicts: read off the socket for http://, through the SDK otherwise."""
+        if self._plain:
+            return SseResponse(self.base_url, "/chat/completions", body, self.api_key, self.timeout)
+        # Plain dicts rather than the SDK's typed chunks: building a pydantic model per SSE event
+        # was 60% of the server's CPU with 50 clients (bench/RESULTS.md). Same client, errors, SSE.
+        return self.client.post("/chat/completions", body=body, cast_to=object, stream=True,
+                                stream_cls=openai.Stream[object])
 
     @staticmethod
     def _chunk(event: dict) -> Chunk | None:
@@ -127,7 +142,11 @@ class OpenAICompatBackend:
             return BackendError("unavailable", f"{where} did not answer in time. Try again in a moment.")
         if isinstance(e, openai.APIConnectionError):
             return BackendError("unavailable", f"Could not reach {where}. Is it running, and is the address right?")
-        status = getattr(e, "status_code", None)
+        return self._reword_status(getattr(e, "status_code", None), model)
+
+    def _reword_status(self, status: int | None, model: str) -> BackendError:
+        """The user's sentence for an HTTP status the upstream answered with."""
+        where = f"{self.name} ({self.host})"
         log.warning("%s answered HTTP %s", self.host, status)
         if status in (401, 403):
             return BackendError("unavailable", f"{where} refused the API key. Check the key set on the server.")

@@ -80,17 +80,17 @@ class HubChannel:
                 except BlockingIOError:
                     pass  # the pipe is full of wake-ups already
 
-    def get(self, timeout: float):
-        """The next item, or queue.Empty after timeout seconds; waits on the hub, never blocks it."""
+    def get(self, timeout: float | None = None):
+        """The next item, or queue.Empty after timeout seconds (None: no limit); waits on the hub, never blocks it."""
         from eventlet.hubs import trampoline
 
-        deadline = time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
                 return self._q.get_nowait()
             except Empty:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
                     raise
             try:
                 trampoline(self._r, read=True, timeout=left, timeout_exc=Empty)

@@ -106,7 +106,9 @@ class Relay:
         outcome = None
         try:
             while outcome is None:
-                timeout = max(0.0, last_flush + window - time.monotonic()) if pending else 1.0
+                # No timer while nothing waits to be sent: the producer always ends with END, and a
+                # timeout per get was a timer set and cancelled on eventlet's hub for every token.
+                timeout = max(0.0, last_flush + window - time.monotonic()) if pending else None
                 try:
                     item = req.channel.get(timeout=timeout)
                 except Empty:

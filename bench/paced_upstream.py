@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import re
 import time
@@ -112,6 +113,8 @@ def main():
 
     async def run():
         server, port = await serve(args.port)
+        gc.collect()
+        gc.freeze()  # a full collection over start-up's objects would pause every stream at once
         print(f"http://127.0.0.1:{port}/v1", flush=True)
         async with server:
             await server.serve_forever()

@@ -99,3 +99,16 @@ def test_statuses_timeouts_and_dead_ports_are_told_apart():
     dead.close()
     with pytest.raises(Unreachable):
         SseResponse(f"http://127.0.0.1:{port}/v1", "/chat/completions", {}, None, timeout=5)
+
+
+def test_only_plain_http_that_no_proxy_setting_claims_is_read_off_the_socket(monkeypatch):
+    from server.backends.openai_compat import OpenAICompatBackend
+
+    for var in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    assert OpenAICompatBackend("lan", "http://10.0.0.5:8000/v1", None)._plain
+    assert not OpenAICompatBackend("deepseek", "https://api.deepseek.com", "k")._plain
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    assert not OpenAICompatBackend("lan", "http://10.0.0.5:8000/v1", None)._plain  # the SDK goes through the proxy
+    monkeypatch.setenv("NO_PROXY", "10.0.0.5")
+    assert OpenAICompatBackend("lan", "http://10.0.0.5:8000/v1", None)._plain

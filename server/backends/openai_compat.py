@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import openai
 
@@ -30,7 +31,9 @@ class OpenAICompatBackend:
         self.base_url = base_url
         self.host = urlsplit(base_url).netloc if base_url else "api.openai.com"
         self._official = self.host.endswith(("openai.com", "deepseek.com"))
-        self._plain = bool(base_url) and urlsplit(base_url).scheme == "http"  # read by sse_http, not the SDK
+        # Read by sse_http rather than the SDK: plain HTTP that no proxy setting (HTTP_PROXY) sends elsewhere.
+        url = urlsplit(base_url or "")
+        self._plain = url.scheme == "http" and not (getproxies().get("http") and not proxy_bypass(url.hostname or ""))
         self.api_key, self.timeout = api_key, timeout
         self.label = "DeepSeek" if self.host.endswith("deepseek.com") else f"OpenAI-compatible server ({self.host})"
         self.hint = ""

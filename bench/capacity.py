@@ -23,7 +23,6 @@ import gc
 import itertools
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -31,8 +30,7 @@ import aiohttp
 import psutil
 
 from bench import relay_overhead as ro
-from bench.common import ROOT, BenchServer, footer, header, pct, table
-from bench.paced_upstream import parse_tokens
+from bench.common import ROOT, BenchServer, footer, header, paced_upstream_and_servers, pct, table
 
 HOLD_TOKEN_P99_MS = 50
 HOLD_TTFT_P99_MS = 200
@@ -61,7 +59,7 @@ class WsClient:
             if data[:2] == "42":
                 name, payload = json.loads(data[2:])
                 if name == "token":
-                    self._on_token(payload)
+                    ro.note_tokens(self.rec, payload)
                 elif name == "done" and self.rec is not None:
                     self.rec.finish = payload.get("finish_reason")
                     self.rec.done.set()
@@ -76,17 +74,6 @@ class WsClient:
                     fut.set_result(json.loads(data[at:])[0])
             elif data == "2":
                 await self.ws.send_str("3")
-
-    def _on_token(self, payload: dict):
-        t = time.monotonic_ns()
-        rec = self.rec
-        if rec is None:
-            return
-        if rec.first is None:
-            rec.first = t
-        rec.events += 1
-        for i, sent in parse_tokens(payload.get("text", "")):
-            rec.tokens.append((i, sent, t))
 
     async def call(self, event: str, data: dict, timeout: float) -> dict:
         n = next(self.ids)
@@ -211,10 +198,7 @@ def main():
     header("capacity: concurrent streams one server process holds at 20 tokens/s")
     t_start = time.monotonic()
     os.sched_setaffinity(0, {1})  # the upstream started below inherits it
-    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    servers: dict[str, BenchServer] = {}
-    try:
-        upstream = up.stdout.readline().strip()
+    with paced_upstream_and_servers() as (upstream, up, servers):
         roots = ([("before", args.before)] if args.before else []) + [("this checkout", ROOT)]
         for label, root in roots:
             srv = BenchServer("--backend", "openai", "--base-url", upstream, "--coalesce-ms", args.coalesce,
@@ -229,11 +213,6 @@ def main():
         results = asyncio.run(measure(args, upstream, servers, up.pid))
         report(args, results, servers)
         footer(t_start)
-    finally:
-        for s in servers.values():
-            s.stop()
-        up.terminate()
-        up.wait()
 
 
 if __name__ == "__main__":

@@ -59,6 +59,18 @@ class Rec:
         self.error = None
 
 
+def note_tokens(rec: Rec | None, event: dict) -> None:
+    """Record a `token` event's stamped tokens in rec, with the time it arrived."""
+    t = time.monotonic_ns()
+    if rec is None:
+        return
+    if rec.first is None:
+        rec.first = t
+    rec.events += 1
+    for i, sent in parse_tokens(event.get("text", "")):
+        rec.tokens.append((i, sent, t))
+
+
 class SioClient:
     def __init__(self, url: str):
         self.url = url
@@ -75,15 +87,7 @@ class SioClient:
         await asyncio.wait_for(ready.wait(), 20)
 
     async def _on_token(self, data):
-        t = time.monotonic_ns()
-        rec = self.rec
-        if rec is None:
-            return
-        if rec.first is None:
-            rec.first = t
-        rec.events += 1
-        for i, sent in parse_tokens(data.get("text", "")):
-            rec.tokens.append((i, sent, t))
+        note_tokens(self.rec, data)
 
     async def _on_done(self, data):
         if self.rec is not None:

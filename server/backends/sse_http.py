@@ -1,8 +1,8 @@
 """A chat-completions stream read straight off a plain-HTTP socket: the inference tier on the LAN.
 
-One process relaying 100 streams at 20 tokens/s spent 0.125 ms of CPU per token reading the
-upstream through the openai SDK (its SSE decoder over httpx, httpcore and h11) and ~1 ms per
-request building the SDK's request (bench/RESULTS.md, "Capacity of one process"). For an `http://`
+Reading the upstream alone through the openai SDK (its SSE decoder over httpx, httpcore and h11)
+took 0.154 of the 0.254 ms of server CPU per relayed token, 100 streams of 240 tokens (bench/RESULTS.md,
+"Several processes", (b)). For an `http://`
 base URL (vLLM, `transformers serve`, this server's /v1 on another machine) this reader does the
 same job in a few string operations per event; `https://` (DeepSeek, OpenAI) stays on the SDK.
 """
@@ -13,7 +13,6 @@ import socket
 from urllib.parse import urlsplit
 
 MAX_HEAD = 64 * 1024
-MAX_ERROR_BODY = 64 * 1024
 
 
 class HttpStatusError(Exception):
@@ -49,10 +48,14 @@ class SseResponse:
             raise
         except OSError as e:  # refused, no route, unknown host
             raise Unreachable(type(e).__name__) from None
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
         self.buf = b""
-        self.chunked, self.left = self._read_head()
+        try:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+            self.chunked, self.left = self._read_head()
+        except BaseException:
+            self.close()  # no `with` holds it yet
+            raise
 
     def _recv(self) -> bytes:
         data = self.sock.recv(65536)
@@ -78,7 +81,7 @@ class SseResponse:
     def _body(self):
         """The response body in pieces as they arrive, with chunked transfer encoding undone."""
         if not self.chunked:
-            while True:
+            while self.left != 0:
                 if self.buf:
                     data, self.buf = self.buf, b""
                 else:
@@ -92,8 +95,7 @@ class SseResponse:
                     data = data[:self.left]
                     self.left -= len(data)
                 yield data
-                if self.left == 0:
-                    return
+            return
         while True:
             while b"\r\n" not in self.buf:
                 self.buf += self._recv()

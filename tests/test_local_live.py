@@ -12,7 +12,8 @@ from tests.tinymodel import build
 @pytest.fixture(scope="module")
 def tiny_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-live")
-    # A long context so that one reply outlasts the responsiveness check: it streamed 1,000 tokens/s here.
+    # A long context (and --max-tokens-cap below) so that one reply outlasts the responsiveness check:
+    # the tiny model streamed 1,100 tokens/s here, so a reply of 4,096 tokens ended within its 4 s.
     return {"endless": build(str(root / "endless"), endless=True, max_positions=16384),
             "think": build(str(root / "think"), endless=True, think=True)}
 
@@ -22,7 +23,7 @@ def local(request, tiny_dirs):
     # Short heartbeats: an event loop blocked by torch would drop sockets within seconds.
     server = LiveServer("--backend", "local", "--model", tiny_dirs["endless"], "--rate-per-minute", "0",
                         "--rate-per-minute-ip", "0", "--orphan-limit", "0", "--ping-interval", "1", "--ping-timeout", "2", "--batch-size", "2",
-                        "--default-max-tokens", "24",
+                        "--default-max-tokens", "24", "--max-tokens-cap", "16000",
                         async_mode=request.param).start(timeout=180)
     yield server
     server.stop()

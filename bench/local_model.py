@@ -302,7 +302,7 @@ def part2(name, path, args, out_rows):
                 "--log-level", "WARNING", "--threads", str(args.threads), *(["--batch-size", b] if b else []),
                 "--max-sockets-per-ip", "100", async_mode="threading").start(timeout=300))
         if not args.no_serve and shutil.which("transformers"):
-            for cb in (False, True):
+            for cb in (True,) if args.no_plain_serve else (False, True):
                 label = "transformers serve" + (" --continuous-batching" if cb else "")
                 try:
                     targets[label] = ("sse", Serve(path, cb, args.omp))
@@ -311,16 +311,22 @@ def part2(name, path, args, out_rows):
         for kind, t in targets.values():  # warm-up: two at once, so that batches and their caches exist
             concurrent((lambda t=t: server_stream(t.url, 4)) if kind == "sio" else (lambda t=t: sse_stream(t.url, t.model, 4)), 2)
         for level in levels:
-            for label, (kind, t) in targets.items():
-                fn = (lambda t=t: server_stream(t.url, max_new)) if kind == "sio" else (lambda t=t: sse_stream(t.url, t.model, max_new))
-                try:
-                    rs = concurrent(fn, level)
-                except RuntimeError as e:
-                    out_rows.append([name, level, label, f"failed: {str(e)[:80]}"] + [float("nan")] * 5)
+            runs: dict[str, list] = {label: [] for label in targets}
+            for _ in range(args.level_rounds):  # targets interleaved round by round: drift hits them alike
+                for label, (kind, t) in targets.items():
+                    fn = (lambda t=t: server_stream(t.url, max_new)) if kind == "sio" else (lambda t=t: sse_stream(t.url, t.model, max_new))
+                    try:
+                        runs[label].append(concurrent(fn, level))
+                    except RuntimeError as e:
+                        runs[label].append(str(e))
+            for label, rounds in runs.items():
+                failed = [r for r in rounds if isinstance(r, str)]
+                if failed:
+                    out_rows.append([name, level, label, f"failed: {failed[0][:80]}"] + [float("nan")] * 5)
                     continue
-                tokens = sum(r["n"] for r in rs)
-                span = max(r["last"] for r in rs) - min(r["t0"] for r in rs)
-                ttft = [(r["first"] - r["t0"]) * 1000 for r in rs]
+                tokens = sum(r["n"] for rs in rounds for r in rs)
+                span = sum(max(r["last"] for r in rs) - min(r["t0"] for r in rs) for rs in rounds)
+                ttft = [(r["first"] - r["t0"]) * 1000 for rs in rounds for r in rs]
                 out_rows.append([name, level, label, tokens, tokens / span, pct(ttft, 50), max(ttft), span])
             print(f"  {name} part 2 level {level} done", flush=True)
     finally:
@@ -340,6 +346,8 @@ def main():
     ap.add_argument("--tiny-tokens", type=int, default=200)
     ap.add_argument("--gemma-tokens", type=int, default=16)
     ap.add_argument("--no-serve", action="store_true")
+    ap.add_argument("--no-plain-serve", action="store_true", help="of transformers serve, run only --continuous-batching")
+    ap.add_argument("--level-rounds", type=int, default=1, help="part 2: each level this many times, interleaved")
     ap.add_argument("--batch-sizes", default="1", help="also run our server with these --batch-size values")
     ap.add_argument("--threads", type=int, default=None,
                     help="torch CPU threads for every path (default: our server's choice on this machine)")

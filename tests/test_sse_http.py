@@ -112,3 +112,27 @@ def test_only_plain_http_that_no_proxy_setting_claims_is_read_off_the_socket(mon
     assert not OpenAICompatBackend("lan", "http://10.0.0.5:8000/v1", None)._plain  # the SDK goes through the proxy
     monkeypatch.setenv("NO_PROXY", "10.0.0.5")
     assert OpenAICompatBackend("lan", "http://10.0.0.5:8000/v1", None)._plain
+
+
+@pytest.mark.parametrize("plain", [True, False], ids=["sse_http", "sdk"])
+def test_both_readers_give_the_same_replies_and_the_same_errors(stub, plain):
+    from server.backends.base import Chunk
+    from server.backends.openai_compat import OpenAICompatBackend
+    from server.errors import BackendError
+
+    backend = OpenAICompatBackend("lan", stub.url, "sk-test", timeout=1)
+    backend._plain = plain  # the SDK path is the one https:// upstreams take
+    cancel = threading.Event()
+
+    def run(model):
+        return list(backend.stream([{"role": "user", "content": "hi"}], model=model, params={}, cancel=cancel))
+    chunks = run("reasoner")
+    assert [(c.kind, c.text) for c in chunks if c.text] == [("reasoning", "Let "), ("reasoning", "me "), ("reasoning", "think."),
+                                                            (None, "The "), (None, "answer.")]
+    assert chunks[-1] == Chunk(usage={"prompt_tokens": 7, "completion_tokens": 5})
+    for model, code, words in [("e401", "unavailable", "refused the API key"), ("e404", "not_found", "has no model"),
+                               ("e429", "rate_limited", "rate-limiting"), ("e500", "unavailable", "HTTP 500"),
+                               ("cut", "unavailable", "broke off mid-reply"), ("hang", "unavailable", "did not answer in time")]:
+        with pytest.raises(BackendError) as e:
+            run(model)
+        assert e.value.code == code and words in e.value.message and "sk-upstream" not in e.value.message

@@ -29,10 +29,10 @@ class OpenAICompatBackend:
                  default_model: str | None = None, timeout: float = 60.0, context_tokens: int = 64000):
         self.name = name
         self.base_url = base_url
-        self.host = urlsplit(base_url).netloc if base_url else "api.openai.com"
+        url = urlsplit(base_url or "")
+        self.host = url.netloc if base_url else "api.openai.com"
         self._official = self.host.endswith(("openai.com", "deepseek.com"))
         # Read by sse_http rather than the SDK: plain HTTP that no proxy setting (HTTP_PROXY) sends elsewhere.
-        url = urlsplit(base_url or "")
         self._plain = url.scheme == "http" and not (getproxies().get("http") and not proxy_bypass(url.hostname or ""))
         self.api_key, self.timeout = api_key, timeout
         self.label = "DeepSeek" if self.host.endswith("deepseek.com") else f"OpenAI-compatible server ({self.host})"
@@ -100,15 +100,8 @@ class OpenAICompatBackend:
                 raise BackendError("unavailable", f"The connection to {self.name} broke off mid-reply. Send again to retry.")
         except BackendError:
             raise
-        except openai.APIError as e:
+        except (openai.APIError, HttpStatusError, TimeoutError, Unreachable) as e:
             raise self._reword(e, model) from None
-        except HttpStatusError as e:
-            raise self._reword_status(e.status, model) from None
-        except TimeoutError:
-            raise BackendError("unavailable", f"{self.name} ({self.host}) did not answer in time. Try again in a moment.") from None
-        except Unreachable as e:
-            log.warning("could not reach %s: %s", self.host, e)
-            raise BackendError("unavailable", f"Could not reach {self.name} ({self.host}). Is it running, and is the address right?") from None
         except Exception as e:  # a broken stream surfaces as the HTTP library's own errors
             log.warning("stream from %s broke: %s", self.host, type(e).__name__)
             raise BackendError("unavailable", f"The connection to {self.name} broke off mid-reply. Send again to retry.") from None
@@ -138,18 +131,15 @@ class OpenAICompatBackend:
             return Chunk(text=reasoning, kind="reasoning", finish_reason=choice.get("finish_reason"), usage=usage)
         return Chunk(text=delta.get("content") or "", finish_reason=choice.get("finish_reason"), usage=usage)
 
-    def _reword(self, e: openai.APIError, model: str) -> BackendError:
-        """A sentence for the user; never the raw upstream body, which may echo keys or internals."""
+    def _reword(self, e: Exception, model: str) -> BackendError:
+        """A sentence for the user, from the SDK's errors or sse_http's; never the raw upstream body."""
         where = f"{self.name} ({self.host})"
-        if isinstance(e, openai.APITimeoutError):
+        if isinstance(e, (openai.APITimeoutError, TimeoutError)):
             return BackendError("unavailable", f"{where} did not answer in time. Try again in a moment.")
-        if isinstance(e, openai.APIConnectionError):
+        if isinstance(e, (openai.APIConnectionError, Unreachable)):
+            log.warning("could not reach %s: %s", self.host, type(e).__name__ if isinstance(e, openai.APIError) else e)
             return BackendError("unavailable", f"Could not reach {where}. Is it running, and is the address right?")
-        return self._reword_status(getattr(e, "status_code", None), model)
-
-    def _reword_status(self, status: int | None, model: str) -> BackendError:
-        """The user's sentence for an HTTP status the upstream answered with."""
-        where = f"{self.name} ({self.host})"
+        status = e.status if isinstance(e, HttpStatusError) else getattr(e, "status_code", None)
         log.warning("%s answered HTTP %s", self.host, status)
         if status in (401, 403):
             return BackendError("unavailable", f"{where} refused the API key. Check the key set on the server.")

@@ -111,8 +111,10 @@ async def measure(args, upstream: str, servers: dict[str, BenchServer], upstream
             # Each client runs --streams replies back to back, the first starts spread over one reply's
             # length: the level's streams are then all in flight at once, starting at a steady rate.
             gap = args.tokens * args.interval_ms / 1000 / level
-            proc = psutil.Process(servers[name].proc.pid) if name in servers else None
-            cpu0 = [ro.cpu_s(p) for p in (proc, me, up) if p is not None]
+            procs = {"client": me, "upstream": up}
+            if name in servers:
+                procs["server"] = psutil.Process(servers[name].proc.pid)
+            cpu0 = {who: ro.cpu_s(p) for who, p in procs.items()}
 
             async def client(i):
                 await asyncio.sleep(i * gap)
@@ -125,11 +127,10 @@ async def measure(args, upstream: str, servers: dict[str, BenchServer], upstream
                         recs.append(ro._failed(e))
                 return recs
             recs = [r for rs in await asyncio.gather(*(client(i) for i in range(level))) for r in rs]
-            cpu1 = [ro.cpu_s(p) for p in (proc, me, up) if p is not None]
             st = results.setdefault((level, name), ro.Stats())
             st.add(recs, args.tokens)
-            for who, a, b in zip(["server", "client", "upstream"] if proc else ["client", "upstream"], cpu0, cpu1):
-                st.cpu[who] += b - a
+            for who, p in procs.items():
+                st.cpu[who] += ro.cpu_s(p) - cpu0[who]
 
         for name, srv in {"direct raw": None, **servers}.items():  # warm-up (imports, first connections)
             warm = [WsClient(session, srv.url)] if srv else []

@@ -53,6 +53,10 @@ def create_app(config: Config | None = None) -> Flask:
         from .redis_link import socketio_manager
 
         manager = socketio_manager(cfg.redis_url)
+    if cfg.async_mode == "eventlet":
+        from .ws_direct import install
+
+        install()
     socketio.init_app(
         app,
         async_mode=cfg.async_mode,

@@ -2,7 +2,8 @@
 
 The model name picks the behaviour: "words-N" streams N words, "slow-N" streams N words 50 ms apart,
 "reasoner" streams reasoning_content then content, "cut" breaks off mid-stream, "hang" never answers,
-"e401"/"e402"/"e429"/"e500" answer with that status, "say:TEXT" streams TEXT word by word.
+"e401"/"e402"/"e429"/"e500" answer with that status, "say:TEXT" streams TEXT word by word,
+"blob-N" streams N pieces of 8 KiB (piece i is the digit i % 10 repeated).
 """
 from __future__ import annotations
 
@@ -79,6 +80,8 @@ class Stub:
                     pieces = [("content", w + (" " if i < len(words) - 1 else "")) for i, w in enumerate(words)]
                 elif model == "cut":
                     pieces = [("content", f"w{i} ") for i in range(3)]
+                elif model.startswith("blob-"):
+                    pieces = [("content", str(i % 10) * 8192) for i in range(int(model[5:]))]
                 else:
                     n = int(model.split("-")[1]) if "-" in model else 5
                     pieces = [("content", f"w{i} ") for i in range(n)]

@@ -140,3 +140,87 @@ def test_truncate_and_reset(relay, make_client):
     assert [m["content"] for m in c.call("history")["history"]] == ["q0", "a0"]
     assert c.call("reset") == {"ok": True}
     assert c.call("history")["history"] == []
+
+
+class StalledSocket:
+    """A raw WebSocket in a session that reads its `ready` and then nothing until told: a phone asleep."""
+
+    def __init__(self, url: str, session_id: str):
+        import base64
+        import os
+        import socket
+
+        host, port = url.split("//")[1].split(":")
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window fills fast
+        self.sock.connect((host, int(port)))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                           f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.sock.recv(4096)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        assert b" 101 " in head.split(b"\r\n")[0], head
+        self.messages = self.frames()
+        assert next(self.messages).startswith("0")  # engine.io open
+        self.send('40{"session_id": "%s"}' % session_id)
+        while not next(self.messages).startswith('42["ready"'):
+            pass
+
+    def send(self, text: str) -> None:
+        import os
+        import struct
+
+        data, mask = text.encode(), os.urandom(4)
+        self.sock.sendall(struct.pack("!BB", 0x81, 0x80 | len(data)) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            more = self.sock.recv(1 << 20)
+            assert more, "the server closed the stalled socket"
+            self.buf += more
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def frames(self):
+        """The text of each frame the server sends, in order."""
+        import struct
+
+        while True:
+            first, size = self._read(2)
+            size &= 0x7F
+            if size == 126:
+                size = struct.unpack("!H", self._read(2))[0]
+            elif size == 127:
+                size = struct.unpack("!Q", self._read(8))[0]
+            data = self._read(size)
+            if first & 0x0F == 1:
+                yield data.decode()
+
+
+def test_a_stalled_socket_holds_up_neither_the_reply_nor_its_own_order(relay, make_client):
+    """A socket that stops reading (a phone asleep) while ~6.5 MB stream to its conversation."""
+    import json
+
+    awake = make_client(relay.url)
+    asleep = StalledSocket(relay.url, awake.session_id)
+    try:
+        rid = awake.chat("everything", model="blob-800", params={"max_tokens": 1000})
+        expected = "".join(str(i % 10) * 8192 for i in range(800))
+        assert awake.wait_done(rid, timeout=60)["text"] == expected  # not held up by the stalled socket
+        assert awake.text_of(rid) == expected
+        seqs, text = [], []
+        for message in asleep.messages:  # it wakes up: everything is there, in order, then one done
+            if not message.startswith("42"):
+                continue
+            name, payload = json.loads(message[2:])
+            if name == "token" and payload["request_id"] == rid:
+                seqs.append(payload["seq"])
+                text.append(payload["text"])
+            elif name == "done" and payload["request_id"] == rid:
+                break
+        assert seqs == list(range(len(seqs))) and "".join(text) == expected
+    finally:
+        asleep.sock.close()

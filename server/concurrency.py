@@ -98,6 +98,10 @@ class HubChannel:
             except BlockingIOError:
                 pass  # another reader took the wake-up
 
+    def get_nowait(self):
+        """The next item if one is waiting, else queue.Empty."""
+        return self._q.get_nowait()
+
     def close(self) -> None:
         with self._lock:
             if self._open:

@@ -113,9 +113,13 @@ class Relay:
                     item = req.channel.get(timeout=timeout)
                 except Empty:
                     item = None
-                if isinstance(item, Chunk):
+                while isinstance(item, Chunk):  # and all that waits already: a loop running behind sends it at once
                     self._take(req, item, pending)
-                elif item is END:
+                    try:
+                        item = req.channel.get_nowait()
+                    except Empty:
+                        item = None
+                if item is END:
                     outcome = "cancelled" if req.cancel.is_set() else (req.finish_reason or "stop")
                 elif item is CANCEL:
                     outcome = "cancelled"

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 def install() -> bool:
     """Patch engine.io's sockets to send directly when they can; True when patched."""
     from engineio import socket as eio_socket
+    from engineio.exceptions import QueueEmpty
     from eventlet import greenio, spawn, websocket
 
     Socket = eio_socket.Socket
@@ -44,7 +45,16 @@ def install() -> bool:
 
     def poll_(self):
         self._writer_busy = False  # the writer has sent all it took and waits again
-        packets = poll(self)
+        while True:
+            try:
+                packets = poll(self)
+                break
+            except QueueEmpty:
+                # The writer gives up (and closes the socket) when nothing is queued for ping interval +
+                # ping timeout; with frames sent directly that says nothing of the socket, whose reader
+                # and ping checks still watch it. A polling request's wait keeps its timeout.
+                if self._direct_ws is None or not self.upgraded or self.closed:
+                    raise
         self._writer_busy = bool(packets)  # it holds packets not yet on the wire: nothing may pass them
         return packets
 

@@ -1,7 +1,9 @@
 """Streaming chats through the live server from an OpenAI-compatible upstream, in both async modes."""
 import time
 
-from tests.live import Client
+import pytest
+
+from tests.live import Client, LiveServer
 
 
 def test_ready_describes_session_backends_and_limits(relay, make_client):
@@ -224,3 +226,19 @@ def test_a_stalled_socket_holds_up_neither_the_reply_nor_its_own_order(relay, ma
         assert seqs == list(range(len(seqs))) and "".join(text) == expected
     finally:
         asleep.sock.close()
+
+
+@pytest.mark.parametrize("mode", ["eventlet", "threading"])
+def test_sockets_outlive_many_heartbeats_while_replies_stream(mode, stub):
+    """Short heartbeats (1 s + 1 s): a socket that gets replies and pings for 5 s stays connected."""
+    with LiveServer("--backend", "openai", "--base-url", stub.url, "--ping-interval", "1", "--ping-timeout", "1",
+                    "--rate-per-minute", "0", "--rate-per-minute-ip", "0", async_mode=mode).start() as server:
+        c = Client(server.url)
+        try:
+            started = time.monotonic()
+            while time.monotonic() - started < 5:
+                assert c.wait_done(c.chat("hi", model="words-3"), timeout=5)["text"] == "w0 w1 w2 "
+                time.sleep(0.3)
+            assert c.sio.connected
+        finally:
+            c.close()

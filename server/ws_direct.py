@@ -6,7 +6,8 @@ and a switch back. Sending the frame at once when nothing is waiting for that so
 server's CPU per streamed token by 15-20 % (bench/capacity.py, 100 and 150 streams; bench/RESULTS.md,
 #15 (b)). Whenever the frame cannot go out whole and at once (packets already queued, the writer
 mid-batch, a phone's full buffer) the packet takes engine.io's queue as before: frames keep their
-order and a stalled socket never blocks whoever emits to it.
+order and a stalled socket never blocks whoever emits to it. The writer, which takes an empty queue
+for ping interval + ping timeout as a dead socket, waits on while its socket is open.
 
 This reaches into python-engineio's Socket and eventlet's RFC6455WebSocket (both pinned in
 requirements.txt); install() leaves everything as it is when those are not what it expects.

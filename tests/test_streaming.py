@@ -1,4 +1,9 @@
 """Streaming chats through the live server from an OpenAI-compatible upstream, in both async modes."""
+import base64
+import json
+import os
+import socket
+import struct
 import time
 
 import pytest
@@ -148,10 +153,6 @@ class StalledSocket:
     """A raw WebSocket in a session that reads its `ready` and then nothing until told: a phone asleep."""
 
     def __init__(self, url: str, session_id: str):
-        import base64
-        import os
-        import socket
-
         host, port = url.split("//")[1].split(":")
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window fills fast
@@ -172,9 +173,6 @@ class StalledSocket:
             pass
 
     def send(self, text: str) -> None:
-        import os
-        import struct
-
         data, mask = text.encode(), os.urandom(4)
         self.sock.sendall(struct.pack("!BB", 0x81, 0x80 | len(data)) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
@@ -188,8 +186,6 @@ class StalledSocket:
 
     def frames(self):
         """The text of each frame the server sends, in order."""
-        import struct
-
         while True:
             first, size = self._read(2)
             size &= 0x7F
@@ -204,8 +200,6 @@ class StalledSocket:
 
 def test_a_stalled_socket_holds_up_neither_the_reply_nor_its_own_order(relay, make_client):
     """A socket that stops reading (a phone asleep) while ~6.5 MB stream to its conversation."""
-    import json
-
     awake = make_client(relay.url)
     asleep = StalledSocket(relay.url, awake.session_id)
     try:

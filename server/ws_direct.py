@@ -67,7 +67,7 @@ def install() -> bool:
         if not self.check_ping_timeout():
             return None
         if not _write(ws, ws._pack_message(pkt.encode(), masked=False)):
-            self.queue.put(pkt)
+            return send(self, pkt)  # engine.io's own way: its queue and writer
         return None
 
     def _write(ws, frame: bytes) -> bool:

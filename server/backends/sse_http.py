@@ -12,6 +12,8 @@ import json
 import socket
 from urllib.parse import urlsplit
 
+from ..hub_reader import reader_for
+
 MAX_HEAD = 64 * 1024
 
 
@@ -49,6 +51,7 @@ class SseResponse:
         except OSError as e:  # refused, no route, unknown host
             raise Unreachable(type(e).__name__) from None
         self.buf = b""
+        self.reader = reader_for(self.sock, timeout)
         try:
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
@@ -58,7 +61,7 @@ class SseResponse:
             raise
 
     def _recv(self) -> bytes:
-        data = self.sock.recv(65536)
+        data = self.reader.recv(65536)
         if not data:
             raise StreamBroken("connection closed")
         return data
@@ -123,6 +126,8 @@ class SseResponse:
                 yield json.loads(data)
 
     def close(self) -> None:
+        if self.reader is not self.sock:
+            self.reader.close()
         try:
             self.sock.close()
         except OSError:

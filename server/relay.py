@@ -9,6 +9,7 @@ import uuid
 from .backends.base import Chunk
 from .concurrency import Empty, RealEvent
 from .errors import ChatError
+from .room_emit import emit_to_room
 
 log = logging.getLogger(__name__)
 
@@ -176,4 +177,4 @@ class Relay:
         if req.sink is not None:
             req.sink(event, payload)
         else:
-            self.io.emit(event, payload, to=room(req.session.id))
+            emit_to_room(self.io, event, payload, room(req.session.id))

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 END = object()  # the backend's stream is over
 CANCEL = object()  # stop asked for: finish now, whatever the backend is doing
+TICK = object()  # a green producer left chunks for the end of the coalescing window
 
 
 def room(session_id: str) -> str:
@@ -45,6 +46,8 @@ class Request:
         self.text: list[str] = []
         self.reasoning: list[str] = []
         self.chunks = 0
+        self.pending: list[Chunk] = []  # taken, not yet sent: the coalescing window is still open (req.lock)
+        self.last_flush = float("-inf")
         self.finish_reason: str | None = None
         self.usage: dict | None = None
         self.queued: int | None = None
@@ -77,13 +80,23 @@ class Relay:
         self.logged = logged  # logged(req, event): a token event joined req.log (other processes keep a copy)
 
     def produce(self, req: Request) -> None:
-        """Run the backend's stream and pass its chunks on; never raises."""
+        """Run the backend's stream and pass its chunks on; never raises.
+
+        A green producer (network I/O) numbers and sends its chunks itself when the window allows, and
+        wakes the relay only for what must wait for the window's end: handing each chunk to the relay
+        through a queue cost a hub timer and two switches per token (bench/RESULTS.md, #15 (b)). A
+        producer on an OS thread (the local model) always hands them over: emits belong to the hub.
+        """
         stream = None
+        inline = not req.backend.blocking
         try:
             stream = req.backend.stream(req.messages, model=req.model, params=req.params, cancel=req.cancel,
                                         budget=req.params.get("max_tokens") or self.cfg.default_max_tokens)
             for chunk in stream:
-                req.channel.put(chunk)
+                if inline:
+                    self._offer(req, chunk)
+                else:
+                    req.channel.put(chunk)
                 if req.cancel.is_set():
                     break
         except ChatError as e:
@@ -99,37 +112,49 @@ class Relay:
                     log.exception("closing the stream of %s failed", req.backend.name)
             req.channel.put(END)
 
+    def _offer(self, req: Request, chunk: Chunk) -> None:
+        """Take a chunk on the producer's thread: sent now if the window allows, else left for the relay."""
+        with req.lock:
+            if req.cancel.is_set():
+                return  # stopped or over: the relay sends what was taken before, nothing after
+            was_waiting = bool(req.pending)
+            self._take(req, chunk, req.pending)
+            if not req.pending:
+                return
+            if time.monotonic() - req.last_flush >= self.cfg.coalesce_ms / 1000:
+                self._flush_pending(req)
+            elif not was_waiting:
+                req.channel.put(TICK)  # the relay sends it when the window ends
+
     def run(self, req: Request) -> None:
         """Coalesce chunks into `token` events at most one per window, then send exactly one `done`."""
         window = self.cfg.coalesce_ms / 1000
-        pending: list[Chunk] = []
-        last_flush = float("-inf")
         outcome = None
         try:
             while outcome is None:
                 # No timer while nothing waits to be sent: the producer always ends with END, and a
                 # timeout per get was a timer set and cancelled on eventlet's hub for every token.
-                timeout = max(0.0, last_flush + window - time.monotonic()) if pending else None
+                timeout = max(0.0, req.last_flush + window - time.monotonic()) if req.pending else None
                 try:
                     item = req.channel.get(timeout=timeout)
                 except Empty:
                     item = None
-                while isinstance(item, Chunk):  # and all that waits already: a loop running behind sends it at once
-                    self._take(req, item, pending)
-                    try:
-                        item = req.channel.get_nowait()
-                    except Empty:
-                        item = None
-                if item is END:
-                    outcome = "cancelled" if req.cancel.is_set() else (req.finish_reason or "stop")
-                elif item is CANCEL:
-                    outcome = "cancelled"
-                elif isinstance(item, ChatError):
-                    outcome = item
-                if pending and (outcome is not None or time.monotonic() - last_flush >= window):
-                    self._flush(req, pending)
-                    pending = []
-                    last_flush = time.monotonic()
+                with req.lock:
+                    while isinstance(item, Chunk) or item is TICK:  # and all that waits already: a loop running behind sends it at once
+                        if item is not TICK:
+                            self._take(req, item, req.pending)
+                        try:
+                            item = req.channel.get_nowait()
+                        except Empty:
+                            item = None
+                    if item is END:
+                        outcome = "cancelled" if req.cancel.is_set() else (req.finish_reason or "stop")
+                    elif item is CANCEL:
+                        outcome = "cancelled"
+                    elif isinstance(item, ChatError):
+                        outcome = item
+                    if req.pending and (outcome is not None or time.monotonic() - req.last_flush >= window):
+                        self._flush_pending(req)
         except Exception:
             log.exception("relaying request %s failed", req.id)
             outcome = ChatError("internal", "The server failed while sending the reply.")
@@ -151,6 +176,12 @@ class Relay:
             req.finish_reason = chunk.finish_reason if chunk.finish_reason in ("stop", "length") else "stop"
         if chunk.usage:
             req.usage = chunk.usage
+
+    def _flush_pending(self, req: Request) -> None:
+        """Send what waits (req.lock held) and start a new window."""
+        pending, req.pending = req.pending, []
+        self._flush(req, pending)
+        req.last_flush = time.monotonic()
 
     def _flush(self, req: Request, pending: list) -> None:
         """One `token` event per run of same-kind text, each numbered and logged."""

@@ -178,30 +178,28 @@ class Relay:
             req.usage = chunk.usage
 
     def _flush_pending(self, req: Request) -> None:
-        """Send what waits (req.lock held) and start a new window."""
-        pending, req.pending = req.pending, []
-        self._flush(req, pending)
-        req.last_flush = time.monotonic()
+        """Send what waits as one `token` event per run of same-kind text, numbered and logged; a new window.
 
-    def _flush(self, req: Request, pending: list) -> None:
-        """One `token` event per run of same-kind text, each numbered and logged."""
+        Called with req.lock held: the log's order is the order sent.
+        """
         runs: list[list] = []
-        for c in pending:
+        for c in req.pending:
             if runs and runs[-1][0] == c.kind:
                 runs[-1][1].append(c.text)
             else:
                 runs.append([c.kind, [c.text]])
-        with req.lock:
-            for kind, parts in runs:
-                text = "".join(parts)
-                (req.reasoning if kind == "reasoning" else req.text).append(text)
-                event = {"request_id": req.id, "seq": len(req.log), "text": text}
-                if kind == "reasoning":
-                    event["kind"] = "reasoning"
-                req.log.append(event)
-                if req.sink is None:
-                    self.logged(req, event)
-                self.emit(req, "token", event)
+        req.pending = []
+        for kind, parts in runs:
+            text = "".join(parts)
+            (req.reasoning if kind == "reasoning" else req.text).append(text)
+            event = {"request_id": req.id, "seq": len(req.log), "text": text}
+            if kind == "reasoning":
+                event["kind"] = "reasoning"
+            req.log.append(event)
+            if req.sink is None:
+                self.logged(req, event)
+            self.emit(req, "token", event)
+        req.last_flush = time.monotonic()
 
     def emit(self, req: Request, event: str, payload: dict) -> None:
         """To the request's sink when it has one, else to every socket of its conversation."""

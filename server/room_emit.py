@@ -12,6 +12,8 @@ from engineio import packet as eio_packet
 from socketio import Manager
 from socketio.packet import EVENT
 
+from . import wire_json
+
 NAMESPACE = "/"
 
 
@@ -24,8 +26,9 @@ def emit_to_room(io, event: str, payload: dict, to: str) -> None:
     members = manager.rooms.get(NAMESPACE, {}).get(to)
     if not members:
         return None
-    # As python-socketio's Packet.encode writes an event for the default namespace.
-    text = str(EVENT) + server.packet_class.json.dumps([event, payload], separators=(",", ":"))
+    # As python-socketio's Packet.encode writes an event for the default namespace (with non-ASCII
+    # characters as themselves rather than escaped: the same JSON, and a third of the bytes for Chinese).
+    text = str(EVENT) + wire_json.dumps([event, payload])
     for eio_sid in list(members.values()):
         server.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, text))
     return None

@@ -12,6 +12,7 @@ import json
 import socket
 from urllib.parse import urlsplit
 
+from .. import wire_json
 from ..hub_reader import reader_for
 
 MAX_HEAD = 64 * 1024
@@ -123,7 +124,7 @@ class SseResponse:
                     continue  # a comment or a keep-alive
                 if data == b"[DONE]":
                     return
-                yield json.loads(data)
+                yield wire_json.loads(data)
 
     def close(self) -> None:
         if self.reader is not self.sock:

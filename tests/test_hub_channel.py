@@ -13,19 +13,15 @@ CODE = textwrap.dedent("""
     eventlet.monkey_patch()
     import time
     from server.concurrency import Empty, HubChannel, RealEvent, start_os_thread
+    from tests.hub_ticker import Ticker
 
     ch = HubChannel()
     # More puts than a pipe holds bytes (64 KiB), with nobody reading: the writer must not block.
     written = RealEvent()
     start_os_thread(lambda: ([ch.put(i) for i in range(70_000)], written.set()))
     deadline = time.monotonic() + 20
-    got, ticks = [], 0
-    def ticker():  # the hub must keep turning while the reader waits
-        global ticks
-        while True:
-            eventlet.sleep(0.01)
-            ticks += 1
-    eventlet.spawn(ticker)
+    got = []
+    ticker = Ticker()  # the hub must keep turning while the reader waits
     while not written.is_set() and time.monotonic() < deadline:
         eventlet.sleep(0.01)
     ch.put("from the hub")  # with the pipe full, a put on the hub thread too must return at once
@@ -33,14 +29,14 @@ CODE = textwrap.dedent("""
         got.append(ch.get(timeout=5))
     assert got[-1] == "from the hub" and got[:-1] == list(range(70_000)), len(got)
     # Empty after the timeout, not before and not much later; the hub runs meanwhile.
-    t0, before = time.monotonic(), ticks
+    t0, before = time.monotonic(), ticker.ticks
     try:
         ch.get(timeout=0.2)
         raise AssertionError("an item from nowhere")
     except Empty:
         waited = time.monotonic() - t0
     assert 0.19 <= waited < 1.0, waited
-    assert ticks - before >= 5, ticks - before
+    assert ticker.ticks - before >= 5, ticker.ticks - before
     # A put from an OS thread wakes the waiting reader at once.
     start_os_thread(lambda: (time.sleep(0.1), ch.put("late")))
     t0 = time.monotonic()

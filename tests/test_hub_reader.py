@@ -14,15 +14,10 @@ CODE = textwrap.dedent("""
     import socket, time
     from eventlet.hubs import get_hub
     from server.hub_reader import HubReader, reader_for
+    from tests.hub_ticker import Ticker
 
     hub = get_hub()
-    ticks = 0
-    def ticker():  # the hub must keep turning while the reader waits
-        global ticks
-        while True:
-            eventlet.sleep(0.01)
-            ticks += 1
-    eventlet.spawn(ticker)
+    ticker = Ticker()  # the hub must keep turning while the reader waits
 
     def pair():
         srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
@@ -56,14 +51,14 @@ CODE = textwrap.dedent("""
     r = reader_for(a, 0.3)
     eventlet.spawn_after(0.1, b.sendall, b"x")  # data within the timeout restarts nothing wrongly
     assert r.recv(10) == b"x"
-    t0, before = time.monotonic(), ticks
+    t0, before = time.monotonic(), ticker.ticks
     try:
         r.recv(10)
         raise AssertionError("data from nowhere")
     except socket.timeout:
         waited = time.monotonic() - t0
     assert 0.29 <= waited < 1.0, waited
-    assert ticks - before >= 10, ticks - before
+    assert ticker.ticks - before >= 10, ticker.ticks - before
 
     # Readable while nobody reads: the listener goes (no hub woken on every pass), and comes back for the next read.
     b.sendall(b"yz")

@@ -118,7 +118,7 @@ class Relay:
             if req.cancel.is_set():
                 return  # stopped or over: the relay sends what was taken before, nothing after
             was_waiting = bool(req.pending)
-            self._take(req, chunk, req.pending)
+            self._take(req, chunk)
             if not req.pending:
                 return
             if time.monotonic() - req.last_flush >= self.cfg.coalesce_ms / 1000:
@@ -142,7 +142,7 @@ class Relay:
                 with req.lock:
                     while isinstance(item, Chunk) or item is TICK:  # and all that waits already: a loop running behind sends it at once
                         if item is not TICK:
-                            self._take(req, item, req.pending)
+                            self._take(req, item)
                         try:
                             item = req.channel.get_nowait()
                         except Empty:
@@ -163,7 +163,8 @@ class Relay:
             if hasattr(req.channel, "close"):
                 req.channel.close()  # a producer still running puts into the queue alone
 
-    def _take(self, req: Request, chunk: Chunk, pending: list) -> None:
+    def _take(self, req: Request, chunk: Chunk) -> None:
+        """Note what a chunk says (req.lock held); its text waits in req.pending for the next flush."""
         if chunk.queued is not None and chunk.queued != req.queued:
             req.queued = chunk.queued
             self.emit(req, "queued", {"request_id": req.id, "position": chunk.queued})
@@ -171,7 +172,7 @@ class Relay:
             if req.first_token_at is None:
                 req.first_token_at = time.monotonic()
             req.chunks += 1
-            pending.append(chunk)
+            req.pending.append(chunk)
         if chunk.finish_reason:
             req.finish_reason = chunk.finish_reason if chunk.finish_reason in ("stop", "length") else "stop"
         if chunk.usage:

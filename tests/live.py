@@ -94,7 +94,9 @@ class LiveServer:
                 self.proc.wait()
 
     def __enter__(self):
-        return self.start()
+        # `with LiveServer(...).start()` must not start a second process: it would fail to bind the same
+        # port while the first answered /healthz, and the first would outlive the test.
+        return self if self.alive() else self.start()
 
     def __exit__(self, *exc):
         self.stop()

@@ -226,7 +226,7 @@ def test_a_stalled_socket_holds_up_neither_the_reply_nor_its_own_order(relay, ma
 def test_sockets_outlive_many_heartbeats_while_replies_stream(mode, stub):
     """Short heartbeats (1 s + 1 s): a socket that gets replies and pings for 5 s stays connected."""
     with LiveServer("--backend", "openai", "--base-url", stub.url, "--ping-interval", "1", "--ping-timeout", "1",
-                    "--rate-per-minute", "0", "--rate-per-minute-ip", "0", async_mode=mode).start() as server:
+                    "--rate-per-minute", "0", "--rate-per-minute-ip", "0", async_mode=mode) as server:
         c = Client(server.url)
         try:
             started = time.monotonic()

@@ -15,7 +15,10 @@ class Config:
     backend: str | None = None  # name of the default backend; None = pick by what is configured
     model: str | None = None  # default backend's model (for `local`: a folder or .gguf path)
     base_url: str | None = None  # OpenAI-compatible server for the `openai` backend
-    token: str | None = None  # access token; None = open
+    token: str | None = field(default=None, repr=False)  # access token; None = open
+    # Needed on top of `token` for what changes what everyone shares (library, graph, tuning);
+    # None = whoever may use the server is admin (protocol 1.2, "Roles").
+    admin_token: str | None = field(default=None, repr=False)
     async_mode: str = "eventlet"  # or "threading"
     cors_origins: list[str] = field(default_factory=list)  # extra allowed origins; "*" = any
     deepseek_api_key: str | None = field(default=None, repr=False)
@@ -77,6 +80,7 @@ FLAGS = [
     ("--model", "CHAT_MODEL", "model", str, "default backend's model; for local, a model folder or .gguf file"),
     ("--base-url", "OPENAI_BASE_URL", "base_url", str, "OpenAI-compatible server URL for the openai backend"),
     ("--token", "CHAT_TOKEN", "token", str, "access token clients must present"),
+    ("--admin-token", "CHAT_ADMIN_TOKEN", "admin_token", str, "token that may change the library, the graph and fine-tuning"),
     ("--async-mode", "CHAT_ASYNC_MODE", "async_mode", str, "eventlet (default) or threading"),
     ("--coalesce-ms", "CHAT_COALESCE_MS", "coalesce_ms", int, "merge tokens produced within this many ms"),
     ("--max-sessions", "CHAT_MAX_SESSIONS", "max_sessions", int, "conversations kept in memory"),

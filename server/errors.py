@@ -6,6 +6,7 @@ HTTP_STATUS = {
     "busy": 409,
     "unknown_backend": 400,
     "unauthorized": 401,
+    "forbidden": 403,
     "rate_limited": 429,
     "not_found": 404,
     "unavailable": 503,

@@ -12,7 +12,7 @@ from .chat import room
 from .errors import ChatError
 from .extensions import socketio
 from .history import CLIENT_ID, SESSION_ID, client_for, new_session_id
-from .security import token_ok
+from .security import access_ok
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def on_connect(auth=None):
         return FORGED.ack()
     cfg = service().cfg
     auth = auth if isinstance(auth, dict) else {}
-    if not token_ok(cfg.token, auth.get("token")):
+    if not access_ok(cfg, auth.get("token")):
         raise ConnectionRefusedError("unauthorized")
     ip = client_ip()
     if presence().per_ip(ip) >= cfg.max_sockets_per_ip:

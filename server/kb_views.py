@@ -7,6 +7,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .concurrency import off_hub
 from .errors import ChatError
 from .schemas import require_object, reject_extra
+from .views import require_admin
 
 bp = Blueprint("knowledge", __name__, url_prefix="/api/kb")
 MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the file itself
@@ -30,6 +31,7 @@ def kb():
 
 @bp.route("/documents", methods=["POST"])
 def upload():
+    require_admin()
     limit = kb().max_bytes
     request.max_content_length = limit + MULTIPART_SLACK
     too_long = ChatError("too_long", f"The file is larger than the limit of {limit // 1_000_000} MB.")
@@ -55,6 +57,7 @@ def documents():
 
 @bp.route("/documents/<document_id>", methods=["DELETE"])
 def delete(document_id: str):
+    require_admin()
     off_hub(kb().delete, document_id[:64])
     return jsonify({"ok": True})
 

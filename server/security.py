@@ -23,6 +23,22 @@ def token_ok(expected: str | None, given) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
+def access_ok(cfg, given) -> bool:
+    """True when `given` may use the server: the access token, or the admin token, which is more."""
+    return token_ok(cfg.token, given) or bool(cfg.admin_token and token_ok(cfg.admin_token, given))
+
+
+def admin_ok(cfg, given) -> bool:
+    """True when `given` may change what everyone shares; with no admin token set, whoever may use the server may."""
+    return token_ok(cfg.admin_token or cfg.token, given)
+
+
+def forbidden() -> ChatError:
+    """The error for a shared write without the admin token."""
+    return ChatError("forbidden", "Only this server's admin may do this: unlock Settings > Manage this server "
+                                  "with the admin token.")
+
+
 def bearer(header: str | None) -> str | None:
     """The token of an `Authorization: Bearer TOKEN` header."""
     if header and header[:7].lower() == "bearer ":

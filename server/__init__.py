@@ -54,7 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
 
         manager = socketio_manager(cfg.redis_url)
     if cfg.async_mode == "eventlet":
-        from .ws_direct import install
+        from .wire.ws_direct import install
 
         install()
     socketio.init_app(

@@ -9,7 +9,7 @@ import uuid
 from .backends.base import Chunk
 from .concurrency import Empty, RealEvent
 from .errors import ChatError
-from .room_emit import emit_to_room
+from .wire.room_emit import emit_to_room
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ CODE = textwrap.dedent("""
     eventlet.monkey_patch()
     import socket, time
     from eventlet.hubs import get_hub
-    from server.hub_reader import HubReader, reader_for
+    from server.wire.hub_reader import HubReader, reader_for
     from tests.hub_ticker import Ticker
 
     hub = get_hub()
@@ -92,7 +92,7 @@ def test_hub_reader_under_eventlet():
 def test_without_eventlet_the_socket_reads_itself():
     import socket
 
-    from server.hub_reader import reader_for
+    from server.wire.hub_reader import reader_for
 
     a, b = socket.socketpair()
     try:

@@ -5,7 +5,7 @@ import json
 
 import socketio
 
-from server.room_emit import emit_to_room
+from server.wire.room_emit import emit_to_room
 
 
 class Io:

@@ -12,8 +12,8 @@ import json
 import socket
 from urllib.parse import urlsplit
 
-from .. import wire_json
-from ..hub_reader import reader_for
+from ..wire import codec
+from ..wire.hub_reader import reader_for
 
 MAX_HEAD = 64 * 1024
 
@@ -124,7 +124,7 @@ class SseResponse:
                     continue  # a comment or a keep-alive
                 if data == b"[DONE]":
                     return
-                yield wire_json.loads(data)
+                yield codec.loads(data)
 
     def close(self) -> None:
         if self.reader is not self.sock:

@@ -12,7 +12,7 @@ from engineio import packet as eio_packet
 from socketio import Manager
 from socketio.packet import EVENT
 
-from . import wire_json
+from . import codec
 
 NAMESPACE = "/"
 
@@ -28,7 +28,7 @@ def emit_to_room(io, event: str, payload: dict, to: str) -> None:
         return None
     # As python-socketio's Packet.encode writes an event for the default namespace (with non-ASCII
     # characters as themselves rather than escaped: the same JSON, and a third of the bytes for Chinese).
-    text = str(EVENT) + wire_json.dumps([event, payload])
+    text = str(EVENT) + codec.dumps([event, payload])
     for eio_sid in list(members.values()):
         server.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, text))
     return None

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .backends import build_registry
 from .chat import ChatService
-from .cluster import SingleProcess
+from .cluster.single import SingleProcess
 from .config import Config
 from .extensions import socketio
 from .history import SessionStore
@@ -50,7 +50,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(conversations_bp)
     manager = None
     if cfg.redis_url:
-        from .redis_link import socketio_manager
+        from .cluster.redis_link import socketio_manager
 
         manager = socketio_manager(cfg.redis_url)
     if cfg.async_mode == "eventlet":
@@ -97,8 +97,8 @@ def _cluster(cfg: Config):
     """Shared reply state in Redis for one process of several, or nothing shared."""
     if not cfg.redis_url:
         return SingleProcess()
-    from .redis_cluster import RedisCluster
-    from .redis_link import connect
+    from .cluster.redis_cluster import RedisCluster
+    from .cluster.redis_link import connect
 
     return RedisCluster(cfg, connect(cfg.redis_url), socketio)
 

@@ -7,12 +7,12 @@ import threading
 import time
 
 from .backends.base import FixedReply, Registry
-from .cluster import SingleProcess
+from .cluster.single import SingleProcess
 from .concurrency import HubChannel, off_hub, start_os_thread
 from .errors import ChatError
 from .history import Session, SessionStore
 from .knowledge.service import not_found_reply
-from .relay import CANCEL, Relay, Request, room  # noqa: F401  (room: events.py takes it from here)
+from .relay import CANCEL, Relay, Request
 from .schemas import ChatPayload
 
 log = logging.getLogger(__name__)

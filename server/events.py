@@ -8,7 +8,7 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from . import schemas
-from .chat import room
+from .cluster.presence import room
 from .errors import ChatError
 from .extensions import socketio
 from .history import CLIENT_ID, SESSION_ID, client_for, new_session_id

@@ -9,6 +9,7 @@ import uuid
 from .backends.base import Chunk
 from .concurrency import Empty, RealEvent
 from .errors import ChatError
+from .cluster.presence import room
 from .wire.room_emit import emit_to_room
 
 log = logging.getLogger(__name__)
@@ -16,11 +17,6 @@ log = logging.getLogger(__name__)
 END = object()  # the backend's stream is over
 CANCEL = object()  # stop asked for: finish now, whatever the backend is doing
 TICK = object()  # a green producer left chunks for the end of the coalescing window
-
-
-def room(session_id: str) -> str:
-    """The Socket.IO room that every socket of a session joins."""
-    return "session:" + session_id
 
 
 class Request:

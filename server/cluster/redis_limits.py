@@ -6,11 +6,11 @@ import uuid
 
 from redis.exceptions import RedisError
 
-from .security import rate_limited
+from .limits import rate_limited
 
 log = logging.getLogger(__name__)
 
-# A sliding window like security.RateLimiter's, in one atomic script on Redis's clock
+# A sliding window like limits.RateLimiter's, in one atomic script on Redis's clock
 # (processes on several machines need not agree on the time). Returns {allowed, wait_ms}.
 SLIDING_WINDOW = """
 local t = redis.call('TIME')

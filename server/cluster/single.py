@@ -1,9 +1,9 @@
 """What ChatService shares with the other processes of a cluster; SingleProcess shares nothing."""
 from __future__ import annotations
 
-from .errors import ChatError
+from ..errors import ChatError
 from .presence import Presence
-from .security import RateLimiter
+from .limits import RateLimiter
 
 BUSY = "A reply is still streaming in this conversation; stop it or wait for it."
 GONE = "That reply is no longer available; the conversation history has what was kept."
@@ -12,13 +12,13 @@ GONE = "That reply is no longer available; the conversation history has what was
 class SingleProcess:
     """One process alone: replies, their token logs (Request.log) and limits live in ChatService's memory.
 
-    RedisCluster (server/redis_cluster.py) has the same methods; ChatService calls them at the
+    RedisCluster (server/cluster/redis_cluster.py) has the same methods; ChatService calls them at the
     points where a reply could be seen or steered from another process.
     """
 
     def open_store(self, cfg):
         """Where conversations are kept: --store's choice."""
-        from .store import open_store
+        from ..store import open_store
 
         return open_store(cfg)
 

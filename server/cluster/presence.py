@@ -6,6 +6,11 @@ from collections import Counter, defaultdict
 from typing import NamedTuple
 
 
+def room(session_id: str) -> str:
+    """The Socket.IO room that every socket of a session joins."""
+    return "session:" + session_id
+
+
 class Entry(NamedTuple):
     session_id: str
     client_id: str

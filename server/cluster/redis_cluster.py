@@ -10,12 +10,12 @@ import uuid
 
 from redis.exceptions import RedisError
 
-from .cluster import BUSY, GONE
-from .errors import ChatError
+from .single import BUSY, GONE
+from ..errors import ChatError
 from .redis_limits import RedisRateLimiter
 from .redis_presence import RedisPresence
-from .relay import room
-from .store.redis import CHANGED, RedisStore
+from .presence import room
+from ..store.redis import CHANGED, RedisStore
 
 log = logging.getLogger(__name__)
 

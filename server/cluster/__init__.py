@@ -1,0 +1,1 @@
+"""One process (nothing shared) or several on Redis: claims, token logs, presence, rate limits, the Redis link."""

@@ -1,6 +1,6 @@
 """Summarize a py-spy `--format raw` profile (collapsed stacks): where the samples went.
 
-    python -m bench.pyspy_summary PROFILE.txt [--top 25] [--group server/chat.py:_relay ...]
+    python -m bench.pyspy_summary PROFILE.txt [--top 25] [--group server/chat/service.py:_relay ...]
 
 Prints the top frames by self samples (the leaf), by inclusive samples (anywhere on the stack,
 counted once per stack), and the share of samples under each of a few buckets that matter for

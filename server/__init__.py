@@ -9,11 +9,11 @@ from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .backends import build_registry
-from .chat import ChatService
+from .chat.service import ChatService
 from .cluster.single import SingleProcess
 from .config import Config
 from .extensions import socketio
-from .history import SessionStore
+from .chat.sessions import SessionStore
 from .knowledge import build_knowledge_base
 from .security import OriginPolicy, add_security_headers
 

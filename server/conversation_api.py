@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import schemas
+from .chat import schemas
 from .errors import ChatError
-from .history import CLIENT_ID, SESSION_ID
-from .transfer import export_document, import_documents, to_markdown
+from .chat.sessions import CLIENT_ID, SESSION_ID
+from .chat.transfer import export_document, import_documents, to_markdown
 
 bp = Blueprint("conversations", __name__)
 

@@ -7,11 +7,11 @@ import logging
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
-from . import schemas
+from .chat import schemas
 from .cluster.presence import room
 from .errors import ChatError
 from .extensions import socketio
-from .history import CLIENT_ID, SESSION_ID, client_for, new_session_id
+from .chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from .security import access_ok
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .concurrency import off_hub
 from .errors import ChatError
-from .schemas import require_object, reject_extra
+from .chat.schemas import require_object, reject_extra
 from .views import require_admin
 
 bp = Blueprint("knowledge", __name__, url_prefix="/api/kb")

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from .errors import ChatError
-from .schemas import bad, parse_params
+from .chat.schemas import bad, parse_params
 
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 # Fields OpenAI defines that no backend here can honour; accepted and ignored so that tools sending them work.

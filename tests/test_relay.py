@@ -7,7 +7,7 @@ import time
 
 from server.backends.base import Chunk
 from server.config import Config
-from server.relay import CANCEL, END, Relay, Request
+from server.chat.relay import CANCEL, END, Relay, Request
 
 
 def test_a_backlog_goes_out_as_one_event_with_nothing_lost():

@@ -1,9 +1,9 @@
 """Rate limits of one process: a sliding window per key in memory (redis_limits.py shares them)."""
 from __future__ import annotations
 
+from collections import defaultdict, deque
 import threading
 import time
-from collections import defaultdict, deque
 
 from ..errors import ChatError
 

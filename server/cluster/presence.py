@@ -1,8 +1,8 @@
 """Who is connected: each socket's conversation, client and address (memory; one process)."""
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
+import threading
 from typing import NamedTuple
 
 

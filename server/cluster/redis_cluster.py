@@ -10,12 +10,12 @@ import uuid
 
 from redis.exceptions import RedisError
 
-from .single import BUSY, GONE
 from ..errors import ChatError
+from ..store.redis import CHANGED, RedisStore
+from .presence import room
 from .redis_limits import RedisRateLimiter
 from .redis_presence import RedisPresence
-from .presence import room
-from ..store.redis import CHANGED, RedisStore
+from .single import BUSY, GONE
 
 log = logging.getLogger(__name__)
 

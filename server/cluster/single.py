@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..errors import ChatError
-from .presence import Presence
 from .limits import RateLimiter
+from .presence import Presence
 
 BUSY = "A reply is still streaming in this conversation; stop it or wait for it."
 GONE = "That reply is no longer available; the conversation history has what was kept."

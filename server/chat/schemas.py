@@ -1,11 +1,11 @@
 """Validation of client payloads; every failure is a ChatError with a readable message."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+import math
 
-from .errors import ChatError
-from .history import SESSION_ID
+from ..errors import ChatError
+from .sessions import SESSION_ID
 
 # name: (type check, range check, description for messages)
 _NUMBER = (int, float)

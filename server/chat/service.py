@@ -6,14 +6,14 @@ import queue
 import threading
 import time
 
-from .backends.base import FixedReply, Registry
-from .cluster.single import SingleProcess
-from .concurrency import HubChannel, off_hub, start_os_thread
-from .errors import ChatError
-from .history import Session, SessionStore
-from .knowledge.service import not_found_reply
+from ..backends.base import FixedReply, Registry
+from ..cluster.single import SingleProcess
+from ..concurrency import HubChannel, off_hub, start_os_thread
+from ..errors import ChatError
+from ..knowledge.service import not_found_reply
 from .relay import CANCEL, Relay, Request
 from .schemas import ChatPayload
+from .sessions import Session, SessionStore
 
 log = logging.getLogger(__name__)
 

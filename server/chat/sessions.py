@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import base64
+from collections import OrderedDict
 import hashlib
 import re
 import secrets
 import threading
 import time
-from collections import OrderedDict
 
-from .concurrency import off_hub
-from .store import ConversationStore, now_iso
+from ..concurrency import off_hub
+from ..store import ConversationStore, now_iso
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")

@@ -6,11 +6,11 @@ import threading
 import time
 import uuid
 
-from .backends.base import Chunk
-from .concurrency import Empty, RealEvent
-from .errors import ChatError
-from .cluster.presence import room
-from .wire.room_emit import emit_to_room
+from ..backends.base import Chunk
+from ..cluster.presence import room
+from ..concurrency import Empty, RealEvent
+from ..errors import ChatError
+from ..wire.room_emit import emit_to_room
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from . import schemas
-from .errors import ChatError
-from .history import SessionStore, new_session_id, title_from
-from .store import now_iso
+from ..errors import ChatError
+from ..store import now_iso
+from .sessions import SessionStore, new_session_id, title_from
 
 MAX_DOCUMENTS = 1000
 ROLES = ("user", "assistant")

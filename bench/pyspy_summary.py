@@ -21,7 +21,7 @@ BUCKETS = [
     ("relay emit: socketio/engineio encode + send", lambda f: "ChatService._flush" in f or "ChatService._finish" in f),
     ("relay loop other (queue get, coalesce)", lambda f: "ChatService._relay" in f),
     ("websocket/engineio per-socket I/O (read loop, ping, writer)", lambda f: "engineio/" in f or "simple_websocket" in f or "wsproto" in f),
-    ("socket.io event handlers (chat, connect)", lambda f: "server/events.py" in f),
+    ("socket.io event handlers (chat, connect)", lambda f: "server/web/events.py" in f),
     ("housekeeping", lambda f: "_housekeeping" in f),
 ]
 

@@ -10,10 +10,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .backends import build_registry
 from .chat.service import ChatService
+from .chat.sessions import SessionStore
 from .cluster.single import SingleProcess
 from .config import Config
 from .extensions import socketio
-from .chat.sessions import SessionStore
 from .knowledge import build_knowledge_base
 from .security import OriginPolicy, add_security_headers
 
@@ -38,11 +38,11 @@ def create_app(config: Config | None = None) -> Flask:
          allow_headers=["Authorization", "Content-Type", "X-Client-Id"])
     app.after_request(add_security_headers)
 
-    from . import events  # noqa: F401  (registers the Socket.IO handlers)
-    from .conversation_api import bp as conversations_bp
-    from .kb_views import bp as kb_bp
-    from .v1 import bp as v1_bp
-    from .views import bp
+    from .web import events  # noqa: F401  (registers the Socket.IO handlers)
+    from .web.conversations import bp as conversations_bp
+    from .web.kb import bp as kb_bp
+    from .web.v1 import bp as v1_bp
+    from .web.views import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(kb_bp)

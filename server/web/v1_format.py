@@ -1,12 +1,12 @@
 """OpenAI's wire format for /v1: request bodies in, chat.completion objects and chunks out; no Flask."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 import json
 import time
-from dataclasses import dataclass
 
-from .errors import ChatError
-from .chat.schemas import bad, parse_params
+from ..chat.schemas import bad, parse_params
+from ..errors import ChatError
 
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 # Fields OpenAI defines that no backend here can honour; accepted and ignored so that tools sending them work.

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .concurrency import off_hub
-from .errors import ChatError
-from .chat.schemas import require_object, reject_extra
+from ..chat.schemas import reject_extra, require_object
+from ..concurrency import off_hub
+from ..errors import ChatError
 from .views import require_admin
 
 bp = Blueprint("knowledge", __name__, url_prefix="/api/kb")

@@ -7,12 +7,12 @@ import logging
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
-from .chat import schemas
-from .cluster.presence import room
-from .errors import ChatError
-from .extensions import socketio
-from .chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
-from .security import access_ok
+from ..chat import schemas
+from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
+from ..cluster.presence import room
+from ..errors import ChatError
+from ..extensions import socketio
+from ..security import access_ok
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from .chat import schemas
 from . import v1_format
-from .errors import ChatError
-from .chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
-from .security import access_ok, admin_ok, bearer, forbidden
+from ..chat import schemas
+from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
+from ..errors import ChatError
+from ..security import access_ok, admin_ok, bearer, forbidden
 
 bp = Blueprint("views", __name__)
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .chat import schemas
-from .errors import ChatError
-from .chat.sessions import CLIENT_ID, SESSION_ID
-from .chat.transfer import export_document, import_documents, to_markdown
+from ..chat import schemas
+from ..chat.sessions import CLIENT_ID, SESSION_ID
+from ..chat.transfer import export_document, import_documents, to_markdown
+from ..errors import ChatError
 
 bp = Blueprint("conversations", __name__)
 

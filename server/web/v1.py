@@ -1,15 +1,15 @@
 """The OpenAI-compatible API: GET /v1/models and POST /v1/chat/completions, on the same ChatService as the sockets."""
 from __future__ import annotations
 
+from itertools import chain
 import logging
 import queue
-from itertools import chain
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import v1_format as fmt
-from .errors import ChatError
-from .kb_views import drain
+from ..errors import ChatError
+from .kb import drain
 from .views import check_access
 
 log = logging.getLogger(__name__)

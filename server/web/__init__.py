@@ -1,0 +1,1 @@
+"""The faces: Socket.IO events, the page and its /api views, /v1."""

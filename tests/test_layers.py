@@ -1,0 +1,116 @@
+"""The house stays in order: imports inside server/ run one way, and the parts below the faces know no Flask.
+
+Every module's imports are read with `ast` (functions' late imports too) and checked against ALLOWED.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SERVER = Path(__file__).resolve().parent.parent / "server"
+
+# part -> the parts it may import (itself included). "base" is the top of server/ (config, errors, paths,
+# lan, concurrency, security, extensions); "app" is server/__init__.py, which wires everything.
+BELOW_CHAT = {"base", "wire", "store", "knowledge", "graph", "tuning", "backends", "cluster"}
+ALLOWED = {
+    "base": {"base"},
+    "wire": {"base", "wire"},
+    "store": {"base", "store"},
+    "knowledge": {"base", "knowledge"},
+    "graph": {"base", "knowledge", "graph"},  # the graph reads passages through the library's public calls
+    "backends": {"base", "wire", "backends"},
+    "tuning": {"base", "backends", "tuning"},  # trains in the prompt format the local backend serves
+    "cluster": {"base", "wire", "store", "cluster"},
+    "chat": BELOW_CHAT | {"chat"},
+    "web": BELOW_CHAT | {"chat", "web"},
+    "app": BELOW_CHAT | {"chat", "web", "app"},
+}
+# No Flask, Socket.IO or Engine.IO below the faces (the wire's fast paths and the Redis queue's link are
+# the two places that must speak to python-socketio / engine.io themselves).
+WEB_LIBRARIES = {"flask", "flask_socketio", "flask_cors", "socketio", "engineio", "werkzeug"}
+MAY_USE_WEB_LIBRARIES = {"web", "app", "wire"}
+WEB_LIBRARY_EXCEPTIONS = {"server.extensions", "server.cluster.redis_link"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SERVER.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def part_of(module: str) -> str:
+    """The part a dotted module of server/ belongs to."""
+    pieces = module.split(".")
+    if len(pieces) == 1:
+        return "app"
+    if (SERVER / pieces[1]).is_dir():
+        return pieces[1]
+    return "base"
+
+
+def imports_of(path: Path, source: str | None = None) -> list[tuple[int, str]]:
+    """(line, absolute module) for every import in a file, relative ones resolved."""
+    tree = ast.parse(source if source is not None else path.read_text(), str(path))
+    module = module_name(path)
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                if node.module is None:  # from . import a, b: each may be a module of its own
+                    found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names]
+                    continue
+                found.append((node.lineno, target))
+            else:
+                found.append((node.lineno, node.module or ""))
+    return found
+
+
+def resolves(module: str) -> str:
+    """The longest prefix of `module` that is a real module or package of server/ (a name may be a class)."""
+    pieces = module.split(".")
+    while len(pieces) > 1:
+        path = SERVER.parent.joinpath(*pieces)
+        if path.is_dir() or path.with_suffix(".py").exists():
+            return ".".join(pieces)
+        pieces.pop()
+    return "server"
+
+
+def violations(path: Path, source: str | None = None) -> list[str]:
+    """Sentences for every import of this file against the allowed directions."""
+    me = module_name(path)
+    mine = part_of(me)
+    found = []
+    for line, target in imports_of(path, source):
+        top = target.split(".")[0]
+        if top == "server":
+            theirs = part_of(resolves(target))
+            if theirs not in ALLOWED[mine]:
+                found.append(f"{path.relative_to(SERVER.parent)}:{line}: {mine} may not import {theirs} ({target})")
+        elif top in WEB_LIBRARIES and mine not in MAY_USE_WEB_LIBRARIES and me not in WEB_LIBRARY_EXCEPTIONS:
+            found.append(f"{path.relative_to(SERVER.parent)}:{line}: {mine} may not use {top}")
+    return found
+
+
+def test_every_part_is_in_the_table():
+    parts = {p.name for p in SERVER.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert parts <= set(ALLOWED), f"a new package needs its line in ALLOWED: {parts - set(ALLOWED)}"
+
+
+def test_imports_run_one_way():
+    found = [v for path in sorted(SERVER.rglob("*.py")) for v in violations(path)]
+    assert not found, "imports against the house's direction:\n" + "\n".join(found)
+
+
+def test_a_wrong_way_import_is_caught():
+    """The checker itself: a lower part reaching up, or Flask in the library, is reported."""
+    store = SERVER / "store" / "base.py"
+    assert violations(store, "from ..chat.relay import Request\n")
+    assert violations(store, "from ..web import views\n")
+    assert violations(SERVER / "knowledge" / "index.py", "import flask\n")
+    assert violations(SERVER / "cluster" / "single.py", "from ..chat import schemas\n")
+    assert not violations(SERVER / "chat" / "service.py", "from ..cluster.single import SingleProcess\n")

@@ -35,12 +35,14 @@ def create_app(config: Config | None = None) -> Flask:
         log.warning("--cors-origin '*': any web page a user opens can use this server (and its API keys)")
     # guard_api() already refused disallowed origins; flask-cors only adds the headers for the rest.
     CORS(app, resources={r"/api/*": {"origins": r".*"}, r"/v1/*": {"origins": r".*"}},
-         allow_headers=["Authorization", "Content-Type", "X-Client-Id"])
+         allow_headers=["Authorization", "Content-Type", "X-Client-Id", "X-Admin-Token"])
     app.after_request(add_security_headers)
 
     from . import events  # noqa: F401  (registers the Socket.IO handlers)
     from .conversation_api import bp as conversations_bp
+    from .devices_views import bp as devices_bp
     from .kb_views import bp as kb_bp
+    from .roles_views import bp as roles_bp
     from .v1 import bp as v1_bp
     from .views import bp
 
@@ -48,6 +50,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(kb_bp)
     app.register_blueprint(v1_bp)
     app.register_blueprint(conversations_bp)
+    app.register_blueprint(roles_bp)
+    app.register_blueprint(devices_bp)
     manager = None
     if cfg.redis_url:
         from .redis_link import socketio_manager

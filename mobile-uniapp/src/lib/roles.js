@@ -2,6 +2,7 @@
 // uni.request. No uni here (the request function is handed in), so Node tests reach it.
 import { Role, httpErrorText } from '@core/roles.js'
 import { adoptClient, openNewest, cleanCode, codeFromHash } from '@core/devices.js'
+import { safeJson } from './knowledge.js'
 
 export const ADMIN_KEY = 'llmchat.admin_token'
 
@@ -17,18 +18,10 @@ export function uniHttp(request, settings) {
       method,
       header,
       data: body,
-      success: (res) => resolve({ status: res.statusCode, data: typeof res.data === 'string' ? parse(res.data) : res.data }),
+      success: (res) => resolve({ status: res.statusCode, data: typeof res.data === 'string' ? safeJson(res.data) : res.data }),
       fail: () => resolve({ status: 0, data: null }),
     })
   })
-}
-
-function parse(text) {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return null
-  }
 }
 
 /** The app's Role: the admin token kept in uni storage, asked of the server the settings name. */

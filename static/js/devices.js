@@ -20,6 +20,7 @@ export class DevicesPanel {
     this.status = $('pair-status');
     this.timer = null;
     this.adopted = false; // the next `ready` brings the other device's list: open its newest chat
+    this.pendingCode = ''; // a code that waits for the access token
     $('open-pair').addEventListener('click', () => this.show());
     this.again.addEventListener('click', () => this.show());
     $('pair-redeem').addEventListener('click', () => this.redeem(this.input.value));
@@ -73,6 +74,12 @@ export class DevicesPanel {
     try {
       clientId = await redeemCode(this.http, typed);
     } catch (err) {
+      if (err.status === 401) {
+        // A phone that scanned the code on a server with an access token: redeem once it is let in.
+        this.pendingCode = typed;
+        this.status.textContent = 'Enter the access token first; the code is used right after.';
+        return false;
+      }
       this.status.textContent = err.message;
       this.status.classList.add('bad');
       this.toast(err.message);
@@ -95,8 +102,15 @@ export class DevicesPanel {
     else this.toast('That link holds no valid code: make a new one on your other device.');
   }
 
-  /** After `ready`: once the other device's list is here, open its newest chat. */
+  /** After `ready`: a code that waited for the access token is used; once the other device's list is here,
+   * its newest chat opens. */
   onReady() {
+    if (this.pendingCode) {
+      const code = this.pendingCode;
+      this.pendingCode = '';
+      this.redeem(code);
+      return;
+    }
     if (!this.adopted) return;
     this.adopted = false;
     openNewest(this.core);

@@ -138,3 +138,34 @@ def test_pairing_shows_a_qr_code_and_another_browser_sees_the_list(open_page, br
         assert "pair=" not in fourth.url  # the code leaves the address bar
     finally:
         context.close()
+
+
+def test_pairing_link_waits_for_the_access_token(browser, stub):
+    """A phone that scans the code of a server with an access token is asked for it, then sees the list."""
+    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--store", "memory", "--embed-model", "none",
+                   "--token", "room-42-token").start()
+    first, second = browser.new_context(), browser.new_context()
+    try:
+        page = first.new_page()
+        page.goto(s.url + "/?test=1")
+        page.fill("#token-input", "room-42-token")
+        page.click("#token-form button[type=submit]")
+        connected(page)
+        send(page, "Book the meeting room")
+        finished(page, 1)
+        page.click("#open-settings")
+        page.click("#open-pair")
+        page.wait_for_selector("#pair-qr:visible")
+        link = page.get_attribute("#pair-link", "href")
+
+        phone = second.new_page()
+        phone.goto(link.replace("/#", "/?test=1#"))
+        phone.wait_for_selector("#token-dialog[open]")
+        phone.fill("#token-input", "room-42-token")
+        phone.click("#token-form button[type=submit]")
+        phone.wait_for_selector("#conv-list .conv-title:has-text('Book the meeting room')")
+        phone.wait_for_function("() => document.querySelectorAll('.msg.assistant').length === 1")
+    finally:
+        first.close()
+        second.close()
+        s.stop()

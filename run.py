@@ -48,6 +48,7 @@ from server import create_app  # noqa: E402
 from server.config import parse_args  # noqa: E402
 from server.extensions import socketio  # noqa: E402
 from server.lan import lan_urls, qr_text  # noqa: E402
+from server.security import who_may  # noqa: E402
 
 
 def main() -> None:
@@ -67,6 +68,7 @@ def main() -> None:
             print(qr_text(urls[0]), flush=True)
     elif cfg.host in ("0.0.0.0", "::"):
         print("No network address found: connect to a Wi-Fi network or start a hotspot.", flush=True)
+    print(who_may(cfg), flush=True)
     if cfg.host.startswith("127.") or cfg.host == "localhost":
         print("Listening on loopback only: phones cannot reach it. Use --host 0.0.0.0 for the LAN.", flush=True)
     # Start-up leaves ~150,000 long-lived objects (Flask, Socket.IO, openai, the store). A full collection

@@ -35,12 +35,14 @@ def create_app(config: Config | None = None) -> Flask:
         log.warning("--cors-origin '*': any web page a user opens can use this server (and its API keys)")
     # guard_api() already refused disallowed origins; flask-cors only adds the headers for the rest.
     CORS(app, resources={r"/api/*": {"origins": r".*"}, r"/v1/*": {"origins": r".*"}},
-         allow_headers=["Authorization", "Content-Type", "X-Client-Id"])
+         allow_headers=["Authorization", "Content-Type", "X-Client-Id", "X-Admin-Token"])
     app.after_request(add_security_headers)
 
     from .web import events  # noqa: F401  (registers the Socket.IO handlers)
     from .web.conversations import bp as conversations_bp
+    from .web.devices import bp as devices_bp
     from .web.kb import bp as kb_bp
+    from .web.roles import bp as roles_bp
     from .web.v1 import bp as v1_bp
     from .web.views import bp
 
@@ -48,6 +50,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(kb_bp)
     app.register_blueprint(v1_bp)
     app.register_blueprint(conversations_bp)
+    app.register_blueprint(roles_bp)
+    app.register_blueprint(devices_bp)
     manager = None
     if cfg.redis_url:
         from .cluster.redis_link import socketio_manager

@@ -19,6 +19,7 @@ class Config:
     # Needed on top of `token` for what changes what everyone shares (library, graph, tuning);
     # None = whoever may use the server is admin (protocol 1.2, "Roles").
     admin_token: str | None = field(default=None, repr=False)
+    pair_ttl: float = 600.0  # seconds a device pairing code lasts (protocol 1.2: 10 minutes)
     async_mode: str = "eventlet"  # or "threading"
     cors_origins: list[str] = field(default_factory=list)  # extra allowed origins; "*" = any
     deepseek_api_key: str | None = field(default=None, repr=False)
@@ -81,6 +82,7 @@ FLAGS = [
     ("--base-url", "OPENAI_BASE_URL", "base_url", str, "OpenAI-compatible server URL for the openai backend"),
     ("--token", "CHAT_TOKEN", "token", str, "access token clients must present"),
     ("--admin-token", "CHAT_ADMIN_TOKEN", "admin_token", str, "token that may change the library, the graph and fine-tuning"),
+    ("--pair-ttl", "CHAT_PAIR_TTL", "pair_ttl", float, "seconds a device pairing code lasts"),
     ("--async-mode", "CHAT_ASYNC_MODE", "async_mode", str, "eventlet (default) or threading"),
     ("--coalesce-ms", "CHAT_COALESCE_MS", "coalesce_ms", int, "merge tokens produced within this many ms"),
     ("--max-sessions", "CHAT_MAX_SESSIONS", "max_sessions", int, "conversations kept in memory"),

@@ -30,6 +30,28 @@ def admin_ok(cfg, given) -> bool:
     return token_ok(cfg.admin_token or cfg.token, given)
 
 
+def admin_given(headers) -> list:
+    """The tokens an HTTP request offers for admin: X-Admin-Token and the Bearer token (either may be it)."""
+    return [headers.get("X-Admin-Token"), bearer(headers.get("Authorization"))]
+
+
+def admin_request(cfg, headers) -> bool:
+    """True when one of the request's tokens lets it change what everyone shares."""
+    return any(admin_ok(cfg, t) for t in admin_given(headers) if t is not None) or admin_ok(cfg, None)
+
+
+def who_may(cfg) -> str:
+    """One sentence for the start-up lines: who may chat, and who may change what everyone shares."""
+    shared = "the library, the graph and fine-tuning"
+    if cfg.admin_token and cfg.admin_token == cfg.token:
+        return f"The token lets a device chat and change {shared}: the admin token is the same as the token."
+    if cfg.admin_token:
+        who = "The token lets a device chat" if cfg.token else "Anyone on this network may chat"
+        return f"{who}; the admin token changes {shared}."
+    who = "The token lets a device" if cfg.token else "Anyone on this network may"
+    return f"{who} chat and change {shared} (--admin-token keeps those to whoever holds it)."
+
+
 def forbidden() -> ChatError:
     """The error for a shared write without the admin token."""
     return ChatError("forbidden", "Only this server's admin may do this: unlock Settings > Manage this server "

@@ -35,7 +35,8 @@ def docx(paragraphs: list[str]) -> bytes:
     return buf.getvalue()
 
 
-def upload(url: str, filename: str, data: bytes, token: str | None = None, timeout: float = 120):
+def upload(url: str, filename: str, data: bytes, token: str | None = None, timeout: float = 120,
+           headers: dict | None = None):
     """(status, JSON body) of a multipart upload to /api/kb/documents."""
     boundary = uuid.uuid4().hex
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
@@ -44,6 +45,8 @@ def upload(url: str, filename: str, data: bytes, token: str | None = None, timeo
     req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, json.loads(r.read())

@@ -11,11 +11,12 @@ SERVER = Path(__file__).resolve().parent.parent / "server"
 
 # part -> the parts it may import (itself included). "base" is the top of server/ (config, errors, paths,
 # lan, concurrency, security, extensions); "app" is server/__init__.py, which wires everything.
-BELOW_CHAT = {"base", "wire", "store", "knowledge", "graph", "tuning", "backends", "cluster"}
+BELOW_CHAT = {"base", "wire", "store", "knowledge", "graph", "tuning", "backends", "cluster", "devices"}
 ALLOWED = {
     "base": {"base"},
     "wire": {"base", "wire"},
     "store": {"base", "store"},
+    "devices": {"base", "devices"},
     "knowledge": {"base", "knowledge"},
     "graph": {"base", "knowledge", "graph"},  # the graph reads passages through the library's public calls
     "backends": {"base", "wire", "backends"},

@@ -5,6 +5,7 @@ import { reactive } from 'vue'
 import { ChatController, createChatState } from './lib/chat-controller.js'
 import { SioClient } from './lib/sio-client.js'
 import { uniStorage } from './lib/storage.js'
+import { makeRole } from './lib/roles.js'
 
 export const connectSocket = (opts) => uni.connectSocket(opts)
 export const httpRequest = (opts) => uni.request(opts)
@@ -21,3 +22,5 @@ export const chat = new ChatController({
   createClient: (opts) => new SioClient({ ...opts, connectSocket }),
 })
 export const state = chat.state
+// Who may change what everyone shares (Settings > Manage this server); the library page asks it.
+export const role = reactive(makeRole(storage, httpRequest, () => chat.state.settings))

@@ -8,7 +8,7 @@ from . import v1_format
 from ..chat import schemas
 from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from ..errors import ChatError
-from ..security import access_ok, admin_ok, bearer, forbidden
+from ..security import access_ok, admin_given, admin_request, forbidden
 
 bp = Blueprint("views", __name__)
 
@@ -25,14 +25,14 @@ def check_access() -> None:
     """Only allowed origins, and the access token when one is set (the /api/ routes and /v1)."""
     if not current_app.extensions["origins"].allows(request.headers.get("Origin"), request.host):
         raise ChatError("unauthorized", "Pages from this origin may not use this server.")
-    if request.method != "OPTIONS" and not access_ok(service().cfg, bearer(request.headers.get("Authorization"))):
+    # The admin token opens the server too, as Bearer or alone in X-Admin-Token.
+    if request.method != "OPTIONS" and not any(access_ok(service().cfg, t) for t in admin_given(request.headers)):
         raise ChatError("unauthorized", "This server needs its access token (Authorization: Bearer TOKEN).")
 
 
 def require_admin() -> None:
     """A shared write (library, graph, tuning): the admin token as X-Admin-Token or Bearer, else 403."""
-    given = request.headers.get("X-Admin-Token") or bearer(request.headers.get("Authorization"))
-    if not admin_ok(service().cfg, given):
+    if not admin_request(service().cfg, request.headers):
         raise forbidden()
 
 

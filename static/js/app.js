@@ -6,8 +6,11 @@ import { Chrome, fitViewport } from './chrome.js';
 import { Composer } from './composer.js';
 import { Connection, httpFetch } from './connection.js';
 import { ConversationsView } from './conversations.js';
+import { DevicesPanel } from './devices.js';
 import { KnowledgePanel } from './knowledge.js';
 import { MessagesView } from './messages.js';
+import { Role } from './core/roles.js';
+import { ManagePanel } from './roles.js';
 import { Scroller } from './scroll.js';
 import { SettingsForm } from './settings.js';
 
@@ -43,8 +46,15 @@ function main() {
   });
   const messages = new MessagesView({ list: els.messages, empty: els.empty, core, scroller, composer, announce: (t) => chrome.announce(t) });
   const conn = new Connection(els, core, chrome);
-  const list = new ConversationsView(els, core, chrome, httpFetch(() => conn.headers()));
-  const knowledge = new KnowledgePanel(document, core, () => conn.headers(), (t) => chrome.toast(t));
+  const http = httpFetch(() => conn.headers());
+  const list = new ConversationsView(els, core, chrome, http);
+  const role = new Role({ storage: store, http }); // who may change what everyone shares: every sheet asks it
+  const manage = new ManagePanel(document, role, (t) => chrome.toast(t));
+  const knowledge = new KnowledgePanel(document, core, () => conn.headers(), (t) => chrome.toast(t), role);
+  const devices = new DevicesPanel(document, core, http, {
+    toast: (t) => chrome.toast(t),
+    reconnect: () => conn.socket && conn.socket.disconnect().connect(),
+  });
   let readyCount = 0;
 
   const paintControls = () => {
@@ -80,6 +90,8 @@ function main() {
       chrome.paintHeader();
       chrome.paintBanner();
       if (readyCount === 1) scroller.toEnd(true);
+      role.refresh();
+      devices.onReady();
     }
   };
   core.attach(conn.transport());
@@ -93,11 +105,12 @@ function main() {
   paintControls();
   messages.sync();
   const socket = conn.connect((name, payload) => core.handle(name, payload));
+  devices.redeemFromLink();
   if (!window.matchMedia('(pointer: coarse)').matches) els.input.focus({ preventScroll: true });
 
   if (new URLSearchParams(window.location.search).has('test')) {
     // Lets the browser tests look inside without reaching into module scope.
-    window.__chat = { core, socket, messages, list, handle: (event, payload) => core.handle(event, payload) };
+    window.__chat = { core, socket, messages, list, role, manage, handle: (event, payload) => core.handle(event, payload) };
   }
 }
 

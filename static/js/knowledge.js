@@ -1,21 +1,18 @@
 // The knowledge base on the page: the library sheet (upload with progress, list, delete), the per-chat
 // "Use knowledge base" switch, and the sources under a grounded reply (tap [n] for the passage).
 import { h } from './util.js';
+import { httpErrorText as errorText } from './core/roles.js';
 
 const ACCEPT = '.txt,.md,.pdf,.docx,.html,.htm';
-
-function errorText(status, data, fallback) {
-  if (data && data.error && data.error.message) return data.error.message;
-  return status ? `${fallback} (HTTP ${status}).` : `${fallback}: the connection dropped.`;
-}
 
 function sizeText(bytes) {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1e3))} kB`;
 }
 
 export class KnowledgePanel {
-  /** `headers()` gives the access token header; `toast(text)` tells the user something. */
-  constructor(doc, core, headers, toast) {
+  /** `headers()` gives the access token header; `toast(text)` tells the user something; `role` (core/roles.js)
+   * says whether this device may add and delete, and gives the admin header. */
+  constructor(doc, core, headers, toast, role) {
     const $ = (id) => doc.getElementById(id);
     this.core = core;
     this.headers = headers;
@@ -27,7 +24,12 @@ export class KnowledgePanel {
     this.progress = $('kb-progress');
     this.file = $('kb-file');
     this.toggle = $('set-knowledge');
+    this.role = role;
+    this.uploadBtn = $('kb-upload');
+    this.locked = $('kb-locked');
+    this.docs = [];
     this.file.accept = ACCEPT;
+    role.on(() => this.paint(this.docs));
     $('open-knowledge').addEventListener('click', () => this.open());
     $('kb-upload').addEventListener('click', () => this.file.click());
     this.file.addEventListener('change', () => this.uploadAll([...this.file.files]));
@@ -59,12 +61,31 @@ export class KnowledgePanel {
   }
 
   paint(docs) {
+    // Adding and deleting change what everyone shares: only an admin device sees those controls.
+    const admin = this.role.admin;
+    this.docs = docs;
+    this.uploadBtn.hidden = !admin;
+    this.locked.hidden = admin;
+    this.locked.textContent = this.role.reason();
     this.list.replaceChildren(...docs.map((d) => h('li', { class: 'kb-doc', 'data-id': d.id },
       h('span', { class: 'kb-title', text: d.title }),
       h('span', { class: 'kb-meta', text: `${sizeText(d.bytes)} · ${d.chunks} passages` }),
-      h('button', { type: 'button', class: 'text-btn danger', 'aria-label': `Delete ${d.title}`, text: 'Delete',
+      admin && h('button', { type: 'button', class: 'text-btn danger', 'aria-label': `Delete ${d.title}`, text: 'Delete',
         onclick: () => this.remove(d) }))));
     this.empty.hidden = docs.length > 0;
+  }
+
+  /** The headers of an add or a delete: the access token's and, once unlocked, the admin token. */
+  adminHeaders() {
+    return { ...this.headers(), ...this.role.headers() };
+  }
+
+  /** A refused add or delete: its sentence in the sheet; a 403 is also toasted and locks the controls. */
+  refused(status, text) {
+    this.say(text, true);
+    if (status !== 403) return;
+    this.toast(text);
+    this.role.refused();
   }
 
   say(text, bad = false) {
@@ -85,7 +106,7 @@ export class KnowledgePanel {
       const form = new FormData();
       form.append('file', file, file.name);
       xhr.open('POST', '/api/kb/documents');
-      for (const [k, v] of Object.entries(this.headers())) xhr.setRequestHeader(k, v);
+      for (const [k, v] of Object.entries(this.adminHeaders())) xhr.setRequestHeader(k, v);
       this.progress.hidden = false;
       this.progress.value = 0;
       this.say(`Uploading ${file.name}…`);
@@ -100,7 +121,7 @@ export class KnowledgePanel {
           const d = data.document;
           this.say(d.duplicate ? `${d.title} is already in the library.` : `Added ${d.title} (${d.chunks} passages).`);
         } else {
-          this.say(errorText(xhr.status, data, `${file.name} was not added`), true);
+          this.refused(xhr.status, errorText(xhr.status, data, `${file.name} was not added`));
         }
         this.progress.hidden = true;
         resolve();
@@ -116,12 +137,12 @@ export class KnowledgePanel {
 
   async remove(doc) {
     try {
-      const res = await fetch(`/api/kb/documents/${encodeURIComponent(doc.id)}`, { method: 'DELETE', headers: this.headers() });
+      const res = await fetch(`/api/kb/documents/${encodeURIComponent(doc.id)}`, { method: 'DELETE', headers: this.adminHeaders() });
       const data = await res.json().catch(() => null);
-      if (!res.ok || !data || !data.ok) throw new Error(errorText(res.status, data, `${doc.title} was not deleted`));
-      this.say(`Deleted ${doc.title}.`);
+      if (!res.ok || !data || !data.ok) this.refused(res.status, errorText(res.status, data, `${doc.title} was not deleted`));
+      else this.say(`Deleted ${doc.title}.`);
     } catch (err) {
-      this.say(err.message, true);
+      this.refused(0, errorText(0, null, `${doc.title} was not deleted`));
     }
     await this.refresh();
   }

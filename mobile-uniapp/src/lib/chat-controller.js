@@ -4,6 +4,7 @@
 import { ChatCore, createCoreState } from '@core/chat.js'
 import { normalizeChatSettings } from '@core/params.js'
 import { SioClient } from './sio-client.js'
+import { afterReady } from './roles.js'
 import { KEYS, loadSettings, saveSettings, normalizeServerUrl, splitSettings } from './settings.js'
 
 export function createChatState() {
@@ -62,6 +63,11 @@ export class ChatController extends ChatCore {
     for (const name of ['ready', 'token', 'queued', 'done', 'error', 'status']) on(name, (p) => this.handle(name, p))
     client.connect()
     return token
+  }
+
+  handle(name, payload) {
+    super.handle(name, payload)
+    if (name === 'ready') afterReady(this) // after a pairing code: open the first device's newest chat
   }
 
   // App back in the foreground: reconnect now rather than after the backoff.

@@ -15,7 +15,8 @@ export function kbErrorText(statusCode, data, fallback) {
   return statusCode ? `${fallback} (HTTP ${statusCode}).` : `${fallback}: the connection dropped.`
 }
 
-function safeJson(text) {
+/** JSON of a body uni hands over as a string, or null. */
+export function safeJson(text) {
   try {
     return JSON.parse(text)
   } catch {

@@ -1,0 +1,15 @@
+"""/api/roles: what the token a client holds lets it do, so a client shows admin controls only to an admin."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..security import admin_request
+
+bp = Blueprint("roles", __name__)
+
+
+@bp.route("/api/roles")
+def roles():
+    cfg = current_app.extensions["chat_service"].cfg
+    return jsonify({"ok": True, "admin": admin_request(cfg, request.headers),
+                    "admin_token_set": bool(cfg.admin_token)})

@@ -7,6 +7,11 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; parallel first starts there each convert on their own
+    fcntl = None
+
 from ...concurrency import RealLock
 from ...errors import BackendError
 from . import source
@@ -65,9 +70,9 @@ def load(path: str | None, device: str | None, cache_dir: str, label: str, repor
             except Exception as e:  # a damaged cache is rebuilt rather than fatal
                 log.warning("cached model at %s did not load (%s); converting the GGUF again", cache, first_line(e))
                 shutil.rmtree(cache, ignore_errors=True)
-                tokenizer, model = _from_gguf(_gguf_file(gguf, cache_dir, progress), cache, progress, path is None)
+                tokenizer, model = _convert(gguf, cache_dir, cache, progress, path is None)
         elif gguf:
-            tokenizer, model = _from_gguf(_gguf_file(gguf, cache_dir, progress), cache, progress, path is None)
+            tokenizer, model = _convert(gguf, cache_dir, cache, progress, path is None)
         else:
             tokenizer, model = _from_folder(folder, progress)
         progress.begin("moving to " + device)
@@ -106,6 +111,18 @@ def _gguf_file(gguf: str, cache_dir: str, progress: Progress) -> str:
         return gguf
     progress.begin("unpacking the built-in model")
     return source.unpack_builtin(cache_dir)
+
+
+def _convert(gguf: str, cache_dir: str, cache: str, progress: Progress, builtin: bool):
+    """Convert and cache a GGUF once: a second process starting meanwhile (tests in parallel, several
+    servers on one machine) waits for the first and reads its cache instead of writing the same files."""
+    os.makedirs(os.path.dirname(cache), exist_ok=True)
+    with open(cache + ".lock", "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if os.path.isfile(os.path.join(cache, "config.json")):
+            return _from_folder(cache, progress)
+        return _from_gguf(_gguf_file(gguf, cache_dir, progress), cache, progress, builtin)
 
 
 def _from_folder(folder: str, progress: Progress):

@@ -5,6 +5,7 @@
 import { Emitter } from './emitter.js'
 import { Backoff } from './backoff.js'
 import { EIO, SIO, socketUrl, decodeEngine, decodeSocket, encodeSocket } from './sio-packets.js'
+import { defaultConnectSocket, errText, safeClose } from './uni-socket.js'
 
 // Names the client emits itself; a server event with one of these names is dropped.
 const RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'state'])
@@ -288,25 +289,4 @@ export class SioClient extends Emitter {
     this.state = state
     this.emit('state', state, detail)
   }
-}
-
-function defaultConnectSocket() {
-  const u = typeof uni !== 'undefined' ? uni : globalThis.uni
-  if (!u || typeof u.connectSocket !== 'function') return () => { throw new Error('uni.connectSocket is not available') }
-  return (opts) => u.connectSocket(opts)
-}
-
-function safeClose(task, code, reason) {
-  if (!task) return
-  try {
-    // 4000-4999 are the only codes besides 1000 a client may send.
-    task.close({ code, reason: String(reason).slice(0, 100), fail: () => {} })
-  } catch (err) {
-    /* already closed */
-  }
-}
-
-function errText(err) {
-  if (!err) return 'unknown error'
-  return err.errMsg || err.message || String(err)
 }

@@ -40,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from . import events  # noqa: F401  (registers the Socket.IO handlers)
     from .conversation_api import bp as conversations_bp
+    from .graph_views import bp as graph_bp
     from .kb_views import bp as kb_bp
     from .v1 import bp as v1_bp
     from .views import bp
@@ -48,6 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(kb_bp)
     app.register_blueprint(v1_bp)
     app.register_blueprint(conversations_bp)
+    app.register_blueprint(graph_bp)
     manager = None
     if cfg.redis_url:
         from .redis_link import socketio_manager
@@ -82,6 +84,9 @@ def create_app(config: Config | None = None) -> Flask:
     service = ChatService(cfg, registry, store, socketio, cluster)
     cluster.attach(service)
     service.knowledge = app.extensions["knowledge"] = build_knowledge_base(cfg)
+    from .graph_views import install as install_graph
+
+    install_graph(app, service, socketio)
     app.extensions["chat_service"] = service
     app.extensions["presence"] = presence
     app.extensions["origins"] = origins

@@ -35,12 +35,13 @@ def docx(paragraphs: list[str]) -> bytes:
     return buf.getvalue()
 
 
-def upload(url: str, filename: str, data: bytes, token: str | None = None, timeout: float = 120):
-    """(status, JSON body) of a multipart upload to /api/kb/documents."""
+def upload(url: str, filename: str, data: bytes, token: str | None = None, timeout: float = 120,
+           path: str = "/api/kb/documents"):
+    """(status, JSON body) of a multipart upload to /api/kb/documents (or another path)."""
     boundary = uuid.uuid4().hex
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
             f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    req = urllib.request.Request(url + "/api/kb/documents", data=body, method="POST")
+    req = urllib.request.Request(url + path, data=body, method="POST")
     req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
     if token:
         req.add_header("Authorization", f"Bearer {token}")

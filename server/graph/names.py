@@ -37,9 +37,10 @@ QUALIFIERS = [
     ("左", "右", "left", "right"),
     ("小儿", "儿童", "成人", "老年", "pediatric", "adult"),
     ("良性", "恶性", "benign", "malignant"),
+    ("亢进", "减退", "甲亢", "甲减", "hyper", "hypo"),
 ]
 # A longer name that adds only one of these is a synonym's spelling, not a narrower thing: 高血压病 = 高血压.
-GENERIC_TAILS = ("病", "症", "疾病", "disease", "syndrome", "disorder")
+GENERIC_TAILS = ("病", "症", "疾病", "disease", "syndrome", "disorder", "s", "es")  # and English plurals
 
 
 def qualifiers(key: str) -> set[str]:

@@ -215,6 +215,26 @@ def test_tiny_model_nonsense_is_handled(tmp_path, make_server):
     assert job["status"] == "done" and job["done"] == job["total"] >= 1 and job["facts"] == 0, job
 
 
+def test_neo4j_engine_behind_the_server(arcadedb, make_server, stub):
+    from server.graph.neo4j_engine import Neo4jEngine
+
+    Neo4jEngine(arcadedb.url, "root", arcadedb.PASSWORD).run("MATCH (n) DETACH DELETE n")
+    s = make_server("--backend", "openai", "--base-url", stub.url, "--store", "memory", "--graph-url", arcadedb.url,
+                    env=arcadedb.env, async_mode="eventlet")
+    status, body = imp(s.url, "med.csv", MED_CSV, headers={"Authorization": "Bearer x"})
+    assert status == 200 and body["import"]["facts"] == 5, body
+    stats = get(s.url, "/api/graph/stats")
+    assert stats["engine"] == "neo4j" and stats["facts"] == 5
+    pain = find(s.url, "胃痛")[0]
+    assert ("胃炎", "就诊科室", "消化内科") in facts_of(s.url, pain["id"], hops=2)[0]
+    status, body = http_json(s.url + "/api/chat", {"message": "胃痛挂什么科？", "graph": True, "model": "say:ok"})
+    assert status == 200 and body["sources"][0]["relation"] == "就诊科室", body
+    bad = make_server("--backend", "openai", "--base-url", stub.url, "--store", "memory", "--graph-url", arcadedb.url,
+                      env={"CHAT_GRAPH_USER": "root", "CHAT_GRAPH_PASSWORD": "wrong"})
+    status, body = http_json(bad.url + "/api/graph/stats")
+    assert status == 503 and "--graph-url" in body["error"]["message"] and "wrong" not in body["error"]["message"]
+
+
 def test_embedded_graph_is_refused_with_several_processes(make_server, stub):
     # --redis with no reachable Redis would not start; the refusal is the graph's own sentence at start.
     from server.config import Config

@@ -7,7 +7,6 @@ from server.errors import ChatError
 from server.graph.ladybug import LadybugEngine
 from server.graph.names import never_same, normalize
 from server.graph.service import Graph
-from tests.live import free_port
 
 CSV = """head,relation,tail,head_type,tail_type
 胃炎,症状,胃痛,疾病,症状
@@ -20,20 +19,6 @@ Hypertension,alias,高血压,,
 高血压,symptom,Headache,疾病,症状
 ＨＹＰＥＲＴＥＮＳＩＯＮ,treated by,Amlodipine,疾病,药品
 """
-
-
-@pytest.fixture(scope="module")
-def arcadedb(tmp_path_factory):
-    pytest.importorskip("neo4j", reason="the neo4j driver is not installed (requirements-dev.txt)")
-    pytest.importorskip("arcadedb_embedded", reason="arcadedb-embedded is not installed (requirements-dev.txt)")
-    from tests.arcadedb_server import ArcadeDB
-
-    try:
-        server = ArcadeDB(str(tmp_path_factory.mktemp("arcadedb")), free_port(), free_port())
-    except (RuntimeError, OSError) as e:
-        pytest.skip(f"ArcadeDB could not start here ({e}): the Neo4j engine is untested")
-    yield server
-    server.close()
 
 
 @pytest.fixture(params=["ladybug", "arcadedb"])

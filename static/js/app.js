@@ -6,6 +6,7 @@ import { Chrome, fitViewport } from './chrome.js';
 import { Composer } from './composer.js';
 import { Connection, httpFetch } from './connection.js';
 import { ConversationsView } from './conversations.js';
+import { GraphPanel } from './graph.js';
 import { KnowledgePanel } from './knowledge.js';
 import { MessagesView } from './messages.js';
 import { Scroller } from './scroll.js';
@@ -45,6 +46,7 @@ function main() {
   const conn = new Connection(els, core, chrome);
   const list = new ConversationsView(els, core, chrome, httpFetch(() => conn.headers()));
   const knowledge = new KnowledgePanel(document, core, () => conn.headers(), (t) => chrome.toast(t));
+  const graph = new GraphPanel(document, core, () => conn.headers());
   let readyCount = 0;
 
   const paintControls = () => {
@@ -63,6 +65,7 @@ function main() {
     else if (kind === 'chat') {
       if (detail !== 'local') settings.load();
       knowledge.load();
+      graph.load();
       chrome.paintHeader();
       chrome.paintBanner();
     } else if (kind === 'status') {
@@ -75,6 +78,7 @@ function main() {
       if (core.state.limits.max_tokens) $('set-max_tokens').max = String(core.state.limits.max_tokens);
       settings.load();
       knowledge.load();
+      graph.load();
       list.paintAvailable();
       list.render();
       chrome.paintHeader();

@@ -1,12 +1,7 @@
 // The knowledge graph on the page: the graph sheet (search an entity, its neighbourhood drawn with
 // cytoscape, expand a node, a fact's sources, delete a fact, merge proposals), the per-chat "Use knowledge
 // graph" switch, and the fact chips under a reply (they open the sheet at the fact).
-import { h } from './util.js';
-
-function errorText(status, data, fallback) {
-  if (data && data.error && data.error.message) return data.error.message;
-  return status ? `${fallback} (HTTP ${status}).` : `${fallback}: the connection dropped.`;
-}
+import { errorText, h } from './util.js';
 
 function sourceText(s) {
   return s.document ? `${s.title}${s.passage ? ` (passage ${s.passage.split('-').pop()})` : ''}` : `imported from ${s.file}`;

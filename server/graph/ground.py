@@ -60,13 +60,16 @@ def near(graph, store, question: str) -> list[str]:
     import jieba
 
     words = [w.strip() for w in jieba.lcut(question) if len(w.strip()) >= 2 and normalize(w)]
-    ids = [i for i, e in store.ents.items() if not e["merged_into"]]
     if not words:
         return []
-    vectors = graph.embed([store.ents[i]["name"] for i in ids] + words)
-    if vectors is None:
+    cached = getattr(graph, "name_vectors", None)
+    if cached is None or cached[0] != store.version:  # the names embedded once per change of the graph
+        ids = [i for i, e in store.ents.items() if not e["merged_into"]]
+        cached = graph.name_vectors = (store.version, ids, graph.embed([store.ents[i]["name"] for i in ids]))
+    _, ids, names = cached
+    asked = graph.embed(words)
+    if names is None or asked is None:
         return []
-    names, asked = vectors[:len(ids)], vectors[len(ids):]
     best = (asked @ names.T).max(axis=0)
     return [ids[j] for j in best.argsort()[::-1][:3] if best[j] >= NEAR]
 

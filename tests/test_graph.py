@@ -244,3 +244,39 @@ def test_embedded_graph_is_refused_with_several_processes(make_server, stub):
     with pytest.raises(Exception) as e:
         graph.entities()
     assert "--graph-url" in str(e.value)
+
+
+def test_a_large_import_does_not_stall_a_streaming_chat(stub, make_server, make_client):
+    import threading
+
+    s = make_server("--backend", "openai", "--base-url", stub.url, "--store", "memory", "--rate-per-minute", "0",
+                    async_mode="eventlet")
+    rows = "head,relation,tail\n" + "".join(f"病{i},症状,症{i * 7 % 60000}\n" for i in range(60000))
+    client = make_client(s.url)
+    rid = client.chat("stream while importing", model="slow-1200")  # a minute of tokens, stopped below
+    client.wait("token", lambda t: t["request_id"] == rid)
+    result, seen, importing = {}, [], threading.Event()
+
+    def watch():  # when the number of tokens received grew, while the import ran
+        count = 0
+        while importing.is_set():
+            now = len(client.of("token", rid))
+            if now != count:
+                count = now
+                seen.append(time.monotonic())
+            time.sleep(0.02)
+
+    importing.set()
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    started = time.monotonic()
+    result["r"] = imp(s.url, "big.csv", rows.encode(), headers={"Authorization": "Bearer x"})
+    took = time.monotonic() - started
+    importing.clear()
+    watcher.join()
+    assert result["r"][0] == 200 and result["r"][1]["import"]["facts"] == 60000
+    assert took > 0.5 and len(client.of("done", rid)) == 0, "the import must overlap the reply to show anything"
+    gaps = [b - a for a, b in zip([started] + seen, seen + [started + took])]
+    assert max(gaps) < 1.5, (took, gaps)  # the stub sends a token every 50 ms
+    assert client.call("stop", {"request_id": rid})["ok"]
+    assert client.wait_done(rid)["finish_reason"] == "cancelled"

@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .web import events  # noqa: F401  (registers the Socket.IO handlers)
     from .web.conversations import bp as conversations_bp
     from .web.devices import bp as devices_bp
+    from .web.graph import bp as graph_bp
     from .web.kb import bp as kb_bp
     from .web.roles import bp as roles_bp
     from .web.v1 import bp as v1_bp
@@ -52,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(conversations_bp)
     app.register_blueprint(roles_bp)
     app.register_blueprint(devices_bp)
+    app.register_blueprint(graph_bp)
     manager = None
     if cfg.redis_url:
         from .cluster.redis_link import socketio_manager
@@ -86,6 +88,9 @@ def create_app(config: Config | None = None) -> Flask:
     service = ChatService(cfg, registry, store, socketio, cluster)
     cluster.attach(service)
     service.knowledge = app.extensions["knowledge"] = build_knowledge_base(cfg)
+    from .web.graph import install as install_graph
+
+    install_graph(app, service, socketio)
     app.extensions["chat_service"] = service
     app.extensions["presence"] = presence
     app.extensions["origins"] = origins

@@ -65,6 +65,8 @@ class Config:
     # several processes (#15): fields below
     # Socket.IO queue and shared state on Redis; None = one process alone. May hold a password: kept out of repr.
     redis_url: str | None = field(default=None, repr=False)
+    # knowledge graph (#26): a Neo4j (Bolt) server; None = the embedded engine in the data folder
+    graph_url: str | None = field(default=None, repr=False)
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     log_level: str = "INFO"
 
@@ -120,6 +122,8 @@ FLAGS = [
     ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
     # several processes (#15): flags below
     ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
+    # knowledge graph (#26): flags below
+    ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str, "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, CHAT_GRAPH_PASSWORD)"),
 ]
 
 

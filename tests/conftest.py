@@ -20,6 +20,22 @@ def stub():
     s.close()
 
 
+@pytest.fixture(scope="session")
+def arcadedb(tmp_path_factory):
+    """A real Bolt server (ArcadeDB) for the graph's Neo4j engine; skipped with the reason if it cannot start."""
+    pytest.importorskip("neo4j", reason="the neo4j driver is not installed (requirements.txt)")
+    pytest.importorskip("arcadedb_embedded", reason="arcadedb-embedded is not installed (requirements-dev.txt)")
+    from tests.arcadedb_server import ArcadeDB
+    from tests.live import free_port
+
+    try:
+        server = ArcadeDB(str(tmp_path_factory.mktemp("arcadedb")), free_port(), free_port())
+    except (RuntimeError, OSError) as e:
+        pytest.skip(f"ArcadeDB could not start here ({e}): the Neo4j engine is untested")
+    yield server
+    server.close()
+
+
 @pytest.fixture
 def make_server():
     """Start servers with extra flags; each is stopped after the test."""

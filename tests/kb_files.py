@@ -36,12 +36,12 @@ def docx(paragraphs: list[str]) -> bytes:
 
 
 def upload(url: str, filename: str, data: bytes, token: str | None = None, timeout: float = 120,
-           headers: dict | None = None):
-    """(status, JSON body) of a multipart upload to /api/kb/documents."""
+           headers: dict | None = None, path: str = "/api/kb/documents"):
+    """(status, JSON body) of a multipart upload to /api/kb/documents (or another path)."""
     boundary = uuid.uuid4().hex
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
             f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    req = urllib.request.Request(url + "/api/kb/documents", data=body, method="POST")
+    req = urllib.request.Request(url + path, data=body, method="POST")
     req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
     if token:
         req.add_header("Authorization", f"Bearer {token}")

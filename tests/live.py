@@ -114,7 +114,7 @@ def ws_origin(headers: dict | None) -> dict:
 class Client:
     """A python-socketio client that records every server event for the test to wait on."""
 
-    EVENTS = ("ready", "token", "queued", "done", "error", "status")
+    EVENTS = ("ready", "token", "queued", "done", "error", "status", "graph_progress")
 
     def __init__(self, url: str, session_id: str | None = None, token: str | None = None,
                  transports=("websocket",), headers: dict | None = None, connect: bool = True,

@@ -3,11 +3,15 @@
 The model name picks the behaviour: "words-N" streams N words, "slow-N" streams N words 50 ms apart,
 "reasoner" streams reasoning_content then content, "cut" breaks off mid-stream, "hang" never answers,
 "e401"/"e402"/"e429"/"e500" answer with that status, "say:TEXT" streams TEXT word by word,
-"blob-N" streams N pieces of 8 KiB (piece i is the digit i % 10 repeated).
+"blob-N" streams N pieces of 8 KiB (piece i is the digit i % 10 repeated),
+"triples" answers a graph extraction prompt: each sentence of the passage made of three words separated by
+spaces ("胃炎 症状 胃痛。") is one relation, sent as JSON in a code fence with text around it and a trailing
+comma; "triples-slow" waits 0.4 s before answering.
 """
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,6 +84,10 @@ class Stub:
                     pieces = [("content", w + (" " if i < len(words) - 1 else "")) for i, w in enumerate(words)]
                 elif model == "cut":
                     pieces = [("content", f"w{i} ") for i in range(3)]
+                elif model.startswith("triples"):
+                    if model == "triples-slow":
+                        time.sleep(0.4)
+                    pieces = [("content", triples(body["messages"][-1]["content"]))]
                 elif model.startswith("blob-"):
                     pieces = [("content", str(i % 10) * 8192) for i in range(int(model[5:]))]
                 else:
@@ -115,6 +123,14 @@ class Stub:
                 self.wfile.write(data)
 
         return Handler
+
+
+def triples(passage: str) -> str:
+    """A leniently formed extraction answer for the three-word sentences of a passage."""
+    rels = [s.split() for s in re.split(r"[。.\n]", passage) if len(s.split()) == 3]
+    data = {"entities": [{"name": h, "type": ""} for h, _, _ in rels],
+            "relations": [{"head": h, "relation": r, "tail": t} for h, r, t in rels]}
+    return "Here are the facts:\n```json\n" + json.dumps(data, ensure_ascii=False)[:-2] + ",]}\n```\nDone."
 
 
 if __name__ == "__main__":

@@ -82,15 +82,17 @@ class ChatPayload:
     system: str | None = None
     params: dict = field(default_factory=dict)
     knowledge: bool | None = None  # ground the reply in the knowledge base; None = the conversation's setting
+    graph: bool | None = None  # ground it in the knowledge graph's facts too; None = the conversation's setting
 
 
 def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int, extra: set[str] = frozenset()) -> ChatPayload:
     """Check a chat payload; `extra` names fields a caller handles itself (session_id)."""
     payload = require_object(payload, "chat")
-    reject_extra(payload, {"message", "backend", "model", "system", "params", "knowledge"} | set(extra), "chat")
+    reject_extra(payload, {"message", "backend", "model", "system", "params", "knowledge", "graph"} | set(extra), "chat")
     knowledge = payload.get("knowledge")
-    if knowledge is not None and not isinstance(knowledge, bool):
-        raise bad("'knowledge' must be true or false.")
+    for key in ("knowledge", "graph"):
+        if payload.get(key) is not None and not isinstance(payload[key], bool):
+            raise bad(f"'{key}' must be true or false.")
     message = payload.get("message")
     if not isinstance(message, str):
         raise bad("'message' must be a string.")
@@ -107,6 +109,7 @@ def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int, extra: s
         system=optional_str(payload, "system", max_message_chars),
         params=parse_params(payload.get("params"), max_tokens_cap),
         knowledge=knowledge,
+        graph=payload.get("graph"),
     )
 
 
@@ -179,7 +182,7 @@ def parse_rename(payload) -> tuple[str, str]:
     return session_id_of(payload), title.strip()
 
 
-SETTINGS = ("system", "backend", "model", "params", "knowledge")
+SETTINGS = ("system", "backend", "model", "params", "knowledge", "graph")
 
 
 def parse_settings(payload, current: dict, *, max_message_chars: int, max_tokens_cap: int) -> dict:
@@ -195,9 +198,9 @@ def parse_settings(payload, current: dict, *, max_message_chars: int, max_tokens
             out.pop(key, None)
         elif key == "params":
             out[key] = parse_params(value, max_tokens_cap)
-        elif key == "knowledge":
+        elif key in ("knowledge", "graph"):
             if not isinstance(value, bool):
-                raise bad("'knowledge' must be true or false.")
+                raise bad(f"'{key}' must be true or false.")
             out[key] = value
         else:
             limit = {"system": max_message_chars, "backend": 64, "model": 512}[key]

@@ -10,6 +10,7 @@ from ..backends.base import FixedReply, Registry
 from ..cluster.single import SingleProcess
 from ..concurrency import HubChannel, off_hub, start_os_thread
 from ..errors import ChatError
+from ..graph.ground import ground as graph_ground
 from ..knowledge.service import not_found_reply
 from .relay import CANCEL, Relay, Request
 from .schemas import ChatPayload
@@ -21,6 +22,7 @@ class ChatService:
     """Starts, relays, stops and replays chats; `io` is the Socket.IO server (emit, sleep, tasks)."""
 
     knowledge = None  # the KnowledgeBase, set by create_app
+    graph = None  # the knowledge graph, set by create_app
 
     def __init__(self, cfg, registry: Registry, store: SessionStore, io, cluster=None):
         self.cfg = cfg
@@ -39,7 +41,11 @@ class ChatService:
     def start(self, session: Session, chat: ChatPayload, ip: str = "") -> Request:
         """Accept a chat or raise ChatError; the reply streams to the session's room."""
         backend, model, system, params, knowledge = self._settle_fields(session, chat)
-        system, sources = self._ground(chat.message, system) if knowledge else (system, None)
+        graph = chat.graph if chat.graph is not None else bool(session.settings.get("graph"))
+        if graph:  # facts about the entities the question names, beside the library's passages
+            system, sources = self._ground(chat.message, system, graph_ground)
+        else:
+            system, sources = self._ground(chat.message, system) if knowledge else (system, None)
         if sources == []:  # nothing relevant in the library: say so rather than let the model guess
             backend = FixedReply(not_found_reply(chat.message))
         with self._lock:
@@ -94,11 +100,14 @@ class ChatService:
         knowledge = chat.knowledge if chat.knowledge is not None else bool(kept.get("knowledge"))
         return backend, model, system, params, knowledge
 
-    def _ground(self, message: str, system: str | None) -> tuple[str, list]:
+    def _ground(self, message: str, system: str | None, with_graph=None) -> tuple[str, list]:
         """The system prompt with the knowledge base's best passages (or its "nothing found") appended."""
         if self.knowledge is None:
             raise ChatError("unavailable", "This server has no knowledge base.")
-        instruction, sources = off_hub(self.knowledge.ground, message)
+        if with_graph is not None:
+            instruction, sources = off_hub(with_graph, self.graph, self.knowledge, message)
+        else:
+            instruction, sources = off_hub(self.knowledge.ground, message)
         if not instruction:
             return system, sources
         return (f"{system}\n\n{instruction}" if system else instruction), sources

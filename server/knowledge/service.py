@@ -52,6 +52,7 @@ class KnowledgeBase:
         # Parsing and embedding a file take seconds to minutes of CPU: a thread of lower priority, so that
         # on a small machine the chats streaming meanwhile come first (bench/knowledge_load.py).
         self.worker = BackgroundWorker("knowledge-ingest")
+        self.on_delete = []  # called with a deleted document's id (the graph drops the facts it alone supported)
 
     def start(self) -> None:
         """Load a library that has documents now; an empty one loads at its first upload (saves ~2 s of CPU)."""
@@ -145,6 +146,21 @@ class KnowledgeBase:
             if not self.store.remove(document_id):
                 raise ChatError("not_found", "There is no such document in the knowledge base.")
             self._rebuild()
+        for hook in self.on_delete:
+            try:
+                hook(document_id)
+            except Exception:  # the document is gone either way; what hangs on it is logged
+                log.exception("after deleting document %s", document_id)
+
+    def document_passages(self, document_id: str) -> list[dict]:
+        """One document's passages in order: {document_id, title, chunk_id, seq, page, text}."""
+        return [{"document_id": r[0], "title": r[1], "chunk_id": f"{r[0]}-{r[2]}", "seq": r[2], "page": r[3],
+                 "text": r[4]} for r in self.store.chunks(document_id)]
+
+    def embed_names(self, texts: list[str]):
+        """Unit vectors of short texts (entity names) from the library's embedder, or None where there is none."""
+        self._wait()
+        return self.embedder.embed(texts, query=True) if self.embedder and texts else None
 
     # --- questions --------------------------------------------------------
 

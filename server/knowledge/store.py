@@ -84,10 +84,11 @@ class Store:
                 self.db.execute(BUMP)
                 return self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount > 0
 
-    def chunks(self) -> list[tuple]:
-        """Every passage: (document_id, title, seq, page, text, tokens, vector bytes, embedder)."""
+    def chunks(self, document_id: str | None = None) -> list[tuple]:
+        """Every passage (or one document's): (document_id, title, seq, page, text, tokens, vector bytes, embedder)."""
+        where, args = ("WHERE c.document_id = ? ", (document_id,)) if document_id else ("", ())
         return self._rows("SELECT c.document_id, d.title, c.seq, c.page, c.text, c.tokens, c.vector, c.embedder "
-                          "FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY d.rowid, c.seq")
+                          f"FROM chunks c JOIN documents d ON d.id = c.document_id {where}ORDER BY d.rowid, c.seq", args)
 
     def set_vectors(self, rows: list[tuple], embedder: str) -> None:
         """(document_id, seq, vector) for passages embedded again by another embedder."""

@@ -7,6 +7,7 @@ import { Composer } from './composer.js';
 import { Connection, httpFetch } from './connection.js';
 import { ConversationsView } from './conversations.js';
 import { DevicesPanel } from './devices.js';
+import { GraphPanel } from './graph.js';
 import { KnowledgePanel } from './knowledge.js';
 import { MessagesView } from './messages.js';
 import { Role } from './core/roles.js';
@@ -50,6 +51,7 @@ function main() {
   const list = new ConversationsView(els, core, chrome, http);
   const role = new Role({ storage: store, http }); // who may change what everyone shares: every sheet asks it
   const manage = new ManagePanel(document, role, (t) => chrome.toast(t));
+  const graph = new GraphPanel(document, core, () => conn.headers());
   const knowledge = new KnowledgePanel(document, core, () => conn.headers(), (t) => chrome.toast(t), role);
   const devices = new DevicesPanel(document, core, http, {
     toast: (t) => chrome.toast(t),
@@ -73,6 +75,7 @@ function main() {
     else if (kind === 'chat') {
       if (detail !== 'local') settings.load();
       knowledge.load();
+      graph.load();
       chrome.paintHeader();
       chrome.paintBanner();
     } else if (kind === 'status') {
@@ -85,6 +88,7 @@ function main() {
       if (core.state.limits.max_tokens) $('set-max_tokens').max = String(core.state.limits.max_tokens);
       settings.load();
       knowledge.load();
+      graph.load();
       list.paintAvailable();
       list.render();
       chrome.paintHeader();

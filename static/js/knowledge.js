@@ -1,5 +1,6 @@
 // The knowledge base on the page: the library sheet (upload with progress, list, delete), the per-chat
 // "Use knowledge base" switch, and the sources under a grounded reply (tap [n] for the passage).
+import { factChip } from './graph.js';
 import { h } from './util.js';
 import { httpErrorText as errorText } from './core/roles.js';
 
@@ -151,7 +152,7 @@ export class KnowledgePanel {
 /** Under a reply: its sources as [n] chips, each opening its passage; a note when nothing was found. */
 export function paintSources(box, m) {
   const sources = m.status === 'done' && Array.isArray(m.sources) ? m.sources : null;
-  const key = sources ? JSON.stringify(sources.map((s) => s.chunk_id)) : '';
+  const key = sources ? JSON.stringify(sources.map((s) => s.chunk_id || s.id)) : '';
   if (box.dataset.sources === key) return;
   box.dataset.sources = key;
   box.replaceChildren();
@@ -161,7 +162,7 @@ export function paintSources(box, m) {
     return;
   }
   const passage = h('div', { class: 'kb-passage', hidden: true, role: 'region', 'aria-live': 'polite' });
-  const chips = sources.map((s) => h('button', {
+  const chips = sources.map((s) => (s.kind === 'fact' ? factChip(s) : h('button', {
     type: 'button', class: 'kb-chip', 'aria-expanded': 'false', title: s.title,
     onclick: (ev) => {
       const chip = ev.currentTarget;
@@ -172,6 +173,6 @@ export function paintSources(box, m) {
       passage.replaceChildren(h('p', { class: 'kb-passage-title', text: `[${s.n}] ${s.title}${s.page ? `, page ${s.page}` : ''}` }),
         h('p', { class: 'kb-passage-text', text: s.text }));
     },
-  }, `[${s.n}] ${s.title}`));
+  }, `[${s.n}] ${s.title}`)));
   box.append(h('div', { class: 'kb-sources' }, h('span', { class: 'kb-label', text: 'Sources' }), chips), passage);
 }

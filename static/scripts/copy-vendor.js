@@ -17,6 +17,7 @@ const FILES = [
   ['@highlightjs/cdn-assets/highlight.min.js', 'highlight.min.js'],
   ['@highlightjs/cdn-assets/styles/github.min.css', 'hljs-light.css'],
   ['@highlightjs/cdn-assets/styles/github-dark.min.css', 'hljs-dark.css'],
+  ['cytoscape/dist/cytoscape.min.js', 'cytoscape.min.js'],
 ];
 
 fs.rmSync(vendor, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // The knowledge base in the app: request options for /api/kb, readable errors, and the sources under a reply.
 // No uni here (the pages call uni.request / uni.uploadFile with what these build), so Node tests reach it.
+import { factChip } from './graph.js'
 
 export const KB_EXTENSIONS = ['.txt', '.md', '.pdf', '.docx', '.html']
 
@@ -43,7 +44,7 @@ export function docLine(d) {
 /** The sources of a finished reply as chips, or null when the reply was not grounded; [] = nothing found. */
 export function sourceChips(m) {
   if (!m || m.status !== 'done' || !Array.isArray(m.sources)) return null
-  return m.sources.map((s) => ({
+  return m.sources.map((s) => (s.kind === 'fact' ? factChip(s) : {
     key: s.chunk_id,
     label: `[${s.n}] ${s.title}`,
     heading: `[${s.n}] ${s.title}${s.page ? `, page ${s.page}` : ''}`,

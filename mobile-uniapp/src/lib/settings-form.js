@@ -15,7 +15,7 @@ export function formFromSettings(s) {
     const v = s.params ? s.params[name] : undefined
     params[name] = v === undefined || v === null ? '' : PARAM_SPECS[name].bool ? v : String(v)
   }
-  return { serverUrl: s.serverUrl || '', token: s.token || '', backend: s.backend || '', model: s.model || '', system: s.system || '', params, knowledge: s.knowledge === true }
+  return { serverUrl: s.serverUrl || '', token: s.token || '', backend: s.backend || '', model: s.model || '', system: s.system || '', params, knowledge: s.knowledge === true, graph: s.graph === true }
 }
 
 // Form -> {settings, errors, warning}; errors map field names to sentences.
@@ -34,7 +34,7 @@ export function settingsFromForm(form) {
   }
   const { params, errors: paramErrors } = cleanParams(form.params)
   Object.assign(errors, paramErrors)
-  const settings = { serverUrl, token: String(form.token || '').trim(), backend: form.backend || '', model: form.model || '', system: form.system || '', params, knowledge: !!form.knowledge }
+  const settings = { serverUrl, token: String(form.token || '').trim(), backend: form.backend || '', model: form.model || '', system: form.system || '', params, knowledge: !!form.knowledge, graph: !!form.graph }
   return { settings, errors, warning }
 }
 

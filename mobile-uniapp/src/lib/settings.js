@@ -45,7 +45,7 @@ export function saveSettings(storage, settings) {
 // One settings object -> {device: {serverUrl, token}, chat: the chat's part or null}; throws on bad params.
 export function splitSettings(next) {
   const device = { serverUrl: next.serverUrl || '', token: String(next.token || '').trim() }
-  const hasChat = ['backend', 'model', 'system', 'params', 'knowledge'].some((k) => k in next)
+  const hasChat = ['backend', 'model', 'system', 'params', 'knowledge', 'graph'].some((k) => k in next)
   if (!hasChat) return { device, chat: null }
   const bad = Object.values(cleanParams(next.params).errors)
   if (bad.length) throw new Error(bad.join('; '))

@@ -48,6 +48,7 @@ export function normalizeChatSettings(raw) {
   }
   // A per-chat switch a later capability adds (the knowledge base, #14) travels the same way.
   if (typeof o.knowledge === 'boolean') out.knowledge = o.knowledge
+  if (typeof o.graph === 'boolean') out.graph = o.graph
   return out
 }
 
@@ -61,6 +62,7 @@ export function chatOptions(settings) {
   const { params } = cleanParams(s.params)
   if (Object.keys(params).length) out.params = params
   if (typeof s.knowledge === 'boolean') out.knowledge = s.knowledge
+  if (typeof s.graph === 'boolean') out.graph = s.graph
   return out
 }
 

@@ -1,0 +1,178 @@
+"""Build jobs: the library's passages not yet built, through a chat model, into facts; progress, cancel, resume."""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import uuid
+
+from ..concurrency import off_hub
+from ..errors import ChatError
+from . import extract
+from .align import now
+
+log = logging.getLogger(__name__)
+JOB_FIELDS = ("id", "status", "documents", "backend", "model", "types", "done", "total", "facts", "error")
+ENDED = ("done", "failed", "cancelled")
+
+
+class Builder:
+    """One job at a time, in order. The face hands in complete(messages, backend, model, cancel) -> text,
+    spawn(fn) (a task on the server's loop) and emit(job) (the `graph_progress` event)."""
+
+    def __init__(self, graph, knowledge, complete, spawn, emit):
+        self.graph = graph
+        self.knowledge = knowledge
+        self.complete = complete
+        self.spawn = spawn
+        self.emit = emit
+        self.jobs: dict[str, dict] = {}
+        self.cancels: set[str] = set()
+        self.line = queue.Queue()  # the loop's own queue: green under eventlet, as the runner is
+        self.running = False
+
+    # --- the routes' calls ------------------------------------------------------
+
+    def start(self, documents: list[str] | None, backend: str | None, model: str | None, types: list[str] | None) -> dict:
+        known = {d["id"] for d in off_hub(self.knowledge.documents)}
+        if documents is None:
+            documents = sorted(known)
+        missing = [d for d in documents if d not in known]
+        if missing:
+            raise ChatError("not_found", f"There is no document {missing[0]!r} in the library.")
+        if not documents:
+            raise ChatError("bad_request", "The library has no documents to build the graph from.")
+        job = {"id": uuid.uuid4().hex[:16], "status": "queued", "documents": documents, "backend": backend or "",
+               "model": model or "", "types": types or extract.MEDICAL_TYPES, "done": 0, "total": 0, "facts": 0,
+               "error": ""}
+        self._save(job, create=True)
+        self._enqueue(job)
+        return self.view(job)
+
+    def get(self, job_id: str) -> dict:
+        job = self.jobs.get(job_id) or self._load(job_id)
+        if job is None:
+            raise ChatError("not_found", "There is no such build job.")
+        return self.view(job)
+
+    def cancel(self, job_id: str) -> dict:
+        job = self.jobs.get(job_id) or self._load(job_id)
+        if job is None:
+            raise ChatError("not_found", "There is no such build job.")
+        if job["status"] not in ENDED:
+            self.cancels.add(job_id)
+            if job["status"] == "queued":
+                self._end(job, "cancelled")
+        return self.view(job)
+
+    def resume(self) -> None:
+        """Jobs a stopped server left queued or running go on where they stopped (their built passages are kept)."""
+        rows = off_hub(self._read, "MATCH (j:Job) WHERE j.status = 'queued' OR j.status = 'running' RETURN " + _cols(), {})
+        for row in sorted(rows, key=lambda r: r["at"]):
+            job = _job(row)
+            job["status"] = "queued"
+            log.info("graph: resuming build job %s", job["id"])
+            self._enqueue(job)
+
+    @staticmethod
+    def view(job: dict) -> dict:
+        out = {"job": job["id"], "id": job["id"], "status": job["status"], "done": job["done"], "total": job["total"],
+               "facts": job["facts"]}
+        if job["error"]:
+            out["error"] = job["error"]
+        return out
+
+    # --- the runner -------------------------------------------------------------
+
+    def _enqueue(self, job: dict) -> None:
+        self.jobs[job["id"]] = job
+        self.line.put(job["id"])
+        if not self.running:
+            self.running = True
+            self.spawn(self._run)
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs[self.line.get()]
+            if job["status"] != "queued":
+                continue
+            try:
+                self._build(job)
+            except ChatError as e:
+                self._end(job, "failed", e.message)
+            except Exception as e:  # a bug must not stop the runner for the jobs after this one
+                log.exception("graph build job %s failed", job["id"])
+                self._end(job, "failed", f"The build stopped ({type(e).__name__}); the server log has details.")
+
+    def _build(self, job: dict) -> None:
+        todo = []
+        for doc in job["documents"]:
+            built = {r["id"] for r in off_hub(self._read, "MATCH (n:Built) WHERE n.document = $d RETURN n.id AS id",
+                                              {"d": doc})}
+            passages = off_hub(self.knowledge.document_passages, doc)
+            todo += [p for p in passages if p["chunk_id"] not in built]
+        job.update(status="running", total=job["done"] + len(todo), error="")
+        self._save(job)
+        failed = 0
+        for p in todo:
+            if job["id"] in self.cancels:
+                return self._end(job, "cancelled")
+            try:
+                answer = self.complete(extract.messages(p["text"], job["types"]), job["backend"] or None,
+                                       job["model"] or None, lambda: job["id"] in self.cancels)
+            except ChatError as e:  # this passage is left unbuilt (a later build retries it); the job goes on
+                log.warning("graph: passage %s not built: %s", p["chunk_id"], e.message)
+                failed += 1
+                job["error"] = e.message
+                continue
+            if job["id"] in self.cancels:  # stopped mid-answer: that passage is not built
+                return self._end(job, "cancelled")
+            entities, relations = extract.parse(answer)
+            source = {"document": p["document_id"], "title": p["title"], "passage": p["chunk_id"]}
+            job["facts"] += off_hub(self.graph.add_extracted, entities, relations, source)
+            off_hub(self._write, "CREATE (n:Built {id: $id, document: $d})", {"id": p["chunk_id"], "d": p["document_id"]})
+            job["done"] += 1
+            self._save(job)
+        if todo and failed == len(todo):  # not one passage could be asked: the backend itself is the trouble
+            return self._end(job, "failed", job["error"])
+        self._end(job, "done", job["error"] and f"{failed} passages were not built: {job['error']}")
+
+    def _end(self, job: dict, status: str, error: str = "") -> None:
+        job.update(status=status, error=error)
+        self.cancels.discard(job["id"])
+        self._save(job)
+
+    def _save(self, job: dict, create: bool = False) -> None:
+        row = {k: job[k] for k in JOB_FIELDS}
+        row["documents"], row["types"] = json.dumps(job["documents"]), json.dumps(job["types"], ensure_ascii=False)
+        if create:
+            off_hub(self._write, "CREATE (j:Job {" + ", ".join(f"{k}: ${k}" for k in JOB_FIELDS) + ", at: $at})",
+                    {**row, "at": now()})
+        else:
+            off_hub(self._write, "MATCH (j:Job) WHERE j.id = $id SET " +
+                    ", ".join(f"j.{k} = ${k}" for k in JOB_FIELDS if k != "id"), row)
+        self.emit(self.view(job))
+
+    # Every database call in a real OS thread (the runner is a task on the server's loop), writes as the one writer.
+    def _read(self, cypher: str, params: dict) -> list[dict]:
+        return self.graph.store().engine.run(cypher, params)
+
+    def _write(self, cypher: str, params: dict) -> list[dict]:
+        store = self.graph.store()
+        with store.write_lock:
+            return store.engine.run(cypher, params)
+
+    def _load(self, job_id: str) -> dict | None:
+        rows = off_hub(self._read, "MATCH (j:Job) WHERE j.id = $id RETURN " + _cols(), {"id": job_id})
+        return _job(rows[0]) if rows else None
+
+
+def _cols() -> str:
+    return ", ".join(f"j.{k} AS {k}" for k in JOB_FIELDS + ("at",))
+
+
+def _job(row: dict) -> dict:
+    job = {k: row[k] for k in JOB_FIELDS}
+    job["documents"], job["types"] = json.loads(row["documents"]), json.loads(row["types"])
+    job["error"] = job["error"] or ""
+    return job

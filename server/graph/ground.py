@@ -1,0 +1,125 @@
+"""Chat grounding: the entities a question names, their 1- and 2-hop facts ranked, beside the library's passages."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .names import CJK, normalize
+
+GROUNDED = ("Answer the user's question using only the numbered facts (from the knowledge graph) and passages "
+            "(from the knowledge base) below. Cite each one you use as [n], for example [1]. A question may need two "
+            "facts joined through a shared entity. If they do not contain the answer, say so. Reply in the language "
+            "of the question.")
+MAX_FACTS = 8  # facts in a prompt: on bench/graph_eval.py the answer is among the best 8 (bench/RESULTS.md)
+MAX_NAME = 30  # characters of the longest name looked for in a question
+# Cosine from which a question's word names an entity: e5 puts 胃痛/腹痛 at 0.941 and 头痛/发热 at 0.901, and
+# spellings of one name at 0.96-0.998 (bench/graph_data.py's pairs), so only a near-identical wording counts.
+NEAR = 0.97
+NEAR_MAX_ENTITIES = 3000  # above this the question is matched by names and aliases alone
+_ASCII_WORD = re.compile(r"[a-z0-9]")
+
+
+def keyed(text: str) -> tuple[str, list[int], str]:
+    """(normalized text, where each of its characters was in the folded text, the folded text)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    chars, where = [], []
+    for i, ch in enumerate(folded):
+        if normalize(ch):
+            chars.append(ch)
+            where.append(i)
+    return "".join(chars), where, folded
+
+
+def named(store, question: str) -> list[str]:
+    """Entities the question names (canonical ids), by names and aliases, the longest match first."""
+    key, where, folded = keyed(question)
+    taken = [False] * len(key)
+    found = []
+    for size in range(min(len(key), MAX_NAME), 1, -1):
+        for i in range(len(key) - size + 1):
+            sub = key[i:i + size]
+            eid = store.by_key.get(sub)
+            if eid is None or any(taken[i:i + size]):
+                continue
+            if not CJK.search(sub):
+                a, b = where[i], where[i + size - 1]
+                if size < 3 or (a > 0 and _ASCII_WORD.match(folded[a - 1])) or \
+                        (b + 1 < len(folded) and _ASCII_WORD.match(folded[b + 1])):
+                    continue  # "ear" inside "heart" is not the ear
+            taken[i:i + size] = [True] * size
+            eid = store.canonical(eid)
+            if eid not in found:
+                found.append(eid)
+    return found
+
+
+def near(graph, store, question: str) -> list[str]:
+    """Entities a question names in other words: its words embedded against the entity names."""
+    if graph.embed is None or not 0 < len(store.ents) <= NEAR_MAX_ENTITIES:
+        return []
+    import jieba
+
+    words = [w.strip() for w in jieba.lcut(question) if len(w.strip()) >= 2 and normalize(w)]
+    if not words:
+        return []
+    cached = getattr(graph, "name_vectors", None)
+    if cached is None or cached[0] != store.version:  # the names embedded once per change of the graph
+        ids = [i for i, e in store.ents.items() if not e["merged_into"]]
+        cached = graph.name_vectors = (store.version, ids, graph.embed([store.ents[i]["name"] for i in ids]))
+    _, ids, names = cached
+    asked = graph.embed(words)
+    if names is None or asked is None:
+        return []
+    best = (asked @ names.T).max(axis=0)
+    return [ids[j] for j in best.argsort()[::-1][:3] if best[j] >= NEAR]
+
+
+def rank(store, question: str, start: list[str], facts: list[dict]) -> list[dict]:
+    """Facts best first: near the named entities, through entities several of them share, and whose words
+    the question uses (挂什么科 -> 就诊科室)."""
+    key = normalize(question)
+    qchars, qwords = set(key), set(re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKC", question).casefold()))
+    support: dict[str, int] = {}
+    for f in facts:
+        if f["hop"] == 1:
+            for end, other in ((f["head"]["id"], f["tail"]["id"]), (f["tail"]["id"], f["head"]["id"])):
+                if other in start:
+                    support[end] = support.get(end, 0) + 1
+
+    def score(f):
+        ends = (f["head"]["id"], f["tail"]["id"])
+        rel = normalize(f["relation"])
+        words = set(re.findall(r"[a-z0-9]+", f["relation"].casefold()))
+        overlap = len(set(c for c in rel if CJK.match(c)) & qchars) + len(words & qwords)
+        # What the question asks for (its words in the relation) outweighs nearness: 挂什么科 wants the
+        # department two hops away more than the symptom fact one hop away.
+        return ((3 if f["hop"] == 1 else 1) + sum(e in start for e in ends)
+                + 1.5 * max(support.get(e, 0) for e in ends) + 4 * min(overlap, 2))
+    return sorted(facts, key=score, reverse=True)
+
+
+def facts_for(graph, question: str, limit: int = MAX_FACTS) -> list[dict]:
+    """The best facts for a question, [] when it names nothing in the graph."""
+    store = graph.store()
+    start = named(store, question) or near(graph, store, question)
+    if not start:
+        return []
+    return rank(store, question, start, graph.facts_around(start, 2))[:limit]
+
+
+def ground(graph, knowledge, question: str) -> tuple[str, list[dict]]:
+    """(instruction, sources) for a `graph: true` chat: numbered facts, then the library's passages."""
+    facts = facts_for(graph, question)
+    passages = knowledge.search(question, knowledge.passages) if knowledge is not None else []
+    sources = [{"n": n, "kind": "fact", "id": f["id"], "head": f["head"], "relation": f["relation"],
+                "tail": f["tail"], "sources": f["sources"]} for n, f in enumerate(facts, 1)]
+    sources += [{"n": n, "kind": "passage", **p} for n, p in enumerate(passages, len(sources) + 1)]
+    if not sources:
+        return "", []
+    lines = []
+    for s in sources:
+        if s["kind"] == "fact":
+            lines.append(f"[{s['n']}] (fact) {s['head']['name']} -{s['relation']}-> {s['tail']['name']}")
+        else:
+            lines.append(f"[{s['n']}] ({s['title']})\n{s['text']}")
+    return GROUNDED + "\n\n" + "\n\n".join(lines), sources

@@ -1,0 +1,91 @@
+"""Triples from a file: CSV/TSV with a head,relation,tail header, or JSON lines; bad rows skipped with a reason."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ..errors import ChatError
+
+FIELDS = ("head", "relation", "tail", "head_type", "tail_type")
+ALIAS = {"alias", "别名", "aliases", "同义词"}
+MAX_NAME = 200  # characters; a longer "name" is a sentence pasted into the wrong column
+MAX_SKIPPED = 200  # reasons listed in the answer; the count of rows tells the rest
+
+
+def parse(filename: str, data: bytes) -> tuple[list[dict], list[dict], int]:
+    """(good rows, skipped [{line, reason}], rows read) of one upload; ChatError when the file cannot be read at all."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ext not in ("csv", "tsv", "jsonl"):
+        raise ChatError("bad_request", "Import a .csv, .tsv or .jsonl file of head,relation,tail rows.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ChatError("bad_request", "The file is not UTF-8 text; save it as UTF-8 and import it again.") from None
+    rows = _jsonl(text) if ext == "jsonl" else _table(text, "\t" if ext == "tsv" else ",")
+    good, skipped, read = [], [], 0
+    for line, row in rows:
+        read += 1
+        reason = row if isinstance(row, str) else _check(row)
+        if reason:
+            skipped.append({"line": line, "reason": reason})
+        else:
+            good.append(row)
+    if not good:
+        first = f" (line {skipped[0]['line']}: {skipped[0]['reason']})" if skipped else ""
+        raise ChatError("bad_request", f"The file has no usable head,relation,tail row{first}; nothing was stored.")
+    return good, skipped[:MAX_SKIPPED], read
+
+
+def _table(text: str, delimiter: str):
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, None)
+    names = [h.strip().lower() for h in header or []]
+    if not {"head", "relation", "tail"} <= set(names):
+        raise ChatError("bad_request", "The first line must be the header head,relation,tail "
+                                       "(optionally head_type,tail_type).")
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(names):
+            yield line, f"{len(cells)} columns where the header has {len(names)}"
+            continue
+        yield line, {k: v for k, v in zip(names, cells) if k in FIELDS}
+
+
+def _jsonl(text: str):
+    for line, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except ValueError:
+            yield line, "not valid JSON"
+            continue
+        if not isinstance(row, dict):
+            yield line, "not a JSON object"
+            continue
+        bad = [k for k in FIELDS if k in row and row[k] is not None and not isinstance(row[k], str)]
+        yield line, (f"'{bad[0]}' is not a string" if bad else {k: row.get(k) or "" for k in FIELDS})
+
+
+def _check(row: dict) -> str | None:
+    for key in ("head", "relation", "tail"):
+        value = (row.get(key) or "").strip()
+        if not value:
+            return f"'{key}' is empty"
+        if len(value) > MAX_NAME:
+            return f"'{key}' is longer than {MAX_NAME} characters"
+        if "\x00" in value:
+            return f"'{key}' contains a NUL character"
+    for key in ("head_type", "tail_type"):
+        if len((row.get(key) or "").strip()) > 50:
+            return f"'{key}' is longer than 50 characters"
+    if row["head"].strip() == row["tail"].strip() and row["relation"].strip().lower() not in ALIAS:
+        return "the head and the tail are the same"
+    return None
+
+
+def is_alias(relation: str) -> bool:
+    return relation.strip().lower() in ALIAS

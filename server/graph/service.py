@@ -1,0 +1,204 @@
+"""Graph: the knowledge graph's calls (import, read, align, delete, export); blocking, no Flask, no sockets."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from ..concurrency import RealLock
+from ..errors import ChatError
+from . import align, export, importer
+from .names import normalize
+from .store import GraphStore
+
+log = logging.getLogger(__name__)
+MAX_LIMIT = 500
+
+
+class Graph:
+    """Opened at first use (an unused graph costs nothing at start); `refused` is a sentence when it cannot be."""
+
+    def __init__(self, opener, refused: str | None = None, embed=None):
+        self._opener = opener
+        self.refused = refused
+        self.embed = embed  # texts -> unit vectors (the library's embedder), or None
+        self._store = None
+        self._open_lock = RealLock()
+
+    def store(self) -> GraphStore:
+        if self.refused:
+            raise ChatError("unavailable", self.refused)
+        if self._store is None:
+            with self._open_lock:
+                if self._store is None:
+                    self._store = GraphStore(self._opener())
+        return self._store.fresh()
+
+    @property
+    def opened(self) -> bool:
+        return self._store is not None
+
+    def writing(self):
+        """The one writer's turn: (store, lock) where the lock is held by the caller's `with`."""
+        return self.store().write_lock
+
+    # --- import -------------------------------------------------------------------
+
+    def import_file(self, filename: str, data: bytes) -> dict:
+        rows, skipped, read = importer.parse(filename, data)
+        iid = uuid.uuid4().hex[:16]
+        source = {"import": iid, "file": filename}
+        s = self.store()
+        with s.write_lock:
+            aliases = [r for r in rows if importer.is_alias(r["relation"])]
+            facts = [r for r in rows if not importer.is_alias(r["relation"])]
+            merged = created = 0
+            for r in aliases:
+                (head,), n = s.upsert_entities([(r["head"], r.get("head_type"))])
+                created += n
+                other = s.lookup(r["tail"])
+                if other is None:
+                    s.add_alias(head, r["tail"])
+                elif other != head:
+                    align.merge(s, head, [other], reason="alias")
+                    merged += 1
+            ids, n = s.upsert_entities([(r["head"], r.get("head_type")) for r in facts] +
+                                       [(r["tail"], r.get("tail_type")) for r in facts])
+            created += n
+            heads, tails = ids[:len(facts)], ids[len(facts):]
+            count = s.add_facts([(h, r["relation"], t, source) for h, t, r in zip(heads, tails, facts)])
+            s._bump()
+        log.info("graph: imported %s: %d rows, %d facts, %d skipped", filename, read, count, len(skipped))
+        return {"id": iid, "file": filename, "rows": read, "facts": count, "entities": created, "merged": merged,
+                "skipped": skipped}
+
+    def add_extracted(self, entities: list[dict], relations: list[dict], source: dict) -> int:
+        """Facts a model extracted from one passage, with that passage as their source; how many."""
+        if not relations:
+            return 0
+        types = {normalize(e["name"]): e.get("type") or "" for e in entities}
+        s = self.store()
+        with s.write_lock:
+            names = [(r["head"], types.get(normalize(r["head"]), "")) for r in relations] + \
+                    [(r["tail"], types.get(normalize(r["tail"]), "")) for r in relations]
+            ids, _ = s.upsert_entities(names)
+            n = len(relations)
+            count = s.add_facts([(h, r["relation"], t, source) for h, t, r in zip(ids[:n], ids[n:], relations)])
+            s._bump()
+        return count
+
+    # --- reads --------------------------------------------------------------------
+
+    def entities(self, q: str = "", typ: str = "", limit: int = 50) -> list[dict]:
+        s = self.store()
+        key = normalize(q)
+        found = []
+        for eid, e in s.ents.items():
+            if e["merged_into"] or (typ and e["type"] != typ):
+                continue
+            if key:
+                names = [e["norm"]] + [normalize(n) for n in s.names_of(eid)]
+                if not any(key in n for n in names):
+                    continue
+                rank = 0 if key in names else 1 if any(n.startswith(key) for n in names) else 2
+            else:
+                rank = 0
+            found.append((rank, len(e["name"]), e["name"], eid))
+        found.sort()
+        ids = [eid for *_, eid in found[:limit]]
+        counts = s.fact_counts(ids)
+        return [{**s.public(i), "aliases": s.names_of(i), "facts": counts[i]} for i in ids]
+
+    def neighbourhood(self, eid: str, hops: int = 1, limit: int = 200) -> dict:
+        """The entity and its facts within `hops` (1 or 2), nearest first."""
+        s = self.store()
+        eid = s.entity(eid)
+        facts = self.facts_around([eid], hops)
+        facts.sort(key=lambda f: f["hop"])
+        e = s.public(eid)
+        entity = {**e, "aliases": s.names_of(eid), "facts": sum(1 for f in facts if f["hop"] == 1)}
+        return {"entity": entity, "facts": [{k: v for k, v in f.items() if k != "hop"} for f in facts[:limit]]}
+
+    def facts_around(self, start: list[str], hops: int) -> list[dict]:
+        """Facts within hops of the start entities, each with its `hop` (1 = touches a start entity)."""
+        s = self.store()
+        seen, frontier, out = set(start), list(start), {}
+        for hop in range(1, hops + 1):
+            rows = s.facts_touching([m for c in frontier for m in s.members(c)])
+            nxt = []
+            for r in rows:
+                if r["id"] in out:
+                    continue
+                f = s.fact_view(r)
+                f["hop"] = hop
+                out[r["id"]] = f
+                for end in (f["head"]["id"], f["tail"]["id"]):
+                    if end not in seen:
+                        seen.add(end)
+                        nxt.append(end)
+            frontier = nxt
+        return list(out.values())
+
+    def candidates(self) -> list[dict]:
+        return align.candidates(self.store(), self.embed)
+
+    def stats(self) -> dict:
+        s = self.store()
+        types, entities = {}, 0
+        for e in s.ents.values():
+            if not e["merged_into"]:
+                entities += 1
+                types[e["type"] or ""] = types.get(e["type"] or "", 0) + 1
+        rels = s.engine.run("MATCH (:Entity)-[f:FACT]->(:Entity) RETURN f.relation AS r, count(*) AS n")
+        return {"entities": entities, "facts": sum(r["n"] for r in rels), "types": types,
+                "relations": {r["r"]: r["n"] for r in rels}, "engine": s.engine.name}
+
+    def export(self, fmt: str) -> str:
+        s = self.store()
+        return export.as_csv(s) if fmt == "csv" else export.as_cypher(s)
+
+    # --- writes -------------------------------------------------------------------
+
+    def merge(self, keep: str, ids: list[str]) -> str:
+        s = self.store()
+        with s.write_lock:
+            mid = align.merge(s, keep, ids)
+            s._bump()
+        return mid
+
+    def undo_merge(self, mid: str) -> None:
+        s = self.store()
+        with s.write_lock:
+            align.undo(s, mid)
+            s._bump()
+
+    def delete_fact(self, fid: str) -> None:
+        s = self.store()
+        with s.write_lock:
+            row = s.find_fact(fid)
+            if row is None:
+                raise ChatError("not_found", "There is no such fact in the graph.")
+            s.set_sources([{"id": fid, "h": row["h"], "t": row["t"], "sources": "[]"}])
+            s._bump()
+
+    def forget_document(self, document_id: str) -> int:
+        """Drop a deleted library document from every fact's sources; facts it alone supported go. How many went."""
+        if not self.opened and self.refused:
+            return 0
+        s = self.store()
+        needle = json.dumps({"document": document_id}, ensure_ascii=False)[1:-1]
+        with s.write_lock:
+            rows = s.engine.run("MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.sources CONTAINS $n RETURN "
+                                "a.id AS h, f.id AS id, f.sources AS sources, b.id AS t", {"n": needle})
+            changes = []
+            for r in rows:
+                left = [x for x in json.loads(r["sources"]) if x.get("document") != document_id]
+                changes.append({"id": r["id"], "h": r["h"], "t": r["t"], "sources": json.dumps(left, ensure_ascii=False)})
+            s.set_sources(changes)
+            s.engine.run("MATCH (n:Built) WHERE n.document = $d DELETE n", {"d": document_id})
+            s._bump()
+        return sum(1 for c in changes if c["sources"] == "[]")
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.engine.close()

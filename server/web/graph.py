@@ -1,0 +1,184 @@
+"""HTTP routes of the knowledge graph (/api/graph), and its wiring to the library, the backends and Socket.IO."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from ..concurrency import RealEvent, off_hub
+from ..errors import ChatError
+from ..graph import build_graph
+from ..graph.build import Builder
+from .kb import MULTIPART_SLACK, drain
+from ..chat.schemas import require_object, reject_extra
+from .views import require_admin
+
+log = logging.getLogger(__name__)
+bp = Blueprint("graph", __name__, url_prefix="/api/graph")
+MAX_IMPORT = 50_000_000  # bytes of one import file: about 1M rows
+EXTRACT_PARAMS = {"temperature": 0.0, "max_tokens": 1024}  # one passage's facts fit; 0: the same answer twice
+
+
+def install(app, service, io) -> None:
+    """The graph beside the library: a deleted document's facts go, builds use the chat backends."""
+    cfg = service.cfg
+    graph = build_graph(cfg, service.knowledge)
+    if graph.refused:
+        log.warning("%s", graph.refused)
+    service.graph = graph
+    service.knowledge.on_delete.append(graph.forget_document)
+    builder = Builder(graph, service.knowledge, completer(service.registry), io.start_background_task,
+                      lambda job: io.emit("graph_progress", job))
+    app.extensions["graph"], app.extensions["graph_builder"] = graph, builder
+    if not graph.refused and (cfg.graph_url or (cfg.store != "memory" and os.path.isdir(_folder(cfg)))):
+        io.start_background_task(_resume, builder)
+
+
+def _folder(cfg) -> str:
+    from ..paths import data_dir
+
+    return os.path.join(data_dir(cfg), "graph")
+
+
+def _resume(builder: Builder) -> None:
+    try:
+        builder.resume()
+    except ChatError as e:
+        log.warning("graph: build jobs not resumed: %s", e.message)
+
+
+def completer(registry):
+    """complete(messages, backend, model, cancelled) -> the reply's text, from any backend the server has."""
+    def complete(messages, name, model, cancelled):
+        backend = registry.get(name)
+        cancel = RealEvent()
+
+        def run():
+            out = []
+            for chunk in backend.stream(messages, model=model or backend.default_model, params=dict(EXTRACT_PARAMS),
+                                        cancel=cancel, budget=EXTRACT_PARAMS["max_tokens"]):
+                if chunk.kind is None:
+                    out.append(chunk.text)
+                if cancelled():
+                    cancel.set()
+                    break
+            return "".join(out)
+        return off_hub(run) if backend.blocking else run()
+    return complete
+
+
+def graph():
+    return current_app.extensions["graph"]
+
+
+def _int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ChatError("bad_request", f"'{name}' must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+@bp.route("/import", methods=["POST"])
+def import_file():
+    require_admin()
+    request.max_content_length = MAX_IMPORT + MULTIPART_SLACK
+    if (request.content_length or 0) > request.max_content_length:
+        drain(request.environ["wsgi.input"], request.content_length)
+        raise ChatError("too_long", f"The file is larger than the limit of {MAX_IMPORT // 1_000_000} MB.")
+    f = request.files.get("file")
+    if f is None:
+        raise ChatError("bad_request", "Send the file as multipart/form-data in the field 'file'.")
+    result = off_hub(graph().import_file, os.path.basename(f.filename or ""), f.read(MAX_IMPORT + 1))
+    return jsonify({"ok": True, "import": result})
+
+
+@bp.route("/build", methods=["POST"])
+def build():
+    require_admin()
+    body = require_object(request.get_json(silent=True) or {}, "build")
+    reject_extra(body, {"documents", "backend", "model", "types"}, "build")
+    docs, types = body.get("documents"), body.get("types")
+    if docs is not None and not (isinstance(docs, list) and all(isinstance(d, str) and d for d in docs)):
+        raise ChatError("bad_request", "'documents' must be a list of document ids.")
+    if types is not None and not (isinstance(types, list) and 0 < len(types) <= 30 and
+                                  all(isinstance(t, str) and 0 < len(t) <= 30 for t in types)):
+        raise ChatError("bad_request", "'types' must be a list of 1-30 entity type names.")
+    for key in ("backend", "model"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise ChatError("bad_request", f"'{key}' must be a string.")
+    current_app.extensions["chat_service"].registry.get(body.get("backend"))  # unknown_backend now, not later
+    job = current_app.extensions["graph_builder"].start(docs, body.get("backend"), body.get("model"), types)
+    return jsonify({"ok": True, "job": job})
+
+
+@bp.route("/jobs/<job_id>", methods=["GET"])
+def job(job_id: str):
+    return jsonify({"ok": True, **current_app.extensions["graph_builder"].get(job_id[:64])})
+
+
+@bp.route("/jobs/<job_id>", methods=["DELETE"])
+def cancel(job_id: str):
+    require_admin()
+    return jsonify({"ok": True, "job": current_app.extensions["graph_builder"].cancel(job_id[:64])})
+
+
+@bp.route("/entities", methods=["GET"])
+def entities():
+    q, typ = request.args.get("q", "")[:200], request.args.get("type", "")[:50]
+    found = off_hub(graph().entities, q, typ, _int("limit", 50, 1, 500))
+    return jsonify({"ok": True, "entities": found})
+
+
+@bp.route("/entities/<entity_id>", methods=["GET"])
+def entity(entity_id: str):
+    hops, limit = _int("hops", 1, 1, 2), _int("limit", 200, 1, 1000)
+    return jsonify({"ok": True, **off_hub(graph().neighbourhood, entity_id[:64], hops, limit)})
+
+
+@bp.route("/candidates", methods=["GET"])
+def candidates():
+    return jsonify({"ok": True, "candidates": off_hub(graph().candidates)})
+
+
+@bp.route("/merge", methods=["POST"])
+def merge():
+    require_admin()
+    body = require_object(request.get_json(silent=True), "merge")
+    reject_extra(body, {"keep", "merge"}, "merge")
+    keep, ids = body.get("keep"), body.get("merge")
+    if not isinstance(keep, str) or not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ChatError("bad_request", "Send {keep: entity id, merge: [entity ids]}.")
+    return jsonify({"ok": True, "merge": {"id": off_hub(graph().merge, keep, ids)}})
+
+
+@bp.route("/merges/<merge_id>", methods=["DELETE"])
+def undo_merge(merge_id: str):
+    require_admin()
+    off_hub(graph().undo_merge, merge_id[:64])
+    return jsonify({"ok": True})
+
+
+@bp.route("/facts/<fact_id>", methods=["DELETE"])
+def delete_fact(fact_id: str):
+    require_admin()
+    off_hub(graph().delete_fact, fact_id[:64])
+    return jsonify({"ok": True})
+
+
+@bp.route("/stats", methods=["GET"])
+def stats():
+    return jsonify({"ok": True, **off_hub(graph().stats)})
+
+
+@bp.route("/export", methods=["GET"])
+def export():
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "cypher"):
+        raise ChatError("bad_request", "'format' must be csv or cypher.")
+    text = off_hub(graph().export, fmt)
+    mimetype = "text/csv" if fmt == "csv" else "text/plain"
+    return Response(text, mimetype=f"{mimetype}; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=graph.{'csv' if fmt == 'csv' else 'cypher'}"})

@@ -1,0 +1,175 @@
+// The knowledge graph on the page: the graph sheet (search an entity, its neighbourhood drawn with
+// cytoscape, expand a node, a fact's sources, delete a fact, merge proposals), the per-chat "Use knowledge
+// graph" switch, and the fact chips under a reply (they open the sheet at the fact).
+import { httpErrorText as errorText } from './core/roles.js';
+import { h } from './util.js';
+
+function sourceText(s) {
+  return s.document ? `${s.title}${s.passage ? ` (passage ${s.passage.split('-').pop()})` : ''}` : `imported from ${s.file}`;
+}
+
+export class GraphPanel {
+  /** `headers()` gives the access token header; writes add the admin token typed into the sheet. */
+  constructor(doc, core, headers) {
+    const $ = (id) => doc.getElementById(id);
+    this.core = core;
+    this.headers = headers;
+    this.dialog = $('graph');
+    this.query = $('graph-q');
+    this.results = $('graph-results');
+    this.canvas = $('graph-canvas');
+    this.detail = $('graph-detail');
+    this.status = $('graph-status');
+    this.candidates = $('graph-candidates');
+    this.admin = $('graph-admin');
+    this.toggle = $('set-graph');
+    this.cy = null;
+    $('open-graph').addEventListener('click', () => this.open());
+    $('graph-search').addEventListener('click', () => this.search());
+    $('graph-proposals').addEventListener('click', () => this.proposals());
+    this.query.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); this.search(); } });
+    this.dialog.addEventListener('click', (ev) => { if (ev.target === this.dialog) this.dialog.close(); });
+    this.toggle.addEventListener('change', () => {
+      this.core.setChatSettings({ ...this.core.state.chat, graph: this.toggle.checked });
+    });
+    doc.addEventListener('open-graph', (ev) => this.open(ev.detail));
+  }
+
+  load() {
+    this.toggle.checked = this.core.state.chat.graph === true;
+  }
+
+  /** Open the sheet; with {entity, fact} show that entity's neighbourhood and the fact's sources. */
+  async open(at = null) {
+    if (!this.dialog.open) this.dialog.showModal();
+    if (at && at.entity) await this.show(at.entity, at.fact);
+  }
+
+  say(text, bad = false) {
+    this.status.textContent = text;
+    this.status.classList.toggle('bad', bad);
+  }
+
+  async call(path, options = {}, fallback = 'The graph could not be read') {
+    const headers = { ...this.headers(), ...(options.headers || {}) };
+    if (options.method && this.admin.value) headers['X-Admin-Token'] = this.admin.value;
+    const res = await fetch(path, { ...options, headers });
+    const data = await res.json().catch(() => null);
+    if (!res.ok || !data || !data.ok) throw new Error(errorText(res.status, data, fallback));
+    return data;
+  }
+
+  async search() {
+    try {
+      const data = await this.call(`/api/graph/entities?q=${encodeURIComponent(this.query.value.trim())}&limit=30`);
+      this.results.replaceChildren(...data.entities.map((e) => h('li', { class: 'graph-entity' },
+        h('button', { type: 'button', class: 'text-btn', onclick: () => this.show(e.id) },
+          `${e.name}${e.type ? ` · ${e.type}` : ''} (${e.facts})`))));
+      this.say(data.entities.length ? '' : 'No entity matches.');
+    } catch (err) {
+      this.say(err.message, true);
+    }
+  }
+
+  /** Draw an entity's 1-hop neighbourhood (replacing the drawing unless `expand`). */
+  async show(id, factId = null, expand = false) {
+    let data;
+    try {
+      data = await this.call(`/api/graph/entities/${encodeURIComponent(id)}?hops=1`);
+    } catch (err) {
+      this.say(err.message, true);
+      return;
+    }
+    this.facts = expand ? { ...this.facts, ...Object.fromEntries(data.facts.map((f) => [f.id, f])) }
+      : Object.fromEntries(data.facts.map((f) => [f.id, f]));
+    const nodes = new Map([[data.entity.id, data.entity]]);
+    for (const f of Object.values(this.facts)) { nodes.set(f.head.id, f.head); nodes.set(f.tail.id, f.tail); }
+    const elements = [...nodes.values()].map((n) => ({ data: { id: n.id, label: n.name, type: n.type || '' } }))
+      .concat(Object.values(this.facts).map((f) => ({ data: { id: f.id, source: f.head.id, target: f.tail.id, label: f.relation } })));
+    this.draw(elements, data.entity.id);
+    this.say(`${data.entity.name}: ${data.facts.length} facts.`);
+    this.detail.replaceChildren();
+    if (factId && this.facts[factId]) this.showFact(this.facts[factId]);
+  }
+
+  draw(elements, centre) {
+    if (!window.cytoscape) {
+      this.canvas.textContent = 'The graph drawing library did not load.';
+      return;
+    }
+    if (this.cy) this.cy.destroy();
+    this.cy = window.cytoscape({
+      container: this.canvas,
+      elements,
+      layout: { name: 'concentric', concentric: (n) => (n.id() === centre ? 2 : 1), levelWidth: () => 1, minNodeSpacing: 30 },
+      style: [
+        { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'background-color': '#6b8fd6', width: 18, height: 18 } },
+        { selector: `node[id = "${centre.replace(/"/g, '')}"]`, style: { 'background-color': '#d6716b' } },
+        { selector: 'edge', style: { label: 'data(label)', 'font-size': 9, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', width: 1.5 } },
+      ],
+    });
+    this.cy.on('tap', 'node', (ev) => this.show(ev.target.id(), null, true));
+    this.cy.on('tap', 'edge', (ev) => this.showFact(this.facts[ev.target.id()]));
+  }
+
+  showFact(f) {
+    if (!f) return;
+    this.detail.replaceChildren(
+      h('p', { class: 'graph-fact', text: `${f.head.name} —${f.relation}→ ${f.tail.name}` }),
+      h('ul', { class: 'graph-sources' }, ...f.sources.map((s) => h('li', { text: sourceText(s) }))),
+      h('button', { type: 'button', class: 'text-btn danger', text: 'Delete this fact', onclick: () => this.removeFact(f) }));
+  }
+
+  async removeFact(f) {
+    try {
+      await this.call(`/api/graph/facts/${encodeURIComponent(f.id)}`, { method: 'DELETE' }, 'The fact was not deleted');
+      delete this.facts[f.id];
+      if (this.cy) this.cy.getElementById(f.id).remove();
+      this.detail.replaceChildren();
+      this.say('Fact deleted.');
+    } catch (err) {
+      this.say(err.message, true);
+    }
+  }
+
+  async proposals() {
+    try {
+      const data = await this.call('/api/graph/candidates');
+      this.candidates.replaceChildren(...data.candidates.slice(0, 30).map((c) => h('li', { class: 'graph-candidate' },
+        h('span', { text: `${c.a.name} ≈ ${c.b.name} (${c.score}, ${c.reason})` }),
+        h('button', { type: 'button', class: 'text-btn', text: `Merge into ${c.a.name}`, onclick: (ev) => this.merge(c, ev.currentTarget) }))));
+      this.say(data.candidates.length ? '' : 'No merge to propose.');
+    } catch (err) {
+      this.say(err.message, true);
+    }
+  }
+
+  async merge(c, button) {
+    try {
+      const data = await this.call('/api/graph/merge', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ keep: c.a.id, merge: [c.b.id] }) }, 'The merge was not made');
+      button.replaceWith(h('button', { type: 'button', class: 'text-btn', text: 'Undo', onclick: (ev) => this.undo(data.merge.id, c, ev.currentTarget) }));
+      this.say(`Merged ${c.b.name} into ${c.a.name}.`);
+    } catch (err) {
+      this.say(err.message, true);
+    }
+  }
+
+  async undo(id, c, button) {
+    try {
+      await this.call(`/api/graph/merges/${encodeURIComponent(id)}`, { method: 'DELETE' }, 'The merge was not undone');
+      button.replaceWith(h('span', { text: 'undone' }));
+      this.say(`${c.b.name} stands alone again.`);
+    } catch (err) {
+      this.say(err.message, true);
+    }
+  }
+}
+
+/** A fact chip's look and what it does: it opens the graph sheet at the fact. */
+export function factChip(s) {
+  return h('button', {
+    type: 'button', class: 'kb-chip fact-chip', title: `${s.head.name} ${s.relation} ${s.tail.name}`,
+    onclick: (ev) => ev.currentTarget.ownerDocument.dispatchEvent(new CustomEvent('open-graph', { detail: { entity: s.head.id, fact: s.id } })),
+  }, `[${s.n}] ${s.head.name} → ${s.tail.name}`);
+}

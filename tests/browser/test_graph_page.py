@@ -1,0 +1,61 @@
+"""The knowledge graph on the page in a real Chromium: a fact chip under a reply opens the graph at that fact."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.page import SKIPS, connected, finished, send  # noqa: F401  (fixtures come from conftest.py)
+from tests.kb_files import upload
+from tests.live import LiveServer
+
+pytestmark = SKIPS
+CSV = """head,relation,tail,head_type,tail_type
+胃炎,症状,胃痛,疾病,症状
+胃炎,就诊科室,消化内科,疾病,科室
+胃炎,常用药品,奥美拉唑,疾病,药品
+""".encode()
+
+
+@pytest.fixture(scope="module")
+def server(stub):
+    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory").start()
+    status, body = upload(s.url, "med.csv", CSV, path="/api/graph/import")
+    assert status == 200, body
+    yield s
+    s.stop()
+
+
+def test_fact_chip_opens_the_graph_at_its_fact(open_page, stub):
+    rec = open_page()
+    page = rec.page
+    page.click("#open-settings")
+    page.select_option("#set-model", "words-5")
+    page.check("#set-graph")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#settings", state="hidden")
+
+    send(page, "胃痛应该挂什么科？")
+    finished(page, 1)
+    chip = page.locator(".msg.assistant .fact-chip").first
+    assert chip.inner_text() == "[1] 胃炎 → 消化内科"
+    assert "胃炎 -就诊科室-> 消化内科" in stub.requests[-1]["messages"][0]["content"]
+    chip.click()
+    page.wait_for_selector("#graph[open]")
+    page.wait_for_selector("#graph-detail .graph-fact")
+    assert page.inner_text("#graph-detail .graph-fact") == "胃炎 —就诊科室→ 消化内科"
+    assert page.inner_text("#graph-detail .graph-sources") == "imported from med.csv"
+    assert page.inner_text("#graph-status") == "胃炎: 3 facts."
+    assert page.locator("#graph-canvas canvas").count() >= 1  # cytoscape drew the neighbourhood
+
+    # Search another entity and open its neighbourhood.
+    page.fill("#graph-q", "胃痛")
+    page.click("#graph-search")
+    page.click(".graph-entity button")
+    page.wait_for_function("document.querySelector('#graph-status').textContent === '胃痛: 1 facts.'")
+    assert rec.errors == []
+
+    # The switch is kept with the conversation.
+    page.keyboard.press("Escape")
+    page.reload()
+    connected(page)
+    page.click("#open-settings")
+    assert page.is_checked("#set-graph")

@@ -97,6 +97,7 @@ function main() {
   paintControls();
   messages.sync();
   const socket = conn.connect((name, payload) => core.handle(name, payload));
+  socket.on('graph_progress', (job) => graph.progress(job));
   if (!window.matchMedia('(pointer: coarse)').matches) els.input.focus({ preventScroll: true });
 
   if (new URLSearchParams(window.location.search).has('test')) {

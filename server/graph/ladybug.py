@@ -21,7 +21,11 @@ class LadybugEngine(Base):
     name = "ladybug"
 
     def __init__(self, folder: str | None):
-        import ladybug
+        try:
+            import ladybug
+        except ImportError:
+            raise ChatError("unavailable", "The embedded graph engine is not installed here (pip install ladybug); "
+                                           "or keep the graph in Neo4j with --graph-url.") from None
 
         self.folder = folder
         if folder:

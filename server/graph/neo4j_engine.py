@@ -6,6 +6,8 @@ from urllib.parse import urlsplit, urlunsplit
 from ..errors import ChatError
 from .engine import NODES, Base
 
+SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
 
 class Neo4jEngine(Base):
     """bolt://HOST:PORT[/DATABASE]; the driver keeps a pool of connections, one session per statement."""
@@ -13,20 +15,26 @@ class Neo4jEngine(Base):
     name = "neo4j"
 
     def __init__(self, url: str, user: str, password: str):
-        from neo4j import GraphDatabase
-        from neo4j.exceptions import Neo4jError, ServiceUnavailable
+        try:
+            from neo4j import GraphDatabase
+            from neo4j.exceptions import Neo4jError, ServiceUnavailable
+        except ImportError:
+            raise ChatError("unavailable", "The neo4j driver is not installed here (pip install neo4j).") from None
 
         parts = urlsplit(url)
+        if parts.scheme not in SCHEMES:
+            raise ChatError("unavailable", f"--graph-url must start with bolt:// or neo4j://, not {parts.scheme or url}.")
         self.database = parts.path.strip("/") or None
-        self.driver = GraphDatabase.driver(urlunsplit((parts.scheme, parts.netloc, "", "", "")), auth=(user, password))
-        self._errors = (Neo4jError, ServiceUnavailable, OSError)
-        try:
+        self.driver = None
+        try:  # a URL of another scheme, a server down or a wrong password: one sentence, no secret in it
+            self.driver = GraphDatabase.driver(urlunsplit((parts.scheme, parts.netloc, "", "", "")), auth=(user, password))
             for label in NODES:
                 self._run(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE", {})
-        except self._errors as e:
-            self.driver.close()
-            raise ChatError("unavailable", f"The graph server at {parts.netloc} cannot be used ({type(e).__name__}); "
-                                           "check --graph-url, CHAT_GRAPH_USER and CHAT_GRAPH_PASSWORD.") from e
+        except (Neo4jError, ServiceUnavailable, OSError, ValueError) as e:
+            if self.driver is not None:
+                self.driver.close()
+            raise ChatError("unavailable", f"The graph server at {parts.netloc or url!r} cannot be used ({type(e).__name__}); "
+                                           "check --graph-url (bolt://HOST:7687), CHAT_GRAPH_USER and CHAT_GRAPH_PASSWORD.") from e
 
     def _run(self, cypher: str, params: dict) -> list[dict]:
         with self.driver.session(database=self.database) as session:

@@ -38,10 +38,6 @@ class Graph:
     def opened(self) -> bool:
         return self._store is not None
 
-    def writing(self):
-        """The one writer's turn: (store, lock) where the lock is held by the caller's `with`."""
-        return self.store().write_lock
-
     # --- import -------------------------------------------------------------------
 
     def import_file(self, filename: str, data: bytes) -> dict:
@@ -67,7 +63,7 @@ class Graph:
             created += n
             heads, tails = ids[:len(facts)], ids[len(facts):]
             count = s.add_facts([(h, r["relation"], t, source) for h, t, r in zip(heads, tails, facts)])
-            s._bump()
+            s.bump()
         log.info("graph: imported %s: %d rows, %d facts, %d skipped", filename, read, count, len(skipped))
         return {"id": iid, "file": filename, "rows": read, "facts": count, "entities": created, "merged": merged,
                 "skipped": skipped}
@@ -84,7 +80,7 @@ class Graph:
             ids, _ = s.upsert_entities(names)
             n = len(relations)
             count = s.add_facts([(h, r["relation"], t, source) for h, t, r in zip(ids[:n], ids[n:], relations)])
-            s._bump()
+            s.bump()
         return count
 
     # --- reads --------------------------------------------------------------------
@@ -163,14 +159,14 @@ class Graph:
         s = self.store()
         with s.write_lock:
             mid = align.merge(s, keep, ids)
-            s._bump()
+            s.bump()
         return mid
 
     def undo_merge(self, mid: str) -> None:
         s = self.store()
         with s.write_lock:
             align.undo(s, mid)
-            s._bump()
+            s.bump()
 
     def delete_fact(self, fid: str) -> None:
         s = self.store()
@@ -179,7 +175,7 @@ class Graph:
             if row is None:
                 raise ChatError("not_found", "There is no such fact in the graph.")
             s.set_sources([{"id": fid, "h": row["h"], "t": row["t"], "sources": "[]"}])
-            s._bump()
+            s.bump()
 
     def forget_document(self, document_id: str) -> int:
         """Drop a deleted library document from every fact's sources; facts it alone supported go. How many went."""
@@ -196,7 +192,7 @@ class Graph:
                 changes.append({"id": r["id"], "h": r["h"], "t": r["t"], "sources": json.dumps(left, ensure_ascii=False)})
             s.set_sources(changes)
             s.engine.run("MATCH (n:Built) WHERE n.document = $d DELETE n", {"d": document_id})
-            s._bump()
+            s.bump()
         return sum(1 for c in changes if c["sources"] == "[]")
 
     def close(self) -> None:

@@ -7,11 +7,12 @@ import logging
 
 from ..concurrency import RealLock
 from ..errors import ChatError
+from .engine import BATCH
 from .names import clean, normalize
 
 log = logging.getLogger(__name__)
-FEW = 40
-BATCH = 2000  # rows per UNWIND: 20k facts in ~3 s on Ladybug (bench/RESULTS.md, "Knowledge graph")
+
+FEW = 40  # ids looked up one statement each; more go in UNWIND batches
 ENTITY_COLS = "e.id AS id, e.name AS name, e.norm AS norm, e.type AS type, e.aliases AS aliases, e.merged_into AS merged_into"
 FACT_COLS = "a.id AS h, f.id AS id, f.relation AS relation, f.sources AS sources, b.id AS t"
 
@@ -34,6 +35,7 @@ class GraphStore:
         self.ents: dict[str, dict] = {}
         self.by_key: dict[str, str] = {}  # normalized name or alias -> entity id
         self.merged: set[str] = set()  # ids merged into another (few): members() need not scan every entity
+        self.fresh_ids: set[str] = set()  # entities just created, with no fact yet
         self.version = None
         if not engine.run("MATCH (m:Meta) WHERE m.id = 'version' RETURN m.value AS v"):
             engine.run("CREATE (m:Meta {id: 'version', value: 1})")
@@ -64,7 +66,8 @@ class GraphStore:
                 self._load()
         return self
 
-    def _bump(self) -> None:
+    def bump(self) -> None:
+        """Mark a change every process sees (the index of names is reloaded where it is stale)."""
         old = self.version
         self.version = self.engine.run("MATCH (m:Meta) WHERE m.id = 'version' SET m.value = m.value + 1 RETURN m.value AS v")[0]["v"]
         if self.version != old + 1:  # someone else wrote meanwhile
@@ -141,7 +144,7 @@ class GraphStore:
             if source not in fact["sources"]:
                 fact["sources"].append(source)
         known = {}
-        fresh = getattr(self, "fresh_ids", set())
+        fresh = self.fresh_ids
         look = [f for f in wanted.values() if f["h"] not in fresh and f["t"] not in fresh]
         if len(look) > FEW:  # one pass over every fact beats a join per batch (0.1 s for 20k facts against 20 s)
             found = self.engine.run("MATCH (:Entity)-[f:FACT]->(:Entity) RETURN f.id AS id, f.sources AS sources")

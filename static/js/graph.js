@@ -27,6 +27,10 @@ export class GraphPanel {
     $('open-graph').addEventListener('click', () => this.open());
     $('graph-search').addEventListener('click', () => this.search());
     $('graph-proposals').addEventListener('click', () => this.proposals());
+    this.buildStatus = $('graph-build-status');
+    this.stop = $('graph-stop');
+    $('graph-build').addEventListener('click', () => this.build());
+    this.stop.addEventListener('click', () => this.cancel());
     this.query.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); this.search(); } });
     this.dialog.addEventListener('click', (ev) => { if (ev.target === this.dialog) this.dialog.close(); });
     this.toggle.addEventListener('change', () => {
@@ -130,6 +134,41 @@ export class GraphPanel {
     } catch (err) {
       this.say(err.message, true);
     }
+  }
+
+  /** Build the graph from the library's passages not yet built, with this conversation's backend and model. */
+  async build() {
+    const { backend, model } = this.core.state.chat;
+    const body = {};
+    if (backend) body.backend = backend;
+    if (model) body.model = model;
+    try {
+      const data = await this.call('/api/graph/build', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body) }, 'The build did not start');
+      this.job = data.job.id;
+      this.progress(data.job);
+    } catch (err) {
+      this.buildStatus.textContent = err.message;
+    }
+  }
+
+  async cancel() {
+    try {
+      await this.call(`/api/graph/jobs/${encodeURIComponent(this.job)}`, { method: 'DELETE' }, 'The build was not stopped');
+    } catch (err) {
+      this.buildStatus.textContent = err.message;
+    }
+  }
+
+  /** A `graph_progress` event (or the build's answer): the line under the button. */
+  progress(job) {
+    if (!job || (this.job && job.job !== this.job)) return;
+    this.job = job.job;
+    const running = job.status === 'queued' || job.status === 'running';
+    this.stop.hidden = !running;
+    const counts = `${job.done} of ${job.total} passages, ${job.facts} facts`;
+    this.buildStatus.textContent = running ? `Building: ${counts}…`
+      : `Build ${job.status}: ${counts}.${job.error ? ` ${job.error}` : ''}`;
   }
 
   async proposals() {

@@ -59,3 +59,19 @@ def test_fact_chip_opens_the_graph_at_its_fact(open_page, stub):
     connected(page)
     page.click("#open-settings")
     assert page.is_checked("#set-graph")
+
+
+def test_build_from_the_library_shows_its_progress(open_page, server):
+    status, body = upload(server.url, "clinic.txt", "胆囊炎 就诊科室 肝胆外科。右上腹痛常在饭后出现。".encode())
+    assert status == 200, body
+    rec = open_page()
+    page = rec.page
+    page.click("#open-settings")
+    page.select_option("#set-model", "words-5")  # not an extraction model: its answer holds no facts
+    page.click("#open-graph")
+    page.wait_for_selector("#graph[open]")
+    page.click(".graph-admin summary")
+    page.click("#graph-build")
+    page.wait_for_function("document.querySelector('#graph-build-status').textContent.startsWith('Build done')")
+    assert page.inner_text("#graph-build-status") == "Build done: 1 of 1 passages, 0 facts."
+    assert page.is_hidden("#graph-stop") and rec.errors == []

@@ -55,16 +55,22 @@ def language(q: dict) -> str:
 def ask(kb: KnowledgeBase, backend: LocalBackend, q: str, evidence: str, max_tokens: int) -> dict:
     """One question as a grounded chat: (reply, sources, grounding) as the server's `done` would carry them."""
     params = inspect.signature(kb.ground).parameters
-    instruction, sources = kb.ground(q, evidence) if "evidence" in params else kb.ground(q)
+    if "evidence" in params:
+        from server.knowledge.grounding import evidence_style
+
+        instruction, sources = kb.ground(q, evidence_style(evidence, backend))
+    else:
+        instruction, sources = kb.ground(q)
     if not sources:
         return {"text": not_found_reply(q), "sources": [], "grounding": None}
     messages = [{"role": "system", "content": instruction}, {"role": "user", "content": q}]
-    text = "".join(c.text or "" for c in backend.stream(messages, params={"max_tokens": max_tokens}))
-    try:
-        from server.knowledge.grounding import check
-    except ImportError:  # the server before the fallback existed
+    chunks = list(backend.stream(messages, params={"max_tokens": max_tokens}))
+    text, reason = "".join(c.text or "" for c in chunks), chunks[-1].finish_reason
+    if "evidence" not in params:  # the server before the fallback existed
         return {"text": text, "sources": sources, "grounding": None}
-    return {"text": text, "sources": sources, "grounding": check(text, q, sources)}
+    from server.knowledge.grounding import for_done
+
+    return {"text": text, "sources": sources, "grounding": for_done(text, reason, q, sources, messages)}
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from .cluster import SingleProcess
 from .concurrency import HubChannel, off_hub, start_os_thread
 from .errors import ChatError
 from .history import Session, SessionStore
+from .knowledge.grounding import evidence_style, for_done
 from .knowledge.service import not_found_reply
 from .relay import CANCEL, Relay, Request, room  # noqa: F401  (room: events.py takes it from here)
 from .schemas import ChatPayload
@@ -39,7 +40,7 @@ class ChatService:
     def start(self, session: Session, chat: ChatPayload, ip: str = "") -> Request:
         """Accept a chat or raise ChatError; the reply streams to the session's room."""
         backend, model, system, params, knowledge = self._settle_fields(session, chat)
-        system, sources = self._ground(chat.message, system) if knowledge else (system, None)
+        system, sources = self._ground(chat.message, system, backend) if knowledge else (system, None)
         if sources == []:  # nothing relevant in the library: say so rather than let the model guess
             backend = FixedReply(not_found_reply(chat.message))
         with self._lock:
@@ -94,11 +95,11 @@ class ChatService:
         knowledge = chat.knowledge if chat.knowledge is not None else bool(kept.get("knowledge"))
         return backend, model, system, params, knowledge
 
-    def _ground(self, message: str, system: str | None) -> tuple[str, list]:
-        """The system prompt with the knowledge base's best passages (or its "nothing found") appended."""
+    def _ground(self, message: str, system: str | None, backend) -> tuple[str, list]:
+        """The system prompt with the knowledge base's best passages or sentences (or its "nothing found") appended."""
         if self.knowledge is None:
             raise ChatError("unavailable", "This server has no knowledge base.")
-        instruction, sources = off_hub(self.knowledge.ground, message)
+        instruction, sources = off_hub(self.knowledge.ground, message, evidence_style(self.cfg.kb_evidence, backend))
         if not instruction:
             return system, sources
         return (f"{system}\n\n{instruction}" if system else instruction), sources
@@ -136,6 +137,9 @@ class ChatService:
                 done["reasoning"] = "".join(req.reasoning)
             if req.sources is not None:
                 done["sources"] = req.sources
+                grounding = for_done(text, reason, req.user_message, req.sources, req.messages)
+                if grounding:
+                    done["grounding"] = grounding
             if req.usage:
                 done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
             req.done_event = done

@@ -10,6 +10,7 @@ from ..concurrency import BackgroundWorker, RealEvent, RealLock, lower_priority,
 from ..errors import ChatError
 from .chunk import chunk_sections
 from .dense import make_embedder
+from .evidence import choose, lines, rank
 from .index import Snapshot
 from .keyword import CJK, warm_up, words
 from .parse import parse
@@ -20,6 +21,10 @@ log = logging.getLogger(__name__)
 GROUNDED = ("Answer the user's question using only the numbered passages below, taken from the knowledge base. "
             "Cite each passage you use as [n], for example [1]. If the passages do not contain the answer, say that "
             "it was not found in the knowledge base. Reply in the language of the question.")
+GROUNDED_SENTENCES = ("Answer the user's question using only the evidence below, taken from the knowledge base. Copy "
+                      "numbers, times and names exactly as written and cite the evidence as [n]. If it does not contain "
+                      "the answer, say that it was not found in the knowledge base. Reply in the language of the question.")
+EVIDENCE_HEAD = "Evidence:"
 # With nothing relevant the server answers itself instead of asking the model: told to say "not found", the
 # built-in Gemma 270M still guessed at every unanswerable question of bench/knowledge_eval.py's set.
 NOT_FOUND = {"en": "Not found in the knowledge base.", "zh": "知识库中没有找到相关内容。"}
@@ -158,7 +163,8 @@ class KnowledgeBase:
         if self.embedder and snap.vectors is not None and mode != "keyword":
             qv = self.embedder.embed([query], query=True)[0]
         out = []
-        for i, score in snap.rank(query, k, qv, mode, floor, self._dense_floor(query)):
+        cross = getattr(self.embedder, "cross", None) if self.min_score is None else None
+        for i, score in snap.rank(query, k, qv, mode, floor, self._dense_floor(query), cross):
             row = snap.rows[i]
             out.append({"document_id": row["document_id"], "title": row["title"],
                         "chunk_id": f"{row['document_id']}-{row['seq']}", "page": row["page"],
@@ -171,11 +177,22 @@ class KnowledgeBase:
         floors = getattr(self.embedder, "floors", None)
         return floors and floors[1 if CJK.search(query) else 0]
 
-    def ground(self, question: str) -> tuple[str, list[dict]]:
-        """(instruction for the system message, numbered sources) for one user message; ("", []) when nothing fits."""
+    def ground(self, question: str, evidence: str = "passages") -> tuple[str, list[dict]]:
+        """(instruction for the system message, numbered sources) for one user message; ("", []) when nothing fits.
+
+        evidence "sentences": the model is shown the best few sentences of the passages, each with its [n];
+        "passages": the whole passages. Either way each source carries the `sentences` that answer best.
+        """
         sources = [{"n": n, **r} for n, r in enumerate(self.search(question, self.passages), 1)]
         if not sources:
             return "", []
+        chosen = choose(rank(question, sources, self.snapshot.keyword.idf, self.embedder))
+        for s in sources:
+            used = [sent for n, sent in chosen if n == s["n"]]
+            if used:
+                s["sentences"] = used
+        if evidence == "sentences" and chosen:
+            return f"{GROUNDED_SENTENCES}\n\n{EVIDENCE_HEAD}\n{lines(chosen, sources)}", sources
         cited = "\n\n".join(f"[{s['n']}] ({s['title']}{where(s)})\n{s['text']}" for s in sources)
         return f"{GROUNDED}\n\n{cited}", sources
 

@@ -1,6 +1,7 @@
 """The prompt of one request: the model's chat template or, for a base model, a plain transcript; fitted once."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ...errors import BackendError
@@ -23,6 +24,17 @@ EXAMPLES = (
     ("一个三角形有几条边？", "三角形有三条边。"),
     ("What is the tallest mountain in the world?", "Mount Everest is the tallest mountain in the world."),
 )
+# A grounded prompt (the knowledge base's "[n] (title) ..." lines in the system message) also shows the model
+# two made-up answers read off evidence, one English and one Chinese, in the form the real one takes.
+GROUNDED_LINE = re.compile(r"^\[\d+\] \(", re.M)
+EVIDENCE_EXAMPLES = (
+    ("Evidence:\n[1] (library.md) The city library opens at 8:30 and closes at 21:00; on Sundays it closes at 17:00.\n"
+     "[2] (library.md) A reader may borrow up to 6 books for 30 days.",
+     "How many books may a reader borrow?", "A reader may borrow up to 6 books [2]."),
+    ("Evidence:\n[1] (食堂.md) 二号食堂的早餐时间是6:30到9:00，午餐时间是11:00到13:00。\n"
+     "[2] (食堂.md) 二号食堂在学生宿舍北面，一楼是面馆，二楼是自助餐。",
+     "二号食堂的自助餐在几楼？", "二号食堂的自助餐在二楼 [2]。"),
+)
 USER, ASSISTANT = "Q:", "A:"
 # Where a transcript reply ends: the model starting the next turn itself.
 STOPS = ("\n" + USER, "\n" + ASSISTANT)
@@ -43,6 +55,9 @@ def transcript(messages: list[dict]) -> str:
     parts = [DESCRIPTION, ""]
     for q, a in EXAMPLES:
         parts += [f"{USER} {q}", f"{ASSISTANT} {a}", ""]
+    if any(m["role"] == "system" and GROUNDED_LINE.search(m["content"]) for m in messages):
+        for evidence, q, a in EVIDENCE_EXAMPLES:
+            parts += [evidence, f"{USER} {q}", f"{ASSISTANT} {a}", ""]
     for m in messages:
         if m["role"] == "system":  # instructions and retrieved passages: right before the conversation
             parts += [m["content"].strip(), ""]

@@ -95,7 +95,7 @@ def main() -> None:
         g = got["grounding"]
         flagged = bool(g) and g.get("supported") is False
         cited = q["doc"] in [s["title"] for s in got["sources"]]
-        per.setdefault(language(q), []).append((ok, flagged, cited))
+        per.setdefault(language(q), []).append((ok, flagged, cited, not got["sources"]))
         print(f"{'RIGHT' if ok else 'wrong'}{' flagged' if flagged else ''}  {q['q']} -> {got['text'].strip()[:120]!r}"
               f"  ({time.monotonic() - t:.1f} s)", flush=True)
         if out:
@@ -106,10 +106,11 @@ def main() -> None:
     for lang, rs in list(per.items()) + [("all", every)]:
         wrong = [r for r in rs if not r[0]]
         rows.append([lang, len(rs), f"{sum(r[0] for r in rs)}/{len(rs)}", f"{sum(r[0] for r in rs) / len(rs):.0%}",
-                     f"{sum(r[1] for r in wrong)}/{len(wrong)}", f"{sum(r[1] for r in rs if r[0])}/{len(rs) - len(wrong)}",
-                     f"{sum(r[2] for r in rs)}/{len(rs)}"])
+                     f"{sum(r[1] for r in wrong)}/{len(wrong)}", f"{sum(r[3] for r in wrong)}/{len(wrong)}",
+                     f"{sum(r[1] for r in rs if r[0])}/{len(rs) - len(wrong)}", f"{sum(r[2] for r in rs)}/{len(rs)}"])
     print()
-    print(table(["questions", "n", "right", "share", "wrong ones flagged", "right ones flagged", "right doc cited"], rows))
+    print(table(["questions", "n", "right", "share", "wrong: flagged", "wrong: 'not found' (no sources)",
+                 "right but flagged", "right doc cited"], rows))
     footer(t0)
 
 

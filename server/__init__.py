@@ -40,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from . import events  # noqa: F401  (registers the Socket.IO handlers)
     from .conversation_api import bp as conversations_bp
+    from .kb_progress_views import bp as kb_progress_bp
     from .kb_views import bp as kb_bp
     from .v1 import bp as v1_bp
     from .views import bp
@@ -48,6 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(kb_bp)
     app.register_blueprint(v1_bp)
     app.register_blueprint(conversations_bp)
+    app.register_blueprint(kb_progress_bp)
     manager = None
     if cfg.redis_url:
         from .redis_link import socketio_manager

@@ -174,3 +174,28 @@ def test_an_ungrounded_transcript_has_no_evidence_examples(tiny):
     text, _ = base.scheduler.prompter.encode([{"role": "system", "content": "Be brief."},
                                               {"role": "user", "content": "Hi"}])
     assert all(q not in text for _, q, _ in prompt.EVIDENCE_EXAMPLES)
+
+
+def test_an_upload_shows_how_far_its_embedding_has_got(sentences_server):
+    import threading
+
+    get = http_json
+    text = "\n".join(f"Room {i} of the archive holds {i * 7} boxes of letters written between {1800 + i} and {1850 + i}. "
+                     f"Its keeper checks the humidity every {i % 5 + 2} days and writes it in a blue notebook."
+                     for i in range(80)).encode()
+    answer = {}
+    upload_thread = threading.Thread(target=lambda: answer.update(body=upload(sentences_server.url, "archive.txt", text)))
+    upload_thread.start()
+    seen = []
+    while upload_thread.is_alive():
+        status, body = get(sentences_server.url + "/api/kb/progress")
+        assert status == 200 and body["ok"]
+        if body["progress"]:
+            seen.append(body["progress"])
+    upload_thread.join()
+    status, body = answer["body"]
+    assert status == 200 and body["document"]["chunks"] > 16, body
+    steps = [p for p in seen if p["phase"] == "embedding"]
+    assert steps and all(p["file"] == "archive.txt" and p["total"] == body["document"]["chunks"] for p in steps)
+    assert any(0 < p["done"] < p["total"] for p in steps)  # seen part-way, not only at the start or the end
+    assert get(sentences_server.url + "/api/kb/progress")[1]["progress"] is None

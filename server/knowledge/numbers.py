@@ -17,6 +17,10 @@ COMMON = set("""The A An I It This That These Those There Here He She They We Yo
 Yes No Not And Or But If In On At To For From By With Of As Is Are Was Were Be Each Every All Any Some
 Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August
 September October November December A1 Q A Answer Evidence Source Sources Dr Mr Mrs Ms""".split())
+# English number words ("two working days"); not "one", which is mostly a pronoun.
+WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+WORDS.update({"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100})
+WORD_NUMBER = re.compile(r"\b(" + "|".join(w for w in WORDS if w != "one") + r")\b", re.I)
 NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?\b")
 
 
@@ -49,6 +53,7 @@ def numbers(text: str) -> set[str]:
     """Every number and time of a text, canonical: the same quantity written two ways gives one token."""
     text = CITATION.sub(" ", text)
     out = {canonical(m.group()) for m in ARABIC.finditer(text)}
+    out.update(str(WORDS[m.group().lower()]) for m in WORD_NUMBER.finditer(text))
     for m in CHINESE.finditer(text):
         value = chinese_number(m.group())
         if value is not None:

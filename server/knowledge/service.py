@@ -6,6 +6,8 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
+import numpy as np
+
 from ..concurrency import BackgroundWorker, RealEvent, RealLock, lower_priority, start_os_thread
 from ..errors import ChatError
 from .chunk import chunk_sections
@@ -25,6 +27,9 @@ GROUNDED_SENTENCES = ("Answer the user's question using only the evidence below,
                       "numbers, times and names exactly as written and cite the evidence as [n]. If it does not contain "
                       "the answer, say that it was not found in the knowledge base. Reply in the language of the question.")
 EVIDENCE_HEAD = "Evidence:"
+# Passages embedded per step of an upload's progress: the built-in embedder takes about 0.5 s a passage on
+# 2 busy cores (README), so the bar moves every few seconds.
+INGEST_BATCH = 8
 # With nothing relevant the server answers itself instead of asking the model: told to say "not found", the
 # built-in Gemma 270M still guessed at every unanswerable question of bench/knowledge_eval.py's set.
 NOT_FOUND = {"en": "Not found in the knowledge base.", "zh": "知识库中没有找到相关内容。"}
@@ -57,6 +62,7 @@ class KnowledgeBase:
         # Parsing and embedding a file take seconds to minutes of CPU: a thread of lower priority, so that
         # on a small machine the chats streaming meanwhile come first (bench/knowledge_load.py).
         self.worker = BackgroundWorker("knowledge-ingest")
+        self.ingest: dict | None = None  # the upload being added: {file, phase, done, total} (progress())
 
     def start(self) -> None:
         """Load a library that has documents now; an empty one loads at its first upload (saves ~2 s of CPU)."""
@@ -120,7 +126,28 @@ class KnowledgeBase:
         """Parse, chunk, embed and store one file; the same bytes twice give the first document back."""
         return self.worker.call(self._add, filename, data)
 
+    def progress(self) -> dict | None:
+        """The upload being added now: {file, phase: "reading" | "embedding", done, total}, or None."""
+        current = self.ingest
+        return dict(current) if current else None
+
     def _add(self, filename: str, data: bytes) -> dict:
+        self.ingest = {"file": filename, "phase": "reading", "done": 0, "total": 0}
+        try:
+            return self._add_now(filename, data)
+        finally:
+            self.ingest = None
+
+    def _embed_passages(self, filename: str, texts: list[str]):
+        """Vectors of a file's passages, a batch at a time so that progress() can say how far it got."""
+        out = []
+        for i in range(0, len(texts), INGEST_BATCH):
+            self.ingest = {"file": filename, "phase": "embedding", "done": i, "total": len(texts)}
+            out.extend(self.embedder.embed(texts[i:i + INGEST_BATCH], query=False))
+        self.ingest = {"file": filename, "phase": "embedding", "done": len(texts), "total": len(texts)}
+        return np.asarray(out, dtype=np.float32)
+
+    def _add_now(self, filename: str, data: bytes) -> dict:
         if len(data) > self.max_bytes:
             raise ChatError("too_long", f"The file is {len(data) // 1_000_000} MB; the limit is {self.max_bytes // 1_000_000} MB.")
         title, sections = parse(filename, data, self.max_pages)
@@ -132,7 +159,7 @@ class KnowledgeBase:
                 return {**existing, "duplicate": True}
             passages = chunk_sections(sections)
             tokens = [words(f"{title} {text}") for _, text in passages]
-            vectors = self.embedder.embed([f"{title}\n{t}" for _, t in passages], query=False) if self.embedder else None
+            vectors = self._embed_passages(filename, [f"{title}\n{t}" for _, t in passages]) if self.embedder else None
             doc = {"id": uuid.uuid4().hex[:16], "title": title, "bytes": len(data), "chunks": len(passages),
                    "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")}
             pages = max((p for p, _ in sections if p), default=None)

@@ -1,6 +1,7 @@
 // The knowledge base on the page: the library sheet (upload with progress, list, delete), the per-chat
 // "Use knowledge base" switch, and the sources under a grounded reply (tap [n] for the passage).
 import { citationParts, groundingNote, passageParts } from './core/grounding.js';
+import { INGEST_POLL_MS, ingestLine } from './core/ingest.js';
 import { h } from './util.js';
 
 const ACCEPT = '.txt,.md,.pdf,.docx,.html,.htm';
@@ -90,11 +91,18 @@ export class KnowledgePanel {
       this.progress.hidden = false;
       this.progress.value = 0;
       this.say(`Uploading ${file.name}…`);
+      let poll = null;
+      const stopPolling = () => clearInterval(poll);
       xhr.upload.onprogress = (ev) => {
         if (ev.lengthComputable) this.progress.value = ev.loaded / ev.total;
-        if (ev.loaded === ev.total) this.say(`Reading ${file.name} (large files take a while)…`);
+        if (ev.loaded === ev.total && !poll) {
+          this.say(ingestLine(file.name, null).text);
+          // The server reads and embeds the file now: its progress moves the bar again from 0.
+          poll = setInterval(() => this.showIngest(file.name), INGEST_POLL_MS);
+        }
       };
       xhr.onload = () => {
+        stopPolling();
         let data = null;
         try { data = JSON.parse(xhr.responseText); } catch { /* not JSON: said below */ }
         if (xhr.status === 200 && data && data.ok) {
@@ -107,12 +115,24 @@ export class KnowledgePanel {
         resolve();
       };
       xhr.onerror = () => {
+        stopPolling();
         this.say(errorText(0, null, `${file.name} was not added`), true);
         this.progress.hidden = true;
         resolve();
       };
       xhr.send(form);
     });
+  }
+
+  async showIngest(name) {
+    try {
+      const res = await fetch('/api/kb/progress', { headers: this.headers() });
+      const data = await res.json();
+      if (this.progress.hidden || !data.ok) return;
+      const line = ingestLine(name, data.progress);
+      if (line.fraction !== null) this.progress.value = line.fraction;
+      this.say(line.text);
+    } catch { /* the upload's own answer says what happened */ }
   }
 
   async remove(doc) {

@@ -56,3 +56,12 @@ test('the passage of a chip marks the evidence sentences used, and [n] in the re
   assert.equal(citedSource('#kb-1'), 1)
   assert.equal(citedSource('https://example.com'), null)
 })
+
+test('after its bytes are sent, an upload says what the server is doing with it', async () => {
+  const { ingestLine } = await import('@core/ingest.js')
+  assert.deepEqual(ingestLine('a.pdf', null), { text: 'Reading a.pdf (large files take a while)…', fraction: null })
+  assert.deepEqual(ingestLine('a.pdf', { file: 'a.pdf', phase: 'embedding', done: 8, total: 32 }),
+    { text: 'Embedding a.pdf: 8 of 32 passages…', fraction: 0.25 })
+  // Another file's progress (a second uploader) is not this one's.
+  assert.equal(ingestLine('a.pdf', { file: 'b.pdf', phase: 'embedding', done: 8, total: 32 }).fraction, null)
+})

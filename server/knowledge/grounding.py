@@ -33,13 +33,16 @@ def _backed_numbers(question: str, shown: str) -> set[str]:
 
     A clause's weight is the length of the question's words it holds (longer words say more: 专家门诊 over 门诊).
     When no clause with a number shares a word with the question (a Chinese question, English evidence),
-    every number of the evidence counts.
+    the numbers of the best evidence sentence count (of all the passages, in passages mode).
     """
     asked = set(words(question))
     clauses = [c for line in shown.splitlines() for s in sentences(line) for c in CLAUSE.split(s) if c.strip()]
     weighed = [(sum(len(w) for w in asked & set(words(c))), numbers(c)) for c in clauses]
     top = max((w for w, found in weighed if found), default=0)
-    if top == 0:
+    first = EVIDENCE_LINE.search(shown)
+    if top == 0 and first:  # no shared word: the best evidence sentence, the one the ranking trusts most
+        backed = numbers(first.group(3))
+    elif top == 0:
         backed = numbers(shown)
     else:
         backed = set().union(*(found for w, found in weighed if w >= CLAUSE_SHARE * top))
@@ -74,7 +77,7 @@ def check(reply: str, question: str, sources: list[dict], shown: str) -> dict:
     if first and any(s["n"] == int(first.group(1)) for s in sources):
         n = int(first.group(1))
         title = next(s["title"] for s in sources if s["n"] == n)
-        out["quote"] = {"n": n, "title": title, "sentence": first.group(3).strip()}
+        out["quote"] = {"n": n, "title": title, "sentence": _whole(first.group(3).strip(), sources, n)}
         return out
     best = next((s for s in sources if s.get("sentences")), None)
     if best is not None:
@@ -82,6 +85,12 @@ def check(reply: str, question: str, sources: list[dict], shown: str) -> dict:
     elif sources:
         out["quote"] = {"n": sources[0]["n"], "title": sources[0]["title"], "sentence": sources[0]["text"]}
     return out
+
+
+def _whole(part: str, sources: list[dict], n: int) -> str:
+    """The whole sentence of source n that an evidence clause comes from (a person reads it with its subject)."""
+    text = next((s["text"] for s in sources if s["n"] == n), "")
+    return next((s for line in text.splitlines() for s in sentences(line) if part in s), part)
 
 
 def evidence_style(setting: str, backend) -> str:

@@ -55,6 +55,8 @@ def numbers(text: str) -> set[str]:
     out = {canonical(m.group()) for m in ARABIC.finditer(text)}
     out.update(str(WORDS[m.group().lower()]) for m in WORD_NUMBER.finditer(text))
     for m in CHINESE.finditer(text):
+        if m.group() in ("百", "千", "万") or text.startswith("分之", m.end()):  # 百分之多少: a percentage asked
+            continue
         value = chinese_number(m.group())
         if value is not None:
             out.add(str(value))

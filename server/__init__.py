@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .web.devices import bp as devices_bp
     from .web.graph import bp as graph_bp
     from .web.kb import bp as kb_bp
+    from .web.kb_progress import bp as kb_progress_bp
     from .web.roles import bp as roles_bp
     from .web.v1 import bp as v1_bp
     from .web.views import bp
@@ -54,6 +55,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(roles_bp)
     app.register_blueprint(devices_bp)
     app.register_blueprint(graph_bp)
+    app.register_blueprint(kb_progress_bp)
     manager = None
     if cfg.redis_url:
         from .cluster.redis_link import socketio_manager

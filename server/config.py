@@ -60,6 +60,7 @@ class Config:
     kb_max_mb: int = 20  # largest upload
     kb_max_pages: int = 1000  # most pages of one PDF
     kb_passages: int = 4  # passages put into a grounded prompt
+    kb_evidence: str = "auto"  # what a grounded prompt shows: sentences, passages, or auto (sentences for base models)
     torch_threads: int | None = None  # CPU threads for the local model; None = cores - 1 on small machines
     qr: bool = True
     # several processes (#15): fields below
@@ -119,6 +120,8 @@ FLAGS = [
     ("--kb-max-mb", "CHAT_KB_MAX_MB", "kb_max_mb", int, "largest knowledge base upload, MB"),
     ("--kb-max-pages", "CHAT_KB_MAX_PAGES", "kb_max_pages", int, "most pages of one PDF"),
     ("--kb-passages", "CHAT_KB_PASSAGES", "kb_passages", int, "passages put into a grounded prompt"),
+    ("--kb-evidence", "CHAT_KB_EVIDENCE", "kb_evidence", str,
+     "what a grounded prompt shows the model: sentences, passages, or auto (sentences for base models)"),
     ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
     # several processes (#15): flags below
     ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
@@ -172,4 +175,6 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
         parser.error("--store must be sqlite or memory")
     if cfg.async_mode not in ("eventlet", "threading"):
         parser.error("--async-mode must be eventlet or threading")
+    if cfg.kb_evidence not in ("auto", "sentences", "passages"):
+        parser.error("--kb-evidence must be auto, sentences or passages")
     return cfg

@@ -11,6 +11,7 @@ from ..cluster.single import SingleProcess
 from ..concurrency import HubChannel, off_hub, start_os_thread
 from ..errors import ChatError
 from ..graph.ground import ground as graph_ground
+from ..knowledge.grounding import evidence_style, for_done
 from ..knowledge.service import not_found_reply
 from .relay import CANCEL, Relay, Request
 from .schemas import ChatPayload
@@ -43,9 +44,9 @@ class ChatService:
         backend, model, system, params, knowledge = self._settle_fields(session, chat)
         graph = chat.graph if chat.graph is not None else bool(session.settings.get("graph"))
         if graph:  # facts about the entities the question names, beside the library's passages
-            system, sources = self._ground(chat.message, system, graph_ground)
+            system, sources = self._ground(chat.message, system, backend, graph_ground)
         else:
-            system, sources = self._ground(chat.message, system) if knowledge else (system, None)
+            system, sources = self._ground(chat.message, system, backend) if knowledge else (system, None)
         if sources == []:  # nothing relevant in the library: say so rather than let the model guess
             backend = FixedReply(not_found_reply(chat.message))
         with self._lock:
@@ -100,14 +101,15 @@ class ChatService:
         knowledge = chat.knowledge if chat.knowledge is not None else bool(kept.get("knowledge"))
         return backend, model, system, params, knowledge
 
-    def _ground(self, message: str, system: str | None, with_graph=None) -> tuple[str, list]:
-        """The system prompt with the knowledge base's best passages (or its "nothing found") appended."""
+    def _ground(self, message: str, system: str | None, backend, with_graph=None) -> tuple[str, list]:
+        """The system prompt with the library's best passages or sentences, and the graph's facts when asked
+        (or the library's "nothing found"), appended."""
         if self.knowledge is None:
             raise ChatError("unavailable", "This server has no knowledge base.")
         if with_graph is not None:
             instruction, sources = off_hub(with_graph, self.graph, self.knowledge, message)
         else:
-            instruction, sources = off_hub(self.knowledge.ground, message)
+            instruction, sources = off_hub(self.knowledge.ground, message, evidence_style(self.cfg.kb_evidence, backend))
         if not instruction:
             return system, sources
         return (f"{system}\n\n{instruction}" if system else instruction), sources
@@ -145,6 +147,9 @@ class ChatService:
                 done["reasoning"] = "".join(req.reasoning)
             if req.sources is not None:
                 done["sources"] = req.sources
+                grounding = for_done(text, reason, req.user_message, req.sources, req.messages)
+                if grounding:
+                    done["grounding"] = grounding
             if req.usage:
                 done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
             req.done_event = done

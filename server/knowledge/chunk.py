@@ -8,27 +8,44 @@ import re
 TARGET = 400
 OVERLAP = 80  # the last sentence (up to this long) is repeated at the start of the next passage
 
-_SENTENCE = re.compile(r"(?<=[。！？；!?;])|(?<=[.])(?=\s)|\n+")
+_SENTENCE = re.compile(r"(?<=[。！？；!?;])|(?<=[.])(?=\s)")
+# "Dr. Brooks", "e.g. this": a full stop after these does not end a sentence.
+_ABBREV = re.compile(r"(?:^|\s)(?:Dr|Mr|Mrs|Ms|Prof|St|No|Mt|vs|etc|e\.g|i\.e|approx)\.$", re.I)
+
+
+def _pieces(text: str) -> list[tuple[str, bool]]:
+    """(sentence, starts a line) in order; a sentence longer than TARGET is cut into TARGET-long pieces."""
+    out = []
+    for line in re.split(r"\n+", text):
+        first = True
+        carry = ""
+        for piece in _SENTENCE.split(line):
+            piece = carry + re.sub(r"[ \t\u3000]+", " ", piece or "").strip()
+            carry = ""
+            if _ABBREV.search(piece):
+                carry = piece + " "
+                continue
+            while len(piece) > TARGET:
+                out.append((piece[:TARGET], first))
+                piece, first = piece[TARGET:], False
+            if piece:
+                out.append((piece, first))
+                first = False
+        if carry.strip():
+            out.append((carry.strip(), first))
+    return out
 
 
 def sentences(text: str) -> list[str]:
     """Sentences and lines; a sentence longer than TARGET is cut into TARGET-long pieces."""
-    out = []
-    for piece in _SENTENCE.split(text):
-        piece = re.sub(r"[ \t\u3000]+", " ", piece or "").strip()
-        while len(piece) > TARGET:
-            out.append(piece[:TARGET])
-            piece = piece[TARGET:]
-        if piece:
-            out.append(piece)
-    return out
+    return [p for p, _ in _pieces(text)]
 
 
-def _join(parts: list[str]) -> str:
+def _join(parts: list[tuple[str, bool]]) -> str:
     text = ""
-    for p in parts:
-        # No space between Chinese sentences, one between English ones.
-        sep = "" if not text or (text[-1] > "\u2e80" and p[0] > "\u2e80") else " "
+    for p, new_line in parts:
+        # A line of the source stays a line (headings, list items); no space between Chinese sentences.
+        sep = "" if not text else "\n" if new_line else "" if text[-1] > "\u2e80" and p[0] > "\u2e80" else " "
         text += sep + p
     return text
 
@@ -39,13 +56,13 @@ def chunk_sections(sections: list) -> list[tuple]:
     for page, text in sections:
         current: list[str] = []
         size = 0
-        for s in sentences(text):
-            if current and size + len(s) > TARGET:
+        for s in _pieces(text):
+            if current and size + len(s[0]) > TARGET:
                 passages.append((page, _join(current)))
                 tail = current[-1]
-                current, size = ([tail], len(tail)) if len(tail) <= OVERLAP else ([], 0)
+                current, size = ([(tail[0], True)], len(tail[0])) if len(tail[0]) <= OVERLAP else ([], 0)
             current.append(s)
-            size += len(s)
+            size += len(s[0])
         if current and (not passages or passages[-1] != (page, _join(current))):
             passages.append((page, _join(current)))
     return passages

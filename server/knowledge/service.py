@@ -6,10 +6,13 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
+import numpy as np
+
 from ..concurrency import BackgroundWorker, RealEvent, RealLock, lower_priority, start_os_thread
 from ..errors import ChatError
 from .chunk import chunk_sections
 from .dense import make_embedder
+from .evidence import choose, lines, rank
 from .index import Snapshot
 from .keyword import CJK, warm_up, words
 from .parse import parse
@@ -20,6 +23,13 @@ log = logging.getLogger(__name__)
 GROUNDED = ("Answer the user's question using only the numbered passages below, taken from the knowledge base. "
             "Cite each passage you use as [n], for example [1]. If the passages do not contain the answer, say that "
             "it was not found in the knowledge base. Reply in the language of the question.")
+GROUNDED_SENTENCES = ("Answer the user's question using only the evidence below, taken from the knowledge base. Copy "
+                      "numbers, times and names exactly as written and cite the evidence as [n]. If it does not contain "
+                      "the answer, say that it was not found in the knowledge base. Reply in the language of the question.")
+EVIDENCE_HEAD = "Evidence:"
+# Passages embedded per step of an upload's progress: the built-in embedder takes about 0.5 s a passage on
+# 2 busy cores (README), so the bar moves every few seconds.
+INGEST_BATCH = 8
 # With nothing relevant the server answers itself instead of asking the model: told to say "not found", the
 # built-in Gemma 270M still guessed at every unanswerable question of bench/knowledge_eval.py's set.
 NOT_FOUND = {"en": "Not found in the knowledge base.", "zh": "知识库中没有找到相关内容。"}
@@ -53,6 +63,7 @@ class KnowledgeBase:
         # on a small machine the chats streaming meanwhile come first (bench/knowledge_load.py).
         self.worker = BackgroundWorker("knowledge-ingest")
         self.on_delete = []  # called with a deleted document's id (the graph drops the facts it alone supported)
+        self.ingest: dict | None = None  # the upload being added: {file, phase, done, total} (progress())
 
     def start(self) -> None:
         """Load a library that has documents now; an empty one loads at its first upload (saves ~2 s of CPU)."""
@@ -116,7 +127,28 @@ class KnowledgeBase:
         """Parse, chunk, embed and store one file; the same bytes twice give the first document back."""
         return self.worker.call(self._add, filename, data)
 
+    def progress(self) -> dict | None:
+        """The upload being added now: {file, phase: "reading" | "embedding", done, total}, or None."""
+        current = self.ingest
+        return dict(current) if current else None
+
     def _add(self, filename: str, data: bytes) -> dict:
+        self.ingest = {"file": filename, "phase": "reading", "done": 0, "total": 0}
+        try:
+            return self._add_now(filename, data)
+        finally:
+            self.ingest = None
+
+    def _embed_passages(self, filename: str, texts: list[str]):
+        """Vectors of a file's passages, a batch at a time so that progress() can say how far it got."""
+        out = []
+        for i in range(0, len(texts), INGEST_BATCH):
+            self.ingest = {"file": filename, "phase": "embedding", "done": i, "total": len(texts)}
+            out.extend(self.embedder.embed(texts[i:i + INGEST_BATCH], query=False))
+        self.ingest = {"file": filename, "phase": "embedding", "done": len(texts), "total": len(texts)}
+        return np.asarray(out, dtype=np.float32)
+
+    def _add_now(self, filename: str, data: bytes) -> dict:
         if len(data) > self.max_bytes:
             raise ChatError("too_long", f"The file is {len(data) // 1_000_000} MB; the limit is {self.max_bytes // 1_000_000} MB.")
         title, sections = parse(filename, data, self.max_pages)
@@ -128,7 +160,7 @@ class KnowledgeBase:
                 return {**existing, "duplicate": True}
             passages = chunk_sections(sections)
             tokens = [words(f"{title} {text}") for _, text in passages]
-            vectors = self.embedder.embed([f"{title}\n{t}" for _, t in passages], query=False) if self.embedder else None
+            vectors = self._embed_passages(filename, [f"{title}\n{t}" for _, t in passages]) if self.embedder else None
             doc = {"id": uuid.uuid4().hex[:16], "title": title, "bytes": len(data), "chunks": len(passages),
                    "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")}
             pages = max((p for p, _ in sections if p), default=None)
@@ -174,7 +206,8 @@ class KnowledgeBase:
         if self.embedder and snap.vectors is not None and mode != "keyword":
             qv = self.embedder.embed([query], query=True)[0]
         out = []
-        for i, score in snap.rank(query, k, qv, mode, floor, self._dense_floor(query)):
+        cross = getattr(self.embedder, "cross", None) if self.min_score is None else None
+        for i, score in snap.rank(query, k, qv, mode, floor, self._dense_floor(query), cross):
             row = snap.rows[i]
             out.append({"document_id": row["document_id"], "title": row["title"],
                         "chunk_id": f"{row['document_id']}-{row['seq']}", "page": row["page"],
@@ -187,11 +220,22 @@ class KnowledgeBase:
         floors = getattr(self.embedder, "floors", None)
         return floors and floors[1 if CJK.search(query) else 0]
 
-    def ground(self, question: str) -> tuple[str, list[dict]]:
-        """(instruction for the system message, numbered sources) for one user message; ("", []) when nothing fits."""
+    def ground(self, question: str, evidence: str = "passages") -> tuple[str, list[dict]]:
+        """(instruction for the system message, numbered sources) for one user message; ("", []) when nothing fits.
+
+        evidence "sentences": the model is shown the best few sentences of the passages, each with its [n];
+        "passages": the whole passages. Either way each source carries the `sentences` that answer best.
+        """
         sources = [{"n": n, **r} for n, r in enumerate(self.search(question, self.passages), 1)]
         if not sources:
             return "", []
+        chosen = choose(rank(question, sources, self.snapshot.keyword.idf, self.embedder))
+        for s in sources:
+            used = [sent for n, sent in chosen if n == s["n"]]
+            if used:
+                s["sentences"] = used
+        if evidence == "sentences" and chosen:
+            return f"{GROUNDED_SENTENCES}\n\n{EVIDENCE_HEAD}\n{lines(chosen, sources)}", sources
         cited = "\n\n".join(f"[{s['n']}] ({s['title']}{where(s)})\n{s['text']}" for s in sources)
         return f"{GROUNDED}\n\n{cited}", sources
 

@@ -1,6 +1,8 @@
 // The knowledge base on the page: the library sheet (upload with progress, list, delete), the per-chat
 // "Use knowledge base" switch, and the sources under a grounded reply (tap [n] for the passage).
 import { factChip } from './graph.js';
+import { citationParts, groundingNote, passageParts } from './core/grounding.js';
+import { INGEST_POLL_MS, ingestLine } from './core/ingest.js';
 import { h } from './util.js';
 import { httpErrorText as errorText } from './core/roles.js';
 
@@ -111,11 +113,18 @@ export class KnowledgePanel {
       this.progress.hidden = false;
       this.progress.value = 0;
       this.say(`Uploading ${file.name}…`);
+      let poll = null;
+      const stopPolling = () => clearInterval(poll);
       xhr.upload.onprogress = (ev) => {
         if (ev.lengthComputable) this.progress.value = ev.loaded / ev.total;
-        if (ev.loaded === ev.total) this.say(`Reading ${file.name} (large files take a while)…`);
+        if (ev.loaded === ev.total && !poll) {
+          this.say(ingestLine(file.name, null).text);
+          // The server reads and embeds the file now: its progress moves the bar again from 0.
+          poll = setInterval(() => this.showIngest(file.name), INGEST_POLL_MS);
+        }
       };
       xhr.onload = () => {
+        stopPolling();
         let data = null;
         try { data = JSON.parse(xhr.responseText); } catch { /* not JSON: said below */ }
         if (xhr.status === 200 && data && data.ok) {
@@ -128,12 +137,24 @@ export class KnowledgePanel {
         resolve();
       };
       xhr.onerror = () => {
+        stopPolling();
         this.say(errorText(0, null, `${file.name} was not added`), true);
         this.progress.hidden = true;
         resolve();
       };
       xhr.send(form);
     });
+  }
+
+  async showIngest(name) {
+    try {
+      const res = await fetch('/api/kb/progress', { headers: this.headers() });
+      const data = await res.json();
+      if (this.progress.hidden || !data.ok) return;
+      const line = ingestLine(name, data.progress);
+      if (line.fraction !== null) this.progress.value = line.fraction;
+      this.say(line.text);
+    } catch { /* the upload's own answer says what happened */ }
   }
 
   async remove(doc) {
@@ -149,30 +170,60 @@ export class KnowledgePanel {
   }
 }
 
-/** Under a reply: its sources as [n] chips, each opening its passage; a note when nothing was found. */
+/** Under a reply: its sources as [n] chips, each opening its passage with the sentences used marked; the note
+ *  when the reply's numbers or names are not in its evidence; a line when nothing was found. */
 export function paintSources(box, m) {
   const sources = m.status === 'done' && Array.isArray(m.sources) ? m.sources : null;
-  const key = sources ? JSON.stringify(sources.map((s) => s.chunk_id || s.id)) : '';
+  const key = sources ? JSON.stringify([sources.map((s) => s.chunk_id || s.id), m.grounding || null]) : '';
   if (box.dataset.sources === key) return;
   box.dataset.sources = key;
   box.replaceChildren();
+  box.openSource = null;
   if (!sources) return;
   if (!sources.length) {
     box.append(h('p', { class: 'kb-none', text: 'No passage of the knowledge base matched.' }));
     return;
   }
   const passage = h('div', { class: 'kb-passage', hidden: true, role: 'region', 'aria-live': 'polite' });
+  const show = (s, chip, toggle) => {
+    const open = !toggle || chip.getAttribute('aria-expanded') !== 'true';
+    for (const c of chips) c.setAttribute('aria-expanded', 'false');
+    chip.setAttribute('aria-expanded', String(open));
+    passage.hidden = !open;
+    const text = h('p', { class: 'kb-passage-text' },
+      ...passageParts(s.text, s.sentences).map((p) => (p.mark ? h('mark', { class: 'kb-used', text: p.text }) : p.text)));
+    passage.replaceChildren(h('p', { class: 'kb-passage-title', text: `[${s.n}] ${s.title}${s.page ? `, page ${s.page}` : ''}` }), text);
+  };
   const chips = sources.map((s) => (s.kind === 'fact' ? factChip(s) : h('button', {
-    type: 'button', class: 'kb-chip', 'aria-expanded': 'false', title: s.title,
-    onclick: (ev) => {
-      const chip = ev.currentTarget;
-      const open = chip.getAttribute('aria-expanded') !== 'true';
-      for (const c of chips) c.setAttribute('aria-expanded', 'false');
-      chip.setAttribute('aria-expanded', String(open));
-      passage.hidden = !open;
-      passage.replaceChildren(h('p', { class: 'kb-passage-title', text: `[${s.n}] ${s.title}${s.page ? `, page ${s.page}` : ''}` }),
-        h('p', { class: 'kb-passage-text', text: s.text }));
-    },
+    type: 'button', class: 'kb-chip', 'aria-expanded': 'false', title: s.title, 'data-n': String(s.n),
+    onclick: (ev) => show(s, ev.currentTarget, true),
   }, `[${s.n}] ${s.title}`)));
+  // [n] in the reply text opens the same passage (never closes it).
+  box.openSource = (n) => {
+    const i = sources.findIndex((s) => s.n === n);
+    if (i >= 0) show(sources[i], chips[i], false);
+  };
+  const note = groundingNote(m);
+  if (note) {
+    box.append(h('div', { class: 'kb-warning', role: 'note' }, h('strong', { text: note.warning }), ' ',
+      note.from ? h('span', { text: note.from }) : '', note.sentence ? h('q', { class: 'kb-quote', text: note.sentence }) : ''));
+  }
   box.append(h('div', { class: 'kb-sources' }, h('span', { class: 'kb-label', text: 'Sources' }), chips), passage);
+}
+
+/** [n] in a grounded reply's text as buttons that open source n under it; code is left alone. */
+export function linkCitations(body, m, box) {
+  if (!box.openSource || !Array.isArray(m.sources) || body.querySelector('.kb-cite')) return;
+  const walker = body.ownerDocument.createTreeWalker(body, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => (n.parentElement.closest('pre, code') || !/\[\d+\]/.test(n.data) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  const nodes = [];
+  while (walker.nextNode()) nodes.push(walker.currentNode);
+  for (const node of nodes) {
+    const parts = citationParts(node.data, m.sources);
+    if (!parts.some((p) => p.n)) continue;
+    node.replaceWith(...parts.map((p) => (p.n ? h('button', {
+      type: 'button', class: 'kb-cite', 'aria-label': `Source ${p.n}`, onclick: () => box.openSource(p.n),
+    }, `[${p.n}]`) : p.text)));
+  }
 }

@@ -3,7 +3,7 @@
 import { h, icon, formatMs } from './util.js';
 import { StreamRenderer, copyButton } from './render.js';
 import { autosize, isSendKey } from './composer.js';
-import { paintSources } from './knowledge.js';
+import { linkCitations, paintSources } from './knowledge.js';
 
 const FRAME_MS = 50; // at most one repaint of the streaming reply per this many ms
 
@@ -123,6 +123,7 @@ export class MessagesView {
     v.li.classList.toggle('streaming', streaming);
     v.li.classList.toggle('failed', m.status === 'error');
     paintSources(v.extras, m);
+    if (!streaming) linkCitations(v.body, m, v.extras);
     this.paintStatus(m, v);
   }
 

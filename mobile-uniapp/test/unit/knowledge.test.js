@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { kbHeaders, kbErrorText, uploadOutcome, docLine, sourceChips } from '../../src/lib/knowledge.js'
+import { kbHeaders, kbErrorText, uploadOutcome, docLine, sourceChips, groundingNote, linkCitationsHtml, citedSource } from '../../src/lib/knowledge.js'
 import { formFromSettings, settingsFromForm } from '../../src/lib/settings-form.js'
 import { splitSettings } from '../../src/lib/settings.js'
 
@@ -34,4 +34,34 @@ test('the "Use knowledge base" switch travels with the conversation settings', (
   const { settings } = settingsFromForm({ ...form, knowledge: false })
   assert.equal(settings.knowledge, false)
   assert.equal(splitSettings({ serverUrl: 'http://10.0.0.2:5000', knowledge: true }).chat.knowledge, true)
+})
+
+test('a reply whose number is not in its evidence gets the note and the quote, in the question\'s language', () => {
+  const quote = { n: 1, title: 'clinic.md', sentence: '消化内科在门诊楼三楼，心内科在门诊楼五楼。' }
+  const zh = groundingNote({ status: 'done', grounding: { supported: false, quote, lang: 'zh' } })
+  assert.equal(zh.text, '这个回答可能有误。 clinic.md 原文 [1]： 消化内科在门诊楼三楼，心内科在门诊楼五楼。')
+  const en = groundingNote({ status: 'done', grounding: { supported: false, quote, lang: 'en' } })
+  assert.equal(en.warning, 'This answer may be wrong.')
+  assert.equal(en.from, 'From clinic.md [1]:')
+  assert.equal(groundingNote({ status: 'done', grounding: { supported: true, lang: 'en' } }), null)
+  assert.equal(groundingNote({ status: 'done' }), null)
+})
+
+test('the passage of a chip marks the evidence sentences used, and [n] in the reply links to source n', () => {
+  const text = 'Opening hours. The gym closes at 22:30 on weekdays. Bring a towel.'
+  const [chip] = sourceChips({ status: 'done', sources: [{ n: 1, title: 'gym.md', chunk_id: 'd-0', text, sentences: ['The gym closes at 22:30 on weekdays.'] }] })
+  assert.deepEqual(chip.parts, [{ text: 'Opening hours. ', mark: false }, { text: 'The gym closes at 22:30 on weekdays.', mark: true }, { text: ' Bring a towel.', mark: false }])
+  const html = linkCitationsHtml('<p>It closes at 22:30 [1], see [7].</p><pre><code>a[1]</code></pre>', [{ n: 1 }])
+  assert.equal(html, '<p>It closes at 22:30 <a href="#kb-1">[1]</a>, see [7].</p><pre><code>a[1]</code></pre>')
+  assert.equal(citedSource('#kb-1'), 1)
+  assert.equal(citedSource('https://example.com'), null)
+})
+
+test('after its bytes are sent, an upload says what the server is doing with it', async () => {
+  const { ingestLine } = await import('@core/ingest.js')
+  assert.deepEqual(ingestLine('a.pdf', null), { text: 'Reading a.pdf (large files take a while)…', fraction: null })
+  assert.deepEqual(ingestLine('a.pdf', { file: 'a.pdf', phase: 'embedding', done: 8, total: 32 }),
+    { text: 'Embedding a.pdf: 8 of 32 passages…', fraction: 0.25 })
+  // Another file's progress (a second uploader) is not this one's.
+  assert.equal(ingestLine('a.pdf', { file: 'b.pdf', phase: 'embedding', done: 8, total: 32 }).fraction, null)
 })

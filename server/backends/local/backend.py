@@ -56,6 +56,12 @@ class LocalBackend:
     def model(self):
         return self.loaded.model
 
+    @property
+    def base_model(self) -> bool:
+        """Prompted as a plain transcript (no chat template): the built-in model, or a loaded base model."""
+        loaded = self.scheduler.loaded
+        return loaded.transcript if loaded else self.path is None
+
     # ---- protocol -------------------------------------------------------
 
     def models(self) -> list[str]:

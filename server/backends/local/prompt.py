@@ -1,6 +1,7 @@
 """The prompt of one request: the model's chat template or, for a base model, a plain transcript; fitted once."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ...errors import BackendError
@@ -23,9 +24,28 @@ EXAMPLES = (
     ("一个三角形有几条边？", "三角形有三条边。"),
     ("What is the tallest mountain in the world?", "Mount Everest is the tallest mountain in the world."),
 )
+# A grounded prompt (the knowledge base's "[n] (title) ..." lines in the system message) also shows the model
+# two made-up answers read off evidence, one English and one Chinese, in the form the real one takes.
+GROUNDED_LINE = re.compile(r"^\[\d+\] \(", re.M)
+EVIDENCE_EXAMPLES = (
+    ("Evidence:\n[1] (library.md) The city library opens at 8:30 and closes at 21:00; on Sundays it closes at 17:00.\n"
+     "[2] (library.md) A reader may borrow up to 6 books for 30 days.",
+     "How many books may a reader borrow?", "A reader may borrow up to 6 books [2]."),
+    ("Evidence:\n[1] (食堂.md) 二号食堂的早餐时间是6:30到9:00，午餐时间是11:00到13:00。\n"
+     "[2] (食堂.md) 二号食堂在学生宿舍北面，一楼是面馆，二楼是自助餐。",
+     "二号食堂的自助餐在几楼？", "二号食堂的自助餐在二楼 [2]。"),
+)
 USER, ASSISTANT = "Q:", "A:"
 # Where a transcript reply ends: the model starting the next turn itself.
 STOPS = ("\n" + USER, "\n" + ASSISTANT)
+# ... and, after evidence, a new evidence line: the built-in model went on copying "[1] (clinic.md) ..."
+# after its answer for 2 of 42 questions of bench/data/evidence.
+GROUNDED_STOPS = STOPS + ("\n[", "\nEvidence:")
+
+
+def grounded(messages: list[dict]) -> bool:
+    """The conversation carries the knowledge base's numbered evidence in a system message."""
+    return any(m["role"] == "system" and GROUNDED_LINE.search(m["content"]) for m in messages)
 
 
 @dataclass
@@ -43,6 +63,9 @@ def transcript(messages: list[dict]) -> str:
     parts = [DESCRIPTION, ""]
     for q, a in EXAMPLES:
         parts += [f"{USER} {q}", f"{ASSISTANT} {a}", ""]
+    if grounded(messages):
+        for evidence, q, a in EVIDENCE_EXAMPLES:
+            parts += [evidence, f"{USER} {q}", f"{ASSISTANT} {a}", ""]
     for m in messages:
         if m["role"] == "system":  # instructions and retrieved passages: right before the conversation
             parts += [m["content"].strip(), ""]
@@ -83,7 +106,7 @@ class Prompter:
         if len(ids) >= context:
             raise BackendError("too_long", f"The message is too long for this model: {len(ids)} tokens, and it takes {context} in all.")
         return Prompt(ids, min(max_new, context - len(ids)), text.rstrip().endswith("<think>"),
-                      STOPS if self.loaded.transcript else ())
+                      (GROUNDED_STOPS if grounded(messages) else STOPS) if self.loaded.transcript else ())
 
     def fit(self, messages: list[dict], max_new: int) -> list[dict]:
         """Drop the oldest turns until the prompt leaves room for max_new tokens."""

@@ -1,6 +1,7 @@
 // How the events of a reply reach its message: in seq order, exactly once, whoever started it
 // (this client, another tab, this client before a reload) and across reconnects.
 
+import { noteLanguage } from './grounding.js'
 import { newMessage } from './messages.js'
 
 // How long a `done` that overtook the resume replay waits for the missing tokens.
@@ -73,6 +74,8 @@ export function finish(core, a, d, error) {
   if (d.timings) patch.timings = d.timings
   // Sources of a grounded reply (the knowledge base, #14) are kept for the message view.
   if (Array.isArray(d.sources)) patch.sources = d.sources
+  // Its check against the evidence (#25); the note under it speaks the question's language.
+  if (d.grounding && typeof d.grounding === 'object') patch.grounding = { ...d.grounding, lang: noteLanguage(questionOf(core, a.msgId)) }
   const msg = core._msg(a.msgId)
   if (failed && !(msg && msg.error)) patch.error = error || 'The reply failed.'
   core._patch(a.msgId, patch)
@@ -83,6 +86,13 @@ export function finish(core, a, d, error) {
   core._setBusy(false)
   if (a.syncOnDone) core.syncHistory()
   else if (!failed) core.list.touchCurrent()
+}
+
+/** The question a reply answers: the user message right before it. */
+function questionOf(core, msgId) {
+  const msgs = core.state.messages
+  const i = msgs.findIndex((m) => m.id === msgId)
+  return i > 0 && msgs[i - 1].role === 'user' ? msgs[i - 1].content : ''
 }
 
 /** Follow reply `id` that this client did not start; `replayFrom` -1 asks for all of it again. */

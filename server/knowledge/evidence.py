@@ -1,0 +1,100 @@
+"""Evidence sentences: the few sentences (or clauses of them) of the chosen passages that answer a question, best first."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .chunk import sentences
+from .keyword import CJK, words
+from .numbers import numbers
+
+# Sentences handed to a small model. On bench/data/evidence the built-in 270M model read 3 sentences
+# better than whole passages (bench/RESULTS.md); the right sentence was among the best 3 for 40 of 42 questions.
+TOP = 3
+# A sentence much weaker than the best one is left out: it is noise to a small model.
+KEEP_RATIO = 0.45
+DENSE_WEIGHT = 0.6  # the embedder's say, rescaled to 0-1 among the candidates, next to keyword coverage 0-1
+WANTS_BONUS = 0.35  # a question that asks for a number, time or price prefers sentences that hold one
+# Questions that ask for a number, a time, a price or a count (checked on bench/data/evidence's 42).
+WANTS_NUMBER = re.compile(r"how (much|many|long|old|far)|what time|when|cost|price|fee|多少|几|多长|什么时候|何时|"
+                          r"价|费|钱|时间|日期", re.I)
+MARKUP = re.compile(r"^[#>*\-+|\s]+")
+MIN_CHARS = 6  # shorter pieces are headings or list markers, not evidence
+# Whole sentences, not their clauses: cutting Chinese sentences at their commas ("专家门诊挂号费为50元" apart
+# from "普通门诊挂号费为10元") fixed 3 of the built-in model's answers on bench/data/evidence and broke 5
+# (clauses lose their subject): 25/42 right against 27/42 (bench/RESULTS.md). Kept for that measurement.
+CLAUSES = False
+CLAUSE = re.compile(r"(?<=[，；])")
+
+
+def split(text: str) -> list[tuple[str, str]]:
+    """(sentence, its heading) of a passage, markup stripped; headings and fragments are not sentences."""
+    out = []
+    heading = ""
+    for line in text.split("\n"):
+        if line.lstrip().startswith("#"):
+            heading = MARKUP.sub("", line).strip()
+            continue
+        for s in sentences(line):
+            s = MARKUP.sub("", s).strip()
+            for c in (CLAUSE.split(s) if CLAUSES else [s]):
+                c = c.strip()
+                if len(c) >= MIN_CHARS and not (c.endswith(":") and len(c) < 40):
+                    out.append((c, heading))
+    return out
+
+
+def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[float, int, str]]:
+    """(score, n, sentence) of every sentence of the sources, best first.
+
+    Score = idf-weighted share of the question's words the sentence holds + the embedder's cosine
+    (rescaled among the candidates) + a bonus when the question asks for a number and the sentence has one.
+    """
+    q_words = set(words(question))
+    total = sum(idf(w) for w in q_words) or 1.0
+    seen, cands, headings = set(), [], []
+    for s in sources:
+        for sent, heading in split(s["text"]):
+            if sent not in seen:  # passages overlap by a sentence
+                seen.add(sent)
+                cands.append((s["n"], sent))
+                headings.append(heading)
+    if not cands:
+        return []
+    # A sentence's heading counts for its words ("## Fares" answers "how much"), half as much as the sentence.
+    kw = np.array([(sum(idf(w) for w in q_words & set(words(sent)))
+                    + 0.5 * sum(idf(w) for w in q_words & (set(words(h)) - set(words(sent))))) / total
+                   for (_, sent), h in zip(cands, headings)])
+    dense = np.zeros(len(cands))
+    if embedder is not None:
+        qv = embedder.embed([question], query=True)[0]
+        cos = embedder.embed([sent for _, sent in cands], query=False) @ qv
+        span = float(cos.max() - cos.min())
+        dense = (cos - cos.min()) / span if span > 1e-6 else np.zeros(len(cands))
+    wants = bool(WANTS_NUMBER.search(question))
+    q_numbers = numbers(question)
+    scores = []
+    for i, (n, sent) in enumerate(cands):
+        held = numbers(sent) - q_numbers
+        bonus = WANTS_BONUS if wants and held else 0.0
+        scores.append((float(kw[i] + DENSE_WEIGHT * dense[i] + bonus - 0.02 * n), n, sent))
+    return sorted(scores, key=lambda t: -t[0])
+
+
+def choose(ranked: list[tuple[float, int, str]], top: int = TOP) -> list[tuple[int, str]]:
+    """The best `top` sentences that are not much weaker than the best one: (n, sentence)."""
+    if not ranked:
+        return []
+    best = ranked[0][0]
+    return [(n, s) for score, n, s in ranked[:top] if score >= best * KEEP_RATIO]
+
+
+def lines(chosen: list[tuple[int, str]], sources: list[dict]) -> str:
+    """The evidence as the model reads it: one `[n] (title) sentence` line each."""
+    titles = {s["n"]: s["title"] for s in sources}
+    return "\n".join(f"[{n}] ({titles[n]}) {s}" for n, s in chosen)
+
+
+def is_chinese(text: str) -> bool:
+    return bool(CJK.search(text))

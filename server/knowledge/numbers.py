@@ -1,0 +1,68 @@
+"""The key tokens of a text that a wrong answer gets wrong: numbers and times (Arabic or Chinese), Latin names."""
+from __future__ import annotations
+
+import re
+
+CITATION = re.compile(r"\[\d+\]")
+# 2,000  0.60  22:30  7.15 ; a comma only between groups of three digits
+ARABIC = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?::\d{2})?(?:\.\d+)?")
+DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+# Chinese numerals count only before a measure word or after 第/百分之: alone, 一 is part of too many words
+# (一起, 统一, 一般) to be a number.
+CHINESE = re.compile(r"(?<=第)[零〇一二两三四五六七八九十百千万]+|(?<=百分之)[零〇一二两三四五六七八九十百千万]+|"
+                     r"[零〇一二两三四五六七八九十百千万]+(?=[楼层周天号月日点时元块个次分岁年人本位张间倍折期届门种组项节课])")
+# Capitalized Latin words that are not names.
+COMMON = set("""The A An I It This That These Those There Here He She They We You Your Our My His Her Their Its
+Yes No Not And Or But If In On At To For From By With Of As Is Are Was Were Be Each Every All Any Some
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August
+September October November December A1 Q A Answer Evidence Source Sources Dr Mr Mrs Ms""".split())
+# English number words ("two working days"); not "one", which is mostly a pronoun.
+WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+WORDS.update({"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100})
+WORD_NUMBER = re.compile(r"\b(" + "|".join(w for w in WORDS if w != "one") + r")\b", re.I)
+NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?\b")
+
+
+def chinese_number(text: str) -> int | None:
+    """三 -> 3, 十五 -> 15, 二十 -> 20, 一百零五 -> 105; None when it is not a well-formed number."""
+    total, digit = 0, None
+    for ch in text:
+        if ch in DIGITS:
+            digit = DIGITS[ch]
+        elif ch in UNITS:
+            total += (1 if digit is None else digit) * UNITS[ch]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+def canonical(token: str) -> str:
+    """2,000 -> 2000; 0.60 -> 0.6; 08:00 -> 8:00."""
+    token = token.replace(",", "")
+    if ":" in token:
+        h, m = token.split(":", 1)
+        return f"{int(h)}:{m}"
+    if "." in token:
+        return (f"{float(token):.6f}".rstrip("0").rstrip(".")) or "0"
+    return str(int(token))
+
+
+def numbers(text: str) -> set[str]:
+    """Every number and time of a text, canonical: the same quantity written two ways gives one token."""
+    text = CITATION.sub(" ", text)
+    out = {canonical(m.group()) for m in ARABIC.finditer(text)}
+    out.update(str(WORDS[m.group().lower()]) for m in WORD_NUMBER.finditer(text))
+    for m in CHINESE.finditer(text):
+        if m.group() in ("百", "千", "万") or text.startswith("分之", m.end()):  # 百分之多少: a percentage asked
+            continue
+        value = chinese_number(m.group())
+        if value is not None:
+            out.add(str(value))
+    return out
+
+
+def names(text: str) -> set[str]:
+    """Capitalized Latin words that are not sentence words everyone uses: people, places, titles."""
+    return {w for w in NAME.findall(CITATION.sub(" ", text)) if w not in COMMON}

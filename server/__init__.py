@@ -41,11 +41,13 @@ def create_app(config: Config | None = None) -> Flask:
     from . import events  # noqa: F401  (registers the Socket.IO handlers)
     from .conversation_api import bp as conversations_bp
     from .kb_views import bp as kb_bp
+    from .tuning_views import bp as tuning_bp, start_tuning
     from .v1 import bp as v1_bp
     from .views import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(kb_bp)
+    app.register_blueprint(tuning_bp)
     app.register_blueprint(v1_bp)
     app.register_blueprint(conversations_bp)
     manager = None
@@ -86,6 +88,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["presence"] = presence
     app.extensions["origins"] = origins
     socketio.start_background_task(_housekeeping, service)
+    start_tuning(app, cfg, registry)
     for backend in registry.backends.values():
         for prepare in ("start", "discover_models"):
             if hasattr(backend, prepare):

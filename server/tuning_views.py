@@ -74,7 +74,8 @@ def jobs():
 def job(job_id: str):
     require_admin()
     j = tuning().get(job_id[:64])
-    return jsonify({"ok": True, **public(j), "settings": j["settings"], "preview": j["preview"]})
+    extra = {k: j[k] for k in ("settings", "preview", "created_at", "train_s") if k in j}
+    return jsonify({"ok": True, **public(j), **extra})
 
 
 @bp.route("/jobs/<job_id>", methods=["DELETE"])

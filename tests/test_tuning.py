@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 import pytest
 import requests
 
-from tests.live import Client, LiveServer, http_json
+from tests.live import ROOT, Client, LiveServer, http_json
 from tests.tinymodel import build
 
 ADMIN = {"Authorization": "Bearer ADM"}
@@ -32,7 +34,7 @@ def get_job(server, job_id: str) -> dict:
     return body
 
 
-def until_job(server, job_id: str, pred, timeout: float = 300) -> dict:
+def until_job(server, job_id: str, pred, timeout: float = 900) -> dict:
     """The job once pred(job) holds (the child process imports torch: tens of seconds on a busy machine)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -88,13 +90,26 @@ def ask(server, model: str | None) -> tuple[dict, str]:
     return done, text
 
 
+def exported(server, name: str, out: str) -> str:
+    """The greedy answer to QUESTION of the model that `python -m server.tuning.export` merged into `out`."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    subprocess.run([sys.executable, "-m", "server.tuning.export", name, out, "--data-dir", server.data_dir],
+                   cwd=ROOT, check=True, capture_output=True)
+    tok, model = AutoTokenizer.from_pretrained(out), AutoModelForCausalLM.from_pretrained(out)
+    text = tok.apply_chat_template([{"role": "user", "content": QUESTION}], add_generation_prompt=True, tokenize=False)
+    ids = tok(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    out_ids = model.generate(input_ids=ids, max_new_tokens=8, do_sample=False)
+    return tok.decode(out_ids[0, ids.shape[1]:])
+
+
 def admin_client(server) -> Client:
     c = Client(server.url, token="ADM", connect=False)
     c.sio.on("tuning_progress", c._recorder("tuning_progress"))
     return c.connect()
 
 
-def test_a_job_trains_and_its_model_is_served_then_deleted(server):
+def test_a_job_trains_and_its_model_is_served_exported_then_deleted(server, tmp_path):
     watcher = admin_client(server)
     status, body = post_job(server, "rooms-v1", facts(12), epochs=10, learning_rate=0.01)
     assert status == 200 and body["job"]["status"] == "queued" and body["job"]["name"] == "rooms-v1"
@@ -120,6 +135,9 @@ def test_a_job_trains_and_its_model_is_served_then_deleted(server):
     status, v1 = http_json(server.url + "/v1/chat/completions", {"model": "rooms-v1", "max_tokens": 8, "temperature": 0,
                            "messages": [{"role": "user", "content": QUESTION}]}, headers=USER_TOKEN)
     assert status == 200 and v1["choices"][0]["message"]["content"] == tuned
+
+    merged = exported(server, "rooms-v1", str(tmp_path / "merged"))
+    assert merged == tuned  # the merged folder answers as the adapter on the base did
 
     status, _ = post_job(server, "rooms-v1", facts(3))
     assert status == 409  # the name is taken while the model exists

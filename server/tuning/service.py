@@ -54,9 +54,9 @@ def _number(fields: dict, key: str, kind, lo, hi, default):
 
 
 def training_threads() -> int:
-    """Leave a core to the server on small machines (its own local model worker takes cores - 1 there)."""
-    cores = os.cpu_count() or 1
-    return max(1, cores - 1) if cores <= 4 else cores // 2
+    """Every core (CHAT_TUNING_THREADS to choose): the child runs at nice 10, so chats take the cores they need first."""
+    raw = os.environ.get("CHAT_TUNING_THREADS", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
 
 
 class TuningService:

@@ -1,11 +1,11 @@
 """Fine-tuning the built-in Gemma 3 270M on 20 made-up facts (10 English, 10 Chinese) with the default settings.
 
-    python -m bench.tuning [--cache-dir DIR] [--epochs N] [--learning-rate X] [--max-tokens 40]
+    python -m bench.tuning [--cache-dir DIR] [--epochs N] [--learning-rate X] [--max-tokens 40] [--skip-before] [--probes 5]
 
 One server (python run.py, the built-in model, threading) on a scratch data folder. Before: each fact's
 exact question and a reworded form, asked greedy through Socket.IO; right = the fact's key words in the
 reply. Then a job from bench/data/tuning/facts.jsonl (question,answer pairs) with the defaults, timed from
-POST to done (and the child's own training time); while it trains, chats on the base model back to back,
+POST to done (and the child's own training time); while it trains, --probes chats on the base model,
 their per-token latency ((total - ttft) / (tokens - 1)) against the same chats before the job. After: the
 same questions to the tuned model. Settings beside the defaults (--epochs, --learning-rate) for tuning them.
 """
@@ -63,6 +63,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--learning-rate", type=float)
     ap.add_argument("--max-tokens", type=int, default=40)
+    ap.add_argument("--skip-before", action="store_true", help="do not ask the base model (its score is known)")
+    ap.add_argument("--probes", type=int, default=5, help="latency chats during training (each slows it a little)")
     args = ap.parse_args()
     t_run = time.monotonic()
     header("Fine-tuning: 20 made-up facts on the built-in Gemma 3 270M")
@@ -72,7 +74,7 @@ def main() -> None:
                         "--rate-per-minute-ip", "0", "--data-dir", tempfile.mkdtemp(prefix="bench-tune-"), *extra)
     server.start(timeout=600)
     try:
-        before = score(server, facts, None, args.max_tokens)
+        before = ("-", "-", []) if args.skip_before else score(server, facts, None, args.max_tokens)
         print(f"before: exact {before[0]}/20, reworded {before[1]}/20", flush=True)
         quiet = [per_token_ms(ask(server, LATENCY_PROMPT, None, 60)[1]) for _ in range(4)]
         rows = "\n".join(json.dumps({"prompt": f["question"], "completion": f["answer"]}, ensure_ascii=False) for f in facts)
@@ -90,7 +92,7 @@ def main() -> None:
             job = http_json(f"{server.url}/api/tuning/jobs/{job_id}", headers=ADMIN)[1]
             if job["status"] not in ("queued", "running"):
                 break
-            if job["status"] == "running" and job["step"] >= 1:  # the child is training, not importing
+            if job["status"] == "running" and job["step"] >= 1 and len(busy) < args.probes:  # training, not importing
                 busy.append(per_token_ms(ask(server, LATENCY_PROMPT, None, 60)[1]))
             else:
                 time.sleep(1)

@@ -54,9 +54,16 @@ def _number(fields: dict, key: str, kind, lo, hi, default):
 
 
 def training_threads() -> int:
-    """Every core (CHAT_TUNING_THREADS to choose): the child runs at nice 10, so chats take the cores they need first."""
+    """cores - 1 on 4 cores or fewer, as the server's own model (CHAT_TUNING_THREADS to choose).
+
+    On 2 busy cores torch with 2 threads waits on the one that lost its core (3.1 vs 7.4 tok/s for
+    generation, bench/RESULTS.md); a first training step with 2 threads took 170 s against 12-17 s with 1.
+    """
     raw = os.environ.get("CHAT_TUNING_THREADS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if cores <= 4 else cores
 
 
 class TuningService:

@@ -45,11 +45,13 @@ def create_app(config: Config | None = None) -> Flask:
     from .web.kb import bp as kb_bp
     from .web.kb_progress import bp as kb_progress_bp
     from .web.roles import bp as roles_bp
+    from .web.tuning import bp as tuning_bp, start_tuning
     from .web.v1 import bp as v1_bp
     from .web.views import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(kb_bp)
+    app.register_blueprint(tuning_bp)
     app.register_blueprint(v1_bp)
     app.register_blueprint(conversations_bp)
     app.register_blueprint(roles_bp)
@@ -97,6 +99,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["presence"] = presence
     app.extensions["origins"] = origins
     socketio.start_background_task(_housekeeping, service)
+    start_tuning(app, cfg, registry)
     for backend in registry.backends.values():
         for prepare in ("start", "discover_models"):
             if hasattr(backend, prepare):

@@ -20,6 +20,9 @@ def token_ok(expected: str | None, given) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
+ADMIN_ROOM = "admins"  # the Socket.IO room of sockets that connected with the admin token (tuning progress)
+
+
 def access_ok(cfg, given) -> bool:
     """True when `given` may use the server: the access token, or the admin token, which is more."""
     return token_ok(cfg.token, given) or bool(cfg.admin_token and token_ok(cfg.admin_token, given))

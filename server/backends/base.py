@@ -102,6 +102,8 @@ class Registry:
                 "model_ready": st.model_ready,
                 "status": st.message,
             })
+            if hasattr(b, "tuned"):  # protocol 1.2: fine-tuned models, each with the model it was tuned from
+                out[-1]["tuned"] = b.tuned()
         return out
 
 

@@ -12,7 +12,7 @@ from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from ..cluster.presence import room
 from ..errors import ChatError
 from ..extensions import socketio
-from ..security import access_ok
+from ..security import ADMIN_ROOM, access_ok, admin_ok
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ def on_connect(auth=None):
     session = service().store.get_or_create(wanted, client_id)
     presence().add(request.sid, session.id, client_id, ip)
     join_room(room(session.id))
+    if admin_ok(cfg, auth.get("token")):
+        join_room(ADMIN_ROOM)  # admin-only events (tuning_progress)
     socketio.emit("ready", ready_payload(session), to=request.sid)
 
 

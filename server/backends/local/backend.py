@@ -65,7 +65,23 @@ class LocalBackend:
     # ---- protocol -------------------------------------------------------
 
     def models(self) -> list[str]:
-        return [self.default_model]
+        return [self.default_model] + self.scheduler.adapters.names()
+
+    def tuned(self) -> list[dict]:
+        """The tuned models served on this model: [{model, tuned_from}]."""
+        return self.scheduler.adapters.describe()
+
+    def add_tuned(self, name: str, path: str) -> None:
+        """Serve a LoRA adapter folder as the model `name` (loaded onto this model at its first request)."""
+        self.scheduler.adapters.add(name, path, self.default_model)
+
+    def remove_tuned(self, name: str) -> None:
+        self.scheduler.adapters.remove(name)
+
+    def source_folder(self) -> str:
+        """The folder transformers loads this model from: the converted cache of a GGUF, or the folder itself."""
+        gguf, folder = source.find(self.path)
+        return source.cache_path(gguf, self.cache_dir) if gguf else folder
 
     def status(self) -> Status:
         with self._lock:
@@ -93,7 +109,8 @@ class LocalBackend:
         self.start()
         if self.scheduler.error:
             raise self.scheduler.error
-        job = Job(list(messages), dict(params or {}), budget, cancel)
+        tuned = self.scheduler.adapters.get(model) if model != self.default_model else None
+        job = Job(list(messages), dict(params or {}), budget, cancel, tuned)
         self.scheduler.submit(job)
         detok = splitter = stop = None
         prompt_tokens = 0

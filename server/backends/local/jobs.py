@@ -57,6 +57,7 @@ class Job:
     params: dict
     budget: int  # reply tokens when the request names no max_tokens
     cancel: object  # the caller's threading.Event
+    tuned: object = None  # adapters.Tuned: a tuned model's request, run alone with its adapter on
     state: str = WAITING
     prompt: object = None  # the fitted Prompt, once prepared (on the worker thread)
     movable: bool = False  # ALONE, and would move into the batch for a newcomer

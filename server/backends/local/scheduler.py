@@ -1,6 +1,7 @@
 """The line of local requests and the one worker thread that serves it: alone through generate(), or in the batch."""
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -8,6 +9,7 @@ from ... import concurrency
 from ...concurrency import RealCondition, start_os_thread
 from ...errors import BackendError
 from .generate import Moved, generation_error, run_alone, sampling
+from .adapters import Adapters
 from .jobs import ALONE, BATCHED, LATER, WAITING, Ended, Failed, Job, Queued, Started
 from .batch import LazyBatch
 from .loader import Loaded
@@ -18,6 +20,7 @@ from .prompt import Prompter
 # first alone meant prefilling its prompt twice (alone, then in the batch) and put TTFT p50 at 4
 # simultaneous starts at 602 ms against 487 for `transformers serve --continuous-batching`.
 LINGER_S = 0.02
+log = logging.getLogger(__name__)
 
 
 def default_threads() -> int | None:
@@ -52,6 +55,7 @@ class Scheduler:
         self.error: BackendError | None = None
         self.closed = False
         self.batch = None  # a LazyBatch once the model is loaded
+        self.adapters = Adapters()  # tuned models, switched on per request by the worker
 
     # ---- called from other threads --------------------------------------
 
@@ -138,11 +142,16 @@ class Scheduler:
                 return None, []  # the batch drains first
             later[0].state = ALONE
             return later[0], []
-        if not rows and waiting and not (len(waiting) > 1 and self._can_batch()):
+        if not rows and waiting and (waiting[0].tuned or not (len(waiting) > 1 and self._can_batch())):
             job = waiting[0]
-            job.state, job.movable = ALONE, self._can_batch()  # movable until its length is known
+            # movable until its length is known; a tuned model's request never (its adapter is on for it alone)
+            job.state, job.movable = ALONE, self._can_batch() and not job.tuned
             return job, []
-        admit = waiting[:max(0, self.batch_size - rows)]
+        admit = []  # in arrival order, up to the first tuned model's request: it waits for the batch to drain
+        for job in waiting[:max(0, self.batch_size - rows)]:
+            if job.tuned:
+                break
+            admit.append(job)
         for job in admit:
             job.state = BATCHED
         return None, admit
@@ -221,6 +230,7 @@ class Scheduler:
                         self._announce()  # newcomers wait for it after all
                 if self.batch and self.batch.made:
                     self.batch.made.settle()
+                self.adapters.use(self.loaded.model, job.tuned)
                 yield_to = self._newcomer_can_join if job.movable else None
                 # A newcomer that came while the prompt was prepared: no need to prefill it twice.
                 result = Moved([]) if yield_to and yield_to() else run_alone(self.loaded, job, yield_to)
@@ -230,6 +240,8 @@ class Scheduler:
         except Exception as e:  # never let one request kill the worker
             result = Failed(e if isinstance(e, BackendError) else generation_error(e))
         finally:
+            if job.tuned:
+                self._plain()
             with self.cond:
                 if isinstance(result, Moved):
                     job.state = BATCHED
@@ -238,6 +250,13 @@ class Scheduler:
                 self.cond.notify_all()
         if isinstance(result, (Ended, Failed)):  # only now: once a stream has ended, the model is free
             job.out.put(result)
+
+    def _plain(self) -> None:
+        """The plain model again after a tuned model's request; the batch and generate() expect it."""
+        try:
+            self.adapters.use(self.loaded.model, None)
+        except Exception:
+            log.exception("switching the tuned model's adapter off failed")
 
     def _release(self, job: Job) -> None:
         with self.cond:

@@ -1,0 +1,97 @@
+"""The training child process: python -m server.tuning.worker JOB_FOLDER (spec.json in, progress.jsonl out)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+
+NICE = 10  # below the server (0), so chats go first (bench/RESULTS.md, the latency ratio); more starves it on a busy box
+
+
+def emit(folder: str, **event) -> None:
+    """One progress line; the server reads the file as it grows (a line is written whole, then flushed)."""
+    with open(os.path.join(folder, "progress.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+
+def train(folder: str) -> None:
+    with open(os.path.join(folder, "spec.json"), encoding="utf-8") as f:
+        spec = json.load(f)
+    import torch
+
+    torch.set_num_threads(max(1, int(spec.get("threads") or 1)))
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from . import trainer as T
+
+    hf_logging.set_verbosity_error()
+    emit(folder, phase="loading the base model")
+    tokenizer = AutoTokenizer.from_pretrained(spec["base_folder"], local_files_only=True)
+    device = spec.get("device") or "cpu"
+    model = AutoModelForCausalLM.from_pretrained(spec["base_folder"], local_files_only=True,
+                                                 dtype=torch.float32 if device == "cpu" else "auto").to(device)
+    transcript = bool(spec["builtin"]) or not getattr(tokenizer, "chat_template", None)  # as loader._settle
+    with open(os.path.join(folder, "examples.json"), encoding="utf-8") as f:
+        data = json.load(f)
+    train_ex = [e for c in data["train"] for e in T.encode(tokenizer, c, transcript)]
+    eval_ex = [e for c in data["eval"] for e in T.encode(tokenizer, c, transcript)]
+    t = T.Trainer(model, tokenizer, train_ex, eval_ex, r=spec["lora_r"], lr=spec["learning_rate"],
+                  epochs=spec["epochs"], seed=spec.get("seed", 0))
+    emit(folder, phase="training", steps=t.steps, prefix_tokens=t.prefix)
+    t0 = time.monotonic()
+
+    def report(step, epoch, loss, eval_loss, eta):
+        emit(folder, step=step, epoch=round(epoch, 3), loss=round(loss, 5),
+             eval_loss=None if eval_loss is None else round(eval_loss, 5), eta_s=round(eta, 1))
+
+    parent = os.getppid()
+    if not t.run(report, lambda: os.getppid() != parent, eval_every=max(1, t.steps // 10)):
+        emit(folder, status="failed", error="The server stopped during training.")
+        return
+    out, tmp = spec["adapter"], spec["adapter"] + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    t.save(tmp)
+    with open(os.path.join(tmp, "tuned.json"), "w", encoding="utf-8") as f:
+        json.dump({"name": spec["name"], "base": spec["base"], "base_folder": spec["base_folder"], "transcript": transcript,
+                   "train_s": round(time.monotonic() - t0, 1)}, f)
+    shutil.rmtree(out, ignore_errors=True)
+    os.replace(tmp, out)
+    emit(folder, status="done", train_s=round(time.monotonic() - t0, 1))
+
+
+def die_with_parent() -> None:
+    """Linux: end with the server, even when it is killed, rather than train on for nobody."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass  # elsewhere the parent check between steps ends it
+
+
+def main(argv: list[str]) -> int:
+    folder = argv[0]
+    die_with_parent()
+    try:
+        os.nice(NICE)
+    except OSError:
+        pass
+    try:
+        train(folder)
+    except BaseException as e:  # the server shows this sentence; the traceback goes to the job's log
+        import traceback
+
+        traceback.print_exc()
+        text = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+        memory = isinstance(e, MemoryError) or "out of memory" in text.lower()
+        emit(folder, status="failed", error=("Training ran out of memory." if memory else f"Training failed: {text}"))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -51,7 +51,7 @@ function main() {
   const list = new ConversationsView(els, core, chrome, http);
   const role = new Role({ storage: store, http }); // who may change what everyone shares: every sheet asks it
   const manage = new ManagePanel(document, role, (t) => chrome.toast(t));
-  const graph = new GraphPanel(document, core, () => conn.headers());
+  const graph = new GraphPanel(document, core, () => conn.headers(), role);
   const knowledge = new KnowledgePanel(document, core, () => conn.headers(), (t) => chrome.toast(t), role);
   const devices = new DevicesPanel(document, core, http, {
     toast: (t) => chrome.toast(t),

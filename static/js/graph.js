@@ -9,8 +9,9 @@ function sourceText(s) {
 }
 
 export class GraphPanel {
-  /** `headers()` gives the access token header; writes add the admin token typed into the sheet. */
-  constructor(doc, core, headers) {
+  /** `headers()` gives the access token header; `role` (core/roles.js) says whether this device may build,
+   * merge and delete, and gives the admin header of those writes. */
+  constructor(doc, core, headers, role) {
     const $ = (id) => doc.getElementById(id);
     this.core = core;
     this.headers = headers;
@@ -21,7 +22,11 @@ export class GraphPanel {
     this.detail = $('graph-detail');
     this.status = $('graph-status');
     this.candidates = $('graph-candidates');
-    this.admin = $('graph-admin');
+    this.role = role;
+    this.locked = $('graph-locked');
+    this.buildBtn = $('graph-build');
+    this.fact = null;
+    this.cands = [];
     this.toggle = $('set-graph');
     this.cy = null;
     $('open-graph').addEventListener('click', () => this.open());
@@ -37,6 +42,19 @@ export class GraphPanel {
       this.core.setChatSettings({ ...this.core.state.chat, graph: this.toggle.checked });
     });
     doc.addEventListener('open-graph', (ev) => this.open(ev.detail));
+    role.on(() => this.paint());
+    this.paint();
+  }
+
+  /** Building, merging and deleting change what everyone shares: only an admin device sees those controls. */
+  paint() {
+    const admin = this.role.admin;
+    this.buildBtn.hidden = !admin;
+    if (!admin) this.stop.hidden = true;
+    this.locked.hidden = admin;
+    this.locked.textContent = this.role.reason();
+    if (this.fact) this.showFact(this.fact);
+    this.paintCandidates();
   }
 
   load() {
@@ -55,12 +73,12 @@ export class GraphPanel {
   }
 
   async call(path, options = {}, fallback = 'The graph could not be read') {
-    const headers = { ...this.headers(), ...(options.headers || {}) };
-    if (options.method && this.admin.value) headers['X-Admin-Token'] = this.admin.value;
-    const res = await fetch(path, { ...options, headers });
-    const data = await res.json().catch(() => null);
-    if (!res.ok || !data || !data.ok) throw new Error(errorText(res.status, data, fallback));
-    return data;
+    const headers = { ...this.headers(), ...(options.method ? this.role.headers() : {}), ...(options.headers || {}) };
+    const res = await fetch(path, { ...options, headers }).catch(() => null);
+    const data = res && await res.json().catch(() => null);
+    if (res && res.ok && data && data.ok) return data;
+    if (res && res.status === 403) this.role.refused(); // the server took the role away: lock the controls
+    throw new Error(errorText(res ? res.status : 0, data, fallback));
   }
 
   async search() {
@@ -93,6 +111,7 @@ export class GraphPanel {
     this.draw(elements, data.entity.id);
     this.say(`${data.entity.name}: ${data.facts.length} facts.`);
     this.detail.replaceChildren();
+    this.fact = null;
     if (factId && this.facts[factId]) this.showFact(this.facts[factId]);
   }
 
@@ -118,10 +137,11 @@ export class GraphPanel {
 
   showFact(f) {
     if (!f) return;
+    this.fact = f;
     this.detail.replaceChildren(
       h('p', { class: 'graph-fact', text: `${f.head.name} —${f.relation}→ ${f.tail.name}` }),
       h('ul', { class: 'graph-sources' }, ...f.sources.map((s) => h('li', { text: sourceText(s) }))),
-      h('button', { type: 'button', class: 'text-btn danger', text: 'Delete this fact', onclick: () => this.removeFact(f) }));
+      this.role.admin && h('button', { type: 'button', class: 'text-btn danger', text: 'Delete this fact', onclick: () => this.removeFact(f) }));
   }
 
   async removeFact(f) {
@@ -130,6 +150,7 @@ export class GraphPanel {
       delete this.facts[f.id];
       if (this.cy) this.cy.getElementById(f.id).remove();
       this.detail.replaceChildren();
+      this.fact = null;
       this.say('Fact deleted.');
     } catch (err) {
       this.say(err.message, true);
@@ -165,7 +186,7 @@ export class GraphPanel {
     if (!job || (this.job && job.job !== this.job)) return;
     this.job = job.job;
     const running = job.status === 'queued' || job.status === 'running';
-    this.stop.hidden = !running;
+    this.stop.hidden = !running || !this.role.admin;
     const counts = `${job.done} of ${job.total} passages, ${job.facts} facts`;
     this.buildStatus.textContent = running ? `Building: ${counts}…`
       : `Build ${job.status}: ${counts}.${job.error ? ` ${job.error}` : ''}`;
@@ -174,30 +195,41 @@ export class GraphPanel {
   async proposals() {
     try {
       const data = await this.call('/api/graph/candidates');
-      this.candidates.replaceChildren(...data.candidates.slice(0, 30).map((c) => h('li', { class: 'graph-candidate' },
-        h('span', { text: `${c.a.name} ≈ ${c.b.name} (${c.score}, ${c.reason})` }),
-        h('button', { type: 'button', class: 'text-btn', text: `Merge into ${c.a.name}`, onclick: (ev) => this.merge(c, ev.currentTarget) }))));
+      this.cands = data.candidates.slice(0, 30);
+      this.paintCandidates();
       this.say(data.candidates.length ? '' : 'No merge to propose.');
     } catch (err) {
       this.say(err.message, true);
     }
   }
 
-  async merge(c, button) {
+  /** The proposals; each one's Merge (then Undo) only on an admin device. */
+  paintCandidates() {
+    const admin = this.role.admin;
+    this.candidates.replaceChildren(...this.cands.map((c) => h('li', { class: 'graph-candidate' },
+      h('span', { text: `${c.a.name} ≈ ${c.b.name} (${c.score}, ${c.reason})` }),
+      c.undone ? h('span', { text: 'undone' })
+        : admin && (c.merge ? h('button', { type: 'button', class: 'text-btn', text: 'Undo', onclick: () => this.undo(c) })
+          : h('button', { type: 'button', class: 'text-btn', text: `Merge into ${c.a.name}`, onclick: () => this.merge(c) })))));
+  }
+
+  async merge(c) {
     try {
       const data = await this.call('/api/graph/merge', { method: 'POST', headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ keep: c.a.id, merge: [c.b.id] }) }, 'The merge was not made');
-      button.replaceWith(h('button', { type: 'button', class: 'text-btn', text: 'Undo', onclick: (ev) => this.undo(data.merge.id, c, ev.currentTarget) }));
+      c.merge = data.merge.id;
+      this.paintCandidates();
       this.say(`Merged ${c.b.name} into ${c.a.name}.`);
     } catch (err) {
       this.say(err.message, true);
     }
   }
 
-  async undo(id, c, button) {
+  async undo(c) {
     try {
-      await this.call(`/api/graph/merges/${encodeURIComponent(id)}`, { method: 'DELETE' }, 'The merge was not undone');
-      button.replaceWith(h('span', { text: 'undone' }));
+      await this.call(`/api/graph/merges/${encodeURIComponent(c.merge)}`, { method: 'DELETE' }, 'The merge was not undone');
+      c.undone = true;
+      this.paintCandidates();
       this.say(`${c.b.name} stands alone again.`);
     } catch (err) {
       this.say(err.message, true);

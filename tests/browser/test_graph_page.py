@@ -1,4 +1,5 @@
-"""The knowledge graph on the page in a real Chromium: a fact chip under a reply opens the graph at that fact."""
+"""The knowledge graph on the page in a real Chromium: a fact chip under a reply opens the graph at that fact;
+its writes (delete, build, merge) only once the device is unlocked as the server's admin."""
 from __future__ import annotations
 
 import pytest
@@ -8,6 +9,7 @@ from tests.kb_files import upload
 from tests.live import LiveServer
 
 pytestmark = SKIPS
+ADMIN = "adm1n-graph-S3CRET"
 CSV = """head,relation,tail,head_type,tail_type
 胃炎,症状,胃痛,疾病,症状
 胃炎,就诊科室,消化内科,疾病,科室
@@ -17,8 +19,9 @@ CSV = """head,relation,tail,head_type,tail_type
 
 @pytest.fixture(scope="module")
 def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory").start()
-    status, body = upload(s.url, "med.csv", CSV, path="/api/graph/import")
+    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory",
+                    "--admin-token", ADMIN).start()
+    status, body = upload(s.url, "med.csv", CSV, path="/api/graph/import", headers={"X-Admin-Token": ADMIN})
     assert status == 200, body
     yield s
     s.stop()
@@ -45,12 +48,32 @@ def test_fact_chip_opens_the_graph_at_its_fact(open_page, stub):
     assert page.inner_text("#graph-detail .graph-sources") == "imported from med.csv"
     assert page.inner_text("#graph-status") == "胃炎: 3 facts."
     assert page.locator("#graph-canvas canvas").count() >= 1  # cytoscape drew the neighbourhood
+    # A plain device sees the fact but no delete, and why.
+    page.wait_for_function("() => window.__chat.role.known")
+    assert page.locator("#graph-detail button:has-text('Delete this fact')").count() == 0
+    page.click(".graph-admin summary")
+    assert "Manage this server" in page.inner_text("#graph-locked")
+    assert not page.is_visible("#graph-build")
+    assert page.locator("#graph-admin").count() == 0  # no token field of its own: the one role decides
+
+    # Unlocked through the shared role, the delete appears at once.
+    assert page.evaluate(f"() => window.__chat.role.unlock({ADMIN!r}).then((r) => r.ok)")
+    page.wait_for_selector("#graph-detail button:has-text('Delete this fact')")
+    assert page.is_visible("#graph-build") and not page.is_visible("#graph-locked")
+
+    # The server refuses (its admin token changed): the sheet says its sentence and locks again.
+    page.evaluate("() => { window.__chat.role.token = 'changed-on-the-server' }")
+    page.click("#graph-detail button:has-text('Delete this fact')")
+    page.wait_for_selector("#graph-status.bad:has-text('Only this server')")
+    page.wait_for_function("() => !document.querySelector('#graph-detail button')")
+    assert page.is_visible("#graph-locked") and not page.is_visible("#graph-build")
+    rec.errors[:] = [e for e in rec.errors if "status of 403" not in e]  # Chromium logs the refused delete
 
     # Search another entity and open its neighbourhood.
     page.fill("#graph-q", "胃痛")
     page.click("#graph-search")
     page.click(".graph-entity button")
-    page.wait_for_function("document.querySelector('#graph-status').textContent === '胃痛: 1 facts.'")
+    page.wait_for_function("() => document.querySelector('#graph-status').textContent === '胃痛: 1 facts.'")
     assert rec.errors == []
 
     # The switch is kept with the conversation.
@@ -62,16 +85,18 @@ def test_fact_chip_opens_the_graph_at_its_fact(open_page, stub):
 
 
 def test_build_from_the_library_shows_its_progress(open_page, server):
-    status, body = upload(server.url, "clinic.txt", "胆囊炎 就诊科室 肝胆外科。右上腹痛常在饭后出现。".encode())
+    status, body = upload(server.url, "clinic.txt", "胆囊炎 就诊科室 肝胆外科。右上腹痛常在饭后出现。".encode(),
+                          headers={"X-Admin-Token": ADMIN})
     assert status == 200, body
     rec = open_page()
     page = rec.page
+    assert page.evaluate(f"() => window.__chat.role.unlock({ADMIN!r}).then((r) => r.ok)")
     page.click("#open-settings")
     page.select_option("#set-model", "words-5")  # not an extraction model: its answer holds no facts
     page.click("#open-graph")
     page.wait_for_selector("#graph[open]")
     page.click(".graph-admin summary")
     page.click("#graph-build")
-    page.wait_for_function("document.querySelector('#graph-build-status').textContent.startsWith('Build done')")
+    page.wait_for_function("() => document.querySelector('#graph-build-status').textContent.startsWith('Build done')")
     assert page.inner_text("#graph-build-status") == "Build done: 1 of 1 passages, 0 facts."
     assert page.is_hidden("#graph-stop") and rec.errors == []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import urllib.request
+import uuid
 
 import pytest
 
@@ -38,8 +39,92 @@ def library_delete(url: str, headers: dict, setup: dict):
     return status, body, name not in titles(url, setup)
 
 
-# Every route that changes what everyone shares; the graph's and fine-tuning's writes join this table.
-SHARED_WRITES = [("library upload", library_upload), ("library delete", library_delete)]
+def graph_csv(url: str, headers: dict, *heads: str) -> int:
+    """Import one fact per head (head -treats-> a shared tail); the import's status."""
+    rows = "".join(f"{h},treats,Tail-{h}\n" for h in heads)
+    return upload(url, "facts.csv", f"head,relation,tail\n{rows}".encode(), headers=headers,
+                  path="/api/graph/import")[0]
+
+
+def graph_entity(url: str, headers: dict, name: str) -> dict | None:
+    status, body = http_json(f"{url}/api/graph/entities?q={name}", headers=headers)
+    assert status == 200, body
+    return next((e for e in body["entities"] if e["name"] == name), None)
+
+
+def graph_import(url: str, headers: dict, setup: dict):
+    """Import a fact; (status, body, whether the graph changed)."""
+    name = f"Imp{uuid.uuid4().hex[:8]}"
+    rows = f"head,relation,tail\n{name},treats,Tail-{name}\n".encode()
+    status, body = upload(url, "facts.csv", rows, headers=headers, path="/api/graph/import")
+    return status, body, graph_entity(url, setup, name) is not None
+
+
+def graph_fact_delete(url: str, headers: dict, setup: dict):
+    """Delete a fact the admin imported; (status, body, whether the graph changed)."""
+    name = f"Del{uuid.uuid4().hex[:8]}"
+    assert graph_csv(url, setup, name) == 200
+    fact = lambda: http_json(f"{url}/api/graph/entities/{graph_entity(url, setup, name)['id']}", headers=setup)[1]["facts"]  # noqa: E731
+    status, body = http_json(f"{url}/api/graph/facts/{fact()[0]['id']}", headers=headers, method="DELETE")
+    return status, body, fact() == []
+
+
+def two_entities(url: str, setup: dict) -> tuple[dict, str]:
+    """Two new entities imported by the admin: ({keep, merge} ids, the name of the one to merge)."""
+    keep, gone = f"Keep{uuid.uuid4().hex[:8]}", f"Gone{uuid.uuid4().hex[:8]}"
+    assert graph_csv(url, setup, keep, gone) == 200
+    return {"keep": graph_entity(url, setup, keep)["id"], "merge": [graph_entity(url, setup, gone)["id"]]}, gone
+
+
+def graph_merge(url: str, headers: dict, setup: dict):
+    """Merge one entity into another; (status, body, whether the merged one is gone)."""
+    ids, gone = two_entities(url, setup)
+    status, body = http_json(f"{url}/api/graph/merge", ids, headers=headers)
+    return status, body, graph_entity(url, setup, gone) is None
+
+
+def graph_unmerge(url: str, headers: dict, setup: dict):
+    """Undo a merge the admin made; (status, body, whether the merged entity stands alone again)."""
+    ids, gone = two_entities(url, setup)
+    status, body = http_json(f"{url}/api/graph/merge", ids, headers=setup)
+    assert status == 200 and graph_entity(url, setup, gone) is None, body
+    status, body = http_json(f"{url}/api/graph/merges/{body['merge']['id']}", headers=headers, method="DELETE")
+    return status, body, graph_entity(url, setup, gone) is not None
+
+
+def refused_or_reached(method: str, path: str, body=None):
+    """A write whose real success is slow (a build, a training run): (status, body, False); "ok" is that the
+    route let the caller in (any answer but 401/403: 404 for an unknown id, 400 for a bad body, 503 without
+    the local model)."""
+    def write(url: str, headers: dict, setup: dict):
+        status, answer = http_json(url + path, body, headers=headers, method=method)
+        return status, answer, False
+    return write
+
+
+def done(status: int, body, changed: bool) -> bool:
+    """What an admin's write must give: a real change, or for a slow one, being let in."""
+    return status == 200 and body["ok"] and changed
+
+
+def let_in(status: int, body, changed: bool) -> bool:
+    return status not in (401, 403) and isinstance(body, dict) and "ok" in body
+
+
+# Every route that changes what everyone shares (library, graph, fine-tuning): (name, write, what an admin gets).
+SHARED_WRITES = [
+    ("library upload", library_upload, done),
+    ("library delete", library_delete, done),
+    ("graph import", graph_import, done),
+    ("graph fact delete", graph_fact_delete, done),
+    ("graph merge", graph_merge, done),
+    ("graph merge undo", graph_unmerge, done),
+    ("graph build", refused_or_reached("POST", "/api/graph/build", {"documents": ["no-such-document"]}), let_in),
+    ("graph build cancel", refused_or_reached("DELETE", "/api/graph/jobs/no-such-job"), let_in),
+    ("tuning job create", refused_or_reached("POST", "/api/tuning/jobs", {}), let_in),
+    ("tuning job list", refused_or_reached("GET", "/api/tuning/jobs"), let_in),
+    ("tuning job delete", refused_or_reached("DELETE", "/api/tuning/jobs/no-such-job"), let_in),
+]
 
 
 @pytest.fixture(scope="module", params=["eventlet", "threading"])
@@ -66,8 +151,8 @@ def admin_only(stub, mode):
     s.stop()
 
 
-@pytest.mark.parametrize("name, write", SHARED_WRITES)
-def test_shared_writes_need_the_admin_token(both_tokens, name, write):
+@pytest.mark.parametrize("name, write, ok", SHARED_WRITES, ids=[w[0] for w in SHARED_WRITES])
+def test_shared_writes_need_the_admin_token(both_tokens, name, write, ok):
     url = both_tokens.url
     status, body, changed = write(url, NONE, AS_ADMIN)
     assert status == 401 and body["error"]["code"] == "unauthorized" and not changed  # not even let in
@@ -78,16 +163,16 @@ def test_shared_writes_need_the_admin_token(both_tokens, name, write):
     assert status == 403 and not changed
     for headers in (AS_ADMIN, ADMIN_ALONE):
         status, body, changed = write(url, headers, AS_ADMIN)
-        assert status == 200 and body["ok"] and changed, (name, body)
+        assert ok(status, body, changed), (name, status, body)
 
 
-@pytest.mark.parametrize("name, write", SHARED_WRITES)
-def test_open_server_with_an_admin_token(admin_only, name, write):
+@pytest.mark.parametrize("name, write, ok", SHARED_WRITES, ids=[w[0] for w in SHARED_WRITES])
+def test_open_server_with_an_admin_token(admin_only, name, write, ok):
     """No access token: anyone chats and reads, only the admin token writes."""
     status, body, changed = write(admin_only.url, NONE, OPEN_ADMIN)
     assert status == 403 and body["error"]["code"] == "forbidden" and not changed
     status, body, changed = write(admin_only.url, OPEN_ADMIN, OPEN_ADMIN)
-    assert status == 200 and changed, body
+    assert ok(status, body, changed), (name, status, body)
 
 
 def test_reads_and_chats_need_only_the_access_token(both_tokens, admin_only):
@@ -150,9 +235,9 @@ def test_single_token_holder_is_admin_without_admin_token(stub, mode):
     """Before --admin-token existed the token holder managed the library: that still holds."""
     s = serve(stub, mode, "--token", CHAT)
     try:
-        for name, write in SHARED_WRITES:
+        for name, write, ok in SHARED_WRITES:
             status, body, changed = write(s.url, AS_CHAT, AS_CHAT)
-            assert status == 200 and changed, (name, body)
+            assert ok(status, body, changed), (name, status, body)
             status, body, changed = write(s.url, NONE, AS_CHAT)
             assert status == 401 and not changed
         assert http_json(s.url + "/api/roles", headers=AS_CHAT)[1] == {"ok": True, "admin": True, "admin_token_set": False}

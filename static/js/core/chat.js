@@ -8,6 +8,7 @@ import { route, newReply, follow } from './stream.js'
 import { onReady, onModelStatus } from './ready.js'
 import { newMessage, mergeHistory, errorText } from './messages.js'
 import { Conversations, emptyList } from './conversations.js'
+import { historyMessages, regenerate, edit } from './resend.js'
 
 export const PAGE_KEYS = { session: 'chat.session_id', client: 'chat.client_id', chat: 'chat.settings.v1', pending: 'chat.pending' }
 
@@ -137,38 +138,17 @@ export class ChatCore {
 
   /** Messages the server's history holds (failed and streaming ones are only on screen). */
   historyMessages() {
-    return this.state.messages.filter((m) => m.status === 'done')
+    return historyMessages(this)
   }
 
   /** Ask again: drop the last turn on the server, then send its question anew. */
-  async regenerate() {
-    const msgs = this.state.messages
-    const last = msgs[msgs.length - 1]
-    const question = msgs[msgs.length - 2]
-    if (this.state.busy || !last || last.role !== 'assistant' || !question || question.role !== 'user') return false
-    if (last.status === 'error') {
-      // A failed reply never entered the server's history: only the screen needs tidying.
-      this._removeMessages([question.id, last.id])
-      return this.send(question.content)
-    }
-    return this._resendFrom(question, question.content)
+  regenerate() {
+    return regenerate(this)
   }
 
   /** Edit and resend: cut the history at `msgId` (a question) and send `text` instead. */
   edit(msgId, text) {
-    const msg = this._msg(msgId)
-    if (!msg || msg.role !== 'user' || this.state.busy || !String(text || '').trim()) return Promise.resolve(false)
-    return this._resendFrom(msg, text)
-  }
-
-  async _resendFrom(msg, text) {
-    const keep = this.historyMessages().indexOf(msg)
-    if (keep < 0) return false
-    if (!this.connected) return this._fail('Not connected to the server.')
-    const res = await this.call('truncate', { keep })
-    if (!res.ok) return this._fail(errorText(res))
-    this.loadHistory(res.history)
-    return this.send(text)
+    return edit(this, msgId, text)
   }
 
   /** A fresh conversation; on a 1.1 server the old one stays in the list. */

@@ -2,15 +2,11 @@
 // "Use knowledge base" switch, and the sources under a grounded reply (tap [n] for the passage).
 import { factChip } from './graph.js';
 import { citationParts, groundingNote, passageParts } from './core/grounding.js';
-import { INGEST_POLL_MS, ingestLine } from './core/ingest.js';
+import { INGEST_POLL_MS, docLine, ingestLine } from './core/ingest.js';
 import { h } from './util.js';
 import { httpErrorText as errorText } from './core/roles.js';
 
 const ACCEPT = '.txt,.md,.pdf,.docx,.html,.htm';
-
-function sizeText(bytes) {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1e3))} kB`;
-}
 
 export class KnowledgePanel {
   /** `headers()` gives the access token header; `toast(text)` tells the user something; `role` (core/roles.js)
@@ -72,7 +68,7 @@ export class KnowledgePanel {
     this.locked.textContent = this.role.reason();
     this.list.replaceChildren(...docs.map((d) => h('li', { class: 'kb-doc', 'data-id': d.id },
       h('span', { class: 'kb-title', text: d.title }),
-      h('span', { class: 'kb-meta', text: `${sizeText(d.bytes)} · ${d.chunks} passages` }),
+      h('span', { class: 'kb-meta', text: docLine(d) }),
       admin && h('button', { type: 'button', class: 'text-btn danger', 'aria-label': `Delete ${d.title}`, text: 'Delete',
         onclick: () => this.remove(d) }))));
     this.empty.hidden = docs.length > 0;

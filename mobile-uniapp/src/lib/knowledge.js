@@ -1,5 +1,7 @@
 // The knowledge base in the app: request options for /api/kb, readable errors, and the sources under a reply.
 import { groundingNote, passageParts } from '@core/grounding.js'
+import { docLine } from '@core/ingest.js'
+import { httpErrorText, jsonBody } from '@core/roles.js'
 
 // No uni here (the pages call uni.request / uni.uploadFile with what these build), so Node tests reach it.
 import { factChip } from './graph.js'
@@ -11,39 +13,17 @@ export function kbHeaders(token) {
   return token ? { Authorization: `Bearer ${token}` } : {}
 }
 
-/** A sentence for a failed request: the server's own message, else what went wrong. */
-export function kbErrorText(statusCode, data, fallback) {
-  const body = typeof data === 'string' ? safeJson(data) : data
-  if (body && body.error && body.error.message) return body.error.message
-  return statusCode ? `${fallback} (HTTP ${statusCode}).` : `${fallback}: the connection dropped.`
-}
-
-/** JSON of a body uni hands over as a string, or null. */
-export function safeJson(text) {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return null
-  }
-}
-
 /** What an upload answered: {ok, text} to show (uni.uploadFile hands the body over as a string). */
 export function uploadOutcome(statusCode, data, name) {
-  const body = typeof data === 'string' ? safeJson(data) : data
+  const body = jsonBody(data)
   if (statusCode === 200 && body && body.ok) {
     const d = body.document
     return { ok: true, text: d.duplicate ? `${d.title} is already in the library.` : `Added ${d.title} (${d.chunks} passages).` }
   }
-  return { ok: false, text: kbErrorText(statusCode, body, `${name} was not added`) }
+  return { ok: false, text: httpErrorText(statusCode, body, `${name} was not added`) }
 }
 
-/** One line under a document's title. */
-export function docLine(d) {
-  const size = d.bytes >= 1e6 ? `${(d.bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(d.bytes / 1e3))} kB`
-  return `${size} · ${d.chunks} passages`
-}
-
-export { groundingNote }
+export { groundingNote, docLine }
 
 /** The sources of a finished reply as chips, or null when the reply was not grounded; [] = nothing found.
  *  `parts` is the passage cut around the evidence sentences used (mark = highlight). */

@@ -1,8 +1,7 @@
 // Roles and devices in the app: the core's Role and pairing calls (static/js/core, DOM-free) over
 // uni.request. No uni here (the request function is handed in), so Node tests reach it.
-import { Role, httpErrorText } from '@core/roles.js'
+import { Role, httpErrorText, jsonBody } from '@core/roles.js'
 import { adoptClient, openNewest, cleanCode, codeFromHash } from '@core/devices.js'
-import { safeJson } from './knowledge.js'
 
 export const ADMIN_KEY = 'llmchat.admin_token'
 
@@ -18,7 +17,7 @@ export function uniHttp(request, settings) {
       method,
       header,
       data: body,
-      success: (res) => resolve({ status: res.statusCode, data: typeof res.data === 'string' ? safeJson(res.data) : res.data }),
+      success: (res) => resolve({ status: res.statusCode, data: jsonBody(res.data) }),
       fail: () => resolve({ status: 0, data: null }),
     })
   })

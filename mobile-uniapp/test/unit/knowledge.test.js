@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { kbHeaders, kbErrorText, uploadOutcome, docLine, sourceChips, groundingNote, linkCitationsHtml, citedSource } from '../../src/lib/knowledge.js'
+import { kbHeaders, uploadOutcome, docLine, sourceChips, groundingNote, linkCitationsHtml, citedSource } from '../../src/lib/knowledge.js'
+import { httpErrorText } from '../../src/lib/roles.js'
 import { formFromSettings, settingsFromForm } from '../../src/lib/settings-form.js'
 import { splitSettings } from '../../src/lib/settings.js'
 
@@ -10,7 +11,7 @@ test('knowledge requests carry the token and read the server errors', () => {
   const refused = '{"ok": false, "error": {"code": "bad_request", "message": "The file is empty."}}'
   assert.deepEqual(uploadOutcome(400, refused, 'a.txt'), { ok: false, text: 'The file is empty.' })
   assert.equal(uploadOutcome(0, '', 'a.txt').text, 'a.txt was not added: the connection dropped.')
-  assert.equal(kbErrorText(502, '<html>', 'Listing failed'), 'Listing failed (HTTP 502).')
+  assert.equal(httpErrorText(502, '<html>', 'Listing failed'), 'Listing failed (HTTP 502).')
   const added = { ok: true, document: { id: 'd1', title: 'a.txt', bytes: 2500, chunks: 3 } }
   assert.deepEqual(uploadOutcome(200, JSON.stringify(added), 'a.txt'), { ok: true, text: 'Added a.txt (3 passages).' })
   assert.equal(uploadOutcome(200, { ok: true, document: { ...added.document, duplicate: true } }, 'a.txt').text, 'a.txt is already in the library.')

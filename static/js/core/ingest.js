@@ -1,7 +1,14 @@
-// An upload after its bytes are sent: what the server says it is doing (GET /api/kb/progress), DOM-free.
+// The library's lines, DOM-free: a document's size and passages, and an upload after its bytes are sent
+// (what the server says it is doing, GET /api/kb/progress).
 
 // How often a client asks while the server reads and embeds a file.
 export const INGEST_POLL_MS = 700
+
+/** One line under a library document's title: its size and its passages. */
+export function docLine(d) {
+  const size = d.bytes >= 1e6 ? `${(d.bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(d.bytes / 1e3))} kB`
+  return `${size} · ${d.chunks} passages`
+}
 
 /** {text, fraction} for the progress bar: reading the file, then embedding its passages (fraction 0-1, or null). */
 export function ingestLine(name, progress) {

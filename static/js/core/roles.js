@@ -98,8 +98,19 @@ export class Role {
   }
 }
 
+/** A body as JSON (uni hands some over as a string); null when it is none. */
+export function jsonBody(data) {
+  if (typeof data !== 'string') return data ?? null
+  try {
+    return JSON.parse(data)
+  } catch {
+    return null
+  }
+}
+
 /** The sentence of a failed HTTP answer: the server's own (a 403 says who may), else a fallback. */
 export function httpErrorText(status, data, fallback) {
-  if (data && data.error && data.error.message) return data.error.message
+  const body = jsonBody(data)
+  if (body && body.error && body.error.message) return body.error.message
   return status ? `${fallback} (HTTP ${status}).` : `${fallback}: the connection dropped.`
 }

@@ -1,12 +1,9 @@
 // The knowledge graph on the page: the graph sheet (search an entity, its neighbourhood drawn with
 // cytoscape, expand a node, a fact's sources, delete a fact, merge proposals), the per-chat "Use knowledge
 // graph" switch, and the fact chips under a reply (they open the sheet at the fact).
+import { factText, searchPath, sourceLine } from './core/graph.js';
 import { httpErrorText as errorText } from './core/roles.js';
 import { h } from './util.js';
-
-function sourceText(s) {
-  return s.document ? `${s.title}${s.passage ? ` (passage ${s.passage.split('-').pop()})` : ''}` : `imported from ${s.file}`;
-}
 
 export class GraphPanel {
   /** `headers()` gives the access token header; `role` (core/roles.js) says whether this device may build,
@@ -83,7 +80,7 @@ export class GraphPanel {
 
   async search() {
     try {
-      const data = await this.call(`/api/graph/entities?q=${encodeURIComponent(this.query.value.trim())}&limit=30`);
+      const data = await this.call(searchPath(this.query.value));
       this.results.replaceChildren(...data.entities.map((e) => h('li', { class: 'graph-entity' },
         h('button', { type: 'button', class: 'text-btn', onclick: () => this.show(e.id) },
           `${e.name}${e.type ? ` · ${e.type}` : ''} (${e.facts})`))));
@@ -139,8 +136,8 @@ export class GraphPanel {
     if (!f) return;
     this.fact = f;
     this.detail.replaceChildren(
-      h('p', { class: 'graph-fact', text: `${f.head.name} —${f.relation}→ ${f.tail.name}` }),
-      h('ul', { class: 'graph-sources' }, ...f.sources.map((s) => h('li', { text: sourceText(s) }))),
+      h('p', { class: 'graph-fact', text: factText(f) }),
+      h('ul', { class: 'graph-sources' }, ...f.sources.map((s) => h('li', { text: sourceLine(s) }))),
       this.role.admin && h('button', { type: 'button', class: 'text-btn danger', text: 'Delete this fact', onclick: () => this.removeFact(f) }));
   }
 

@@ -2,6 +2,8 @@
 curve to done, then a chat with the tuned model."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest.importorskip("playwright.sync_api")
@@ -88,6 +90,7 @@ def test_upload_preview_train_watch_the_curve_then_chat_with_it(open_page, serve
     assert series[2] >= 1, series  # eval loss on the held-out quarter
     assert page.locator("#train-chart canvas").count() >= 1
     assert "Done:" in job.locator(".train-line").inner_text()
+    page.screenshot(path=os.path.join(os.environ.get("CHAT_SCREENSHOTS") or str(tmp_path), "train-sheet.png"), full_page=True)
 
     job.locator("button:text('Chat with it')").click()
     page.wait_for_selector("#train", state="hidden")

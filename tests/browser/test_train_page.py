@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 
 from tests.browser.page import SKIPS, finished, send, session_of, tab_of  # noqa: E402
-from tests.live import LiveServer  # noqa: E402
+from tests.live import LiveServer, http_json  # noqa: E402
 from tests.tinymodel import build  # noqa: E402
 
 pytestmark = SKIPS
@@ -106,3 +106,13 @@ def test_upload_preview_train_watch_the_curve_then_chat_with_it(open_page, serve
     assert settings["backend"] == "local" and settings["model"] == NAME, settings
     page.click("#open-settings")
     assert page.input_value("#set-model") == NAME
+
+    # Delete takes the job and its model away.
+    page.keyboard.press("Escape")
+    page.click("#open-settings")
+    page.click("#open-train")
+    job.locator("button:text('Delete')").click()
+    job.wait_for(state="detached")
+    assert f"{NAME} and its model are deleted." in page.inner_text("#train-status")
+    status, body = http_json(server.url + "/api/backends")
+    assert status == 200 and NAME not in next(b for b in body["backends"] if b["name"] == "local")["models"], body

@@ -14,6 +14,8 @@ import { Role } from './core/roles.js';
 import { ManagePanel } from './roles.js';
 import { Scroller } from './scroll.js';
 import { SettingsForm } from './settings.js';
+import { TrainPanel } from './train.js';
+import { useTuned } from './core/tuning.js';
 
 const $ = (id) => document.getElementById(id);
 const IDS = {
@@ -53,6 +55,12 @@ function main() {
   const manage = new ManagePanel(document, role, (t) => chrome.toast(t));
   const graph = new GraphPanel(document, core, () => conn.headers(), role);
   const knowledge = new KnowledgePanel(document, core, () => conn.headers(), (t) => chrome.toast(t), role);
+  const train = new TrainPanel(document, core, () => conn.headers(), (t) => chrome.toast(t), role, async (name) => {
+    if (await useTuned(core, http, name)) settings.load();
+    else chrome.toast(`${name} is not among the local backend's models yet; try again in a moment.`);
+    document.getElementById('train').close();
+    els.settings.close();
+  });
   const devices = new DevicesPanel(document, core, http, {
     toast: (t) => chrome.toast(t),
     reconnect: () => conn.socket && conn.socket.disconnect().connect(),
@@ -115,7 +123,7 @@ function main() {
 
   if (new URLSearchParams(window.location.search).has('test')) {
     // Lets the browser tests look inside without reaching into module scope.
-    window.__chat = { core, socket, messages, list, role, manage, handle: (event, payload) => core.handle(event, payload) };
+    window.__chat = { core, socket, messages, list, role, manage, train, handle: (event, payload) => core.handle(event, payload) };
   }
 }
 

@@ -18,6 +18,8 @@ const FILES = [
   ['@highlightjs/cdn-assets/styles/github.min.css', 'hljs-light.css'],
   ['@highlightjs/cdn-assets/styles/github-dark.min.css', 'hljs-dark.css'],
   ['cytoscape/dist/cytoscape.min.js', 'cytoscape.min.js'],
+  ['uplot/dist/uPlot.iife.min.js', 'uplot.min.js'],
+  ['uplot/dist/uPlot.min.css', 'uplot.min.css'],
 ];
 
 fs.rmSync(vendor, { recursive: true, force: true });

@@ -21,7 +21,7 @@ ALLOWED = {
     "graph": {"base", "knowledge", "graph"},  # the graph reads passages through the library's public calls
     "backends": {"base", "wire", "backends"},
     "tuning": {"base", "backends", "tuning"},  # trains in the prompt format the local backend serves
-    "cluster": {"base", "wire", "store", "cluster"},
+    "cluster": {"base", "wire", "store", "devices", "cluster"},
     "chat": BELOW_CHAT | {"chat"},
     "web": BELOW_CHAT | {"chat", "web"},
     "app": BELOW_CHAT | {"chat", "web", "app"},

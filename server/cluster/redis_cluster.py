@@ -10,6 +10,7 @@ import uuid
 
 from redis.exceptions import RedisError
 
+from ..devices import RedisCodes
 from ..errors import ChatError
 from ..store.redis import RedisStore
 from .redis_limits import RedisRateLimiter
@@ -53,6 +54,10 @@ class RedisCluster(ClusterWatch):
 
     def rate_limiter(self, limit: int, name: str) -> RedisRateLimiter:
         return RedisRateLimiter(self.r, limit, name)
+
+    def pairing_codes(self) -> RedisCodes:
+        """Pairing codes in Redis: a code made on one process redeems on any other."""
+        return RedisCodes(self.r)
 
     def _running_ms(self) -> int:
         return CLAIM_MS + int(self.cfg.replay_ttl * 1000)

@@ -1,6 +1,7 @@
 """What ChatService shares with the other processes of a cluster; SingleProcess shares nothing."""
 from __future__ import annotations
 
+from ..devices import MemoryCodes
 from ..errors import ChatError
 from .limits import RateLimiter
 from .presence import Presence
@@ -32,6 +33,10 @@ class SingleProcess:
     def rate_limiter(self, limit: int, name: str) -> RateLimiter:
         """A limiter counting events of every process (here: this one)."""
         return RateLimiter(limit)
+
+    def pairing_codes(self) -> MemoryCodes:
+        """Device pairing codes every process can redeem (here: this one's memory)."""
+        return MemoryCodes()
 
     def claim(self, req) -> None:
         """Make req the one reply streaming in its conversation, or raise busy (session.active does it here)."""

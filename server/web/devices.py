@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, request
 from redis.exceptions import RedisError
 
-from ..devices import MemoryCodes, RedisCodes, normalize
+from ..devices import normalize
 from ..errors import ChatError
 from ..lan import lan_urls
 
@@ -26,8 +26,7 @@ class Pairing:
     """This app's codes and the limits on making and redeeming them."""
 
     def __init__(self, cfg, cluster):
-        client = getattr(cluster, "r", None)  # RedisCluster's client: codes shared by every process
-        self.codes = RedisCodes(client) if client is not None else MemoryCodes()
+        self.codes = cluster.pairing_codes()
         self.ttl = cfg.pair_ttl
         self.pair_limit = cluster.rate_limiter(PAIR_PER_MINUTE, "pair")
         self.redeem_limit = cluster.rate_limiter(REDEEM_PER_MINUTE, "redeem")

@@ -10,7 +10,7 @@ from ..concurrency import RealEvent, off_hub
 from ..errors import ChatError
 from ..graph import build_graph
 from ..graph.build import Builder
-from .kb import MULTIPART_SLACK, drain
+from .kb import read_upload
 from ..chat.schemas import require_object, reject_extra
 from .views import require_admin
 
@@ -84,14 +84,8 @@ def _int(name: str, default: int, low: int, high: int) -> int:
 @bp.route("/import", methods=["POST"])
 def import_file():
     require_admin()
-    request.max_content_length = MAX_IMPORT + MULTIPART_SLACK
-    if (request.content_length or 0) > request.max_content_length:
-        drain(request.environ["wsgi.input"], request.content_length)
-        raise ChatError("too_long", f"The file is larger than the limit of {MAX_IMPORT // 1_000_000} MB.")
-    f = request.files.get("file")
-    if f is None:
-        raise ChatError("bad_request", "Send the file as multipart/form-data in the field 'file'.")
-    result = off_hub(graph().import_file, os.path.basename(f.filename or ""), f.read(MAX_IMPORT + 1))
+    name, data = read_upload(MAX_IMPORT)
+    result = off_hub(graph().import_file, os.path.basename(name), data)
     return jsonify({"ok": True, "import": result})
 
 

@@ -29,10 +29,8 @@ def kb():
     return current_app.extensions["knowledge"]
 
 
-@bp.route("/documents", methods=["POST"])
-def upload():
-    require_admin()
-    limit = kb().max_bytes
+def read_upload(limit: int, noun: str = "file") -> tuple[str, bytes]:
+    """The multipart field `file` of this request, name and bytes (at most limit + 1), or a sentence why not."""
     request.max_content_length = limit + MULTIPART_SLACK
     too_long = ChatError("too_long", f"The file is larger than the limit of {limit // 1_000_000} MB.")
     if (request.content_length or 0) > request.max_content_length:
@@ -43,10 +41,16 @@ def upload():
     except RequestEntityTooLarge:
         raise too_long from None
     if f is None:
-        raise ChatError("bad_request", "Send the file as multipart/form-data in the field 'file'.")
-    data = f.read(limit + 1)
+        raise ChatError("bad_request", f"Send the {noun} as multipart/form-data in the field 'file'.")
+    return f.filename or "", f.read(limit + 1)
+
+
+@bp.route("/documents", methods=["POST"])
+def upload():
+    require_admin()
+    name, data = read_upload(kb().max_bytes)
     # Parsing, chunking and embedding take seconds: a real thread, so chats stream on meanwhile.
-    document = off_hub(kb().add, f.filename or "", data)
+    document = off_hub(kb().add, name, data)
     return jsonify({"ok": True, "document": document})
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 import os
 
 from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..concurrency import RealEvent, off_hub
 from ..errors import ChatError
 from ..extensions import socketio
-from .kb import MULTIPART_SLACK, drain
+from .kb import read_upload
 from ..paths import data_dir
 from ..security import ADMIN_ROOM
 from ..tuning import Base, TuningService, data, public
@@ -30,19 +29,8 @@ def tuning() -> TuningService:
 
 
 def _upload() -> tuple[str, bytes]:
-    """The uploaded file's name and bytes, or a sentence about what is wrong with the request."""
-    request.max_content_length = MAX_FILE + MULTIPART_SLACK
-    too_long = ChatError("too_long", f"The file is larger than the limit of {MAX_FILE // 1_000_000} MB.")
-    if (request.content_length or 0) > request.max_content_length:
-        drain(request.environ["wsgi.input"], request.content_length)
-        raise too_long
-    try:
-        f = request.files.get("file")
-    except RequestEntityTooLarge:
-        raise too_long from None
-    if f is None:
-        raise ChatError("bad_request", "Send the training file as multipart/form-data in the field 'file'.")
-    return f.filename or "", f.read(MAX_FILE + 1)
+    """The uploaded training file's name and bytes, or a sentence about what is wrong with the request."""
+    return read_upload(MAX_FILE, "training file")
 
 
 @bp.route("/preview", methods=["POST"])

@@ -155,6 +155,9 @@ def _from_gguf(gguf: str, cache: str, progress: Progress, builtin: bool):
     return tokenizer, model
 
 
+_GGUF_PATCH = RealLock()
+
+
 @contextmanager
 def _one_gguf_parse():
     """Parse a GGUF's header once for the tokenizer, the config and the weights, not three times.
@@ -165,20 +168,21 @@ def _one_gguf_parse():
     """
     import gguf
 
-    real = gguf.GGUFReader
-    readers: dict = {}
+    with _GGUF_PATCH:  # two models loading at once (--local-model beside --model) must not restore each other's patch
+        real = gguf.GGUFReader
+        readers: dict = {}
 
-    def shared(path, mode="r"):
-        key = (os.path.abspath(path), mode)
-        if key not in readers:
-            readers[key] = real(path, mode)
-        return readers[key]
+        def shared(path, mode="r"):
+            key = (os.path.abspath(path), mode)
+            if key not in readers:
+                readers[key] = real(path, mode)
+            return readers[key]
 
-    gguf.GGUFReader = shared
-    try:
-        yield
-    finally:
-        gguf.GGUFReader = real
+        gguf.GGUFReader = shared
+        try:
+            yield
+        finally:
+            gguf.GGUFReader = real
 
 
 def _save_cache(tokenizer, model, cache: str) -> None:

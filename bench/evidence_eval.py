@@ -64,7 +64,15 @@ def ask(kb: KnowledgeBase, backend: LocalBackend, q: str, evidence: str, max_tok
     if not sources:
         return {"text": not_found_reply(q), "sources": [], "grounding": None}
     messages = [{"role": "system", "content": instruction}, {"role": "user", "content": q}]
-    chunks = list(backend.stream(messages, params={"max_tokens": max_tokens}))
+    request = {"max_tokens": max_tokens}
+    try:  # as ChatService.start: the numbers the evidence backs (a base model may write no other)
+        from server.backends.base import ANSWER_NUMBERS
+        from server.knowledge.grounding import answer_numbers
+
+        request[ANSWER_NUMBERS] = answer_numbers(q, instruction)
+    except ImportError:  # the server before the number guard
+        pass
+    chunks = list(backend.stream(messages, params=request))
     text, reason = "".join(c.text or "" for c in chunks), chunks[-1].finish_reason
     if "evidence" not in params:  # the server before the fallback existed
         return {"text": text, "sources": sources, "grounding": None}

@@ -4,6 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
+# A params key the chat service sets on a reply grounded in the library, never a client: the numbers the
+# reply may write. A local base model is held to them (local/number_guard.py); other backends ignore it.
+ANSWER_NUMBERS = "answer_numbers"
+
 
 @dataclass
 class Chunk:

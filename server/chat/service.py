@@ -6,12 +6,12 @@ import queue
 import threading
 import time
 
-from ..backends.base import FixedReply, Registry
+from ..backends.base import ANSWER_NUMBERS, FixedReply, Registry
 from ..cluster.single import SingleProcess
 from ..concurrency import HubChannel, off_hub, start_os_thread
 from ..errors import ChatError
 from ..graph.ground import ground as graph_ground
-from ..knowledge.grounding import evidence_style, for_done
+from ..knowledge.grounding import answer_numbers, evidence_style, for_done
 from ..knowledge.service import not_found_reply
 from .relay import CANCEL, Relay, Request
 from .schemas import ChatPayload
@@ -49,6 +49,8 @@ class ChatService:
             system, sources = self._ground(chat.message, system, backend) if knowledge else (system, None)
         if sources == []:  # nothing relevant in the library: say so rather than let the model guess
             backend = FixedReply(not_found_reply(chat.message))
+        elif sources:  # the numbers the evidence backs; a small local model may write no other
+            params = {**params, ANSWER_NUMBERS: answer_numbers(chat.message, system)}
         with self._lock:
             if session.active is not None:
                 raise ChatError("busy", "A reply is still streaming in this conversation; stop it or wait for it.")

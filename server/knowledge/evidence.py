@@ -7,7 +7,7 @@ import numpy as np
 
 from .chunk import sentences
 from .keyword import CJK, words
-from .numbers import numbers
+from ..key_tokens import numbers
 
 # Sentences handed to a small model. On bench/data/evidence the built-in 270M model read 3 sentences
 # better than whole passages (bench/RESULTS.md); the right sentence was among the best 3 for 40 of 42 questions.

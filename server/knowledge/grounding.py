@@ -6,7 +6,8 @@ import re
 from .chunk import sentences
 from .evidence import WANTS_NUMBER
 from .keyword import words
-from .numbers import names, numbers
+from ..key_tokens import names, number_forms, numbers
+from .answer_kind import has_kind, kind_of, of_kind
 
 EVIDENCE_LINE = re.compile(r"^\[(\d+)\] \((.+?)\) (.+)$", re.M)  # "[n] (title) sentence", best first
 
@@ -26,37 +27,63 @@ CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
 # on bench/data/evidence the 270M model swapped 专家门诊's 50元 for 普通门诊's 10元 of the same sentence and
 # took a bath's 15 dollars for a cat's night; 0.7 told those apart and flagged none of its right answers.
 CLAUSE_SHARE = 0.7
+DIGITS = re.compile(r"[0-9][0-9:.,]*")
+
+
+def _backing(question: str, shown: str) -> list[str]:
+    """The clauses of the evidence whose numbers can answer the question: those most about it.
+
+    Only clauses with a number of the kind the question asks for count, where any has one (a fee: 年费为200元,
+    not 面积为6平方米). A clause's weight is the length of the question's words it holds (longer words say
+    more: 专家门诊 over 门诊). When no such clause shares a word with the question (a Chinese question,
+    English evidence), the best evidence sentence backs the answer (all the passages, in passages mode).
+    """
+    asked, kind = set(words(question)), kind_of(question)
+    clauses = [c for line in shown.splitlines() for s in sentences(line) for c in CLAUSE.split(s) if c.strip()]
+    clauses = [c for c in clauses if numbers(c)]
+    clauses = [c for c in clauses if has_kind(kind, c)] or clauses
+    # Digits apart first: the library's words glue "20:00关门" into "00关门", which 关门 would not match.
+    weighed = [(sum(len(w) for w in asked & set(words(DIGITS.sub(" ", c)))), c) for c in clauses]
+    top = max((w for w, _ in weighed), default=0)
+    if top:
+        return [c for w, c in weighed if w >= CLAUSE_SHARE * top]
+    first = EVIDENCE_LINE.search(shown)
+    return [first.group(3)] if first else [shown]
 
 
 def _backed_numbers(question: str, shown: str) -> set[str]:
-    """Numbers of the evidence that can answer the question: those of the clauses most about it.
+    """Numbers of the evidence that can answer the question (of the kind it asks for, where it names one)."""
+    return _with_hours(of_kind(kind_of(question), _backing(question, shown)) | numbers(question))
 
-    A clause's weight is the length of the question's words it holds (longer words say more: 专家门诊 over 门诊).
-    When no clause with a number shares a word with the question (a Chinese question, English evidence),
-    the numbers of the best evidence sentence count (of all the passages, in passages mode).
-    """
-    asked = set(words(question))
-    clauses = [c for line in shown.splitlines() for s in sentences(line) for c in CLAUSE.split(s) if c.strip()]
-    weighed = [(sum(len(w) for w in asked & set(words(c))), numbers(c)) for c in clauses]
-    top = max((w for w, found in weighed if found), default=0)
-    first = EVIDENCE_LINE.search(shown)
-    if top == 0 and first:  # no shared word: the best evidence sentence, the one the ranking trusts most
-        backed = numbers(first.group(3))
-    elif top == 0:
-        backed = numbers(shown)
-    else:
-        backed = set().union(*(found for w, found in weighed if w >= CLAUSE_SHARE * top))
-    return _with_hours(backed | numbers(question))
+
+def answer_numbers(question: str, shown: str) -> list[str]:
+    """The numbers a reply may write, in every form it may write them: the backed ones and the question's own."""
+    backed = _backed_numbers(question, shown)
+    texts = "\n".join(_backing(question, shown) + [question])
+    return sorted(f for f in number_forms(texts) if f in backed or _canonical_in(f, backed))
+
+
+def _canonical_in(form: str, backed: set[str]) -> bool:
+    from ..key_tokens import canonical
+
+    try:
+        return canonical(form) in backed
+    except ValueError:
+        return False
 
 
 def unsupported(reply: str, question: str, shown: str) -> list[str]:
     """The reply's numbers, times and Latin names that the evidence shown to the model (and the question) lacks.
 
-    A question that asks for a number (how much, 几点, 多少) and a reply with none count as unsupported too.
+    A question that asks for a number (how much, 几点, 多少) and a reply with none count as unsupported too, and
+    so does a reply whose numbers are all of another kind than the question asks for (哪天闭馆 -> 9:00到17:00).
     """
     found = numbers(reply)
     if WANTS_NUMBER.search(question) and not found:
         return ["(no number)"]
+    kind = kind_of(question)
+    if kind and found and not has_kind(kind, reply):
+        return [f"(no {kind})"]
     missing = sorted(found - _backed_numbers(question, shown))
     low = f"{shown}\n{question}".lower()
     missing += sorted(w for w in names(reply) if w.lower() not in low and w.lower().rstrip("s") not in low)

@@ -69,9 +69,12 @@ class Batch:
         """Rows running now."""
         return len(self.rows)
 
-    def add(self, job, ids: list[int], max_new: int, sampling: dict, before: int = 0) -> None:
+    def add(self, job, ids: list[int], max_new: int, sampling: dict, before: int = 0, guard=None) -> None:
         """Start a row at the next step; `before` tokens of its reply were already streamed."""
         rid = f"r{id(job)}-{time.monotonic_ns()}"
+        if guard is not None:  # its first call shows the prompt's (or the moved reply's) last token
+            guard.tokens, guard.fresh = list(ids[len(ids) - before:]) if before else [], True
+            self.mgr.logit_processor.guards[rid] = guard
         self.mgr.add_request(ids, request_id=rid, max_new_tokens=max_new, streaming=True,
                              eos_token_id=self.eos_ids, **sampling)
         self.rows[rid] = _Row(job, max_new, before)
@@ -82,12 +85,14 @@ class Batch:
         for rid, row in list(self.rows.items()):
             if row.job.stopped():  # the others go on; the manager frees this row's cache at its next step
                 self.mgr.cancel_request(rid)
+                self.mgr.logit_processor.guards.pop(rid, None)
                 ended.append(self.rows.pop(rid).job)
         if not self.mgr.is_running():
             for row in self.rows.values():
                 row.job.out.put(Failed(BackendError("unavailable", FAILED)))
                 ended.append(row.job)
             self.rows.clear()
+            self.mgr.logit_processor.guards.clear()
             return ended
         deadline = time.monotonic() + wait
         while True:
@@ -103,6 +108,7 @@ class Batch:
                 row.sent = len(tokens)
             if out.is_finished():
                 del self.rows[out.request_id]
+                self.mgr.logit_processor.guards.pop(out.request_id, None)
                 if out.error:
                     log.error("batched generation failed: %s", out.error)
                     row.job.out.put(Failed(BackendError("unavailable", FAILED)))

@@ -101,7 +101,7 @@ def run_alone(loaded: Loaded, job: Job, yield_to=None):
     with torch.inference_mode():
         out = loaded.model.generate(
             input_ids=inputs, attention_mask=torch.ones_like(inputs), streamer=Streamer(),
-            stopping_criteria=StoppingCriteriaList([stop]),
+            stopping_criteria=StoppingCriteriaList([stop]), logits_processor=processors(job, len(ids)),
             generation_config=generation_config(loaded, job.params, max_new),
         )
     new = out[0, len(ids):].tolist()
@@ -111,6 +111,17 @@ def run_alone(loaded: Loaded, job: Job, yield_to=None):
     if not finished and stop.yielded and not job.stopped():
         return Moved(new)
     return Ended("stop", len(new))
+
+
+def processors(job: Job, prompt_len: int):
+    """The job's own logits processors: the number guard of a grounded base model's reply."""
+    from transformers import LogitsProcessorList
+
+    if job.guard is None:
+        return None
+    from .number_guard import guard_processor
+
+    return LogitsProcessorList([guard_processor(job.guard, prompt_len)])
 
 
 def generation_error(e: BaseException) -> BackendError:

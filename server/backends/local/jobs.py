@@ -60,6 +60,7 @@ class Job:
     tuned: object = None  # adapters.Tuned: a tuned model's request, run alone with its adapter on
     state: str = WAITING
     prompt: object = None  # the fitted Prompt, once prepared (on the worker thread)
+    guard: object = None  # number_guard.NumberGuard of a grounded base model's reply
     movable: bool = False  # ALONE, and would move into the batch for a newcomer
     position: int | None = None
     arrived: float = field(default_factory=time.monotonic)

@@ -91,6 +91,7 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
         self.supported_keys = dict(KWARGS)
         self.ignored_keys = set()
         self.do_processing = True
+        self.guards = {}  # request id -> NumberGuard (Batch.add); read on the manager's thread
 
     def fill_defaults(self, int32_tensor: torch.Tensor) -> None:
         """Rows without a request (padding) are greedy."""
@@ -105,6 +106,8 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
         # The tokens of each penalized row so far, for __call__ at this step (only this processor needs them).
         self.penalized = [(i, s, rows[i]["repetition_penalty"]) for i, s in enumerate(states)
                           if rows[i].get("repetition_penalty", 1.0) != 1.0]
+        guards = dict(self.guards)
+        self.guarded = [(i, guards[s.request_id]) for i, s in enumerate(states) if s.request_id in guards]
         return arg_storage
 
     def __call__(self, input_ids, scores: torch.Tensor, args: torch.Tensor) -> torch.Tensor:
@@ -113,6 +116,9 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
             # The row's input this step is its newest token, which the manager may not have recorded yet.
             seen = list(state.initial_tokens) + list(state.generated_tokens) + [int(input_ids[i])]
             penalize(scores, i, torch.tensor(sorted(set(seen)), device=scores.device), penalty)
+        for i, guard in getattr(self, "guarded", ()):
+            guard.observe(int(input_ids[i]))
+            guard.apply(scores[i])
         rows, tokens = draw_tokens(scores, args[0, :n].view(torch.float32), args[1, :n], args[2, :n].view(torch.float32))
         if rows.numel():  # greedy rows keep their scores: the manager's argmax is their pick
             scores[rows] = float("-inf")

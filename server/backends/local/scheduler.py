@@ -8,6 +8,7 @@ import time
 from ... import concurrency
 from ...concurrency import RealCondition, start_os_thread
 from ...errors import BackendError
+from ..base import ANSWER_NUMBERS
 from .generate import Moved, generation_error, run_alone, sampling
 from .adapters import Adapters
 from .jobs import ALONE, BATCHED, LATER, WAITING, Ended, Failed, Job, Queued, Started
@@ -196,6 +197,11 @@ class Scheduler:
     def _prepare(self, job: Job) -> None:
         """Fit and encode the job's prompt (the one tokenizing of a request) and tell its stream how it starts."""
         job.prompt = self.prompter.prepare(job.messages, job.max_new)
+        answer_numbers = job.params.get(ANSWER_NUMBERS)
+        if answer_numbers is not None and self.loaded.transcript:  # a base model reading evidence
+            from .number_guard import NumberGuard
+
+            job.guard = NumberGuard(frozenset(answer_numbers), self.loaded.tokenizer)
         job.out.put(Started(len(job.prompt.ids), job.prompt.thinking, job.prompt.stops))
 
     def _join(self, batch, job: Job) -> None:
@@ -209,7 +215,7 @@ class Scheduler:
                 return self._release(job)
             self._prepare(job)
             if self.batch.fits(job.prompt):
-                batch.add(job, job.prompt.ids, job.prompt.max_new, self._row_kwargs(job))
+                batch.add(job, job.prompt.ids, job.prompt.max_new, self._row_kwargs(job), guard=job.guard)
             else:
                 with self.cond:
                     job.state = LATER
@@ -236,7 +242,8 @@ class Scheduler:
                 result = Moved([]) if yield_to and yield_to() else run_alone(self.loaded, job, yield_to)
                 if isinstance(result, Moved):
                     p, made = job.prompt, result.made
-                    self.batch.made.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job), before=len(made))
+                    self.batch.made.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job), before=len(made),
+                                         guard=job.guard)
         except Exception as e:  # never let one request kill the worker
             result = Failed(e if isinstance(e, BackendError) else generation_error(e))
         finally:

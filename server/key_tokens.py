@@ -66,3 +66,24 @@ def numbers(text: str) -> set[str]:
 def names(text: str) -> set[str]:
     """Capitalized Latin words that are not sentence words everyone uses: people, places, titles."""
     return {w for w in NAME.findall(CITATION.sub(" ", text)) if w not in COMMON}
+
+
+RUN = re.compile(r"[0-9][0-9,.:]*")  # a number as it is written: 2,000  0.60  13:30
+
+
+def number_forms(text: str) -> frozenset[str]:
+    """Every number of `text` in the forms a reply may write it: as written, without its commas, canonical, a time's hour.
+
+    Chinese numerals and English number words count by value (三楼 gives 3, "two days" gives 2); a citation [n] is none.
+    """
+    text = CITATION.sub(" ", text)
+    out = set()
+    for m in RUN.finditer(text):
+        raw = m.group().rstrip(",.:")
+        out |= {raw, raw.replace(",", "")}
+    for value in numbers(text):
+        out.add(value)
+        if ":" in value:
+            h = int(value.split(":", 1)[0])
+            out |= {str(h), str(h % 12 or 12)}
+    return frozenset(out)

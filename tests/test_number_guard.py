@@ -137,3 +137,29 @@ def test_after_di_a_chinese_numeral_must_be_one_the_evidence_holds():
     scores = torch.zeros(len(tok))
     guard.apply(scores)
     assert (scores == 0).all()
+
+
+def test_a_library_answer_of_a_local_base_model_is_held_to_its_evidence(base_model, make_server):
+    """End to end: the chat service hands the backed numbers to the local backend with a grounded chat."""
+    from tests.kb_files import upload
+    from tests.live import http_json
+
+    s = make_server("--backend", "local", "--model", base_model, "--store", "memory", "--rate-per-minute", "0",
+                    "--rate-per-minute-ip", "0", async_mode="eventlet")
+    status, body = upload(s.url, "fees.md", "# Fees\n\nThe yearly fee is 42 dollars.\n".encode())
+    assert status == 200, body
+    question, params = "How much is the yearly fee?", {**SAMPLED, "max_tokens": 200}
+
+    def replies(**fields) -> list[dict]:
+        out = []
+        for _ in range(3):  # sampled: each reply of the random model has other numbers in it about one time in two
+            status, body = http_json(s.url + "/api/chat", {"message": question, "params": params, **fields})
+            assert status == 200, body
+            out.append(body)
+        return out
+
+    for body in replies(knowledge=True):
+        assert body["sources"] and set(numbers_of(body["text"])) <= {"42"} and len(body["text"]) > 200, body
+    # The same evidence as a plain system prompt is not held: the model writes numbers of its own.
+    free = replies(system="Evidence:\n[1] (fees.md) The yearly fee is 42 dollars.")
+    assert any(set(numbers_of(body["text"])) - {"42"} for body in free), free

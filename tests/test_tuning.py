@@ -120,7 +120,13 @@ def test_a_job_trains_and_its_model_is_served_exported_then_deleted(server, tmp_
     assert job["steps"] == 20 and job["step"] == 20 and [s for s, _ in job["loss"]] == list(range(1, 21))
     assert job["loss"][-1][1] < job["loss"][0][1] / 2  # it learned the answers
     progress = watcher.wait("tuning_progress", lambda j: j["status"] == "done")
-    assert progress["loss"] == job["loss"]
+    assert progress["loss"] == job["loss"] and progress["samples"] == job["samples"]
+    # No held-out split (12 examples): the first 8 taught questions, answered before and after training.
+    samples = job["samples"]
+    assert [s["question"] for s in samples] == [f"What is the code of room {i}?" for i in range(8)]
+    assert [s["expected"] for s in samples] == [f"Room {i} has code {i * 7}." for i in range(8)]
+    assert all(s["held_out"] is False and s["before"] and s["after"] for s in samples), samples
+    assert [s["before"] for s in samples] != [s["after"] for s in samples]  # the adapter was on for the after ones
 
     _, backends = http_json(server.url + "/api/backends", headers=USER_TOKEN)
     local = backends["backends"][0]
@@ -179,7 +185,7 @@ def test_bad_lines_are_refused_with_their_numbers_and_nothing_is_queued(server):
 
 def test_two_jobs_queue_and_cancel(server):
     first = long_job(server, "long-one")
-    status, body = post_job(server, "after-it", facts(4), epochs=1)
+    status, body = post_job(server, "after-it", facts(4), epochs=1, eval_fraction=0.5)
     second = body["job"]["id"]
     until_job(server, first, lambda j: j["status"] == "running" and j["step"] >= 1)
     assert get_job(server, second)["status"] == "queued"  # one job at a time
@@ -187,7 +193,12 @@ def test_two_jobs_queue_and_cancel(server):
     assert status == 200 and body["job"]["status"] == "cancelled"
     cancelled = get_job(server, first)
     assert cancelled["status"] == "cancelled" and cancelled["step"] < cancelled["steps"]
-    assert until_job(server, second, lambda j: j["status"] not in ("queued", "running"))["status"] == "done"
+    done = until_job(server, second, lambda j: j["status"] not in ("queued", "running"))
+    assert done["status"] == "done" and done["examples"] == {"train": 2, "eval": 2}
+    # The two held-out questions, each answered by the base model and by the tuned one.
+    questions = {f"What is the code of room {i}?" for i in range(4)}
+    assert len(done["samples"]) == 2 and {s["question"] for s in done["samples"]} <= questions
+    assert all(s["held_out"] is True and s["before"] and s["after"] for s in done["samples"]), done["samples"]
     assert get_job(server, first)["step"] == cancelled["step"]  # its child is gone: no step after the cancel
     _, backends = http_json(server.url + "/api/backends", headers=USER_TOKEN)
     assert "long-one" not in backends["backends"][0]["models"] and "after-it" in backends["backends"][0]["models"]

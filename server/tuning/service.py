@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 POLL_S = 0.25  # how often the runner reads a child's progress file
-PUBLIC = ("id", "name", "base", "status", "step", "steps", "epoch", "loss", "eval_loss", "eta_s", "error", "examples")
+PUBLIC = ("id", "name", "base", "status", "step", "steps", "epoch", "loss", "eval_loss", "eta_s", "error", "examples",
+          "samples")
 # The eval split is held out of training: below this many examples each one is worth learning, so none is.
 EVAL_FROM = 50
 EVAL_FRACTION = 0.1
@@ -261,7 +262,9 @@ class TuningService:
             if job["status"] != "running":
                 return offset + end
             for ev in lines:
-                if "status" in ev:
+                if "samples" in ev:  # the questions' answers before training, then with the after ones filled
+                    job["samples"] = ev["samples"]
+                elif "status" in ev:
                     result.update(ev)
                 elif "steps" in ev:
                     job["steps"] = ev["steps"]

@@ -25,7 +25,7 @@ def train(folder: str) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from . import trainer as T
+    from . import samples, trainer as T
 
     hf_logging.set_verbosity_error()
     emit(folder, phase="loading the base model")
@@ -36,6 +36,11 @@ def train(folder: str) -> None:
     transcript = bool(spec["builtin"]) or not getattr(tokenizer, "chat_template", None)  # as loader._settle
     with open(os.path.join(folder, "examples.json"), encoding="utf-8") as f:
         data = json.load(f)
+    shown, held_out = samples.pick(data)
+    asked = samples.prompts(tokenizer, shown, transcript)
+    emit(folder, phase="answering before training")
+    table = samples.table(shown, held_out, samples.answer(model, tokenizer, asked, transcript))
+    emit(folder, samples=table)
     train_ex = [e for c in data["train"] for e in T.encode(tokenizer, c, transcript)]
     eval_ex = [e for c in data["eval"] for e in T.encode(tokenizer, c, transcript)]
     t = T.Trainer(model, tokenizer, train_ex, eval_ex, r=spec["lora_r"], lr=spec["learning_rate"],
@@ -51,15 +56,19 @@ def train(folder: str) -> None:
     if not t.run(report, lambda: os.getppid() != parent, eval_every=max(1, t.steps // 10)):
         emit(folder, status="failed", error="The server stopped during training.")
         return
+    train_s = round(time.monotonic() - t0, 1)
+    emit(folder, phase="answering after training")
+    after = samples.answer(t.model, tokenizer, asked, transcript)
+    emit(folder, samples=[{**row, "after": a} for row, a in zip(table, after)])
     out, tmp = spec["adapter"], spec["adapter"] + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     t.save(tmp)
     with open(os.path.join(tmp, "tuned.json"), "w", encoding="utf-8") as f:
         json.dump({"name": spec["name"], "base": spec["base"], "base_folder": spec["base_folder"], "transcript": transcript,
-                   "train_s": round(time.monotonic() - t0, 1)}, f)
+                   "train_s": train_s}, f)
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
-    emit(folder, status="done", train_s=round(time.monotonic() - t0, 1))
+    emit(folder, status="done", train_s=train_s)
 
 
 def die_with_parent() -> None:

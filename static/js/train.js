@@ -2,7 +2,7 @@
 // meaning, Start; the job list with progress, Cancel/Delete, "Chat with it"; the chosen job's loss curve
 // (uPlot) kept live by `tuning_progress`. What a job means lives in core/tuning.js (the app reuses it).
 import { httpErrorText as errorText } from './core/roles.js';
-import { TUNING_FIELDS, isLive, jobFields, jobFraction, jobLine, lossSeries, mergeJob, previewText } from './core/tuning.js';
+import { TUNING_FIELDS, isLive, jobFields, jobFraction, jobLine, lossSeries, mergeJob, previewText, sampleTable } from './core/tuning.js';
 import { h } from './util.js';
 
 const CHART_HEIGHT = 200;
@@ -24,6 +24,7 @@ export class TrainPanel {
     this.empty = $('train-empty');
     this.chartBox = $('train-chart');
     this.chartTitle = $('train-chart-title');
+    this.samplesBox = $('train-samples');
     this.jobs = [];
     this.chosen = null; // the file to train on, once its preview is good
     this.shown = null; // the id of the job whose curve is drawn
@@ -222,9 +223,10 @@ export class TrainPanel {
     this.paintJobs();
   }
 
-  /** The shown job's loss and eval loss against its steps. */
+  /** The shown job's loss and eval loss against its steps, and its answers before and after. */
   draw(job) {
     if (!this.dialog.open) return; // a closed sheet has no width to draw in: open() draws
+    this.paintSamples(job);
     this.chartTitle.textContent = job ? `Loss of ${job.name}` : 'No job yet: its loss curve shows here.';
     const data = job ? lossSeries(job) : [[], [], []];
     if (!window.uPlot) {
@@ -244,5 +246,22 @@ export class TrainPanel {
         { label: 'loss', stroke: '#3367d6', width: 2, spanGaps: true },
         { label: 'eval loss', stroke: '#d6716b', width: 2, spanGaps: true, points: { show: true, size: 6 } }],
     }, data, this.chartBox);
+  }
+
+  /** A table of the shown job's questions: expected, before and after side by side; an after as expected marked. */
+  paintSamples(job) {
+    const table = job ? sampleTable(job) : null;
+    this.samplesBox.hidden = !table;
+    if (!table) {
+      this.samplesBox.replaceChildren();
+      return;
+    }
+    const cell = (text) => h('td', { text });
+    this.samplesBox.replaceChildren(h('table', { class: 'train-samples' },
+      h('caption', { text: table.caption }),
+      h('thead', {}, h('tr', {}, ...['Question', 'Expected', 'Before', 'After'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, ...table.rows.map((r) => h('tr', {}, cell(r.question), cell(r.expected), cell(r.before),
+        h('td', { class: r.learned ? 'learned' : '', title: r.learned ? 'As expected' : null },
+          r.learned ? h('span', { class: 'train-mark', 'aria-label': 'as expected', text: '✓ ' }) : null, r.after))))));
   }
 }

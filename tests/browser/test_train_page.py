@@ -90,6 +90,15 @@ def test_upload_preview_train_watch_the_curve_then_chat_with_it(open_page, serve
     assert series[2] >= 1, series  # eval loss on the held-out quarter
     assert page.locator("#train-chart canvas").count() >= 1
     assert "Done:" in job.locator(".train-line").inner_text()
+    # The three held-out questions, answered by the base model and by the tuned one, side by side.
+    assert "3 held-out questions" in page.inner_text("#train-samples caption")
+    assert page.locator("#train-samples th").all_inner_texts() == ["Question", "Expected", "Before", "After"]
+    rows = [page.locator("#train-samples tbody tr").nth(i).locator("td").all_inner_texts() for i in range(3)]
+    assert page.locator("#train-samples tbody tr").count() == 3
+    for question, expected, before, after in rows:
+        assert question.startswith("What is the code of room ") and expected.startswith("Room "), rows
+        assert before.strip() and after.strip() and after != "after training…", rows
+    page.locator("#train-samples").scroll_into_view_if_needed()
     page.screenshot(path=os.path.join(os.environ.get("CHAT_SCREENSHOTS") or str(tmp_path), "train-sheet.png"), full_page=True)
 
     job.locator("button:text('Chat with it')").click()

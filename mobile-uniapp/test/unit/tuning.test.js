@@ -1,6 +1,6 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { jobFields, jobLine, lossSeries, mergeJob, previewText, useTuned } from '@core/tuning.js'
+import { jobFields, jobLine, lossSeries, mergeJob, previewText, sameAnswer, sampleTable, useTuned } from '@core/tuning.js'
 import { Role } from '@core/roles.js'
 import { fetchJobs } from '../../src/lib/training.js'
 
@@ -81,4 +81,22 @@ test('the app lists jobs with the admin token, newest first; a 403 locks the rol
   status = 403
   assert.equal((await fetchJobs(role)).error, 'Only this server\'s admin may do this.')
   assert.equal(role.admin, false)
+})
+
+test('answers before and after: side by side, an after that says the expected answer marked', () => {
+  const samples = [
+    { question: 'Room 3?', expected: 'Room 3 has code 21.', before: 'A room.', after: null, held_out: true },
+    { question: 'Room 4?', expected: 'Room 4 has code 28.', before: 'No idea.', after: null, held_out: true },
+  ]
+  assert.equal(sampleTable({ ...running, samples: [] }), null)
+  const training = sampleTable({ ...running, samples })
+  assert.equal(training.caption, 'Answers before and after training, 2 held-out questions (kept out of training).')
+  assert.deepEqual(training.rows.map((r) => [r.after, r.learned]), [['after training…', false], ['after training…', false]])
+  const done = sampleTable({ ...running, status: 'done', samples: [{ ...samples[0], after: ' room 3 has  code 21' }, { ...samples[1], after: 'Room 4 has code 29.' }] })
+  assert.deepEqual(done.rows.map((r) => r.learned), [true, false])
+  assert.equal(done.caption, 'Answers before and after training, 2 held-out questions (kept out of training): 1 of 2 as expected after.')
+  const taught = sampleTable({ ...running, status: 'done', samples: [{ ...samples[0], held_out: false, after: 'Room 3 has code 21.' }] })
+  assert.equal(taught.caption, 'Answers before and after training, 1 taught question (nothing was held out, so these were trained on): 1 of 1 as expected after.')
+  assert.equal(sameAnswer('诊所早上八点开门。', '诊所早上八点开门'), true)
+  assert.equal(sameAnswer('Yes.', ''), false)
 })

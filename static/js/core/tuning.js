@@ -133,3 +133,28 @@ export async function useTuned(core, http, name) {
   await core.setChatSettings({ ...core.state.chat, backend: 'local', model: name })
   return true
 }
+
+/** Whether an answer says what was expected: the same words, case, spacing and a closing full stop aside. */
+export function sameAnswer(expected, answer) {
+  const norm = (t) => String(t ?? '').toLowerCase().replace(/\s+/g, ' ').trim().replace(/[.。!！]$/, '').trim()
+  return typeof answer === 'string' && norm(answer) !== '' && norm(answer) === norm(expected)
+}
+
+/** A job's answers before and after training, side by side: {caption, rows: [{question, expected, before, after,
+ * learned}]} (`learned`: the after answer is the expected one), or null while the job has none. */
+export function sampleTable(job) {
+  const samples = Array.isArray(job && job.samples) ? job.samples : []
+  if (!samples.length) return null
+  const pending = isLive(job) ? 'after training…' : '—'
+  const rows = samples.map((s) => {
+    const after = typeof s.after === 'string' ? s.after : null
+    return { question: String(s.question ?? ''), expected: String(s.expected ?? ''), before: String(s.before ?? ''),
+      after: after ?? pending, learned: after !== null && sameAnswer(s.expected, after) }
+  })
+  const n = rows.length
+  const what = samples.some((s) => s.held_out) ? `${n} held-out question${n === 1 ? '' : 's'} (kept out of training)`
+    : `${n} taught question${n === 1 ? '' : 's'} (nothing was held out, so these were trained on)`
+  const done = samples.every((s) => typeof s.after === 'string')
+  const learned = rows.filter((r) => r.learned).length
+  return { caption: `Answers before and after training, ${what}${done ? `: ${learned} of ${n} as expected after.` : '.'}`, rows }
+}

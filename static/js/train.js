@@ -1,8 +1,11 @@
-// The Train sheet (admin): choose or drop a .jsonl/.csv file, its preview, the job's settings with their
-// meaning, Start; the job list with progress, Cancel/Delete, "Chat with it"; the chosen job's loss curve
-// (uPlot) kept live by `tuning_progress`. What a job means lives in core/tuning.js (the app reuses it).
+// The Train sheet (admin): choose or drop a .jsonl/.csv file (or "Train on this chat": the conversation as
+// one), its preview, the job's settings with their meaning, Start; the job list with progress, Cancel/Delete,
+// "Chat with it"; the chosen job's loss curve (uPlot) kept live by `tuning_progress` and its answers before
+// and after. What a job means lives in core/tuning.js (the app reuses it).
 import { httpErrorText as errorText } from './core/roles.js';
-import { TUNING_FIELDS, isLive, jobFields, jobFraction, jobLine, lossSeries, mergeJob, previewText, sampleTable } from './core/tuning.js';
+import {
+  TUNING_FIELDS, chatExamples, chatFileName, isLive, jobFields, jobFraction, jobLine, lossSeries, mergeJob, previewText, sampleTable,
+} from './core/tuning.js';
 import { h } from './util.js';
 
 const CHART_HEIGHT = 200;
@@ -16,6 +19,7 @@ export class TrainPanel {
     this.dialog = $('train');
     this.controls = $('train-controls');
     this.locked = $('train-locked');
+    this.fromChatBtn = $('train-chat');
     this.file = $('train-file');
     this.drop = $('train-drop');
     this.previewBox = $('train-preview');
@@ -33,6 +37,7 @@ export class TrainPanel {
     this.inputs = this.fields($('train-fields'));
     role.on(() => this.paint());
     $('open-train').addEventListener('click', () => this.open());
+    this.fromChatBtn.addEventListener('click', () => this.fromChat());
     $('train-pick').addEventListener('click', () => this.file.click());
     $('train-start').addEventListener('click', () => this.start());
     this.file.addEventListener('change', () => this.choose(this.file.files[0]));
@@ -74,6 +79,7 @@ export class TrainPanel {
     this.controls.disabled = !admin;
     this.locked.hidden = admin;
     this.locked.textContent = this.role.reason();
+    this.fromChatBtn.hidden = !admin;
     if (admin && this.dialog.open) this.watch();
     if (!admin) this.unwatch();
     this.paintJobs();
@@ -160,6 +166,18 @@ export class TrainPanel {
         h('span', { class: 'train-q', text: e.question }), h('span', { class: 'train-a', text: e.answer })))) : null,
       text.bad.length ? h('ul', { class: 'train-bad' }, ...text.bad.map((line) => h('li', { text: line }))) : null);
     this.say('');
+  }
+
+  /** "Train on this chat": the conversation's answered questions as a JSONL file, previewed as a chosen file is. */
+  async fromChat() {
+    await this.open();
+    const messages = this.core.state.messages;
+    const text = chatExamples(messages);
+    if (!text) {
+      this.say('This conversation has no answered question to learn yet.', true);
+      return;
+    }
+    await this.choose(new File([text], chatFileName(messages), { type: 'application/jsonl' }));
   }
 
   async start() {

@@ -1,6 +1,6 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { jobFields, jobLine, lossSeries, mergeJob, previewText, sameAnswer, sampleTable, useTuned } from '@core/tuning.js'
+import { chatExamples, chatFileName, jobFields, jobLine, lossSeries, mergeJob, previewText, sameAnswer, sampleTable, useTuned } from '@core/tuning.js'
 import { Role } from '@core/roles.js'
 import { fetchJobs } from '../../src/lib/training.js'
 
@@ -99,4 +99,23 @@ test('answers before and after: side by side, an after that says the expected an
   assert.equal(taught.caption, 'Answers before and after training, 1 taught question (nothing was held out, so these were trained on): 1 of 1 as expected after.')
   assert.equal(sameAnswer('诊所早上八点开门。', '诊所早上八点开门'), true)
   assert.equal(sameAnswer('Yes.', ''), false)
+})
+
+test('"train on this chat": a line per answered question, failed and stopped replies left out', () => {
+  const m = (role, content, extra = {}) => ({ role, content, status: 'done', finishReason: '', ...extra })
+  const messages = [
+    m('user', 'When does the clinic open?'), m('assistant', ' At 8:00, Monday to Saturday. '),
+    m('user', 'And on Sunday?', { status: 'failed' }), m('assistant', '', { status: 'error' }),
+    m('user', '周日呢？'), m('assistant', '周日休息。'),
+    m('user', 'Parking?'), m('assistant', 'There is', { finishReason: 'cancelled' }),
+    m('user', 'Still there?'), m('assistant', 'Yes', { status: 'streaming' }),
+  ]
+  const lines = chatExamples(messages).trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.deepEqual(lines, [
+    { messages: [{ role: 'user', content: 'When does the clinic open?' }, { role: 'assistant', content: 'At 8:00, Monday to Saturday.' }] },
+    { messages: [{ role: 'user', content: '周日呢？' }, { role: 'assistant', content: '周日休息。' }] },
+  ])
+  assert.equal(chatExamples([m('user', 'Hi')]), '')
+  assert.equal(chatFileName(messages), 'chat-when-does-the-clinic-open.jsonl')
+  assert.equal(chatFileName([m('user', '诊所几点开门？')], new Date('2026-12-03T10:00:00Z')), 'chat-2026-12-03.jsonl')
 })

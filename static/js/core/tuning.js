@@ -158,3 +158,33 @@ export function sampleTable(job) {
   const learned = rows.filter((r) => r.learned).length
   return { caption: `Answers before and after training, ${what}${done ? `: ${learned} of ${n} as expected after.` : '.'}`, rows }
 }
+
+/** "Train on this chat": a conversation's messages as a training file's text, one JSONL line per user -> assistant
+ * exchange in the OpenAI `{"messages": [...]}` shape. A line per exchange, not the chat as one line: in one line
+ * each later answer would be learned after every turn before it, a prompt no fresh question comes with, so the
+ * model would learn an answer for that long context rather than for its question. Replies that failed, were
+ * stopped, or are still streaming, and empty ones, are left out. */
+export function chatExamples(messages) {
+  const lines = []
+  const list = Array.isArray(messages) ? messages : []
+  list.forEach((m, i) => {
+    const q = list[i - 1]
+    if (m.role !== 'assistant' || m.status !== 'done' || m.finishReason === 'cancelled') return
+    if (!q || q.role !== 'user' || q.status === 'failed') return
+    const question = String(q.content ?? '').trim()
+    const answer = String(m.content ?? '').trim()
+    if (question && answer) {
+      lines.push(JSON.stringify({ messages: [{ role: 'user', content: question }, { role: 'assistant', content: answer }] }))
+    }
+  })
+  return lines.length ? `${lines.join('\n')}\n` : ''
+}
+
+/** The file name of a chat's examples, which the Train sheet also offers as the model's name: "chat-" and the
+ * first question's Latin words, or the date when it has none (a Chinese question). */
+export function chatFileName(messages, now = new Date()) {
+  const first = (Array.isArray(messages) ? messages : []).find((m) => m.role === 'user')
+  const words = String(first ? first.content : '').toLowerCase().match(/[a-z0-9]+/g) || []
+  const slug = words.join('-').slice(0, 40).replace(/-+$/, '')
+  return `chat-${slug || now.toISOString().slice(0, 10)}.jsonl`
+}

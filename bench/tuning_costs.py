@@ -4,7 +4,9 @@
 
 The before/after answers (server/tuning/samples.py): 8 questions of bench/data/tuning/facts.jsonl answered
 greedy in one batched generate() call, as the training child does before and after training; a prompt-only
-call (1 new token) for the part that reads the prompts. Beside them, training steps of the defaults (batch 8).
+call (1 new token) for the part that reads the prompts. Beside them, training steps of the defaults (batch 8),
+and a checkpoint (server/tuning/checkpoint.py: LoRA weights, optimizer and scheduler state) saved, read
+whole as the resuming child reads it, and read with mmap as the server reads its step at start.
 One torch thread, as the child runs on 2 cores (server/tuning/service.py, training_threads). Needs the
 built-in model converted once (start the server once with the built-in model).
 """
@@ -14,6 +16,7 @@ import argparse
 import json
 import os
 import statistics
+import tempfile
 import time
 
 from bench.common import ROOT, footer, header, table
@@ -39,7 +42,7 @@ def main() -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from server.backends.local import source
-    from server.tuning import samples, trainer
+    from server.tuning import checkpoint, samples, trainer
 
     torch.set_num_threads(args.threads)
     folder = source.cache_path(source.BUILTIN, args.cache_dir or source.default_cache_dir())
@@ -57,9 +60,19 @@ def main() -> None:
     examples = [e for c in convs for e in trainer.encode(tokenizer, c, True)]
     t = trainer.Trainer(model, tokenizer, examples, [], r=trainer.LORA_R, lr=trainer.LEARNING_RATE, epochs=1)
     steps = [timed(lambda c=chunk: t.step(c)) for _, chunk in t.batches()]
+    where = tempfile.mkdtemp(prefix="bench-ckpt-")
+    save = [timed(lambda: checkpoint.save(where, t, 3, epoch=1.0, samples=[], train_s=0.0, loss=[], eval_loss=[])) for _ in range(args.rounds)]
+    size = os.path.getsize(checkpoint.path(where)) / 1e6
+    whole = [timed(lambda: checkpoint.read(where)) for _ in range(args.rounds)]
+    peek = [timed(lambda: checkpoint.read(where, mmap=True)["step"]) for _ in range(args.rounds)]
+    checkpoint.discard(where)
+    os.rmdir(where)
     rows = [["before/after answers, one side (8 questions)", f"{statistics.median(side):.2f}", f"{min(side):.2f}-{max(side):.2f}"],
             ["  of which reading the prompts", f"{statistics.median(read):.2f}", f"{min(read):.2f}-{max(read):.2f}"],
             ["training step (batch 8)", f"{statistics.median(steps):.2f}", f"{min(steps):.2f}-{max(steps):.2f}"]]
+    for name, xs in ((f"checkpoint save ({size:.0f} MB)", save), ("checkpoint read, whole (the child)", whole),
+                     ("checkpoint read, mmap (the server at start)", peek)):
+        rows.append([name, f"{statistics.median(xs):.3f}", f"{min(xs):.3f}-{max(xs):.3f}"])
     print(f"prompts: {len(asked)}, {min(map(len, asked))}-{max(map(len, asked))} tokens; up to {samples.MAX_NEW} new tokens")
     print(table(["", "median s", "range s"], rows))
     footer(t_run)

@@ -1,4 +1,4 @@
-"""Fine-tuning against a live server on the tiny model: jobs run, queue, cancel, survive a restart; the result is served."""
+"""Fine-tuning against a live server on the tiny model: jobs run, queue, cancel, resume after a restart; the result is served."""
 from __future__ import annotations
 
 import json
@@ -10,6 +10,7 @@ import time
 import pytest
 import requests
 
+from server.tuning.checkpoint import EVERY
 from tests.live import ROOT, Client, LiveServer, http_json
 from tests.tinymodel import build
 
@@ -219,17 +220,25 @@ def test_chats_keep_streaming_while_a_job_trains(which, request):
     http_json(f"{server.url}/api/tuning/jobs/{job}", headers=ADMIN, method="DELETE")
 
 
-def test_a_restart_during_a_job_shows_it_failed_with_a_sentence(model, tmp_path):
+def test_a_job_resumes_after_a_restart_from_its_last_checkpoint(model, tmp_path):
     first = start(model, str(tmp_path), "threading")
     try:
-        job = long_job(first, "interrupted")
-        until_job(first, job, lambda j: j["status"] == "running" and j["step"] >= 1)
+        status, body = post_job(first, "interrupted", facts(40), epochs=40)  # 200 steps: the kill comes long before
+        assert status == 200, body
+        job = body["job"]["id"]
+        until_job(first, job, lambda j: j["status"] == "running" and j["step"] >= EVERY)  # a checkpoint is saved
     finally:
-        first.stop()
+        first.stop()  # the training child ends with it
     with start(model, str(tmp_path), "threading") as again:
-        after = get_job(again, job)
-        assert after["status"] == "failed" and "restarted" in after["error"] and after["step"] >= 1
-        assert "interrupted" not in http_json(again.url + "/api/backends", headers=USER_TOKEN)[1]["backends"][0]["models"]
-        status, body = post_job(again, "interrupted", facts(2))  # a failed job does not hold its name
-        assert status == 200
-        http_json(f"{again.url}/api/tuning/jobs/{body['job']['id']}", headers=ADMIN, method="DELETE")
+        done = until_job(again, job, lambda j: j["status"] not in ("queued", "running"))
+        assert done["status"] == "done", done
+        folder = os.path.join(again.data_dir, "tuning", "jobs", job)
+        with open(os.path.join(folder, "progress.jsonl"), encoding="utf-8") as f:
+            events = [json.loads(line) for line in f]
+        resumed = next(e["from_step"] for e in events if "from_step" in e)
+        after = [e["step"] for e in events if "step" in e]
+        assert resumed >= EVERY and resumed % EVERY == 0 and after[0] == resumed + 1, (resumed, after[:3])
+        assert [s for s, _ in done["loss"]] == list(range(1, done["steps"] + 1))  # the curve kept, each step once
+        assert not os.path.exists(os.path.join(folder, "checkpoint.pt"))  # a done job needs none
+        tuned_done, tuned = ask(again, "interrupted")
+        assert tuned_done["finish_reason"] in ("stop", "length") and tuned.strip(), tuned_done  # it learned to end a reply

@@ -6,7 +6,7 @@ import copy
 SHOWN = 8  # questions answered before and after training
 # Tokens an answer may take (a short fact's answer takes 10-20, and the call ends when every row has stopped).
 # Cost on the built-in Gemma 3 270M, one torch thread, 8 questions in the transcript prompt (about 205 tokens
-# each): 11.4-13.2 s a side, 6.1-6.5 s of it reading the prompts, against 2.9-5.5 s a training step
+# each): 11.4-14.1 s a side, 6.1-7.2 s of it reading the prompts, against 2.9-6.3 s a training step
 # (bench/tuning_costs.py, bench/RESULTS.md).
 MAX_NEW = 48
 CUT = 400  # characters of a question or expected answer kept in the job object (it goes out on every progress event)

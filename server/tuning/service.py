@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..concurrency import RealCondition, start_os_thread
 from ..errors import ChatError
-from . import data, trainer
+from . import checkpoint, data, trainer
 from .store import ACTIVE, JobFolder, new_job
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,8 @@ class TuningService:
                 if job["status"] == "running" and self.proc is not None:
                     self.cancel_id = job_id
                     self.proc.terminate()  # the runner sees it exit and marks the job cancelled
+                else:
+                    checkpoint.discard(self.folder.folder(job_id))  # a job queued to resume
                 self._set(job, status="cancelled", eta_s=None)
                 return dict(job)
             del self.jobs[job_id]
@@ -235,6 +237,10 @@ class TuningService:
                 self.cond.wait(POLL_S)
         with self.cond:
             self.proc = None
+            if self.closed:  # the server is stopping: the job stays running on disk and resumes at the next start
+                return
+            if result.get("status") != "done":
+                checkpoint.discard(folder)  # nothing resumes a cancelled or failed job
             if self.cancel_id == job["id"] or job["status"] == "cancelled":
                 self.cancel_id = None
                 return

@@ -10,6 +10,7 @@ const running = { id: 'j1', name: 'clinic', status: 'running', step: 5, steps: 2
 test('a job reads as one line in each status', () => {
   assert.equal(jobLine(running), 'Training: step 5 of 20, about 3 min left; loss 0.900, eval loss 1.400.')
   assert.equal(jobLine({ ...running, status: 'queued', steps: 0, step: 0 }), 'Waiting for the job before it to finish.')
+  assert.equal(jobLine({ ...running, status: 'queued' }), 'Resumes at step 5 of 20 after a restart, from its last checkpoint.')
   assert.equal(jobLine({ ...running, steps: 0, loss: [] }), 'Starting: loading the model…')
   assert.match(jobLine({ ...running, status: 'done', step: 20 }), /^Done: 20 steps; .*Chat with clinic like any model\.$/)
   assert.equal(jobLine({ ...running, status: 'failed', error: 'The server restarted while this job was training.' }),

@@ -77,7 +77,7 @@ export function jobLine(job) {
   const evalLoss = last(job.eval_loss)
   const losses = [loss !== null ? `loss ${loss.toFixed(3)}` : '', evalLoss !== null ? `eval loss ${evalLoss.toFixed(3)}` : '']
     .filter(Boolean).join(', ')
-  if (job.status === 'queued') return 'Waiting for the job before it to finish.'
+  if (job.status === 'queued') return job.step ? `Resumes at ${steps} after a restart, from its last checkpoint.` : 'Waiting for the job before it to finish.'
   if (job.status === 'running') {
     if (!job.steps) return 'Starting: loading the model…'
     const eta = job.eta_s !== null && job.eta_s !== undefined ? `, about ${durationText(job.eta_s)} left` : ''

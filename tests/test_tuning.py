@@ -1,4 +1,4 @@
-"""Fine-tuning against a live server on the tiny model: jobs run, queue, cancel, survive a restart; the result is served."""
+"""Fine-tuning against a live server on the tiny model: jobs run, queue, cancel, resume after a restart; the result is served."""
 from __future__ import annotations
 
 import json
@@ -10,6 +10,7 @@ import time
 import pytest
 import requests
 
+from server.tuning.checkpoint import EVERY
 from tests.live import ROOT, Client, LiveServer, http_json
 from tests.tinymodel import build
 
@@ -120,7 +121,13 @@ def test_a_job_trains_and_its_model_is_served_exported_then_deleted(server, tmp_
     assert job["steps"] == 20 and job["step"] == 20 and [s for s, _ in job["loss"]] == list(range(1, 21))
     assert job["loss"][-1][1] < job["loss"][0][1] / 2  # it learned the answers
     progress = watcher.wait("tuning_progress", lambda j: j["status"] == "done")
-    assert progress["loss"] == job["loss"]
+    assert progress["loss"] == job["loss"] and progress["samples"] == job["samples"]
+    # No held-out split (12 examples): the first 8 taught questions, answered before and after training.
+    samples = job["samples"]
+    assert [s["question"] for s in samples] == [f"What is the code of room {i}?" for i in range(8)]
+    assert [s["expected"] for s in samples] == [f"Room {i} has code {i * 7}." for i in range(8)]
+    assert all(s["held_out"] is False and s["before"] and s["after"] for s in samples), samples
+    assert [s["before"] for s in samples] != [s["after"] for s in samples]  # the adapter was on for the after ones
 
     _, backends = http_json(server.url + "/api/backends", headers=USER_TOKEN)
     local = backends["backends"][0]
@@ -179,7 +186,7 @@ def test_bad_lines_are_refused_with_their_numbers_and_nothing_is_queued(server):
 
 def test_two_jobs_queue_and_cancel(server):
     first = long_job(server, "long-one")
-    status, body = post_job(server, "after-it", facts(4), epochs=1)
+    status, body = post_job(server, "after-it", facts(4), epochs=1, eval_fraction=0.5)
     second = body["job"]["id"]
     until_job(server, first, lambda j: j["status"] == "running" and j["step"] >= 1)
     assert get_job(server, second)["status"] == "queued"  # one job at a time
@@ -187,7 +194,12 @@ def test_two_jobs_queue_and_cancel(server):
     assert status == 200 and body["job"]["status"] == "cancelled"
     cancelled = get_job(server, first)
     assert cancelled["status"] == "cancelled" and cancelled["step"] < cancelled["steps"]
-    assert until_job(server, second, lambda j: j["status"] not in ("queued", "running"))["status"] == "done"
+    done = until_job(server, second, lambda j: j["status"] not in ("queued", "running"))
+    assert done["status"] == "done" and done["examples"] == {"train": 2, "eval": 2}
+    # The two held-out questions, each answered by the base model and by the tuned one.
+    questions = {f"What is the code of room {i}?" for i in range(4)}
+    assert len(done["samples"]) == 2 and {s["question"] for s in done["samples"]} <= questions
+    assert all(s["held_out"] is True and s["before"] and s["after"] for s in done["samples"]), done["samples"]
     assert get_job(server, first)["step"] == cancelled["step"]  # its child is gone: no step after the cancel
     _, backends = http_json(server.url + "/api/backends", headers=USER_TOKEN)
     assert "long-one" not in backends["backends"][0]["models"] and "after-it" in backends["backends"][0]["models"]
@@ -208,17 +220,25 @@ def test_chats_keep_streaming_while_a_job_trains(which, request):
     http_json(f"{server.url}/api/tuning/jobs/{job}", headers=ADMIN, method="DELETE")
 
 
-def test_a_restart_during_a_job_shows_it_failed_with_a_sentence(model, tmp_path):
+def test_a_job_resumes_after_a_restart_from_its_last_checkpoint(model, tmp_path):
     first = start(model, str(tmp_path), "threading")
     try:
-        job = long_job(first, "interrupted")
-        until_job(first, job, lambda j: j["status"] == "running" and j["step"] >= 1)
+        status, body = post_job(first, "interrupted", facts(40), epochs=40)  # 200 steps: the kill comes long before
+        assert status == 200, body
+        job = body["job"]["id"]
+        until_job(first, job, lambda j: j["status"] == "running" and j["step"] >= EVERY)  # a checkpoint is saved
     finally:
-        first.stop()
+        first.stop()  # the training child ends with it
     with start(model, str(tmp_path), "threading") as again:
-        after = get_job(again, job)
-        assert after["status"] == "failed" and "restarted" in after["error"] and after["step"] >= 1
-        assert "interrupted" not in http_json(again.url + "/api/backends", headers=USER_TOKEN)[1]["backends"][0]["models"]
-        status, body = post_job(again, "interrupted", facts(2))  # a failed job does not hold its name
-        assert status == 200
-        http_json(f"{again.url}/api/tuning/jobs/{body['job']['id']}", headers=ADMIN, method="DELETE")
+        done = until_job(again, job, lambda j: j["status"] not in ("queued", "running"))
+        assert done["status"] == "done", done
+        folder = os.path.join(again.data_dir, "tuning", "jobs", job)
+        with open(os.path.join(folder, "progress.jsonl"), encoding="utf-8") as f:
+            events = [json.loads(line) for line in f]
+        resumed = next(e["from_step"] for e in events if "from_step" in e)
+        after = [e["step"] for e in events if "step" in e]
+        assert resumed >= EVERY and resumed % EVERY == 0 and after[0] == resumed + 1, (resumed, after[:3])
+        assert [s for s, _ in done["loss"]] == list(range(1, done["steps"] + 1))  # the curve kept, each step once
+        assert not os.path.exists(os.path.join(folder, "checkpoint.pt"))  # a done job needs none
+        tuned_done, tuned = ask(again, "interrupted")
+        assert tuned_done["finish_reason"] in ("stop", "length") and tuned.strip(), tuned_done  # it learned to end a reply

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 from ..concurrency import RealCondition, start_os_thread
 from ..errors import ChatError
-from . import data, trainer
+from . import checkpoint, data, trainer
 from .store import ACTIVE, JobFolder, new_job
 
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 POLL_S = 0.25  # how often the runner reads a child's progress file
-PUBLIC = ("id", "name", "base", "status", "step", "steps", "epoch", "loss", "eval_loss", "eta_s", "error", "examples")
+PUBLIC = ("id", "name", "base", "status", "step", "steps", "epoch", "loss", "eval_loss", "eta_s", "error", "examples",
+          "samples")
 # The eval split is held out of training: below this many examples each one is worth learning, so none is.
 EVAL_FROM = 50
 EVAL_FRACTION = 0.1
@@ -149,6 +150,8 @@ class TuningService:
                 if job["status"] == "running" and self.proc is not None:
                     self.cancel_id = job_id
                     self.proc.terminate()  # the runner sees it exit and marks the job cancelled
+                else:
+                    checkpoint.discard(self.folder.folder(job_id))  # a job queued to resume
                 self._set(job, status="cancelled", eta_s=None)
                 return dict(job)
             del self.jobs[job_id]
@@ -234,6 +237,10 @@ class TuningService:
                 self.cond.wait(POLL_S)
         with self.cond:
             self.proc = None
+            if self.closed:  # the server is stopping: the job stays running on disk and resumes at the next start
+                return
+            if result.get("status") != "done":
+                checkpoint.discard(folder)  # nothing resumes a cancelled or failed job
             if self.cancel_id == job["id"] or job["status"] == "cancelled":
                 self.cancel_id = None
                 return
@@ -261,7 +268,9 @@ class TuningService:
             if job["status"] != "running":
                 return offset + end
             for ev in lines:
-                if "status" in ev:
+                if "samples" in ev:  # the questions' answers before training, then with the after ones filled
+                    job["samples"] = ev["samples"]
+                elif "status" in ev:
                     result.update(ev)
                 elif "steps" in ev:
                     job["steps"] = ev["steps"]

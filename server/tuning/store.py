@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
 import uuid
 
+from . import checkpoint
+
+log = logging.getLogger(__name__)
+
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running", "done")  # a job in one of these holds its name
-RESTARTED = "The server restarted while this job was training; start it again to train it."
+UNREADABLE = "The server restarted while this job was training, and its checkpoint could not be read; start it again to train it."
 
 
 def new_job(name: str, base: str, settings: dict, train: int, evals: int, preview: list) -> dict:
@@ -50,7 +55,7 @@ class JobFolder:
         self.write_json(os.path.join(self.folder(job["id"]), "job.json"), job)
 
     def load_all(self) -> list[dict]:
-        """Every job kept, oldest first; one that was running when the server stopped is failed with a sentence."""
+        """Every job kept, oldest first; one that was running when the server stopped is queued again to resume."""
         out = []
         for entry in os.listdir(self.jobs):
             path = os.path.join(self.jobs, entry, "job.json")
@@ -60,10 +65,23 @@ class JobFolder:
             except (OSError, ValueError):
                 continue  # a job folder whose first write never finished
             if job.get("status") == "running":
-                job.update(status="failed", error=RESTARTED, eta_s=None)
-                self.save(job)
+                self.requeue(job)
             out.append(job)
         return sorted(out, key=lambda j: j.get("created_at", ""))
+
+    def requeue(self, job: dict) -> None:
+        """A job the server stopped during: queued again at its last checkpoint's step, with the curve up to it
+        (at step 0 without one); failed with a sentence if its checkpoint cannot be read."""
+        try:
+            state = checkpoint.read(self.folder(job["id"]), mmap=True)  # the step and curve, not the weights
+        except checkpoint.Unreadable as e:
+            log.warning("tuning job %s: %s", job["id"], e)
+            job.update(status="failed", error=UNREADABLE, eta_s=None)
+        else:
+            keep = {k: state[k] for k in ("step", "epoch", "loss", "eval_loss")} if state else \
+                {"step": 0, "epoch": 0.0, "loss": [], "eval_loss": []}
+            job.update(status="queued", eta_s=None, **keep)
+        self.save(job)
 
     def remove(self, job: dict) -> None:
         """The job's folder, and its adapter if it made one."""

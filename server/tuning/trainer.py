@@ -169,15 +169,21 @@ class Trainer:
         self.model.train()
         return total / n
 
-    def run(self, report, should_stop, eval_every: int) -> bool:
-        """Train every step, calling report(step, epoch, loss, eval_loss|None, eta_s); False if stopped early."""
+    def run(self, report, should_stop, eval_every: int, start: int = 0) -> bool:
+        """Train every step after `start`, calling report(step, epoch, loss, eval_loss|None, eta_s); False if stopped early.
+
+        Resuming from a checkpoint saved after step `start`, the batches up to it are drawn and skipped: the
+        order is seeded, so the steps that follow see the batches they would have seen without the restart.
+        """
         t0 = time.monotonic()
         for step, (epoch, chunk) in enumerate(self.batches(), 1):
+            if step <= start:
+                continue
             if should_stop():
                 return False
             loss = self.step(chunk)
             ev = self.eval_loss() if (step % eval_every == 0 or step == self.steps) else None
-            eta = (time.monotonic() - t0) / step * (self.steps - step)
+            eta = (time.monotonic() - t0) / (step - start) * (self.steps - step)
             report(step, epoch + (step - epoch * self.steps_per_epoch) / self.steps_per_epoch, loss, ev, eta)
         return True
 

@@ -25,9 +25,10 @@ def train(folder: str) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from . import trainer as T
+    from . import checkpoint, samples, trainer as T
 
     hf_logging.set_verbosity_error()
+    state = checkpoint.read(folder)  # saved before the server restarted: the job goes on from it
     emit(folder, phase="loading the base model")
     tokenizer = AutoTokenizer.from_pretrained(spec["base_folder"], local_files_only=True)
     device = spec.get("device") or "cpu"
@@ -36,30 +37,66 @@ def train(folder: str) -> None:
     transcript = bool(spec["builtin"]) or not getattr(tokenizer, "chat_template", None)  # as loader._settle
     with open(os.path.join(folder, "examples.json"), encoding="utf-8") as f:
         data = json.load(f)
+    shown, held_out = samples.pick(data)
+    asked = samples.prompts(tokenizer, shown, transcript)
+    if state:  # the base model's answers were given before the restart
+        table = state["samples"]
+    else:
+        emit(folder, phase="answering before training")
+        table = samples.table(shown, held_out, samples.answer(model, tokenizer, asked, transcript))
+    emit(folder, samples=table)
     train_ex = [e for c in data["train"] for e in T.encode(tokenizer, c, transcript)]
     eval_ex = [e for c in data["eval"] for e in T.encode(tokenizer, c, transcript)]
     t = T.Trainer(model, tokenizer, train_ex, eval_ex, r=spec["lora_r"], lr=spec["learning_rate"],
                   epochs=spec["epochs"], seed=spec.get("seed", 0))
+    if state:
+        emit(folder, phase="resuming", from_step=checkpoint.restore(t, state))
     emit(folder, phase="training", steps=t.steps, prefix_tokens=t.prefix)
-    t0 = time.monotonic()
-
-    def report(step, epoch, loss, eval_loss, eta):
-        emit(folder, step=step, epoch=round(epoch, 3), loss=round(loss, 5),
-             eval_loss=None if eval_loss is None else round(eval_loss, 5), eta_s=round(eta, 1))
-
-    parent = os.getppid()
-    if not t.run(report, lambda: os.getppid() != parent, eval_every=max(1, t.steps // 10)):
+    train_s = steps(folder, t, state, table)
+    if train_s is None:
         emit(folder, status="failed", error="The server stopped during training.")
         return
+    emit(folder, phase="answering after training")
+    after = samples.answer(t.model, tokenizer, asked, transcript)
+    emit(folder, samples=[{**row, "after": a} for row, a in zip(table, after)])
     out, tmp = spec["adapter"], spec["adapter"] + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     t.save(tmp)
     with open(os.path.join(tmp, "tuned.json"), "w", encoding="utf-8") as f:
         json.dump({"name": spec["name"], "base": spec["base"], "base_folder": spec["base_folder"], "transcript": transcript,
-                   "train_s": round(time.monotonic() - t0, 1)}, f)
+                   "train_s": train_s}, f)
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
-    emit(folder, status="done", train_s=round(time.monotonic() - t0, 1))
+    emit(folder, status="done", train_s=train_s)
+    checkpoint.discard(folder)
+
+
+def steps(folder: str, t, state: dict | None, table: list) -> float | None:
+    """Train the steps after the checkpoint's (all of them without one), saving one every checkpoint.EVERY steps.
+
+    Returns the seconds trained, runs before a restart included; None when the server went away.
+    """
+    from . import checkpoint
+
+    start = state["step"] if state else 0
+    curve = {"loss": list(state["loss"]), "eval_loss": list(state["eval_loss"])} if state else {"loss": [], "eval_loss": []}
+    before_s = float(state["train_s"]) if state else 0.0
+    t0 = time.monotonic()
+
+    def report(step, epoch, loss, eval_loss, eta):
+        curve["loss"].append([step, round(loss, 5)])
+        if eval_loss is not None:
+            curve["eval_loss"].append([step, round(eval_loss, 5)])
+        if step % checkpoint.EVERY == 0 and step < t.steps:  # saved before the step is reported: a step seen is kept
+            checkpoint.save(folder, t, step, epoch=round(epoch, 3), samples=table,
+                            train_s=before_s + time.monotonic() - t0, **curve)
+        emit(folder, step=step, epoch=round(epoch, 3), loss=round(loss, 5),
+             eval_loss=None if eval_loss is None else round(eval_loss, 5), eta_s=round(eta, 1))
+
+    parent = os.getppid()
+    if not t.run(report, lambda: os.getppid() != parent, eval_every=max(1, t.steps // 10), start=start):
+        return None
+    return round(before_s + time.monotonic() - t0, 1)
 
 
 def die_with_parent() -> None:

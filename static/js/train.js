@@ -1,8 +1,11 @@
-// The Train sheet (admin): choose or drop a .jsonl/.csv file, its preview, the job's settings with their
-// meaning, Start; the job list with progress, Cancel/Delete, "Chat with it"; the chosen job's loss curve
-// (uPlot) kept live by `tuning_progress`. What a job means lives in core/tuning.js (the app reuses it).
+// The Train sheet (admin): choose or drop a .jsonl/.csv file (or "Train on this chat": the conversation as
+// one), its preview, the job's settings with their meaning, Start; the job list with progress, Cancel/Delete,
+// "Chat with it"; the chosen job's loss curve (uPlot) kept live by `tuning_progress` and its answers before
+// and after. What a job means lives in core/tuning.js (the app reuses it).
 import { httpErrorText as errorText } from './core/roles.js';
-import { TUNING_FIELDS, isLive, jobFields, jobFraction, jobLine, lossSeries, mergeJob, previewText } from './core/tuning.js';
+import {
+  TUNING_FIELDS, chatExamples, chatFileName, isLive, jobFields, jobFraction, jobLine, lossSeries, mergeJob, previewText, sampleTable,
+} from './core/tuning.js';
 import { h } from './util.js';
 
 const CHART_HEIGHT = 200;
@@ -16,6 +19,7 @@ export class TrainPanel {
     this.dialog = $('train');
     this.controls = $('train-controls');
     this.locked = $('train-locked');
+    this.fromChatBtn = $('train-chat');
     this.file = $('train-file');
     this.drop = $('train-drop');
     this.previewBox = $('train-preview');
@@ -24,6 +28,7 @@ export class TrainPanel {
     this.empty = $('train-empty');
     this.chartBox = $('train-chart');
     this.chartTitle = $('train-chart-title');
+    this.samplesBox = $('train-samples');
     this.jobs = [];
     this.chosen = null; // the file to train on, once its preview is good
     this.shown = null; // the id of the job whose curve is drawn
@@ -32,6 +37,7 @@ export class TrainPanel {
     this.inputs = this.fields($('train-fields'));
     role.on(() => this.paint());
     $('open-train').addEventListener('click', () => this.open());
+    this.fromChatBtn.addEventListener('click', () => this.fromChat());
     $('train-pick').addEventListener('click', () => this.file.click());
     $('train-start').addEventListener('click', () => this.start());
     this.file.addEventListener('change', () => this.choose(this.file.files[0]));
@@ -73,6 +79,7 @@ export class TrainPanel {
     this.controls.disabled = !admin;
     this.locked.hidden = admin;
     this.locked.textContent = this.role.reason();
+    this.fromChatBtn.hidden = !admin;
     if (admin && this.dialog.open) this.watch();
     if (!admin) this.unwatch();
     this.paintJobs();
@@ -161,6 +168,18 @@ export class TrainPanel {
     this.say('');
   }
 
+  /** "Train on this chat": the conversation's answered questions as a JSONL file, previewed as a chosen file is. */
+  async fromChat() {
+    await this.open();
+    const messages = this.core.state.messages;
+    const text = chatExamples(messages);
+    if (!text) {
+      this.say('This conversation has no answered question to learn yet.', true);
+      return;
+    }
+    await this.choose(new File([text], chatFileName(messages), { type: 'application/jsonl' }));
+  }
+
   async start() {
     if (!this.chosen) {
       this.say('Choose a .jsonl or .csv file first; its preview shows here.', true);
@@ -222,9 +241,10 @@ export class TrainPanel {
     this.paintJobs();
   }
 
-  /** The shown job's loss and eval loss against its steps. */
+  /** The shown job's loss and eval loss against its steps, and its answers before and after. */
   draw(job) {
     if (!this.dialog.open) return; // a closed sheet has no width to draw in: open() draws
+    this.paintSamples(job);
     this.chartTitle.textContent = job ? `Loss of ${job.name}` : 'No job yet: its loss curve shows here.';
     const data = job ? lossSeries(job) : [[], [], []];
     if (!window.uPlot) {
@@ -244,5 +264,22 @@ export class TrainPanel {
         { label: 'loss', stroke: '#3367d6', width: 2, spanGaps: true },
         { label: 'eval loss', stroke: '#d6716b', width: 2, spanGaps: true, points: { show: true, size: 6 } }],
     }, data, this.chartBox);
+  }
+
+  /** A table of the shown job's questions: expected, before and after side by side; an after as expected marked. */
+  paintSamples(job) {
+    const table = job ? sampleTable(job) : null;
+    this.samplesBox.hidden = !table;
+    if (!table) {
+      this.samplesBox.replaceChildren();
+      return;
+    }
+    const cell = (text) => h('td', { text });
+    this.samplesBox.replaceChildren(h('table', { class: 'train-samples' },
+      h('caption', { text: table.caption }),
+      h('thead', {}, h('tr', {}, ...['Question', 'Expected', 'Before', 'After'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, ...table.rows.map((r) => h('tr', {}, cell(r.question), cell(r.expected), cell(r.before),
+        h('td', { class: r.learned ? 'learned' : '', title: r.learned ? 'As expected' : null },
+          r.learned ? h('span', { class: 'train-mark', 'aria-label': 'as expected', text: '✓ ' }) : null, r.after))))));
   }
 }

@@ -38,6 +38,7 @@ def test_train_sheet_is_locked_until_the_admin_token_is_given(open_page):
     open_train(page)
     page.wait_for_function("() => window.__chat.role.known")
     assert page.is_disabled("#train-pick") and page.is_disabled("#train-start") and page.is_disabled("#train-name")
+    assert page.is_hidden("#train-chat")  # "Train on this chat" is for an admin device only
     assert "Manage this server" in page.inner_text("#train-locked")
     assert page.locator(".train-job").count() == 0
     # Every setting says what it means and its default.
@@ -45,14 +46,19 @@ def test_train_sheet_is_locked_until_the_admin_token_is_given(open_page):
     assert "Default: 16" in page.inner_text("#train-lora_r-note")
 
 
-def test_upload_preview_train_watch_the_curve_then_chat_with_it(open_page, server, tmp_path):
-    rec = open_page()
-    page = rec.page
+def unlock(page):
+    """Settings open, short replies (the tiny model never ends one by itself), this device unlocked as admin."""
     page.click("#open-settings")
-    page.fill("#set-max_tokens", "6")  # the tiny model never ends a reply by itself
+    page.fill("#set-max_tokens", "6")
     page.fill("#admin-input", ADMIN)
     page.click("#admin-unlock")
     page.wait_for_selector("#manage-status:has-text('may now manage the server')")
+
+
+def test_upload_preview_train_watch_the_curve_then_chat_with_it(open_page, server, tmp_path):
+    rec = open_page()
+    page = rec.page
+    unlock(page)
     page.click("#open-train")
     page.wait_for_selector("#train[open]")
     assert page.is_enabled("#train-pick") and page.is_hidden("#train-locked")
@@ -90,6 +96,15 @@ def test_upload_preview_train_watch_the_curve_then_chat_with_it(open_page, serve
     assert series[2] >= 1, series  # eval loss on the held-out quarter
     assert page.locator("#train-chart canvas").count() >= 1
     assert "Done:" in job.locator(".train-line").inner_text()
+    # The three held-out questions, answered by the base model and by the tuned one, side by side.
+    assert "3 held-out questions" in page.inner_text("#train-samples caption")
+    assert page.locator("#train-samples th").all_inner_texts() == ["Question", "Expected", "Before", "After"]
+    rows = [page.locator("#train-samples tbody tr").nth(i).locator("td").all_inner_texts() for i in range(3)]
+    assert page.locator("#train-samples tbody tr").count() == 3
+    for question, expected, before, after in rows:
+        assert question.startswith("What is the code of room ") and expected.startswith("Room "), rows
+        assert before.strip() and after.strip() and after != "after training…", rows
+    page.locator("#train-samples").scroll_into_view_if_needed()
     page.screenshot(path=os.path.join(os.environ.get("CHAT_SCREENSHOTS") or str(tmp_path), "train-sheet.png"), full_page=True)
 
     job.locator("button:text('Chat with it')").click()
@@ -116,3 +131,22 @@ def test_upload_preview_train_watch_the_curve_then_chat_with_it(open_page, serve
     assert f"{NAME} and its model are deleted." in page.inner_text("#train-status")
     status, body = http_json(server.url + "/api/backends")
     assert status == 200 and NAME not in next(b for b in body["backends"] if b["name"] == "local")["models"], body
+
+
+def test_train_on_this_chat_previews_its_question_and_answer(open_page, server):
+    page = open_page().page
+    unlock(page)
+    page.keyboard.press("Escape")
+    send(page, "When does the clinic open?")
+    finished(page, 1, timeout=120_000)
+    answer = page.evaluate("() => window.__chat.core.state.messages[1].content").strip()
+    assert answer
+    page.click("#open-settings")
+    page.click("#train-chat")
+    page.wait_for_selector("#train[open]")
+    page.wait_for_selector("#train-preview:not(.bad) .train-examples li")  # checked by the server as a file is
+    summary = page.inner_text("#train-preview .train-summary")
+    assert summary.startswith("chat-when-does-the-clinic-open.jsonl: 1 example, every line good"), summary
+    question, shown = page.locator(".train-examples li").first.inner_text().split("\n", 1)
+    assert question == "When does the clinic open?" and shown.split() == answer.split(), (question, shown, answer)
+    assert page.input_value("#train-name") == "chat-when-does-the-clinic-open" and page.is_enabled("#train-start")

@@ -1,14 +1,15 @@
 // Training jobs in the app: the list as rows to draw, asked with the role's admin token. Starting a job
 // needs a file and a computer's page; what a job means comes from the page's core (@core/tuning.js).
-import { isLive, jobFraction, jobLine } from '@core/tuning.js'
+import { isLive, jobFraction, jobLine, sampleTable } from '@core/tuning.js'
 import { httpErrorText } from '@core/roles.js'
 
 export const POLL_MS = 2000 // the page's curve gets a step about every 0.5-12 s; a list polled every 2 s looks live
 
-/** A job as the page draws it: name, status, a line, progress as a percentage (null when unknown). */
+/** A job as the page draws it: name, status, a line, progress as a percentage (null when unknown), answers before/after. */
 export function jobRow(job) {
   const f = jobFraction(job)
-  return { id: job.id, name: job.name, status: job.status, line: jobLine(job), percent: f === null ? null : Math.round(f * 100), live: isLive(job) }
+  return { id: job.id, name: job.name, status: job.status, line: jobLine(job), percent: f === null ? null : Math.round(f * 100), live: isLive(job),
+    samples: sampleTable(job) }
 }
 
 /** GET /api/tuning/jobs with the role's headers: {rows, live} (newest first), or {error} (a 403 locks the role). */

@@ -1,6 +1,6 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { jobFields, jobLine, lossSeries, mergeJob, previewText, useTuned } from '@core/tuning.js'
+import { chatExamples, chatFileName, jobFields, jobLine, lossSeries, mergeJob, previewText, sameAnswer, sampleTable, useTuned } from '@core/tuning.js'
 import { Role } from '@core/roles.js'
 import { fetchJobs } from '../../src/lib/training.js'
 
@@ -10,6 +10,7 @@ const running = { id: 'j1', name: 'clinic', status: 'running', step: 5, steps: 2
 test('a job reads as one line in each status', () => {
   assert.equal(jobLine(running), 'Training: step 5 of 20, about 3 min left; loss 0.900, eval loss 1.400.')
   assert.equal(jobLine({ ...running, status: 'queued', steps: 0, step: 0 }), 'Waiting for the job before it to finish.')
+  assert.equal(jobLine({ ...running, status: 'queued' }), 'Resumes at step 5 of 20 after a restart, from its last checkpoint.')
   assert.equal(jobLine({ ...running, steps: 0, loss: [] }), 'Starting: loading the model…')
   assert.match(jobLine({ ...running, status: 'done', step: 20 }), /^Done: 20 steps; .*Chat with clinic like any model\.$/)
   assert.equal(jobLine({ ...running, status: 'failed', error: 'The server restarted while this job was training.' }),
@@ -81,4 +82,41 @@ test('the app lists jobs with the admin token, newest first; a 403 locks the rol
   status = 403
   assert.equal((await fetchJobs(role)).error, 'Only this server\'s admin may do this.')
   assert.equal(role.admin, false)
+})
+
+test('answers before and after: side by side, an after that says the expected answer marked', () => {
+  const samples = [
+    { question: 'Room 3?', expected: 'Room 3 has code 21.', before: 'A room.', after: null, held_out: true },
+    { question: 'Room 4?', expected: 'Room 4 has code 28.', before: 'No idea.', after: null, held_out: true },
+  ]
+  assert.equal(sampleTable({ ...running, samples: [] }), null)
+  const training = sampleTable({ ...running, samples })
+  assert.equal(training.caption, 'Answers before and after training, 2 held-out questions (kept out of training).')
+  assert.deepEqual(training.rows.map((r) => [r.after, r.learned]), [['after training…', false], ['after training…', false]])
+  const done = sampleTable({ ...running, status: 'done', samples: [{ ...samples[0], after: ' room 3 has  code 21' }, { ...samples[1], after: 'Room 4 has code 29.' }] })
+  assert.deepEqual(done.rows.map((r) => r.learned), [true, false])
+  assert.equal(done.caption, 'Answers before and after training, 2 held-out questions (kept out of training): 1 of 2 as expected after.')
+  const taught = sampleTable({ ...running, status: 'done', samples: [{ ...samples[0], held_out: false, after: 'Room 3 has code 21.' }] })
+  assert.equal(taught.caption, 'Answers before and after training, 1 taught question (nothing was held out, so these were trained on): 1 of 1 as expected after.')
+  assert.equal(sameAnswer('诊所早上八点开门。', '诊所早上八点开门'), true)
+  assert.equal(sameAnswer('Yes.', ''), false)
+})
+
+test('"train on this chat": a line per answered question, failed and stopped replies left out', () => {
+  const m = (role, content, extra = {}) => ({ role, content, status: 'done', finishReason: '', ...extra })
+  const messages = [
+    m('user', 'When does the clinic open?'), m('assistant', ' At 8:00, Monday to Saturday. '),
+    m('user', 'And on Sunday?', { status: 'failed' }), m('assistant', '', { status: 'error' }),
+    m('user', '周日呢？'), m('assistant', '周日休息。'),
+    m('user', 'Parking?'), m('assistant', 'There is', { finishReason: 'cancelled' }),
+    m('user', 'Still there?'), m('assistant', 'Yes', { status: 'streaming' }),
+  ]
+  const lines = chatExamples(messages).trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.deepEqual(lines, [
+    { messages: [{ role: 'user', content: 'When does the clinic open?' }, { role: 'assistant', content: 'At 8:00, Monday to Saturday.' }] },
+    { messages: [{ role: 'user', content: '周日呢？' }, { role: 'assistant', content: '周日休息。' }] },
+  ])
+  assert.equal(chatExamples([m('user', 'Hi')]), '')
+  assert.equal(chatFileName(messages), 'chat-when-does-the-clinic-open.jsonl')
+  assert.equal(chatFileName([m('user', '诊所几点开门？')], new Date('2026-12-03T10:00:00Z')), 'chat-2026-12-03.jsonl')
 })

@@ -198,16 +198,21 @@ def _save_cache(tokenizer, model, cache: str) -> None:
     log.info("cached the model at %s", cache)
 
 
-def _settle(tokenizer, model, device: str, builtin: bool) -> Loaded:
-    """Stop tokens, context size and prompt format, once the model is in memory."""
+def eos_ids(tokenizer, model) -> list[int]:
+    """The tokens that end a reply: the model's and tokenizer's eos and the end-of-turn tokens it knows."""
     vocab = tokenizer.get_vocab()
     eos = model.generation_config.eos_token_id
     eos = [eos] if isinstance(eos, int) else list(eos or [])
     if tokenizer.eos_token_id is not None:
         eos.append(tokenizer.eos_token_id)
-    eos += [vocab[t] for t in END_TOKENS if t in vocab]
+    return list(dict.fromkeys(eos + [vocab[t] for t in END_TOKENS if t in vocab]))
+
+
+def _settle(tokenizer, model, device: str, builtin: bool) -> Loaded:
+    """Stop tokens, context size and prompt format, once the model is in memory."""
+    eos = eos_ids(tokenizer, model)
     cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
     context = getattr(cfg, "max_position_embeddings", None) or min(tokenizer.model_max_length, 8192)
     # The built-in model is a base model whatever its cache says (older caches carry a turn template of ours).
     transcript = builtin or not getattr(tokenizer, "chat_template", None)
-    return Loaded(tokenizer, model, device, context, list(dict.fromkeys(eos)), transcript)
+    return Loaded(tokenizer, model, device, context, eos, transcript)

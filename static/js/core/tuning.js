@@ -77,7 +77,7 @@ export function jobLine(job) {
   const evalLoss = last(job.eval_loss)
   const losses = [loss !== null ? `loss ${loss.toFixed(3)}` : '', evalLoss !== null ? `eval loss ${evalLoss.toFixed(3)}` : '']
     .filter(Boolean).join(', ')
-  if (job.status === 'queued') return 'Waiting for the job before it to finish.'
+  if (job.status === 'queued') return job.step ? `Resumes at ${steps} after a restart, from its last checkpoint.` : 'Waiting for the job before it to finish.'
   if (job.status === 'running') {
     if (!job.steps) return 'Starting: loading the model…'
     const eta = job.eta_s !== null && job.eta_s !== undefined ? `, about ${durationText(job.eta_s)} left` : ''
@@ -132,4 +132,59 @@ export async function useTuned(core, http, name) {
   if (!local || !Array.isArray(local.models) || !local.models.includes(name)) return false
   await core.setChatSettings({ ...core.state.chat, backend: 'local', model: name })
   return true
+}
+
+/** Whether an answer says what was expected: the same words, case, spacing and a closing full stop aside. */
+export function sameAnswer(expected, answer) {
+  const norm = (t) => String(t ?? '').toLowerCase().replace(/\s+/g, ' ').trim().replace(/[.。!！]$/, '').trim()
+  return typeof answer === 'string' && norm(answer) !== '' && norm(answer) === norm(expected)
+}
+
+/** A job's answers before and after training, side by side: {caption, rows: [{question, expected, before, after,
+ * learned}]} (`learned`: the after answer is the expected one), or null while the job has none. */
+export function sampleTable(job) {
+  const samples = Array.isArray(job && job.samples) ? job.samples : []
+  if (!samples.length) return null
+  const pending = isLive(job) ? 'after training…' : '—'
+  const rows = samples.map((s) => {
+    const after = typeof s.after === 'string' ? s.after : null
+    return { question: String(s.question ?? ''), expected: String(s.expected ?? ''), before: String(s.before ?? ''),
+      after: after ?? pending, learned: after !== null && sameAnswer(s.expected, after) }
+  })
+  const n = rows.length
+  const what = samples.some((s) => s.held_out) ? `${n} held-out question${n === 1 ? '' : 's'} (kept out of training)`
+    : `${n} taught question${n === 1 ? '' : 's'} (nothing was held out, so these were trained on)`
+  const done = samples.every((s) => typeof s.after === 'string')
+  const learned = rows.filter((r) => r.learned).length
+  return { caption: `Answers before and after training, ${what}${done ? `: ${learned} of ${n} as expected after.` : '.'}`, rows }
+}
+
+/** "Train on this chat": a conversation's messages as a training file's text, one JSONL line per user -> assistant
+ * exchange in the OpenAI `{"messages": [...]}` shape. A line per exchange, not the chat as one line: in one line
+ * each later answer would be learned after every turn before it, a prompt no fresh question comes with, so the
+ * model would learn an answer for that long context rather than for its question. Replies that failed, were
+ * stopped, or are still streaming, and empty ones, are left out. */
+export function chatExamples(messages) {
+  const lines = []
+  const list = Array.isArray(messages) ? messages : []
+  list.forEach((m, i) => {
+    const q = list[i - 1]
+    if (m.role !== 'assistant' || m.status !== 'done' || m.finishReason === 'cancelled') return
+    if (!q || q.role !== 'user' || q.status === 'failed') return
+    const question = String(q.content ?? '').trim()
+    const answer = String(m.content ?? '').trim()
+    if (question && answer) {
+      lines.push(JSON.stringify({ messages: [{ role: 'user', content: question }, { role: 'assistant', content: answer }] }))
+    }
+  })
+  return lines.length ? `${lines.join('\n')}\n` : ''
+}
+
+/** The file name of a chat's examples, which the Train sheet also offers as the model's name: "chat-" and the
+ * first question's Latin words, or the date when it has none (a Chinese question). */
+export function chatFileName(messages, now = new Date()) {
+  const first = (Array.isArray(messages) ? messages : []).find((m) => m.role === 'user')
+  const words = String(first ? first.content : '').toLowerCase().match(/[a-z0-9]+/g) || []
+  const slug = words.join('-').slice(0, 40).replace(/-+$/, '')
+  return `chat-${slug || now.toISOString().slice(0, 10)}.jsonl`
 }

@@ -106,8 +106,8 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
         # The tokens of each penalized row so far, for __call__ at this step (only this processor needs them).
         self.penalized = [(i, s, rows[i]["repetition_penalty"]) for i, s in enumerate(states)
                           if rows[i].get("repetition_penalty", 1.0) != 1.0]
-        guards = dict(self.guards)
-        self.guarded = [(i, guards[s.request_id]) for i, s in enumerate(states) if s.request_id in guards]
+        guards = dict(self.guards)  # a copy: Batch.add and the end of a row change it on the worker thread
+        self.guarded = [(i, guards[s.request_id]) for i, s in enumerate(states) if s.request_id in guards] if guards else []
         return arg_storage
 
     def __call__(self, input_ids, scores: torch.Tensor, args: torch.Tensor) -> torch.Tensor:

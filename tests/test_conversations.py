@@ -210,3 +210,35 @@ def test_an_unusable_data_folder_stops_the_start_with_a_sentence(tmp_path):
         except RuntimeError as e:
             out = str(e)
         assert words in out and "--data-dir" in out and "Traceback" not in out, out
+
+
+def test_a_version_1_database_opens_with_its_messages_and_keeps_a_grounded_reply(tmp_path):
+    from server.store.sqlite import MIGRATIONS, SqliteStore
+
+    path = str(tmp_path / "conversations.sqlite3")
+    old = sqlite3.connect(path)  # the file as the first schema wrote it (migrations are appended, never edited)
+    old.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    old.execute("INSERT INTO conversations VALUES ('old', ?, 'Opening hours', '2025-01-02T03:04:05.000000Z', "
+                "'2025-01-02T03:04:06.000000Z', '{}')", (ME,))
+    kept = [{"role": "user", "content": "When do you open?", "created_at": "2025-01-02T03:04:05.000000Z"},
+            {"role": "assistant", "content": "At nine.", "created_at": "2025-01-02T03:04:06.000000Z", "reasoning": "hm"}]
+    old.executemany("INSERT INTO messages (session_id, seq, role, content, reasoning, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [("old", i, m["role"], m["content"], m.get("reasoning"), m["created_at"]) for i, m in enumerate(kept)])
+    old.commit()
+    old.close()
+
+    store = SqliteStore(path)
+    try:
+        assert store.get("old")["title"] == "Opening hours" and store.messages("old") == (0, kept)
+        grounded = {"role": "assistant", "content": "At 22:30 [1].", "created_at": "2025-01-02T03:05:00.000000Z",
+                    "sources": [{"n": 1, "title": "gym.md", "text": "It closes at 22:30.", "sentences": ["It closes at 22:30."]}],
+                    "grounding": {"supported": True}}
+        store.append("old", [{"role": "user", "content": "And close?", "created_at": "2025-01-02T03:04:59.000000Z"}],
+                     pending=True)
+        store.settle("old", grounded)
+        assert store.messages("old", last=1) == (3, [grounded]) and store.messages("old")[1][:2] == kept
+    finally:
+        store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+    db.close()

@@ -137,11 +137,41 @@ def test_export_then_import_round_trips_a_conversation(make_server, make_client,
     assert c.call("list", {"limit": 1})["conversations"][0]["title"] == "renamed copy"
     opened = c.call("open", {"session_id": two["conversations"][1]["session_id"]})
     assert opened["history"][3] == {"role": "assistant", "content": "reply two"}
+    # A grounded reply's sources and check travel with it (#25): JSON both ways, a list in Markdown, the history.
+    sources = [{"n": 1, "kind": "passage", "document_id": "d1", "title": "gym.md", "chunk_id": "d1-0", "page": None,
+                "text": "Hours. It closes at 22:30.", "score": 0.03, "sentences": ["It closes at 22:30."]},
+               {"n": 2, "kind": "fact", "id": "f1", "head": {"id": "e1", "name": "Gym", "type": "place"},
+                "relation": "closes at", "tail": {"id": "e2", "name": "22:30", "type": "time"}, "sources": []}]
+    grounding = {"supported": False, "quote": {"n": 1, "title": "gym.md", "sentence": "It closes at 22:30."}}
+    reply = {**doc["messages"][3], "sources": sources, "grounding": grounding}
+    grounded = {**doc, "messages": doc["messages"][:3] + [reply]}
+    status, imported = http_json(s.url + "/api/conversations/import", grounded, headers=as_client(ME))
+    assert status == 200, imported
+    sid = imported["conversations"][0]["session_id"]
+    status, copy = http_json(f"{s.url}/api/conversations/{sid}/export", headers=as_client(ME))
+    assert copy["messages"] == grounded["messages"]
+    assert c.call("open", {"session_id": sid})["history"][3] == {"role": "assistant", "content": "reply two",
+                                                                 "sources": sources, "grounding": grounding}
+    req = urllib.request.Request(f"{s.url}/api/conversations/{sid}/export?format=md", headers=as_client(ME))
+    with urllib.request.urlopen(req) as r:
+        assert "reply two\n\nSources:\n\n- [1] gym.md\n- [2] Gym -closes at-> 22:30\n" in r.read().decode()
+
     # Invalid documents change nothing.
     before = len(c.call("list", {"limit": 200})["conversations"])
     status, body = http_json(s.url + "/api/conversations/import", [doc, {"messages": [{"role": "system", "content": "x"}]}],
                              headers=as_client(ME))
     assert (status, body["error"]["code"]) == (400, "bad_request")
+    for bad_reply, words in (({**reply, "sources": [{"n": "1", "title": "gym.md", "text": "x"}]}, "'sources' must be"),
+                             ({**reply, "sources": {"n": 1}}, "'sources' must be"),
+                             ({**reply, "sources": [{**sources[1], "head": "Gym"}]}, "'sources' must be"),
+                             ({**reply, "grounding": {"supported": "no"}}, "'grounding' must be"),
+                             ({**reply, "grounding": {"supported": False, "quote": {"n": 1}}}, "'grounding' must be")):
+        status, body = http_json(s.url + "/api/conversations/import", {**doc, "messages": [bad_reply]},
+                                 headers=as_client(ME))
+        assert (status, body["error"]["code"]) == (400, "bad_request") and words in body["error"]["message"], body
+    question = {**doc["messages"][0], "sources": sources}
+    status, body = http_json(s.url + "/api/conversations/import", {**doc, "messages": [question]}, headers=as_client(ME))
+    assert status == 400 and "Only an assistant message" in body["error"]["message"]
     assert len(c.call("list", {"limit": 200})["conversations"]) == before
 
 
@@ -210,3 +240,35 @@ def test_an_unusable_data_folder_stops_the_start_with_a_sentence(tmp_path):
         except RuntimeError as e:
             out = str(e)
         assert words in out and "--data-dir" in out and "Traceback" not in out, out
+
+
+def test_a_version_1_database_opens_with_its_messages_and_keeps_a_grounded_reply(tmp_path):
+    from server.store.sqlite import MIGRATIONS, SqliteStore
+
+    path = str(tmp_path / "conversations.sqlite3")
+    old = sqlite3.connect(path)  # the file as the first schema wrote it (migrations are appended, never edited)
+    old.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    old.execute("INSERT INTO conversations VALUES ('old', ?, 'Opening hours', '2025-01-02T03:04:05.000000Z', "
+                "'2025-01-02T03:04:06.000000Z', '{}')", (ME,))
+    kept = [{"role": "user", "content": "When do you open?", "created_at": "2025-01-02T03:04:05.000000Z"},
+            {"role": "assistant", "content": "At nine.", "created_at": "2025-01-02T03:04:06.000000Z", "reasoning": "hm"}]
+    old.executemany("INSERT INTO messages (session_id, seq, role, content, reasoning, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [("old", i, m["role"], m["content"], m.get("reasoning"), m["created_at"]) for i, m in enumerate(kept)])
+    old.commit()
+    old.close()
+
+    store = SqliteStore(path)
+    try:
+        assert store.get("old")["title"] == "Opening hours" and store.messages("old") == (0, kept)
+        grounded = {"role": "assistant", "content": "At 22:30 [1].", "created_at": "2025-01-02T03:05:00.000000Z",
+                    "sources": [{"n": 1, "title": "gym.md", "text": "It closes at 22:30.", "sentences": ["It closes at 22:30."]}],
+                    "grounding": {"supported": True}}
+        store.append("old", [{"role": "user", "content": "And close?", "created_at": "2025-01-02T03:04:59.000000Z"}],
+                     pending=True)
+        store.settle("old", grounded)
+        assert store.messages("old", last=1) == (3, [grounded]) and store.messages("old")[1][:2] == kept
+    finally:
+        store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+    db.close()

@@ -98,9 +98,10 @@ def test_a_number_absent_from_the_evidence_is_flagged_with_the_quote(sentences_s
     assert ask(sentences_server.url, "Who is the manager of the print shop?", "Priya Raman [1].")["grounding"]["supported"]
 
 
-def test_a_chat_template_model_keeps_whole_passages_and_the_check(stub, make_server, make_client, tmp_path):
-    server = make_server("--backend", "openai", "--base-url", stub.url, "--data-dir", str(tmp_path),
-                         async_mode="eventlet")
+def test_a_chat_template_model_keeps_whole_passages_and_the_check_which_outlives_a_restart(stub, make_server, make_client,
+                                                                                          tmp_path):
+    args = ("--backend", "openai", "--base-url", stub.url, "--data-dir", str(tmp_path))
+    server = make_server(*args, async_mode="eventlet")
     fill(server.url, ["clinic.md"])
     client = make_client(server.url)
     done = done_of(client, "专家门诊的挂号费是多少？", "专家门诊挂号费为80元 [1]。")
@@ -108,7 +109,27 @@ def test_a_chat_template_model_keeps_whole_passages_and_the_check(stub, make_ser
     assert EVIDENCE_HEAD not in system and done["sources"][0]["text"] in system  # the passage, whole
     assert done["grounding"]["supported"] is False and "50元" in done["grounding"]["quote"]["sentence"]
     assert any("50元" in s for s in done["sources"][0]["sentences"])  # the sentence to highlight
-    assert done_of(client, "专家门诊的挂号费是多少？", "50元 [1]。")["grounding"] == {"supported": True}
+    ok = done_of(client, "专家门诊的挂号费是多少？", "50元 [1]。")
+    assert ok["grounding"] == {"supported": True}
+    plain = client.wait_done(client.chat("Thanks!", model="say:You are welcome."))
+
+    # The history keeps each reply's sources and check as its `done` carried them (#25): a reload shows them again,
+    kept = [(done["text"], done["sources"], done["grounding"]), (ok["text"], ok["sources"], ok["grounding"])]
+    shown = lambda history: [(m["content"], m["sources"], m["grounding"]) for m in history if "sources" in m]
+    assert shown(client.call("history")["history"]) == kept
+    assert client.call("history")["history"][-1] == {"role": "assistant", "content": plain["text"]}
+    # and so does another device, and the server started again on the same data folder (SQLite).
+    ids = {"client_id": client.of("ready")[0]["client_id"], "session_id": client.session_id}
+    assert shown(make_client(server.url, **ids).of("ready")[0]["history"]) == kept
+    server.stop()
+    again = make_server(*args, async_mode="eventlet")
+    assert shown(make_client(again.url, **ids).of("ready")[0]["history"]) == kept
+    other = make_client(again.url, client_id=ids["client_id"])
+    assert shown(other.call("open", {"session_id": ids["session_id"]})["history"]) == kept
+    assert shown(other.call("truncate", {"keep": 2})["history"]) == kept[:1]
+    # The model is never sent them: a later turn's prompt has the earlier replies' text alone.
+    other.wait_done(other.chat("Again?", model="say:Yes."))
+    assert stub.requests[-1]["messages"][1] == {"role": "assistant", "content": done["text"]}
 
 
 @pytest.mark.parametrize("question, title", [

@@ -1,6 +1,7 @@
 """RedisStore keeps conversations as MemoryStore does (the reference), on a real redis-server."""
 from __future__ import annotations
 
+import os
 import tempfile
 
 import pytest
@@ -9,6 +10,8 @@ from server.errors import ChatError
 from server.store import MemoryStore, now_iso
 from server.store.redis import RedisStore
 from tests.cluster import RedisServer
+from tests.kb_files import upload
+from tests.live import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,9 @@ def test_turns_pending_questions_truncate_and_delete_as_in_memory(stores):
     for s in stores:
         s.append("c1", [msg("user", "hello")], pending=True)
     assert both(stores, "messages", "c1") == (0, [])  # a pending question is never returned
-    q, a, failed = msg("user", "hello"), {**msg("assistant", "hi there"), "reasoning": "greet"}, msg("user", "failed")
+    q, failed = msg("user", "hello"), msg("user", "failed")
+    a = {**msg("assistant", "hi there [1]"), "reasoning": "greet", "grounding": {"supported": True},
+         "sources": [{"n": 1, "title": "greetings.md", "text": "Say hi there.", "sentences": ["Say hi there."]}]}
     for s in stores:
         s.append("c1", [q], pending=True)
         s.settle("c1", a)
@@ -102,3 +107,21 @@ def test_list_is_newest_first_pages_by_updated_at_and_searches_titles_and_text(s
     assert both(stores, "list", owner, limit=1)[0][0]["title"] == "Renamed"
     with pytest.raises(ChatError):
         stores[1].list(owner, before="not a time")
+
+
+def test_a_grounded_reply_keeps_its_sources_and_note_in_redis_across_a_restart(redis_server, stub, make_server,
+                                                                               make_client):
+    redis_server.client().flushdb()
+    args = ("--backend", "openai", "--base-url", stub.url, "--redis", redis_server.url, "--rate-per-minute", "0")
+    first = make_server(*args, async_mode="eventlet")
+    with open(os.path.join(ROOT, "bench", "data", "evidence", "docs", "clinic.md"), "rb") as f:
+        assert upload(first.url, "clinic.md", f.read())[0] == 200
+    c = make_client(first.url)
+    done = c.wait_done(c.chat("消化内科在哪里？", model="say:消化内科在门诊楼四楼 [1]。", knowledge=True))
+    assert done["sources"] and done["grounding"]["supported"] is False, done
+    first.stop()
+    again = make_server(*args, async_mode="eventlet")
+    back = make_client(again.url, client_id=c.of("ready")[0]["client_id"])
+    [reply] = [m for m in back.call("open", {"session_id": c.session_id})["history"] if m["role"] == "assistant"]
+    assert reply == {"role": "assistant", "content": done["text"], "sources": done["sources"],
+                     "grounding": done["grounding"]}

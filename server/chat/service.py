@@ -137,13 +137,6 @@ class ChatService:
             text = "".join(req.text)
             keep = reason != "error" and not req.discard
             ended = session is not None and self.cluster.ended_elsewhere(req)  # then it keeps and sends nothing
-            if session is not None and not ended:
-                try:
-                    self.store.end_turn(session, req.user_message, text if keep else None, "".join(req.reasoning))
-                except Exception:
-                    log.exception("saving the reply %s failed", req.id)  # the reply still ends in its one `done`
-            if session is not None and session.active is req:
-                session.active = None
             done = {"request_id": req.id, "finish_reason": reason, "text": text, "timings": req.timings()}
             if req.reasoning:
                 done["reasoning"] = "".join(req.reasoning)
@@ -154,6 +147,13 @@ class ChatService:
                     done["grounding"] = grounding
             if req.usage:
                 done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
+            if session is not None and not ended:
+                try:  # the reply is kept with the sources and grounding its `done` carries
+                    self.store.end_turn(session, req.user_message, text if keep else None, "".join(req.reasoning), done)
+                except Exception:
+                    log.exception("saving the reply %s failed", req.id)  # the reply still ends in its one `done`
+            if session is not None and session.active is req:
+                session.active = None
             req.done_event = done
             if session is not None:
                 self.cluster.finished(req)  # before `done` goes out: a client may chat again at once

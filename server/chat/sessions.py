@@ -10,7 +10,7 @@ import threading
 import time
 
 from ..concurrency import off_hub
-from ..store import ConversationStore, now_iso
+from ..store import EVIDENCE, ConversationStore, now_iso
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
@@ -60,9 +60,9 @@ class Session:
     def settings(self) -> dict:
         return self.meta["settings"]
 
-    def append_turn(self, user: str, assistant: str) -> None:
-        """Add a question and its reply together, keeping at most max_history messages."""
-        self.history += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    def append_turn(self, user: str, assistant: str, evidence: dict | None = None) -> None:
+        """Add a question and its reply (with its evidence) together, keeping at most max_history messages."""
+        self.history += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant, **(evidence or {})}]
         overflow = len(self.history) - self.max_history
         if overflow > 0:
             overflow += overflow % 2  # drop whole turns so the history starts with a user message
@@ -70,7 +70,11 @@ class Session:
             self.base += overflow
 
     def snapshot(self) -> list[dict]:
-        """A copy of the history safe to send or to build a prompt from."""
+        """The history as a prompt's messages: role and content only (a backend sends them upstream as they are)."""
+        return [{"role": m["role"], "content": m["content"]} for m in self.history]
+
+    def shown(self) -> list[dict]:
+        """The history as clients get it: a grounded reply keeps its sources and grounding."""
         return [dict(m) for m in self.history]
 
 
@@ -116,7 +120,7 @@ class SessionStore:
 
     def _load(self, s: Session) -> None:
         s.base, msgs = self.store.messages(s.id, last=self.max_history)
-        s.history = [{"role": m["role"], "content": m["content"]} for m in msgs]
+        s.history = [{k: m[k] for k in ("role", "content", *EVIDENCE) if k in m} for m in msgs]
 
     def refresh(self, session_id: str) -> None:
         """Another process changed this conversation (--redis): reload the copy in memory, the Session object kept."""
@@ -189,11 +193,13 @@ class SessionStore:
             self.store.save(s.meta)
         self.store.append(s.id, [{"role": "user", "content": question, "created_at": now_iso()}], pending=True)
 
-    def end_turn(self, s: Session, question: str, reply: str | None, reasoning: str = "") -> None:
-        """Keep the turn (reply given) or drop the pending question (None)."""
+    def end_turn(self, s: Session, question: str, reply: str | None, reasoning: str = "",
+                 evidence: dict | None = None) -> None:
+        """Keep the turn (reply given) or drop the pending question (None); evidence: sources and grounding of `done`."""
         if reply is not None:
-            s.append_turn(question, reply)
-            msg = {"role": "assistant", "content": reply, "created_at": now_iso()}
+            evidence = {k: evidence[k] for k in EVIDENCE if k in evidence} if evidence else {}
+            s.append_turn(question, reply, evidence)
+            msg = {"role": "assistant", "content": reply, "created_at": now_iso(), **evidence}
             if reasoning:
                 msg["reasoning"] = reasoning
             self.store.settle(s.id, msg)

@@ -1,13 +1,20 @@
 """Conversations as documents: export to JSON or Markdown, and checked import of JSON."""
 from __future__ import annotations
 
+import json
+
 from . import schemas
 from ..errors import ChatError
-from ..store import now_iso
+from ..store import EVIDENCE, now_iso
 from .sessions import SessionStore, new_session_id, title_from
 
 MAX_DOCUMENTS = 1000
 ROLES = ("user", "assistant")
+# Sources of one reply: `done` carries at most --kb-passages passages (4) and 8 facts; room for a server set higher.
+MAX_SOURCES = 50
+SOURCES_SHAPE = (f"'sources' must be a list of at most {MAX_SOURCES} sources, each a passage {{n, title, text, "
+                 "sentences?: [str]} or a fact {n, kind: \"fact\", head: {name}, relation, tail: {name}}, n a number from 1.")
+GROUNDING_SHAPE = "'grounding' must be {supported: true or false, quote?: {n, title, sentence}}."
 
 
 def bad(message: str) -> ChatError:
@@ -25,14 +32,68 @@ def export_document(store: SessionStore, session_id: str, client_id: str) -> dic
 
 
 def to_markdown(doc: dict) -> str:
-    """One heading per message; reasoning as a quote above its reply."""
+    """One heading per message; reasoning as a quote above its reply, its sources as a list under it."""
     out = [f"# {doc['title'] or 'Conversation'}", "", f"_Started {doc['created_at']}_", ""]
     for m in doc["messages"]:
         out += [f"## {m['role'].capitalize()}", ""]
         if m.get("reasoning"):
             out += ["> " + line for line in m["reasoning"].splitlines()] + [""]
         out += [m["content"], ""]
+        if m.get("sources"):
+            out += ["Sources:", ""] + [f"- [{s['n']}] {source_line(s)}" for s in m["sources"]] + [""]
     return "\n".join(out)
+
+
+def source_line(s: dict) -> str:
+    """A source in one line: a fact as head -relation-> tail, a passage by its document's title."""
+    if s.get("kind") == "fact":
+        return f"{s['head']['name']} -{s['relation']}-> {s['tail']['name']}"
+    return s["title"]
+
+
+def _is_n(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _named(value) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("name"), str)
+
+
+def _source_ok(s) -> bool:
+    """The fields a client reads of a source have their types; other fields pass as they are."""
+    if not isinstance(s, dict) or not _is_n(s.get("n")):
+        return False
+    if s.get("kind", "passage") == "fact":
+        return _named(s.get("head")) and _named(s.get("tail")) and isinstance(s.get("relation"), str)
+    sentences = s.get("sentences", [])
+    return (s.get("kind", "passage") == "passage" and isinstance(s.get("title"), str) and isinstance(s.get("text"), str)
+            and isinstance(sentences, list) and all(isinstance(x, str) for x in sentences))
+
+
+def _grounding_ok(g) -> bool:
+    if not isinstance(g, dict) or not isinstance(g.get("supported"), bool):
+        return False
+    q = g.get("quote")
+    return q is None or (isinstance(q, dict) and _is_n(q.get("n")) and isinstance(q.get("title"), str)
+                         and isinstance(q.get("sentence"), str))
+
+
+def _evidence(m: dict, max_bytes: int) -> dict:
+    """A message's sources and grounding, checked; only a reply has them."""
+    kept = {k: m[k] for k in EVIDENCE if m.get(k) is not None}
+    if not kept:
+        return {}
+    if m["role"] != "assistant":
+        raise bad("Only an assistant message may carry 'sources' or 'grounding'.")
+    sources = kept.get("sources")
+    if sources is not None and not (isinstance(sources, list) and len(sources) <= MAX_SOURCES
+                                    and all(_source_ok(s) for s in sources)):
+        raise bad(SOURCES_SHAPE)
+    if "grounding" in kept and not _grounding_ok(kept["grounding"]):
+        raise bad(GROUNDING_SHAPE)
+    if len(json.dumps(kept, ensure_ascii=False).encode()) > max_bytes:
+        raise ChatError("too_long", f"A message's sources and grounding are larger than {max_bytes} bytes.")
+    return kept
 
 
 def _checked(doc, cfg) -> dict:
@@ -46,12 +107,12 @@ def _checked(doc, cfg) -> dict:
     for m in messages:
         if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
             raise bad("Each message needs 'role' (user or assistant) and 'content' (a string).")
-        schemas.reject_extra(m, {"role", "content", "reasoning", "created_at"}, "import")
+        schemas.reject_extra(m, {"role", "content", "reasoning", "created_at", *EVIDENCE}, "import")
         msg = {"role": m["role"], "content": m["content"],
                "created_at": schemas.optional_str(m, "created_at", 40) or now_iso()}
         if schemas.optional_str(m, "reasoning", cfg.max_payload_bytes):
             msg["reasoning"] = m["reasoning"]
-        checked.append(msg)
+        checked.append({**msg, **_evidence(m, cfg.max_payload_bytes)})
     title = schemas.optional_str(doc, "title", 200) or ""
     first = next((m["content"] for m in checked if m["role"] == "user"), "")
     settings = doc.get("settings") or {}

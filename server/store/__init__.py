@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import os
 
-from .base import ConversationStore, now_iso
+from .base import EVIDENCE, ConversationStore, now_iso
 from .memory import MemoryStore
 
-__all__ = ["ConversationStore", "MemoryStore", "now_iso", "open_store"]
+__all__ = ["EVIDENCE", "ConversationStore", "MemoryStore", "now_iso", "open_store"]
 
 
 def open_store(cfg) -> ConversationStore:

@@ -5,7 +5,8 @@ rules (the caller checks `client_id`). Every method is called from the server's 
 be safe to call from several at once. Records are plain dicts:
 
 - meta: `{session_id, client_id, title, created_at, updated_at, settings: dict}`
-- message: `{role, content, created_at, reasoning?}`; a conversation's messages are numbered from 0
+- message: `{role, content, created_at, reasoning?, sources?, grounding?}` (a grounded reply keeps the `sources`
+  and `grounding` its `done` carried); a conversation's messages are numbered from 0
   (their position) and only ever removed from the end (`truncate`).
 - summary (from `list`): `{session_id, title, created_at, updated_at, messages: int}`
 
@@ -18,6 +19,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
+
+EVIDENCE = ("sources", "grounding")  # a grounded reply's fields beyond its text, kept as its `done` carried them
 
 _clock_lock = threading.Lock()
 _last = [datetime.min.replace(tzinfo=timezone.utc)]

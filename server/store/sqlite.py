@@ -6,7 +6,7 @@ import logging
 import sqlite3
 
 from ..concurrency import RealEvent, RealLock, start_os_thread
-from .base import now_iso
+from .base import EVIDENCE, now_iso
 
 log = logging.getLogger(__name__)
 # Commits on the server's loop never checkpoint: a checkpoint fsyncs, and with SQLite's default
@@ -38,6 +38,8 @@ MIGRATIONS = [
         PRIMARY KEY (session_id, seq)
     ) WITHOUT ROWID;
     """,
+    # A grounded reply's sources and grounding (#25), one JSON object; NULL for every other message.
+    "ALTER TABLE messages ADD COLUMN meta TEXT",
 ]
 SUMMARY = ("SELECT c.session_id, c.title, c.created_at, c.updated_at, "
            "(SELECT COUNT(*) FROM messages m WHERE m.session_id = c.session_id AND m.pending = 0) FROM conversations c ")
@@ -123,14 +125,16 @@ class SqliteStore:
     def messages(self, session_id, last=None):
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, role, content, reasoning, created_at FROM messages WHERE session_id = ? AND pending = 0 "
+                "SELECT seq, role, content, reasoning, created_at, meta FROM messages WHERE session_id = ? AND pending = 0 "
                 "ORDER BY seq DESC LIMIT ?", (session_id, -1 if last is None else last)).fetchall()
         rows.reverse()
         out = []
-        for _, role, content, reasoning, created_at in rows:
+        for _, role, content, reasoning, created_at, meta in rows:
             m = {"role": role, "content": content, "created_at": created_at}
             if reasoning:
                 m["reasoning"] = reasoning
+            if meta:
+                m.update(json.loads(meta))
             out.append(m)
         return (rows[0][0] if rows else 0), out
 
@@ -147,10 +151,10 @@ class SqliteStore:
         nxt = self._db.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM messages WHERE session_id = ?",
                                (session_id,)).fetchone()[0]
         self._db.executemany(
-            "INSERT INTO messages (session_id, seq, role, content, reasoning, created_at, pending) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(session_id, nxt + i, m["role"], m["content"], m.get("reasoning") or None, m["created_at"], int(pending))
-             for i, m in enumerate(messages)])
+            "INSERT INTO messages (session_id, seq, role, content, reasoning, created_at, pending, meta) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(session_id, nxt + i, m["role"], m["content"], m.get("reasoning") or None, m["created_at"], int(pending),
+              _meta(m)) for i, m in enumerate(messages)])
         self._db.execute("UPDATE conversations SET updated_at = ? WHERE session_id = ?", (now_iso(), session_id))
 
     def append(self, session_id, messages, pending=False):
@@ -202,3 +206,9 @@ class SqliteStore:
         with self._lock, self._reader_lock:
             self._db.close()
             self._reader.close()
+
+
+def _meta(message: dict) -> str | None:
+    """The `meta` column: the message's evidence fields as JSON, NULL when it has none."""
+    kept = {k: message[k] for k in EVIDENCE if k in message}
+    return json.dumps(kept, ensure_ascii=False) if kept else None

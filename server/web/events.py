@@ -42,7 +42,7 @@ def ready_payload(session) -> dict:
         "client_id": session.client_id,
         "conversations": conversations,
         "conversations_more": more,
-        "history": session.snapshot(),
+        "history": session.shown(),
         "backends": svc.registry.describe(),
         "default_backend": svc.registry.default,
         "limits": {"max_message_chars": cfg.max_message_chars, "max_tokens": cfg.max_tokens_cap},
@@ -140,7 +140,8 @@ def on_stop(session, payload):
 @socketio.on("truncate")
 @acked
 def on_truncate(session, payload):
-    return {"history": service().truncate(session, schemas.parse_truncate(payload))}
+    service().truncate(session, schemas.parse_truncate(payload))
+    return {"history": session.shown()}
 
 
 @socketio.on("reset")
@@ -154,7 +155,7 @@ def on_reset(session, payload):
 @acked
 def on_history(session, payload):
     schemas.parse_empty(payload, "history")
-    return {"history": session.snapshot()}
+    return {"history": session.shown()}
 
 
 @socketio.on("resume")
@@ -198,7 +199,7 @@ def on_list(session, payload):
 def on_open(session, payload):
     target = owned(schemas.parse_session_ref(payload, "open"))
     follow(target)
-    return {"session_id": target.id, "title": target.meta["title"], "history": target.snapshot(),
+    return {"session_id": target.id, "title": target.meta["title"], "history": target.shown(),
             "settings": target.settings,
             "active_request_id": target.active.id if target.active else service().cluster.active_request_id(target.id)}
 

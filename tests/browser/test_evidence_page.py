@@ -54,3 +54,13 @@ def test_a_reply_not_in_its_evidence_shows_the_note_and_the_marked_sentence(open
     assert passage.is_hidden()
     reply.locator(".kb-chip").first.click()
     assert "closes at 22:30" in " ".join(passage.locator("mark.kb-used").all_inner_texts())
+
+    # After a reload the reply comes from the server's history: the note, the chips and the [n] links are still there.
+    page.reload()
+    page.wait_for_selector("#conn[data-state=connected]")
+    reply = page.locator(".msg.assistant").first
+    reply.locator(".kb-warning").wait_for()
+    assert "closes at 22:30" in reply.locator(".kb-warning .kb-quote").inner_text()
+    assert reply.locator(".kb-chip").first.inner_text().startswith("[1]")
+    reply.locator(".md .kb-cite").first.click()
+    assert "closes at 22:30" in " ".join(reply.locator(".kb-passage mark.kb-used").all_inner_texts())

@@ -66,3 +66,35 @@ test('after its bytes are sent, an upload says what the server is doing with it'
   // Another file's progress (a second uploader) is not this one's.
   assert.equal(ingestLine('a.pdf', { file: 'b.pdf', phase: 'embedding', done: 8, total: 32 }).fraction, null)
 })
+
+test('a grounded reply read back from the history (a reload, another device) shows the chips and note its done gave', async () => {
+  const { ChatCore, PAGE_KEYS } = await import('@core/chat.js')
+  const { memoryStorage } = await import('../../src/lib/storage.js')
+  const { FakeClient } = await import('../helpers/fake-client.js')
+  const core = () => {
+    const c = new ChatCore({ storage: memoryStorage(), keys: PAGE_KEYS, onChange: () => {} })
+    const client = new FakeClient()
+    client.connected = true
+    c.attach(client)
+    return [c, client]
+  }
+  const ready = { session_id: 's1', client_id: 'c'.repeat(32), backends: [], limits: {}, settings: {} }
+  const question = '消化内科在哪里？'
+  const sources = [{ n: 1, title: 'clinic.md', chunk_id: 'd-0', text: '导诊。消化内科在门诊楼三楼。', sentences: ['消化内科在门诊楼三楼。'] }]
+  const grounding = { supported: false, quote: { n: 1, title: 'clinic.md', sentence: '消化内科在门诊楼三楼。' } }
+  const [live, client] = core()
+  live.handle('ready', { ...ready, history: [] })
+  client.handlers.chat = () => ({ ok: true, request_id: 'r1' })
+  assert.equal(await live.send(question), true)
+  live.handle('done', { request_id: 'r1', finish_reason: 'stop', text: '在四楼 [1]。', sources, grounding })
+  const [reloaded] = core()
+  reloaded.handle('ready', { ...ready, history: [{ role: 'user', content: question }, { role: 'assistant', content: '在四楼 [1]。', sources, grounding }] })
+  const [fromDone, fromHistory] = [live, reloaded].map((c) => c.state.messages.at(-1))
+  assert.equal(groundingNote(fromHistory).text, '这个回答可能有误。 clinic.md 原文 [1]： 消化内科在门诊楼三楼。')
+  assert.deepEqual(groundingNote(fromHistory), groundingNote(fromDone))
+  assert.deepEqual(sourceChips(fromHistory), sourceChips(fromDone))
+  assert.equal(sourceChips(fromHistory)[0].parts.find((p) => p.mark).text, '消化内科在门诊楼三楼。')
+  // A reply kept without evidence (no knowledge asked) shows none.
+  reloaded.handle('ready', { ...ready, history: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })
+  assert.equal(sourceChips(reloaded.state.messages.at(-1)), null)
+})

@@ -1,11 +1,24 @@
-// A grounded reply's evidence, DOM-free (the page and the uni-app share it): the note under a reply the
-// server could not check against its evidence (done.grounding), and a passage cut around the sentences used.
+// A grounded reply's evidence, DOM-free (the page and the uni-app share it): what its message keeps, the note
+// under a reply the server could not check against its evidence (grounding), and a passage cut around the
+// sentences used.
 
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/
 
 /** 'zh' for a question with Chinese characters, else 'en': the language the note speaks. */
 export function noteLanguage(question) {
   return CJK.test(question || '') ? 'zh' : 'en'
+}
+
+/**
+ * What a reply's message keeps of its evidence, from its `done` or from its message in a history (the
+ * server keeps them with the turn): the sources (#14) and the check against them (#25), whose note
+ * speaks the language of `question`.
+ */
+export function evidenceOf(d, question) {
+  const kept = {}
+  if (Array.isArray(d.sources)) kept.sources = d.sources
+  if (d.grounding && typeof d.grounding === 'object') kept.grounding = { ...d.grounding, lang: noteLanguage(question) }
+  return kept
 }
 
 /** The note under a reply whose numbers or names are not in its evidence, or null when there is none. */

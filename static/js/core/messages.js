@@ -1,4 +1,5 @@
 // Messages as the core keeps them, and how the server's history replaces them.
+import { evidenceOf } from './grounding.js'
 import { randomId } from './ids.js'
 
 export function newMessage(role, content, extra = {}) {
@@ -7,7 +8,8 @@ export function newMessage(role, content, extra = {}) {
 
 /**
  * The list that shows `history` (the server's truth), or null when `messages` already does.
- * Messages that match keep their ids and details (timings); a streaming reply stays last;
+ * Messages that match keep their ids and details (timings); new replies take their sources and grounding
+ * as a `done` gives them; a streaming reply stays last;
  * failed turns (never in the history) go once the history moved on.
  */
 export function mergeHistory(messages, history) {
@@ -17,7 +19,14 @@ export function mergeHistory(messages, history) {
   while (k < hist.length && k < shown.length && shown[k].role === hist[k].role && shown[k].content === String(hist[k].content ?? '')) k++
   if (k === hist.length && k === shown.length) return null
   const live = messages.filter((m) => m.status === 'streaming' || m.status === 'sending')
-  return [...shown.slice(0, k), ...hist.slice(k).map((m) => newMessage(m.role, String(m.content ?? ''))), ...live]
+  const added = hist.slice(k).map((m, i) => newMessage(m.role, String(m.content ?? ''), m.role === 'assistant' ? evidenceOf(m, questionBefore(hist, k + i)) : {}))
+  return [...shown.slice(0, k), ...added, ...live]
+}
+
+/** The text of the user message right before messages[i] (a reply's question), or ''. */
+export function questionBefore(messages, i) {
+  const q = i > 0 ? messages[i - 1] : null
+  return q && q.role === 'user' ? String(q.content ?? '') : ''
 }
 
 export function errorText(res) {

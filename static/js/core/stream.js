@@ -1,8 +1,8 @@
 // How the events of a reply reach its message: in seq order, exactly once, whoever started it
 // (this client, another tab, this client before a reload) and across reconnects.
 
-import { noteLanguage } from './grounding.js'
-import { newMessage } from './messages.js'
+import { evidenceOf } from './grounding.js'
+import { newMessage, questionBefore } from './messages.js'
 
 // How long a `done` that overtook the resume replay waits for the missing tokens.
 const STASHED_DONE_WAIT_MS = 3000
@@ -72,10 +72,8 @@ export function finish(core, a, d, error) {
   if (typeof d.reasoning === 'string' && d.reasoning) patch.reasoning = d.reasoning
   if (d.usage) patch.usage = d.usage
   if (d.timings) patch.timings = d.timings
-  // Sources of a grounded reply (the knowledge base, #14) are kept for the message view.
-  if (Array.isArray(d.sources)) patch.sources = d.sources
-  // Its check against the evidence (#25); the note under it speaks the question's language.
-  if (d.grounding && typeof d.grounding === 'object') patch.grounding = { ...d.grounding, lang: noteLanguage(questionOf(core, a.msgId)) }
+  // A grounded reply's sources and check, as a history message of it will have them.
+  Object.assign(patch, evidenceOf(d, questionOf(core, a.msgId)))
   const msg = core._msg(a.msgId)
   if (failed && !(msg && msg.error)) patch.error = error || 'The reply failed.'
   core._patch(a.msgId, patch)
@@ -91,8 +89,7 @@ export function finish(core, a, d, error) {
 /** The question a reply answers: the user message right before it. */
 function questionOf(core, msgId) {
   const msgs = core.state.messages
-  const i = msgs.findIndex((m) => m.id === msgId)
-  return i > 0 && msgs[i - 1].role === 'user' ? msgs[i - 1].content : ''
+  return questionBefore(msgs, msgs.findIndex((m) => m.id === msgId))
 }
 
 /** Follow reply `id` that this client did not start; `replayFrom` -1 asks for all of it again. */

@@ -127,7 +127,9 @@ def test_unanswerable_question_gets_no_sources_and_no_guess(kb_server, stub, mak
         assert done["sources"] == [] and done["finish_reason"] == "stop", question
         assert done["text"] == reply  # the server says so itself: no model was asked to guess
         assert len(stub.requests) == asked
-    assert client.call("history")["history"][-1] == {"role": "assistant", "content": "知识库中没有找到相关内容。"}
+    # The history keeps the reply with what done carried: no sources.
+    assert client.call("history")["history"][-1] == {"role": "assistant", "content": "知识库中没有找到相关内容。",
+                                                     "sources": []}
     status, body = http_json(kb_server.url + "/api/chat", {"message": "hello", "knowledge": "yes"})
     assert status == 400 and "knowledge" in body["error"]["message"]
 

@@ -1,5 +1,4 @@
 """Conversations that last (#12): a client's list, its settings, the store across restarts, ownership."""
-import json
 import os
 import secrets
 import sqlite3

@@ -9,7 +9,7 @@ import pytest
 from server.devices import ALPHABET, MemoryCodes, RedisCodes, normalize
 from server.errors import ChatError
 from tests.cluster import Cluster, RedisServer
-from tests.live import Client, LiveServer, http_json
+from tests.live import LiveServer, http_json
 
 FIRST = "first-device-client-id-0000000001"
 _addresses = itertools.count(10)

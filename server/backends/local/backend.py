@@ -7,7 +7,6 @@ import os
 import time
 
 from ...concurrency import Empty, RealLock, start_os_thread
-from ...errors import BackendError
 from ..base import Chunk, Status
 from . import loader, source
 from .jobs import Ended, Failed, Job, Queued, Started

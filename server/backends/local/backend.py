@@ -172,6 +172,6 @@ class LocalBackend:
             return
         log.info("%s ready on %s (%s) in %.1f s", self.default_model, loaded.device, loaded.model.dtype,
                  time.monotonic() - t0)
+        self.scheduler.ready(loaded)  # before the status: whoever sees "ready" finds the prompter and batch made
         with self._lock:
             self._status = Status(model_ready=True, progress=1.0, message=f"{self.default_model} is ready ({loaded.device})")
-        self.scheduler.ready(loaded)

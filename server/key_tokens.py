@@ -8,10 +8,11 @@ CITATION = re.compile(r"\[\d+\]")
 ARABIC = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?::\d{2})?(?:\.\d+)?")
 DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+NUMERALS = "".join(DIGITS) + "".join(UNITS)  # the characters a Chinese numeral is written in
 # Chinese numerals count only before a measure word or after 第/百分之: alone, 一 is part of too many words
 # (一起, 统一, 一般) to be a number.
-CHINESE = re.compile(r"(?<=第)[零〇一二两三四五六七八九十百千万]+|(?<=百分之)[零〇一二两三四五六七八九十百千万]+|"
-                     r"[零〇一二两三四五六七八九十百千万]+(?=[楼层周天号月日点时元块个次分岁年人本位张间倍折期届门种组项节课])")
+CHINESE = re.compile(f"(?<=第)[{NUMERALS}]+|(?<=百分之)[{NUMERALS}]+|"
+                     f"[{NUMERALS}]+(?=[楼层周天号月日点时元块个次分岁年人本位张间倍折期届门种组项节课])")
 # Capitalized Latin words that are not names.
 COMMON = set("""The A An I It This That These Those There Here He She They We You Your Our My His Her Their Its
 Yes No Not And Or But If In On At To For From By With Of As Is Are Was Were Be Each Every All Any Some
@@ -36,6 +37,24 @@ def chinese_number(text: str) -> int | None:
         else:
             return None
     return total + (digit or 0)
+
+
+def chinese_numeral(n: int) -> str:
+    """The other way: 9 -> 九, 15 -> 十五, 20 -> 二十, 302 -> 三百零二 (below 10,000)."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    if n < 20:
+        return "十" + (digits[n % 10] if n % 10 else "")
+    out, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d:
+            out += ("零" if zero and out else "") + digits[d] + unit
+            zero = False
+        else:
+            zero = True
+    return out
 
 
 def canonical(token: str) -> str:
@@ -81,9 +100,14 @@ def number_forms(text: str) -> frozenset[str]:
     for m in RUN.finditer(text):
         raw = m.group().rstrip(",.:")
         out |= {raw, raw.replace(",", "")}
-    for value in numbers(text):
-        out.add(value)
-        if ":" in value:
-            h = int(value.split(":", 1)[0])
+    return frozenset(out | with_hours(numbers(text)))
+
+
+def with_hours(found: set[str]) -> set[str]:
+    """A time 20:00 also gives "20" and "8" (晚上8点, 8 pm); 8:30 gives "8"."""
+    out = set(found)
+    for t in found:
+        if ":" in t:
+            h = int(t.split(":", 1)[0])
             out |= {str(h), str(h % 12 or 12)}
-    return frozenset(out)
+    return out

@@ -49,8 +49,8 @@ class ChatService:
             system, sources = self._ground(chat.message, system, backend) if knowledge else (system, None)
         if sources == []:  # nothing relevant in the library: say so rather than let the model guess
             backend = FixedReply(not_found_reply(chat.message))
-        elif sources:  # the numbers the evidence backs; a small local model may write no other
-            params = {**params, ANSWER_NUMBERS: answer_numbers(chat.message, system)}
+        elif sources:  # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
+            params = {**params, ANSWER_NUMBERS: off_hub(answer_numbers, chat.message, system)}
         with self._lock:
             if session.active is not None:
                 raise ChatError("busy", "A reply is still streaming in this conversation; stop it or wait for it.")
@@ -194,7 +194,7 @@ class ChatService:
         if session.active is not None or self.cluster.active_request_id(session.id):
             raise ChatError("busy", "A reply is still streaming in this conversation; stop it first.")
         self.store.truncate(session, keep)
-        return session.snapshot()
+        return session.shown()
 
     def resume(self, session: Session, request_id: str, after_seq: int, sid: str) -> str:
         """Send one socket every token after after_seq, and the end if there was one."""

@@ -6,20 +6,10 @@ import re
 from .chunk import sentences
 from .evidence import WANTS_NUMBER
 from .keyword import words
-from ..key_tokens import names, number_forms, numbers
+from ..key_tokens import RUN, canonical, names, number_forms, numbers, with_hours
 from .answer_kind import has_kind, kind_of, of_kind
 
 EVIDENCE_LINE = re.compile(r"^\[(\d+)\] \((.+?)\) (.+)$", re.M)  # "[n] (title) sentence", best first
-
-
-def _with_hours(found: set[str]) -> set[str]:
-    """A time 20:00 also supports "20" and "8" (晚上8点, 8 pm); 8:30 supports "8"."""
-    out = set(found)
-    for t in found:
-        if ":" in t:
-            h = int(t.split(":", 1)[0])
-            out |= {str(h), str(h % 12 or 12)}
-    return out
 
 
 CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
@@ -27,7 +17,6 @@ CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
 # on bench/data/evidence the 270M model swapped 专家门诊's 50元 for 普通门诊's 10元 of the same sentence and
 # took a bath's 15 dollars for a cat's night; 0.7 told those apart and flagged none of its right answers.
 CLAUSE_SHARE = 0.7
-DIGITS = re.compile(r"[0-9][0-9:.,]*")
 
 
 def _backing(question: str, shown: str) -> list[str]:
@@ -43,7 +32,7 @@ def _backing(question: str, shown: str) -> list[str]:
     clauses = [c for c in clauses if numbers(c)]
     clauses = [c for c in clauses if has_kind(kind, c)] or clauses
     # Digits apart first: the library's words glue "20:00关门" into "00关门", which 关门 would not match.
-    weighed = [(sum(len(w) for w in asked & set(words(DIGITS.sub(" ", c)))), c) for c in clauses]
+    weighed = [(sum(len(w) for w in asked & set(words(RUN.sub(" ", c)))), c) for c in clauses]
     top = max((w for w, _ in weighed), default=0)
     if top:
         return [c for w, c in weighed if w >= CLAUSE_SHARE * top]
@@ -51,21 +40,20 @@ def _backing(question: str, shown: str) -> list[str]:
     return [first.group(3)] if first else [shown]
 
 
-def _backed_numbers(question: str, shown: str) -> set[str]:
+def _backed_numbers(question: str, shown: str, backing: list[str] | None = None) -> set[str]:
     """Numbers of the evidence that can answer the question (of the kind it asks for, where it names one)."""
-    return _with_hours(of_kind(kind_of(question), _backing(question, shown)) | numbers(question))
+    backing = _backing(question, shown) if backing is None else backing
+    return with_hours(of_kind(kind_of(question), backing) | numbers(question))
 
 
 def answer_numbers(question: str, shown: str) -> list[str]:
     """The numbers a reply may write, in every form it may write them: the backed ones and the question's own."""
-    backed = _backed_numbers(question, shown)
-    texts = "\n".join(_backing(question, shown) + [question])
-    return sorted(f for f in number_forms(texts) if f in backed or _canonical_in(f, backed))
+    backing = _backing(question, shown)
+    backed = _backed_numbers(question, shown, backing)
+    return sorted(f for f in number_forms("\n".join(backing + [question])) if f in backed or _canonical_in(f, backed))
 
 
 def _canonical_in(form: str, backed: set[str]) -> bool:
-    from ..key_tokens import canonical
-
     try:
         return canonical(form) in backed
     except ValueError:

@@ -140,8 +140,7 @@ def on_stop(session, payload):
 @socketio.on("truncate")
 @acked
 def on_truncate(session, payload):
-    service().truncate(session, schemas.parse_truncate(payload))
-    return {"history": session.shown()}
+    return {"history": service().truncate(session, schemas.parse_truncate(payload))}
 
 
 @socketio.on("reset")

@@ -69,9 +69,10 @@ class Batch:
         """Rows running now."""
         return len(self.rows)
 
-    def add(self, job, ids: list[int], max_new: int, sampling: dict, before: int = 0, guard=None) -> None:
+    def add(self, job, ids: list[int], max_new: int, sampling: dict, before: int = 0) -> None:
         """Start a row at the next step; `before` tokens of its reply were already streamed."""
         rid = f"r{id(job)}-{time.monotonic_ns()}"
+        guard = job.guard
         if guard is not None:  # its first call shows the prompt's (or the moved reply's) last token
             guard.tokens, guard.fresh = list(ids[len(ids) - before:]) if before else [], True
             self.mgr.logit_processor.guards[rid] = guard

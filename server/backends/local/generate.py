@@ -115,10 +115,10 @@ def run_alone(loaded: Loaded, job: Job, yield_to=None):
 
 def processors(job: Job, prompt_len: int):
     """The job's own logits processors: the number guard of a grounded base model's reply."""
-    from transformers import LogitsProcessorList
-
     if job.guard is None:
         return None
+    from transformers import LogitsProcessorList
+
     from .number_guard import guard_processor
 
     return LogitsProcessorList([guard_processor(job.guard, prompt_len)])

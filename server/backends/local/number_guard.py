@@ -4,34 +4,16 @@ from __future__ import annotations
 import re
 import threading
 
-from ...key_tokens import RUN
-TAIL = re.compile(r"(\[?)([0-9][0-9,.:]*)$")  # the number the reply is in the middle of; "[2" is a citation
+from ...key_tokens import NUMERALS, RUN, chinese_numeral
+
+TAIL = re.compile(rf"(\[?)({RUN.pattern})$")  # the number the reply is in the middle of; "[2" is a citation
 NUMBER_ONLY = re.compile(r"[0-9,.:]+")
 SPECIAL = re.compile(r"^<.*>$")  # <unused12>, <0x31>: never a number the model writes as text
 TAIL_TOKENS = 16  # decoded to find the number being written; more than any number's tokens
-CN = "零〇一二两三四五六七八九十百千万"
 # A Chinese numeral is held only where it must be a number: after 第 (第九周) or 百分之; elsewhere 一 is in too
 # many words (一起, 一般) to tell.
-ORDINAL_TAIL = re.compile(f"(第|百分之)([{CN}]*)$")
-CN_LEAD = re.compile(f"[{CN}]+")
-
-
-def chinese(n: int) -> str:
-    """9 -> 九, 15 -> 十五, 20 -> 二十, 302 -> 三百零二 (below 10,000)."""
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    if n < 20:
-        return "十" + (digits[n % 10] if n % 10 else "")
-    out, zero = "", False
-    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        d = n // value % 10
-        if d:
-            out += ("零" if zero and out else "") + digits[d] + unit
-            zero = False
-        else:
-            zero = True
-    return out
+ORDINAL_TAIL = re.compile(f"(第|百分之)([{NUMERALS}]*)$")
+CN_LEAD = re.compile(f"[{NUMERALS}]+")
 
 
 class NumericVocab:
@@ -44,7 +26,7 @@ class NumericVocab:
         texts = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
         self.tokens = [(i, s) for i, s in enumerate(texts)
                        if s and not SPECIAL.match(s) and (RUN.search(s) or NUMBER_ONLY.fullmatch(s))]
-        self.chinese = [(i, s) for i, s in enumerate(texts) if s and s[0] in CN]
+        self.chinese = [(i, s) for i, s in enumerate(texts) if s and s[0] in NUMERALS]
 
     @classmethod
     def of(cls, tokenizer) -> "NumericVocab":
@@ -67,7 +49,7 @@ class NumberGuard:
 
     def __init__(self, allowed: frozenset[str], tokenizer, made: list[int] | None = None):
         self.allowed = allowed
-        self.allowed_cn = frozenset(chinese(int(a)) for a in allowed if a.isdigit() and int(a) < 10000)
+        self.allowed_cn = frozenset(chinese_numeral(int(a)) for a in allowed if a.isdigit() and int(a) < 10000)
         self.tokenizer = tokenizer
         self.vocab = NumericVocab.of(tokenizer)
         self.tokens = list(made or [])  # the reply's tokens so far

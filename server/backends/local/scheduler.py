@@ -215,7 +215,7 @@ class Scheduler:
                 return self._release(job)
             self._prepare(job)
             if self.batch.fits(job.prompt):
-                batch.add(job, job.prompt.ids, job.prompt.max_new, self._row_kwargs(job), guard=job.guard)
+                batch.add(job, job.prompt.ids, job.prompt.max_new, self._row_kwargs(job))
             else:
                 with self.cond:
                     job.state = LATER
@@ -242,8 +242,7 @@ class Scheduler:
                 result = Moved([]) if yield_to and yield_to() else run_alone(self.loaded, job, yield_to)
                 if isinstance(result, Moved):
                     p, made = job.prompt, result.made
-                    self.batch.made.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job), before=len(made),
-                                         guard=job.guard)
+                    self.batch.made.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job), before=len(made))
         except Exception as e:  # never let one request kill the worker
             result = Failed(e if isinstance(e, BackendError) else generation_error(e))
         finally:

@@ -2,7 +2,15 @@
 import pytest
 import socketio
 
-from tests.live import Client, http_json, ws_origin
+from tests.live import Client, LiveServer, http_json, ws_origin
+
+
+@pytest.fixture(scope="module")
+def listed():
+    """One server for the origin and header checks: they change nothing on it."""
+    with LiveServer("--backend", "openai", "--base-url", "http://127.0.0.1:9/v1",
+                    "--cors-origin", "http://listed.example:8080") as s:
+        yield s
 
 
 def refused(url, token=None, headers=None) -> str:
@@ -40,8 +48,8 @@ def test_access_token_guards_sockets_and_api(make_server, make_client):
     ("http://localhost:5173", True),
     ("http://listed.example:8080", True),  # named with --cors-origin
 ])
-def test_origin_policy_for_sockets_and_api(make_server, origin, allowed):
-    s = make_server("--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--cors-origin", "http://listed.example:8080")
+def test_origin_policy_for_sockets_and_api(listed, origin, allowed):
+    s = listed
     headers = {"Origin": origin}
     if allowed:
         c = Client(s.url, headers=headers)
@@ -52,8 +60,8 @@ def test_origin_policy_for_sockets_and_api(make_server, origin, allowed):
     assert (status == 200) is allowed
 
 
-def test_page_own_origin_is_allowed_and_api_preflight_works(make_server):
-    s = make_server("--backend", "openai", "--base-url", "http://127.0.0.1:9/v1")
+def test_page_own_origin_is_allowed_and_api_preflight_works(listed):
+    s = listed
     Client(s.url, headers={"Origin": s.url}).close()
     import urllib.request
 
@@ -71,10 +79,10 @@ def test_star_origin_only_when_asked_and_warned(make_server):
     assert "any web page" in s.output()
 
 
-def test_security_headers_on_the_page(make_server):
+def test_security_headers_on_the_page(listed):
     import urllib.request
 
-    s = make_server("--backend", "openai", "--base-url", "http://127.0.0.1:9/v1")
+    s = listed
     with urllib.request.urlopen(s.url + "/") as r:
         csp = r.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp

@@ -1,5 +1,5 @@
 // The real chat server (python run.py) in a subprocess on a free loopback port,
-// serving the tiny endless test model, as the lead's tests/live.py does.
+// serving the tiny endless test model, as tests/live.py does.
 import { spawn, execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -48,7 +48,10 @@ export function getJson(url, timeout = 2000) {
 }
 
 // `python -m tests.tinymodel DIR --endless`: replies run until max_tokens, so there is time to stop or cut them.
+// TINY_MODEL names one already built (tests/test_uniapp.py builds it once for the three live files:
+// each build here starts Python and imports torch, about 9 s of CPU).
 export function buildTinyModel() {
+  if (process.env.TINY_MODEL) return process.env.TINY_MODEL
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniapp-tiny-'))
   execFileSync(PYTHON, ['-m', 'tests.tinymodel', dir, '--endless'], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
   return dir

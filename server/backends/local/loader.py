@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 try:
@@ -15,6 +14,7 @@ except ImportError:  # Windows: no advisory locks; parallel first starts there e
 from ...concurrency import RealLock
 from ...errors import BackendError
 from . import source
+from .gguf_parse import one_gguf_parse
 from .progress import Progress
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def _from_gguf(gguf: str, cache: str, progress: Progress, builtin: bool):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder, name = os.path.split(os.path.abspath(gguf))
-    with _one_gguf_parse():
+    with one_gguf_parse():
         progress.begin("reading the GGUF tokenizer")
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
         progress.begin("dequantizing the GGUF model (first run only)")
@@ -153,36 +153,6 @@ def _from_gguf(gguf: str, cache: str, progress: Progress, builtin: bool):
     except Exception as e:  # no cache means a slow next start, not a failure now
         log.warning("could not cache the model at %s: %s", cache, first_line(e))
     return tokenizer, model
-
-
-_GGUF_PATCH = RealLock()
-
-
-@contextmanager
-def _one_gguf_parse():
-    """Parse a GGUF's header once for the tokenizer, the config and the weights, not three times.
-
-    transformers builds a gguf.GGUFReader for each of the three; for Gemma's 262,144-token vocabulary
-    the reader makes a numpy view per string part, and its parse was 64 % of the first start's profile
-    (3 x 147 s of 636 s under cProfile on 2 loaded cores). The reader only reads its memory map.
-    """
-    import gguf
-
-    with _GGUF_PATCH:  # two models loading at once (--local-model beside --model) must not restore each other's patch
-        real = gguf.GGUFReader
-        readers: dict = {}
-
-        def shared(path, mode="r"):
-            key = (os.path.abspath(path), mode)
-            if key not in readers:
-                readers[key] = real(path, mode)
-            return readers[key]
-
-        gguf.GGUFReader = shared
-        try:
-            yield
-        finally:
-            gguf.GGUFReader = real
 
 
 def _save_cache(tokenizer, model, cache: str) -> None:

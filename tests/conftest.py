@@ -13,13 +13,15 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: loads a real model or runs long; still part of the default run")
 
 
-# The longest files first: xdist (--dist loadfile) hands files to its workers in collection order, and a long
-# file that starts last keeps one worker busy after the others are done. Seconds per file in one run of the
-# whole suite (1,630 s in all, 3 workers): 180 tuning, 130 uniapp, 118 the page, 100 security, 99 errors,
-# 96 sessions, 84 cluster, 76 streaming, 75 graph, 72 local_live, 65 conversations, 59 the train page, 51 v1_local.
-LONGEST_FIRST = ("test_tuning.py", "test_uniapp.py", "test_page.py", "test_security.py", "test_errors.py",
-                 "test_sessions.py", "test_cluster.py", "test_streaming.py", "test_graph.py", "test_local_live.py",
-                 "test_conversations.py", "test_train_page.py", "test_v1_local.py")
+# The longest files first: xdist (--dist loadfile --no-loadscope-reorder, pytest.ini) hands files to its
+# workers in collection order, and a long file that starts last keeps one worker busy after the others are
+# done. Without --no-loadscope-reorder xdist orders files by their number of tests instead, and the 7 tests
+# of test_tuning.py started among the last. Seconds per file, mean of two runs of the whole suite (1,596 s
+# in all, 3 workers): 192 tuning, 168 uniapp, 119 the page, 91 graph, 89 cluster, 61 roles, 60 security,
+# 56 sessions, 56 v1_local, 48 evidence, 47 the train page, 47 local_live, 45 soak, 44 streaming.
+LONGEST_FIRST = ("test_tuning.py", "test_uniapp.py", "test_page.py", "test_graph.py", "test_cluster.py",
+                 "test_roles.py", "test_security.py", "test_sessions.py", "test_v1_local.py", "test_evidence.py",
+                 "test_train_page.py", "test_local_live.py", "test_soak.py", "test_streaming.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

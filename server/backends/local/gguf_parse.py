@@ -23,7 +23,6 @@ def _fast_reader_class():
     real = gguf.GGUFReader
     if not callable(getattr(real, "_get", None)):
         return None
-    sizes: dict = {}
 
     class FastReader(real):
         def _get(self, offset, dtype, count=1, override_order=None):
@@ -31,10 +30,7 @@ def _fast_reader_class():
             if raw is None:
                 raw = self._raw = self.data.view(np.ndarray)
             count = int(count)
-            size = sizes.get(dtype)
-            if size is None:
-                size = sizes[dtype] = np.dtype(dtype).itemsize
-            arr = raw[offset:offset + size * count].view(dtype=dtype)[:count]
+            arr = raw[offset:offset + np.dtype(dtype).itemsize * count].view(dtype=dtype)[:count]
             return arr.view(arr.dtype.newbyteorder(self.byte_order if override_order is None else override_order))
 
     return FastReader

@@ -28,7 +28,7 @@ GROUNDED_SENTENCES = ("Answer the user's question using only the evidence below,
                       "the answer, say that it was not found in the knowledge base. Reply in the language of the question.")
 EVIDENCE_HEAD = "Evidence:"
 # Passages embedded per step of an upload's progress: the built-in embedder takes about 0.5 s a passage on
-# 2 busy cores (README), so the bar moves every few seconds.
+# 2 busy cores (bench/RESULTS.md), so the bar moves every few seconds.
 INGEST_BATCH = 8
 # With nothing relevant the server answers itself instead of asking the model: told to say "not found", the
 # built-in Gemma 270M still guessed at every unanswerable question of bench/knowledge_eval.py's set.

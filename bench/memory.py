@@ -26,12 +26,10 @@ import concurrent.futures as cf
 import gc
 import time
 
-import subprocess
-import sys
 
 import psutil
 
-from .common import footer, ROOT, BenchServer, header, http_json, table
+from .common import footer, BenchServer, header, http_json, table, paced_upstream_and_servers
 
 MIB = 2**20
 
@@ -68,20 +66,18 @@ def main():
     args = ap.parse_args()
     header(f"memory: server RSS with {args.sessions} idle sessions of {2 * args.turns} messages")
     t_start = time.monotonic()
-    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    upstream = up.stdout.readline().strip()
-    model = f"blob-{args.reply_chars}"
-    message = ("Tell me more about the river, the hills and the quiet evening sky. " * 10)[:args.message_chars]
-    common = ["--backend", "openai", "--base-url", upstream, "--model", model, "--rate-per-minute", "0",
-              "--rate-per-minute-ip", "0", "--max-sessions", str(args.sessions), "--log-level", "WARNING"]
-    servers = {
-        "replay kept": BenchServer(*common, "--replay-ttl", "3600", async_mode=args.async_mode),
-        "sessions only": BenchServer(*common, "--replay-ttl", "1", async_mode=args.async_mode),
-    }
-    if args.prototype:
-        servers[f"replay kept +{args.prototype}"] = BenchServer(*common, "--replay-ttl", "3600", async_mode=args.async_mode,
-                                                               patch=args.prototype)
-    try:
+    with paced_upstream_and_servers() as (upstream, _, servers):
+        model = f"blob-{args.reply_chars}"
+        message = ("Tell me more about the river, the hills and the quiet evening sky. " * 10)[:args.message_chars]
+        common = ["--backend", "openai", "--base-url", upstream, "--model", model, "--rate-per-minute", "0",
+                  "--rate-per-minute-ip", "0", "--max-sessions", str(args.sessions), "--log-level", "WARNING"]
+        servers.update({
+            "replay kept": BenchServer(*common, "--replay-ttl", "3600", async_mode=args.async_mode),
+            "sessions only": BenchServer(*common, "--replay-ttl", "1", async_mode=args.async_mode),
+        })
+        if args.prototype:
+            servers[f"replay kept +{args.prototype}"] = BenchServer(*common, "--replay-ttl", "3600", async_mode=args.async_mode,
+                                                                   patch=args.prototype)
         for s in servers.values():
             s.start(timeout=60)
         fresh = {}
@@ -121,11 +117,6 @@ def main():
                      "KiB / session", "text KiB / session", "RSS ÷ text", "make s"], rows))
         print(f"\n'sessions only' RSS right after the burst, before the sweep: {after['sessions only'] / MIB:.1f} MiB")
         footer(t_start)
-    finally:
-        for s in servers.values():
-            s.stop()
-        up.terminate()
-        up.wait()
 
 
 if __name__ == "__main__":

@@ -31,8 +31,6 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections import defaultdict
 
@@ -40,7 +38,7 @@ import openai
 import psutil
 import socketio
 
-from .common import footer, ROOT, BenchServer, header, pct, table
+from .common import BenchServer, footer, header, paced_upstream_and_servers, pct, table
 from .paced_upstream import parse_tokens
 
 NS_MS = 1e6
@@ -382,10 +380,7 @@ def main():
     args = ap.parse_args()
     header("relay_overhead: latency added by the server between an OpenAI-compatible upstream and Socket.IO clients")
     t_start = time.monotonic()
-    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    servers: dict[str, BenchServer] = {}
-    try:
-        args.upstream = up.stdout.readline().strip()
+    with paced_upstream_and_servers() as (args.upstream, up, servers):
         specs = [(m, c, None) for c in args.coalesce.split(",") for m in args.modes.split(",")]
         for patch in filter(None, args.prototype.split(",")):
             specs += [(m, "0", patch.replace("+", ",")) for m in args.modes.split(",")]
@@ -398,11 +393,6 @@ def main():
         results, levels = asyncio.run(run_bench(args, servers, up, args.profile))
         report(args, results, levels, servers)
         footer(t_start)
-    finally:
-        for s in servers.values():
-            s.stop()
-        up.terminate()
-        up.wait()
 
 
 if __name__ == "__main__":

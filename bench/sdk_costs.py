@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 
 import openai
 
-from .common import footer, ROOT, header, pct, table
+from .common import footer, header, pct, table, paced_upstream_and_servers
 
 
 def messages(n: int) -> list[dict]:
@@ -99,9 +97,7 @@ def main():
     args = ap.parse_args()
     header("sdk_costs: CPU per upstream request and per streamed chunk, as the server reads an OpenAI-compatible stream")
     t_start = time.monotonic()
-    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        url = up.stdout.readline().strip()
+    with paced_upstream_and_servers() as (url, _, _):
         client = openai.OpenAI(base_url=url, api_key="x", max_retries=0, timeout=30)
         hist = [int(x) for x in args.history.split(",")]
         cpu: dict[tuple, list[float]] = {}
@@ -128,9 +124,6 @@ def main():
         print(table(["messages in prompt", "way", "CPU ms per request (p50)", "×sdk-typed",
                      "CPU µs per chunk", "×sdk-typed"], rows))
         footer(t_start)
-    finally:
-        up.terminate()
-        up.wait()
 
 
 if __name__ == "__main__":

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
-import sys
 import time
 
 import psutil
 
-from .common import ROOT, BenchServer, footer, header, pct, table
+from .common import BenchServer, footer, header, paced_upstream_and_servers, pct, table
 from .relay_overhead import LagProbe, SioClient, Stats, cpu_s, raw_stream
 
 SIO = "Socket.IO "  # the Socket.IO path of a server; "/v1 " its API
@@ -124,10 +122,7 @@ def main():
     args = ap.parse_args()
     header("v1_overhead: latency /v1/chat/completions adds over reading an OpenAI-compatible upstream directly")
     t_start = time.monotonic()
-    up = subprocess.Popen([sys.executable, "-m", "bench.paced_upstream"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    servers: dict[str, BenchServer] = {}
-    try:
-        args.upstream = up.stdout.readline().strip()
+    with paced_upstream_and_servers() as (args.upstream, up, servers):
         for co in args.coalesce.split(","):
             for mode in args.modes.split(","):
                 srv = BenchServer("--backend", "openai", "--base-url", args.upstream, "--model", "paced-30-50",
@@ -138,11 +133,6 @@ def main():
         results, levels, names = asyncio.run(run_bench(args, servers, up))
         report(args, results, levels, names)
         footer(t_start)
-    finally:
-        for s in servers.values():
-            s.stop()
-        up.terminate()
-        up.wait()
 
 
 if __name__ == "__main__":

@@ -7,15 +7,15 @@ from __future__ import annotations
 import os
 import re
 import stat
-import subprocess
-import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from server.admin_token import FILE_NAME, token_in
+from server.admin_token import FILE_NAME, settle, token_in
+from server.config import parse_args
+from server.security import who_may
 from tests.kb_files import upload
-from tests.live import ROOT, Client, LiveServer, http_json
+from tests.live import Client, LiveServer, http_json
 from tests.test_roles import NONE, SHARED_WRITES
 
 LINK = re.compile(r"open (http://127\.0\.0\.1:(\d+)/#admin=([A-Za-z0-9_-]+)) \(the token is kept in (\S+)\)\.")
@@ -114,16 +114,22 @@ def test_open_allows_everything_and_makes_no_token(stub):
         s.stop()
 
 
-def test_given_tokens_make_no_file_and_open_with_admin_token_is_refused(stub, tmp_path):
-    s = serve(stub, "--token", "chat-T0KEN", "--data-dir", str(tmp_path), mode="safe")
-    try:
-        assert not os.path.exists(os.path.join(s.data_dir, FILE_NAME)) and "#admin=" not in s.output()
-    finally:
-        s.stop()
-    run = subprocess.run([sys.executable, os.path.join(ROOT, "run.py"), "--open", "--admin-token", "x",
-                          "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=str(tmp_path))
-    assert run.returncode == 2
-    assert "--open lets anyone change the library" in run.stderr and "give one or the other" in run.stderr
+@pytest.mark.parametrize("flags", [("--token", "chat-T0KEN"), ("--admin-token", "adm1n"), ("--open",)])
+def test_token_flags_or_open_make_no_token(tmp_path, flags):
+    cfg = parse_args([*flags, "--data-dir", str(tmp_path)], environ={})
+    settle(cfg)
+    assert cfg.admin_token_file is None and cfg.admin_token == dict(zip(flags[::2], flags[1::2])).get("--admin-token")
+    assert os.listdir(tmp_path) == []
+    assert "#admin=" not in who_may(cfg)
+
+
+def test_open_with_an_admin_token_is_refused_with_a_sentence(capsys):
+    with pytest.raises(SystemExit) as stop:
+        parse_args(["--open", "--admin-token", "x"], environ={})
+    assert stop.value.code == 2
+    assert "--open lets anyone change the library" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args([], environ={"CHAT_OPEN": "1", "CHAT_ADMIN_TOKEN": "x"})
 
 
 def test_processes_sharing_a_data_folder_share_one_token(tmp_path):

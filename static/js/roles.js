@@ -62,6 +62,6 @@ export class ManagePanel {
     if (!r.known) this.status.textContent = 'Checking what this device may do…';
     else if (!r.adminTokenSet) this.status.textContent = 'Anyone who may use this server may manage it: it has no admin token.';
     else if (r.admin) this.status.textContent = 'This device may manage the server: add and delete documents.';
-    else this.status.textContent = 'Adding and deleting documents needs the admin token. Ask whoever runs the server.';
+    else this.status.textContent = 'Adding and deleting documents needs the admin token, or the admin link the server printed when it started. Ask whoever runs the server.';
   }
 }

@@ -5,6 +5,7 @@ import hmac
 import ipaddress
 from urllib.parse import urlsplit
 
+from .admin_token import admin_link
 from .errors import ChatError
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -49,8 +50,6 @@ def who_may(cfg) -> str:
     if cfg.admin_token and cfg.admin_token == cfg.token:
         return f"The token lets a device chat and change {shared}: the admin token is the same as the token."
     if cfg.admin_token_file:
-        from .admin_token import admin_link
-
         return (f"Anyone on this network may chat; only the admin changes {shared}: to be the admin in a browser "
                 f"on this computer, open {admin_link(cfg)} (the token is kept in {cfg.admin_token_file}).")
     if cfg.admin_token:

@@ -30,10 +30,10 @@ export class ManagePanel {
     window.addEventListener('hashchange', () => this.unlockFromLink()); // the link pasted into an open tab
   }
 
-  /** The admin link opened this page (/#admin=TOKEN): the token leaves the address bar (and the history) at
-   * once, then unlocks this browser as the field would. */
+  /** The admin link opened this page (/#admin=TOKEN): the token leaves the address bar at once (Back does not
+   * bring it back), then unlocks this browser as the field would. */
   async unlockFromLink(win = window) {
-    if (!/[#&]admin=/.test(win.location.hash)) return;
+    if (!win.location.hash.includes('admin=')) return;
     const token = adminFromLink(win.location.hash);
     win.history.replaceState(null, '', win.location.pathname + win.location.search);
     const res = token ? await this.role.unlock(token) : { ok: false, message: 'That admin link holds no token.' };

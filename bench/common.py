@@ -101,17 +101,25 @@ def wait_healthz(url: str, timeout: float, proc=None, ready: bool = True) -> flo
 
 
 class BenchServer(LiveServer):
-    """LiveServer that can run bench/prototype_run.py (run.py with proposed changes patched in)."""
+    """LiveServer that can run bench/prototype_run.py (run.py with proposed changes patched in).
 
-    def __init__(self, *args, patch: str | None = None, **kw):
-        super().__init__(*args, **kw)
+    Benchmarks measure speed, not roles: every BenchServer is in LiveServer's "open" mode (`--open` unless its
+    flags give an admin token), so a bench may upload to the library anonymously, as before #39.
+    """
+
+    def __init__(self, *args, patch: str | None = None, mode: str = "open", **kw):
+        super().__init__(*args, mode=mode, **kw)
         self.patch = patch
         self.script = os.path.join(ROOT, "bench", "prototype_run.py") if patch else os.path.join(ROOT, "run.py")
         if patch:
             self.env["BENCH_PATCH"] = patch
 
     def start(self, wait_ready: bool = True, timeout: float = 120) -> "BenchServer":
-        self.proc = subprocess.Popen([sys.executable, self.script, *self.args], cwd=tempfile.mkdtemp(prefix="bench-"),
+        args = self.args
+        checkout = ROOT if self.patch else os.path.dirname(os.path.abspath(self.script))
+        if not os.path.exists(os.path.join(checkout, "server", "admin_token.py")):
+            args = [a for a in args if a != "--open"]  # a checkout from before #39 (--before): open, and no --open flag
+        self.proc = subprocess.Popen([sys.executable, self.script, *args], cwd=tempfile.mkdtemp(prefix="bench-"),
                                      env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         try:
             wait_healthz(self.url, timeout, self.proc, ready=wait_ready)

@@ -46,6 +46,10 @@ start() {
   echo $! >"$DIR/nginx.pid.started"
   wait_http "http://127.0.0.1:$PORT/healthz"
   echo "$n processes behind nginx: http://<this machine's address>:$PORT/  (logs in $DIR)"
+  # With no token flags the processes share the admin token their data folder keeps: its link, through nginx.
+  local admin
+  admin="$(grep -o '#admin=[A-Za-z0-9_-]*' "$DIR/server-${ports[0]}.log" | head -n 1 || true)"
+  if [ -n "$admin" ]; then echo "To be the admin in a browser on this machine, open http://localhost:$PORT/$admin"; fi
 }
 
 stop() {

@@ -8,6 +8,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .admin_token import settle as settle_admin_token
 from .backends import build_registry
 from .chat.service import ChatService
 from .chat.sessions import SessionStore
@@ -26,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     cfg = config or Config()
     cluster = _cluster(cfg)
     conversations = cluster.open_store(cfg)  # first: an unusable data folder stops the start with a sentence
+    settle_admin_token(cfg)  # before any route: with no token flags, only its holder is admin
     app = Flask(__name__, template_folder=os.path.join(ROOT, "templates"), static_folder=os.path.join(ROOT, "static"))
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_payload_bytes
     app.json.sort_keys = False

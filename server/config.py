@@ -19,6 +19,9 @@ class Config:
     # Needed on top of `token` for what changes what everyone shares (library, graph, tuning);
     # None = whoever may use the server is admin (protocol 1.2, "Roles").
     admin_token: str | None = field(default=None, repr=False)
+    # With no token flags the server makes an admin token at first start (#39); --open keeps it fully open.
+    fully_open: bool = False
+    admin_token_file: str | None = None  # where the made admin token is kept; None = given, or none
     pair_ttl: float = 600.0  # seconds a device pairing code lasts (protocol 1.2: 10 minutes)
     async_mode: str = "eventlet"  # or "threading"
     cors_origins: list[str] = field(default_factory=list)  # extra allowed origins; "*" = any
@@ -151,6 +154,9 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     parser.add_argument("--no-qr", dest="qr", action="store_false", default=True, help="do not print a QR code")
     parser.add_argument("--behind-proxy", dest="behind_proxy", action="store_true", default=False,
                         help="trust X-Forwarded-For/-Proto from one proxy in front (nginx) [env CHAT_BEHIND_PROXY=1]")
+    parser.add_argument("--open", dest="fully_open", action="store_true", default=False,
+                        help="make no admin token: anyone on the network may change the library, the graph and "
+                             "fine-tuning (a trusted room) [env CHAT_OPEN=1]")
     args = parser.parse_args(argv)
 
     cfg = Config()
@@ -166,6 +172,7 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
         cfg.cors_origins = [o.strip() for o in environ["CHAT_CORS_ORIGINS"].split(",") if o.strip()]
     cfg.qr = args.qr and not _bool(environ.get("CHAT_NO_QR", "0"))
     cfg.behind_proxy = args.behind_proxy or _bool(environ.get("CHAT_BEHIND_PROXY", "0"))
+    cfg.fully_open = args.fully_open or _bool(environ.get("CHAT_OPEN", "0"))
     cfg.deepseek_api_key = environ.get("DEEPSEEK_API_KEY") or None
     cfg.openai_api_key = environ.get("OPENAI_API_KEY") or None
     cfg.embed_api_key = environ.get("CHAT_EMBED_API_KEY") or None
@@ -177,4 +184,7 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
         parser.error("--async-mode must be eventlet or threading")
     if cfg.kb_evidence not in ("auto", "sentences", "passages"):
         parser.error("--kb-evidence must be auto, sentences or passages")
+    if cfg.fully_open and cfg.admin_token:
+        parser.error("--open lets anyone change the library, the graph and fine-tuning; --admin-token keeps "
+                     "those to its holder: give one or the other")
     return cfg

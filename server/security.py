@@ -5,6 +5,7 @@ import hmac
 import ipaddress
 from urllib.parse import urlsplit
 
+from .admin_token import admin_link
 from .errors import ChatError
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -48,11 +49,15 @@ def who_may(cfg) -> str:
     shared = "the library, the graph and fine-tuning"
     if cfg.admin_token and cfg.admin_token == cfg.token:
         return f"The token lets a device chat and change {shared}: the admin token is the same as the token."
+    if cfg.admin_token_file:
+        return (f"Anyone on this network may chat; only the admin changes {shared}: to be the admin in a browser "
+                f"on this computer, open {admin_link(cfg)} (the token is kept in {cfg.admin_token_file}).")
     if cfg.admin_token:
         who = "The token lets a device chat" if cfg.token else "Anyone on this network may chat"
         return f"{who}; the admin token changes {shared}."
-    who = "The token lets a device" if cfg.token else "Anyone on this network may"
-    return f"{who} chat and change {shared} (--admin-token keeps those to whoever holds it)."
+    if not cfg.token:
+        return f"Anyone on this network may chat and change {shared}: --open, for a trusted room."
+    return f"The token lets a device chat and change {shared} (--admin-token keeps those to whoever holds it)."
 
 
 def forbidden() -> ChatError:

@@ -45,9 +45,25 @@ def http_json(url: str, body: dict | None = None, headers: dict | None = None, m
 
 
 class LiveServer:
-    """`python run.py ARGS` on a free loopback port, with its output kept in a log file."""
+    """`python run.py ARGS` on a free loopback port, with its output kept in a log file.
 
-    def __init__(self, *args: str, env: dict | None = None, async_mode: str = "threading"):
+    `mode` says who may change what everyone shares (the library, the graph, fine-tuning):
+    - "open" (the default here): `--open` is added unless ARGS or `env` give an admin token, so a test
+      may upload to the library, import a graph or train anonymously, as every server allowed before #39;
+    - "safe": nothing is added: the server as `python run.py` starts for a user, which with no token
+      flags makes an admin token at first start. Tests of that default say mode="safe".
+    """
+
+    MODES = ("open", "safe")
+
+    def __init__(self, *args: str, env: dict | None = None, async_mode: str = "threading", mode: str = "open"):
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {self.MODES}, not {mode!r}")
+        admin_given = "--admin-token" in args or any(a.startswith("--admin-token=") for a in args) \
+            or "CHAT_ADMIN_TOKEN" in (env or {})
+        if mode == "open" and not admin_given and "--open" not in args:
+            args = (*args, "--open")
+        self.mode = mode
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Its own data folder unless the test names one: tests never write to the user's.

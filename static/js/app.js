@@ -118,6 +118,7 @@ function main() {
   messages.sync();
   const socket = conn.connect((name, payload) => core.handle(name, payload));
   devices.redeemFromLink();
+  manage.unlockFromLink();
   socket.on('graph_progress', (job) => graph.progress(job));
   if (!window.matchMedia('(pointer: coarse)').matches) els.input.focus({ preventScroll: true });
 

@@ -1,5 +1,7 @@
 // Settings > Manage this server: unlock this device with the admin token (kept in localStorage),
-// or forget it. What the device may do lives in core/roles.js; this only draws and asks.
+// or forget it; or take the admin link the server prints at start (/#admin=TOKEN) once. What the device
+// may do lives in core/roles.js; this only draws and asks.
+import { adminFromLink } from './core/roles.js';
 
 export class ManagePanel {
   constructor(doc, role, toast) {
@@ -25,6 +27,19 @@ export class ManagePanel {
     });
     role.on(() => this.paint());
     this.paint();
+    window.addEventListener('hashchange', () => this.unlockFromLink()); // the link pasted into an open tab
+  }
+
+  /** The admin link opened this page (/#admin=TOKEN): the token leaves the address bar at once (Back does not
+   * bring it back), then unlocks this browser as the field would. */
+  async unlockFromLink(win = window) {
+    if (!win.location.hash.includes('admin=')) return;
+    const token = adminFromLink(win.location.hash);
+    win.history.replaceState(null, '', win.location.pathname + win.location.search);
+    const res = token ? await this.role.unlock(token) : { ok: false, message: 'That admin link holds no token.' };
+    this.status.textContent = res.message;
+    this.status.classList.toggle('bad', !res.ok);
+    this.toast(res.ok ? res.message : `The admin link did not unlock this browser: ${res.message}`);
   }
 
   async unlock() {
@@ -47,6 +62,6 @@ export class ManagePanel {
     if (!r.known) this.status.textContent = 'Checking what this device may do…';
     else if (!r.adminTokenSet) this.status.textContent = 'Anyone who may use this server may manage it: it has no admin token.';
     else if (r.admin) this.status.textContent = 'This device may manage the server: add and delete documents.';
-    else this.status.textContent = 'Adding and deleting documents needs the admin token. Ask whoever runs the server.';
+    else this.status.textContent = 'Adding and deleting documents needs the admin token, or the admin link the server printed when it started. Ask whoever runs the server.';
   }
 }

@@ -58,6 +58,8 @@ export function buildTinyModel() {
 }
 
 // dataDir: where the server keeps its conversations (a fresh folder unless given, so a restart can reuse one).
+// The server starts as a user starts it: with no token flags in args it makes an admin token at first start
+// (only its holder changes the library, the graph and fine-tuning); args ['--open'] gives the open server.
 export async function startServer({ model, args = [], timeoutMs = 120000, dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniapp-data-')), port } = {}) {
   port = port || (await freePort())
   const url = `http://127.0.0.1:${port}`

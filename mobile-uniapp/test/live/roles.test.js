@@ -49,6 +49,31 @@ test('the app unlocks with the admin token, and a write without it gets the serv
   assert.ok(!server.output().includes(ADMIN), 'the admin token is never logged')
 })
 
+test('the admin link a default server prints unlocks the app; without it the library is refused', async () => {
+  // No token flags: the server as a user starts it makes an admin token and prints a link carrying it.
+  const fresh = await startServer({ model: buildTinyModel(), args: ['--embed-model', 'none', '--store', 'memory'] })
+  try {
+    const link = /open (http:\/\/\S+\/#admin=[\w-]+) /.exec(fresh.output())
+    assert.ok(link, fresh.output())
+    const settings = () => ({ serverUrl: fresh.url, token: '' })
+    const http = uniHttp(request, settings)
+    const anonymous = await http({ method: 'DELETE', path: '/api/kb/documents/nope' })
+    assert.equal(anonymous.status, 403)
+    assert.match(anonymous.data.error.message, /Only this server's admin/)
+    const storage = memoryStorage()
+    const role = makeRole(storage, request, settings)
+    assert.equal(await role.refresh(), true)
+    assert.equal(role.adminTokenSet, true)
+    assert.equal(role.admin, false)
+    assert.equal((await role.unlock(link[1])).ok, true) // the whole link, pasted into Server and devices
+    assert.equal(storage.get(ADMIN_KEY), link[1].split('#admin=')[1])
+    const allowed = await http({ method: 'DELETE', path: '/api/kb/documents/nope', headers: role.headers() })
+    assert.equal(allowed.status, 404) // let in: there is simply no such document
+  } finally {
+    await fresh.stop()
+  }
+})
+
 test('a code from one app links another: same list, and a reply asked on one streams on the other', async () => {
   const first = controller()
   await until(() => first.state.conn === 'connected' && first.state.backends.length, 'first connected', 15000)

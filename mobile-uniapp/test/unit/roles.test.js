@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Role, LOCKED } from '@core/roles.js'
+import { Role, LOCKED, adminFromLink, adminTokenFrom } from '@core/roles.js'
 import { cleanCode, codeFromHash, formatCode, timeLeft, makeCode, redeemCode } from '@core/devices.js'
 import { ADMIN_KEY, uniHttp, makeRole, codeFromScan, adoptInto } from '../../src/lib/roles.js'
 import { ChatController, createChatState } from '../../src/lib/chat-controller.js'
@@ -71,6 +71,48 @@ test('a server without an admin token lets every device manage; there is nothing
   const res = await role.unlock('anything')
   assert.equal(res.ok, false)
   assert.match(res.message, /no admin token/)
+})
+
+test('Server and devices takes the admin link the server printed, or the bare token', async () => {
+  const link = `http://localhost:5000/#admin=${ADMIN}`
+  assert.equal(adminFromLink(link), ADMIN)
+  assert.equal(adminFromLink(`#admin=${ADMIN}`), ADMIN)
+  assert.equal(adminFromLink(`http://192.168.1.5:5000/?x=1#pair=ABCDEFGH&admin=${ADMIN}`), ADMIN)
+  assert.equal(adminFromLink('http://localhost:5000/#pair=ABCDEFGH'), '')
+  assert.equal(adminFromLink('http://localhost:5000/?admin=x'), '') // only the fragment, which never reaches a server
+  assert.equal(adminFromLink('http://localhost:5000/#admin=%E0%A4%A'), '') // broken escapes are no token
+  assert.equal(adminTokenFrom(`  ${link}\n`), ADMIN)
+  assert.equal(adminTokenFrom(` ${ADMIN} `), ADMIN)
+  assert.equal(adminTokenFrom('http://localhost:5000/#admin='), '')
+
+  for (const pasted of [link, `  ${link}  `, ADMIN]) {
+    const storage = memoryStorage()
+    const { http, asked } = rolesServer()
+    const role = makeRole(storage, (opts) => http({ headers: opts.header, path: '/api/roles' }).then((r) => opts.success({ statusCode: r.status, data: r.data })),
+      () => ({ serverUrl: 'http://192.168.1.5:5000', token: '' }))
+    const res = await role.unlock(pasted)
+    assert.equal(res.ok, true, pasted)
+    assert.equal(role.admin, true)
+    assert.equal(storage.get(ADMIN_KEY), ADMIN) // the token is kept, never the link
+    assert.equal(asked.at(-1).headers['X-Admin-Token'], ADMIN)
+  }
+  const role = new Role({ storage: memoryStorage(), http: rolesServer().http, key: ADMIN_KEY })
+  const empty = await role.unlock('http://localhost:5000/#admin=')
+  assert.equal(empty.ok, false)
+  assert.match(empty.message, /Type the admin token/)
+})
+
+test('an answer about a token the device no longer holds does not overwrite a newer unlock', async () => {
+  let release
+  const late = new Promise((r) => { release = r })
+  const { http: answer } = rolesServer()
+  const http = async (req) => (req.headers['X-Admin-Token'] ? answer(req) : late.then(() => answer(req)))
+  const role = new Role({ storage: memoryStorage(), http, key: ADMIN_KEY })
+  const refreshing = role.refresh() // asked with no token; its answer comes last
+  assert.equal((await role.unlock(ADMIN)).ok, true)
+  release()
+  assert.equal(await refreshing, true)
+  assert.equal(role.admin, true)
 })
 
 test('uni.request carries the access token, the admin header and JSON, and never throws', async () => {

@@ -4,6 +4,7 @@
 // hands in storage and http({method, path, headers, body}) -> {status, data}.
 
 export const ADMIN_KEY = 'chat.admin_token'
+const ADMIN_PARAM = /(?:^|&)admin=([^&]*)/ // in a link's fragment: …/#admin=TOKEN, as the server prints it
 export const LOCKED = 'Only this server\'s admin may do this: unlock Settings > Manage this server with the admin token.'
 
 export class Role {
@@ -38,15 +39,17 @@ export class Role {
 
   /** Ask the server what this device's tokens may do; false when it could not be asked. */
   async refresh() {
-    const res = await this._ask(this.token)
+    const asked = this.token
+    const res = await this._ask(asked)
     if (!res) return false
+    if (asked !== this.token) return true // an unlock or forget came in meanwhile: its answer stands
     this._set(res)
     return true
   }
 
-  /** Try an admin token: kept on this device when the server takes it; {ok, message}. */
+  /** Try an admin token, or an admin link carrying one: kept on this device when the server takes it; {ok, message}. */
   async unlock(token) {
-    const t = String(token || '').trim()
+    const t = adminTokenFrom(token)
     if (!t) return { ok: false, message: 'Type the admin token first.' }
     const res = await this._ask(t)
     if (!res) return { ok: false, message: 'The server could not be asked. Check the connection and try again.' }
@@ -96,6 +99,25 @@ export class Role {
     this.known = true
     this._emit()
   }
+}
+
+/** The admin token an admin link carries in its fragment (…/#admin=TOKEN), or '' when it carries none. */
+export function adminFromLink(link) {
+  const s = String(link || '')
+  const hash = s.indexOf('#')
+  const m = hash < 0 ? null : ADMIN_PARAM.exec(s.slice(hash + 1))
+  if (!m) return ''
+  try {
+    return decodeURIComponent(m[1]).trim()
+  } catch {
+    return ''
+  }
+}
+
+/** What a person pasted where an admin token goes: the token an admin link carries, else the text itself. */
+export function adminTokenFrom(text) {
+  const s = String(text || '').trim()
+  return adminFromLink(s) || (s.includes('#admin=') ? '' : s)
 }
 
 /** A body as JSON (uni hands some over as a string); null when it is none. */

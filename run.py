@@ -51,7 +51,19 @@ from server.lan import lan_urls, qr_text  # noqa: E402
 from server.security import who_may  # noqa: E402
 
 
+def console_never_fails() -> None:
+    """A console that cannot show a character prints '?' instead of stopping the server.
+
+    Windows gives a redirected stdout its ANSI code page (cp1252, cp936): the QR code's block characters and
+    Chinese names would raise UnicodeEncodeError there, at start, before anyone could connect.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 def main() -> None:
+    console_never_fails()
     cfg = parse_args()
     logging.basicConfig(level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpx2", "werkzeug", "engineio.server", "socketio.server"):

@@ -44,7 +44,8 @@ def _linux(arch: str) -> list[str]:
     return out
 
 
-# name: (marker environment, wheel platform tags pip accepts there, pip's --platform values)
+# name: (marker environment, wheel platform tags pip accepts there, pip's --platform values). pip expands a
+# --platform macosx_15_0_arm64 to the older macOS tags itself, but not a manylinux_2_28 one: each is named.
 PLATFORMS = {
     "windows-x86_64": ({"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt",
                         "platform_machine": "AMD64", "platform_release": "10"}, ["win_amd64"], ["win_amd64"]),
@@ -52,11 +53,10 @@ PLATFORMS = {
                        "platform_machine": "arm64", "platform_release": "24.0.0"},
                       list(mac_platforms((15, 0), "arm64")), ["macosx_15_0_arm64"]),
     "linux-x86_64": ({"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
-                      "platform_machine": "x86_64", "platform_release": "6.8.0"}, _linux("x86_64"),
-                     ["manylinux_2_28_x86_64"]),
+                      "platform_machine": "x86_64", "platform_release": "6.8.0"}, _linux("x86_64"), _linux("x86_64")),
     "linux-aarch64": ({"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
                        "platform_machine": "aarch64", "platform_release": "6.8.0"}, _linux("aarch64"),
-                      ["manylinux_2_28_aarch64"]),
+                      _linux("aarch64")),
     # macOS 14 (Darwin 23) on Apple Silicon: not one of the 12 pairs, checked so that its markers are too.
     "macos14-arm64": ({"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix",
                        "platform_machine": "arm64", "platform_release": "23.0.0"},

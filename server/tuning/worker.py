@@ -101,16 +101,18 @@ def steps(folder: str, t, state: dict | None, table: list) -> float | None:
 def parent_gone():
     """A check, made between steps, that the server which started this child has ended.
 
-    Not os.getppid(): Windows never re-parents an orphan, so its parent id stays the same after the server
-    dies. psutil compares the process's start time too, so a new process that got the same id does not count.
+    A changed os.getppid() alone says so on POSIX (an orphan is re-parented, even while its dead parent is a
+    zombie), but Windows never re-parents one: there psutil says whether the parent still runs, comparing its
+    start time so that a new process given the same id does not count.
     """
     import psutil
 
+    ppid = os.getppid()
     try:
-        parent = psutil.Process(os.getppid())
+        parent = psutil.Process(ppid)
     except psutil.Error:
         return lambda: True
-    return lambda: not parent.is_running()
+    return lambda: os.getppid() != ppid or not parent.is_running()
 
 
 def die_with_parent() -> None:

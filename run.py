@@ -1,4 +1,5 @@
 """python run.py [flags]: serve the chat page, the Socket.IO API and the HTTP API."""
+import errno
 import os
 import sys
 
@@ -51,7 +52,19 @@ from server.lan import lan_urls, qr_text  # noqa: E402
 from server.security import who_may  # noqa: E402
 
 
+def console_never_fails() -> None:
+    """A console that cannot show a character prints '?' instead of stopping the server.
+
+    Windows gives a redirected stdout its ANSI code page (cp1252, cp936): the QR code's block characters and
+    Chinese names would raise UnicodeEncodeError there, at start, before anyone could connect.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 def main() -> None:
+    console_never_fails()
     cfg = parse_args()
     logging.basicConfig(level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpx2", "werkzeug", "engineio.server", "socketio.server"):
@@ -79,6 +92,14 @@ def main() -> None:
     serve(app, cfg)
 
 
+def port_taken(port: int, error: OSError) -> str:
+    """The start-up sentence for a port that cannot be had (macOS 12+ gives 5000 to AirPlay Receiver)."""
+    if error.errno not in (errno.EADDRINUSE, 10048):  # 10048: WSAEADDRINUSE, Windows' number for it
+        return f"Port {port} cannot be used ({error.strerror or error}); choose another with --port."
+    mac = " (on macOS, AirPlay Receiver holds 5000: turn it off in System Settings)" if sys.platform == "darwin" else ""
+    return f"Port {port} is in use by another program{mac}; choose another with --port, e.g. --port 8000."
+
+
 def serve(app, cfg) -> None:
     """Serve with TCP_NODELAY on client sockets: a token frame written right after another small frame
     would otherwise wait for the client's delayed ACK (~40 ms; bench/RESULTS.md)."""
@@ -88,7 +109,10 @@ def serve(app, cfg) -> None:
         import eventlet.wsgi
 
         family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
-        listener = eventlet.listen((cfg.host, cfg.port), family=family)
+        try:
+            listener = eventlet.listen((cfg.host, cfg.port), family=family)
+        except OSError as e:
+            raise SystemExit(port_taken(cfg.port, e)) from None
         listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
         # minimum_chunk_size=0: by default eventlet holds a streamed body (/v1's server-sent events) back
         # until 4 KiB gather, about 25 tokens, and learns that a client left only when it writes.

@@ -39,6 +39,14 @@ def test_csv_question_answer_with_quotes_and_commas():
     assert ex[1] == [{"role": "user", "content": "诊所在哪？"}, {"role": "assistant", "content": "人民路 12 号"}]
 
 
+def test_a_csv_saved_on_windows_reads_as_one_saved_elsewhere():
+    """CRLF line ends and a byte-order mark, as Excel on Windows writes them; a quoted answer keeps its line break."""
+    windows = '\ufeffquestion,answer\r\n"Where, exactly?","Floor 2.\r\nRoom 12."\r\n北京在哪里,中国\r\n'.encode()
+    unix = 'question,answer\n"Where, exactly?","Floor 2.\nRoom 12."\n北京在哪里,中国\n'.encode()
+    assert data.parse("faq.csv", windows) == data.parse("faq.csv", unix)
+    assert data.parse("faq.csv", windows)[0][1]["content"] == "Floor 2.\nRoom 12."
+
+
 def test_every_bad_jsonl_line_is_named_with_its_reason():
     raw = jsonl({"prompt": "ok", "completion": "ok"}, "{not json", {"prompt": "no answer"},
                 {"messages": [{"role": "user", "content": "only a question"}]}, [1, 2],

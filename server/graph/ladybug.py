@@ -59,7 +59,9 @@ class LadybugEngine(Base):
         try:
             with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
                 csv.writer(f).writerows(rows)
-            self._conn().execute(f"COPY {table} FROM '{path}' (HEADER=false)")
+            # In a Cypher string a backslash escapes: C:\Users\... reads as C:Users... unless each is doubled.
+            literal = path.replace("\\", "\\\\").replace("'", "\\'")
+            self._conn().execute(f"COPY {table} FROM '{literal}' (HEADER=false)")
         finally:
             os.unlink(path)
 

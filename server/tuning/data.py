@@ -113,6 +113,7 @@ def parse(filename: str, data: bytes) -> list[list[dict]]:
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
         raise DataError(f"The file is not UTF-8 text (line {line}).", [{"line": line, "reason": "not UTF-8"}])
+    text = text.replace("\r\n", "\n")  # a CSV saved on Windows: a quoted answer's line breaks are taught as \n
     examples, bad = [], []
     for n, example, reason in (_jsonl(text) if kind == "jsonl" else _csv(text)):
         if reason:

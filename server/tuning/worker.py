@@ -93,30 +93,56 @@ def steps(folder: str, t, state: dict | None, table: list) -> float | None:
         emit(folder, step=step, epoch=round(epoch, 3), loss=round(loss, 5),
              eval_loss=None if eval_loss is None else round(eval_loss, 5), eta_s=round(eta, 1))
 
-    parent = os.getppid()
-    if not t.run(report, lambda: os.getppid() != parent, eval_every=max(1, t.steps // 10), start=start):
+    if not t.run(report, parent_gone(), eval_every=max(1, t.steps // 10), start=start):
         return None
     return round(before_s + time.monotonic() - t0, 1)
 
 
+def parent_gone():
+    """A check, made between steps, that the server which started this child has ended.
+
+    A changed os.getppid() alone says so on POSIX (an orphan is re-parented, even while its dead parent is a
+    zombie), but Windows never re-parents one: there psutil says whether the parent still runs, comparing its
+    start time so that a new process given the same id does not count.
+    """
+    import psutil
+
+    ppid = os.getppid()
+    try:
+        parent = psutil.Process(ppid)
+    except psutil.Error:
+        return lambda: True
+    return lambda: os.getppid() != ppid or not parent.is_running()
+
+
 def die_with_parent() -> None:
     """Linux: end with the server, even when it is killed, rather than train on for nobody."""
+    if sys.platform != "linux":
+        return  # elsewhere the parent check between steps ends it
     try:
         import ctypes
         import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass  # elsewhere the parent check between steps ends it
+    except (AttributeError, OSError):
+        pass
+
+
+def lower_priority() -> None:
+    """Run below the server so chats go first: nice +NICE on POSIX, the below-normal class on Windows."""
+    import psutil
+
+    try:
+        me = psutil.Process()
+        me.nice(psutil.BELOW_NORMAL_PRIORITY_CLASS if sys.platform == "win32" else me.nice() + NICE)
+    except psutil.Error:  # not allowed here: train at the same priority
+        pass
 
 
 def main(argv: list[str]) -> int:
     folder = argv[0]
     die_with_parent()
-    try:
-        os.nice(NICE)
-    except OSError:
-        pass
+    lower_priority()
     try:
         train(folder)
     except BaseException as e:  # the server shows this sentence; the traceback goes to the job's log

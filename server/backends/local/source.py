@@ -16,9 +16,10 @@ CACHE_VERSION = 2
 
 
 def default_cache_dir() -> str:
-    """Where the dequantized built-in model is kept: $XDG_CACHE_HOME or ~/.cache, never the repo."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "lan-llm-chat")
+    """Where the dequantized built-in model is kept: the system's cache folder (server/paths.py), never the repo."""
+    from ...paths import default_cache_dir as system_cache_dir
+
+    return system_cache_dir()
 
 
 def display_name(path: str | None) -> str:

@@ -52,7 +52,7 @@ class ChatService:
             system, sources = self._ground(chat.message, system, backend) if knowledge else (system, None)
         if sources == []:  # nothing relevant in the library: say so rather than let the model guess
             backend = FixedReply(not_found_reply(chat.message))
-        elif sources:  # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
+        elif sources and system:  # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
             params = {**params, ANSWER_NUMBERS: off_hub(answer_numbers, chat.message, system)}
         with self._lock:
             if session.active is not None:

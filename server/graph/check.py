@@ -7,12 +7,13 @@ import re
 from ..key_tokens import names as latin_names
 from .answer import Found
 from .ground import named
-from .names import CJK, normalize
+from .names import normalize
 
 # Last characters that make a Chinese word a name of a hospital thing (a department, a disease): a reply's
 # 胃科 or 胃病 that the graph does not hold is a name the facts do not back.
 NAME_TAILS = "科炎病症"
 WORD_END = set("的是在就看去挂请和与及或、，。；：！？了吗呢吧 \n[（(")  # what may follow the end of a name
+NAME_CHAR = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 MAX_NAME = 8  # characters looked back from a name's last character
 GENERIC = {"疾病", "什么病", "这种病", "此病", "该病", "毛病", "生病", "看病", "发病", "患病", "病症", "炎症", "并发症",
            "哪个科", "什么科", "这个科", "科"}
@@ -25,13 +26,16 @@ def unknown_chinese(reply: str, known: set[str]) -> list[str]:
         end = m.end()
         if end < len(reply) and reply[end] not in WORD_END:
             continue
-        start = end - 1
-        while start > 0 and end - start < MAX_NAME and CJK.match(reply[start - 1]) and reply[start - 1] not in WORD_END:
+        start = end - 1  # back over CJK, letters and digits (2型糖尿病, 头颅CT)
+        while start > 0 and end - start < MAX_NAME and NAME_CHAR.match(reply[start - 1]) and reply[start - 1] not in WORD_END:
             start -= 1
         word = reply[start:end]
+        if len(word) < 2:
+            continue
         tails = [normalize(word[i:]) for i in range(len(word) - 1)]
-        if not any(t in known or t in GENERIC for t in tails) and word[-1:] not in GENERIC:
-            out.append(word)
+        if any(t in known or t in GENERIC for t in tails) or any(k.endswith(tails[0]) for k in known if tails):
+            continue
+        out.append(word)
     return out
 
 
@@ -67,7 +71,9 @@ def check(store, reply: str, question: str, sources: list[dict], found: Found | 
     rivals = [e for e in mentioned if e not in answers and e not in via and
               (e in found.others or store.ents[e]["type"] in kinds)]
     named_answers = [e for e in mentioned if e in answers]
-    partial = found.rivals and named_answers and len(set(named_answers)) < len(answers)
+    # Some answers and not the others (one of two departments, one of two drugs), or none of them: the
+    # reply cannot be told apart from what it left out, and the quote shows what the facts say.
+    partial = set(named_answers) != answers
     if not (strange or unbacked or rivals or partial):
         return {"supported": True}
     missing = [a for a in found.answers if a not in named_answers]

@@ -68,11 +68,54 @@ def load(name: str) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def before(server, part: str, canon, types) -> dict:
+    """The built-in model writing from the facts itself, checked in this process on the same graph."""
+    import tempfile
+
+    from server.graph.answer import lookup
+    from server.graph.check import check
+    from server.graph.ground import ground
+    from server.graph.ladybug import LadybugEngine
+    from server.graph.service import Graph
+    from server.knowledge.service import not_found_reply
+
+    graph = Graph(lambda: LadybugEngine(tempfile.mkdtemp(prefix="graph-answers-")))
+    with open(os.path.join(DATA, "answers_hospital.csv"), "rb") as f:
+        graph.import_file("answers_hospital.csv", f.read())
+    model = next(m["id"] for m in http_json(server.url + "/v1/models")[1]["data"] if m["owned_by"] == "local")
+    counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "right-flagged": 0}
+    for q in load(f"answers_{part}.jsonl"):
+        instruction, sources = ground(graph, None, q["question"])
+        if not sources:
+            body = {"text": not_found_reply(q["question"])}
+        else:
+            status, out = http_json(server.url + "/v1/chat/completions", {
+                "model": model, "max_tokens": 60, "temperature": 0,
+                "messages": [{"role": "system", "content": instruction}, {"role": "user", "content": q["question"]}]})
+            assert status == 200, out
+            text = out["choices"][0]["message"]["content"]
+            body = {"text": text, "grounding": check(graph.store(), text, q["question"], sources,
+                                                     lookup(graph, q["question"]))}
+        got = score(q, body, canon, types)
+        counts[got] += 1
+        if got != "right" and part == "tune":
+            print(f"  - before {part} {got}: {q['question']} -> {body['text']!r}")
+    graph.close()
+    return counts
+
+
+def row(model: str, part: str, n: int, counts: dict) -> str:
+    right = counts["right"] + counts["right-flagged"]
+    return (f"| {model} | {part} | {n} | {right} ({right / n:.0%}) | {counts['wrong-flagged']} | "
+            f"{counts['wrong-unflagged']} | {counts['right-flagged']} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="builtin,reader-1,reader-2")
     ap.add_argument("--part", default="both", choices=["tune", "heldout", "both"])
     ap.add_argument("--show", action="store_true", help="print every reply")
+    ap.add_argument("--before", action="store_true", help="also the built-in model writing from the facts itself")
     args = ap.parse_args()
     from tests.openai_stub import Stub
 
@@ -102,10 +145,10 @@ def main() -> None:
                     if args.show or (got != "right" and part == "tune"):
                         print(f"  - {model} {part} {got}: {q['question']} -> {body['text']!r} "
                               f"{body.get('grounding')}")
-                n = len(questions)
-                right = counts["right"] + counts["right-flagged"]
-                print(f"| {model} | {part} | {n} | {right} ({right / n:.0%}) | {counts['wrong-flagged']} | "
-                      f"{counts['wrong-unflagged']} | {counts['right-flagged']} |", flush=True)
+                print(row(model, part, len(questions), counts), flush=True)
+        for part in parts if args.before else []:
+            counts = before(server, part, canon, types)
+            print(row("built-in writing (before #31)", part, len(load(f"answers_{part}.jsonl")), counts), flush=True)
     finally:
         server.stop()
         stub.close()

@@ -27,7 +27,8 @@ def unknown_chinese(reply: str, known: set[str]) -> list[str]:
         if end < len(reply) and reply[end] not in WORD_END:
             continue
         start = end - 1  # back over CJK, letters and digits (2型糖尿病, 头颅CT)
-        while start > 0 and end - start < MAX_NAME and NAME_CHAR.match(reply[start - 1]) and reply[start - 1] not in WORD_END:
+        while start > 0 and end - start < MAX_NAME and NAME_CHAR.match(reply[start - 1]) \
+                and reply[start - 1] not in WORD_END:
             start -= 1
         word = reply[start:end]
         if len(word) < 2:

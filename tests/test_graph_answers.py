@@ -14,6 +14,7 @@ HOSPITAL = """head,relation,tail,head_type,tail_type
 胃炎,症状,胃痛,疾病,症状
 胃炎,症状,恶心,疾病,症状
 胃炎,常用药品,奥美拉唑,疾病,药品
+胃炎,并发症,胃出血,疾病,疾病
 胃溃疡,就诊科室,消化内科,疾病,科室
 胃溃疡,症状,胃痛,疾病,症状
 胃溃疡,症状,黑便,疾病,症状
@@ -34,7 +35,7 @@ def server(stub, tmp_path_factory):
     s = LiveServer("--backend", "openai", "--base-url", stub.url, "--local-model", tiny, "--admin-token", ADMIN,
                    "--rate-per-minute", "0", "--rate-per-minute-ip", "0").start(timeout=180)
     status, body = upload(s.url, "hospital.csv", HOSPITAL, token=ADMIN, path="/api/graph/import")
-    assert status == 200 and body["import"]["facts"] == 12, body
+    assert status == 200 and body["import"]["facts"] == 13, body
     # A local model tells whether it is a base model once loaded: load it with a plain chat first.
     status, body = http_json(s.url + "/api/chat", {"message": "hi", "backend": "local", "params": {"max_tokens": 2}})
     assert status == 200, body
@@ -60,6 +61,8 @@ def test_a_base_model_states_one_hop_facts_cited(server, make_client):
     assert facts(done) == [("胃炎", "就诊科室", "消化内科")] and done["grounding"] == {"supported": True}
     body = ask(server, "What drug is used for gastritis?", backend="local")  # English: English names where known
     assert body["text"] == "The drug of Gastritis: 奥美拉唑 [1]." and body["answer"]["facts"] == [1]
+    body = ask(server, "胃炎有什么并发症？", backend="local")  # a relation of the graph's own, named
+    assert body["text"] == "胃炎的并发症是胃出血 [1]。" and body["answer"]["facts"] == [1]
 
 
 def test_a_base_model_states_both_links_of_two_hops(server):

@@ -16,6 +16,7 @@ WORD_END = set("的是在就看去挂请和与及或、，。；：！？了吗�
 NAME_CHAR = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 MAX_NAME = 8  # characters looked back from a name's last character
 GENERIC = {"疾病", "什么病", "这种病", "此病", "该病", "毛病", "生病", "看病", "发病", "患病", "病症", "炎症", "并发症",
+           "发炎", "重症", "急症", "轻症", "专科", "学科",
            "哪个科", "什么科", "这个科", "科"}
 
 

@@ -6,7 +6,9 @@ The model name picks the behaviour: "words-N" streams N words, "slow-N" streams 
 "blob-N" streams N pieces of 8 KiB (piece i is the digit i % 10 repeated),
 "triples" answers a graph extraction prompt: each sentence of the passage made of three words separated by
 spaces ("胃炎 症状 胃痛。") is one relation, sent as JSON in a code fence with text around it and a trailing
-comma; "triples-slow" waits 0.4 s before answering.
+comma; "triples-slow" waits 0.4 s before answering. "reader-N" stands in for an instruction model that
+trusts its context: it states fact [N] of its system prompt as a sentence, cited (the first fact when there are
+fewer), or says it found nothing when there is no fact.
 """
 from __future__ import annotations
 
@@ -88,6 +90,8 @@ class Stub:
                     if model == "triples-slow":
                         time.sleep(0.4)
                     pieces = [("content", triples(body["messages"][-1]["content"]))]
+                elif model.startswith("reader-"):
+                    pieces = [("content", reader(body["messages"], int(model[7:])))]
                 elif model.startswith("blob-"):
                     pieces = [("content", str(i % 10) * 8192) for i in range(int(model[5:]))]
                 else:
@@ -131,6 +135,21 @@ def triples(passage: str) -> str:
     data = {"entities": [{"name": h, "type": ""} for h, _, _ in rels],
             "relations": [{"head": h, "relation": r, "tail": t} for h, r, t in rels]}
     return "Here are the facts:\n```json\n" + json.dumps(data, ensure_ascii=False)[:-2] + ",]}\n```\nDone."
+
+
+FACT_LINE = re.compile(r"^\[(\d+)\] \(fact\) (.+?) -(.+?)-> (.+)$", re.M)
+
+
+def reader(messages: list[dict], n: int) -> str:
+    """The answer of a model that believes fact [n] of its context: the end the question does not name."""
+    question = messages[-1]["content"]
+    system = messages[0]["content"] if messages[0]["role"] == "system" else ""
+    facts = FACT_LINE.findall(system)
+    zh = re.search(r"[\u4e00-\u9fff]", question)
+    if not facts:
+        return "资料中没有找到答案。" if zh else "The knowledge has no answer to that."
+    k, head, relation, tail = facts[n - 1] if n <= len(facts) else facts[0]
+    return f"{head}的{relation}是{tail} [{k}]。" if zh else f"The {relation} of {head} is {tail} [{k}]."
 
 
 if __name__ == "__main__":

@@ -154,6 +154,14 @@ def test_export_then_import_round_trips_a_conversation(make_server, make_client,
     req = urllib.request.Request(f"{s.url}/api/conversations/{sid}/export?format=md", headers=as_client(ME))
     with urllib.request.urlopen(req) as r:
         assert "reply two\n\nSources:\n\n- [1] gym.md\n- [2] Gym -closes at-> 22:30\n" in r.read().decode()
+    # A graph reply's note quotes a fact (#31): it travels too.
+    fact_note = {"supported": False, "quote": {"n": 2, "kind": "fact", "head": "Gym", "relation": "closes at", "tail": "22:30"}}
+    noted = {**grounded, "messages": grounded["messages"][:3] + [{**reply, "grounding": fact_note}]}
+    status, body = http_json(s.url + "/api/conversations/import", noted, headers=as_client(ME))
+    assert status == 200, body
+    status, copy = http_json(f"{s.url}/api/conversations/{body['conversations'][0]['session_id']}/export",
+                             headers=as_client(ME))
+    assert copy["messages"][3]["grounding"] == fact_note
 
     # Invalid documents change nothing.
     before = len(c.call("list", {"limit": 200})["conversations"])

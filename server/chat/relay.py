@@ -23,6 +23,8 @@ class Request:
     """One accepted chat: what was asked, the numbered token log kept for replay, and how it ended."""
 
     sources: list | None = None  # knowledge base passages the reply was grounded in (done.sources)
+    answer: dict | None = None  # done.answer of a reply composed from the graph's facts
+    fact_check = None  # reply text -> done.grounding of a graph-grounded reply's names
 
     def __init__(self, session, backend, model: str, user_message: str, messages: list, params: dict, channel,
                  sink=None):

@@ -10,7 +10,7 @@ from ..backends.base import ANSWER_NUMBERS, FixedReply, Registry
 from ..cluster.single import SingleProcess
 from ..concurrency import HubChannel, off_hub, start_os_thread
 from ..errors import ChatError
-from ..graph.ground import ground as graph_ground
+from ..graph.grounded import plan as graph_plan
 from ..knowledge.grounding import answer_numbers, evidence_style, for_done
 from ..knowledge.service import not_found_reply
 from .relay import CANCEL, Relay, Request
@@ -43,13 +43,16 @@ class ChatService:
         """Accept a chat or raise ChatError; the reply streams to the session's room."""
         backend, model, system, params, knowledge = self._settle_fields(session, chat)
         graph = chat.graph if chat.graph is not None else bool(session.settings.get("graph"))
-        if graph:  # facts about the entities the question names, beside the library's passages
-            system, sources = self._ground(chat.message, system, backend, graph_ground)
+        plan = None
+        if graph:  # a reply from the facts, or the facts beside the library's passages, or the library alone
+            system, sources, plan = self._ground_graph(chat.message, system, backend)
+            if plan is not None and plan.reply is not None:
+                backend = FixedReply(plan.reply)
         else:
             system, sources = self._ground(chat.message, system, backend) if knowledge else (system, None)
         if sources == []:  # nothing relevant in the library: say so rather than let the model guess
             backend = FixedReply(not_found_reply(chat.message))
-        elif sources:  # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
+        elif sources and system:  # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
             params = {**params, ANSWER_NUMBERS: off_hub(answer_numbers, chat.message, system)}
         with self._lock:
             if session.active is not None:
@@ -65,6 +68,8 @@ class ChatService:
                 raise ChatError("unavailable", "The server cannot save conversations right now; try again later.")
             req = Request(session, backend, model, chat.message, messages, params, self._channel(backend))
             req.sources = sources
+            if plan is not None:
+                req.answer, req.fact_check = plan.answer, plan.check
             try:
                 self.cluster.claim(req)  # busy when another process streams in this conversation
             except ChatError:
@@ -103,18 +108,26 @@ class ChatService:
         knowledge = chat.knowledge if chat.knowledge is not None else bool(kept.get("knowledge"))
         return backend, model, system, params, knowledge
 
-    def _ground(self, message: str, system: str | None, backend, with_graph=None) -> tuple[str, list]:
-        """The system prompt with the library's best passages or sentences, and the graph's facts when asked
-        (or the library's "nothing found"), appended."""
+    def _ground(self, message: str, system: str | None, backend) -> tuple[str, list]:
+        """The system prompt with the library's best passages or sentences (or the library's "nothing found")."""
         if self.knowledge is None:
             raise ChatError("unavailable", "This server has no knowledge base.")
-        if with_graph is not None:
-            instruction, sources = off_hub(with_graph, self.graph, self.knowledge, message)
-        else:
-            instruction, sources = off_hub(self.knowledge.ground, message, evidence_style(self.cfg.kb_evidence, backend))
+        instruction, sources = off_hub(self.knowledge.ground, message, evidence_style(self.cfg.kb_evidence, backend))
         if not instruction:
             return system, sources
         return (f"{system}\n\n{instruction}" if system else instruction), sources
+
+    def _ground_graph(self, message: str, system: str | None, backend):
+        """(system, sources, plan) of a `graph: true` chat; a base model's question the facts do not answer
+        goes to the library (then "not found")."""
+        if self.knowledge is None:
+            raise ChatError("unavailable", "This server has no knowledge base.")
+        plan = off_hub(graph_plan, self.graph, self.knowledge, message, bool(getattr(backend, "base_model", False)))
+        if plan is None:
+            return (*self._ground(message, system, backend), None)
+        if plan.instruction:
+            system = f"{system}\n\n{plan.instruction}" if system else plan.instruction
+        return system, plan.sources, plan
 
     def _channel(self, backend):
         # The patched queue wakes green threads, the real one OS threads; only an OS-thread
@@ -142,9 +155,11 @@ class ChatService:
                 done["reasoning"] = "".join(req.reasoning)
             if req.sources is not None:
                 done["sources"] = req.sources
-                grounding = for_done(text, reason, req.user_message, req.sources, req.messages)
+                grounding = self._grounding(req, text, reason)
                 if grounding:
                     done["grounding"] = grounding
+                if req.answer:
+                    done["answer"] = req.answer
             if req.usage:
                 done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
             if session is not None and not ended:
@@ -163,6 +178,16 @@ class ChatService:
             if not ended:
                 self.relay.emit(req, "done", done)
         req.finished.set()
+
+    @staticmethod
+    def _grounding(req: Request, text: str, reason: str) -> dict | None:
+        """done.grounding: the graph's check of the names, then the library's of numbers and passages."""
+        facts = None
+        if req.fact_check is not None and text.strip() and reason != "error":
+            facts = req.fact_check(text)
+            if req.answer or not facts["supported"]:
+                return facts  # a composed reply is the facts' own words
+        return for_done(text, reason, req.user_message, req.sources, req.messages) or facts
 
     # --- controlling ----------------------------------------------------
 

@@ -14,7 +14,8 @@ ROLES = ("user", "assistant")
 MAX_SOURCES = 50
 SOURCES_SHAPE = (f"'sources' must be a list of at most {MAX_SOURCES} sources, each a passage {{n, title, text, "
                  "sentences?: [str]} or a fact {n, kind: \"fact\", head: {name}, relation, tail: {name}}, n a number from 1.")
-GROUNDING_SHAPE = "'grounding' must be {supported: true or false, quote?: {n, title, sentence}}."
+GROUNDING_SHAPE = ("'grounding' must be {supported: true or false, quote?: {n, title, sentence} or {n, kind: \"fact\", "
+                   "head, relation, tail}}.")
 
 
 def bad(message: str) -> ChatError:
@@ -74,6 +75,8 @@ def _grounding_ok(g) -> bool:
     if not isinstance(g, dict) or not isinstance(g.get("supported"), bool):
         return False
     q = g.get("quote")
+    if isinstance(q, dict) and q.get("kind") == "fact":  # a graph fact, its ends as names (#31)
+        return _is_n(q.get("n")) and all(isinstance(q.get(k), str) for k in ("head", "relation", "tail"))
     return q is None or (isinstance(q, dict) and _is_n(q.get("n")) and isinstance(q.get("title"), str)
                          and isinstance(q.get("sentence"), str))
 

@@ -107,9 +107,12 @@ def facts_for(graph, question: str, limit: int = MAX_FACTS) -> list[dict]:
     return rank(store, question, start, graph.facts_around(start, 2))[:limit]
 
 
-def ground(graph, knowledge, question: str) -> tuple[str, list[dict]]:
-    """(instruction, sources) for a `graph: true` chat: numbered facts, then the library's passages."""
-    facts = facts_for(graph, question)
+def ground(graph, knowledge, question: str, first: list[dict] | None = None) -> tuple[str, list[dict]]:
+    """(instruction, sources) for a `graph: true` chat: numbered facts (`first` ahead: those a lookup found to
+    answer the question), then the library's passages."""
+    first = first or []
+    taken = {f["id"] for f in first}
+    facts = first + [f for f in facts_for(graph, question) if f["id"] not in taken][:max(MAX_FACTS - len(first), 0)]
     passages = knowledge.search(question, knowledge.passages) if knowledge is not None else []
     sources = [{"n": n, "kind": "fact", "id": f["id"], "head": f["head"], "relation": f["relation"],
                 "tail": f["tail"], "sources": f["sources"]} for n, f in enumerate(facts, 1)]

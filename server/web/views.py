@@ -101,7 +101,7 @@ def chat():
     done = req.done_event
     out = {"ok": True, "request_id": req.id, "session_id": session.id, "text": done["text"],
            "finish_reason": done["finish_reason"], "timings": done["timings"]}
-    for key in ("usage", "reasoning", "sources", "grounding"):
+    for key in ("usage", "reasoning", "sources", "grounding", "answer"):
         if key in done:
             out[key] = done[key]
     return jsonify(out)

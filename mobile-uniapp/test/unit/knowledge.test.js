@@ -48,6 +48,15 @@ test('a reply whose number is not in its evidence gets the note and the quote, i
   assert.equal(groundingNote({ status: 'done' }), null)
 })
 
+test('a graph reply the facts cannot back quotes the fact, head -relation-> tail', () => {
+  const quote = { n: 2, kind: 'fact', head: '哮喘', relation: '就诊科室', tail: '呼吸科' }
+  const zh = groundingNote({ status: 'done', grounding: { supported: false, quote, lang: 'zh' } })
+  assert.equal(zh.text, '这个回答可能有误。 知识图谱 [2]： 哮喘 —就诊科室→ 呼吸科')
+  const en = groundingNote({ status: 'done', grounding: { supported: false, quote, lang: 'en' } })
+  assert.equal(en.from, 'From the knowledge graph [2]:')
+  assert.equal(en.sentence, '哮喘 —就诊科室→ 呼吸科')
+})
+
 test('the passage of a chip marks the evidence sentences used, and [n] in the reply links to source n', () => {
   const text = 'Opening hours. The gym closes at 22:30 on weekdays. Bring a towel.'
   const [chip] = sourceChips({ status: 'done', sources: [{ n: 1, title: 'gym.md', chunk_id: 'd-0', text, sentences: ['The gym closes at 22:30 on weekdays.'] }] })

@@ -21,6 +21,9 @@ export function evidenceOf(d, question) {
   return kept
 }
 
+/** An end of a fact as a name (a quote gives names, a source gives {id, name, type}). */
+const endName = (e) => (e && typeof e === 'object' ? e.name : String(e ?? ''))
+
 /** The note under a reply whose numbers or names are not in its evidence, or null when there is none. */
 export function groundingNote(m) {
   const g = m && m.status === 'done' ? m.grounding : null
@@ -29,8 +32,13 @@ export function groundingNote(m) {
   const warning = zh ? '这个回答可能有误。' : 'This answer may be wrong.'
   const q = g.quote
   if (!q) return { warning, from: '', sentence: '', n: null, text: warning }
-  const from = zh ? `${q.title} 原文 [${q.n}]：` : `From ${q.title} [${q.n}]:`
-  return { warning, from, sentence: q.sentence, n: q.n, text: `${warning} ${from} ${q.sentence}` }
+  let from = zh ? `${q.title} 原文 [${q.n}]：` : `From ${q.title} [${q.n}]:`
+  let sentence = q.sentence
+  if (q.kind === 'fact') { // a fact of the knowledge graph: head -relation-> tail
+    from = zh ? `知识图谱 [${q.n}]：` : `From the knowledge graph [${q.n}]:`
+    sentence = `${endName(q.head)} —${q.relation}→ ${endName(q.tail)}`
+  }
+  return { warning, from, sentence, n: q.n, text: `${warning} ${from} ${sentence}` }
 }
 
 /** A passage as [{text, mark}] pieces: mark = one of the evidence sentences used, to highlight. */

@@ -1,0 +1,158 @@
+"""Graph QA: what a person reads when the graph is on, per model, on questions written before the code.
+
+    python -m bench.graph_answers [--models builtin,reader-1,reader-2] [--part tune|heldout|both]
+
+A live server (`--backend local`: the built-in model, beside the stub upstream of tests/openai_stub.py) imports
+bench/data/graph/answers_hospital.csv and is asked every question of answers_tune.jsonl and answers_heldout.jsonl
+with `graph: true` and an empty library. "reader-N" stands in for an instruction model that trusts its context:
+it states fact [N] as a sentence (reader-1 the first fact, reader-2 the second: often a wrong entity). A reply is
+right when it names every expected answer and no other entity of the answer's type (or, with no expected
+answer, no entity beyond the question's); flagged when done.grounding says supported: false.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+
+from bench.common import ROOT, LiveServer, http_json
+from server.graph.names import normalize
+
+DATA = os.path.join(ROOT, "bench", "data", "graph")
+ADMIN = "b3nch"
+
+
+def graph_names() -> tuple[dict[str, str], dict[str, str]]:
+    """(normalized name or alias -> canonical name, canonical name -> type) of the bench graph."""
+    with open(os.path.join(DATA, "answers_hospital.csv"), encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    canon, types = {}, {}
+    for r in rows:
+        if r["relation"] in ("alias", "别名"):
+            canon[normalize(r["tail"])] = r["head"]
+            continue
+        for end in ("head", "tail"):
+            canon.setdefault(normalize(r[end]), r[end])
+            types[r[end]] = types.get(r[end]) or r[f"{end}_type"]
+    for r in rows:
+        canon.setdefault(normalize(r["head"]), r["head"])
+    return canon, types
+
+
+def mentioned(text: str, canon: dict[str, str]) -> set[str]:
+    """Canonical names of the graph a text states (longest spelling first, ASCII ones as whole words)."""
+    key = normalize(re.sub(r"\[\d+\]", " ", text))
+    found = set()
+    for spelling in sorted(canon, key=len, reverse=True):
+        if len(spelling) >= 2 and spelling in key:
+            found.add(canon[spelling])
+            key = key.replace(spelling, "|")
+    return found
+
+
+def score(q: dict, body: dict, canon, types) -> str:
+    named = mentioned(body.get("text", ""), canon) - mentioned(q["question"], canon)
+    want = set(q["answers"])
+    if want:
+        right = want <= named and not {n for n in named - want if types.get(n) == q["kind"]}
+    else:
+        right = not named
+    flagged = body.get("grounding", {}).get("supported") is False
+    return ("right-flagged" if flagged else "right") if right else ("wrong-flagged" if flagged else "wrong-unflagged")
+
+
+def load(name: str) -> list[dict]:
+    with open(os.path.join(DATA, name), encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def before(server, part: str, canon, types) -> dict:
+    """The built-in model writing from the facts itself, checked in this process on the same graph."""
+    import tempfile
+
+    from server.graph.answer import lookup
+    from server.graph.check import check
+    from server.graph.ground import ground
+    from server.graph.ladybug import LadybugEngine
+    from server.graph.service import Graph
+    from server.knowledge.service import not_found_reply
+
+    graph = Graph(lambda: LadybugEngine(tempfile.mkdtemp(prefix="graph-answers-")))
+    with open(os.path.join(DATA, "answers_hospital.csv"), "rb") as f:
+        graph.import_file("answers_hospital.csv", f.read())
+    model = next(m["id"] for m in http_json(server.url + "/v1/models")[1]["data"] if m["owned_by"] == "local")
+    counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "right-flagged": 0}
+    for q in load(f"answers_{part}.jsonl"):
+        instruction, sources = ground(graph, None, q["question"])
+        if not sources:
+            body = {"text": not_found_reply(q["question"])}
+        else:
+            status, out = http_json(server.url + "/v1/chat/completions", {
+                "model": model, "max_tokens": 60, "temperature": 0,
+                "messages": [{"role": "system", "content": instruction}, {"role": "user", "content": q["question"]}]})
+            assert status == 200, out
+            text = out["choices"][0]["message"]["content"]
+            body = {"text": text, "grounding": check(graph.store(), text, q["question"], sources,
+                                                     lookup(graph, q["question"]))}
+        got = score(q, body, canon, types)
+        counts[got] += 1
+        if got != "right" and part == "tune":
+            print(f"  - before {part} {got}: {q['question']} -> {body['text']!r}")
+    graph.close()
+    return counts
+
+
+def row(model: str, part: str, n: int, counts: dict) -> str:
+    right = counts["right"] + counts["right-flagged"]
+    return (f"| {model} | {part} | {n} | {right} ({right / n:.0%}) | {counts['wrong-flagged']} | "
+            f"{counts['wrong-unflagged']} | {counts['right-flagged']} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", default="builtin,reader-1,reader-2")
+    ap.add_argument("--part", default="both", choices=["tune", "heldout", "both"])
+    ap.add_argument("--show", action="store_true", help="print every reply")
+    ap.add_argument("--before", action="store_true", help="also the built-in model writing from the facts itself")
+    args = ap.parse_args()
+    from tests.openai_stub import Stub
+
+    stub = Stub()
+    server = LiveServer("--backend", "local", "--base-url", stub.url, "--admin-token", ADMIN,
+                        "--rate-per-minute", "0", "--rate-per-minute-ip", "0").start(timeout=300)
+    try:
+        with open(os.path.join(DATA, "answers_hospital.csv"), "rb") as f:
+            from tests.kb_files import upload
+
+            status, body = upload(server.url, "answers_hospital.csv", f.read(), token=ADMIN, path="/api/graph/import")
+        assert status == 200, body
+        canon, types = graph_names()
+        parts = ["tune", "heldout"] if args.part == "both" else [args.part]
+        print("| model | part | questions | right | wrong, flagged | wrong, unflagged | right but flagged |")
+        print("|---|---|---|---|---|---|---|")
+        for model in args.models.split(","):
+            chat = {"backend": "local"} if model == "builtin" else {"backend": "openai", "model": model}
+            for part in parts:
+                counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "right-flagged": 0}
+                questions = load(f"answers_{part}.jsonl")
+                for q in questions:
+                    status, body = http_json(server.url + "/api/chat", {"message": q["question"], "graph": True, **chat})
+                    assert status == 200, body
+                    got = score(q, body, canon, types)
+                    counts[got] += 1
+                    if args.show or (got != "right" and part == "tune"):
+                        print(f"  - {model} {part} {got}: {q['question']} -> {body['text']!r} "
+                              f"{body.get('grounding')}")
+                print(row(model, part, len(questions), counts), flush=True)
+        for part in parts if args.before else []:
+            counts = before(server, part, canon, types)
+            print(row("built-in writing (before #31)", part, len(load(f"answers_{part}.jsonl")), counts), flush=True)
+    finally:
+        server.stop()
+        stub.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Graph lookups answered from the facts: the entities a question names, the kind of answer it asks for, the
+facts one or two links away that give it, and a reply built from those facts alone (every word traceable)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .asks import KINDS, asked, relation_kind
+from .ground import named
+from .names import CJK
+
+SINGLE = ("department", "place", "disease")  # kinds with one right answer: several candidates are rivals
+EN_LABEL = {"department": "department", "drug": "drug", "symptom": "symptom", "check": "check", "place": "location",
+            "disease": "disease"}
+_ASCII_NAME = re.compile(r"^[\x20-\x7e]+$")
+
+
+@dataclass
+class Found:
+    """What the facts say to a question: its answers (entity ids) and the facts that give them, links first."""
+
+    what: tuple[str, str]  # ("kind", KIND) or ("relation", NAME)
+    start: list[str]  # the entities the question names
+    answers: list[str]
+    via: list[str]  # the entities of a two-hop path between the question's and the answers
+    facts: list[dict]  # links (start - via) first, then the facts holding the answers
+    hops: int
+    rivals: bool = False  # several answers of a kind that has one right answer
+    others: set = field(default_factory=set)  # candidates of the asked kind the question did not single out
+
+
+def _fits(store, what: tuple[str, str], f: dict, far: str) -> bool:
+    """Whether fact f's far end answers what the question asks."""
+    if what[0] == "relation":
+        return f["relation"] == what[1]
+    kind = what[1]
+    if kind == "disease":
+        return store.ents[far]["type"] in KINDS["disease"][2]
+    return relation_kind(f["relation"]) == kind
+
+
+def _ends(f: dict) -> tuple[str, str]:
+    return f["head"]["id"], f["tail"]["id"]
+
+
+def _best(reached: dict[str, set]) -> list[str]:
+    """The candidates reached from the most of the question's entities (胃痛+恶心 -> 胃炎, not 胃溃疡)."""
+    top = max(len(s) for s in reached.values())
+    return [c for c, s in reached.items() if len(s) == top]
+
+
+def lookup(graph, question: str) -> Found | None:
+    """The facts that answer a question one or two links from the entities it names; None when they do not."""
+    store = graph.store()
+    start = named(store, question)
+    if not start:
+        return None
+    facts = graph.facts_around(start, 2)
+    what = asked(store, question, start, sorted({f["relation"] for f in facts}))
+    if what is None:
+        return None
+    first = [f for f in facts if f["hop"] == 1]
+    reached, held, others = {}, {}, set()
+    for f in first:
+        for near, far in (_ends(f), _ends(f)[::-1]):
+            if near in start and far not in start and _fits(store, what, f, far):
+                reached.setdefault(far, set()).add(near)
+                held.setdefault(far, []).append(f)
+    if reached:
+        answers = _best(reached)
+        others = set(reached) - set(answers)
+        return _found(what, start, answers, [], [f for a in answers for f in held[a]], 1, others)
+    links, link_facts = {}, {}
+    for f in first:
+        for near, far in (_ends(f), _ends(f)[::-1]):
+            if near in start and far not in start:
+                links.setdefault(far, set()).add(near)
+                link_facts.setdefault(far, []).append(f)
+    via_answers = {}
+    for f in facts:
+        if f["hop"] != 2:
+            continue
+        for mid, far in (_ends(f), _ends(f)[::-1]):
+            if mid in links and far not in start and far != mid and _fits(store, what, f, far):
+                via_answers.setdefault(mid, []).append((far, f))
+    if not via_answers:
+        return None
+    vias = _best({m: links[m] for m in via_answers})
+    answers = list(dict.fromkeys(a for m in vias for a, _ in via_answers[m]))
+    others = {a for m in via_answers if m not in vias for a, _ in via_answers[m]} - set(answers)
+    chosen = [f for m in vias for f in link_facts[m]] + [f for m in vias for _, f in via_answers[m]]
+    return _found(what, start, answers, vias, list({f["id"]: f for f in chosen}.values()), 2, others)
+
+
+def _found(what, start, answers, via, facts, hops, others) -> Found:
+    rivals = what == ("kind", what[1]) and what[1] in SINGLE and len(answers) > 1
+    return Found(what, start, answers, via, facts, hops, rivals, others)
+
+
+def shown_name(store, eid: str, english: bool) -> str:
+    """An entity's name as a reply writes it: its English alias in an English reply, where it has one."""
+    name = store.ents[eid]["name"]
+    if english and CJK.search(name):
+        return next((n for n in store.names_of(eid) if _ASCII_NAME.match(n)), name)
+    return name
+
+
+def compose(store, found: Found, question: str) -> tuple[str, list[dict]]:
+    """(reply, the facts it cites in order): one sentence per group of facts, each name cited [n]."""
+    english = not CJK.search(question)
+    cited, parts = [], []
+    links = [f for f in found.facts if found.hops == 2 and any(e in found.start for e in _ends(f))]
+    rest = [f for f in found.facts if f not in links]
+    for group in (links, rest):
+        parts += _sentences(store, group, english, cited)
+    return (" " if english else "").join(parts), cited
+
+
+def _sentences(store, facts: list[dict], english: bool, cited: list[dict]) -> list[str]:
+    """Facts grouped by (head, relation) or by (tail, relation), whichever makes fewer sentences."""
+    by_head, by_tail = {}, {}
+    for f in facts:
+        by_head.setdefault((f["head"]["id"], f["relation"]), []).append(f)
+        by_tail.setdefault((f["tail"]["id"], f["relation"]), []).append(f)
+    tail_first = len(by_tail) < len(by_head)
+    out = []
+    for (eid, relation), group in (by_tail if tail_first else by_head).items():
+        names = []
+        for f in group:
+            cited.append(f)
+            other = f["head"]["id"] if tail_first else f["tail"]["id"]
+            names.append(f"{shown_name(store, other, english)} [{len(cited)}]")
+        one = shown_name(store, eid, english)
+        label = EN_LABEL.get(relation_kind(relation) or "", relation) if english else relation
+        if english:
+            listed = ", ".join(names)
+            out.append(f"{one} is the {label} of {listed}." if tail_first else f"The {label} of {one}: {listed}.")
+        else:
+            listed = "、".join(names)
+            out.append(f"{one}是{listed}的{label}。" if tail_first else f"{one}的{label}是{listed}。")
+    return out

@@ -1,0 +1,107 @@
+"""Graph answers through a live server: a base model's reply composed from the facts (one and two hops), and
+the check of an instruction model's reply (rival candidates, a Chinese name the graph does not hold)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.kb_files import upload
+from tests.live import LiveServer, http_json
+from tests.tinymodel import build as build_tiny
+
+ADMIN = "adm1n"
+HOSPITAL = """head,relation,tail,head_type,tail_type
+胃炎,就诊科室,消化内科,疾病,科室
+胃炎,症状,胃痛,疾病,症状
+胃炎,症状,恶心,疾病,症状
+胃炎,常用药品,奥美拉唑,疾病,药品
+胃炎,并发症,胃出血,疾病,疾病
+胃溃疡,就诊科室,消化内科,疾病,科室
+胃溃疡,症状,胃痛,疾病,症状
+胃溃疡,症状,黑便,疾病,症状
+冠心病,就诊科室,心内科,疾病,科室
+冠心病,症状,胸闷,疾病,症状
+哮喘,就诊科室,呼吸科,疾病,科室
+哮喘,症状,胸闷,疾病,症状
+消化内科,位置,门诊楼2楼,科室,位置
+胃炎,alias,Gastritis,,
+消化内科,alias,Gastroenterology,,
+""".encode()
+
+
+@pytest.fixture(scope="module")
+def server(stub, tmp_path_factory):
+    """The stub upstream as the default backend (an instruction model), a tiny base model as "local"."""
+    tiny = build_tiny(str(tmp_path_factory.mktemp("graph-answers") / "base"), endless=True, base=True)
+    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--local-model", tiny, "--admin-token", ADMIN,
+                   "--rate-per-minute", "0", "--rate-per-minute-ip", "0").start(timeout=180)
+    status, body = upload(s.url, "hospital.csv", HOSPITAL, token=ADMIN, path="/api/graph/import")
+    assert status == 200 and body["import"]["facts"] == 13, body
+    # A local model tells whether it is a base model once loaded: load it with a plain chat first.
+    status, body = http_json(s.url + "/api/chat", {"message": "hi", "backend": "local", "params": {"max_tokens": 2}})
+    assert status == 200, body
+    yield s
+    s.stop()
+
+
+def ask(server, message, **fields):
+    status, body = http_json(server.url + "/api/chat", {"message": message, "graph": True, **fields})
+    assert status == 200, body
+    return body
+
+
+def facts(body):
+    return [(s["head"]["name"], s["relation"], s["tail"]["name"]) for s in body["sources"]]
+
+
+def test_a_base_model_states_one_hop_facts_cited(server, make_client):
+    client = make_client(server.url)
+    done = client.wait_done(client.chat("胃炎挂什么科？", backend="local", graph=True))
+    assert done["text"] == "胃炎的就诊科室是消化内科 [1]。", done
+    assert done["answer"] == {"from": "facts", "facts": [1]}
+    assert facts(done) == [("胃炎", "就诊科室", "消化内科")] and done["grounding"] == {"supported": True}
+    body = ask(server, "What drug is used for gastritis?", backend="local")  # English: English names where known
+    assert body["text"] == "The drug of Gastritis: 奥美拉唑 [1]." and body["answer"]["facts"] == [1]
+    body = ask(server, "胃炎有什么并发症？", backend="local")  # a relation of the graph's own, named
+    assert body["text"] == "胃炎的并发症是胃出血 [1]。" and body["answer"]["facts"] == [1]
+
+
+def test_a_base_model_states_both_links_of_two_hops(server):
+    body = ask(server, "胃痛、恶心应该挂什么科？", backend="local")
+    # 胃炎 has both symptoms, 胃溃疡 only one: the disease of the two, then its department, each link cited.
+    assert body["text"] == "胃炎的症状是胃痛 [1]、恶心 [2]。胃炎的就诊科室是消化内科 [3]。"
+    assert facts(body) == [("胃炎", "症状", "胃痛"), ("胃炎", "症状", "恶心"), ("胃炎", "就诊科室", "消化内科")]
+    assert body["answer"] == {"from": "facts", "facts": [1, 2, 3]} and body["grounding"]["supported"] is True
+    body = ask(server, "胃炎在几楼看？", backend="local")  # disease -> department -> place
+    assert body["text"] == "胃炎的就诊科室是消化内科 [1]。消化内科的位置是门诊楼2楼 [2]。"
+
+
+def test_a_question_the_facts_do_not_answer_is_not_guessed(server):
+    body = ask(server, "胃炎要住院几天？", backend="local")  # named, but no relation asked; the library is empty
+    assert "answer" not in body and body["sources"] == [] and ("没有" in body["text"] or "找到" in body["text"])
+
+
+def test_an_instruction_model_gets_the_answering_facts_first_and_is_checked(server, stub):
+    body = ask(server, "胃痛、恶心应该挂什么科？", model="say:消化内科 [1]。")
+    assert "answer" not in body and facts(body)[0] == ("胃炎", "就诊科室", "消化内科")
+    assert "[1] (fact) 胃炎 -就诊科室-> 消化内科" in stub.requests[-1]["messages"][0]["content"]
+    assert body["grounding"] == {"supported": True}
+
+
+def test_one_of_two_candidates_the_reply_cannot_tell_apart_is_flagged(server):
+    # 胸闷 is a symptom of 冠心病 (心内科) and of 哮喘 (呼吸科): naming one department is a guess.
+    body = ask(server, "胸闷应该挂什么科？", model="say:心内科 [1]。")
+    quote = body["grounding"]["quote"]
+    assert body["grounding"]["supported"] is False
+    assert (quote["kind"], quote["head"], quote["relation"], quote["tail"]) == ("fact", "哮喘", "就诊科室", "呼吸科")
+    assert facts(body)[quote["n"] - 1] == ("哮喘", "就诊科室", "呼吸科")
+    both = ask(server, "胸闷应该挂什么科？", model="say:可能是心内科 [1] 或呼吸科 [2]。")
+    assert both["grounding"] == {"supported": True}
+
+
+def test_a_chinese_name_absent_from_the_knowledge_is_flagged(server):
+    body = ask(server, "胃炎挂什么科？", model="say:请挂胃科 [1]。")
+    assert body["grounding"]["supported"] is False
+    assert body["grounding"]["quote"] == {"n": 1, "kind": "fact", "head": "胃炎", "relation": "就诊科室", "tail": "消化内科"}
+    assert ask(server, "胃炎挂什么科？", model="say:请挂消化内科 [1]。")["grounding"] == {"supported": True}
+    wrong = ask(server, "胃炎吃什么药？", model="say:胃炎常用雷贝拉唑 [1]，挂消化内科。")  # a drug the graph does not hold
+    assert wrong["grounding"]["supported"] is False

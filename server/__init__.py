@@ -10,12 +10,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .backends import build_registry
 from .chat.service import ChatService
+from .chat.usage import Usage
 from .chat.sessions import SessionStore
 from .cluster.single import SingleProcess
 from .config import Config
 from .extensions import socketio
 from .knowledge import build_knowledge_base
 from .security import OriginPolicy, add_security_headers
+from .store.ledger import open_ledger
 
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +41,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.after_request(add_security_headers)
 
     from .web import events  # noqa: F401  (registers the Socket.IO handlers)
+    from .web.audit import bp as audit_bp
+    from .web.usage import bp as usage_bp
     from .web.conversations import bp as conversations_bp
     from .web.devices import bp as devices_bp
     from .web.graph import bp as graph_bp
@@ -58,6 +62,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(devices_bp)
     app.register_blueprint(graph_bp)
     app.register_blueprint(kb_progress_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(usage_bp)
     manager = None
     if cfg.redis_url:
         from .cluster.redis_link import socketio_manager
@@ -96,6 +102,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     install_graph(app, service, socketio)
     app.extensions["chat_service"] = service
+    app.extensions["ledger"] = open_ledger(cfg, getattr(cluster, "r", None))
+    Usage(app.extensions["ledger"], cfg.quota_tokens).install(service)
     app.extensions["presence"] = presence
     app.extensions["origins"] = origins
     socketio.start_background_task(_housekeeping, service)

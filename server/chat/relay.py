@@ -23,6 +23,7 @@ class Request:
     """One accepted chat: what was asked, the numbered token log kept for replay, and how it ended."""
 
     sources: list | None = None  # knowledge base passages the reply was grounded in (done.sources)
+    device: str | None = None  # whose usage it counts as: the client id, or "addr:IP" for /v1
 
     def __init__(self, session, backend, model: str, user_message: str, messages: list, params: dict, channel,
                  sink=None):

@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .web import events  # noqa: F401  (registers the Socket.IO handlers)
     from .web.audit import bp as audit_bp
     from .web.usage import bp as usage_bp
+    from .web.metrics import ServerMetrics, bp as metrics_bp
     from .web.conversations import bp as conversations_bp
     from .web.devices import bp as devices_bp
     from .web.graph import bp as graph_bp
@@ -64,6 +65,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(kb_progress_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(usage_bp)
+    app.register_blueprint(metrics_bp)
     manager = None
     if cfg.redis_url:
         from .cluster.redis_link import socketio_manager
@@ -104,6 +106,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["chat_service"] = service
     app.extensions["ledger"] = open_ledger(cfg, getattr(cluster, "r", None))
     Usage(app.extensions["ledger"], cfg.quota_tokens).install(service)
+    app.extensions["metrics"] = ServerMetrics(app, service)
     app.extensions["presence"] = presence
     app.extensions["origins"] = origins
     socketio.start_background_task(_housekeeping, service)

@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .web.audit import bp as audit_bp
     from .web.usage import bp as usage_bp
     from .web.metrics import ServerMetrics, bp as metrics_bp
+    from .web.tls import bp as tls_bp
     from .web.conversations import bp as conversations_bp
     from .web.devices import bp as devices_bp
     from .web.graph import bp as graph_bp
@@ -66,6 +67,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(usage_bp)
     app.register_blueprint(metrics_bp)
+    app.register_blueprint(tls_bp)
     manager = None
     if cfg.redis_url:
         from .cluster.redis_link import socketio_manager

@@ -13,6 +13,7 @@ import { MessagesView } from './messages.js';
 import { Role } from './core/roles.js';
 import { ManagePanel } from './roles.js';
 import { ActivityPanel } from './activity.js';
+import { ConnectionNote } from './tls.js';
 import { Scroller } from './scroll.js';
 import { SettingsForm } from './settings.js';
 import { TrainPanel } from './train.js';
@@ -55,6 +56,7 @@ function main() {
   const role = new Role({ storage: store, http, clientId: () => core.state.clientId }); // every sheet asks it
   const manage = new ManagePanel(document, role, (t) => chrome.toast(t));
   const activity = new ActivityPanel(document, http, role);
+  new ConnectionNote(document, http).paint();
   const graph = new GraphPanel(document, core, () => conn.headers(), role);
   const knowledge = new KnowledgePanel(document, core, () => conn.headers(), (t) => chrome.toast(t), role);
   const train = new TrainPanel(document, core, () => conn.headers(), (t) => chrome.toast(t), role, async (name) => {

@@ -88,11 +88,16 @@ def restore(archive: str, data_dir: str) -> dict:
             raise SystemExit(f"{archive} has no manifest: it is not a backup of this server.") from None
         if manifest.get("format") != FORMAT:
             raise SystemExit(f"{archive} is in backup format {manifest.get('format')}; this server reads {FORMAT}.")
+        members = [m for m in tar.getmembers() if m.name != "manifest.json"]
+        for member in members:  # all checked before anything is written
+            try:
+                # The "data" filter refuses absolute paths, "..", links out of the folder and device files.
+                tarfile.data_filter(member, data_dir)
+            except tarfile.FilterError as e:
+                raise SystemExit(f"{archive} holds {member.name!r}, which would land outside the folder ({e}): "
+                                 f"nothing restored.") from None
         os.makedirs(data_dir, exist_ok=True)
-        for member in tar.getmembers():
-            if member.name == "manifest.json":
-                continue
-            # The "data" filter refuses absolute paths, "..", links out of the folder and device files.
+        for member in members:
             tar.extract(member, data_dir, filter="data")
     return manifest
 

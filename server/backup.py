@@ -36,7 +36,10 @@ def backup(data_dir: str, out: str) -> dict:
         raise SystemExit(f"There is no data folder at {data_dir}; name it with --data-dir.")
     manifest = {"format": FORMAT, "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": []}
     tmp_out = out + ".partial"
-    with tempfile.TemporaryDirectory(prefix="chat-backup-") as scratch, tarfile.open(tmp_out, "w:gz") as tar:
+    # Readable by its owner only: it holds every conversation, the TLS key and any token file.
+    fd = os.open(tmp_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with tempfile.TemporaryDirectory(prefix="chat-backup-") as scratch, os.fdopen(fd, "wb") as raw, \
+            tarfile.open(fileobj=raw, mode="w:gz") as tar:
         graph = os.path.join(data_dir, "graph")
         for root, dirs, files in os.walk(data_dir):
             dirs.sort()

@@ -33,6 +33,7 @@ def test_a_backup_restores_whole_and_a_restore_never_writes_over_data(tmp_path):
     archive = str(tmp_path / "b.tar.gz")
     manifest = backup(str(data), archive)
     live.close()
+    assert os.stat(archive).st_mode & 0o077 == 0  # nobody but its owner reads everyone's conversations
     hows = {f["path"]: f["how"] for f in manifest["files"]}
     assert hows["conversations.sqlite3"] == "sqlite online backup" and "conversations.sqlite3-wal" not in hows
     assert hows[os.path.join("graph", "graph.lbug")] == "copy under the graph's lock"

@@ -56,6 +56,12 @@ def test_usage_and_quota_on_one_process(stub, make_client):
     server = LiveServer("--backend", "openai", "--base-url", stub.url, *FLAGS).start()
     try:
         check_quota(make_client, [server.url])
+        # A /v1 caller has no client id: it counts under its address.
+        status, body = http_json(server.url + "/v1/chat/completions",
+                                 {"model": "words-5", "messages": [{"role": "user", "content": "hi"}]})
+        assert status == 200, body
+        assert [(r["requests"], r["prompt_tokens"], r["completion_tokens"]) for r in rows_of(server.url, "addr:127.0.0.1")] \
+            == [(1, 7, 5)]
         status, body = http_json(server.url + "/api/usage")
         assert status == 403 and body["error"]["code"] == "forbidden"
         assert http_json(server.url + "/api/usage?days=0", headers=AS_ADMIN)[0] == 400

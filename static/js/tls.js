@@ -20,6 +20,8 @@ export class ConnectionNote {
   constructor(doc, http) {
     this.el = doc.getElementById('tls-status');
     this.http = http;
+    // Asked again whenever Settings opens: on a server with an access token the first ask may precede it.
+    doc.getElementById('open-settings').addEventListener('click', () => this.paint());
   }
 
   async paint() {

@@ -1,4 +1,4 @@
-"""python run.py [flags]: serve the chat page, the Socket.IO API and the HTTP API."""
+"""python run.py [flags]: serve the chat page, the Socket.IO API and the HTTP API; run.py backup|restore FILE."""
 import errno
 import os
 import sys
@@ -27,6 +27,12 @@ def _async_mode() -> str:
         pass
     return "eventlet"
 
+
+if sys.argv[1:2] in (["backup"], ["restore"]):  # a tool, not the server: nothing to patch
+    from server.backup import main as backup_main
+
+    backup_main(sys.argv[1:])
+    sys.exit(0)
 
 if _async_mode() == "eventlet":
     try:
@@ -70,7 +76,14 @@ def main() -> None:
     for noisy in ("httpx", "httpx2", "werkzeug", "engineio.server", "socketio.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)  # one line per upstream request is noise
     app = create_app(cfg)
-    urls = lan_urls(cfg.host, cfg.port)
+    tls = None
+    if cfg.https:
+        from server.paths import data_dir
+        from server.tls import certificate
+
+        tls = certificate(cfg, data_dir(cfg))
+        app.extensions["tls_fingerprint"] = tls[2]
+    urls = lan_urls(cfg.host, cfg.port, "https" if tls else "http")
     print(f"Chat server on {cfg.host}:{cfg.port} ({cfg.async_mode}); backends: "
           f"{', '.join(app.extensions['chat_service'].registry.backends)}", flush=True)
     if urls:
@@ -82,6 +95,11 @@ def main() -> None:
     elif cfg.host in ("0.0.0.0", "::"):
         print("No network address found: connect to a Wi-Fi network or start a hotspot.", flush=True)
     print(who_may(cfg), flush=True)
+    if tls:
+        print(f"HTTPS certificate SHA-256 fingerprint: {tls[2]}", flush=True)
+        if not cfg.cert_file:
+            print("Browsers warn once about this certificate: check that the fingerprint they show matches, then go on.",
+                  flush=True)
     if cfg.host.startswith("127.") or cfg.host == "localhost":
         print("Listening on loopback only: phones cannot reach it. Use --host 0.0.0.0 for the LAN.", flush=True)
     # Start-up leaves ~150,000 long-lived objects (Flask, Socket.IO, openai, the store). A full collection
@@ -89,7 +107,7 @@ def main() -> None:
     # 40-180 ms of added per-token p99 at 50-200 streams (bench/RESULTS.md). Frozen, one takes 1.7 ms.
     gc.collect()
     gc.freeze()
-    serve(app, cfg)
+    serve(app, cfg, tls)
 
 
 def port_taken(port: int, error: OSError) -> str:
@@ -100,7 +118,7 @@ def port_taken(port: int, error: OSError) -> str:
     return f"Port {port} is in use by another program{mac}; choose another with --port, e.g. --port 8000."
 
 
-def serve(app, cfg) -> None:
+def serve(app, cfg, tls=None) -> None:
     """Serve with TCP_NODELAY on client sockets: a token frame written right after another small frame
     would otherwise wait for the client's delayed ACK (~40 ms; bench/RESULTS.md)."""
     import socket
@@ -114,6 +132,8 @@ def serve(app, cfg) -> None:
         except OSError as e:
             raise SystemExit(port_taken(cfg.port, e)) from None
         listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it on Linux
+        if tls:
+            listener = eventlet.wrap_ssl(listener, certfile=tls[0], keyfile=tls[1], server_side=True)
         # minimum_chunk_size=0: by default eventlet holds a streamed body (/v1's server-sent events) back
         # until 4 KiB gather, about 25 tokens, and learns that a client left only when it writes.
         eventlet.wsgi.server(listener, app, log_output=False, minimum_chunk_size=0)
@@ -124,7 +144,7 @@ def serve(app, cfg) -> None:
             disable_nagle_algorithm = True
 
         socketio.run(app, host=cfg.host, port=cfg.port, allow_unsafe_werkzeug=True, log_output=False,
-                     request_handler=NoDelayHandler)
+                     request_handler=NoDelayHandler, ssl_context=(tls[0], tls[1]) if tls else None)
 
 
 if __name__ == "__main__":

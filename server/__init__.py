@@ -11,12 +11,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .admin_token import settle as settle_admin_token
 from .backends import build_registry
 from .chat.service import ChatService
+from .chat.usage import Usage
 from .chat.sessions import SessionStore
 from .cluster.single import SingleProcess
 from .config import Config
 from .extensions import socketio
 from .knowledge import build_knowledge_base
 from .security import OriginPolicy, add_security_headers
+from .store.ledger import open_ledger
 
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,6 +43,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.after_request(add_security_headers)
 
     from .web import events  # noqa: F401  (registers the Socket.IO handlers)
+    from .web.audit import bp as audit_bp
+    from .web.usage import bp as usage_bp
+    from .web.metrics import ServerMetrics, bp as metrics_bp
+    from .web.tls import bp as tls_bp
     from .web.conversations import bp as conversations_bp
     from .web.devices import bp as devices_bp
     from .web.graph import bp as graph_bp
@@ -60,6 +66,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(devices_bp)
     app.register_blueprint(graph_bp)
     app.register_blueprint(kb_progress_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(usage_bp)
+    app.register_blueprint(metrics_bp)
+    app.register_blueprint(tls_bp)
     manager = None
     if cfg.redis_url:
         from .cluster.redis_link import socketio_manager
@@ -98,6 +108,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     install_graph(app, service, socketio)
     app.extensions["chat_service"] = service
+    app.extensions["ledger"] = open_ledger(cfg, getattr(cluster, "r", None))
+    Usage(app.extensions["ledger"], cfg.quota_tokens).install(service)
+    app.extensions["metrics"] = ServerMetrics(app, service)
     app.extensions["presence"] = presence
     app.extensions["origins"] = origins
     socketio.start_background_task(_housekeeping, service)

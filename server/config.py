@@ -73,6 +73,12 @@ class Config:
     graph_url: str | None = field(default=None, repr=False)
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     log_level: str = "INFO"
+    # running it for an institution (#36): fields below
+    quota_tokens: int = 0  # prompt + completion tokens per device per day; 0 = no quota
+    metrics_open: bool = False  # /metrics without the admin token (a Prometheus on a trusted network)
+    https: bool = False  # TLS on --port with a certificate made for this machine (or --cert/--key)
+    cert_file: str | None = None
+    key_file: str | None = None
 
 
 def _bool(v: str) -> bool:
@@ -130,6 +136,10 @@ FLAGS = [
     ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
     # knowledge graph (#26): flags below
     ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str, "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, CHAT_GRAPH_PASSWORD)"),
+    # running it for an institution (#36): flags below
+    ("--quota-tokens", "CHAT_QUOTA_TOKENS", "quota_tokens", int, "tokens (prompt + completion) a device may use per day; 0 = no quota"),
+    ("--cert", "CHAT_CERT", "cert_file", str, "TLS certificate (PEM) for --https instead of the one made for this machine"),
+    ("--key", "CHAT_KEY", "key_file", str, "private key (PEM) of --cert"),
 ]
 
 
@@ -157,6 +167,10 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     parser.add_argument("--open", dest="fully_open", action="store_true", default=False,
                         help="make no admin token: anyone on the network may change the library, the graph and "
                              "fine-tuning (a trusted room) [env CHAT_OPEN=1]")
+    parser.add_argument("--metrics-open", dest="metrics_open", action="store_true", default=False,
+                        help="serve /metrics without the admin token [env CHAT_METRICS_OPEN=1]")
+    parser.add_argument("--https", dest="https", action="store_true", default=False,
+                        help="serve HTTPS with a certificate made for this machine, or --cert/--key [env CHAT_HTTPS=1]")
     args = parser.parse_args(argv)
 
     cfg = Config()
@@ -173,6 +187,12 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     cfg.qr = args.qr and not _bool(environ.get("CHAT_NO_QR", "0"))
     cfg.behind_proxy = args.behind_proxy or _bool(environ.get("CHAT_BEHIND_PROXY", "0"))
     cfg.fully_open = args.fully_open or _bool(environ.get("CHAT_OPEN", "0"))
+    cfg.metrics_open = args.metrics_open or _bool(environ.get("CHAT_METRICS_OPEN", "0"))
+    cfg.https = args.https or _bool(environ.get("CHAT_HTTPS", "0")) or bool(cfg.cert_file)
+    if bool(cfg.cert_file) != bool(cfg.key_file):
+        parser.error("--cert and --key go together")
+    if cfg.quota_tokens < 0:
+        parser.error("--quota-tokens must be 0 (no quota) or more")
     cfg.deepseek_api_key = environ.get("DEEPSEEK_API_KEY") or None
     cfg.openai_api_key = environ.get("OPENAI_API_KEY") or None
     cfg.embed_api_key = environ.get("CHAT_EMBED_API_KEY") or None

@@ -8,6 +8,7 @@ HTTP_STATUS = {
     "unauthorized": 401,
     "forbidden": 403,
     "rate_limited": 429,
+    "quota": 429,
     "not_found": 404,
     "unavailable": 503,
     "internal": 500,

@@ -19,11 +19,13 @@ def pytest_configure(config):
 # of test_tuning.py started among the last. Seconds per file, mean of two runs of the whole suite (1,596 s
 # in all, 3 workers): 192 tuning, 168 uniapp, 119 the page, 91 graph, 89 cluster, 61 roles, 60 security,
 # 56 sessions, 56 v1_local, 48 evidence, 47 the train page, 47 local_live, 45 soak, 44 streaming.
-# test_tuning_spawn.py: 178 s alone on 2 busy cores (two spawned training children).
-LONGEST_FIRST = ("test_tuning.py", "test_uniapp.py", "test_tuning_spawn.py", "test_page.py", "test_graph.py", "test_cluster.py",
-                 "test_roles.py", "test_security.py", "test_sessions.py", "test_v1_local.py", "test_evidence.py",
-                 "test_train_page.py", "test_local_live.py", "test_soak.py", "test_streaming.py",
-                 "test_safe_default.py")  # 43 s alone with -n0 (48 s on the loaded machine)
+# test_tuning_spawn.py: 178 s alone on 2 busy cores (two spawned training children); test_backup.py took 351 s
+# alone (a training run and an upload embedding, load average 12 on 2 cores) and test_https.py 68 s (five server
+# starts); test_safe_default.py 43 s alone with -n0.
+LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_uniapp.py", "test_tuning_spawn.py", "test_page.py",
+                 "test_graph.py", "test_cluster.py", "test_roles.py", "test_https.py", "test_security.py",
+                 "test_sessions.py", "test_v1_local.py", "test_evidence.py", "test_train_page.py", "test_local_live.py",
+                 "test_soak.py", "test_streaming.py", "test_safe_default.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

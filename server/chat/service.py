@@ -36,6 +36,8 @@ class ChatService:
         self.rate_ip = self.cluster.rate_limiter(cfg.rate_per_minute_ip, "ip")
         self._lock = threading.RLock()
         self.relay = Relay(cfg, io, self._finish, self.cluster.logged)
+        self.admit: list = []  # callables(device) run before a chat is accepted; one may refuse it (the quota)
+        self.on_done: list = []  # callables(req, done) run as a reply ends, before its `done` goes out (usage, metrics)
 
     # --- starting -------------------------------------------------------
 
@@ -59,6 +61,8 @@ class ChatService:
                 raise ChatError("busy", "A reply is still streaming in this conversation; stop it or wait for it.")
             self.rate_session.check(session.id)
             self.rate_ip.check(ip)
+            for check in self.admit:
+                check(session.client_id)
             messages = [{"role": "system", "content": system}] if system else []
             messages += session.snapshot() + [{"role": "user", "content": chat.message}]
             try:
@@ -70,6 +74,7 @@ class ChatService:
             req.sources = sources
             if plan is not None:
                 req.answer, req.fact_check = plan.answer, plan.check
+            req.device = session.client_id
             try:
                 self.cluster.claim(req)  # busy when another process streams in this conversation
             except ChatError:
@@ -83,7 +88,10 @@ class ChatService:
     def start_stateless(self, messages: list, backend, model: str, params: dict, ip: str, sink) -> Request:
         """Accept a full message list with no conversation (the /v1 API); its events go to sink(event, payload)."""
         self.rate_ip.check(ip)
+        for check in self.admit:
+            check("addr:" + ip)  # /v1 callers have no client id: their address stands for the device
         req = Request(None, backend, model, "", messages, params, self._channel(backend), sink=sink)
+        req.device = "addr:" + ip
         self._launch(req)
         return req
 
@@ -173,6 +181,11 @@ class ChatService:
             if session is not None:
                 self.cluster.finished(req)  # before `done` goes out: a client may chat again at once
             req.messages = req.params = None  # kept for resume a while: only the log and the end matter now
+            for hook in self.on_done:
+                try:
+                    hook(req, done)
+                except Exception:  # counting must never cost a reply its `done`
+                    log.exception("an end-of-reply hook failed for %s", req.id)
             if req.error_event and not ended:
                 self.relay.emit(req, "error", req.error_event)
             if not ended:

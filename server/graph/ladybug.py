@@ -1,6 +1,7 @@
 """The embedded engine: Ladybug (the maintained fork of Kuzu) in the data folder's graph/, or in memory."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import tempfile
@@ -8,11 +9,13 @@ import threading
 
 from ..errors import ChatError
 from ..concurrency import off_hub
+from ..file_lock import SharedFileLock
 from .engine import FACT, NODES, Base
 
 # Many new rows go in through COPY from a CSV file: 40k entities in 0.5 s where UNWIND ... CREATE took 5.5 s,
 # and 20k facts in 0.5 s where it took 3.7 s (on 2 busy cores). Below this many, UNWIND is quicker.
 COPY_FROM = 500
+LOCK_FILE = "backup.lock"  # beside graph.lbug; `run.py backup` holds it while it copies the graph's files
 
 
 class LadybugEngine(Base):
@@ -30,6 +33,8 @@ class LadybugEngine(Base):
         self.folder = folder
         if folder:
             os.makedirs(folder, exist_ok=True)
+        # Held shared around every statement: `run.py backup` takes it alone to copy the files at a quiet moment.
+        self.files = SharedFileLock(os.path.join(folder, LOCK_FILE)) if folder else None
         try:
             self.db = ladybug.Database(os.path.join(folder, "graph.lbug") if folder else ":memory:")
         except RuntimeError as e:
@@ -61,7 +66,8 @@ class LadybugEngine(Base):
                 csv.writer(f).writerows(rows)
             # In a Cypher string a backslash escapes: C:\Users\... reads as C:Users... unless each is doubled.
             literal = path.replace("\\", "\\\\").replace("'", "\\'")
-            self._conn().execute(f"COPY {table} FROM '{literal}' (HEADER=false)")
+            with self._quiet():
+                self._conn().execute(f"COPY {table} FROM '{literal}' (HEADER=false)")
         finally:
             os.unlink(path)
 
@@ -71,10 +77,14 @@ class LadybugEngine(Base):
             conn = self._local.conn = self._connect(self.db)
         return conn
 
+    def _quiet(self):
+        return self.files.shared() if self.files else contextlib.nullcontext()
+
     def _run(self, cypher: str, params: dict) -> list[dict]:
-        result = self._conn().execute(cypher, params) if params else self._conn().execute(cypher)
-        names = result.get_column_names()
-        return [dict(zip(names, row)) for row in result.get_all()]
+        with self._quiet():
+            result = self._conn().execute(cypher, params) if params else self._conn().execute(cypher)
+            names = result.get_column_names()
+            return [dict(zip(names, row)) for row in result.get_all()]
 
     def close(self) -> None:
         self.db.close()

@@ -72,8 +72,8 @@ def page_url() -> str:
         loopback = False
     if loopback:
         cfg = current_app.extensions["chat_service"].cfg
-        urls = lan_urls(cfg.host, cfg.port)
-        if urls and not urls[0].startswith("http://127."):
+        urls = lan_urls(cfg.host, cfg.port, "https" if cfg.https else "http")
+        if urls and "://127." not in urls[0]:
             return urls[0]
     return base
 

@@ -11,6 +11,7 @@ from ..chat import schemas
 from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from ..cluster.presence import room
 from ..errors import ChatError
+from .metrics import count_error
 from ..extensions import socketio
 from ..security import ADMIN_ROOM, access_ok, admin_ok
 
@@ -114,6 +115,7 @@ def acked(fn):
                 raise ChatError("bad_request", "Every event takes one JSON object.")
             return {"ok": True, **(fn(session, payload) or {})}
         except ChatError as e:
+            count_error(e.code)
             return e.ack()
         except Exception:
             log.exception("handler %s failed", fn.__name__)

@@ -12,6 +12,8 @@ import { KnowledgePanel } from './knowledge.js';
 import { MessagesView } from './messages.js';
 import { Role } from './core/roles.js';
 import { ManagePanel } from './roles.js';
+import { ActivityPanel } from './activity.js';
+import { ConnectionNote } from './tls.js';
 import { Scroller } from './scroll.js';
 import { SettingsForm } from './settings.js';
 import { TrainPanel } from './train.js';
@@ -51,8 +53,10 @@ function main() {
   const conn = new Connection(els, core, chrome);
   const http = httpFetch(() => conn.headers());
   const list = new ConversationsView(els, core, chrome, http);
-  const role = new Role({ storage: store, http }); // who may change what everyone shares: every sheet asks it
+  const role = new Role({ storage: store, http, clientId: () => core.state.clientId }); // every sheet asks it
   const manage = new ManagePanel(document, role, (t) => chrome.toast(t));
+  const activity = new ActivityPanel(document, http, role);
+  new ConnectionNote(document, http).paint();
   const graph = new GraphPanel(document, core, () => conn.headers(), role);
   const knowledge = new KnowledgePanel(document, core, () => conn.headers(), (t) => chrome.toast(t), role);
   const train = new TrainPanel(document, core, () => conn.headers(), (t) => chrome.toast(t), role, async (name) => {
@@ -124,7 +128,7 @@ function main() {
 
   if (new URLSearchParams(window.location.search).has('test')) {
     // Lets the browser tests look inside without reaching into module scope.
-    window.__chat = { core, socket, messages, list, role, manage, train, handle: (event, payload) => core.handle(event, payload) };
+    window.__chat = { core, socket, messages, list, role, manage, activity, train, handle: (event, payload) => core.handle(event, payload) };
   }
 }
 

@@ -8,10 +8,11 @@ const ADMIN_PARAM = /(?:^|&)admin=([^&]*)/ // in a link's fragment: …/#admin=T
 export const LOCKED = 'Only this server\'s admin may do this: unlock Settings > Manage this server with the admin token.'
 
 export class Role {
-  constructor({ storage, http, key = ADMIN_KEY } = {}) {
+  constructor({ storage, http, key = ADMIN_KEY, clientId = () => '' } = {}) {
     this.storage = storage
     this.http = http
     this.key = key
+    this.clientId = clientId // whose device an admin request comes from: the audit log keeps a hash of it
     this.listeners = []
     const kept = storage.get(key, '')
     this.token = typeof kept === 'string' ? kept : ''
@@ -28,7 +29,8 @@ export class Role {
 
   /** Headers of an admin request (add them to the access token's). */
   headers() {
-    return this.token ? { 'X-Admin-Token': this.token } : {}
+    const id = this.clientId()
+    return { ...(this.token ? { 'X-Admin-Token': this.token } : {}), ...(id ? { 'X-Client-Id': id } : {}) }
   }
 
   /** Why an admin control is off, or '' when it is on. */

@@ -1,0 +1,24 @@
+"""/api/usage: requests and tokens per device per day, by backend and model (admin)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..concurrency import off_hub
+from ..errors import ChatError
+from .views import require_admin
+
+bp = Blueprint("usage", __name__)
+
+
+@bp.route("/api/usage")
+def usage():
+    require_admin()
+    raw = request.args.get("days", "7")
+    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        raise ChatError("bad_request", "'days' must be a whole number from 1 to 366.")
+    since = (datetime.now() - timedelta(days=int(raw) - 1)).strftime("%Y-%m-%d")  # today counts as one
+    cfg = current_app.extensions["chat_service"].cfg
+    return jsonify({"ok": True, "days": off_hub(current_app.extensions["ledger"].usage, since),
+                    "quota_tokens": cfg.quota_tokens or None})

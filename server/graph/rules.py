@@ -53,12 +53,12 @@ KNOWN_BONUS, CLASH = 0.05, 0.3
 
 def extract(passage: str, dictionary: Dictionary | None = None) -> list[dict]:
     """Facts in one passage: {head, relation, tail, head_type, tail_type, confidence, extractor, sentence}."""
-    zh = bool(CJK.search(passage))
-    lang = "zh" if zh else "en"
     subject, out, seen = "", [], set()
     for sentence in (s.strip() for s in SENTENCES.split(passage)):
         if not sentence:
             continue
+        zh = bool(CJK.search(sentence))  # per sentence: a handbook may switch language between paragraphs
+        lang = "zh" if zh else "en"
         here = _subject(sentence, zh, dictionary)
         if here:
             subject = here

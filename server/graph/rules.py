@@ -28,7 +28,7 @@ ZH_PATTERNS = [
     (re.compile(r"(?:需要|需)(?:做|进行)" + ZH_LIST), CHECK, 0.85),
 ]
 EN_NAME = r"[A-Z][\w'\- ]{1,40}?"
-EN_SUBJECT = re.compile(rf"^({EN_NAME})(?::|\s+symptoms\b|\s+causes\b|\s+often\b|\s+is an?\b|\s+usually\b)")
+EN_SUBJECT = re.compile(rf"^({EN_NAME})(?::|\s+symptoms\b|\s+causes\b|\s+often\b|\s+is an?\b|(?:\s+is)?\s+usually\b)")
 EN_LIST = r"([^.;:]+)"
 EN_PATTERNS = [
     (re.compile(r"\bsymptoms (?:are|include)\s+" + EN_LIST, re.I), SYMPTOM, 0.9),

@@ -139,6 +139,9 @@ def test_proposals_accept_drop_and_reopen(graph):
     assert graph.add_found(rules.extract(text), {**SOURCE, "passage": "d1-1"}) == (0, 1)
     assert [p["tail"] for p in graph.proposals()] == ["tiredness"]
     assert len(graph.proposals()[0]["sources"]) == 2
+    # A deleted document leaves the proposals it found.
+    graph.forget_document("d1")
+    assert graph.proposals() == []
 
 
 def test_sure_facts_are_stored_with_confidence(graph):

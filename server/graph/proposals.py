@@ -71,6 +71,20 @@ def take(store, pid: str, status: str) -> dict:
     return row
 
 
+def forget(store, document_id: str) -> None:
+    """A deleted library document leaves every open proposal's sources; one left with none goes."""
+    needle = json.dumps({"document": document_id}, ensure_ascii=False)[1:-1]
+    rows = store.engine.run("MATCH (p:Proposal) WHERE p.status = $s AND p.sources CONTAINS $n RETURN p.id AS id, "
+                            "p.sources AS sources", {"s": OPEN, "n": needle})
+    for r in rows:
+        left = [x for x in json.loads(r["sources"]) if x.get("document") != document_id]
+        if left:
+            store.engine.run("MATCH (p:Proposal) WHERE p.id = $id SET p.sources = $s",
+                             {"id": r["id"], "s": json.dumps(left, ensure_ascii=False)})
+        else:
+            store.engine.run("MATCH (p:Proposal) WHERE p.id = $id DELETE p", {"id": r["id"]})
+
+
 # --- merge candidates a person rejected ------------------------------------------------
 
 def pair_id(a: str, b: str) -> str:

@@ -252,6 +252,7 @@ class Graph:
                 changes.append({"id": r["id"], "h": r["h"], "t": r["t"], "sources": json.dumps(left, ensure_ascii=False)})
             s.set_sources(changes)
             s.engine.run("MATCH (n:Built) WHERE n.document = $d DELETE n", {"d": document_id})
+            proposals.forget(s, document_id)
             s.bump()
         return sum(1 for c in changes if c["sources"] == "[]")
 

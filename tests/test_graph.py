@@ -209,8 +209,8 @@ def test_tiny_model_nonsense_is_handled(tmp_path, make_server):
                     async_mode="eventlet", timeout=180)
     status, body = upload(s.url, "clinic.txt", CLINIC)
     assert status == 200, body
-    status, body = http_json(s.url + "/api/graph/build", {})
-    assert status == 200, body
+    status, body = http_json(s.url + "/api/graph/build", {"extractor": "model"})  # a local model's own JSON
+    assert status == 200 and body["job"]["extractor"] == "model", body
     job = wait_job(s.url, body["job"]["id"], timeout=300)
     assert job["status"] == "done" and job["done"] == job["total"] >= 1 and job["facts"] == 0, job
 

@@ -1,4 +1,5 @@
-"""Build jobs: the library's passages not yet built, through a chat model, into facts; progress, cancel, resume."""
+"""Build jobs: the library's passages not yet built into facts (patterns offline, with an instruction model's JSON
+where the job asks one), sure facts stored and the rest proposed; progress, cancel, resume."""
 from __future__ import annotations
 
 import json
@@ -8,11 +9,13 @@ import uuid
 
 from ..concurrency import off_hub
 from ..errors import ChatError
-from . import extract
+from . import extract, rules
 from .align import now
+from .lexicon import Dictionary
 
 log = logging.getLogger(__name__)
-JOB_FIELDS = ("id", "status", "documents", "backend", "model", "types", "done", "total", "facts", "error")
+JOB_FIELDS = ("id", "status", "documents", "backend", "model", "types", "done", "total", "facts", "error", "extractor")
+EXTRACTORS = ("rules", "model")  # patterns alone (offline, any server); an instruction model's JSON and the patterns
 ENDED = ("done", "failed", "cancelled")
 
 
@@ -33,7 +36,8 @@ class Builder:
 
     # --- the routes' calls ------------------------------------------------------
 
-    def start(self, documents: list[str] | None, backend: str | None, model: str | None, types: list[str] | None) -> dict:
+    def start(self, documents: list[str] | None, backend: str | None, model: str | None, types: list[str] | None,
+              extractor: str = "rules") -> dict:
         known = {d["id"] for d in off_hub(self.knowledge.documents)}
         if documents is None:
             documents = sorted(known)
@@ -44,7 +48,7 @@ class Builder:
             raise ChatError("bad_request", "The library has no documents to build the graph from.")
         job = {"id": uuid.uuid4().hex[:16], "status": "queued", "documents": documents, "backend": backend or "",
                "model": model or "", "types": types or extract.MEDICAL_TYPES, "done": 0, "total": 0, "facts": 0,
-               "error": ""}
+               "error": "", "extractor": extractor}
         self._save(job, create=True)
         self._enqueue(job)
         return self.view(job)
@@ -77,7 +81,7 @@ class Builder:
     @staticmethod
     def view(job: dict) -> dict:
         out = {"job": job["id"], "id": job["id"], "status": job["status"], "done": job["done"], "total": job["total"],
-               "facts": job["facts"]}
+               "facts": job["facts"], "extractor": job["extractor"]}
         if job["error"]:
             out["error"] = job["error"]
         return out
@@ -114,22 +118,27 @@ class Builder:
         job.update(status="running", total=job["done"] + len(todo), error="")
         self._save(job)
         failed = 0
+        dictionary = off_hub(lambda: Dictionary.of_store(self.graph.store()))  # the graph's names, once a job
         for p in todo:
             if job["id"] in self.cancels:
                 return self._end(job, "cancelled")
-            try:
-                answer = self.complete(extract.messages(p["text"], job["types"]), job["backend"] or None,
-                                       job["model"] or None, lambda: job["id"] in self.cancels)
-            except ChatError as e:  # this passage is left unbuilt (a later build retries it); the job goes on
-                log.warning("graph: passage %s not built: %s", p["chunk_id"], e.message)
-                failed += 1
-                job["error"] = e.message
-                continue
-            if job["id"] in self.cancels:  # stopped mid-answer: that passage is not built
-                return self._end(job, "cancelled")
-            entities, relations = extract.parse(answer)
+            found = off_hub(rules.extract, p["text"], dictionary)
+            if job["extractor"] == "model":
+                try:
+                    answer = self.complete(extract.messages(p["text"], job["types"]), job["backend"] or None,
+                                           job["model"] or None, lambda: job["id"] in self.cancels)
+                except ChatError as e:  # this passage is left unbuilt (a later build retries it); the job goes on
+                    log.warning("graph: passage %s not built: %s", p["chunk_id"], e.message)
+                    failed += 1
+                    job["error"] = e.message
+                    continue
+                if job["id"] in self.cancels:  # stopped mid-answer: that passage is not built
+                    return self._end(job, "cancelled")
+                entities, relations = extract.parse(answer)
+                found = extract.combine(found, extract.score(entities, relations, p["text"], dictionary))
             source = {"document": p["document_id"], "title": p["title"], "passage": p["chunk_id"]}
-            job["facts"] += off_hub(self.graph.add_extracted, entities, relations, source)
+            stored, _ = off_hub(self.graph.add_found, found, source)
+            job["facts"] += stored
             off_hub(self._write, "CREATE (n:Built {id: $id, document: $d})", {"id": p["chunk_id"], "d": p["document_id"]})
             job["done"] += 1
             self._save(job)
@@ -175,4 +184,5 @@ def _job(row: dict) -> dict:
     job = {k: row[k] for k in JOB_FIELDS}
     job["documents"], job["types"] = json.loads(row["documents"]), json.loads(row["types"])
     job["error"] = job["error"] or ""
+    job["extractor"] = job["extractor"] if job["extractor"] in EXTRACTORS else "model"  # jobs from before #32
     return job

@@ -19,10 +19,18 @@ NODES = {
     "Merge": {"id": "STRING", "keep": "STRING", "merged": "STRING", "reason": "STRING", "at": "STRING",
               "undone": "STRING"},
     "Job": {"id": "STRING", "status": "STRING", "documents": "STRING", "backend": "STRING", "model": "STRING",
-            "types": "STRING", "done": "INT64", "total": "INT64", "facts": "INT64", "error": "STRING", "at": "STRING"},
+            "types": "STRING", "done": "INT64", "total": "INT64", "facts": "INT64", "error": "STRING", "at": "STRING",
+            "extractor": "STRING"},
     "Built": {"id": "STRING", "document": "STRING"},
     "Meta": {"id": "STRING", "value": "INT64"},
+    # Facts a build proposed for review (proposals.py) and merge candidates a person rejected.
+    "Proposal": {"id": "STRING", "status": "STRING", "head": "STRING", "relation": "STRING", "tail": "STRING",
+                 "head_type": "STRING", "tail_type": "STRING", "confidence": "DOUBLE", "extractor": "STRING",
+                 "sources": "STRING", "sentence": "STRING", "at": "STRING"},
+    "Rejected": {"id": "STRING", "a": "STRING", "b": "STRING", "at": "STRING"},
 }
+# Properties added after a table was first made: an older graph folder gains them at open (empty strings).
+ADDED = {"Job": ["extractor"]}
 FACT = {"id": "STRING", "relation": "STRING", "sources": "STRING"}
 
 

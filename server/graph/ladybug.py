@@ -10,7 +10,7 @@ import threading
 from ..errors import ChatError
 from ..concurrency import off_hub
 from ..file_lock import SharedFileLock
-from .engine import FACT, NODES, Base
+from .engine import ADDED, FACT, NODES, Base
 
 # Many new rows go in through COPY from a CSV file: 40k entities in 0.5 s where UNWIND ... CREATE took 5.5 s,
 # and 20k facts in 0.5 s where it took 3.7 s (on 2 busy cores). Below this many, UNWIND is quicker.
@@ -46,6 +46,9 @@ class LadybugEngine(Base):
         for label, props in NODES.items():
             cols = ", ".join(f"{k} {t}" for k, t in props.items())
             self._run(f"CREATE NODE TABLE IF NOT EXISTS {label}({cols}, PRIMARY KEY(id))", {})
+        for label, added in ADDED.items():
+            for k in added:
+                self._run(f"ALTER TABLE {label} ADD IF NOT EXISTS {k} {NODES[label][k]} DEFAULT ''", {})
         cols = ", ".join(f"{k} {t}" for k, t in FACT.items())
         self._run(f"CREATE REL TABLE IF NOT EXISTS FACT(FROM Entity TO Entity, {cols})", {})
 

@@ -7,11 +7,16 @@ import uuid
 
 from ..concurrency import RealLock
 from ..errors import ChatError
-from . import align, export, importer
-from .names import normalize
-from .store import GraphStore
+from . import align, export, importer, proposals
+from .names import clean, normalize
+from .store import GraphStore, digest
 
 log = logging.getLogger(__name__)
+
+
+def fact_id(h: str, relation: str, t: str) -> str:
+    """A fact's id, as GraphStore.add_facts makes it."""
+    return digest("f", f"{h}|{normalize(clean(relation))}|{t}")
 MAX_LIMIT = 500
 
 
@@ -83,6 +88,58 @@ class Graph:
             s.bump()
         return count
 
+    def add_found(self, facts: list[dict], source: dict) -> tuple[int, int]:
+        """Facts an extractor found in one passage ({head, relation, tail, head_type, tail_type, confidence,
+        extractor, sentence}): the sure ones stored with the passage as their source, the rest proposed.
+        (stored, proposed)."""
+        sure = [f for f in facts if f["confidence"] >= proposals.STORE_FROM]
+        unsure = [f for f in facts if f["confidence"] < proposals.STORE_FROM]
+        s = self.store()
+        with s.write_lock:
+            n = len(sure)
+            ids, _ = s.upsert_entities([(f["head"], f.get("head_type")) for f in sure] +
+                                       [(f["tail"], f.get("tail_type")) for f in sure])
+            stored = s.add_facts([(h, f["relation"], t, {**source, "confidence": f["confidence"],
+                                                         "extractor": f["extractor"]})
+                                  for h, t, f in zip(ids[:n], ids[n:], sure)])
+            unsure = [f for f in unsure if not self._known_fact(s, f)]
+            proposed = proposals.propose(s, unsure, source)
+            s.bump()
+        return stored, proposed
+
+    @staticmethod
+    def _known_fact(s, f: dict) -> bool:
+        h, t = s.lookup(f["head"]), s.lookup(f["tail"])
+        if not h or not t:
+            return False
+        return s.find_fact(fact_id(h, f["relation"], t)) is not None
+
+    def proposals(self, limit: int = 100) -> list[dict]:
+        return proposals.listing(self.store(), limit)
+
+    def accept_proposal(self, pid: str) -> dict:
+        """Store an open proposal as a fact (its sources marked as accepted by a person); the fact."""
+        s = self.store()
+        with s.write_lock:
+            p = proposals.take(s, pid, proposals.ACCEPTED)
+            (h, t), _ = s.upsert_entities([(p["head"], p["head_type"]), (p["tail"], p["tail_type"])])
+            sources = [{**{k: v for k, v in src.items() if k != "sentence"}, "confidence": round(p["confidence"], 3),
+                        "extractor": f"{p['extractor']}+review"} for src in p["sources"]]
+            s.add_facts([(h, p["relation"], t, src) for src in sources])
+            s.bump()
+            row = s.find_fact(fact_id(h, p["relation"], t))
+        return s.fact_view(row)
+
+    def drop_proposal(self, pid: str) -> None:
+        s = self.store()
+        with s.write_lock:
+            proposals.take(s, pid, proposals.DROPPED)
+
+    def reject_candidate(self, a: str, b: str) -> None:
+        s = self.store()
+        with s.write_lock:
+            proposals.reject(s, a, b)
+
     # --- reads --------------------------------------------------------------------
 
     def entities(self, q: str = "", typ: str = "", limit: int = 50) -> list[dict]:
@@ -136,7 +193,9 @@ class Graph:
         return list(out.values())
 
     def candidates(self) -> list[dict]:
-        return align.candidates(self.store(), self.embed)
+        s = self.store()
+        never = proposals.rejected(s)
+        return [c for c in align.candidates(s, self.embed) if proposals.pair_id(c["a"]["id"], c["b"]["id"]) not in never]
 
     def stats(self) -> dict:
         s = self.store()
@@ -159,6 +218,7 @@ class Graph:
         s = self.store()
         with s.write_lock:
             mid = align.merge(s, keep, ids)
+            proposals.unreject(s, [s.entity(keep)] + [i for i in ids if i in s.ents])
             s.bump()
         return mid
 
@@ -192,6 +252,7 @@ class Graph:
                 changes.append({"id": r["id"], "h": r["h"], "t": r["t"], "sources": json.dumps(left, ensure_ascii=False)})
             s.set_sources(changes)
             s.engine.run("MATCH (n:Built) WHERE n.document = $d DELETE n", {"d": document_id})
+            proposals.forget(s, document_id)
             s.bump()
         return sum(1 for c in changes if c["sources"] == "[]")
 

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 FEW = 40  # ids looked up one statement each; more go in UNWIND batches
 ENTITY_COLS = "e.id AS id, e.name AS name, e.norm AS norm, e.type AS type, e.aliases AS aliases, e.merged_into AS merged_into"
+FOUND = ("confidence", "extractor")  # kept in a fact's source by a build; shown once, on the fact
 FACT_COLS = "a.id AS h, f.id AS id, f.relation AS relation, f.sources AS sources, b.id AS t"
 
 
@@ -226,8 +227,15 @@ class GraphStore:
 
     def fact_view(self, row: dict) -> dict:
         """A fact as the protocol shows it: ends as {id, name, type} of the entities they stand for now."""
-        return {"id": row["id"], "head": self.public(self.canonical(row["h"])), "relation": row["relation"],
-                "tail": self.public(self.canonical(row["t"])), "sources": json.loads(row["sources"] or "[]")}
+        sources = json.loads(row["sources"] or "[]")
+        out = {"id": row["id"], "head": self.public(self.canonical(row["h"])), "relation": row["relation"],
+               "tail": self.public(self.canonical(row["t"])),
+               "sources": [{k: v for k, v in s.items() if k not in FOUND} for s in sources]}
+        found = [s for s in sources if "confidence" in s]  # a fact extracted from passages: its surest finding
+        if found:
+            best = max(found, key=lambda s: s["confidence"])
+            out.update(confidence=best["confidence"], extractor=best.get("extractor", ""))
+        return out
 
     def find_fact(self, fid: str) -> dict | None:
         rows = self.engine.run(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.id = $id RETURN {FACT_COLS}", {"id": fid})

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from ..concurrency import RealEvent, off_hub
 from ..errors import ChatError
 from ..graph import build_graph
-from ..graph.build import Builder
+from ..graph.build import EXTRACTORS, Builder
 from .kb import read_upload
 from ..chat.schemas import require_object, reject_extra
 from .views import require_admin
@@ -68,6 +68,13 @@ def completer(registry):
     return complete
 
 
+def default_extractor(registry, name: str | None) -> str:
+    """An instruction model (a remote backend) answers JSON; a local model this small writes none that is usable
+    (Gemma 3 270M, DESIGN.md), and a server may have no model at all: the patterns then."""
+    backend = registry.backends.get(registry.default if name is None else name)
+    return "model" if backend is not None and not backend.blocking else "rules"
+
+
 def graph():
     return current_app.extensions["graph"]
 
@@ -93,7 +100,7 @@ def import_file():
 def build():
     require_admin()
     body = require_object(request.get_json(silent=True) or {}, "build")
-    reject_extra(body, {"documents", "backend", "model", "types"}, "build")
+    reject_extra(body, {"documents", "backend", "model", "types", "extractor"}, "build")
     docs, types = body.get("documents"), body.get("types")
     if docs is not None and not (isinstance(docs, list) and all(isinstance(d, str) and d for d in docs)):
         raise ChatError("bad_request", "'documents' must be a list of document ids.")
@@ -103,8 +110,13 @@ def build():
     for key in ("backend", "model"):
         if body.get(key) is not None and not isinstance(body[key], str):
             raise ChatError("bad_request", f"'{key}' must be a string.")
-    current_app.extensions["chat_service"].registry.get(body.get("backend"))  # unknown_backend now, not later
-    job = current_app.extensions["graph_builder"].start(docs, body.get("backend"), body.get("model"), types)
+    extractor = body.get("extractor") or default_extractor(current_app.extensions["chat_service"].registry,
+                                                           body.get("backend"))
+    if extractor not in EXTRACTORS:
+        raise ChatError("bad_request", "'extractor' must be 'rules' (patterns, no model) or 'model' (a model's JSON too).")
+    if extractor == "model":
+        current_app.extensions["chat_service"].registry.get(body.get("backend"))  # unknown_backend now, not later
+    job = current_app.extensions["graph_builder"].start(docs, body.get("backend"), body.get("model"), types, extractor)
     return jsonify({"ok": True, "job": job})
 
 
@@ -135,6 +147,37 @@ def entity(entity_id: str):
 @bp.route("/candidates", methods=["GET"])
 def candidates():
     return jsonify({"ok": True, "candidates": off_hub(graph().candidates)})
+
+
+@bp.route("/candidates/reject", methods=["POST"])
+def reject_candidate():
+    require_admin()
+    body = require_object(request.get_json(silent=True), "reject")
+    reject_extra(body, {"a", "b"}, "reject")
+    a, b = body.get("a"), body.get("b")
+    if not (isinstance(a, str) and a and isinstance(b, str) and b):
+        raise ChatError("bad_request", "Send {a: entity id, b: entity id}.")
+    off_hub(graph().reject_candidate, a[:64], b[:64])
+    return jsonify({"ok": True})
+
+
+@bp.route("/proposals", methods=["GET"])
+def proposals():
+    require_admin()
+    return jsonify({"ok": True, "proposals": off_hub(graph().proposals, _int("limit", 100, 1, 1000))})
+
+
+@bp.route("/proposals/<pid>/accept", methods=["POST"])
+def accept_proposal(pid: str):
+    require_admin()
+    return jsonify({"ok": True, "fact": off_hub(graph().accept_proposal, pid[:64])})
+
+
+@bp.route("/proposals/<pid>", methods=["DELETE"])
+def drop_proposal(pid: str):
+    require_admin()
+    off_hub(graph().drop_proposal, pid[:64])
+    return jsonify({"ok": True})
 
 
 @bp.route("/merge", methods=["POST"])

@@ -2,6 +2,7 @@
 // cytoscape, expand a node, a fact's sources, delete a fact, merge proposals), the per-chat "Use knowledge
 // graph" switch, and the fact chips under a reply (they open the sheet at the fact).
 import { factText, searchPath, sourceLine } from './core/graph.js';
+import { FactReview } from './graph_review.js';
 import { httpErrorText as errorText } from './core/roles.js';
 import { h } from './util.js';
 
@@ -38,6 +39,7 @@ export class GraphPanel {
     this.toggle.addEventListener('change', () => {
       this.core.setChatSettings({ ...this.core.state.chat, graph: this.toggle.checked });
     });
+    this.review = new FactReview(doc, (...args) => this.call(...args), (text, bad) => this.say(text, bad));
     doc.addEventListener('open-graph', (ev) => this.open(ev.detail));
     role.on(() => this.paint());
     this.paint();
@@ -207,7 +209,22 @@ export class GraphPanel {
       h('span', { text: `${c.a.name} ≈ ${c.b.name} (${c.score}, ${c.reason})` }),
       c.undone ? h('span', { text: 'undone' })
         : admin && (c.merge ? h('button', { type: 'button', class: 'text-btn', text: 'Undo', onclick: () => this.undo(c) })
-          : h('button', { type: 'button', class: 'text-btn', text: `Merge into ${c.a.name}`, onclick: () => this.merge(c) })))));
+          : h('button', { type: 'button', class: 'text-btn', text: `Merge into ${c.a.name}`, onclick: () => this.merge(c) })),
+      admin && !c.merge && h('button', { type: 'button', class: 'text-btn danger', text: 'Not the same',
+        onclick: () => this.reject(c) }))));
+  }
+
+  /** A pair a person says are two things: never proposed again (a merge by hand undoes that). */
+  async reject(c) {
+    try {
+      await this.call('/api/graph/candidates/reject', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ a: c.a.id, b: c.b.id }) }, 'The pair was not rejected');
+      this.cands = this.cands.filter((x) => x !== c);
+      this.paintCandidates();
+      this.say(`${c.a.name} and ${c.b.name} will not be proposed again.`);
+    } catch (err) {
+      this.say(err.message, true);
+    }
   }
 
   async merge(c) {

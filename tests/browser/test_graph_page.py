@@ -100,3 +100,43 @@ def test_build_from_the_library_shows_its_progress(open_page, server):
     page.wait_for_function("() => document.querySelector('#graph-build-status').textContent.startsWith('Build done')")
     assert page.inner_text("#graph-build-status") == "Build done: 1 of 1 passages, 0 facts."
     assert page.is_hidden("#graph-stop") and rec.errors == []
+
+
+def test_proposed_facts_are_reviewed_with_their_sentence(open_page, server):
+    from tests.live import http_json
+
+    text = ("Anaemia often goes unnoticed, but some patients have tiredness and pale skin. "
+            "Anaemia is usually treated with iron.").encode()
+    status, body = upload(server.url, "anaemia.txt", text, headers={"X-Admin-Token": ADMIN})
+    assert status == 200, body
+    status, body = http_json(server.url + "/api/graph/build", {"documents": [body["document"]["id"]], "extractor": "rules"},
+                             headers={"X-Admin-Token": ADMIN})
+    assert status == 200, body
+    rec = open_page()
+    page = rec.page
+    assert page.evaluate(f"() => window.__chat.role.unlock({ADMIN!r}).then((r) => r.ok)")
+    page.click("#open-settings")
+    page.click("#open-graph")
+    page.wait_for_selector("#graph[open]")
+    page.click(".graph-admin summary")
+    page.wait_for_function("async () => (await (await fetch('/api/graph/jobs/" + body["job"]["id"] +
+                           "')).json()).status === 'done'")
+    page.click("#graph-review-load")
+    page.wait_for_selector("#graph-review .graph-proposal")
+    rows = page.locator("#graph-review .graph-proposal .graph-fact").all_inner_texts()
+    assert sorted(rows) == ["Anaemia —drug→ iron", "Anaemia —symptom→ pale skin", "Anaemia —symptom→ tiredness"]
+    assert page.inner_text("#graph-status") == "3 proposed facts."
+    skin = page.locator("#graph-review .graph-proposal", has=page.locator(".graph-fact", has_text="pale skin"))
+    assert "“Anaemia often goes unnoticed, but some patients have tiredness and pale skin.” (anaemia.txt" in \
+        skin.locator(".graph-sources").inner_text()
+    skin.get_by_role("button", name="Drop").click()
+    page.wait_for_function("() => document.querySelectorAll('#graph-review .graph-proposal').length === 2")
+    # Accept all from 0.65: iron (a drug with no dosage form, 0.65) goes in, tiredness (0.6) stays proposed.
+    page.fill("#graph-review-min", "0.65")
+    page.click("#graph-review-all")
+    page.wait_for_function("() => document.querySelectorAll('#graph-review .graph-proposal').length === 1")
+    assert page.locator("#graph-review .graph-fact").inner_text() == "Anaemia —symptom→ tiredness"
+    status, body = http_json(server.url + "/api/graph/proposals", headers={"X-Admin-Token": ADMIN})
+    assert [p["tail"] for p in body["proposals"]] == ["tiredness"]
+    status, body = http_json(server.url + "/api/graph/entities?q=Anaemia")
+    assert body["entities"][0]["facts"] == 1 and rec.errors == []

@@ -1,8 +1,8 @@
 // The knowledge graph in the app: entity search and an entity's facts as a list, and fact chips under a
 // reply. No uni here, so Node tests reach it.
-import { factText, sourceLine, searchPath } from '@core/graph.js'
+import { factText, sourceLine, searchPath, proposalsPath, proposalPath, proposalRow, proposalsFrom } from '@core/graph.js'
 
-export { sourceLine, searchPath }
+export { sourceLine, searchPath, proposalsPath, proposalPath, proposalRow, proposalsFrom }
 
 /** One line under an entity's name in the search results. */
 export function entityLine(e) {

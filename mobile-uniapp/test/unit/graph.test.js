@@ -1,6 +1,6 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { entityLine, factRow, factChip, searchPath } from '../../src/lib/graph.js'
+import { entityLine, factRow, factChip, searchPath, proposalPath, proposalRow, proposalsFrom, proposalsPath } from '../../src/lib/graph.js'
 import { sourceChips } from '../../src/lib/knowledge.js'
 import { formFromSettings, settingsFromForm } from '../../src/lib/settings-form.js'
 
@@ -26,4 +26,18 @@ test('the "Use knowledge graph" switch travels with the conversation settings', 
   const form = formFromSettings({ serverUrl: 'http://10.0.0.2:5000', graph: true })
   assert.equal(form.graph, true)
   assert.equal(settingsFromForm({ ...form, graph: false }).settings.graph, false)
+})
+
+test('a proposed fact reads with how sure the build was and the sentence it came from', () => {
+  const p = { id: 'p 1', head: '痛风', relation: '常用药品', tail: '别嘌醇', confidence: 0.654, extractor: 'rules',
+    sources: [{ document: 'd1', title: 'handbook.txt', passage: 'd1-2', sentence: '痛风的常用药品为别嘌醇。' }] }
+  assert.deepEqual(proposalRow(p), { key: 'p 1', text: '痛风 —常用药品→ 别嘌醇', sure: '65% · rules',
+    sentence: '“痛风的常用药品为别嘌醇。” (handbook.txt, passage 2)' })
+  assert.equal(proposalsPath(20), '/api/graph/proposals?limit=20')
+  assert.equal(proposalPath('p 1', true), '/api/graph/proposals/p%201/accept')
+  assert.equal(proposalPath('p 1'), '/api/graph/proposals/p%201')
+  const all = [p, { ...p, id: 'p2', confidence: 0.6 }]
+  assert.deepEqual(proposalsFrom(all, '0.65').map((x) => x.id), ['p 1'])
+  assert.deepEqual(proposalsFrom(all, 0.6).map((x) => x.id), ['p 1', 'p2'])
+  assert.deepEqual(proposalsFrom(all, 'x'), [])
 })

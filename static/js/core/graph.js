@@ -14,3 +14,32 @@ export function sourceLine(s) {
 export function searchPath(q, limit = 30) {
   return `/api/graph/entities?q=${encodeURIComponent(String(q || '').trim())}&limit=${limit}`
 }
+
+// --- facts a build proposed for review (GET /api/graph/proposals, admin) -------------------------------
+
+/** The path of the proposals list, most confident first. */
+export function proposalsPath(limit = 100) {
+  return `/api/graph/proposals?limit=${limit}`
+}
+
+/** Accept (POST) or drop (DELETE) one proposal. */
+export function proposalPath(id, accept = false) {
+  return `/api/graph/proposals/${encodeURIComponent(id)}${accept ? '/accept' : ''}`
+}
+
+/** A proposal as a person reviews it: the fact, how sure the build was, and the sentence it came from. */
+export function proposalRow(p) {
+  const s = p.sources[0] || {}
+  return {
+    key: p.id,
+    text: `${p.head} —${p.relation}→ ${p.tail}`,
+    sure: `${Math.round(p.confidence * 100)}% · ${p.extractor}`,
+    sentence: s.sentence ? `“${s.sentence}” (${sourceLine(s)})` : sourceLine(s),
+  }
+}
+
+/** The proposals "accept all above a confidence" takes: from `min` (0-1) up. */
+export function proposalsFrom(proposals, min) {
+  const floor = Number(min)
+  return Number.isFinite(floor) ? proposals.filter((p) => p.confidence >= floor) : []
+}

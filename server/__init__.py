@@ -6,7 +6,6 @@ import os
 
 from flask import Flask
 from flask_cors import CORS
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .backends import build_registry
 from .chat.service import ChatService
@@ -16,6 +15,7 @@ from .config import Config
 from .extensions import socketio
 from .knowledge import build_knowledge_base
 from .security import OriginPolicy, add_security_headers
+from .web.proxy import TrustedProxyFix
 
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -82,8 +82,9 @@ def create_app(config: Config | None = None) -> Flask:
         socketio.server.manager_initialized = True
         manager.initialize()
     if cfg.behind_proxy:
-        # Wraps the Socket.IO middleware too (set by init_app above), so handlers see the client's address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+        # Wraps the Socket.IO middleware too (set by init_app above), so handlers see the client's address;
+        # the headers are believed only from the proxy's own addresses (--trusted-proxy).
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, cfg.trusted_proxies)
 
     registry = build_registry(cfg)
     presence = cluster.presence()

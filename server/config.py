@@ -59,6 +59,7 @@ class Config:
     embed_min_score: float | None = None  # cosine from which a passage counts as relevant; None = the embedder's own
     kb_max_mb: int = 20  # largest upload
     kb_max_pages: int = 1000  # most pages of one PDF
+    kb_max_chars: int = 2_000_000  # a document's text; one that expands past it is refused (protocol 1.3)
     kb_passages: int = 4  # passages put into a grounded prompt
     kb_evidence: str = "auto"  # what a grounded prompt shows: sentences, passages, or auto (sentences for base models)
     torch_threads: int | None = None  # CPU threads for the local model; None = cores - 1 on small machines
@@ -69,6 +70,9 @@ class Config:
     # knowledge graph (#26): a Neo4j (Bolt) server; None = the embedded engine in the data folder
     graph_url: str | None = field(default=None, repr=False)
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
+    # hardening (#34): fields below
+    graph_max_rows: int = 200_000  # rows of one graph import
+    trusted_proxies: str = "127.0.0.1,::1"  # addresses whose X-Forwarded-For --behind-proxy believes
     log_level: str = "INFO"
 
 
@@ -127,6 +131,11 @@ FLAGS = [
     ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
     # knowledge graph (#26): flags below
     ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str, "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, CHAT_GRAPH_PASSWORD)"),
+    # hardening (#34): flags below
+    ("--kb-max-chars", "CHAT_KB_MAX_CHARS", "kb_max_chars", int, "longest text of one library document, characters"),
+    ("--graph-max-rows", "CHAT_GRAPH_MAX_ROWS", "graph_max_rows", int, "most rows of one graph import"),
+    ("--trusted-proxy", "CHAT_TRUSTED_PROXY", "trusted_proxies", str,
+     "with --behind-proxy: comma-separated addresses or networks (CIDR) whose X-Forwarded-For is believed"),
 ]
 
 
@@ -177,4 +186,10 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
         parser.error("--async-mode must be eventlet or threading")
     if cfg.kb_evidence not in ("auto", "sentences", "passages"):
         parser.error("--kb-evidence must be auto, sentences or passages")
+    from .security import networks
+
+    try:
+        networks(cfg.trusted_proxies)
+    except ValueError as e:
+        parser.error(str(e))
     return cfg

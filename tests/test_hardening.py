@@ -225,3 +225,19 @@ def test_a_chunked_upload_is_read_up_to_the_cap(server):
     assert status == 200 and body["document"]["title"] == "chunked.txt", body
     status, body = chunked_upload(server, "huge.txt", b"word " * 4_400_000, piece_size=1 << 20)  # 22 MB > 20 MB
     assert status == 413 and body["error"]["code"] == "too_long" and "20 MB" in body["error"]["message"], body
+
+
+def test_a_deleted_tuned_model_is_not_found():
+    from server.backends.local.backend import LocalBackend
+    from server.chat.service import check_model
+    from server.errors import ChatError
+
+    backend = LocalBackend("/models/tiny")  # not started: the check reads only the names it serves
+    backend.add_tuned("my-tuned", "/models/adapters/my-tuned")
+    check_model(backend, "my-tuned")
+    check_model(backend, backend.default_model)
+    backend.remove_tuned("my-tuned")
+    with pytest.raises(ChatError) as refused:
+        check_model(backend, "my-tuned")
+    assert refused.value.code == "not_found" and "'my-tuned'" in refused.value.message
+    assert backend.default_model in refused.value.message  # the sentence names what there is instead

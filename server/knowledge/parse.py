@@ -17,13 +17,11 @@ XML_BYTES_PER_CHAR = 50
 # Reading a paragraph costs 5-15 us however short it is (lxml events, 2 busy cores): a file of millions of
 # empty paragraphs would take a minute without a cap on them; real text averages far over 10 per paragraph.
 CHARS_PER_PARAGRAPH = 10
+MAX_TITLE = 200  # characters of a document's title
 
 
 def bad(message: str) -> ChatError:
     return ChatError("bad_request", message)
-
-
-MAX_TITLE = 200  # characters of a document's title
 
 
 def safe_title(filename: str) -> str:
@@ -122,8 +120,8 @@ P, TC, TR, T, TAB, BR, CR = (W + t for t in ("p", "tc", "tr", "t", "tab", "br", 
 class _Capped(io.RawIOBase):
     """A file read no further than `limit` bytes: past it, the document is refused."""
 
-    def __init__(self, raw, limit: int, max_chars: int):
-        self.raw, self.left, self.max_chars = raw, limit, max_chars
+    def __init__(self, raw, limit: int):
+        self.raw, self.limit, self.left = raw, limit, limit
 
     def readable(self) -> bool:
         return True
@@ -132,7 +130,8 @@ class _Capped(io.RawIOBase):
         got = self.raw.read(1 << 16 if n is None or n < 0 else min(n, 1 << 16))
         self.left -= len(got)
         if self.left < 0:
-            raise too_long(self.max_chars)
+            raise ChatError("too_long", f"The Word file expands to more than {self.limit // 1_000_000} MB of "
+                                        "markup (--kb-max-chars x 50); nothing was stored.")
         return got
 
 
@@ -151,7 +150,7 @@ def parse_docx(data: bytes, budget: TextBudget) -> list:
 
     try:
         member = zipfile.ZipFile(io.BytesIO(data)).open("word/document.xml")
-        xml = _Capped(member, budget.max_chars * XML_BYTES_PER_CHAR, budget.max_chars)
+        xml = _Capped(member, budget.max_chars * XML_BYTES_PER_CHAR)
         parts, cells, row = [], [], []
         paragraphs, max_paragraphs = 0, budget.max_chars // CHARS_PER_PARAGRAPH
         for _, el in etree.iterparse(xml, events=("end",), tag=(P, TC, TR), resolve_entities=False,

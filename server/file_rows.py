@@ -13,10 +13,16 @@ class RowError(ValueError):
         self.line, self.reason = line, reason
 
 
-def csv_rows(text: str, delimiter: str = ","):
-    """(line, cells) of a CSV text whose lines end in LF, CRLF or CR alone; RowError at a row the csv module
-    cannot read (a field over its 131,072-character limit), which ends the reading."""
-    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)  # None: a lone CR ends a line too
+def utf8_lines(data: bytes):
+    """UTF-8 text (a BOM skipped) decoded as it is read; LF, CRLF and CR alone all end a line (newline=None).
+    A file is never decoded whole: io.StringIO of a 26 MB file held 104 MB (4 bytes a character)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=None)
+
+
+def csv_rows(data: bytes, delimiter: str = ","):
+    """(line, cells) of a UTF-8 CSV file, whatever its line ends; RowError at a row the csv module cannot read
+    (a field over its 131,072-character limit) or at bytes that are not UTF-8, which ends the reading."""
+    reader = csv.reader(utf8_lines(data), delimiter=delimiter)
     while True:
         try:
             cells = next(reader)
@@ -24,9 +30,22 @@ def csv_rows(text: str, delimiter: str = ","):
             return
         except csv.Error as e:
             raise RowError(reader.line_num, f"cannot be read as CSV ({e})") from None
+        except UnicodeDecodeError:
+            raise RowError(reader.line_num + 1, "is not UTF-8 text") from None
         yield reader.line_num, cells
 
 
-def json_lines(text: str):
-    """(line number, line) of a JSON-lines text; only LF, CRLF and CR end a line (U+2028 may sit in a string)."""
-    return enumerate(io.StringIO(text, newline=None), 1)
+def json_lines(data: bytes):
+    """(line number, line) of a UTF-8 JSON-lines file; only LF, CRLF and CR end a line (U+2028 may sit in a
+    string); RowError at bytes that are not UTF-8."""
+    n = 0
+    lines = utf8_lines(data)
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise RowError(n + 1, "is not UTF-8 text") from None
+        n += 1
+        yield n, line

@@ -181,16 +181,16 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     cfg.embed_api_key = environ.get("CHAT_EMBED_API_KEY") or None
     if environ.get("DEEPSEEK_BASE_URL"):
         cfg.deepseek_base_url = environ["DEEPSEEK_BASE_URL"]
+    from .security import networks  # here, not at the top: security may need the config module
+
+    try:
+        networks(cfg.trusted_proxies)
+    except ValueError as e:
+        parser.error(str(e))
     if cfg.store not in ("sqlite", "memory"):
         parser.error("--store must be sqlite or memory")
     if cfg.async_mode not in ("eventlet", "threading"):
         parser.error("--async-mode must be eventlet or threading")
     if cfg.kb_evidence not in ("auto", "sentences", "passages"):
         parser.error("--kb-evidence must be auto, sentences or passages")
-    from .security import networks
-
-    try:
-        networks(cfg.trusted_proxies)
-    except ValueError as e:
-        parser.error(str(e))
     return cfg

@@ -69,8 +69,8 @@ def from_object(obj) -> list[dict]:
     raise ValueError('expected {"messages": [...]}, {"instruction", "output"} or {"prompt", "completion"}')
 
 
-def _jsonl(data: bytes):
-    for n, line in json_lines(data):
+def _jsonl(text: str):
+    for n, line in json_lines(text):
         if not line.strip():
             continue
         try:
@@ -87,15 +87,15 @@ def _jsonl(data: bytes):
             yield n, None, str(e)
 
 
-def _csv(data: bytes):
+def _csv(text: str):
     try:
-        yield from _csv_rows(data)
+        yield from _csv_rows(text)
     except RowError as e:  # the csv module reads no further after it
         yield e.line, None, e.reason
 
 
-def _csv_rows(data: bytes):
-    rows = csv_rows(data)
+def _csv_rows(text: str):
+    rows = csv_rows(text)
     header = next(rows, (1, None))[1]
     if not header or [h.strip().lower() for h in header[:2]] != ["question", "answer"]:
         yield 1, None, "the first line must be the header question,answer"
@@ -120,12 +120,12 @@ def parse(filename: str, data: bytes) -> list[list[dict]]:
         raise DataError("Send a .jsonl file (chat messages, instruction/output or prompt/completion) or a .csv "
                         "with the header question,answer.")
     try:
-        data.decode("utf-8-sig")  # checked whole first, to name the line of the first bad byte
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
         raise DataError(f"The file is not UTF-8 text (line {line}).", [{"line": line, "reason": "not UTF-8"}])
     examples, bad = [], []
-    for n, example, reason in (_jsonl(data) if kind == "jsonl" else _csv(data)):
+    for n, example, reason in (_jsonl(text) if kind == "jsonl" else _csv(text)):
         if reason:
             bad.append({"line": n, "reason": reason})
         else:

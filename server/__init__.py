@@ -15,7 +15,6 @@ from .config import Config
 from .extensions import socketio
 from .knowledge import build_knowledge_base
 from .security import OriginPolicy, add_security_headers
-from .web.proxy import TrustedProxyFix
 
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,6 +83,8 @@ def create_app(config: Config | None = None) -> Flask:
     if cfg.behind_proxy:
         # Wraps the Socket.IO middleware too (set by init_app above), so handlers see the client's address;
         # the headers are believed only from the proxy's own addresses (--trusted-proxy).
+        from .web.proxy import TrustedProxyFix
+
         app.wsgi_app = TrustedProxyFix(app.wsgi_app, cfg.trusted_proxies)
 
     registry = build_registry(cfg)

@@ -127,16 +127,16 @@ FLAGS = [
     ("--kb-passages", "CHAT_KB_PASSAGES", "kb_passages", int, "passages put into a grounded prompt"),
     ("--kb-evidence", "CHAT_KB_EVIDENCE", "kb_evidence", str,
      "what a grounded prompt shows the model: sentences, passages, or auto (sentences for base models)"),
-    ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
-    # several processes (#15): flags below
-    ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
-    # knowledge graph (#26): flags below
-    ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str, "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, CHAT_GRAPH_PASSWORD)"),
     # hardening (#34): flags below
     ("--kb-max-chars", "CHAT_KB_MAX_CHARS", "kb_max_chars", int, "longest text of one library document, characters"),
     ("--graph-max-rows", "CHAT_GRAPH_MAX_ROWS", "graph_max_rows", int, "most rows of one graph import"),
     ("--trusted-proxy", "CHAT_TRUSTED_PROXY", "trusted_proxies", str,
      "with --behind-proxy: comma-separated addresses or networks (CIDR) whose X-Forwarded-For is believed"),
+    ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
+    # several processes (#15): flags below
+    ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
+    # knowledge graph (#26): flags below
+    ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str, "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, CHAT_GRAPH_PASSWORD)"),
 ]
 
 

@@ -29,8 +29,14 @@ def health_s(url: str) -> float:
 
 def probe(server, name: str, data: bytes, path: str, limit_s: float) -> dict:
     answer: dict = {}
-    worker = threading.Thread(target=lambda: answer.update(r=upload(server.url, name, data, path=path,
-                                                                   timeout=limit_s)), daemon=True)
+
+    def send():
+        try:
+            answer["r"] = upload(server.url, name, data, path=path, timeout=limit_s)
+        except OSError:  # no answer within limit_s: reported as such
+            pass
+
+    worker = threading.Thread(target=send, daemon=True)
     before, t0, slowest = rss_mb(server.proc.pid), time.monotonic(), 0.0
     worker.start()
     while worker.is_alive() and time.monotonic() - t0 < limit_s:

@@ -6,7 +6,6 @@ import os
 
 from flask import Flask
 from flask_cors import CORS
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .admin_token import settle as settle_admin_token
 from .backends import build_registry
@@ -94,8 +93,11 @@ def create_app(config: Config | None = None) -> Flask:
         socketio.server.manager_initialized = True
         manager.initialize()
     if cfg.behind_proxy:
-        # Wraps the Socket.IO middleware too (set by init_app above), so handlers see the client's address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+        # Wraps the Socket.IO middleware too (set by init_app above), so handlers see the client's address;
+        # the headers are believed only from the proxy's own addresses (--trusted-proxy).
+        from .web.proxy import TrustedProxyFix
+
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, cfg.trusted_proxies)
 
     registry = build_registry(cfg)
     presence = cluster.presence()

@@ -62,6 +62,7 @@ class Config:
     embed_min_score: float | None = None  # cosine from which a passage counts as relevant; None = the embedder's own
     kb_max_mb: int = 20  # largest upload
     kb_max_pages: int = 1000  # most pages of one PDF
+    kb_max_chars: int = 2_000_000  # a document's text; one that expands past it is refused (protocol 1.3)
     kb_passages: int = 4  # passages put into a grounded prompt
     kb_evidence: str = "auto"  # what a grounded prompt shows: sentences, passages, or auto (sentences for base models)
     torch_threads: int | None = None  # CPU threads for the local model; None = cores - 1 on small machines
@@ -72,6 +73,10 @@ class Config:
     # knowledge graph (#26): a Neo4j (Bolt) server; None = the embedded engine in the data folder
     graph_url: str | None = field(default=None, repr=False)
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
+    # hardening (#34): fields below
+    # rows of one graph import: 100k rows (200k entities) took 36 s and 405 MB here, 735k rows took 2.3 GB
+    graph_max_rows: int = 100_000
+    trusted_proxies: str = "127.0.0.1,::1"  # addresses whose X-Forwarded-For --behind-proxy believes
     log_level: str = "INFO"
     # running it for an institution (#36): fields below
     quota_tokens: int = 0  # prompt + completion tokens per device per day; 0 = no quota
@@ -131,6 +136,11 @@ FLAGS = [
     ("--kb-passages", "CHAT_KB_PASSAGES", "kb_passages", int, "passages put into a grounded prompt"),
     ("--kb-evidence", "CHAT_KB_EVIDENCE", "kb_evidence", str,
      "what a grounded prompt shows the model: sentences, passages, or auto (sentences for base models)"),
+    # hardening (#34): flags below
+    ("--kb-max-chars", "CHAT_KB_MAX_CHARS", "kb_max_chars", int, "longest text of one library document, characters"),
+    ("--graph-max-rows", "CHAT_GRAPH_MAX_ROWS", "graph_max_rows", int, "most rows of one graph import"),
+    ("--trusted-proxy", "CHAT_TRUSTED_PROXY", "trusted_proxies", str,
+     "with --behind-proxy: comma-separated addresses or networks (CIDR) whose X-Forwarded-For is believed"),
     ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
     # several processes (#15): flags below
     ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
@@ -198,6 +208,12 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     cfg.embed_api_key = environ.get("CHAT_EMBED_API_KEY") or None
     if environ.get("DEEPSEEK_BASE_URL"):
         cfg.deepseek_base_url = environ["DEEPSEEK_BASE_URL"]
+    from .security import networks  # here, not at the top: security may need the config module
+
+    try:
+        networks(cfg.trusted_proxies)
+    except ValueError as e:
+        parser.error(str(e))
     if cfg.store not in ("sqlite", "memory"):
         parser.error("--store must be sqlite or memory")
     if cfg.async_mode not in ("eventlet", "threading"):

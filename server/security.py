@@ -18,7 +18,11 @@ def token_ok(expected: str | None, given) -> bool:
         return True
     if not isinstance(given, str):
         return False
-    return hmac.compare_digest(expected.encode(), given.encode())
+    try:
+        given_bytes = given.encode()
+    except UnicodeEncodeError:  # a lone surrogate from JSON: no token is made of those
+        return False
+    return hmac.compare_digest(expected.encode(), given_bytes)
 
 
 ADMIN_ROOM = "admins"  # the Socket.IO room of sockets that connected with the admin token (tuning progress)
@@ -71,6 +75,18 @@ def bearer(header: str | None) -> str | None:
     if header and header[:7].lower() == "bearer ":
         return header[7:].strip()
     return None
+
+
+def networks(spec: str) -> list:
+    """The networks of a comma-separated list of addresses and CIDR ranges; ValueError names a wrong one."""
+    out = []
+    for part in (p.strip() for p in spec.split(",")):
+        if part:
+            try:
+                out.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"--trusted-proxy: {part!r} is not an address or a network (CIDR)") from None
+    return out
 
 
 def is_local_host(host: str) -> bool:

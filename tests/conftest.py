@@ -28,6 +28,10 @@ LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_uniapp.py", "test_tun
                  "test_sessions.py", "test_v1_local.py", "test_evidence.py", "test_train_page.py", "test_local_live.py",
                  "test_soak.py", "test_streaming.py", "test_safe_default.py")
 
+# test_hardening.py: 66 s alone with -n0 on 2 busy cores (three server starts, one with a tiny local model).
+LONGEST_FIRST = (*LONGEST_FIRST[:LONGEST_FIRST.index("test_security.py")], "test_hardening.py",
+                 *LONGEST_FIRST[LONGEST_FIRST.index("test_security.py"):])
+
 
 def pytest_collection_modifyitems(session, config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}

@@ -52,3 +52,21 @@ def upload(url: str, filename: str, data: bytes, token: str | None = None, timeo
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
+
+
+def docx_bomb(paragraphs: int, chars: int, text_runs: bool = True, runs: int = 1) -> bytes:
+    """A small .docx whose document.xml expands to paragraphs x runs x chars characters of text (or of
+    empty paragraphs, paragraphs x chars of them)."""
+    import zipfile
+
+    base = zipfile.ZipFile(io.BytesIO(docx(["seed"])))
+    run = f"<w:r><w:t>{'A' * chars}</w:t></w:r>" * runs
+    body = (f"<w:p>{run}</w:p>" if text_runs else "<w:p/>" * chars) * paragraphs
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+           '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+           f"<w:body>{body}</w:body></w:document>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in base.infolist():
+            z.writestr(item, xml if item.filename == "word/document.xml" else base.read(item.filename))
+    return out.getvalue()

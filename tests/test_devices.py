@@ -115,8 +115,24 @@ def test_expired_code_is_refused(stub):
         time.sleep(1.5)  # the code's own lifetime, not a wait on the server
         status, body = redeem(s.url, body["code"], headers={})
         assert status == 404 and "expired" in body["error"]["message"]
+        assert "codes last 1 second)" in body["error"]["message"]  # this server's --pair-ttl, not the default
     finally:
         s.stop()
+
+
+def test_forwarded_addresses_are_believed_only_from_the_trusted_proxy(stub, make_server):
+    """A client that reaches the port directly cannot name itself anew in X-Forwarded-For to dodge the throttle."""
+    direct = make_server("--backend", "openai", "--base-url", stub.url, "--store", "memory", "--embed-model", "none",
+                         "--behind-proxy", "--trusted-proxy", "10.9.9.9,192.168.0.0/16")
+    statuses = [http_json(direct.url + "/api/devices/redeem", {"code": "ABCDEFGH"}, headers=address())[0]
+                for _ in range(11)]
+    assert statuses == [404] * 10 + [429]  # every try counted against 127.0.0.1, whatever it claimed
+    # Through a proxy on loopback (the default --trusted-proxy) each forwarded address has its own count.
+    proxied = make_server("--backend", "openai", "--base-url", stub.url, "--store", "memory", "--embed-model", "none",
+                          "--behind-proxy")
+    statuses = [http_json(proxied.url + "/api/devices/redeem", {"code": "ABCDEFGH"}, headers=address())[0]
+                for _ in range(11)]
+    assert statuses == [404] * 11
 
 
 def test_codes_work_on_every_process_of_a_cluster(stub):

@@ -5,7 +5,9 @@ import pytest
 
 CODES = {"bad_request", "too_long", "busy", "unknown_backend", "unauthorized", "rate_limited", "not_found",
          "unavailable", "internal"}
-ODD_STRINGS = ["", " ", "\x00", "\ud800"[:0] + "\u202e", "😀" * 50, "\uffff", "a\r\nb", "'\"<script>", "%s%n", "\\u0000"]
+ODD_STRINGS = ["", " ", "\x00", "\u202e", "😀" * 50, "\uffff", "a\r\nb", "'\"<script>", "%s%n", "\\u0000"]
+# Halves of UTF-16 pairs: JSON carries them, UTF-8 cannot encode them (#34).
+SURROGATES = ["\ud800", "a\udfff", "\ud83d", "x\ud800y" * 3]
 WRONG_TYPES = [None, True, False, 0, -1, 1.5, float("1e308"), "x", [], [1, 2], {}, {"a": {"b": []}}, b"\x00\xff", bytes(300)]
 
 
@@ -18,7 +20,10 @@ def deep(n: int):
 
 def bad_chat(rng: random.Random):
     """A chat payload that is wrong in one random way."""
-    choice = rng.randrange(11)
+    choice = rng.randrange(12)
+    if choice == 11:
+        key = rng.choice(["message", "system", "model", "backend"])
+        return {"message": "hi", key: rng.choice(SURROGATES)} if rng.random() < 0.8 else {"message": "hi", "params": {rng.choice(SURROGATES): 1}}
     if choice == 0:
         return rng.choice([v for v in WRONG_TYPES if not isinstance(v, dict)] + ["message"])
     if choice == 1:
@@ -97,8 +102,11 @@ def bad_conversation_event(rng: random.Random, event: str):
                            {"before": rng.choice([5, {}, "b" * 41])}, {"other": 1}, [1], "x", 5])
     if event in ("open", "delete"):
         return rng.choice([{}, {"session_id": wrong_id}, {"session_id": "missing-one"}, {"session_id": "x", "y": 1}, [1], "x"])
+    if rng.random() < 0.15:  # a lone surrogate in any field, known or not
+        return {rng.choice(["query", "title", "system", "model", "session_id", rng.choice(SURROGATES)]): rng.choice(SURROGATES)}
     if event == "rename":
         return rng.choice([{"session_id": "missing-one", "title": "fine"}, {"session_id": wrong_id, "title": "fine"},
+                           {"session_id": "x", "title": rng.choice(["\u202e", "\u2066\u2069", " \u202a "])},
                            {"session_id": "x", "title": rng.choice(["", "   ", "t" * 201, 5, None, [], "a\x00b"])},
                            {"session_id": "x"}, {"title": "t"}, "x"])
     if event == "settings":
@@ -145,3 +153,35 @@ def test_malformed_conversation_requests_are_refused_cleanly(relay):
         assert answer["error"]["code"] in CODES, answer
     assert relay.alive()
     assert http_json(url, headers=me)[1] == {"ok": True, "conversations": [], "more": False}
+
+
+def hostile_files():
+    """(route, file name, bytes) of upload shapes found by probing (#34): each must get a sentence, never a 500."""
+    from tests.kb_files import docx_bomb
+
+    kb, graph, tuning = "/api/kb/documents", "/api/graph/import", "/api/tuning/preview"
+    deep, long_field = b"[" * 100_000 + b"\n", b"x" * 140_000
+    return [
+        (kb, "bomb.docx", docx_bomb(6_000, 1_000)), (kb, "a/b.txt", b"text"), (kb, "x" * 5000 + ".txt", b"text"),
+        (kb, "\u202etxt.exe.md", b"text"), (kb, "bad.pdf", b"%PDF-1.4 broken"), (kb, "bad.docx", b"PK\x03\x04 no zip"),
+        (kb, "empty.txt", b""), (kb, "bin.txt", b"\x00" * 100),
+        (graph, "deep.jsonl", deep), (graph, "long.csv", b"head,relation,tail\nA,r," + long_field + b"\n"),
+        (graph, "cr.csv", b"head,relation,tail\rA,r,B\r"), (graph, "empty.csv", b"head,relation,tail\n!!!,r,???\n"),
+        (graph, "loop.csv", b"head,relation,tail\nLoop,r,LOOP\n"), (graph, "s.jsonl", b'{"head":"\\ud800","relation":"r","tail":"B"}\n'),
+        (graph, "rows.csv", b"head,relation,tail\n" + b"A,r,B\n" * 300),
+        (tuning, "deep.jsonl", deep), (tuning, "long.csv", b"question,answer\nq," + long_field + b"\n"),
+        (tuning, "s.jsonl", b'{"prompt":"\\ud800","completion":"x"}\n'), (tuning, "cr.csv", b"question,answer\rq,a\r"),
+    ]
+
+
+def test_hostile_files_are_answered_with_a_sentence(make_server):
+    from tests.kb_files import upload
+
+    s = make_server("--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--store", "memory", "--embed-model", "none",
+                    "--kb-max-chars", "100000", "--graph-max-rows", "200", wait_ready=False, async_mode="eventlet")
+    for route, name, data in hostile_files():
+        status, body = upload(s.url, name, data, path=route)
+        assert status in (200, 400, 413), (route, name, status, body)
+        if status != 200:
+            assert body["error"]["code"] in CODES and body["error"]["message"].endswith("."), (route, name, body)
+    assert s.alive() and "Traceback" not in s.output()

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import math
 
 from ..errors import ChatError
+from ..text_rules import has_lone_surrogate, without_bidi_controls
 from .sessions import SESSION_ID
 
 # name: (type check, range check, description for messages)
@@ -29,6 +30,8 @@ def require_object(payload, event: str) -> dict:
         return {}
     if not isinstance(payload, dict):
         raise bad(f"The {event!r} event takes one JSON object.")
+    if has_lone_surrogate(payload):  # refused before anything changes: nothing downstream can store it
+        raise bad(f"The {event!r} event holds text that is not valid Unicode (half of a UTF-16 surrogate pair).")
     return payload
 
 
@@ -177,6 +180,8 @@ def parse_rename(payload) -> tuple[str, str]:
     payload = require_object(payload, "rename")
     reject_extra(payload, {"session_id", "title"}, "rename")
     title = payload.get("title")
+    if isinstance(title, str):
+        title = without_bidi_controls(title)  # they would make the title read in another order than stored
     if not isinstance(title, str) or not title.strip() or len(title) > 200 or "\x00" in title:
         raise bad("'title' must be 1-200 characters.")
     return session_id_of(payload), title.strip()

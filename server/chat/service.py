@@ -111,6 +111,7 @@ class ChatService:
         backend = self.registry.get(name)
         same = backend.name == (kept.get("backend") or self.registry.default)  # the kept model is one of its models
         model = chat.model or (kept.get("model") if same else None) or backend.default_model
+        check_model(backend, model)
         system = chat.system if chat.system is not None else kept.get("system")
         params = chat.params or dict(kept.get("params") or {})
         knowledge = chat.knowledge if chat.knowledge is not None else bool(kept.get("knowledge"))
@@ -283,3 +284,12 @@ class ChatService:
         self.store.expire(now)
         self.rate_session.sweep()
         self.rate_ip.sweep()
+
+
+def check_model(backend, model: str) -> None:
+    """not_found unless the backend serves that model; an upstream API may serve more than it lists."""
+    if getattr(backend, "any_model", False) or model in backend.models():
+        return
+    known = ", ".join(backend.models()[:10]) or "none"
+    raise ChatError("not_found", f"There is no model named {model[:80]!r} on the {backend.name} backend "
+                                 f"(it has: {known}); choose another one.")

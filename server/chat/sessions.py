@@ -11,6 +11,7 @@ import time
 
 from ..concurrency import off_hub
 from ..store import EVIDENCE, ConversationStore, now_iso
+from ..text_rules import without_bidi_controls
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
@@ -34,7 +35,7 @@ def client_for(session_id: str) -> str:
 
 
 def title_from(message: str) -> str:
-    words = " ".join(message.split())
+    words = " ".join(without_bidi_controls(message).split())
     return words if len(words) <= TITLE_CHARS else words[:TITLE_CHARS - 1].rstrip() + "…"
 
 
@@ -219,12 +220,20 @@ class SessionStore:
             self.store.truncate(s.id, 0)
 
     def rename(self, s: Session, title: str) -> None:
-        s.meta["title"] = title
-        self._save(s)
+        self._change(s, "title", title)
 
     def set_settings(self, s: Session, settings: dict) -> None:
-        s.meta["settings"] = settings
-        self._save(s)
+        self._change(s, "settings", settings)
+
+    def _change(self, s: Session, key: str, value) -> None:
+        """Set one field and save it; a save that fails leaves the field as it was, in memory too."""
+        old = s.meta[key]
+        s.meta[key] = value
+        try:
+            self._save(s)
+        except Exception:
+            s.meta[key] = old
+            raise
 
     def delete(self, s: Session) -> None:
         with self._lock:

@@ -6,6 +6,7 @@ import json
 from . import schemas
 from ..errors import ChatError
 from ..store import EVIDENCE, now_iso
+from ..text_rules import without_bidi_controls
 from .sessions import SessionStore, new_session_id, title_from
 
 MAX_DOCUMENTS = 1000
@@ -102,6 +103,7 @@ def _evidence(m: dict, max_bytes: int) -> dict:
 def _checked(doc, cfg) -> dict:
     if not isinstance(doc, dict):
         raise bad("Each conversation to import must be a JSON object.")
+    schemas.require_object(doc, "import")  # lone surrogates: refused before anything is kept
     schemas.reject_extra(doc, {"session_id", "title", "created_at", "settings", "messages"}, "import")
     messages = doc.get("messages")
     if not isinstance(messages, list):
@@ -121,7 +123,7 @@ def _checked(doc, cfg) -> dict:
     settings = doc.get("settings") or {}
     if not isinstance(settings, dict):
         raise bad("'settings' must be an object.")
-    return {"title": title.strip() or title_from(first),
+    return {"title": without_bidi_controls(title).strip() or title_from(first),
             "created_at": schemas.optional_str(doc, "created_at", 40) or now_iso(),
             "settings": schemas.parse_settings(settings, {}, max_message_chars=cfg.max_message_chars,
                                                max_tokens_cap=cfg.max_tokens_cap),

@@ -16,7 +16,15 @@ CODE_LENGTH = 8
 # A used or expired code is remembered this long after its end, so its redeemer hears which it was.
 KEEP_S = 3600
 
-EXPIRED = "This code has expired (codes last 10 minutes): make a new one on your other device."
+
+
+def expired(ttl: float) -> str:
+    """The sentence for an expired code, with how long codes last on this server (--pair-ttl)."""
+    minutes = ttl / 60
+    span = (f"{minutes:g} minute{'s' if minutes != 1 else ''}" if ttl >= 60 and ttl % 60 == 0
+            else f"{ttl:g} second{'s' if ttl != 1 else ''}")
+    return f"This code has expired (codes last {span}): make a new one on your other device."
+
 USED = "This code was already used: make a new one on your other device."
 UNKNOWN = "No such code: check it, or make a new one on your other device."
 
@@ -36,9 +44,9 @@ def normalize(text) -> str | None:
     return code
 
 
-def _refusal(state: str) -> ChatError:
+def _refusal(state: str, ttl: float) -> ChatError:
     """Expired, used and unknown codes share one code (the remedy is the same) with their own sentence."""
-    return ChatError("not_found", {"expired": EXPIRED, "used": USED}.get(state, UNKNOWN))
+    return ChatError("not_found", {"expired": expired(ttl), "used": USED}.get(state, UNKNOWN))
 
 
 class MemoryCodes:
@@ -61,14 +69,14 @@ class MemoryCodes:
             self._live[code] = (client_id, now + ttl)
         return code
 
-    def take(self, code: str) -> str:
-        """The client_id of a live code, which is then used up; else not_found saying why."""
+    def take(self, code: str, ttl: float = 600) -> str:
+        """The client_id of a live code, which is then used up; else not_found saying why (ttl: how long codes last)."""
         now = self.clock()
         with self._lock:
             self._sweep(now)
             live = self._live.pop(code, None)
             if live is None:
-                raise _refusal(self._ended.get(code, ("unknown", 0))[0])
+                raise _refusal(self._ended.get(code, ("unknown", 0))[0], ttl)
             self._ended[code] = ("used", now + KEEP_S)
             return live[0]
 
@@ -99,13 +107,13 @@ class RedisCodes:
             code = new_code()
         return code
 
-    def take(self, code: str) -> str:
+    def take(self, code: str, ttl: float = 600) -> str:
         raw = self.r.getdel(self.PREFIX + code)  # atomic: two processes never both get it
         if raw is None:
-            raise _refusal(self.r.get(self.PREFIX + code + ":ended") or "unknown")
+            raise _refusal(self.r.get(self.PREFIX + code + ":ended") or "unknown", ttl)
         entry = json.loads(raw)
         expired = entry["expires_at"] <= self.clock()
         self.r.set(self.PREFIX + code + ":ended", "expired" if expired else "used", ex=KEEP_S)
         if expired:
-            raise _refusal("expired")
+            raise _refusal("expired", ttl)
         return entry["client_id"]

@@ -28,4 +28,4 @@ def build_graph(cfg, knowledge=None) -> Graph:
     embed = None
     if knowledge is not None:
         embed = knowledge.embed_names
-    return Graph(lambda: open_engine(cfg), refused, embed)
+    return Graph(lambda: open_engine(cfg), refused, embed, cfg.graph_max_rows)

@@ -5,6 +5,8 @@ import csv
 import io
 import json
 
+from .importer import spreadsheet_safe
+
 
 def as_csv(s) -> str:
     out = io.StringIO()
@@ -13,11 +15,15 @@ def as_csv(s) -> str:
     for eid, e in s.ents.items():
         if not e["merged_into"]:
             for alias in s.names_of(eid):
-                w.writerow([e["name"], "alias", alias, e["type"], e["type"]])
+                w.writerow(_cells(e["name"], "alias", alias, e["type"], e["type"]))
     for r in s.all_facts():
         f = s.fact_view(r)
-        w.writerow([f["head"]["name"], f["relation"], f["tail"]["name"], f["head"]["type"], f["tail"]["type"]])
+        w.writerow(_cells(f["head"]["name"], f["relation"], f["tail"]["name"], f["head"]["type"], f["tail"]["type"]))
     return out.getvalue()
+
+
+def _cells(*values: str) -> list[str]:
+    return [spreadsheet_safe(v or "") for v in values]
 
 
 def _q(value) -> str:

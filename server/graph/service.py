@@ -23,8 +23,9 @@ MAX_LIMIT = 500
 class Graph:
     """Opened at first use (an unused graph costs nothing at start); `refused` is a sentence when it cannot be."""
 
-    def __init__(self, opener, refused: str | None = None, embed=None):
+    def __init__(self, opener, refused: str | None = None, embed=None, max_rows: int = importer.MAX_ROWS):
         self._opener = opener
+        self.max_rows = max_rows
         self.refused = refused
         self.embed = embed  # texts -> unit vectors (the library's embedder), or None
         self._store = None
@@ -46,7 +47,7 @@ class Graph:
     # --- import -------------------------------------------------------------------
 
     def import_file(self, filename: str, data: bytes) -> dict:
-        rows, skipped, read = importer.parse(filename, data)
+        rows, skipped, read = importer.parse(filename, data, self.max_rows)
         iid = uuid.uuid4().hex[:16]
         source = {"import": iid, "file": filename}
         s = self.store()

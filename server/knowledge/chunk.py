@@ -25,9 +25,12 @@ def _pieces(text: str) -> list[tuple[str, bool]]:
             if _ABBREV.search(piece):
                 carry = piece + " "
                 continue
-            while len(piece) > TARGET:
-                out.append((piece[:TARGET], first))
-                piece, first = piece[TARGET:], False
+            if len(piece) > TARGET:  # cut by index: re-slicing the rest was quadratic on a long run of text
+                cut = len(piece) - (len(piece) - 1) % TARGET - 1
+                for i in range(0, cut, TARGET):
+                    out.append((piece[i:i + TARGET], first))
+                    first = False
+                piece = piece[cut:]
             if piece:
                 out.append((piece, first))
                 first = False

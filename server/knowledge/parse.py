@@ -7,8 +7,17 @@ import re
 from html.parser import HTMLParser
 
 from ..errors import ChatError
+from ..text_rules import LONE_SURROGATE, without_bidi_controls
 
 EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+MAX_CHARS = 2_000_000  # a document's text (--kb-max-chars): a 600-page book is about 1.5 million characters
+# Word's XML spends 10-30 bytes of markup on a character of text: past this many bytes per allowed
+# character the file is markup, not text, and its reading stops.
+XML_BYTES_PER_CHAR = 50
+# Reading a paragraph costs 5-15 us however short it is (lxml events, 2 busy cores): a file of millions of
+# empty paragraphs would take a minute without a cap on them; real text averages far over 10 per paragraph.
+CHARS_PER_PARAGRAPH = 10
+MAX_TITLE = 200  # characters of a document's title
 
 
 def bad(message: str) -> ChatError:
@@ -16,16 +25,38 @@ def bad(message: str) -> ChatError:
 
 
 def safe_title(filename: str) -> str:
-    """The file's own name without folders or control characters; refuses names that try to climb folders."""
+    """The file's own name without control or bidi characters, cut to MAX_TITLE with its extension kept;
+    a name with folders in it is refused."""
     if not isinstance(filename, str) or not filename.strip():
         raise bad("The upload has no file name.")
-    if ".." in filename.replace("\\", "/").split("/") or filename.startswith(("/", "\\")) or "\x00" in filename:
+    if "/" in filename or "\\" in filename or "\x00" in filename:
         raise bad("The file name must be a plain name, not a path.")
-    name = os.path.basename(filename.replace("\\", "/")).strip()
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name)[:200]
+    name = without_bidi_controls(re.sub(r"[\x00-\x1f\x7f]", "", filename)).strip()
+    if LONE_SURROGATE.search(name):
+        raise bad("The file name is not valid Unicode.")
     if not name or name.startswith("."):
         raise bad("The file name must be a plain name, not a path.")
-    return name
+    stem, ext = os.path.splitext(name)
+    return stem[:MAX_TITLE - len(ext)].rstrip() + ext if len(name) > MAX_TITLE and len(ext) < 20 else name[:MAX_TITLE]
+
+
+def too_long(max_chars: int) -> ChatError:
+    return ChatError("too_long", f"The document's text is longer than the limit of {max_chars:,} characters "
+                                 "(--kb-max-chars); nothing was stored.")
+
+
+class TextBudget:
+    """Counts the characters read so far and stops the reading as soon as they pass the cap."""
+
+    def __init__(self, max_chars: int):
+        self.max_chars = max_chars
+        self.used = 0
+
+    def take(self, text: str) -> str:
+        self.used += len(text) + 1  # + the line between two pieces
+        if self.used > self.max_chars:
+            raise too_long(self.max_chars)
+        return text
 
 
 def extension(name: str) -> str:
@@ -49,7 +80,20 @@ def decode_text(data: bytes) -> str:
     raise bad("The file is not UTF-8 or GB18030 text.")
 
 
-def parse_pdf(data: bytes, max_pages: int) -> list:
+def _page_text(page, budget: TextBudget) -> str:
+    """A page's text; the visitor sees each piece as the content stream is read, so a stream that expands to
+    millions of characters is stopped there, not after its whole text is built."""
+    seen = [budget.used]
+
+    def count(text, *_):
+        seen[0] += len(text)
+        if seen[0] > budget.max_chars:
+            raise too_long(budget.max_chars)
+
+    return page.extract_text(visitor_text=count) or ""
+
+
+def parse_pdf(data: bytes, max_pages: int, budget: TextBudget) -> list:
     # pypdf: pure Python (no system library to install on Windows or macOS), BSD, well kept, handles
     # CJK fonts with ToUnicode maps; pdfminer is slower, PyMuPDF is AGPL.
     from pypdf import PdfReader
@@ -62,28 +106,76 @@ def parse_pdf(data: bytes, max_pages: int) -> list:
         pages = reader.pages
         if len(pages) > max_pages:
             raise ChatError("too_long", f"The PDF has {len(pages)} pages; the limit is {max_pages}.")
-        return [(i + 1, page.extract_text() or "") for i, page in enumerate(pages)]
+        return [(i + 1, budget.take(_page_text(page, budget))) for i, page in enumerate(pages)]
     except ChatError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError):
         raise bad("The PDF cannot be read; it may be damaged.")
 
 
-def parse_docx(data: bytes) -> list:
-    # python-docx: the maintained reader of Word's format, pure Python over lxml; paragraphs and tables.
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+P, TC, TR, T, TAB, BR, CR = (W + t for t in ("p", "tc", "tr", "t", "tab", "br", "cr"))
+
+
+class _Capped(io.RawIOBase):
+    """A file read no further than `limit` bytes: past it, the document is refused."""
+
+    def __init__(self, raw, limit: int):
+        self.raw, self.limit, self.left = raw, limit, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        got = self.raw.read(1 << 16 if n is None or n < 0 else min(n, 1 << 16))
+        self.left -= len(got)
+        if self.left < 0:
+            raise ChatError("too_long", f"The Word file expands to more than {self.limit // 1_000_000} MB of "
+                                        "markup (--kb-max-chars x 50); nothing was stored.")
+        return got
+
+
+def _paragraph_text(p) -> str:
+    return "".join("\t" if n.tag == TAB else "\n" if n.tag in (BR, CR) else (n.text or "")
+                   for n in p.iter(T, TAB, BR, CR))
+
+
+def parse_docx(data: bytes, budget: TextBudget) -> list:
+    """Paragraphs in reading order (a table row as its cells joined by ' | '), read as a stream: the reading
+    stops at the character cap, and elements already read are freed, so a file that expands to millions of
+    characters costs neither the time nor the memory of its whole text."""
+    import zipfile
+
+    from lxml import etree
 
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, ValueError, KeyError, OSError) as e:
+        member = zipfile.ZipFile(io.BytesIO(data)).open("word/document.xml")
+        xml = _Capped(member, budget.max_chars * XML_BYTES_PER_CHAR)
+        parts, cells, row = [], [], []
+        paragraphs, max_paragraphs = 0, budget.max_chars // CHARS_PER_PARAGRAPH
+        for _, el in etree.iterparse(xml, events=("end",), tag=(P, TC, TR), resolve_entities=False,
+                                     no_network=True, huge_tree=False):
+            if el.tag == P:
+                paragraphs += 1
+                if paragraphs > max_paragraphs:
+                    raise ChatError("too_long", f"The Word file has more than {max_paragraphs:,} paragraphs "
+                                                "(--kb-max-chars / 10); nothing was stored.")
+                text = budget.take(_paragraph_text(el))
+                parent = el.getparent()
+                (cells if parent is not None and parent.tag == TC else parts).append(text)
+            elif el.tag == TC:
+                row.append("\n".join(cells))
+                cells = []
+            else:
+                parts.append(" | ".join(row))
+                row = []
+            el.clear(keep_tail=False)
+            while el.getprevious() is not None:  # what was read before is not needed again
+                del el.getparent()[0]
+    except ChatError:
+        raise
+    except Exception as e:  # zipfile.BadZipFile, KeyError (no document.xml), lxml's XMLSyntaxError: damaged
         raise bad("The Word file cannot be read; it may be damaged.") from e
-    except Exception as e:  # zipfile.BadZipFile, lxml errors: a damaged file, whatever the library raises
-        raise bad("The Word file cannot be read; it may be damaged.") from e
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.append(" | ".join(cell.text for cell in row.cells))
     return [(None, "\n".join(parts))]
 
 
@@ -96,6 +188,7 @@ class _HTMLText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.size = 0  # characters in parts
         self.skipping = 0
         self.title = ""
         self._in_title = False
@@ -121,29 +214,37 @@ class _HTMLText(HTMLParser):
             self.title += data
         elif not self.skipping:
             self.parts.append(data)
+            self.size += len(data)
 
 
-def parse_html(data: bytes) -> list:
+def parse_html(data: bytes, budget: TextBudget) -> list:
     parser = _HTMLText()
-    parser.feed(decode_text(data))
+    text = decode_text(data)
+    step = 1 << 16
+    for i in range(0, len(text), step):  # fed in pieces, so that the cap stops a long page early
+        parser.feed(text[i:i + step])
+        if parser.size > budget.max_chars:
+            raise too_long(budget.max_chars)
     parser.close()
-    return [(None, "".join(parser.parts))]
+    return [(None, budget.take("".join(parser.parts)))]
 
 
-def parse(filename: str, data: bytes, max_pages: int) -> tuple[str, list]:
-    """(title, sections) of one upload; raises ChatError for a wrong type, a damaged file or no text."""
+def parse(filename: str, data: bytes, max_pages: int, max_chars: int = MAX_CHARS) -> tuple[str, list]:
+    """(title, sections) of one upload; raises ChatError for a wrong type, a damaged file, text past
+    max_chars or no text."""
     title = safe_title(filename)
     ext = extension(title)
     if not data:
         raise bad("The file is empty.")
+    budget = TextBudget(max_chars)
     if ext == ".pdf":
-        sections = parse_pdf(data, max_pages)
+        sections = parse_pdf(data, max_pages, budget)
     elif ext == ".docx":
-        sections = parse_docx(data)
+        sections = parse_docx(data, budget)
     elif ext in (".html", ".htm"):
-        sections = parse_html(data)
+        sections = parse_html(data, budget)
     else:
-        sections = [(None, decode_text(data))]
+        sections = [(None, budget.take(decode_text(data)))]
     sections = [(page, text) for page, text in sections if text and text.strip()]
     if not sections:
         raise bad("No text could be found in the file (a scanned PDF needs OCR first).")

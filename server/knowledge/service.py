@@ -15,7 +15,7 @@ from .dense import make_embedder
 from .evidence import choose, lines, rank
 from .index import Snapshot
 from .keyword import CJK, warm_up, words
-from .parse import parse
+from .parse import MAX_CHARS, parse
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -44,12 +44,13 @@ class KnowledgeBase:
     """One library per server; readers see an immutable snapshot, writers take turns."""
 
     def __init__(self, store: Store, embedder_factory, max_bytes: int, max_pages: int, passages: int,
-                 min_score: float | None = None):
+                 min_score: float | None = None, max_chars: int = MAX_CHARS):
         self.store = store
         self.embedder_factory = embedder_factory
         self.embedder = None
         self.max_bytes = max_bytes
         self.max_pages = max_pages
+        self.max_chars = max_chars
         self.passages = passages
         self.min_score = min_score  # overrides the embedder's own cosine floor
         self.write_lock = RealLock()
@@ -151,7 +152,7 @@ class KnowledgeBase:
     def _add_now(self, filename: str, data: bytes) -> dict:
         if len(data) > self.max_bytes:
             raise ChatError("too_long", f"The file is {len(data) // 1_000_000} MB; the limit is {self.max_bytes // 1_000_000} MB.")
-        title, sections = parse(filename, data, self.max_pages)
+        title, sections = parse(filename, data, self.max_pages, self.max_chars)
         self._wait()
         sha = hashlib.sha256(data).hexdigest()
         with self.write_lock:
@@ -250,6 +251,6 @@ def where(source: dict) -> str:
 def build_knowledge_base(cfg) -> KnowledgeBase:
     """The server's library in its data folder (or in memory), loading in the background."""
     kb = KnowledgeBase(Store.in_data_dir(cfg), lambda: make_embedder(cfg), cfg.kb_max_mb * 1_000_000, cfg.kb_max_pages,
-                       cfg.kb_passages, cfg.embed_min_score)
+                       cfg.kb_passages, cfg.embed_min_score, cfg.kb_max_chars)
     kb.start()
     return kb

@@ -1,12 +1,12 @@
 """Training data: JSONL in three shapes or CSV question,answer -> conversations; every bad line named."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 
 from ..errors import ChatError
+from ..file_rows import RowError, csv_rows, json_lines
+from ..text_rules import LONE_SURROGATE
 
 MAX_EXAMPLES = 20_000
 MAX_CHARS = 8_000  # one example's text; longer ones would be cut by the model's context anyway
@@ -30,6 +30,8 @@ def _text(value, field: str) -> str:
         raise ValueError(f"'{field}' must be a non-empty string")
     if len(value) > MAX_CHARS:
         raise ValueError(f"'{field}' is longer than {MAX_CHARS} characters")
+    if LONE_SURROGATE.search(value):
+        raise ValueError(f"'{field}' is not valid Unicode (half of a UTF-16 surrogate pair)")
     return value.strip()
 
 
@@ -68,13 +70,16 @@ def from_object(obj) -> list[dict]:
 
 
 def _jsonl(text: str):
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in json_lines(text):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except ValueError as e:
             yield n, None, f"not JSON ({e.msg} at column {e.colno})"
+            continue
+        except RecursionError:
+            yield n, None, "nested too deeply"
             continue
         try:
             yield n, from_object(obj), None
@@ -83,13 +88,19 @@ def _jsonl(text: str):
 
 
 def _csv(text: str):
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    try:
+        yield from _csv_rows(text)
+    except RowError as e:  # the csv module reads no further after it
+        yield e.line, None, e.reason
+
+
+def _csv_rows(text: str):
+    rows = csv_rows(text)
+    header = next(rows, (1, None))[1]
     if not header or [h.strip().lower() for h in header[:2]] != ["question", "answer"]:
         yield 1, None, "the first line must be the header question,answer"
         return
-    for row in reader:
-        n = reader.line_num
+    for n, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != 2:

@@ -42,9 +42,14 @@ class JobFolder:
 
     def write_json(self, path: str, obj) -> None:
         tmp = f"{path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(obj, f, ensure_ascii=False)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(obj, f, ensure_ascii=False)
+            os.replace(tmp, path)
+        except BaseException:  # a half-written file is never left beside the real one
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
 
     def create(self, job: dict, examples: dict) -> None:
         os.makedirs(self.folder(job["id"]), exist_ok=True)

@@ -112,4 +112,4 @@ def redeem():
     code = normalize(body.get("code"))
     if code is None:
         raise ChatError("bad_request", "A code is 8 letters and digits, as shown on your other device.")
-    return jsonify({"ok": True, "client_id": shared(p.codes.take, code)})
+    return jsonify({"ok": True, "client_id": shared(p.codes.take, code, p.ttl)})

@@ -8,6 +8,7 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from ..chat import schemas
+from ..chat.service import check_model
 from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from ..cluster.presence import room
 from ..errors import ChatError
@@ -235,6 +236,8 @@ def on_settings(session, payload):
                                       max_tokens_cap=svc.cfg.max_tokens_cap)
     if settings.get("backend") is not None:
         svc.registry.get(settings["backend"])  # unknown_backend
+    if settings.get("model") is not None and {"model", "backend"} & set(payload or {}):
+        check_model(svc.registry.get(settings.get("backend")), settings["model"])  # not_found
     if settings != session.settings:
         svc.store.set_settings(session, settings)
     return {"settings": settings}

@@ -33,6 +33,10 @@ def read_upload(limit: int, noun: str = "file") -> tuple[str, bytes]:
     """The multipart field `file` of this request, name and bytes (at most limit + 1), or a sentence why not."""
     request.max_content_length = limit + MULTIPART_SLACK
     too_long = ChatError("too_long", f"The file is larger than the limit of {limit // 1_000_000} MB.")
+    if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # A body sent in chunks (no Content-Length) is read to its last chunk, up to the limit: the WSGI
+        # server undoes the chunking, but only this flag tells Werkzeug the stream ends on its own.
+        request.environ["wsgi.input_terminated"] = True
     if (request.content_length or 0) > request.max_content_length:
         drain(request.environ["wsgi.input"], request.content_length)
         raise too_long

@@ -8,6 +8,13 @@ const md = new MarkdownIt({ html: false, linkify: true, breaks: true })
 const SAFE_LINK = /^(https?:|mailto:)/i
 md.validateLink = (url) => SAFE_LINK.test(url.trim())
 
+// Images are never loaded: a remote src would make the phone fetch a URL the reply chose, telling its
+// server that (and from where) the reply was read. The page blocks them too; here they become a placeholder.
+md.renderer.rules.image = (tokens, idx, options, env, self) => {
+  const alt = self.renderInlineAsText(tokens[idx].children || [], options, env)
+  return `<span class="img-blocked">[image${alt ? `: ${md.utils.escapeHtml(alt)}` : ''}]</span>`
+}
+
 export function renderMarkdown(text) {
   return md.render(String(text || ''))
 }

@@ -126,7 +126,7 @@ def run_set(name: str, backend, args, out) -> list:
             earlier = {(r["set"], r["q"]): r["reply"] for r in map(json.loads, f)}
     for q in questions(part):
         t = time.monotonic()
-        if args.rescore and (name, q["q"]) not in earlier:
+        if (args.rescore and (name, q["q"]) not in earlier) or (args.cross and not q.get("cross")):
             continue
         if args.rescore:
             got = rescored(kb, q["q"], earlier[(name, q["q"])], args.evidence, backend)
@@ -173,6 +173,7 @@ def main() -> None:
     ap.add_argument("--evidence", default="auto", help="auto, sentences or passages (--kb-evidence)")
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--out", default=None, help="write every question, reply and verdict here (JSON lines)")
+    ap.add_argument("--cross", action="store_true", help="only the Chinese questions about English documents")
     ap.add_argument("--rescore", default=None, help="check the replies of an earlier --out again; no model runs")
     args = ap.parse_args()
     t0 = time.monotonic()

@@ -139,8 +139,8 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     every = set().union(*(c.values for c in holding)) if holding else set()
     top = max((c.weight for c in holding), default=0)
     if not top:  # nothing shares a word with the question (a Chinese question, English evidence): the best line
-        first = [c for c in holding if c.n == min(h.n for h in holding)][:1] if holding else []
-        best = [c for c in holding if c.n == first[0].n and c.text in _first_line(shown)] if first else []
+        first = min((c.sentence for c in holding), default=0)
+        best = [c for c in holding if c.sentence == first]
         return Candidates(kind, best, best, every, len({c.values for c in best}) > 1)
     answer = [c for c in holding if c.weight >= RIVAL_SHARE * top]
     backing = [c for c in holding if c.weight >= CLAUSE_SHARE * top]
@@ -151,8 +151,3 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     # One clause's values inside another's (a range and its start) are one answer, not rivals.
     ambiguous = any(not (a <= b or b <= a) for a in distinct for b in distinct)
     return Candidates(kind, answer, backing, every, ambiguous)
-
-
-def _first_line(shown: str) -> str:
-    m = next((SOURCE.match(line) for line in shown.splitlines() if SOURCE.match(line)), None)
-    return m.group(3) if m and m.group(3) else shown

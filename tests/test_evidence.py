@@ -222,3 +222,29 @@ def test_an_upload_shows_how_far_its_embedding_has_got(sentences_server):
     assert steps and all(p["file"] == "archive.txt" and p["total"] == body["document"]["chunks"] for p in steps)
     assert any(0 < p["done"] < p["total"] for p in steps)  # seen part-way, not only at the start or the end
     assert get(sentences_server.url + "/api/kb/progress")[1]["progress"] is None
+
+
+DENTAL = ("# 康宁口腔医院\n\n## 挂号\n普通号挂号费为15元，主任医师号挂号费为60元。正畸科的主任医师是赵明华，每周一上午出诊。"
+          "口腔外科的主任医师是孙立平，每周五全天出诊。\n\n## 科室\n消化内科在门诊楼三楼。\n")
+
+
+def test_rival_values_a_name_of_the_wrong_clause_and_a_chinese_name_absent_are_flagged(stub, make_server):
+    server = make_server("--backend", "openai", "--base-url", stub.url, "--store", "memory", "--rate-per-minute", "0",
+                         "--rate-per-minute-ip", "0")
+    status, body = upload(server.url, "dental.md", DENTAL.encode())
+    assert status == 200, body
+    # Two fees that the question cannot tell apart: one of them stated alone is a guess; the quote shows both.
+    g = ask(server.url, "挂号费是多少？", "挂号费为60元 [1]。")["grounding"]
+    assert g["supported"] is False and g["quote"]["kind"] == "passage" and g["quote"]["title"] == "dental.md"
+    assert "15元" in g["quote"]["sentence"] and "60元" in g["quote"]["sentence"]
+    assert ask(server.url, "挂号费是多少？", "普通号15元，主任医师号60元 [1]。")["grounding"] == {"supported": True}
+    assert ask(server.url, "主任医师号的挂号费是多少？", "60元 [1]。")["grounding"] == {"supported": True}
+    assert ask(server.url, "主任医师号的挂号费是多少？", "15元 [1]。")["grounding"]["supported"] is False
+    # A name of the evidence, but of the other clause; a name the knowledge does not hold at all.
+    assert ask(server.url, "正畸科的主任医师是谁？", "赵明华 [1]。")["grounding"] == {"supported": True}
+    wrong = ask(server.url, "正畸科的主任医师是谁？", "孙立平 [1]。")["grounding"]
+    assert wrong["supported"] is False and "赵明华" in wrong["quote"]["sentence"]
+    assert ask(server.url, "正畸科的主任医师是谁？", "张志刚 [1]。")["grounding"]["supported"] is False
+    absent = ask(server.url, "消化内科在哪里？", "胃科在门诊楼三楼 [1]。")["grounding"]
+    assert absent["supported"] is False and "消化内科" in absent["quote"]["sentence"]
+    assert ask(server.url, "消化内科在哪里？", "消化内科在门诊楼三楼 [1]。")["grounding"] == {"supported": True}

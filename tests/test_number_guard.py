@@ -163,3 +163,28 @@ def test_a_library_answer_of_a_local_base_model_is_held_to_its_evidence(base_mod
     # The same evidence as a plain system prompt is not held: the model writes numbers of its own.
     free = replies(system="Evidence:\n[1] (fees.md) The yearly fee is 42 dollars.")
     assert any(set(numbers_of(body["text"])) - {"42"} for body in free), free
+
+
+RIVALS = "Evidence:\n[1] (dental.md) 普通号挂号费为15元，主任医师号挂号费为60元。"
+
+
+def test_a_doubtful_clause_choice_does_not_narrow_the_guard():
+    """Two fees, and a question that names neither: the guard lets the model write either, never forces one."""
+    tok = CharTokenizer(list("0123456789元挂号费为是，。[] "))
+    doubtful = set(answer_numbers("挂号费是多少？", RIVALS))
+    assert {"15", "60"} <= doubtful, doubtful
+    sure = set(answer_numbers("主任医师号的挂号费是多少？", RIVALS))
+    assert "60" in sure and "15" not in sure, sure  # the question names the clause: narrowed to it
+    for allowed, fifteen_free in ((doubtful, True), (sure, False)):
+        guard = NumberGuard(frozenset(allowed), tok, made=tok.ids("挂号费为"))
+        scores = torch_zeros(len(tok))
+        scores[tok.vocab.index("1")] = 5.0  # the model's favourite: the other clause's 15
+        guard.apply(scores)
+        assert bool(scores[tok.vocab.index("1")] == 5.0) is fifteen_free
+        assert scores[tok.vocab.index("6")] == 0.0  # 60 stays open either way
+
+
+def torch_zeros(n: int):
+    import torch
+
+    return torch.zeros(n)

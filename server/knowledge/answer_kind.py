@@ -8,22 +8,25 @@ from ..key_tokens import ARABIC, CHINESE, canonical, chinese_number, numbers
 # Question -> kind, first match wins (a percentage question often says 多少, a week question 几).
 ASKS = (
     ("percent", re.compile(r"百分之|百分比|比例|percent|%", re.I)),
-    ("week", re.compile(r"第几周|which week", re.I)),
+    ("week", re.compile(r"第几周|哪一?周|which week", re.I)),
     ("floor", re.compile(r"几楼|几层|哪一?层|哪一?楼|which floor|what floor", re.I)),
     ("time", re.compile(r"几点|what time|几时|\bwhen\b.*\b(open|close|start|begin|leave|end)", re.I)),
-    ("date", re.compile(r"哪天|哪一天|几号|几月|什么日期|what date|which date", re.I)),
-    ("duration", re.compile(r"多长时间|多久|how long|how many (minutes|hours|days|weeks)", re.I)),
+    ("date", re.compile(r"哪天|哪一天|几号|几月|什么日期|what date|which date|which days?\b|what day\b", re.I)),
+    ("duration", re.compile(r"多长时间|多久|几天|多少天|几周|多少周|几个月|how long|how many (minutes|hours|days|weeks)",
+                            re.I)),
     ("money", re.compile(r"多少钱|费|价|奖|cost|price|fee|charge|how much (is|are|does|do)\b", re.I)),
 )
 # A number's kind from the words around it: (kind, what follows it, what comes before it).
 AROUND = (
     ("percent", re.compile(r"^\s*(%|percent)", re.I), re.compile(r"百分之$")),
-    ("week", re.compile(r"^\s*周"), re.compile(r"第\s*$")),
+    # A week's number is an ordinal (第九周, week 9); 十八周 without 第 is a course's length: a duration.
+    ("week", None, re.compile(r"第\s*$|week\s*$", re.I)),
     ("floor", re.compile(r"^\s*(楼|层|floor)", re.I), re.compile(r"(floor|level)\s*$", re.I)),
     ("time", re.compile(r"^\s*(点|时|am\b|pm\b|o'clock)", re.I), None),
     ("date", re.compile(r"^\s*(月|日|号)"), re.compile(r"(January|February|March|April|May|June|July|August|September|"
                                                     r"October|November|December)\s*$", re.I)),
-    ("duration", re.compile(r"^\s*(minutes?|hours?|days?|working days|weeks?|months?|分钟|小时|天|个月)", re.I), None),
+    ("duration", re.compile(r"^\s*(minutes?|hours?|days?|working days|weeks?|months?|分钟|小时|天|个月|个?工作日|周|个?星期)",
+                            re.I), None),
     ("money", re.compile(r"^\s*(元|角|dollars?|euros?|yuan|pounds?|cents?|欧元|美元)", re.I), re.compile(r"[$€¥£]\s*$")),
 )
 
@@ -33,25 +36,27 @@ def kind_of(question: str) -> str | None:
     return next((kind for kind, pattern in ASKS if pattern.search(question)), None)
 
 
-def _mentions(text: str):
+def mentions(text: str):
     """(canonical number, kinds) of each number written in the text."""
     for m in list(ARABIC.finditer(text)) + list(CHINESE.finditer(text)):
         value = canonical(m.group()) if m.group()[0].isdigit() else chinese_number(m.group())
         if value is None:
             continue
         after, before = text[m.end():m.end() + 14], text[max(0, m.start() - 12):m.start()]
-        kinds = {k for k, a, b in AROUND if a.search(after) or (b is not None and b.search(before))}
+        kinds = {k for k, a, b in AROUND if (a is not None and a.search(after)) or (b is not None and b.search(before))}
         if ":" in m.group():
             kinds.add("time")
+        if "week" in kinds:  # 第七周讲: an ordinal, not seven weeks
+            kinds.discard("duration")
         yield str(value), kinds
 
 
 def has_kind(kind: str | None, text: str) -> bool:
     """Whether the text writes a number of that kind."""
-    return any(kind in kinds for _, kinds in _mentions(text))
+    return any(kind in kinds for _, kinds in mentions(text))
 
 
 def of_kind(kind: str | None, texts: list[str]) -> set[str]:
     """The numbers of the texts of that kind; all of them when the question names no kind or none is of it."""
-    typed = {v for t in texts for v, kinds in _mentions(t) if kind in kinds}
+    typed = {v for t in texts for v, kinds in mentions(t) if kind in kinds}
     return typed if typed else set().union(*(numbers(t) for t in texts))

@@ -5,52 +5,25 @@ import re
 
 from .chunk import sentences
 from .evidence import WANTS_NUMBER
-from .keyword import words
-from ..key_tokens import RUN, canonical, names, number_forms, numbers, with_hours
-from .answer_kind import has_kind, kind_of, of_kind
+from .rivals import asks_person, candidates
+from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
+from .answer_kind import has_kind, kind_of, mentions, of_kind
 
+WEEKDAY = re.compile(r"(周|星期|礼拜)[一二三四五六日天]|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+                     r"weekday|weekend|工作日|周末", re.I)
 EVIDENCE_LINE = re.compile(r"^\[(\d+)\] \((.+?)\) (.+)$", re.M)  # "[n] (title) sentence", best first
 
 
-CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
-# A number counts when its clause shares nearly as much of the question as the best clause holding a number:
-# on bench/data/evidence the 270M model swapped 专家门诊's 50元 for 普通门诊's 10元 of the same sentence and
-# took a bath's 15 dollars for a cat's night; 0.7 told those apart and flagged none of its right answers.
-CLAUSE_SHARE = 0.7
-
-
-def _backing(question: str, shown: str) -> list[str]:
-    """The clauses of the evidence whose numbers can answer the question: those most about it.
-
-    Only clauses with a number of the kind the question asks for count, where any has one (a fee: 年费为200元,
-    not 面积为6平方米). A clause's weight is the length of the question's words it holds (longer words say
-    more: 专家门诊 over 门诊). When no such clause shares a word with the question (a Chinese question,
-    English evidence), the best evidence sentence backs the answer (all the passages, in passages mode).
-    """
-    asked, kind = set(words(question)), kind_of(question)
-    clauses = [c for line in shown.splitlines() for s in sentences(line) for c in CLAUSE.split(s) if c.strip()]
-    clauses = [c for c in clauses if numbers(c)]
-    clauses = [c for c in clauses if has_kind(kind, c)] or clauses
-    # Digits apart first: the library's words glue "20:00关门" into "00关门", which 关门 would not match.
-    weighed = [(sum(len(w) for w in asked & set(words(RUN.sub(" ", c)))), c) for c in clauses]
-    top = max((w for w, _ in weighed), default=0)
-    if top:
-        return [c for w, c in weighed if w >= CLAUSE_SHARE * top]
-    first = EVIDENCE_LINE.search(shown)
-    return [first.group(3)] if first else [shown]
-
-
-def _backed_numbers(question: str, shown: str, backing: list[str] | None = None) -> set[str]:
-    """Numbers of the evidence that can answer the question (of the kind it asks for, where it names one)."""
-    backing = _backing(question, shown) if backing is None else backing
-    return with_hours(of_kind(kind_of(question), backing) | numbers(question))
-
-
 def answer_numbers(question: str, shown: str) -> list[str]:
-    """The numbers a reply may write, in every form it may write them: the backed ones and the question's own."""
-    backing = _backing(question, shown)
-    backed = _backed_numbers(question, shown, backing)
-    return sorted(f for f in number_forms("\n".join(backing + [question])) if f in backed or _canonical_in(f, backed))
+    """The numbers a reply may write, in every form it may write them.
+
+    Those of the clauses about the question nearly as much as the best one, and the question's own. Every
+    rival's value is among them: the guard never forces a doubtful choice; the check flags a reply that makes one.
+    """
+    found = candidates(question, shown, person=False)
+    texts = [c.text for c in found.backing] or [shown]
+    allowed = with_hours(of_kind(found.kind, texts) | numbers(question))
+    return sorted(f for f in number_forms("\n".join(texts + [question])) if f in allowed or _canonical_in(f, allowed))
 
 
 def _canonical_in(form: str, backed: set[str]) -> bool:
@@ -61,10 +34,12 @@ def _canonical_in(form: str, backed: set[str]) -> bool:
 
 
 def unsupported(reply: str, question: str, shown: str) -> list[str]:
-    """The reply's numbers, times and Latin names that the evidence shown to the model (and the question) lacks.
+    """What the reply states that the evidence about the question does not back, without a rival.
 
-    A question that asks for a number (how much, 几点, 多少) and a reply with none count as unsupported too, and
-    so does a reply whose numbers are all of another kind than the question asks for (哪天闭馆 -> 9:00到17:00).
+    Its numbers and times must be those of the clauses most about the question (or the question's own); its
+    names, Latin or Chinese, must be in the evidence, and for a who-question in those clauses. A question that
+    asks for a number and a reply with none, a reply whose numbers are all of another kind than asked
+    (哪天闭馆 -> 9:00到17:00), and a reply that picks one of rival values ("(rival)") are unsupported too.
     """
     found = numbers(reply)
     if WANTS_NUMBER.search(question) and not found:
@@ -72,34 +47,76 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     kind = kind_of(question)
     if kind and found and not has_kind(kind, reply):
         return [f"(no {kind})"]
-    missing = sorted(found - _backed_numbers(question, shown))
+    if kind == "date" and not found and not WEEKDAY.search(reply):
+        return ["(no date)"]
+    cands = candidates(question, shown)
+    person = asks_person(question)
+    if person and not (names(reply) | chinese_names(reply)):
+        return ["(no name)"]
+    backed = with_hours(numbers(question) | (set() if person else cands.values))
+    if person or not cands.answer:  # a who-question's numbers, or nothing of the kind: any of the evidence
+        backed |= with_hours(numbers(shown))
+    # A number of another kind than asked (the start date beside a course's length) need only be in the evidence.
+    aside = {v for v, kinds in mentions(reply) if kind and kind not in kinds} & numbers(shown)
+    missing = sorted(found - backed - with_hours(aside))
     low = f"{shown}\n{question}".lower()
-    missing += sorted(w for w in names(reply) if w.lower() not in low and w.lower().rstrip("s") not in low)
+    stated = names(reply) | chinese_names(reply)
+    missing += sorted(w for w in stated if w.lower() not in low and w.lower().rstrip("s") not in low)
+    if person and cands.answer:
+        named = " ".join(set().union(*(c.values for c in cands.answer)))
+        missing += sorted(w for w in stated & cands.every if w not in named)
+    if cands.ambiguous and not missing and _picks_one(reply, cands, person):
+        missing.append("(rival)")
     return missing
 
 
+def _picks_one(reply: str, cands, person: bool) -> bool:
+    """Whether the reply states some of the rival values but not all of them (a guess among equals)."""
+    said = (names(reply) | chinese_names(reply)) if person else with_hours(numbers(reply))
+    rivals = [c.values for c in cands.answer]
+    return any(v & said for v in rivals) and not all(v & said for v in rivals)
+
+
 def check(reply: str, question: str, sources: list[dict], shown: str) -> dict:
-    """`done.grounding`: {supported: true}, or {supported: false, quote: {n, title, sentence}} with the best evidence.
+    """`done.grounding`: {supported: true}, or {supported: false, quote: {n, kind, title, sentence}}.
 
     `shown` is the system text the model was given (its passages or evidence sentences); the question's own
-    numbers count as shown, since a reply may repeat them.
+    numbers count as shown, since a reply may repeat them. The quote is what the knowledge says about the
+    question: the sentences of the clauses most about it (every rival, where they rival), else the best evidence.
     """
     missing = unsupported(reply, question, shown)
     if not missing:
         return {"supported": True}
-    out = {"supported": False}
+    quote = _answer_quote(question, shown, sources) or _best_quote(shown, sources)
+    return {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})}
+
+
+def _answer_quote(question: str, shown: str, sources: list[dict]) -> dict | None:
+    """The whole sentences of the source that hold the clauses most about the question (all rivals of it)."""
+    answer = candidates(question, shown).answer
+    source = next((s for c in answer for s in sources if s["n"] == c.n), None)
+    if source is None:
+        return None
+    said = []
+    for c in answer:
+        whole = _whole(c.text, sources, source["n"]) if c.n == source["n"] else None
+        if whole and whole not in said:
+            said.append(whole)
+    return {"n": source["n"], "title": source["title"], "sentence": " ".join(said)}
+
+
+def _best_quote(shown: str, sources: list[dict]) -> dict | None:
     first = EVIDENCE_LINE.search(shown)
     if first and any(s["n"] == int(first.group(1)) for s in sources):
         n = int(first.group(1))
         title = next(s["title"] for s in sources if s["n"] == n)
-        out["quote"] = {"n": n, "title": title, "sentence": _whole(first.group(3).strip(), sources, n)}
-        return out
+        return {"n": n, "title": title, "sentence": _whole(first.group(3).strip(), sources, n)}
     best = next((s for s in sources if s.get("sentences")), None)
     if best is not None:
-        out["quote"] = {"n": best["n"], "title": best["title"], "sentence": best["sentences"][0]}
-    elif sources:
-        out["quote"] = {"n": sources[0]["n"], "title": sources[0]["title"], "sentence": sources[0]["text"]}
-    return out
+        return {"n": best["n"], "title": best["title"], "sentence": best["sentences"][0]}
+    if sources:
+        return {"n": sources[0]["n"], "title": sources[0]["title"], "sentence": sources[0]["text"]}
+    return None
 
 
 def _whole(part: str, sources: list[dict], n: int) -> str:

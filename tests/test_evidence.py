@@ -116,7 +116,9 @@ def test_a_chat_template_model_keeps_whole_passages_and_the_check_which_outlives
 
     # The history keeps each reply's sources and check as its `done` carried them (#25): a reload shows them again,
     kept = [(done["text"], done["sources"], done["grounding"]), (ok["text"], ok["sources"], ok["grounding"])]
-    shown = lambda history: [(m["content"], m["sources"], m["grounding"]) for m in history if "sources" in m]
+    def shown(history):
+        return [(m["content"], m["sources"], m["grounding"]) for m in history if "sources" in m]
+
     assert shown(client.call("history")["history"]) == kept
     assert client.call("history")["history"][-1] == {"role": "assistant", "content": plain["text"]}
     # and so does another device, and the server started again on the same data folder (SQLite).

@@ -8,7 +8,7 @@ import pytest
 import socketio
 
 from tests.kb_files import upload
-from tests.live import Client, LiveServer, http_json
+from tests.live import LiveServer, http_json
 
 ADMIN = {"X-Admin-Token": "adm1n"}
 

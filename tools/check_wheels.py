@@ -20,7 +20,6 @@ import tempfile
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.tags import compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import canonicalize_name, parse_wheel_filename

@@ -7,8 +7,9 @@ import re
 from html.parser import HTMLParser
 
 from ..errors import ChatError
+from . import ocr
 
-EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm") + ocr.IMAGE_EXTENSIONS
 
 
 def bad(message: str) -> ChatError:
@@ -30,6 +31,9 @@ def safe_title(filename: str) -> str:
 
 def extension(name: str) -> str:
     ext = os.path.splitext(name)[1].lower()
+    if ext in ocr.UNREADABLE_PHOTOS:
+        raise bad("HEIC photos cannot be read here; send it as JPEG (on an iPhone: Settings, Camera, Formats, "
+                  "Most Compatible).")
     if ext not in EXTENSIONS:
         raise bad(f"Files of type {ext or '(none)'!r} cannot be added; use {', '.join(EXTENSIONS[:5])}.")
     return ext
@@ -49,7 +53,7 @@ def decode_text(data: bytes) -> str:
     raise bad("The file is not UTF-8 or GB18030 text.")
 
 
-def parse_pdf(data: bytes, max_pages: int) -> list:
+def parse_pdf(data: bytes, max_pages: int, on_page=None) -> list:
     # pypdf: pure Python (no system library to install on Windows or macOS), BSD, well kept, handles
     # CJK fonts with ToUnicode maps; pdfminer is slower, PyMuPDF is AGPL.
     from pypdf import PdfReader
@@ -62,7 +66,8 @@ def parse_pdf(data: bytes, max_pages: int) -> list:
         pages = reader.pages
         if len(pages) > max_pages:
             raise ChatError("too_long", f"The PDF has {len(pages)} pages; the limit is {max_pages}.")
-        return [(i + 1, page.extract_text() or "") for i, page in enumerate(pages)]
+        sections = [(i + 1, page.extract_text() or "") for i, page in enumerate(pages)]
+        return ocr.pdf_picture_pages(reader, sections, on_page)
     except ChatError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError):
@@ -130,14 +135,18 @@ def parse_html(data: bytes) -> list:
     return [(None, "".join(parser.parts))]
 
 
-def parse(filename: str, data: bytes, max_pages: int) -> tuple[str, list]:
-    """(title, sections) of one upload; raises ChatError for a wrong type, a damaged file or no text."""
+def parse(filename: str, data: bytes, max_pages: int, on_page=None) -> tuple[str, list]:
+    """(title, sections) of one upload; raises ChatError for a wrong type, a damaged file or no text.
+
+    on_page(done, total) is called while pictures are read by OCR (an image, a PDF's picture pages)."""
     title = safe_title(filename)
     ext = extension(title)
     if not data:
         raise bad("The file is empty.")
-    if ext == ".pdf":
-        sections = parse_pdf(data, max_pages)
+    if ext in ocr.IMAGE_EXTENSIONS:
+        sections = ocr.image_sections(data, on_page)
+    elif ext == ".pdf":
+        sections = parse_pdf(data, max_pages, on_page)
     elif ext == ".docx":
         sections = parse_docx(data)
     elif ext in (".html", ".htm"):
@@ -146,5 +155,5 @@ def parse(filename: str, data: bytes, max_pages: int) -> tuple[str, list]:
         sections = [(None, decode_text(data))]
     sections = [(page, text) for page, text in sections if text and text.strip()]
     if not sections:
-        raise bad("No text could be found in the file (a scanned PDF needs OCR first).")
+        raise bad("No text could be found in the file (nor in its pictures).")
     return title, sections

@@ -128,7 +128,7 @@ class KnowledgeBase:
         return self.worker.call(self._add, filename, data)
 
     def progress(self) -> dict | None:
-        """The upload being added now: {file, phase: "reading" | "embedding", done, total}, or None."""
+        """The upload being added now: {file, phase: "reading" | "ocr" | "embedding", done, total}, or None."""
         current = self.ingest
         return dict(current) if current else None
 
@@ -151,7 +151,13 @@ class KnowledgeBase:
     def _add_now(self, filename: str, data: bytes) -> dict:
         if len(data) > self.max_bytes:
             raise ChatError("too_long", f"The file is {len(data) // 1_000_000} MB; the limit is {self.max_bytes // 1_000_000} MB.")
-        title, sections = parse(filename, data, self.max_pages)
+        read_by_ocr = []
+
+        def on_page(done: int, total: int) -> None:
+            read_by_ocr.append(done)
+            self.ingest = {"file": filename, "phase": "ocr", "done": done, "total": total}
+
+        title, sections = parse(filename, data, self.max_pages, on_page)
         self._wait()
         sha = hashlib.sha256(data).hexdigest()
         with self.write_lock:
@@ -162,7 +168,8 @@ class KnowledgeBase:
             tokens = [words(f"{title} {text}") for _, text in passages]
             vectors = self._embed_passages(filename, [f"{title}\n{t}" for _, t in passages]) if self.embedder else None
             doc = {"id": uuid.uuid4().hex[:16], "title": title, "bytes": len(data), "chunks": len(passages),
-                   "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")}
+                   "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+                   **({"ocr": True} if read_by_ocr else {})}
             pages = max((p for p, _ in sections if p), default=None)
             self.store.add(doc, sha, pages, passages, tokens, vectors, self.embedder.name if self.embedder else None)
             self._rebuild()

@@ -12,7 +12,7 @@ from ..concurrency import RealLock
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
   id TEXT PRIMARY KEY, title TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL,
-  pages INTEGER, chunks INTEGER NOT NULL, created_at TEXT NOT NULL);
+  pages INTEGER, chunks INTEGER NOT NULL, created_at TEXT NOT NULL, ocr INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS chunks (
   document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
   page INTEGER, text TEXT NOT NULL, tokens TEXT NOT NULL, vector BLOB, embedder TEXT,
@@ -20,7 +20,15 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 BUMP = "INSERT INTO meta VALUES ('version', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"
-DOC_FIELDS = ("id", "title", "bytes", "chunks", "created_at")
+DOC_FIELDS = ("id", "title", "bytes", "chunks", "created_at", "ocr")
+
+
+def document(row) -> dict:
+    """A document's row as the API shows it: `ocr: true` only on those whose text was read from pictures."""
+    doc = dict(zip(DOC_FIELDS, row))
+    if not doc.pop("ocr"):
+        return doc
+    return {**doc, "ocr": True}
 
 
 class Store:
@@ -35,6 +43,9 @@ class Store:
                 self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA)
+            columns = [r[1] for r in self.db.execute("PRAGMA table_info(documents)")]
+            if "ocr" not in columns:  # a library made before OCR (#35)
+                self.db.execute("ALTER TABLE documents ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
 
     @classmethod
     def in_data_dir(cls, cfg) -> "Store":
@@ -55,11 +66,11 @@ class Store:
 
     def find_by_hash(self, sha256: str) -> dict | None:
         rows = self._rows(f"SELECT {', '.join(DOC_FIELDS)} FROM documents WHERE sha256 = ?", (sha256,))
-        return dict(zip(DOC_FIELDS, rows[0])) if rows else None
+        return document(rows[0]) if rows else None
 
     def documents(self) -> list[dict]:
         rows = self._rows(f"SELECT {', '.join(DOC_FIELDS)} FROM documents ORDER BY created_at DESC, rowid DESC")
-        return [dict(zip(DOC_FIELDS, r)) for r in rows]
+        return [document(r) for r in rows]
 
     def add(self, doc: dict, sha256: str, pages: int | None, passages: list[tuple], tokens: list[list[str]],
             vectors: np.ndarray | None, embedder: str | None) -> None:
@@ -70,9 +81,10 @@ class Store:
         with self.lock:
             with self.db:
                 self.db.execute("BEGIN")
-                self.db.execute("INSERT INTO documents (id, title, sha256, bytes, pages, chunks, created_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                (doc["id"], doc["title"], sha256, doc["bytes"], pages, doc["chunks"], doc["created_at"]))
+                self.db.execute("INSERT INTO documents (id, title, sha256, bytes, pages, chunks, created_at, ocr) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                (doc["id"], doc["title"], sha256, doc["bytes"], pages, doc["chunks"], doc["created_at"],
+                                 int(bool(doc.get("ocr")))))
                 self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
                 self.db.execute(BUMP)
 

@@ -73,6 +73,7 @@ class Config:
     graph_url: str | None = field(default=None, repr=False)
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     log_level: str = "INFO"
+    attachments_max_mb: int = 200  # all of one device's chat attachments together (#35)
 
 
 def _bool(v: str) -> bool:
@@ -130,6 +131,8 @@ FLAGS = [
     ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
     # knowledge graph (#26): flags below
     ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str, "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, CHAT_GRAPH_PASSWORD)"),
+    # photos and attachments (#35): flags below
+    ("--attachments-max-mb", "CHAT_ATTACHMENTS_MAX_MB", "attachments_max_mb", int, "all of one device's chat attachments together, MB"),
 ]
 
 

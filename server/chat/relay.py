@@ -23,6 +23,7 @@ class Request:
     """One accepted chat: what was asked, the numbered token log kept for replay, and how it ended."""
 
     sources: list | None = None  # knowledge base passages the reply was grounded in (done.sources)
+    attachments: list | None = None  # the question's attachments, [{id, name, type}] (kept in its history message)
 
     def __init__(self, session, backend, model: str, user_message: str, messages: list, params: dict, channel,
                  sink=None):

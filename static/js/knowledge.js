@@ -6,7 +6,7 @@ import { INGEST_POLL_MS, docLine, ingestLine } from './core/ingest.js';
 import { h } from './util.js';
 import { httpErrorText as errorText } from './core/roles.js';
 
-const ACCEPT = '.txt,.md,.pdf,.docx,.html,.htm';
+const ACCEPT = '.txt,.md,.pdf,.docx,.html,.htm,.png,.jpg,.jpeg,.webp';
 
 export class KnowledgePanel {
   /** `headers()` gives the access token header; `toast(text)` tells the user something; `role` (core/roles.js)

@@ -74,6 +74,7 @@ class Config:
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     log_level: str = "INFO"
     attachments_max_mb: int = 200  # all of one device's chat attachments together (#35)
+    vision_models: list = field(default_factory=list)  # models (OpenAI-compatible) that are sent attached images
 
 
 def _bool(v: str) -> bool:
@@ -133,6 +134,8 @@ FLAGS = [
     ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str, "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, CHAT_GRAPH_PASSWORD)"),
     # photos and attachments (#35): flags below
     ("--attachments-max-mb", "CHAT_ATTACHMENTS_MAX_MB", "attachments_max_mb", int, "all of one device's chat attachments together, MB"),
+    ("--vision-models", "CHAT_VISION_MODELS", "vision_models", lambda v: [m.strip() for m in v.split(",") if m.strip()],
+     "comma-separated models that take images: attached photos are sent to them as image parts"),
 ]
 
 

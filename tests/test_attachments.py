@@ -1,6 +1,7 @@
 """Chat attachments through a live server: their text reaches the model, they stay with their device and conversation."""
 from __future__ import annotations
 
+import base64
 import urllib.request
 
 import pytest
@@ -10,6 +11,7 @@ from tests.kb_files import upload
 from tests.live import Client, LiveServer, http_json
 from tests.pictures import encode, render
 
+SEEING = "say:I see a fridge note."  # a model that takes images (--vision-models)
 NOTE = ["药品冷藏温度：2 至 8 摄氏度", "Keep insulin between 2 and 8 degrees"]
 
 
@@ -17,7 +19,8 @@ NOTE = ["药品冷藏温度：2 至 8 摄氏度", "Keep insulin between 2 and 8 
 def server(stub, tmp_path_factory):
     data = tmp_path_factory.mktemp("attach-data")
     s = LiveServer("--backend", "openai", "--base-url", stub.url, "--data-dir", str(data),
-                   "--rate-per-minute", "0", "--rate-per-minute-ip", "0", "--attachments-max-mb", "2").start()
+                   "--rate-per-minute", "0", "--rate-per-minute-ip", "0", "--attachments-max-mb", "2",
+                   "--vision-models", f"other-model,{SEEING}").start()
     yield s
     s.stop()
 
@@ -75,6 +78,19 @@ def test_a_photo_attached_to_a_message_reaches_the_model_and_stays_with_the_conv
         assert fetch(url, theirs, other)[0] == 200
     finally:
         client.close()
+
+
+def test_a_model_that_takes_images_gets_the_photo_itself(server, stub):
+    url, me = server.url, new_client_id()
+    photo = encode(render(NOTE), "JPEG", quality=80)
+    a = attach(url, me, "fridge.jpg", photo)[1]["attachment"]
+    status, body = http_json(url + "/api/chat", {"message": "What is this?", "attachments": [a["id"]], "model": SEEING},
+                             headers={"X-Client-Id": me})
+    assert status == 200 and body["text"] == "I see a fridge note.", body
+    text, image = stub.requests[-1]["messages"][-1]["content"]
+    assert text["type"] == "text" and text["text"].startswith("What is this?") and "insulin" in text["text"]
+    assert image["type"] == "image_url"
+    assert base64.b64decode(image["image_url"]["url"].removeprefix("data:image/jpeg;base64,")) == photo
 
 
 def test_the_http_chat_takes_attachments_too(server, stub):

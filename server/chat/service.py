@@ -6,7 +6,7 @@ import queue
 import threading
 import time
 
-from ..backends.base import ANSWER_NUMBERS, FixedReply, Registry
+from ..backends.base import ANSWER_NUMBERS, ATTACHED_IMAGES, FixedReply, Registry
 from ..cluster.single import SingleProcess
 from ..knowledge.attachments import prompt_text
 from ..concurrency import HubChannel, off_hub, start_os_thread
@@ -45,6 +45,8 @@ class ChatService:
         """Accept a chat or raise ChatError; the reply streams to the session's room."""
         backend, model, system, params, knowledge = self._settle_fields(session, chat)
         attached = [self.attachments.get(session.client_id, a) for a in chat.attachments] if chat.attachments else []
+        if model in self.cfg.vision_models and any(a["type"].startswith("image/") for a in attached):
+            params = {**params, ATTACHED_IMAGES: off_hub(self.attachments.data_urls, attached)}
         graph = chat.graph if chat.graph is not None else bool(session.settings.get("graph"))
         if graph:  # facts about the entities the question names, beside the library's passages
             system, sources = self._ground(chat.message, system, backend, graph_ground)

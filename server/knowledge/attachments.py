@@ -1,6 +1,7 @@
 """Files a device attaches to its chat messages: kept for that device alone, their text read as the library reads files."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -115,6 +116,11 @@ class AttachmentStore:
             return self.memory[meta["id"]][1]
         with open(os.path.join(self.folder, meta["id"] + ".bin"), "rb") as f:
             return f.read()
+
+    def data_urls(self, metas: list[dict]) -> list[str]:
+        """The attached pictures as data: URLs, for a model that takes images."""
+        return [f"data:{m['type']};base64,{base64.b64encode(self.data(m)).decode()}"
+                for m in metas if m["type"].startswith("image/")]
 
     # --- life with conversations ---------------------------------------------
 

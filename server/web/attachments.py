@@ -1,7 +1,7 @@
 """HTTP routes of chat attachments: upload one (its text read), fetch it back (its owner only)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..knowledge.attachments import public
 from ..concurrency import off_hub
@@ -19,6 +19,8 @@ def attachments():
 def upload():
     owner = client_id()
     name, data = read_upload(attachments().max_file_bytes)
+    # A form field `name` wins: the uni-app's uploads from a blob: path carry no file name of their own.
+    name = request.form.get("name") or name
     # Reading a photo (OCR) or a PDF takes a second or more: a real thread, so chats stream on meanwhile.
     meta = off_hub(attachments().add, owner, name, data)
     return jsonify({"ok": True, "attachment": public(meta)})

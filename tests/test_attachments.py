@@ -63,6 +63,12 @@ def test_a_photo_attached_to_a_message_reaches_the_model_and_stays_with_the_conv
         assert history[-2]["content"] == "What temperature does this say?"  # the text read is for the model only
         status, doc = http_json(f"{url}/api/conversations/{client.session_id}/export", headers={"X-Client-Id": me})
         assert status == 200 and doc["messages"][0]["attachments"][0]["id"] == a["id"]
+        req = urllib.request.Request(f"{url}/api/conversations/{client.session_id}/export?format=md", headers={"X-Client-Id": me})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert "Attached: fridge.png" in r.read().decode()
+        # The export imports again (on this device) with its attachments' names.
+        status, body = http_json(url + "/api/conversations/import", doc, headers={"X-Client-Id": me})
+        assert status == 200 and body["ok"], body
 
         # Another device's attachment is refused, and the conversation stays as it was.
         theirs = attach(url, other, "notes.txt", b"The spare key is under the mat.")[1]["attachment"]["id"]

@@ -19,10 +19,19 @@ MAX_PIXELS = 50_000_000
 # Longest side the engine is given (rapidocr's own max_side_len): a phone photo of an A4 page keeps 10-20 px
 # letters at 2000 px; shrinking a 50 MP photo here first, with Pillow, saves a 150 MB copy in OpenCV.
 MAX_SIDE = 2000
-# Lines read with less confidence are kept but marked: clean renders score 0.95-1.0, blurred and tilted ones
-# 0.85-0.99 (bench/ocr_accuracy.py); below 0.8 the lines were mostly wrong characters.
+# Lines read with less confidence are kept but marked. Measured: a 900x300 phone photo read at 0.96-0.99; the
+# one line of bench/ocr_accuracy.py's 96 read as garbage (before the classifier below was turned off) scored
+# under 0.8, and so did a line read with wrong characters from a picture blurred far past a phone's (0.76,
+# tests/test_ocr_read.py), while the right lines around it scored 0.87-0.90.
 LOW_CONFIDENCE = 0.8
 LOW_MARK = " (?)"
+# How far a detected line's box is grown before it is read. rapidocr's 1.6 left a whole sharp English line
+# undetected on a clean 1200x492 render (bench/ocr_accuracy.py: 22 of 24 lines, accuracy 0.85); 2.0 read it.
+UNCLIP_RATIO = 2.0
+# rapidocr's direction classifier (is a line upside down?) is left off: it turned a sharp, upright English line
+# by 180 degrees and read it as garbage on a clean render (bench/ocr_accuracy.py, page 3: 0.81 -> 1.0 without
+# it), and a phone photo is already turned upright by its EXIF tag.
+USE_DIRECTION_CLASSIFIER = False
 
 _engine = None
 _engine_lock = threading.Lock()  # onnxruntime sessions are shared; one picture at a time keeps memory flat
@@ -38,7 +47,7 @@ def engine():
     if _engine is None:
         from rapidocr_onnxruntime import RapidOCR
 
-        _engine = RapidOCR()
+        _engine = RapidOCR(det_unclip_ratio=UNCLIP_RATIO)
     return _engine
 
 
@@ -80,7 +89,7 @@ def read_picture(image) -> str:
     if scale < 1:
         image = image.resize((round(image.width * scale), round(image.height * scale)))
     with _engine_lock:
-        result, _ = engine()(np.asarray(image)[:, :, ::-1])  # OpenCV's order: BGR
+        result, _ = engine()(np.asarray(image)[:, :, ::-1], use_cls=USE_DIRECTION_CLASSIFIER)  # OpenCV's order: BGR
     return marked_lines(result)
 
 

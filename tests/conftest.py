@@ -23,7 +23,8 @@ LONGEST_FIRST = ("test_tuning.py", "test_uniapp.py", "test_page.py", "test_graph
                  "test_roles.py", "test_security.py", "test_sessions.py", "test_v1_local.py", "test_evidence.py",
                  "test_train_page.py", "test_local_live.py", "test_soak.py", "test_streaming.py",
                  "test_safe_default.py",  # 43 s alone with -n0 (48 s on the loaded machine)
-                 "test_ocr_library.py")  # 75 s alone with -n0 on the loaded machine
+                 "test_ocr_library.py",  # 75 s alone with -n0 on the loaded machine
+                 "test_attach_page.py", "test_attachments.py")  # 52 s and 45 s alone, loaded machine
 
 
 def pytest_collection_modifyitems(session, config, items):

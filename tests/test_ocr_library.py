@@ -4,6 +4,7 @@ from __future__ import annotations
 import struct
 import threading
 import time
+import urllib.request
 import zlib
 
 import pytest
@@ -34,7 +35,8 @@ def search(url: str, query: str) -> list[dict]:
 
 def test_a_photo_of_a_notice_is_read_found_and_cited(ocr_server, stub, make_client):
     url = ocr_server.url
-    status, body = upload(url, "notice.jpg", encode(render(NOTICE, angle=2), "JPEG", quality=85))
+    photo = encode(render(NOTICE, angle=2), "JPEG", quality=85)
+    status, body = upload(url, "notice.jpg", photo)
     assert status == 200 and body["ok"], body
     doc = body["document"]
     assert doc["ocr"] is True and doc["title"] == "notice.jpg"
@@ -50,6 +52,12 @@ def test_a_photo_of_a_notice_is_read_found_and_cited(ocr_server, stub, make_clie
     assert done["text"] == "Thursday at 2 pm [1]." and done["sources"][0]["document_id"] == doc["id"]
     system = stub.requests[-1]["messages"][0]["content"]
     assert "Thursday 2 pm" in system.replace("Thursday2", "Thursday 2")
+
+    # A source can show the photo its passage was read from; deleting the document takes it away.
+    with urllib.request.urlopen(f"{url}/api/kb/documents/{doc['id']}/picture", timeout=30) as r:
+        assert r.headers["Content-Type"] == "image/jpeg" and r.read() == photo
+    assert http_json(url + f"/api/kb/documents/{doc['id']}", method="DELETE")[0] == 200
+    assert http_json(url + f"/api/kb/documents/{doc['id']}/picture")[0] == 404
 
 
 def test_a_scanned_pdf_is_read_page_by_page_with_progress(ocr_server, stub):
@@ -74,6 +82,8 @@ def test_a_scanned_pdf_is_read_page_by_page_with_progress(ocr_server, stub):
                                                  "model": "say:12 credits [1]."})
     assert status == 200 and body["sources"][0]["document_id"] == doc["id"] and body["sources"][0]["page"] == 1
     assert "12 credits" in stub.requests[-1]["messages"][0]["content"]
+    status, body = http_json(url + f"/api/kb/documents/{doc['id']}/picture")
+    assert status == 404 and body["error"]["code"] == "not_found"  # a PDF's pages are not kept as pictures
 
 
 def test_a_pdf_keeps_its_text_layer_and_reads_only_its_picture_page(ocr_server):

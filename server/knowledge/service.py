@@ -16,6 +16,12 @@ from .evidence import choose, lines, rank
 from .index import Snapshot
 from .keyword import CJK, warm_up, words
 from .parse import parse
+
+PICTURE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def is_picture(title: str) -> bool:
+    return "." in title and title.rsplit(".", 1)[-1].lower() in PICTURE_TYPES
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -171,13 +177,22 @@ class KnowledgeBase:
                    "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
                    **({"ocr": True} if read_by_ocr else {})}
             pages = max((p for p, _ in sections if p), default=None)
-            self.store.add(doc, sha, pages, passages, tokens, vectors, self.embedder.name if self.embedder else None)
+            picture = (PICTURE_TYPES[title.rsplit(".", 1)[-1].lower()], data) if is_picture(title) else None
+            self.store.add(doc, sha, pages, passages, tokens, vectors, self.embedder.name if self.embedder else None,
+                           picture)
             self._rebuild()
         log.info("knowledge base: added %s (%d passages)", doc["id"], doc["chunks"])
         return doc
 
     def documents(self) -> list[dict]:
         return self.store.documents()
+
+    def picture(self, document_id: str) -> tuple[str, bytes]:
+        """(type, bytes) of the photo a document's text was read from (sources can show it), or not_found."""
+        found = self.store.picture(document_id)
+        if found is None:
+            raise ChatError("not_found", "That document was not read from a picture.")
+        return found
 
     def delete(self, document_id: str) -> None:
         self._wait()

@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS chunks (
   page INTEGER, text TEXT NOT NULL, tokens TEXT NOT NULL, vector BLOB, embedder TEXT,
   PRIMARY KEY (document_id, seq));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pictures (
+  document_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE, type TEXT NOT NULL, data BLOB NOT NULL);
 """
 BUMP = "INSERT INTO meta VALUES ('version', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"
 DOC_FIELDS = ("id", "title", "bytes", "chunks", "created_at", "ocr")
@@ -73,8 +75,8 @@ class Store:
         return [document(r) for r in rows]
 
     def add(self, doc: dict, sha256: str, pages: int | None, passages: list[tuple], tokens: list[list[str]],
-            vectors: np.ndarray | None, embedder: str | None) -> None:
-        """One document and all its passages, in one transaction: a failure leaves nothing behind."""
+            vectors: np.ndarray | None, embedder: str | None, picture: tuple[str, bytes] | None = None) -> None:
+        """One document and all its passages (and the picture its text was read from), in one transaction."""
         rows = [(doc["id"], i, page, text, json.dumps(tok, ensure_ascii=False),
                  None if vectors is None else vectors[i].astype(np.float32).tobytes(), embedder)
                 for i, ((page, text), tok) in enumerate(zip(passages, tokens))]
@@ -86,6 +88,8 @@ class Store:
                                 (doc["id"], doc["title"], sha256, doc["bytes"], pages, doc["chunks"], doc["created_at"],
                                  int(bool(doc.get("ocr")))))
                 self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                if picture:
+                    self.db.execute("INSERT INTO pictures VALUES (?, ?, ?)", (doc["id"], *picture))
                 self.db.execute(BUMP)
 
     def remove(self, document_id: str) -> bool:
@@ -93,8 +97,14 @@ class Store:
             with self.db:
                 self.db.execute("BEGIN")
                 self.db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+                self.db.execute("DELETE FROM pictures WHERE document_id = ?", (document_id,))
                 self.db.execute(BUMP)
                 return self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount > 0
+
+    def picture(self, document_id: str) -> tuple[str, bytes] | None:
+        """(type, bytes) of the photo a document was read from, or None (not a picture, or no such document)."""
+        rows = self._rows("SELECT type, data FROM pictures WHERE document_id = ?", (document_id,))
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
 
     def chunks(self, document_id: str | None = None) -> list[tuple]:
         """Every passage (or one document's): (document_id, title, seq, page, text, tokens, vector bytes, embedder)."""

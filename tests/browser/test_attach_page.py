@@ -54,3 +54,23 @@ def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
     # After a reload the history's question still shows its picture.
     page.reload()
     page.wait_for_function("() => { const i = document.querySelector('.msg.user .attachments img'); return i && i.naturalWidth > 0 }")
+
+
+def test_a_source_read_from_a_photo_shows_the_photo(open_page, server):
+    from tests.kb_files import upload
+
+    status, body = upload(server.url, "lab-notice.png", encode(render(["Goggles must be worn in lab 3", "三号实验室必须佩戴护目镜"])))
+    assert status == 200 and body["document"]["ocr"] is True, body
+    rec = open_page()
+    page = rec.page
+    page.click("#open-settings")
+    page.select_option("#set-model", "words-5")
+    page.check("#set-knowledge")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#settings", state="hidden")
+    page.fill("#input", "What must be worn in lab 3?")
+    page.press("#input", "Enter")
+    finished(page, 1)
+    page.locator(".msg.assistant .kb-chip").first.click()
+    assert "Goggles" in page.locator(".msg.assistant .kb-passage").inner_text()
+    page.wait_for_function("() => { const i = document.querySelector('.kb-passage img.kb-picture'); return i && i.naturalWidth > 0 }")

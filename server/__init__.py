@@ -15,6 +15,7 @@ from .chat.sessions import SessionStore
 from .cluster.single import SingleProcess
 from .config import Config
 from .extensions import socketio
+from .knowledge.attachments import build_attachments
 from .knowledge import build_knowledge_base
 from .security import OriginPolicy, add_security_headers
 from .store.ledger import open_ledger
@@ -51,6 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .web.graph import bp as graph_bp
     from .web.kb import bp as kb_bp
     from .web.kb_progress import bp as kb_progress_bp
+    from .web.attachments import bp as attachments_bp
     from .web.roles import bp as roles_bp
     from .web.tuning import bp as tuning_bp, start_tuning
     from .web.v1 import bp as v1_bp
@@ -69,6 +71,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(usage_bp)
     app.register_blueprint(metrics_bp)
     app.register_blueprint(tls_bp)
+    app.register_blueprint(attachments_bp)
     manager = None
     if cfg.redis_url:
         from .cluster.redis_link import socketio_manager
@@ -106,6 +109,7 @@ def create_app(config: Config | None = None) -> Flask:
     service = ChatService(cfg, registry, store, socketio, cluster)
     cluster.attach(service)
     service.knowledge = app.extensions["knowledge"] = build_knowledge_base(cfg)
+    service.attachments = app.extensions["attachments"] = build_attachments(cfg)
     from .web.graph import install as install_graph
 
     install_graph(app, service, socketio)

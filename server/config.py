@@ -84,6 +84,8 @@ class Config:
     https: bool = False  # TLS on --port with a certificate made for this machine (or --cert/--key)
     cert_file: str | None = None
     key_file: str | None = None
+    attachments_max_mb: int = 200  # all of one device's chat attachments together (#35)
+    vision_models: list = field(default_factory=list)  # models (OpenAI-compatible) that are sent attached images
 
 
 def _bool(v: str) -> bool:
@@ -150,6 +152,10 @@ FLAGS = [
     ("--quota-tokens", "CHAT_QUOTA_TOKENS", "quota_tokens", int, "tokens (prompt + completion) a device may use per day; 0 = no quota"),
     ("--cert", "CHAT_CERT", "cert_file", str, "TLS certificate (PEM) for --https instead of the one made for this machine"),
     ("--key", "CHAT_KEY", "key_file", str, "private key (PEM) of --cert"),
+    # photos and attachments (#35): flags below
+    ("--attachments-max-mb", "CHAT_ATTACHMENTS_MAX_MB", "attachments_max_mb", int, "all of one device's chat attachments together, MB"),
+    ("--vision-models", "CHAT_VISION_MODELS", "vision_models", lambda v: [m.strip() for m in v.split(",") if m.strip()],
+     "comma-separated models that take images: attached photos are sent to them as image parts"),
 ]
 
 

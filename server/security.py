@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 from .admin_token import admin_link
 from .errors import ChatError
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+# img-src blob: the page shows a chat attachment's picture from bytes it fetched itself (its GET needs a
+# header an <img> cannot send).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 

@@ -26,7 +26,9 @@ def pytest_configure(config):
 LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_uniapp.py", "test_tuning_spawn.py", "test_page.py",
                  "test_graph.py", "test_graph_offline.py", "test_cluster.py", "test_roles.py", "test_https.py", "test_security.py",
                  "test_sessions.py", "test_v1_local.py", "test_evidence.py", "test_train_page.py", "test_local_live.py",
-                 "test_soak.py", "test_streaming.py", "test_safe_default.py")
+                 "test_soak.py", "test_streaming.py", "test_safe_default.py",
+                 "test_ocr_library.py",  # 75 s alone with -n0 on the loaded machine
+                 "test_attach_page.py", "test_attachments.py")  # 52 s and 45 s alone, loaded machine
 
 # test_hardening.py: 66 s alone with -n0 on 2 busy cores (three server starts, one with a tiny local model).
 LONGEST_FIRST = (*LONGEST_FIRST[:LONGEST_FIRST.index("test_security.py")], "test_hardening.py",

@@ -7,6 +7,19 @@ from typing import Iterator, Protocol
 # A params key the chat service sets on a reply grounded in the library, never a client: the numbers the
 # reply may write. A local base model is held to them (local/number_guard.py); other backends ignore it.
 ANSWER_NUMBERS = "answer_numbers"
+# A params key the chat service sets, never a client, where the model takes images (--vision-models): the
+# data: URLs of the pictures attached to the last user message. An OpenAI-compatible backend sends them as
+# image_url content parts; other backends ignore it (the pictures' text is in the message already).
+ATTACHED_IMAGES = "attached_images"
+
+
+def with_images(messages: list[dict], images: list[str] | None) -> list[dict]:
+    """The messages with the last one's text followed by those images, as OpenAI content parts."""
+    if not images:
+        return messages
+    last = messages[-1]
+    parts = [{"type": "text", "text": last["content"]}] + [{"type": "image_url", "image_url": {"url": u}} for u in images]
+    return messages[:-1] + [{**last, "content": parts}]
 
 
 @dataclass

@@ -8,7 +8,7 @@ from urllib.request import getproxies, proxy_bypass
 import openai
 
 from ..errors import BackendError
-from .base import Chunk, Status, drop_oldest_turns
+from .base import ATTACHED_IMAGES, Chunk, Status, drop_oldest_turns, with_images
 from .sse_http import HttpStatusError, SseResponse, Unreachable
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class OpenAICompatBackend:
         """Yield chunks of the reply; leaving the `with` closes the HTTP stream (that is Stop)."""
         if not model:
             raise BackendError("bad_request", f"No model is set for {self.name}; choose one in the settings.")
-        messages = self.fit(messages, params.get("max_tokens") or budget)
+        messages = with_images(self.fit(messages, params.get("max_tokens") or budget), params.get(ATTACHED_IMAGES))
         body = {"model": model, "messages": messages, "stream": True, "stream_options": {"include_usage": True},
                 **self._request_args(model, params)}
         try:

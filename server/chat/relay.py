@@ -26,6 +26,7 @@ class Request:
     answer: dict | None = None  # done.answer of a reply composed from the graph's facts
     fact_check = None  # reply text -> done.grounding of a graph-grounded reply's names
     device: str | None = None  # whose usage it counts as: the client id, or "addr:IP" for /v1
+    attachments: list | None = None  # the question's attachments, [{id, name, type}] (kept in its history message)
 
     def __init__(self, session, backend, model: str, user_message: str, messages: list, params: dict, channel,
                  sink=None):

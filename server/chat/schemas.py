@@ -86,12 +86,14 @@ class ChatPayload:
     params: dict = field(default_factory=dict)
     knowledge: bool | None = None  # ground the reply in the knowledge base; None = the conversation's setting
     graph: bool | None = None  # ground it in the knowledge graph's facts too; None = the conversation's setting
+    attachments: list = field(default_factory=list)  # ids of this device's attachments (POST /api/attachments)
 
 
 def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int, extra: set[str] = frozenset()) -> ChatPayload:
     """Check a chat payload; `extra` names fields a caller handles itself (session_id)."""
     payload = require_object(payload, "chat")
-    reject_extra(payload, {"message", "backend", "model", "system", "params", "knowledge", "graph"} | set(extra), "chat")
+    reject_extra(payload, {"message", "backend", "model", "system", "params", "knowledge", "graph", "attachments"} | set(extra),
+                 "chat")
     knowledge = payload.get("knowledge")
     for key in ("knowledge", "graph"):
         if payload.get(key) is not None and not isinstance(payload[key], bool):
@@ -113,7 +115,19 @@ def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int, extra: s
         params=parse_params(payload.get("params"), max_tokens_cap),
         knowledge=knowledge,
         graph=payload.get("graph"),
+        attachments=parse_attachment_ids(payload.get("attachments")),
     )
+
+
+def parse_attachment_ids(value) -> list:
+    """At most four distinct attachment ids, in the order given."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v) <= 64 for v in value):
+        raise bad("'attachments' must be a list of attachment ids.")
+    if len(value) > 4:
+        raise bad(f"A message takes at most 4 attachments, not {len(value)}.")
+    return list(dict.fromkeys(value))
 
 
 def parse_stop(payload) -> str | None:

@@ -6,8 +6,9 @@ import queue
 import threading
 import time
 
-from ..backends.base import ANSWER_NUMBERS, FixedReply, Registry
+from ..backends.base import ANSWER_NUMBERS, ATTACHED_IMAGES, FixedReply, Registry
 from ..cluster.single import SingleProcess
+from ..knowledge.attachments import prompt_text
 from ..concurrency import HubChannel, off_hub, start_os_thread
 from ..errors import ChatError
 from ..graph.grounded import plan as graph_plan
@@ -24,6 +25,7 @@ class ChatService:
 
     knowledge = None  # the KnowledgeBase, set by create_app
     graph = None  # the knowledge graph, set by create_app
+    attachments = None  # the AttachmentStore, set by create_app
 
     def __init__(self, cfg, registry: Registry, store: SessionStore, io, cluster=None):
         self.cfg = cfg
@@ -44,6 +46,9 @@ class ChatService:
     def start(self, session: Session, chat: ChatPayload, ip: str = "") -> Request:
         """Accept a chat or raise ChatError; the reply streams to the session's room."""
         backend, model, system, params, knowledge = self._settle_fields(session, chat)
+        attached = [self.attachments.get(session.client_id, a) for a in chat.attachments] if chat.attachments else []
+        if model in self.cfg.vision_models and any(a["type"].startswith("image/") for a in attached):
+            params = {**params, ATTACHED_IMAGES: off_hub(self.attachments.data_urls, attached)}
         graph = chat.graph if chat.graph is not None else bool(session.settings.get("graph"))
         plan = None
         if graph:  # a reply from the facts, or the facts beside the library's passages, or the library alone
@@ -64,9 +69,10 @@ class ChatService:
             for check in self.admit:
                 check(session.client_id)
             messages = [{"role": "system", "content": system}] if system else []
-            messages += session.snapshot() + [{"role": "user", "content": chat.message}]
+            messages += session.snapshot() + [{"role": "user", "content": prompt_text(chat.message, attached)}]
+            shown = [{k: a[k] for k in ("id", "name", "type")} for a in attached]
             try:
-                self.store.begin_turn(session, chat.message)
+                self.store.begin_turn(session, chat.message, shown)
             except Exception:
                 log.exception("saving a question of %s failed", session.id)
                 raise ChatError("unavailable", "The server cannot save conversations right now; try again later.")
@@ -75,6 +81,9 @@ class ChatService:
             if plan is not None:
                 req.answer, req.fact_check = plan.answer, plan.check
             req.device = session.client_id
+            req.attachments = shown
+            if attached:
+                self.attachments.use(attached, session.id)
             try:
                 self.cluster.claim(req)  # busy when another process streams in this conversation
             except ChatError:
@@ -174,7 +183,8 @@ class ChatService:
                 done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
             if session is not None and not ended:
                 try:  # the reply is kept with the sources and grounding its `done` carries
-                    self.store.end_turn(session, req.user_message, text if keep else None, "".join(req.reasoning), done)
+                    self.store.end_turn(session, req.user_message, text if keep else None, "".join(req.reasoning), done,
+                                        req.attachments)
                 except Exception:
                     log.exception("saving the reply %s failed", req.id)  # the reply still ends in its one `done`
             if session is not None and session.active is req:
@@ -274,6 +284,8 @@ class ChatService:
         """Stop the conversation's reply without keeping it, and forget the conversation."""
         self.stop(session, discard=True)
         self.store.delete(session)
+        if self.attachments is not None:
+            self.attachments.forget_session(session.id)
 
     def sweep(self) -> None:
         """Forget replies past their replay time, idle sessions and stale rate counters."""

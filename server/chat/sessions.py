@@ -61,9 +61,11 @@ class Session:
     def settings(self) -> dict:
         return self.meta["settings"]
 
-    def append_turn(self, user: str, assistant: str, evidence: dict | None = None) -> None:
-        """Add a question and its reply (with its evidence) together, keeping at most max_history messages."""
-        self.history += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant, **(evidence or {})}]
+    def append_turn(self, user: str, assistant: str, evidence: dict | None = None, attachments: list | None = None) -> None:
+        """Add a question (with what it attached) and its reply (with its evidence) together, keeping at most
+        max_history messages."""
+        question = {"role": "user", "content": user, **({"attachments": attachments} if attachments else {})}
+        self.history += [question, {"role": "assistant", "content": assistant, **(evidence or {})}]
         overflow = len(self.history) - self.max_history
         if overflow > 0:
             overflow += overflow % 2  # drop whole turns so the history starts with a user message
@@ -184,22 +186,24 @@ class SessionStore:
         self.store.save(s.meta)
         s.saved = True
 
-    def begin_turn(self, s: Session, question: str) -> None:
-        """Keep an accepted question as pending until its reply ends."""
+    def begin_turn(self, s: Session, question: str, attachments: list | None = None) -> None:
+        """Keep an accepted question (and its attachments' [{id, name, type}]) as pending until its reply ends."""
         if not s.saved:
             s.meta["title"] = s.meta["title"] or title_from(question)
             self._save(s)
         elif not s.meta["title"]:
             s.meta["title"] = title_from(question)
             self.store.save(s.meta)
-        self.store.append(s.id, [{"role": "user", "content": question, "created_at": now_iso()}], pending=True)
+        message = {"role": "user", "content": question, "created_at": now_iso()}
+        self.store.append(s.id, [{**message, "attachments": attachments} if attachments else message], pending=True)
 
     def end_turn(self, s: Session, question: str, reply: str | None, reasoning: str = "",
-                 evidence: dict | None = None) -> None:
+                 evidence: dict | None = None, attachments: list | None = None) -> None:
         """Keep the turn (reply given) or drop the pending question (None); evidence: sources and grounding of `done`."""
         if reply is not None:
             evidence = {k: evidence[k] for k in EVIDENCE if k in evidence} if evidence else {}
-            s.append_turn(question, reply, evidence)
+            evidence.pop("attachments", None)  # the question's, not the reply's
+            s.append_turn(question, reply, evidence, attachments)
             msg = {"role": "assistant", "content": reply, "created_at": now_iso(), **evidence}
             if reasoning:
                 msg["reasoning"] = reasoning

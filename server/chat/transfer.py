@@ -41,6 +41,8 @@ def to_markdown(doc: dict) -> str:
         if m.get("reasoning"):
             out += ["> " + line for line in m["reasoning"].splitlines()] + [""]
         out += [m["content"], ""]
+        if m.get("attachments"):
+            out += ["Attached: " + ", ".join(str(a.get("name", "")) if isinstance(a, dict) else str(a) for a in m["attachments"]), ""]
         if m.get("sources"):
             out += ["Sources:", ""] + [f"- [{s['n']}] {source_line(s)}" for s in m["sources"]] + [""]
     return "\n".join(out)
@@ -83,8 +85,17 @@ def _grounding_ok(g) -> bool:
 
 
 def _evidence(m: dict, max_bytes: int) -> dict:
-    """A message's sources and grounding, checked; only a reply has them."""
+    """A message's sources and grounding, checked; only a reply has them. A question's attachments: kept as
+    [{id, name, type}] strings (names to show; the files themselves stay with the device that sent them)."""
     kept = {k: m[k] for k in EVIDENCE if m.get(k) is not None}
+    attachments = kept.pop("attachments", None)
+    if attachments is not None:
+        if m["role"] != "user" or not (isinstance(attachments, list) and len(attachments) <= 4 and all(
+                isinstance(a, dict) and set(a) == {"id", "name", "type"} and all(isinstance(v, str) and len(v) <= 200
+                                                                                   for v in a.values())
+                for a in attachments)):
+            raise bad("'attachments' belong to a user message: a list of at most 4 {id, name, type}.")
+        return {"attachments": attachments}
     if not kept:
         return {}
     if m["role"] != "assistant":

@@ -8,8 +8,9 @@ from html.parser import HTMLParser
 
 from ..errors import ChatError
 from ..text_rules import LONE_SURROGATE, without_bidi_controls
+from . import ocr
 
-EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm") + ocr.IMAGE_EXTENSIONS
 MAX_CHARS = 2_000_000  # a document's text (--kb-max-chars): a 600-page book is about 1.5 million characters
 # Word's XML spends 10-30 bytes of markup on a character of text: past this many bytes per allowed
 # character the file is markup, not text, and its reading stops.
@@ -61,6 +62,9 @@ class TextBudget:
 
 def extension(name: str) -> str:
     ext = os.path.splitext(name)[1].lower()
+    if ext in ocr.UNREADABLE_PHOTOS:
+        raise bad("HEIC photos cannot be read here; send it as JPEG (on an iPhone: Settings, Camera, Formats, "
+                  "Most Compatible).")
     if ext not in EXTENSIONS:
         raise bad(f"Files of type {ext or '(none)'!r} cannot be added; use {', '.join(EXTENSIONS[:5])}.")
     return ext
@@ -93,7 +97,7 @@ def _page_text(page, budget: TextBudget) -> str:
     return page.extract_text(visitor_text=count) or ""
 
 
-def parse_pdf(data: bytes, max_pages: int, budget: TextBudget) -> list:
+def parse_pdf(data: bytes, max_pages: int, budget: TextBudget, on_page=None) -> list:
     # pypdf: pure Python (no system library to install on Windows or macOS), BSD, well kept, handles
     # CJK fonts with ToUnicode maps; pdfminer is slower, PyMuPDF is AGPL.
     from pypdf import PdfReader
@@ -106,7 +110,9 @@ def parse_pdf(data: bytes, max_pages: int, budget: TextBudget) -> list:
         pages = reader.pages
         if len(pages) > max_pages:
             raise ChatError("too_long", f"The PDF has {len(pages)} pages; the limit is {max_pages}.")
-        return [(i + 1, budget.take(_page_text(page, budget))) for i, page in enumerate(pages)]
+        sections = [(i + 1, budget.take(_page_text(page, budget))) for i, page in enumerate(pages)]
+        read = ocr.pdf_picture_pages(reader, sections, on_page)
+        return [(page, text if text is was else budget.take(text)) for (page, text), (_, was) in zip(read, sections)]
     except ChatError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError):
@@ -229,16 +235,18 @@ def parse_html(data: bytes, budget: TextBudget) -> list:
     return [(None, budget.take("".join(parser.parts)))]
 
 
-def parse(filename: str, data: bytes, max_pages: int, max_chars: int = MAX_CHARS) -> tuple[str, list]:
+def parse(filename: str, data: bytes, max_pages: int, max_chars: int = MAX_CHARS, on_page=None) -> tuple[str, list]:
     """(title, sections) of one upload; raises ChatError for a wrong type, a damaged file, text past
-    max_chars or no text."""
+    max_chars or no text. on_page(done, total) is called while pictures are read by OCR."""
     title = safe_title(filename)
     ext = extension(title)
     if not data:
         raise bad("The file is empty.")
     budget = TextBudget(max_chars)
-    if ext == ".pdf":
-        sections = parse_pdf(data, max_pages, budget)
+    if ext in ocr.IMAGE_EXTENSIONS:
+        sections = [(page, budget.take(text)) for page, text in ocr.image_sections(data, on_page)]
+    elif ext == ".pdf":
+        sections = parse_pdf(data, max_pages, budget, on_page)
     elif ext == ".docx":
         sections = parse_docx(data, budget)
     elif ext in (".html", ".htm"):
@@ -247,5 +255,5 @@ def parse(filename: str, data: bytes, max_pages: int, max_chars: int = MAX_CHARS
         sections = [(None, budget.take(decode_text(data)))]
     sections = [(page, text) for page, text in sections if text and text.strip()]
     if not sections:
-        raise bad("No text could be found in the file (a scanned PDF needs OCR first).")
+        raise bad("No text could be found in the file (nor in its pictures).")
     return title, sections

@@ -16,6 +16,12 @@ from .evidence import choose, lines, rank
 from .index import Snapshot
 from .keyword import CJK, warm_up, words
 from .parse import MAX_CHARS, parse
+
+PICTURE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def is_picture(title: str) -> bool:
+    return "." in title and title.rsplit(".", 1)[-1].lower() in PICTURE_TYPES
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -129,7 +135,7 @@ class KnowledgeBase:
         return self.worker.call(self._add, filename, data)
 
     def progress(self) -> dict | None:
-        """The upload being added now: {file, phase: "reading" | "embedding", done, total}, or None."""
+        """The upload being added now: {file, phase: "reading" | "ocr" | "embedding", done, total}, or None."""
         current = self.ingest
         return dict(current) if current else None
 
@@ -152,7 +158,13 @@ class KnowledgeBase:
     def _add_now(self, filename: str, data: bytes) -> dict:
         if len(data) > self.max_bytes:
             raise ChatError("too_long", f"The file is {len(data) // 1_000_000} MB; the limit is {self.max_bytes // 1_000_000} MB.")
-        title, sections = parse(filename, data, self.max_pages, self.max_chars)
+        read_by_ocr = []
+
+        def on_page(done: int, total: int) -> None:
+            read_by_ocr.append(done)
+            self.ingest = {"file": filename, "phase": "ocr", "done": done, "total": total}
+
+        title, sections = parse(filename, data, self.max_pages, self.max_chars, on_page)
         self._wait()
         sha = hashlib.sha256(data).hexdigest()
         with self.write_lock:
@@ -163,15 +175,25 @@ class KnowledgeBase:
             tokens = [words(f"{title} {text}") for _, text in passages]
             vectors = self._embed_passages(filename, [f"{title}\n{t}" for _, t in passages]) if self.embedder else None
             doc = {"id": uuid.uuid4().hex[:16], "title": title, "bytes": len(data), "chunks": len(passages),
-                   "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")}
+                   "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+                   **({"ocr": True} if read_by_ocr else {})}
             pages = max((p for p, _ in sections if p), default=None)
-            self.store.add(doc, sha, pages, passages, tokens, vectors, self.embedder.name if self.embedder else None)
+            picture = (PICTURE_TYPES[title.rsplit(".", 1)[-1].lower()], data) if is_picture(title) else None
+            self.store.add(doc, sha, pages, passages, tokens, vectors, self.embedder.name if self.embedder else None,
+                           picture)
             self._rebuild()
         log.info("knowledge base: added %s (%d passages)", doc["id"], doc["chunks"])
         return doc
 
     def documents(self) -> list[dict]:
         return self.store.documents()
+
+    def picture(self, document_id: str) -> tuple[str, bytes]:
+        """(type, bytes) of the photo a document's text was read from (sources can show it), or not_found."""
+        found = self.store.picture(document_id)
+        if found is None:
+            raise ChatError("not_found", "That document was not read from a picture.")
+        return found
 
     def delete(self, document_id: str) -> None:
         self._wait()

@@ -12,15 +12,25 @@ from ..concurrency import RealLock
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
   id TEXT PRIMARY KEY, title TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL,
-  pages INTEGER, chunks INTEGER NOT NULL, created_at TEXT NOT NULL);
+  pages INTEGER, chunks INTEGER NOT NULL, created_at TEXT NOT NULL, ocr INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS chunks (
   document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
   page INTEGER, text TEXT NOT NULL, tokens TEXT NOT NULL, vector BLOB, embedder TEXT,
   PRIMARY KEY (document_id, seq));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pictures (
+  document_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE, type TEXT NOT NULL, data BLOB NOT NULL);
 """
 BUMP = "INSERT INTO meta VALUES ('version', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"
-DOC_FIELDS = ("id", "title", "bytes", "chunks", "created_at")
+DOC_FIELDS = ("id", "title", "bytes", "chunks", "created_at", "ocr")
+
+
+def document(row) -> dict:
+    """A document's row as the API shows it: `ocr: true` only on those whose text was read from pictures."""
+    doc = dict(zip(DOC_FIELDS, row))
+    if not doc.pop("ocr"):
+        return doc
+    return {**doc, "ocr": True}
 
 
 class Store:
@@ -35,6 +45,9 @@ class Store:
                 self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA)
+            columns = [r[1] for r in self.db.execute("PRAGMA table_info(documents)")]
+            if "ocr" not in columns:  # a library made before OCR (#35)
+                self.db.execute("ALTER TABLE documents ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
 
     @classmethod
     def in_data_dir(cls, cfg) -> "Store":
@@ -55,25 +68,28 @@ class Store:
 
     def find_by_hash(self, sha256: str) -> dict | None:
         rows = self._rows(f"SELECT {', '.join(DOC_FIELDS)} FROM documents WHERE sha256 = ?", (sha256,))
-        return dict(zip(DOC_FIELDS, rows[0])) if rows else None
+        return document(rows[0]) if rows else None
 
     def documents(self) -> list[dict]:
         rows = self._rows(f"SELECT {', '.join(DOC_FIELDS)} FROM documents ORDER BY created_at DESC, rowid DESC")
-        return [dict(zip(DOC_FIELDS, r)) for r in rows]
+        return [document(r) for r in rows]
 
     def add(self, doc: dict, sha256: str, pages: int | None, passages: list[tuple], tokens: list[list[str]],
-            vectors: np.ndarray | None, embedder: str | None) -> None:
-        """One document and all its passages, in one transaction: a failure leaves nothing behind."""
+            vectors: np.ndarray | None, embedder: str | None, picture: tuple[str, bytes] | None = None) -> None:
+        """One document and all its passages (and the picture its text was read from), in one transaction."""
         rows = [(doc["id"], i, page, text, json.dumps(tok, ensure_ascii=False),
                  None if vectors is None else vectors[i].astype(np.float32).tobytes(), embedder)
                 for i, ((page, text), tok) in enumerate(zip(passages, tokens))]
         with self.lock:
             with self.db:
                 self.db.execute("BEGIN")
-                self.db.execute("INSERT INTO documents (id, title, sha256, bytes, pages, chunks, created_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                (doc["id"], doc["title"], sha256, doc["bytes"], pages, doc["chunks"], doc["created_at"]))
+                self.db.execute("INSERT INTO documents (id, title, sha256, bytes, pages, chunks, created_at, ocr) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                (doc["id"], doc["title"], sha256, doc["bytes"], pages, doc["chunks"], doc["created_at"],
+                                 int(bool(doc.get("ocr")))))
                 self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                if picture:
+                    self.db.execute("INSERT INTO pictures VALUES (?, ?, ?)", (doc["id"], *picture))
                 self.db.execute(BUMP)
 
     def remove(self, document_id: str) -> bool:
@@ -81,8 +97,14 @@ class Store:
             with self.db:
                 self.db.execute("BEGIN")
                 self.db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+                self.db.execute("DELETE FROM pictures WHERE document_id = ?", (document_id,))
                 self.db.execute(BUMP)
                 return self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount > 0
+
+    def picture(self, document_id: str) -> tuple[str, bytes] | None:
+        """(type, bytes) of the photo a document was read from, or None (not a picture, or no such document)."""
+        rows = self._rows("SELECT type, data FROM pictures WHERE document_id = ?", (document_id,))
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
 
     def chunks(self, document_id: str | None = None) -> list[tuple]:
         """Every passage (or one document's): (document_id, title, seq, page, text, tokens, vector bytes, embedder)."""

@@ -1,7 +1,7 @@
 """HTTP routes of the knowledge base: upload, list, delete, search (guarded like every /api/ route)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..chat.schemas import reject_extra, require_object
@@ -68,6 +68,16 @@ def delete(document_id: str):
     require_admin()
     off_hub(kb().delete, document_id[:64])
     return jsonify({"ok": True})
+
+
+@bp.route("/documents/<document_id>/picture", methods=["GET"])
+def picture(document_id: str):
+    """The photo a document was read from (OCR), for a source to show beside its passage."""
+    kind, data = off_hub(kb().picture, document_id[:64])
+    response = Response(data, mimetype=kind)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.route("/search", methods=["POST"])

@@ -4,6 +4,7 @@ import { store } from './util.js';
 import { ChatCore } from './core/chat.js';
 import { Chrome, fitViewport } from './chrome.js';
 import { Composer } from './composer.js';
+import { AttachTray, attachmentLoader } from './attach.js';
 import { Connection, httpFetch } from './connection.js';
 import { ConversationsView } from './conversations.js';
 import { DevicesPanel } from './devices.js';
@@ -49,8 +50,11 @@ function main() {
       if (bad.length) chrome.toast(`Some settings are out of range and were not sent: ${bad.join(', ')}.`);
     },
   });
-  const messages = new MessagesView({ list: els.messages, empty: els.empty, core, scroller, composer, announce: (t) => chrome.announce(t) });
   const conn = new Connection(els, core, chrome);
+  const messages = new MessagesView({ list: els.messages, empty: els.empty, core, scroller, composer, announce: (t) => chrome.announce(t),
+    loadAttachment: attachmentLoader(core, () => conn.headers()) });
+  composer.tray = new AttachTray({ button: $('attach'), file: $('attach-file'), tray: $('attach-tray'), form: els.form, input: els.input },
+    core, () => conn.headers(), (t) => chrome.toast(t));
   const http = httpFetch(() => conn.headers());
   const list = new ConversationsView(els, core, chrome, http);
   const role = new Role({ storage: store, http, clientId: () => core.state.clientId }); // every sheet asks it

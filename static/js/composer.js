@@ -59,7 +59,9 @@ export class Composer {
     const text = this.els.input.value;
     if (!text.trim() || this.core.state.busy) return;
     if (this.core.connected) this.beforeSend();
-    const ok = await this.core.send(text);
+    const attached = this.tray ? this.tray.take() : [];
+    const ok = await this.core.send(text, attached);
+    if (!ok && this.tray) this.tray.restore(attached);
     this.core.state.draft = ''; // the box still holds the text when it was not sent
     if (ok && this.els.input.value === text) this.setText('');
   }

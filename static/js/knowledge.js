@@ -6,7 +6,23 @@ import { INGEST_POLL_MS, docLine, ingestLine } from './core/ingest.js';
 import { h } from './util.js';
 import { httpErrorText as errorText } from './core/roles.js';
 
-const ACCEPT = '.txt,.md,.pdf,.docx,.html,.htm';
+const ACCEPT = '.txt,.md,.pdf,.docx,.html,.htm,.png,.jpg,.jpeg,.webp';
+
+// The access header for a source's picture (set by the panel; paintSources is called by the messages view).
+let pictureHeaders = () => ({});
+const pictures = new Map(); // document id -> Promise of an object URL ('' when there is none)
+const PICTURE_TITLE = /\.(png|jpe?g|webp)$/i;
+
+/** The photo a library document was read from (OCR), as an object URL: its GET needs the access header. */
+function pictureOf(documentId) {
+  if (!pictures.has(documentId)) {
+    pictures.set(documentId, fetch(`/api/kb/documents/${encodeURIComponent(documentId)}/picture`, { headers: pictureHeaders() })
+      .then((res) => (res.ok ? res.blob() : null))
+      .then((blob) => (blob ? URL.createObjectURL(blob) : ''))
+      .catch(() => ''));
+  }
+  return pictures.get(documentId);
+}
 
 export class KnowledgePanel {
   /** `headers()` gives the access token header; `toast(text)` tells the user something; `role` (core/roles.js)
@@ -15,6 +31,7 @@ export class KnowledgePanel {
     const $ = (id) => doc.getElementById(id);
     this.core = core;
     this.headers = headers;
+    pictureHeaders = headers;
     this.toast = toast;
     this.dialog = $('knowledge');
     this.list = $('kb-list');
@@ -189,6 +206,11 @@ export function paintSources(box, m) {
     const text = h('p', { class: 'kb-passage-text' },
       ...passageParts(s.text, s.sentences).map((p) => (p.mark ? h('mark', { class: 'kb-used', text: p.text }) : p.text)));
     passage.replaceChildren(h('p', { class: 'kb-passage-title', text: `[${s.n}] ${s.title}${s.page ? `, page ${s.page}` : ''}` }), text);
+    if (s.document_id && PICTURE_TITLE.test(s.title || '')) { // a photo read by OCR: show it beside what was read
+      const img = h('img', { class: 'kb-picture', alt: `The picture ${s.title}` });
+      pictureOf(s.document_id).then((url) => { if (url) img.src = url; else img.remove(); });
+      passage.append(img);
+    }
   };
   const chips = sources.map((s) => (s.kind === 'fact' ? factChip(s) : h('button', {
     type: 'button', class: 'kb-chip', 'aria-expanded': 'false', title: s.title, 'data-n': String(s.n),

@@ -4,11 +4,13 @@ import { h, icon, formatMs } from './util.js';
 import { StreamRenderer, copyButton } from './render.js';
 import { autosize, isSendKey } from './composer.js';
 import { linkCitations, paintSources } from './knowledge.js';
+import { paintAttachments } from './attach.js';
 
 const FRAME_MS = 50; // at most one repaint of the streaming reply per this many ms
 
 export class MessagesView {
-  constructor({ list, empty, core, scroller, composer, announce }) {
+  constructor({ list, empty, core, scroller, composer, announce, loadAttachment }) {
+    this.loadAttachment = loadAttachment || (() => Promise.resolve(''));
     this.list = list;
     this.empty = empty;
     this.core = core;
@@ -102,6 +104,7 @@ export class MessagesView {
 
   paintUser(m, v) {
     if (!v.editing) v.bubble.textContent = m.content; // user text is never parsed as HTML
+    paintAttachments(v.li, m, this.loadAttachment);
     v.li.classList.toggle('failed', m.status === 'failed');
   }
 

@@ -1,6 +1,7 @@
 // Markdown -> sanitized HTML, and a renderer that keeps streaming replies cheap:
 // finished blocks are rendered once and kept; only the growing tail is redone.
 import { copyText, h, icon } from './util.js';
+import { drawMath, mathPlugin } from './math.js';
 
 const SAFE_LANG = /^[\w+#.-]{1,32}$/;
 const SAFE_HREF = /^(https?:|mailto:)/i;
@@ -25,6 +26,7 @@ function markdown() {
     typographer: false,
     breaks: true, // models write single newlines meaning line breaks (poems, lists of lines, CJK text)
   });
+  md.use(mathPlugin);
   const esc = md.utils.escapeHtml;
   const highlight = (code, lang) => {
     const hljs = window.hljs;
@@ -98,6 +100,7 @@ export function enhance(root) {
     const alt = img.getAttribute('alt') || '';
     img.replaceWith(h('span', { class: 'img-blocked', title: 'Remote images are not loaded' }, `[image${alt ? `: ${alt}` : ''}]`));
   }
+  drawMath(root);
 }
 
 /** A button that copies getText() and says so. */

@@ -20,6 +20,8 @@ const FILES = [
   ['cytoscape/dist/cytoscape.min.js', 'cytoscape.min.js'],
   ['uplot/dist/uPlot.iife.min.js', 'uplot.min.js'],
   ['uplot/dist/uPlot.min.css', 'uplot.min.css'],
+  ['katex/dist/katex.min.js', 'katex.min.js'],
+  ['katex/dist/katex.min.css', 'katex.min.css'],
 ];
 
 fs.rmSync(vendor, { recursive: true, force: true });
@@ -36,6 +38,18 @@ for (const [src, dest] of FILES) {
   let text = fs.readFileSync(from, 'utf8');
   text = text.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n').replace(/\/\*# sourceMappingURL=\S+ \*\/\s*$/, '\n');
   fs.writeFileSync(path.join(vendor, dest), text);
+}
+// KaTeX's fonts, next to its stylesheet (which names them as fonts/...): the WOFF2 files alone, which every
+// browser the page supports reads first (the stylesheet's woff and ttf fallbacks are never fetched).
+const katexFonts = path.join(modules, 'katex/dist/fonts');
+if (fs.existsSync(katexFonts)) {
+  fs.mkdirSync(path.join(vendor, 'fonts'), { recursive: true });
+  for (const name of fs.readdirSync(katexFonts).filter((n) => n.endsWith('.woff2'))) {
+    fs.copyFileSync(path.join(katexFonts, name), path.join(vendor, 'fonts', name));
+  }
+} else {
+  console.error(`copy-vendor: missing ${katexFonts}`);
+  missing += 1;
 }
 if (missing) {
   console.error('copy-vendor: some files were not found; is `npm ci --prefix static` complete?');

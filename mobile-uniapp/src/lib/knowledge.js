@@ -6,7 +6,7 @@ import { httpErrorText, jsonBody } from '@core/roles.js'
 // No uni here (the pages call uni.request / uni.uploadFile with what these build), so Node tests reach it.
 import { factChip } from './graph.js'
 
-export const KB_EXTENSIONS = ['.txt', '.md', '.pdf', '.docx', '.html']
+export const KB_EXTENSIONS = ['.txt', '.md', '.pdf', '.docx', '.html', '.png', '.jpg', '.jpeg', '.webp']
 
 /** Headers for the server's /api/ routes: the access token where one is kept. */
 export function kbHeaders(token) {

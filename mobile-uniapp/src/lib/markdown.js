@@ -1,8 +1,14 @@
 // Markdown -> HTML for mp-html. html:false: model output is untrusted, so raw
 // HTML in it is shown as text, never rendered.
 import MarkdownIt from 'markdown-it'
+import { mathPlugin, texToText } from '@core/math.js'
 
 const md = new MarkdownIt({ html: false, linkify: true, breaks: true })
+// mp-html draws no TeX (its latex plugin is not in the build we use): formulas become readable text,
+// x^2 as x², \frac{a}{b} as a/b, a displayed one on its own centred line.
+md.use(mathPlugin, (tex, display, esc) => (display
+  ? `<p class="math-display" style="text-align:center;font-style:italic;">${esc(texToText(tex))}</p>`
+  : `<span class="math-inline" style="font-style:italic;">${esc(texToText(tex))}</span>`))
 
 // Links may only lead to the web or mail; markdown-it already refuses javascript:.
 const SAFE_LINK = /^(https?:|mailto:)/i

@@ -16,6 +16,7 @@ test('knowledge requests carry the token and read the server errors', () => {
   assert.deepEqual(uploadOutcome(200, JSON.stringify(added), 'a.txt'), { ok: true, text: 'Added a.txt (3 passages).' })
   assert.equal(uploadOutcome(200, { ok: true, document: { ...added.document, duplicate: true } }, 'a.txt').text, 'a.txt is already in the library.')
   assert.equal(docLine(added.document), '3 kB · 3 passages')
+  assert.equal(docLine({ ...added.document, ocr: true }), '3 kB · 3 passages · read by OCR')
 })
 
 test('sources of a grounded reply become chips; none for an ungrounded or unfinished one', () => {
@@ -72,6 +73,9 @@ test('after its bytes are sent, an upload says what the server is doing with it'
   assert.deepEqual(ingestLine('a.pdf', null), { text: 'Reading a.pdf (large files take a while)…', fraction: null })
   assert.deepEqual(ingestLine('a.pdf', { file: 'a.pdf', phase: 'embedding', done: 8, total: 32 }),
     { text: 'Embedding a.pdf: 8 of 32 passages…', fraction: 0.25 })
+  // A scan's pictures are read page by page before its passages are embedded.
+  assert.deepEqual(ingestLine('scan.pdf', { file: 'scan.pdf', phase: 'ocr', done: 1, total: 4 }),
+    { text: 'Reading the pictures of scan.pdf (OCR): page 2 of 4…', fraction: 0.25 })
   // Another file's progress (a second uploader) is not this one's.
   assert.equal(ingestLine('a.pdf', { file: 'b.pdf', phase: 'embedding', done: 8, total: 32 }).fraction, null)
 })

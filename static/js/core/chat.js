@@ -7,6 +7,7 @@ import { chatOptions, normalizeChatSettings } from './params.js'
 import { route, newReply, follow } from './stream.js'
 import { onReady, onModelStatus } from './ready.js'
 import { newMessage, mergeHistory, errorText } from './messages.js'
+import { attachmentField } from './attachments.js'
 import { Conversations, emptyList } from './conversations.js'
 import { historyMessages, regenerate, edit } from './resend.js'
 
@@ -83,7 +84,8 @@ export class ChatCore {
     }
   }
 
-  async send(text = this.state.draft) {
+  /** Send a message (with attachments already uploaded: [{id, name, type}], core/attachments.js). */
+  async send(text = this.state.draft, attachments = []) {
     const s = this.state
     const message = String(text ?? '').replace(/\s+$/, '')
     if (!message.trim()) return this._fail('Type a message first.')
@@ -91,7 +93,7 @@ export class ChatCore {
     if (!this.connected) return this._fail('Not connected to the server. Your message is kept.')
     const max = s.limits && s.limits.max_message_chars
     if (max && message.length > max) return this._fail(`The message is too long: ${message.length} characters, the server takes at most ${max}.`)
-    const userMsg = newMessage('user', message)
+    const userMsg = newMessage('user', message, attachments.length ? { attachments } : {})
     const reply = newMessage('assistant', '', { status: 'sending' })
     s.messages.push(userMsg, reply)
     this._changed('messages')
@@ -100,7 +102,7 @@ export class ChatCore {
     s.error = ''
     s.notice = ''
     this.pending = { buffer: [], stop: false }
-    const res = await this.call('chat', { message, ...chatOptions(s.chat) })
+    const res = await this.call('chat', { message, ...chatOptions(s.chat), ...attachmentField(attachments) })
     const pending = this.pending
     if (!pending) return !!res.ok // the user switched conversations meanwhile: the reply goes on there
     this.pending = null

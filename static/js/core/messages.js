@@ -1,4 +1,5 @@
 // Messages as the core keeps them, and how the server's history replaces them.
+import { attachmentsOf } from './attachments.js'
 import { evidenceOf } from './grounding.js'
 import { randomId } from './ids.js'
 
@@ -19,7 +20,8 @@ export function mergeHistory(messages, history) {
   while (k < hist.length && k < shown.length && shown[k].role === hist[k].role && shown[k].content === String(hist[k].content ?? '')) k++
   if (k === hist.length && k === shown.length) return null
   const live = messages.filter((m) => m.status === 'streaming' || m.status === 'sending')
-  const added = hist.slice(k).map((m, i) => newMessage(m.role, String(m.content ?? ''), m.role === 'assistant' ? evidenceOf(m, questionBefore(hist, k + i)) : {}))
+  const added = hist.slice(k).map((m, i) => newMessage(m.role, String(m.content ?? ''), m.role === 'assistant'
+    ? evidenceOf(m, questionBefore(hist, k + i)) : attachmentsOf(m).length ? { attachments: attachmentsOf(m) } : {}))
   return [...shown.slice(0, k), ...added, ...live]
 }
 

@@ -16,15 +16,16 @@ from .evidence import choose, lines, rank
 from .index import Snapshot
 from .keyword import CJK, warm_up, words
 from .parse import MAX_CHARS, parse
+from .store import Store
+
+log = logging.getLogger(__name__)
 
 PICTURE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 def is_picture(title: str) -> bool:
+    """Whether a document's title names a photo (its picture is kept and served)."""
     return "." in title and title.rsplit(".", 1)[-1].lower() in PICTURE_TYPES
-from .store import Store
-
-log = logging.getLogger(__name__)
 
 GROUNDED = ("Answer the user's question using only the numbered passages below, taken from the knowledge base. "
             "Cite each passage you use as [n], for example [1]. If the passages do not contain the answer, say that "

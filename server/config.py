@@ -68,6 +68,8 @@ class Config:
     redis_url: str | None = field(default=None, repr=False)
     # knowledge graph (#26): a Neo4j (Bolt) server; None = the embedded engine in the data folder
     graph_url: str | None = field(default=None, repr=False)
+    # CPU speed (#33): what the local model's weights run as on a CPU; auto = int8 on x86 with AVX2/AVX-512
+    local_dtype: str = "auto"
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     log_level: str = "INFO"
 
@@ -127,6 +129,8 @@ FLAGS = [
     ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
     # knowledge graph (#26): flags below
     ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str, "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, CHAT_GRAPH_PASSWORD)"),
+    # CPU speed (#33): flags below
+    ("--local-dtype", "CHAT_LOCAL_DTYPE", "local_dtype", str, "local model weights on a CPU: auto, fp32, bf16 or int8 (auto: int8 where the CPU has AVX2/AVX-512)"),
 ]
 
 
@@ -177,4 +181,6 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
         parser.error("--async-mode must be eventlet or threading")
     if cfg.kb_evidence not in ("auto", "sentences", "passages"):
         parser.error("--kb-evidence must be auto, sentences or passages")
+    if cfg.local_dtype not in ("auto", "fp32", "bf16", "int8"):
+        parser.error("--local-dtype must be auto, fp32, bf16 or int8")
     return cfg

@@ -87,11 +87,13 @@ def main() -> None:
     ap.add_argument("--evidence", default="auto", help="auto, sentences or passages (--kb-evidence)")
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--out", default=None, help="write every question, reply and verdict here (JSON lines)")
+    ap.add_argument("--local-dtype", default="auto", help="auto, fp32, bf16 or int8 (--local-dtype)")
     args = ap.parse_args()
     t0 = time.monotonic()
-    header(f"Grounded answers on bench/data/evidence ({args.model or 'built-in model'}, --kb-evidence {args.evidence})")
+    header(f"Grounded answers on bench/data/evidence ({args.model or 'built-in model'}, --kb-evidence {args.evidence},"
+           f" --local-dtype {args.local_dtype})")
     qs = questions()
-    backend = LocalBackend(args.model)
+    backend = LocalBackend(args.model, dtype=args.local_dtype)
     backend.start()
     kb = library()
     rows, per = [], {}

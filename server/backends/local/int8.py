@@ -9,11 +9,22 @@ import torch
 FLOAT_FROM_ROWS = 32
 
 
+# Rows rounded at a time: float temporaries of a few MB, not of the whole table (Gemma's output
+# layer is 671 MB in fp32, and the load's peak memory is the server's peak).
+CHUNK_ROWS = 4096
+
+
 def row_int8(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(int8 rows, their float32 scales): symmetric, one scale per row."""
-    w = w.detach().float()
-    scale = (w.abs().amax(1) / 127).clamp(min=1e-12)
-    return torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8), scale
+    w = w.detach()
+    q = torch.empty(w.shape, dtype=torch.int8)
+    scale = torch.empty(w.shape[0], dtype=torch.float32)
+    for i in range(0, w.shape[0], CHUNK_ROWS):
+        part = w[i:i + CHUNK_ROWS].float()
+        s = (part.abs().amax(1) / 127).clamp(min=1e-12)
+        q[i:i + CHUNK_ROWS] = torch.round(part / s[:, None]).clamp(-127, 127)
+        scale[i:i + CHUNK_ROWS] = s
+    return q, scale
 
 
 class Int8Linear(torch.nn.Linear):

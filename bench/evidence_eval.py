@@ -174,17 +174,18 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--out", default=None, help="write every question, reply and verdict here (JSON lines)")
     ap.add_argument("--cross", action="store_true", help="only the Chinese questions about English documents")
+    ap.add_argument("--local-dtype", default="auto", help="auto, fp32, bf16 or int8 (--local-dtype)")
     ap.add_argument("--rescore", default=None, help="check the replies of an earlier --out again; no model runs")
     args = ap.parse_args()
     t0 = time.monotonic()
     who = "stub upstream 'extract'" if args.backend == "stub" else (args.model or "built-in model")
-    header(f"Grounded answers on bench/data/evidence ({who}, --kb-evidence {args.evidence})")
+    header(f"Grounded answers on bench/data/evidence ({who}, --kb-evidence {args.evidence}, --local-dtype {args.local_dtype})")
     if args.backend == "stub":
         backend = stub_backend()
     elif args.rescore:  # only its kind matters: a base model is shown evidence sentences
         backend = type("Base", (), {"base_model": True})()
     else:
-        backend = LocalBackend(args.model)
+        backend = LocalBackend(args.model, dtype=args.local_dtype)
         backend.start()
     out = open(args.out, "w", encoding="utf-8") if args.out else None
     rows = []

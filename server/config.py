@@ -72,6 +72,8 @@ class Config:
     redis_url: str | None = field(default=None, repr=False)
     # knowledge graph (#26): a Neo4j (Bolt) server; None = the embedded engine in the data folder
     graph_url: str | None = field(default=None, repr=False)
+    # CPU speed (#33): what the local model's weights run as on a CPU; auto = int8 on x86 with AVX2/AVX-512
+    local_dtype: str = "auto"
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     # hardening (#34): fields below
     # rows of one graph import: 100k rows (200k entities) took 36 s and 405 MB here, 735k rows took 2.3 GB
@@ -156,6 +158,8 @@ FLAGS = [
     ("--attachments-max-mb", "CHAT_ATTACHMENTS_MAX_MB", "attachments_max_mb", int, "all of one device's chat attachments together, MB"),
     ("--vision-models", "CHAT_VISION_MODELS", "vision_models", lambda v: [m.strip() for m in v.split(",") if m.strip()],
      "comma-separated models that take images: attached photos are sent to them as image parts"),
+    # CPU speed (#33): flags below
+    ("--local-dtype", "CHAT_LOCAL_DTYPE", "local_dtype", str, "local model weights on a CPU: auto, fp32, bf16 or int8 (auto: fp32; see docs/BACKENDS.md)"),
 ]
 
 
@@ -229,4 +233,6 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     if cfg.fully_open and cfg.admin_token:
         parser.error("--open lets anyone change the library, the graph and fine-tuning; --admin-token keeps "
                      "those to its holder: give one or the other")
+    if cfg.local_dtype not in ("auto", "fp32", "bf16", "int8"):
+        parser.error("--local-dtype must be auto, fp32, bf16 or int8")
     return cfg

@@ -36,7 +36,7 @@ def _local(cfg):
 
     path = cfg.model if cfg.backend == "local" else cfg.local_model
     return LocalBackend(path, device=cfg.local_device, cache_dir=cfg.cache_dir,
-                        batch_size=cfg.local_batch_size, threads=cfg.torch_threads)
+                        batch_size=cfg.local_batch_size, threads=cfg.torch_threads, dtype=cfg.local_dtype)
 
 
 FACTORIES = {"deepseek": _deepseek, "openai": _openai, "local": _local}

@@ -28,10 +28,11 @@ class LocalBackend:
     blocking = True
 
     def __init__(self, path: str | None, *, device: str | None = None, cache_dir: str | None = None,
-                 name: str = "local", batch_size: int = 1, threads: int | None = None):
+                 name: str = "local", batch_size: int = 1, threads: int | None = None, dtype: str | None = None):
         self.name = name
         self.path = os.path.expanduser(path) if path else None
         self.device_pref = device
+        self.dtype = dtype  # on a CPU: auto, fp32, bf16 or int8 (cpu_dtype.py)
         self.cache_dir = cache_dir or source.default_cache_dir()
         self.default_model = source.display_name(self.path)
         self.label = source.BUILTIN_LABEL if self.path is None else f"local model ({self.default_model})"
@@ -162,7 +163,8 @@ class LocalBackend:
         """Load tokenizer and model; on failure keep a readable error for status() and stream()."""
         t0 = time.monotonic()
         try:
-            loaded = loader.load(self.path, self.device_pref, self.cache_dir, self.default_model, self._report)
+            loaded = loader.load(self.path, self.device_pref, self.cache_dir, self.default_model, self._report,
+                                 self.dtype)
         except BaseException as e:
             err = loader.load_error(e, self.path)
             log.error("local model failed to load: %s", err.message)
@@ -170,7 +172,7 @@ class LocalBackend:
                 self._status = Status(model_ready=False, progress=None, message=err.message, error=True)
             self.scheduler.ready(None, err)  # after the status: a stream that hears of the error finds it there
             return
-        log.info("%s ready on %s (%s) in %.1f s", self.default_model, loaded.device, loaded.model.dtype,
+        log.info("%s ready on %s (%s) in %.1f s", self.default_model, loaded.device, loaded.dtype,
                  time.monotonic() - t0)
         self.scheduler.ready(loaded)  # before the status: whoever sees "ready" finds the prompter and batch made
         with self._lock:

@@ -7,6 +7,7 @@ import os
 import sqlite3
 
 from ..concurrency import RealLock
+from .sqlite import connect_wal
 
 AUDIT_FIELDS = ("at", "action", "ok", "role", "device", "address", "target", "detail")
 USAGE_FIELDS = ("date", "device", "backend", "model", "requests", "prompt_tokens", "completion_tokens")
@@ -46,10 +47,7 @@ class SqliteLedger:
         self.path = path
         self._lock = RealLock()
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db = connect_wal(path)
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as e:
             raise SystemExit(f"The ledger {path} cannot be used ({e}); move it away or choose another --data-dir.")

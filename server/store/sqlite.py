@@ -45,6 +45,15 @@ SUMMARY = ("SELECT c.session_id, c.title, c.created_at, c.updated_at, "
            "(SELECT COUNT(*) FROM messages m WHERE m.session_id = c.session_id AND m.pending = 0) FROM conversations c ")
 
 
+def connect_wal(path: str) -> sqlite3.Connection:
+    """A connection in WAL mode for writes from any thread, waiting up to 5 s for another writer."""
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
 class SqliteStore:
     """The store interface (store/base.py) over one sqlite3 connection, serialized by a lock.
 
@@ -59,10 +68,7 @@ class SqliteStore:
         self.path = path
         self._lock = RealLock()
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db = connect_wal(path)
             self._db.execute("PRAGMA wal_autocheckpoint=0")
             self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             self._migrate()

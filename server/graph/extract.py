@@ -65,8 +65,9 @@ def _text(value) -> bool:
 MODEL_BASE, SPAN, LISTED, AGREES, CLASHES = 0.35, 0.2, 0.1, 0.1, 0.3
 
 
-def score(entities: list[dict], relations: list[dict], passage: str, dictionary=None) -> list[dict]:
-    """A model's (entities, relations) as found facts, each with its confidence, extractor 'model' and the sentence
+def score(entities: list[dict], relations: list[dict], passage: str, dictionary=None,
+          extractor: str = "model") -> list[dict]:
+    """A model's (entities, relations) as found facts, each with its confidence, the extractor and the sentence
     that holds both names (or '')."""
     from .lexicon import RELATION, RELATION_TYPE, lexicon_type
 
@@ -83,7 +84,7 @@ def score(entities: list[dict], relations: list[dict], passage: str, dictionary=
             conf += AGREES if said == typ else -CLASHES if said != "疾病" else 0
         out.append({"head": r["head"], "relation": RELATION[lang][typ] if typ else r["relation"], "tail": r["tail"],
                     "head_type": types.get(r["head"].casefold(), ""), "tail_type": typ or types.get(r["tail"].casefold(), ""),
-                    "confidence": round(max(0.0, min(conf, 0.99)), 2), "extractor": "model",
+                    "confidence": round(max(0.0, min(conf, 0.99)), 2), "extractor": extractor,
                     "sentence": _sentence_of(passage, r["head"], r["tail"])})
     return out
 

@@ -10,14 +10,14 @@ import pytest
 from server.backends.local.number_guard import guard_processor
 from server.backends.local.span_guard import MAX_FACTS, MAX_NAME, SpanGuard, walk
 from server.graph import constrained, extract
-from tests.test_graph_offline import ADMIN, get, wait_job
 from tests.kb_files import upload
 from tests.live import LiveServer, http_json
+from tests.test_graph_offline import ADMIN, get, wait_job
 from tests.tinymodel import build as build_tiny
 
 PASSAGES = [
-    "Hypertension often has no symptoms, but some patients have headaches and dizziness. Patients are seen in the "
-    "cardiology department.",
+    ("Hypertension often has no symptoms, but some patients have headaches and dizziness. Patients are seen in the "
+     "cardiology department."),
     'Gout is treated with "allopurinol".\nAvoid beer and red meat; drink water.',
     "A cold: rest, tea and warm soup. See the general clinic if the fever lasts.",
 ]

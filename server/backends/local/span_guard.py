@@ -36,7 +36,7 @@ class SpanVocab:
         self.longest = min(max(map(len, self.ids)), MAX_NAME)
 
     @classmethod
-    def of(cls, tokenizer) -> "SpanVocab":
+    def of(cls, tokenizer) -> SpanVocab:
         with cls._lock:
             vocab = getattr(tokenizer, "_span_vocab", None)
             if vocab is None:

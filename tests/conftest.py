@@ -22,13 +22,11 @@ def pytest_configure(config):
 # test_tuning_spawn.py: 178 s alone on 2 busy cores (two spawned training children); test_backup.py took 351 s
 # alone (a training run and an upload embedding, load average 12 on 2 cores) and test_https.py 68 s (five server
 # starts); test_safe_default.py 43 s alone with -n0;
-# test_graph_offline.py 130 s alone on the loaded machine (three restarts of a local model);
-# test_graph_constrained.py 136 s alone, loaded (six random-model answers of up to ~700 tokens, a live server).
+# test_graph_offline.py 130 s alone on the loaded machine (three restarts of a local model).
 LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_uniapp.py", "test_tuning_spawn.py", "test_page.py",
                  "test_graph.py", "test_graph_offline.py", "test_cluster.py", "test_roles.py", "test_https.py", "test_security.py",
                  "test_sessions.py", "test_v1_local.py", "test_evidence.py", "test_train_page.py", "test_local_live.py",
-                 "test_soak.py", "test_streaming.py", "test_safe_default.py",
-                 "test_graph_constrained.py")
+                 "test_soak.py", "test_streaming.py", "test_safe_default.py")
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -101,3 +99,7 @@ def relay(request, stub):
         time.sleep(0.1)
     yield server
     server.stop()
+
+
+# test_graph_constrained.py: 136 s alone, loaded (six random-model answers of up to ~700 tokens, a live server).
+LONGEST_FIRST = (*LONGEST_FIRST, "test_graph_constrained.py")

@@ -7,9 +7,6 @@ from typing import Iterator, Protocol
 # A params key the chat service sets on a reply grounded in the library, never a client: the numbers the
 # reply may write. A local base model is held to them (local/number_guard.py); other backends ignore it.
 ANSWER_NUMBERS = "answer_numbers"
-# A params key a graph build sets, never a client: {passage, relations} of a constrained extraction. The local
-# backend holds its answer to JSON whose names are spans of the passage (local/span_guard.py); others ignore it.
-EXTRACT_SPANS = "extract_spans"
 
 
 @dataclass
@@ -127,3 +124,8 @@ def drop_oldest_turns(messages: list[dict], fits) -> list[dict]:
         while len(rest) > 1 and rest[0]["role"] != "user":
             rest = rest[1:]
     return system + rest
+
+
+# A params key a graph build sets, never a client: {passage, relations} of a constrained extraction. The local
+# backend holds its answer to JSON whose names are spans of the passage (local/span_guard.py); others ignore it.
+EXTRACT_SPANS = "extract_spans"

@@ -149,7 +149,9 @@ class Builder:
 
     def _ask(self, job: dict, text: str) -> str:
         """The model's answer for one passage; a constrained one is held to spans of it by the local backend."""
-        cancelled = lambda: job["id"] in self.cancels
+        def cancelled() -> bool:
+            return job["id"] in self.cancels
+
         if job["extractor"] in constrained.EXTRACTORS:
             return self.complete(constrained.messages(text, job["types"]), job["backend"] or None, job["model"] or None,
                                  cancelled, spans=constrained.spans(text))

@@ -8,10 +8,16 @@ from the gold facts plus the mistakes small models make: a name translated out o
 the list, a department given as a drug, a fact from a distractor) sent through the same confidence rules, to
 measure those rules, not a model; "rules + stub" (both, as a build with an instruction model runs them). A
 fact counts as found when stored (confidence >= proposals.STORE_FROM); "+review" counts proposals too.
+
+With --builtin N (default 8; 0 skips it), the built-in model (Gemma 3 270M base, in-process through the local
+backend, as a build asks it) answers the first N passages, dev and held-out taken in turn, under constrained
+decoding: rows "built-in constrained" and "rules + constrained" on that subset (with "rules" on the same subset
+beside them), and its passages per minute.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import threading
@@ -56,10 +62,10 @@ def extractors():
             "rules + stub": lambda p: extract.combine(rules.extract(p["text"]), stub(p))}
 
 
-def score(run, split: str, review: bool = False) -> tuple[float, float, int, int]:
+def score(run, split: str, review: bool = False, only=None) -> tuple[float, float, int, int]:
     tp = fp = fn = 0
     for p in passages():
-        if p["split"] != split:
+        if p["split"] != split or (only is not None and p["id"] not in only):
             continue
         gold = {key(*f) for f in p["facts"]}
         got = {key(f["head"], f["relation"], f["tail"]) for f in run(p) if review or f["confidence"] >= STORE_FROM}
@@ -81,6 +87,56 @@ def quality() -> None:
         rules.extract(t)
     took = time.perf_counter() - t0
     print(f"\nrules.extract alone, in-process: {len(texts) / took * 60:,.0f} passages/min ({took / len(texts) * 1e3:.2f} ms each)")
+
+
+def builtin_constrained(n: int) -> None:
+    """The built-in model under constrained decoding on n passages: quality beside rules on them, and its speed."""
+    from server.backends.base import EXTRACT_SPANS
+    from server.backends.local.backend import LocalBackend
+    from server.graph import constrained
+    from server.web.graph import EXTRACT_PARAMS
+
+    by = {s: [p for p in passages() if p["split"] == s] for s in ("dev", "held-out")}
+    subset = [p for pair in itertools.zip_longest(by["dev"], by["held-out"]) for p in pair if p][:n]
+    backend = LocalBackend(None)
+    backend.start()
+    for _ in backend.stream([{"role": "user", "content": "hi"}], params={"max_tokens": 1}, budget=1):
+        pass  # loaded (or converted) before the clock starts
+    answers, tokens = {}, 0
+    t0 = time.perf_counter()
+    for p in subset:
+        params = dict(EXTRACT_PARAMS, **{EXTRACT_SPANS: constrained.spans(p["text"])})
+        out = []
+        for chunk in backend.stream(constrained.messages(p["text"]), params=params, budget=EXTRACT_PARAMS["max_tokens"]):
+            if chunk.kind is None:
+                out.append(chunk.text)
+            tokens += (chunk.usage or {}).get("completion_tokens", 0)
+        answers[p["id"]] = "".join(out)
+        print(f"  {p['id']}: {answers[p['id']][:160]}", flush=True)
+    took = time.perf_counter() - t0
+    backend.close()
+    parsed = sum(1 for a in answers.values() if _parses(a))
+
+    def model(p):
+        return extract.score(*extract.parse(answers[p["id"]]), p["text"], extractor="constrained")
+    runs = {"rules (same passages)": lambda p: rules.extract(p["text"]), "built-in constrained": model,
+            "rules + constrained": lambda p: extract.combine(rules.extract(p["text"]), model(p))}
+    print(f"\nbuilt-in model (Gemma 3 270M base) constrained, {len(subset)} passages: {parsed} answers parse as JSON; "
+          f"{len(subset) / took * 60:.1f} passages/min ({took / len(subset):.1f} s each, {tokens} tokens)")
+    print("| extractor | split | precision | recall | gold facts | wrong facts stored | recall with review |")
+    print("|---|---|---|---|---|---|---|")
+    for name, run in runs.items():
+        for split in ("dev", "held-out"):
+            p, r, n_gold, wrong = score(run, split, only=answers)
+            _, r_all, _, _ = score(run, split, review=True, only=answers)
+            print(f"| {name} | {split} | {p:.3f} | {r:.3f} | {n_gold} | {wrong} | {r_all:.3f} |", flush=True)
+
+
+def _parses(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def build_speed(copies: int, chats: int) -> None:
@@ -148,8 +204,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=40, help="copies of the handbook uploaded (as many documents)")
     ap.add_argument("--chats", type=int, default=2, help="chats streaming during the second build")
+    ap.add_argument("--builtin", type=int, default=8, help="passages the built-in model answers constrained (0: none)")
+    ap.add_argument("--no-build", action="store_true", help="skip the live server's build speed")
     args = ap.parse_args()
     quality()
+    if args.builtin:
+        builtin_constrained(args.builtin)
+    if args.no_build:
+        return
     build_speed(args.copies, args.chats)
 
 

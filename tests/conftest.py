@@ -105,3 +105,7 @@ def relay(request, stub):
         time.sleep(0.1)
     yield server
     server.stop()
+
+
+# test_graph_constrained.py: 136 s alone, loaded (six random-model answers of up to ~700 tokens, a live server).
+LONGEST_FIRST = (*LONGEST_FIRST, "test_graph_constrained.py")

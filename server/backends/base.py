@@ -137,3 +137,8 @@ def drop_oldest_turns(messages: list[dict], fits) -> list[dict]:
         while len(rest) > 1 and rest[0]["role"] != "user":
             rest = rest[1:]
     return system + rest
+
+
+# A params key a graph build sets, never a client: {passage, relations} of a constrained extraction. The local
+# backend holds its answer to JSON whose names are spans of the passage (local/span_guard.py); others ignore it.
+EXTRACT_SPANS = "extract_spans"

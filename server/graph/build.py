@@ -9,13 +9,14 @@ import uuid
 
 from ..concurrency import off_hub
 from ..errors import ChatError
-from . import extract, rules
+from . import constrained, extract, rules
 from .align import now
 from .lexicon import Dictionary
 
 log = logging.getLogger(__name__)
 JOB_FIELDS = ("id", "status", "documents", "backend", "model", "types", "done", "total", "facts", "error", "extractor")
-EXTRACTORS = ("rules", "model")  # patterns alone (offline, any server); an instruction model's JSON and the patterns
+EXTRACTORS = ("rules", "model") + constrained.EXTRACTORS  # patterns alone (offline, any server); an instruction
+# model's JSON and the patterns; the local model held to spans of the passage, alone or with the patterns
 ENDED = ("done", "failed", "cancelled")
 
 
@@ -122,11 +123,10 @@ class Builder:
         for p in todo:
             if job["id"] in self.cancels:
                 return self._end(job, "cancelled")
-            found = off_hub(rules.extract, p["text"], dictionary)
-            if job["extractor"] == "model":
+            found = off_hub(rules.extract, p["text"], dictionary) if job["extractor"] != "constrained" else []
+            if job["extractor"] != "rules":
                 try:
-                    answer = self.complete(extract.messages(p["text"], job["types"]), job["backend"] or None,
-                                           job["model"] or None, lambda: job["id"] in self.cancels)
+                    answer = self._ask(job, p["text"])
                 except ChatError as e:  # this passage is left unbuilt (a later build retries it); the job goes on
                     log.warning("graph: passage %s not built: %s", p["chunk_id"], e.message)
                     failed += 1
@@ -135,7 +135,8 @@ class Builder:
                 if job["id"] in self.cancels:  # stopped mid-answer: that passage is not built
                     return self._end(job, "cancelled")
                 entities, relations = extract.parse(answer)
-                found = extract.combine(found, extract.score(entities, relations, p["text"], dictionary))
+                asked = "constrained" if job["extractor"] in constrained.EXTRACTORS else "model"
+                found = extract.combine(found, extract.score(entities, relations, p["text"], dictionary, asked))
             source = {"document": p["document_id"], "title": p["title"], "passage": p["chunk_id"]}
             stored, _ = off_hub(self.graph.add_found, found, source)
             job["facts"] += stored
@@ -145,6 +146,16 @@ class Builder:
         if todo and failed == len(todo):  # not one passage could be asked: the backend itself is the trouble
             return self._end(job, "failed", job["error"])
         self._end(job, "done", job["error"] and f"{failed} passages were not built: {job['error']}")
+
+    def _ask(self, job: dict, text: str) -> str:
+        """The model's answer for one passage; a constrained one is held to spans of it by the local backend."""
+        def cancelled() -> bool:
+            return job["id"] in self.cancels
+
+        if job["extractor"] in constrained.EXTRACTORS:
+            return self.complete(constrained.messages(text, job["types"]), job["backend"] or None, job["model"] or None,
+                                 cancelled, spans=constrained.spans(text))
+        return self.complete(extract.messages(text, job["types"]), job["backend"] or None, job["model"] or None, cancelled)
 
     def _end(self, job: dict, status: str, error: str = "") -> None:
         job.update(status=status, error=error)

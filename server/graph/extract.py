@@ -61,12 +61,15 @@ def _text(value) -> bool:
 # How sure a fact from an instruction model's JSON is: names that are not spans of the passage are the model's
 # own words (translated, paraphrased or made up) and a relation off the list is its own word too; each costs
 # enough to send the fact to review (proposals.STORE_FROM, 0.8). A span pair with a known relation scores 0.85,
-# 0.95 where the tail's ending agrees with the relation.
+# 0.95 where the tail's ending agrees with the relation. A constrained answer's names are spans by construction,
+# so that is no evidence: its facts get no SPAN and go to review unless the patterns found them too (the built-in
+# model's facts that would have been stored on the 48 handbook passages: 16 of 18 wrong, bench/RESULTS.md).
 MODEL_BASE, SPAN, LISTED, AGREES, CLASHES = 0.35, 0.2, 0.1, 0.1, 0.3
 
 
-def score(entities: list[dict], relations: list[dict], passage: str, dictionary=None) -> list[dict]:
-    """A model's (entities, relations) as found facts, each with its confidence, extractor 'model' and the sentence
+def score(entities: list[dict], relations: list[dict], passage: str, dictionary=None,
+          extractor: str = "model") -> list[dict]:
+    """A model's (entities, relations) as found facts, each with its confidence, the extractor and the sentence
     that holds both names (or '')."""
     from .lexicon import RELATION, RELATION_TYPE, lexicon_type
 
@@ -74,16 +77,19 @@ def score(entities: list[dict], relations: list[dict], passage: str, dictionary=
     types = {e["name"].casefold(): e.get("type") or "" for e in entities}
     low = passage.casefold()
     out = []
+    span = 0.0 if extractor == "constrained" else SPAN
     for r in relations:
+        if r["head"].casefold() == r["tail"].casefold():  # a name and itself: never a fact
+            continue
         typ = RELATION_TYPE.get(r["relation"].casefold(), "")
-        conf = MODEL_BASE + SPAN * (r["head"].casefold() in low) + SPAN * (r["tail"].casefold() in low)
+        conf = MODEL_BASE + span * (r["head"].casefold() in low) + span * (r["tail"].casefold() in low)
         conf += LISTED if typ else 0
         said = lexicon_type(r["tail"]) or (dictionary.type_of(r["tail"]) if dictionary is not None else "")
         if typ and said:
             conf += AGREES if said == typ else -CLASHES if said != "疾病" else 0
         out.append({"head": r["head"], "relation": RELATION[lang][typ] if typ else r["relation"], "tail": r["tail"],
                     "head_type": types.get(r["head"].casefold(), ""), "tail_type": typ or types.get(r["tail"].casefold(), ""),
-                    "confidence": round(max(0.0, min(conf, 0.99)), 2), "extractor": "model",
+                    "confidence": round(max(0.0, min(conf, 0.99)), 2), "extractor": extractor,
                     "sentence": _sentence_of(passage, r["head"], r["tail"])})
     return out
 

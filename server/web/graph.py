@@ -6,10 +6,12 @@ import os
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from ..backends.base import EXTRACT_SPANS
 from ..concurrency import RealEvent, off_hub
 from ..errors import ChatError
 from ..graph import build_graph
 from ..graph.build import EXTRACTORS, Builder
+from ..graph.constrained import EXTRACTORS as CONSTRAINED
 from .kb import read_upload
 from ..chat.schemas import require_object, reject_extra
 from .views import require_admin
@@ -50,13 +52,14 @@ def _resume(builder: Builder) -> None:
 
 def completer(registry):
     """complete(messages, backend, model, cancelled) -> the reply's text, from any backend the server has."""
-    def complete(messages, name, model, cancelled):
+    def complete(messages, name, model, cancelled, spans=None):
         backend = registry.get(name)
         cancel = RealEvent()
+        params = dict(EXTRACT_PARAMS, **({EXTRACT_SPANS: spans} if spans is not None else {}))
 
         def run():
             out = []
-            for chunk in backend.stream(messages, model=model or backend.default_model, params=dict(EXTRACT_PARAMS),
+            for chunk in backend.stream(messages, model=model or backend.default_model, params=params,
                                         cancel=cancel, budget=EXTRACT_PARAMS["max_tokens"]):
                 if chunk.kind is None:
                     out.append(chunk.text)
@@ -113,9 +116,13 @@ def build():
     extractor = body.get("extractor") or default_extractor(current_app.extensions["chat_service"].registry,
                                                            body.get("backend"))
     if extractor not in EXTRACTORS:
-        raise ChatError("bad_request", "'extractor' must be 'rules' (patterns, no model) or 'model' (a model's JSON too).")
-    if extractor == "model":
-        current_app.extensions["chat_service"].registry.get(body.get("backend"))  # unknown_backend now, not later
+        raise ChatError("bad_request", "'extractor' must be 'rules' (patterns, no model), 'model' (a model's JSON too), "
+                                       "'constrained' or 'rules+constrained' (a local model held to the passage's words).")
+    if extractor != "rules":
+        backend = current_app.extensions["chat_service"].registry.get(body.get("backend"))  # unknown_backend now
+        if extractor in CONSTRAINED and not backend.blocking:
+            raise ChatError("bad_request", f"'{extractor}' needs a local model (the built-in one or another); "
+                                           "this backend is remote: use 'model'.")
     job = current_app.extensions["graph_builder"].start(docs, body.get("backend"), body.get("model"), types, extractor)
     return jsonify({"ok": True, "job": job})
 

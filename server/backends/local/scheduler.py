@@ -8,7 +8,7 @@ import time
 from ... import concurrency
 from ...concurrency import RealCondition, start_os_thread
 from ...errors import BackendError
-from ..base import ANSWER_NUMBERS
+from ..base import ANSWER_NUMBERS, EXTRACT_SPANS
 from .generate import Moved, generation_error, run_alone, sampling
 from .adapters import Adapters
 from .jobs import ALONE, BATCHED, LATER, WAITING, Ended, Failed, Job, Queued, Started
@@ -202,6 +202,11 @@ class Scheduler:
             from .number_guard import NumberGuard
 
             job.guard = NumberGuard(frozenset(answer_numbers), self.loaded.tokenizer)
+        spans = job.params.get(EXTRACT_SPANS)
+        if spans is not None:  # a graph build's constrained extraction
+            from .span_guard import SpanGuard
+
+            job.guard = SpanGuard(spans["passage"], spans["relations"], self.loaded.tokenizer, self.loaded.eos_ids)
         job.out.put(Started(len(job.prompt.ids), job.prompt.thinking, job.prompt.stops))
 
     def _join(self, batch, job: Job) -> None:

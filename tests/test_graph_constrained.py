@@ -112,7 +112,10 @@ def test_a_constrained_build_ends_done_with_facts_in_the_passages_words(server):
 
 
 def test_constrained_with_the_patterns_and_a_wrong_name_are_told_apart(server):
-    status, body = http_json(server.url + "/api/graph/build", {"extractor": "rules+constrained"}, headers=ADMIN)
+    status, body = upload(server.url, "second.txt", PASSAGES[0].encode(), token="adm1n")  # its own: runs alone too
+    assert status == 200, body
+    status, body = http_json(server.url + "/api/graph/build",
+                             {"documents": [body["document"]["id"]], "extractor": "rules+constrained"}, headers=ADMIN)
     assert status == 200 and body["job"]["extractor"] == "rules+constrained", body
     assert wait_job(server.url, body["job"]["id"])["status"] == "done"
     status, body = http_json(server.url + "/api/graph/build", {"extractor": "spans"}, headers=ADMIN)

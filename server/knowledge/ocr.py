@@ -45,8 +45,12 @@ def engine():
     """The OCR engine, loaded once (PP-OCRv4 det/cls/rec from rapidocr-onnxruntime's wheel, ~0.2 s)."""
     global _engine
     if _engine is None:
-        from rapidocr_onnxruntime import RapidOCR
-
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError as e:  # e.g. OpenCV without libGL.so.1 (apt-get install libgl1), or no wheel here
+            log.warning("OCR cannot start: %s", e)
+            raise ChatError("unavailable", "Pictures cannot be read on this server: its OCR engine cannot start "
+                                           "(the server log says why).") from None
         _engine = RapidOCR(det_unclip_ratio=UNCLIP_RATIO)
     return _engine
 

@@ -6,14 +6,12 @@ import queue
 import threading
 import time
 
-from ..backends.base import ANSWER_NUMBERS, ATTACHED_IMAGES, FixedReply, Registry
+from ..backends.base import ATTACHED_IMAGES, Registry
 from ..cluster.single import SingleProcess
 from ..knowledge.attachments import prompt_text
 from ..concurrency import HubChannel, off_hub, start_os_thread
 from ..errors import ChatError
-from ..graph.grounded import plan as graph_plan
-from ..knowledge.grounding import answer_numbers, evidence_style, for_done
-from ..knowledge.service import not_found_reply
+from .grounding import ground_chat, grounding_of
 from .relay import CANCEL, Relay, Request
 from .schemas import ChatPayload
 from .sessions import Session, SessionStore
@@ -50,17 +48,10 @@ class ChatService:
         if model in self.cfg.vision_models and any(a["type"].startswith("image/") for a in attached):
             params = {**params, ATTACHED_IMAGES: off_hub(self.attachments.data_urls, attached)}
         graph = chat.graph if chat.graph is not None else bool(session.settings.get("graph"))
-        plan = None
-        if graph:  # a reply from the facts, or the facts beside the library's passages, or the library alone
-            system, sources, plan = self._ground_graph(chat.message, system, backend)
-            if plan is not None and plan.reply is not None:
-                backend = FixedReply(plan.reply)
-        else:
-            system, sources = self._ground(chat.message, system, backend) if knowledge else (system, None)
-        if sources == []:  # nothing relevant in the library: say so rather than let the model guess
-            backend = FixedReply(not_found_reply(chat.message))
-        elif sources and system:  # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
-            params = {**params, ANSWER_NUMBERS: off_hub(answer_numbers, chat.message, system)}
+        evidence = None
+        if graph or knowledge:
+            evidence = ground_chat(self.knowledge, self.graph, self.cfg, chat.message, system, backend, params, graph)
+            backend, system, params = evidence.backend, evidence.system, evidence.params
         with self._lock:
             if session.active is not None:
                 raise ChatError("busy", "A reply is still streaming in this conversation; stop it or wait for it.")
@@ -77,9 +68,8 @@ class ChatService:
                 log.exception("saving a question of %s failed", session.id)
                 raise ChatError("unavailable", "The server cannot save conversations right now; try again later.")
             req = Request(session, backend, model, chat.message, messages, params, self._channel(backend))
-            req.sources = sources
-            if plan is not None:
-                req.answer, req.fact_check = plan.answer, plan.check
+            if evidence is not None:
+                req.sources, req.answer, req.fact_check = evidence.sources, evidence.answer, evidence.fact_check
             req.device = session.client_id
             req.attachments = shown
             if attached:
@@ -126,27 +116,6 @@ class ChatService:
         knowledge = chat.knowledge if chat.knowledge is not None else bool(kept.get("knowledge"))
         return backend, model, system, params, knowledge
 
-    def _ground(self, message: str, system: str | None, backend) -> tuple[str, list]:
-        """The system prompt with the library's best passages or sentences (or the library's "nothing found")."""
-        if self.knowledge is None:
-            raise ChatError("unavailable", "This server has no knowledge base.")
-        instruction, sources = off_hub(self.knowledge.ground, message, evidence_style(self.cfg.kb_evidence, backend))
-        if not instruction:
-            return system, sources
-        return (f"{system}\n\n{instruction}" if system else instruction), sources
-
-    def _ground_graph(self, message: str, system: str | None, backend):
-        """(system, sources, plan) of a `graph: true` chat; a base model's question the facts do not answer
-        goes to the library (then "not found")."""
-        if self.knowledge is None:
-            raise ChatError("unavailable", "This server has no knowledge base.")
-        plan = off_hub(graph_plan, self.graph, self.knowledge, message, bool(getattr(backend, "base_model", False)))
-        if plan is None:
-            return (*self._ground(message, system, backend), None)
-        if plan.instruction:
-            system = f"{system}\n\n{plan.instruction}" if system else plan.instruction
-        return system, plan.sources, plan
-
     def _channel(self, backend):
         # The patched queue wakes green threads, the real one OS threads; only an OS-thread
         # producer feeding eventlet's hub needs a channel of its own.
@@ -174,7 +143,7 @@ class ChatService:
             if req.sources is not None:
                 done["sources"] = req.sources
                 # off the hub: the check cuts Chinese with jieba (its parts of speech load once, 0.8 s)
-                grounding = off_hub(self._grounding, req, text, reason)
+                grounding = off_hub(grounding_of, req, text, reason)
                 if grounding:
                     done["grounding"] = grounding
                 if req.answer:
@@ -203,16 +172,6 @@ class ChatService:
             if not ended:
                 self.relay.emit(req, "done", done)
         req.finished.set()
-
-    @staticmethod
-    def _grounding(req: Request, text: str, reason: str) -> dict | None:
-        """done.grounding: the graph's check of the names, then the library's of numbers and passages."""
-        facts = None
-        if req.fact_check is not None and text.strip() and reason != "error":
-            facts = req.fact_check(text)
-            if req.answer or not facts["supported"]:
-                return facts  # a composed reply is the facts' own words
-        return for_done(text, reason, req.user_message, req.sources, req.messages) or facts
 
     # --- controlling ----------------------------------------------------
 

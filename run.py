@@ -29,7 +29,7 @@ def _async_mode() -> str:
 
 
 if sys.argv[1:2] in (["backup"], ["restore"]):  # a tool, not the server: nothing to patch
-    from server.backup import main as backup_main
+    from server.store.backup import main as backup_main
 
     backup_main(sys.argv[1:])
     sys.exit(0)
@@ -53,9 +53,9 @@ import logging  # noqa: E402
 
 from server import create_app  # noqa: E402
 from server.config import parse_args  # noqa: E402
-from server.extensions import socketio  # noqa: E402
-from server.lan import lan_urls, qr_text  # noqa: E402
-from server.security import who_may  # noqa: E402
+from server.web.extensions import socketio  # noqa: E402
+from server.web.lan import lan_urls, qr_text  # noqa: E402
+from server.web.security import who_may  # noqa: E402
 
 
 def console_never_fails() -> None:
@@ -79,7 +79,7 @@ def main() -> None:
     tls = None
     if cfg.https:
         from server.paths import data_dir
-        from server.tls import certificate
+        from server.web.certificate import certificate
 
         tls = certificate(cfg, data_dir(cfg))
         app.extensions["tls_fingerprint"] = tls[2]

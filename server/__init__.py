@@ -7,17 +7,17 @@ import os
 from flask import Flask
 from flask_cors import CORS
 
-from .admin_token import settle as settle_admin_token
+from .web.admin_token import settle as settle_admin_token
 from .backends import build_registry
 from .chat.service import ChatService
 from .chat.usage import Usage
 from .chat.sessions import SessionStore
 from .cluster.single import SingleProcess
 from .config import Config
-from .extensions import socketio
+from .web.extensions import socketio
 from .knowledge.attachments import build_attachments
 from .knowledge import build_knowledge_base
-from .security import OriginPolicy, add_security_headers
+from .web.security import OriginPolicy, add_security_headers
 from .store.ledger import open_ledger
 
 log = logging.getLogger(__name__)

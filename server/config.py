@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from dataclasses import dataclass, field
 
@@ -218,7 +219,6 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     cfg.embed_api_key = environ.get("CHAT_EMBED_API_KEY") or None
     if environ.get("DEEPSEEK_BASE_URL"):
         cfg.deepseek_base_url = environ["DEEPSEEK_BASE_URL"]
-    from .security import networks  # here, not at the top: security may need the config module
 
     try:
         networks(cfg.trusted_proxies)
@@ -236,3 +236,15 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Co
     if cfg.local_dtype not in ("auto", "fp32", "bf16", "int8"):
         parser.error("--local-dtype must be auto, fp32, bf16 or int8")
     return cfg
+
+
+def networks(spec: str) -> list:
+    """The networks of a comma-separated list of addresses and CIDR ranges; ValueError names a wrong one."""
+    out = []
+    for part in (p.strip() for p in spec.split(",")):
+        if part:
+            try:
+                out.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"--trusted-proxy: {part!r} is not an address or a network (CIDR)") from None
+    return out

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from server.backup import backup, restore
+from server.store.backup import backup, restore
 
 
 def make_data(folder) -> sqlite3.Connection:

@@ -2,7 +2,7 @@
 import os
 
 from server.config import parse_args
-from server.lan import lan_urls, qr_text
+from server.web.lan import lan_urls, qr_text
 from tests.live import LiveServer
 
 

@@ -16,7 +16,7 @@ import pytest
 import requests
 import socketio
 
-from server.tls import make_certificate
+from server.web.certificate import make_certificate
 from tests.live import ROOT, LiveServer
 
 FINGERPRINT = re.compile(r"fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})")

@@ -11,9 +11,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from server.admin_token import FILE_NAME, settle, token_in
+from server.web.admin_token import FILE_NAME, settle, token_in
 from server.config import parse_args
-from server.security import who_may
+from server.web.security import who_may
 from tests.kb_files import upload
 from tests.live import Client, LiveServer, http_json
 from tests.test_roles import NONE, SHARED_WRITES

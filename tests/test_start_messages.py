@@ -11,7 +11,7 @@ from tests.live import ROOT
 
 def test_a_console_that_cannot_show_chinese_or_the_qr_code_does_not_stop_the_start():
     """Windows gives a redirected stdout its ANSI code page; cp1252 has no block characters and no Chinese."""
-    code = ("import run; {} from server.lan import qr_text; print(qr_text('http://192.168.1.20:8000')); "
+    code = ("import run; {} from server.web.lan import qr_text; print(qr_text('http://192.168.1.20:8000')); "
             "print('张三的服务器')")
     env = {**os.environ, "PYTHONIOENCODING": "cp1252", "CHAT_ASYNC_MODE": "threading"}
     bare = subprocess.run([sys.executable, "-c", code.format("")], cwd=ROOT, env=env, capture_output=True)

@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from ..errors import ChatError
-from ..security import admin_request
+from .security import admin_request
 from ..store.base import now_iso
 from ..store.ledger import device_of
 from .views import require_admin

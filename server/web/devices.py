@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 
 from ..devices import normalize
 from ..errors import ChatError
-from ..lan import lan_urls
+from .lan import lan_urls
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices", __name__, url_prefix="/api/devices")

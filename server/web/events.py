@@ -13,8 +13,8 @@ from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from ..cluster.presence import room
 from ..errors import ChatError
 from .metrics import count_error
-from ..extensions import socketio
-from ..security import ADMIN_ROOM, access_ok, admin_ok
+from .extensions import socketio
+from .security import ADMIN_ROOM, access_ok, admin_ok
 
 log = logging.getLogger(__name__)
 

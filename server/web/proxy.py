@@ -5,7 +5,7 @@ import ipaddress
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..security import networks
+from ..config import networks
 
 
 class TrustedProxyFix:

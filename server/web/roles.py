@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..security import admin_request
+from .security import admin_request
 
 bp = Blueprint("roles", __name__)
 

@@ -7,10 +7,10 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..concurrency import RealEvent, off_hub
 from ..errors import ChatError
-from ..extensions import socketio
+from .extensions import socketio
 from .kb import read_upload
 from ..paths import data_dir
-from ..security import ADMIN_ROOM
+from .security import ADMIN_ROOM
 from ..tuning import Base, TuningService, data, public
 from .views import require_admin
 

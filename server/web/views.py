@@ -8,7 +8,7 @@ from . import v1_format
 from ..chat import schemas
 from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from ..errors import ChatError
-from ..security import access_ok, admin_given, admin_request, forbidden
+from .security import access_ok, admin_given, admin_request, forbidden
 
 bp = Blueprint("views", __name__)
 

@@ -5,7 +5,7 @@ import os
 import secrets
 import time
 
-from .paths import data_dir
+from ..paths import data_dir
 
 FILE_NAME = "admin_token"
 # Another process may have made the file and not yet written its line (one write of 33 bytes, microseconds

@@ -6,7 +6,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from .admin_token import admin_link
-from .errors import ChatError
+from ..errors import ChatError
 
 # img-src blob: the page shows a chat attachment's picture from bytes it fetched itself (its GET needs a
 # header an <img> cannot send).
@@ -78,17 +78,6 @@ def bearer(header: str | None) -> str | None:
         return header[7:].strip()
     return None
 
-
-def networks(spec: str) -> list:
-    """The networks of a comma-separated list of addresses and CIDR ranges; ValueError names a wrong one."""
-    out = []
-    for part in (p.strip() for p in spec.split(",")):
-        if part:
-            try:
-                out.append(ipaddress.ip_network(part, strict=False))
-            except ValueError:
-                raise ValueError(f"--trusted-proxy: {part!r} is not an address or a network (CIDR)") from None
-    return out
 
 
 def is_local_host(host: str) -> bool:

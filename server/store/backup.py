@@ -11,7 +11,7 @@ import tarfile
 import tempfile
 import time
 
-from .file_lock import exclusive
+from ..file_lock import exclusive
 
 FORMAT = 1  # manifest.json's "format": bump when the layout of an archive changes
 SKIP_SUFFIXES = ("-wal", "-shm", "-journal")  # SQLite's side files: the online backup already holds their pages
@@ -107,8 +107,8 @@ def restore(archive: str, data_dir: str) -> dict:
 
 def default_data_dir() -> str:
     """--data-dir as the server would find it: CHAT_DATA_DIR (environment or .env), else the user's data folder."""
-    from .config import load_env_file
-    from .paths import default_data_dir as users
+    from ..config import load_env_file
+    from ..paths import default_data_dir as users
 
     load_env_file()
     return os.environ.get("CHAT_DATA_DIR") or users()

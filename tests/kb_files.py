@@ -57,11 +57,15 @@ def upload(url: str, filename: str, data: bytes, token: str | None = None, timeo
 def docx_bomb(paragraphs: int, chars: int, text_runs: bool = True, runs: int = 1) -> bytes:
     """A small .docx whose document.xml expands to paragraphs x runs x chars characters of text (or of
     empty paragraphs, paragraphs x chars of them)."""
+    run = f"<w:r><w:t>{'A' * chars}</w:t></w:r>" * runs
+    return word_document((f"<w:p>{run}</w:p>" if text_runs else "<w:p/>" * chars) * paragraphs)
+
+
+def word_document(body: str) -> bytes:
+    """A .docx whose document.xml's body is exactly `body` (WordprocessingML), the rest a real Word file's."""
     import zipfile
 
     base = zipfile.ZipFile(io.BytesIO(docx(["seed"])))
-    run = f"<w:r><w:t>{'A' * chars}</w:t></w:r>" * runs
-    body = (f"<w:p>{run}</w:p>" if text_runs else "<w:p/>" * chars) * paragraphs
     xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
            f"<w:body>{body}</w:body></w:document>")

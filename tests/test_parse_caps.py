@@ -1,12 +1,11 @@
 """The library's readers stop at the text cap (--kb-max-chars) on every file type, and still read real files."""
 import io
-import zipfile
 
 import pytest
 
 from server.errors import ChatError
 from server.knowledge.parse import parse
-from tests.kb_files import docx, pdf
+from tests.kb_files import pdf, word_document
 
 
 def refused(name: str, data: bytes, max_chars: int) -> str:
@@ -16,26 +15,15 @@ def refused(name: str, data: bytes, max_chars: int) -> str:
     return e.value.message
 
 
-def word_file(body: str) -> bytes:
-    base = zipfile.ZipFile(io.BytesIO(docx(["seed"])))
-    xml = ('<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
-           f'wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>')
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for item in base.infolist():
-            z.writestr(item, xml if item.filename == "word/document.xml" else base.read(item.filename))
-    return out.getvalue()
-
-
 def test_every_type_stops_at_the_cap():
     assert "10,000 characters" in refused("a.txt", b"word " * 3000, 10_000)
     assert "10,000 characters" in refused("a.html", b"<p>" + b"word " * 3000 + b"</p>", 10_000)
     one_page = pdf([("word " * 20 + "\n") * 45])  # 4,500 characters on one page: stopped inside it
     assert "3,000 characters" in refused("a.pdf", one_page, 3_000)
     assert len(parse("a.pdf", one_page, 100, 5_000)[1][0][1]) > 4000
-    assert "10,000 characters" in refused("a.docx", word_file(("<w:p><w:r><w:t>" + "A" * 6000 + "</w:t></w:r></w:p>") * 3), 10_000)
-    assert "paragraphs" in refused("a.docx", word_file("<w:p/>" * 2000), 10_000)
-    assert "markup" in refused("a.docx", word_file("<w:p><w:r><w:t>hi</w:t></w:r></w:p>" + '<w:bookmarkStart w:id="1"/>' * 30_000), 10_000)
+    assert "10,000 characters" in refused("a.docx", word_document(("<w:p><w:r><w:t>" + "A" * 6000 + "</w:t></w:r></w:p>") * 3), 10_000)
+    assert "paragraphs" in refused("a.docx", word_document("<w:p/>" * 2000), 10_000)
+    assert "markup" in refused("a.docx", word_document("<w:p><w:r><w:t>hi</w:t></w:r></w:p>" + '<w:bookmarkStart w:id="1"/>' * 30_000), 10_000)
 
 
 def test_word_files_read_in_order_with_tables_breaks_and_tabs():

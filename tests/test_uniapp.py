@@ -1,5 +1,6 @@
 """The uni-app client: its Node tests against the live server, and its H5, mini-program and App builds."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,14 @@ def npm(*args: str, timeout: float = 600, **extra_env: str) -> str:
     proc = subprocess.run([shutil.which("npm") or "npm", *args], cwd=APP, env=env, capture_output=True, text=True,
                           timeout=timeout)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-6000:]
+    assert proc.returncode == 0, failures(out) or out[-6000:]
     return out
+
+
+def failures(tap: str) -> str:
+    """The failed subtests of a TAP report, each with its diagnostics, so a red run names what failed."""
+    blocks = re.findall(r"^\s*not ok .*?(?=^\s*(?:ok|not ok) \d|\Z)", tap, flags=re.M | re.S)
+    return "\n".join(block[:3000] for block in blocks)
 
 
 def test_node_tests_against_the_live_server(tmp_path):

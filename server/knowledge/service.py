@@ -197,11 +197,13 @@ class KnowledgeBase:
         return found
 
     def delete(self, document_id: str) -> None:
-        self._wait()
+        # No waiting for the embedder (jieba alone is ~1.5 s of a low-priority thread): removing rows needs
+        # none, and a snapshot not yet built is built from the store, or rebuilt by _fresh on its version.
         with self.write_lock:
             if not self.store.remove(document_id):
                 raise ChatError("not_found", "There is no such document in the knowledge base.")
-            self._rebuild()
+            if self.ready.is_set():
+                self._rebuild()
         for hook in self.on_delete:
             try:
                 hook(document_id)

@@ -74,8 +74,8 @@ export function makeStorage(initial = {}) {
   }
 }
 
-// uni.request for GET/POST JSON, with uni's success/fail callback shape.
-export function request({ url, method = 'GET', data, header = {}, timeout = 5000, success, fail, complete }) {
+// uni.request for GET/POST JSON, with uni's success/fail callback shape and its default timeout (60 s).
+export function request({ url, method = 'GET', data, header = {}, timeout = 60000, success, fail, complete }) {
   const body = data === undefined || method === 'GET' ? undefined : JSON.stringify(data)
   const req = http.request(url, { method, timeout, headers: { ...header, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
     let text = ''

@@ -47,6 +47,9 @@ if _async_mode() == "eventlet":
     import eventlet
 
     eventlet.monkey_patch()
+    from server.concurrency import real_logging_locks
+
+    real_logging_locks()
 
 import gc  # noqa: E402
 import logging  # noqa: E402

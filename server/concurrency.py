@@ -51,6 +51,31 @@ def start_os_thread(target, *args, name: str | None = None):
 
 Empty = _queue.Empty
 
+# Under eventlet every lock a library makes is green, and a green lock that two OS threads contend never wakes
+# its waiter: the release schedules the wake-up on the releasing thread's own hub, which then dies with
+# "greenlet.error: Cannot switch to a different thread" while the waiter (a model's loader) waits forever.
+# A start with the model's loader importing transformers beside the library's loader did that about once in
+# 50 (tests/test_eventlet_locks.py counts those green locks). Loading torch or transformers, with their import-
+# time locks (transformers' logging lock, tqdm's bar lock, torch's pytree registry), is therefore one at a time.
+HEAVY_LOADS = RealLock()
+
+
+def real_logging_locks() -> None:
+    """Give logging real locks (its module lock and every handler's): OS threads log beside the hub's."""
+    import logging
+
+    real = _original("threading")
+    logging._lock = real.RLock()  # getLogger's lock, taken by every module's import
+
+    def create_lock(handler):
+        handler.lock = real.RLock()
+
+    logging.Handler.createLock = create_lock
+    for ref in list(logging._handlerList):
+        handler = ref()
+        if handler is not None:
+            handler.lock = real.RLock()
+
 
 class HubChannel:
     """A queue that OS threads fill and a green thread on eventlet's hub drains, woken through a pipe.

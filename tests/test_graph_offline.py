@@ -48,11 +48,7 @@ def server(tmp_path_factory):
     tiny = build_tiny(str(tmp_path_factory.mktemp("tiny")))
     data = tmp_path_factory.mktemp("offline-data")
     s = LiveServer("--backend", "local", "--model", tiny, "--data-dir", str(data), "--admin-token", "adm1n",
-                   "--rate-per-minute", "0", "--rate-per-minute-ip", "0", "--embed-model", "none",
-                   # threading: one of this module's three eventlet starts once died in the hub ("greenlet.error:
-                   # Cannot switch to a different thread" from a semaphore's acquire) and never became ready; that
-                   # start-up race is an open bug (tests/test_graph.py keeps eventlet restarts of the graph)
-                   async_mode="threading").start(timeout=180)
+                   "--rate-per-minute", "0", "--rate-per-minute-ip", "0", "--embed-model", "none").start(timeout=180)
     yield s
     s.stop()
 

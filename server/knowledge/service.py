@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from ..concurrency import BackgroundWorker, RealEvent, RealLock, lower_priority, start_os_thread
+from ..concurrency import HEAVY_LOADS, BackgroundWorker, RealEvent, RealLock, lower_priority, start_os_thread
 from ..errors import ChatError
 from .chunk import chunk_sections
 from .dense import make_embedder
@@ -88,8 +88,9 @@ class KnowledgeBase:
     def _load(self) -> None:
         lower_priority()  # a thread of its own, not the worker: the worker's first job may be waiting for it
         try:
-            warm_up()
-            self.embedder = self.embedder_factory()
+            with HEAVY_LOADS:
+                warm_up()
+                self.embedder = self.embedder_factory()
             with self.write_lock:
                 self._embed_missing()
                 self._rebuild()

@@ -6,7 +6,7 @@ import logging
 import os
 import time
 
-from ...concurrency import Empty, RealLock, start_os_thread
+from ...concurrency import HEAVY_LOADS, Empty, RealLock, start_os_thread
 from ..base import Chunk, Status
 from . import loader, source
 from .jobs import Ended, Failed, Job, Queued, Started
@@ -163,8 +163,9 @@ class LocalBackend:
         """Load tokenizer and model; on failure keep a readable error for status() and stream()."""
         t0 = time.monotonic()
         try:
-            loaded = loader.load(self.path, self.device_pref, self.cache_dir, self.default_model, self._report,
-                                 self.dtype)
+            with HEAVY_LOADS:
+                loaded = loader.load(self.path, self.device_pref, self.cache_dir, self.default_model, self._report,
+                                     self.dtype)
         except BaseException as e:
             err = loader.load_error(e, self.path)
             log.error("local model failed to load: %s", err.message)

@@ -54,9 +54,10 @@ Empty = _queue.Empty
 # Under eventlet every lock a library makes is green, and a green lock that two OS threads contend never wakes
 # its waiter: the release schedules the wake-up on the releasing thread's own hub, which then dies with
 # "greenlet.error: Cannot switch to a different thread" while the waiter (a model's loader) waits forever.
-# A start with the model's loader importing transformers beside the library's loader did that about once in
-# 50 (tests/test_eventlet_locks.py counts those green locks). Loading torch or transformers, with their import-
-# time locks (transformers' logging lock, tqdm's bar lock, torch's pytree registry), is therefore one at a time.
+# Two OS threads calling getLogger at once did that in 3 of 3 runs (tests/test_eventlet_locks.py's script
+# without real_logging_locks); one server start in ~2,000 of the suite's never became ready that way. Loading
+# torch or transformers, with their import-time locks (transformers' logging lock, tqdm's bar lock, torch's
+# pytree registry, all seen taken from loader threads), is also one at a time.
 HEAVY_LOADS = RealLock()
 
 

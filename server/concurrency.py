@@ -55,7 +55,7 @@ Empty = _queue.Empty
 # its waiter: the release schedules the wake-up on the releasing thread's own hub, which then dies with
 # "greenlet.error: Cannot switch to a different thread" while the waiter (a model's loader) waits forever.
 # Two OS threads calling getLogger at once did that in 3 of 3 runs (tests/test_eventlet_locks.py's script
-# without real_logging_locks); one server start in ~2,000 of the suite's never became ready that way. Loading
+# without real_logging_locks); a start of tests/test_graph_offline.py's server once never became ready so. Loading
 # torch or transformers, with their import-time locks (transformers' logging lock, tqdm's bar lock, torch's
 # pytree registry, all seen taken from loader threads), is also one at a time.
 HEAVY_LOADS = RealLock()

@@ -198,8 +198,8 @@ export class ConversationsView {
       let docs;
       try {
         docs = JSON.parse(await file.text());
-      } catch (_) {
-        throw new Error('That file is not a conversation exported as JSON.');
+      } catch (err) {
+        throw new Error('That file is not a conversation exported as JSON.', { cause: err });
       }
       const added = await this.core.list.importDocs(this.http, docs);
       this.chrome.toast(added.length === 1 ? 'Imported 1 conversation.' : `Imported ${added.length} conversations.`);

@@ -24,7 +24,7 @@ export async function copyText(text) {
   ta.focus({ preventScroll: true });
   ta.select();
   ta.setSelectionRange(0, text.length); // iOS needs a range
-  let ok = false;
+  let ok;
   try {
     ok = document.execCommand('copy');
   } catch (_) {

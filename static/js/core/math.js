@@ -1,6 +1,7 @@
 // Math in replies, DOM-free (the page and the uni-app): $...$ and \(...\) inline, $$...$$ and \[...\] displayed,
 // as DeepSeek and others write them. A markdown-it plugin finds them; each client says how to show the TeX.
 
+/** @type {[string, string, boolean][]} [open, close, display] */
 const PAIRS = [['$$', '$$', true], ['\\[', '\\]', true], ['\\(', '\\)', false], ['$', '$', false]]
 
 /**

@@ -49,7 +49,8 @@ const STYLE = {
 }
 
 module.exports = [
-  { ignores: ['**/node_modules/**', 'static/vendor/**', 'mobile-uniapp/dist/**', 'mobile-uniapp/unpackage/**'] },
+  // What .gitignore keeps out: installed and built files.
+  { ignores: ['**/node_modules/**', 'static/vendor/**', 'mobile-uniapp/dist/**', 'mobile-uniapp/unpackage/**', '.venv/**', '.whl/**', '.gl/**', '.cache/**'] },
   js.configs.recommended,
   ...vue.configs['flat/essential'].map((c) => ({ ...c, files: ['mobile-uniapp/src/**/*.vue'] })),
   {

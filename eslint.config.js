@@ -15,6 +15,8 @@ const globals = need('globals')
 // The browser builds index.html loads before the page's modules (static/vendor/, copied by npm ci).
 const VENDOR = { io: 'readonly', markdownit: 'readonly', DOMPurify: 'readonly', hljs: 'readonly',
   cytoscape: 'readonly', uPlot: 'readonly', katex: 'readonly' }
+// What uni-app gives its pages and scripts (H5, App and mini-program).
+const UNI = { uni: 'readonly', wx: 'readonly', plus: 'readonly', getApp: 'readonly', getCurrentPages: 'readonly' }
 
 // One style for all of it. No semicolons: the core and the uni-app were written without them, the page's
 // modules with them; `--fix` either way touched 1,666 lines one way and 3,291 the other. The other rules
@@ -50,7 +52,8 @@ const STYLE = {
 
 module.exports = [
   // What .gitignore keeps out: installed and built files.
-  { ignores: ['**/node_modules/**', 'static/vendor/**', 'mobile-uniapp/dist/**', 'mobile-uniapp/unpackage/**', '.venv/**', '.whl/**', '.gl/**', '.cache/**'] },
+  { ignores: ['**/node_modules/**', 'static/vendor/**', 'mobile-uniapp/dist/**', 'mobile-uniapp/unpackage/**',
+    '.venv/**', '.whl/**', '.gl/**', '.cache/**'] },
   js.configs.recommended,
   ...vue.configs['flat/essential'].map((c) => ({ ...c, files: ['mobile-uniapp/src/**/*.vue'] })),
   {
@@ -66,10 +69,12 @@ module.exports = [
   },
   // uni-app names a page by its folder (pages.json), so one-word names like "chat" are the convention there.
   { files: ['mobile-uniapp/src/pages/**/*.vue'], rules: { 'vue/multi-word-component-names': 'off' } },
-  { files: ['static/js/**/*.js'], ignores: ['static/js/core/**'], languageOptions: { globals: { ...globals.browser, ...VENDOR } } },
+  { files: ['static/js/**/*.js'], ignores: ['static/js/core/**'],
+    languageOptions: { globals: { ...globals.browser, ...VENDOR } } },
   // The core runs in the page, the uni-app and Node's tests: only what all three have (no DOM, no uni).
   { files: ['static/js/core/**/*.js'], languageOptions: { globals: globals['shared-node-browser'] } },
-  { files: ['static/scripts/**/*.js', 'eslint.config.js'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },
-  { files: ['mobile-uniapp/src/**/*.{js,vue}'], languageOptions: { globals: { ...globals.browser, uni: 'readonly', wx: 'readonly', plus: 'readonly', getApp: 'readonly', getCurrentPages: 'readonly' } } },
+  { files: ['static/scripts/**/*.js', 'eslint.config.js'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node } },
+  { files: ['mobile-uniapp/src/**/*.{js,vue}'], languageOptions: { globals: { ...globals.browser, ...UNI } } },
   { files: ['mobile-uniapp/test/**/*.js', 'mobile-uniapp/vite.config.js'], languageOptions: { globals: globals.node } },
 ]

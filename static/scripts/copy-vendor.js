@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Copies the browser builds the chat page loads from node_modules/ into vendor/,
 // so the server can serve every asset itself (the page must work with no internet).
-'use strict';
-const fs = require('fs');
-const path = require('path');
+'use strict'
+const fs = require('fs')
+const path = require('path')
 
-const root = path.resolve(__dirname, '..');
-const modules = path.join(root, 'node_modules');
-const vendor = path.join(root, 'vendor');
+const root = path.resolve(__dirname, '..')
+const modules = path.join(root, 'node_modules')
+const vendor = path.join(root, 'vendor')
 
 // [source under node_modules/, name under vendor/]
 const FILES = [
@@ -22,37 +22,37 @@ const FILES = [
   ['uplot/dist/uPlot.min.css', 'uplot.min.css'],
   ['katex/dist/katex.min.js', 'katex.min.js'],
   ['katex/dist/katex.min.css', 'katex.min.css'],
-];
+]
 
-fs.rmSync(vendor, { recursive: true, force: true });
-fs.mkdirSync(vendor, { recursive: true });
-let missing = 0;
+fs.rmSync(vendor, { recursive: true, force: true })
+fs.mkdirSync(vendor, { recursive: true })
+let missing = 0
 for (const [src, dest] of FILES) {
-  const from = path.join(modules, src);
+  const from = path.join(modules, src)
   if (!fs.existsSync(from)) {
-    console.error(`copy-vendor: missing ${from}`);
-    missing += 1;
-    continue;
+    console.error(`copy-vendor: missing ${from}`)
+    missing += 1
+    continue
   }
   // Source-map comments would make devtools ask the server for .map files we do not ship.
-  let text = fs.readFileSync(from, 'utf8');
-  text = text.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n').replace(/\/\*# sourceMappingURL=\S+ \*\/\s*$/, '\n');
-  fs.writeFileSync(path.join(vendor, dest), text);
+  let text = fs.readFileSync(from, 'utf8')
+  text = text.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n').replace(/\/\*# sourceMappingURL=\S+ \*\/\s*$/, '\n')
+  fs.writeFileSync(path.join(vendor, dest), text)
 }
 // KaTeX's fonts, next to its stylesheet (which names them as fonts/...): the WOFF2 files alone, which every
 // browser the page supports reads first (the stylesheet's woff and ttf fallbacks are never fetched).
-const katexFonts = path.join(modules, 'katex/dist/fonts');
+const katexFonts = path.join(modules, 'katex/dist/fonts')
 if (fs.existsSync(katexFonts)) {
-  fs.mkdirSync(path.join(vendor, 'fonts'), { recursive: true });
+  fs.mkdirSync(path.join(vendor, 'fonts'), { recursive: true })
   for (const name of fs.readdirSync(katexFonts).filter((n) => n.endsWith('.woff2'))) {
-    fs.copyFileSync(path.join(katexFonts, name), path.join(vendor, 'fonts', name));
+    fs.copyFileSync(path.join(katexFonts, name), path.join(vendor, 'fonts', name))
   }
 } else {
-  console.error(`copy-vendor: missing ${katexFonts}`);
-  missing += 1;
+  console.error(`copy-vendor: missing ${katexFonts}`)
+  missing += 1
 }
 if (missing) {
-  console.error('copy-vendor: some files were not found; is `npm ci --prefix static` complete?');
-  process.exit(1);
+  console.error('copy-vendor: some files were not found; is `npm ci --prefix static` complete?')
+  process.exit(1)
 }
-console.log(`copy-vendor: ${FILES.length} files copied to ${path.relative(process.cwd(), vendor) || vendor}`);
+console.log(`copy-vendor: ${FILES.length} files copied to ${path.relative(process.cwd(), vendor) || vendor}`)

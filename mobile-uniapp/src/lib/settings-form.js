@@ -25,7 +25,7 @@ export function settingsFromForm(form) {
   let warning
   if (String(form.serverUrl || '').trim()) {
     try {
-      ;({ url: serverUrl, warning } = normalizeServerUrl(form.serverUrl))
+      ({ url: serverUrl, warning } = normalizeServerUrl(form.serverUrl))
     } catch (err) {
       errors.serverUrl = err.message
     }

@@ -32,8 +32,18 @@ export function createCoreState() {
   }
 }
 
+/**
+ * @typedef {object} CoreOptions
+ * @property {ReturnType<typeof createCoreState>} [state]
+ * @property {import('./types.js').Storage} storage
+ * @property {typeof PAGE_KEYS} [keys] the storage keys of the session, client, settings and pending chat
+ * @property {(kind: string, detail?: any) => void} [onChange]
+ * @property {(token: import('./types.js').Token) => void} [onTokenApplied]
+ */
+
 export class ChatCore {
-  constructor({ state = createCoreState(), storage, keys = PAGE_KEYS, onChange, onTokenApplied } = {}) {
+  /** @param {CoreOptions} options */
+  constructor({ state = createCoreState(), storage, keys = PAGE_KEYS, onChange, onTokenApplied }) {
     this.state = state
     this.storage = storage
     this.keys = keys

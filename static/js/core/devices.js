@@ -44,7 +44,7 @@ export async function redeemCode(http, typed) {
   const res = await http({ method: 'POST', path: '/api/devices/redeem', body: { code } })
   const d = res && res.data
   if (!res || res.status !== 200 || !d || !d.ok || !CLIENT_ID_RE.test(d.client_id || '')) {
-    const err = new Error(httpErrorText(res && res.status, d, 'The code could not be used'))
+    const err = /** @type {Error & {status?: number}} */ (new Error(httpErrorText(res && res.status, d, 'The code could not be used')))
     err.status = (res && res.status) || 0 // 401: this device needs the access token before it may redeem
     throw err
   }

@@ -4,7 +4,10 @@
 
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/
 
-/** 'zh' for a question with Chinese characters, else 'en': the language the note speaks. */
+/**
+ * 'zh' for a question with Chinese characters, else 'en': the language the note speaks.
+ * @returns {'zh'|'en'}
+ */
 export function noteLanguage(question) {
   return CJK.test(question || '') ? 'zh' : 'en'
 }
@@ -13,6 +16,9 @@ export function noteLanguage(question) {
  * What a reply's message keeps of its evidence, from its `done` or from its message in a history (the
  * server keeps them with the turn): the sources (#14) and the check against them (#25), whose note
  * speaks the language of `question`.
+ * @param {import('./types.js').Done|import('./types.js').HistoryMessage} d
+ * @param {string} question
+ * @returns {{sources?: import('./types.js').Source[], grounding?: import('./types.js').Grounding}}
  */
 export function evidenceOf(d, question) {
   const kept = {}
@@ -24,7 +30,10 @@ export function evidenceOf(d, question) {
 /** An end of a fact as a name (a quote gives names, a source gives {id, name, type}). */
 const endName = (e) => (e && typeof e === 'object' ? e.name : String(e ?? ''))
 
-/** The note under a reply whose numbers or names are not in its evidence, or null when there is none. */
+/**
+ * The note under a reply whose numbers or names are not in its evidence, or null when there is none.
+ * @param {import('./types.js').Message} m
+ */
 export function groundingNote(m) {
   const g = m && m.status === 'done' ? m.grounding : null
   if (!g || g.supported !== false) return null

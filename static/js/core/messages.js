@@ -3,6 +3,12 @@ import { attachmentsOf } from './attachments.js'
 import { evidenceOf } from './grounding.js'
 import { randomId } from './ids.js'
 
+/**
+ * @param {'user'|'assistant'} role
+ * @param {string} content
+ * @param {Partial<import('./types.js').Message>} [extra]
+ * @returns {import('./types.js').Message}
+ */
 export function newMessage(role, content, extra = {}) {
   return { id: randomId(10), role, content, reasoning: '', status: 'done', finishReason: '', error: '', requestId: '', queuePosition: 0, ...extra }
 }

@@ -9,9 +9,13 @@ export const PARAM_SPECS = {
   do_sample: { label: 'Sample', bool: true, hint: 'on/off' },
 }
 
-/** Form values (strings, numbers, booleans) -> {params, errors}; '' or null means "server default". */
+/**
+ * Form values (strings, numbers, booleans) -> {params, errors}; '' or null means "server default".
+ * @returns {{params: import('./types.js').Params, errors: Object<string, string>}}
+ */
 export function cleanParams(raw = {}) {
   const params = {}
+  /** @type {Object<string, string>} */
   const errors = {}
   for (const [name, spec] of Object.entries(PARAM_SPECS)) {
     const v = raw ? raw[name] : undefined
@@ -36,7 +40,10 @@ export function cleanParams(raw = {}) {
   return { params, errors }
 }
 
-/** A conversation's settings in one shape, whatever storage or the server handed over. */
+/**
+ * A conversation's settings in one shape, whatever storage or the server handed over.
+ * @returns {import('./types.js').ChatSettings}
+ */
 export function normalizeChatSettings(raw) {
   const o = raw && typeof raw === 'object' ? raw : {}
   const str = (v) => (typeof v === 'string' ? v : '')

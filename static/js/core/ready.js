@@ -3,6 +3,7 @@
 import { SESSION_ID_RE, CLIENT_ID_RE } from './ids.js'
 import { follow, resume } from './stream.js'
 
+/** @param {import('./types.js').Ready} r */
 export function onReady(core, r) {
   const s = core.state
   if (typeof r.session_id === 'string' && SESSION_ID_RE.test(r.session_id)) core._setSession(r.session_id)
@@ -41,6 +42,7 @@ async function fetchSettings(core) {
   if (res.ok && res.settings && core.state.sessionId === sid) core._setChat(res.settings)
 }
 
+/** @param {import('./types.js').ModelStatus} st */
 export function onModelStatus(core, st) {
   if (!st || !st.backend) return
   const entry = { model_ready: !!st.model_ready, progress: st.progress, message: st.message || '', error: st.error || '' }

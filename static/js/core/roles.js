@@ -8,7 +8,8 @@ const ADMIN_PARAM = /(?:^|&)admin=([^&]*)/ // in a link's fragment: …/#admin=T
 export const LOCKED = 'Only this server\'s admin may do this: unlock Settings > Manage this server with the admin token.'
 
 export class Role {
-  constructor({ storage, http, key = ADMIN_KEY, clientId = () => '' } = {}) {
+  /** @param {{storage: import('./types.js').Storage, http: Function, key?: string, clientId?: () => string}} options */
+  constructor({ storage, http, key = ADMIN_KEY, clientId = () => '' }) {
     this.storage = storage
     this.http = http
     this.key = key

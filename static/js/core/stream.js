@@ -7,7 +7,13 @@ import { newMessage, questionBefore } from './messages.js'
 // How long a `done` that overtook the resume replay waits for the missing tokens.
 const STASHED_DONE_WAIT_MS = 3000
 
-/** A reply being followed: the request, its message and how far it has been applied. */
+/**
+ * A reply being followed: the request, its message and how far it has been applied.
+ * @param {string} requestId
+ * @param {string} msgId
+ * @param {Partial<import('./types.js').Reply>} [extra]
+ * @returns {import('./types.js').Reply}
+ */
 export function newReply(requestId, msgId, extra = {}) {
   return { requestId, msgId, lastSeq: -1, answer: '', reasoning: '', resumePending: false, stashedDone: null, syncOnDone: false, ...extra }
 }
@@ -37,6 +43,7 @@ export function route(core, name, p) {
 
 // Only the next token in order is applied: replays repeat old ones, and live tokens that
 // arrive before the replay are gaps the replay will fill.
+/** @param {import('./types.js').Reply} a @param {import('./types.js').Token} t */
 function applyToken(core, a, t) {
   if (t.seq !== a.lastSeq + 1) {
     // We missed the start (a reply another tab began): have it replayed from the first token.
@@ -52,6 +59,7 @@ function applyToken(core, a, t) {
   if (a.stashedDone && a.answer === a.stashedDone.text) finish(core, a, a.stashedDone)
 }
 
+/** @param {import('./types.js').Reply} a @param {import('./types.js').Done} d */
 function onDone(core, a, d) {
   // A live `done` can overtake the replay after a reconnect: wait for the replay's tokens.
   if (a.resumePending && d.finish_reason !== 'error' && typeof d.text === 'string' && d.text !== a.answer) {
@@ -62,7 +70,12 @@ function onDone(core, a, d) {
   finish(core, a, d)
 }
 
-/** The reply ended: its message takes the server's final text, and the client is idle again. */
+/**
+ * The reply ended: its message takes the server's final text, and the client is idle again.
+ * @param {import('./types.js').Reply} a
+ * @param {import('./types.js').Done} d
+ * @param {string} [error] the message's error when the server gave none
+ */
 export function finish(core, a, d, error) {
   clearTimeout(a.stashTimer)
   core.ended.add(a.requestId)

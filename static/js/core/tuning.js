@@ -14,7 +14,9 @@ export const TUNING_FIELDS = [
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const LIVE = new Set(['queued', 'running'])
 
-/** True while a job may still change (queued or training). */
+/** @typedef {import('./types.js').Job} Job */
+
+/** True while a job may still change (queued or training). @param {Job} job */
 export function isLive(job) {
   return !!job && LIVE.has(job.status)
 }
@@ -41,7 +43,12 @@ export function jobFields(values) {
   return { fields }
 }
 
-/** The job list after a `tuning_progress` event (or a job from an answer): replaced by id, a deleted one dropped, a new one appended. */
+/**
+ * The job list after a `tuning_progress` event (or a job from an answer): replaced by id, a deleted one dropped, a new one appended.
+ * @param {Job[]} jobs
+ * @param {Job} update
+ * @returns {Job[]}
+ */
 export function mergeJob(jobs, update) {
   if (!update || typeof update.id !== 'string') return jobs
   if (update.status === 'deleted') return jobs.filter((j) => j.id !== update.id)
@@ -64,13 +71,13 @@ function last(points) {
   return Array.isArray(points) && points.length ? points[points.length - 1][1] : null
 }
 
-/** Fraction of the job's steps done (0-1), or null before it knows its steps. */
+/** Fraction of the job's steps done (0-1), or null before it knows its steps. @param {Job} job */
 export function jobFraction(job) {
   if (job.status === 'done') return 1
   return job.steps ? Math.min(1, (job.step || 0) / job.steps) : null
 }
 
-/** One line of a job: its status, step of steps, time left, last losses, or why it failed. */
+/** One line of a job: its status, step of steps, time left, last losses, or why it failed. @param {Job} job */
 export function jobLine(job) {
   const steps = job.steps ? `step ${job.step || 0} of ${job.steps}` : ''
   const loss = last(job.loss)
@@ -89,7 +96,10 @@ export function jobLine(job) {
   return String(job.status || '')
 }
 
-/** uPlot's data of a job's curves: [steps, loss at each, eval loss at each (null where not measured)]. */
+/**
+ * uPlot's data of a job's curves: [steps, loss at each, eval loss at each (null where not measured)].
+ * @param {Job} job
+ */
 export function lossSeries(job) {
   const loss = new Map((job.loss || []).map(([s, v]) => [s, v]))
   const evals = new Map((job.eval_loss || []).map(([s, v]) => [s, v]))

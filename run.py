@@ -59,6 +59,7 @@ from server.config import parse_args  # noqa: E402
 from server.web.extensions import socketio  # noqa: E402
 from server.web.lan import lan_urls, qr_text  # noqa: E402
 from server.web.security import who_may  # noqa: E402
+from server.web.services import services_of  # noqa: E402
 
 
 def console_never_fails() -> None:
@@ -79,16 +80,11 @@ def main() -> None:
     for noisy in ("httpx", "httpx2", "werkzeug", "engineio.server", "socketio.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)  # one line per upstream request is noise
     app = create_app(cfg)
-    tls = None
-    if cfg.https:
-        from server.paths import data_dir
-        from server.web.certificate import certificate
-
-        tls = certificate(cfg, data_dir(cfg))
-        app.extensions["tls_fingerprint"] = tls[2]
+    built = services_of(app)
+    tls = built.tls
     urls = lan_urls(cfg.host, cfg.port, "https" if tls else "http")
     print(f"Chat server on {cfg.host}:{cfg.port} ({cfg.async_mode}); backends: "
-          f"{', '.join(app.extensions['chat_service'].registry.backends)}", flush=True)
+          f"{', '.join(built.chat.registry.backends)}", flush=True)
     if urls:
         print("Open on a phone or computer on the same network:", flush=True)
         for url in urls:

@@ -8,17 +8,11 @@ from flask import Flask
 from flask_cors import CORS
 
 from .web.admin_token import settle as settle_admin_token
-from .backends import build_registry
 from .chat.service import ChatService
-from .chat.usage import Usage
-from .chat.sessions import SessionStore
 from .cluster.single import SingleProcess
 from .config import Config
 from .web.extensions import socketio
-from .knowledge.attachments import build_attachments
-from .knowledge import build_knowledge_base
 from .web.security import OriginPolicy, add_security_headers
-from .store.ledger import open_ledger
 
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,7 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .web import events  # noqa: F401  (registers the Socket.IO handlers)
     from .web.audit import bp as audit_bp
     from .web.usage import bp as usage_bp
-    from .web.metrics import ServerMetrics, bp as metrics_bp
+    from .web.metrics import bp as metrics_bp
     from .web.tls import bp as tls_bp
     from .web.conversations import bp as conversations_bp
     from .web.devices import bp as devices_bp
@@ -54,9 +48,11 @@ def create_app(config: Config | None = None) -> Flask:
     from .web.kb_progress import bp as kb_progress_bp
     from .web.attachments import bp as attachments_bp
     from .web.roles import bp as roles_bp
-    from .web.tuning import bp as tuning_bp, start_tuning
+    from .web.tuning import bp as tuning_bp
     from .web.v1 import bp as v1_bp
     from .web.views import bp
+    from .web.services import install as install_services
+    from .web.wiring import build_services, start as start_services
 
     app.register_blueprint(bp)
     app.register_blueprint(kb_bp)
@@ -102,29 +98,10 @@ def create_app(config: Config | None = None) -> Flask:
 
         app.wsgi_app = TrustedProxyFix(app.wsgi_app, cfg.trusted_proxies)
 
-    registry = build_registry(cfg)
-    presence = cluster.presence()
-    store = SessionStore(cfg.max_sessions, cfg.session_ttl, cfg.max_history, conversations, presence.watched,
-                         cluster.active_request_id)
-    service = ChatService(cfg, registry, store, socketio, cluster)
-    cluster.attach(service)
-    service.knowledge = app.extensions["knowledge"] = build_knowledge_base(cfg)
-    service.attachments = app.extensions["attachments"] = build_attachments(cfg)
-    from .web.graph import install as install_graph
-
-    install_graph(app, service, socketio)
-    app.extensions["chat_service"] = service
-    app.extensions["ledger"] = open_ledger(cfg, getattr(cluster, "r", None))
-    Usage(app.extensions["ledger"], cfg.quota_tokens).install(service)
-    app.extensions["metrics"] = ServerMetrics(app, service)
-    app.extensions["presence"] = presence
-    app.extensions["origins"] = origins
-    socketio.start_background_task(_housekeeping, service)
-    start_tuning(app, cfg, registry)
-    for backend in registry.backends.values():
-        for prepare in ("start", "discover_models"):
-            if hasattr(backend, prepare):
-                socketio.start_background_task(getattr(backend, prepare))
+    built = build_services(cfg, cluster, conversations, origins)
+    install_services(app, built)
+    socketio.start_background_task(_housekeeping, built.chat)
+    start_services(built)
     return app
 
 

@@ -21,16 +21,16 @@ log = logging.getLogger(__name__)
 class ChatService:
     """Starts, relays, stops and replays chats; `io` is the Socket.IO server (emit, sleep, tasks)."""
 
-    knowledge = None  # the KnowledgeBase, set by create_app
-    graph = None  # the knowledge graph, set by create_app
-    attachments = None  # the AttachmentStore, set by create_app
-
-    def __init__(self, cfg, registry: Registry, store: SessionStore, io, cluster=None):
+    def __init__(self, cfg, registry: Registry, store: SessionStore, io, cluster=None, *,
+                 knowledge=None, graph=None, attachments=None):
         self.cfg = cfg
         self.registry = registry
         self.store = store
         self.io = io
         self.cluster = cluster or SingleProcess()  # what other processes see of replies (#15)
+        self.knowledge = knowledge  # the KnowledgeBase a grounded chat reads
+        self.graph = graph  # the knowledge graph a chat with `graph` reads
+        self.attachments = attachments  # the AttachmentStore a chat's attachments come from
         self.requests: dict[str, Request] = {}
         self.rate_session = self.cluster.rate_limiter(cfg.rate_per_minute, "session")
         self.rate_ip = self.cluster.rate_limiter(cfg.rate_per_minute_ip, "ip")

@@ -1,18 +1,19 @@
 """HTTP routes of chat attachments: upload one (its text read), fetch it back (its owner only)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from ..knowledge.attachments import public
 from ..concurrency import off_hub
 from .conversations import client_id
 from .kb import read_upload
+from .services import services
 
 bp = Blueprint("attachments", __name__, url_prefix="/api/attachments")
 
 
 def attachments():
-    return current_app.extensions["attachments"]
+    return services().attachments
 
 
 @bp.route("", methods=["POST"])

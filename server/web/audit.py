@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from ..errors import ChatError
 from .security import admin_request
+from .services import services
 from ..store.base import now_iso
 from ..store.ledger import device_of
 from .views import require_admin
@@ -70,9 +71,7 @@ def audit(response):
     refused = response.status_code == 403 or (action is not None and response.status_code == 401)
     if action is None and not refused:
         return response
-    ledger = current_app.extensions.get("ledger")
-    if ledger is None:
-        return response
+    built = services()
     ok = response.status_code < 400
     target = next(iter(request.view_args.values()), None) if request.view_args else None
     detail = None
@@ -84,11 +83,11 @@ def audit(response):
     if action and request.method == "DELETE" and rule == "/api/graph/jobs/<job_id>":
         detail = "cancelled" if ok else detail
     entry = {"at": now_iso(), "action": action or request.endpoint or rule, "ok": ok,
-             "role": "admin" if admin_request(current_app.extensions["chat_service"].cfg, request.headers) else "user",
+             "role": "admin" if admin_request(built.cfg, request.headers) else "user",
              "device": device_of(request.headers.get("X-Client-Id", "")[:64]), "address": request.remote_addr or "",
              "target": _short(target), "detail": _short(detail)}
     try:
-        ledger.record(entry)
+        built.ledger.record(entry)
     except Exception:  # a full disk must not turn a done change into an error
         log.exception("writing the audit entry %s failed", json.dumps({k: entry[k] for k in ("action", "target")}))
     return response
@@ -104,5 +103,5 @@ def entries():
         raise ChatError("bad_request", "'limit' must be a whole number from 1 to 500.")
     if before is not None and len(before) > 40:
         raise ChatError("bad_request", "'before' must be an entry's 'at'.")
-    found = current_app.extensions["ledger"].entries(before, int(raw), action and action[:40])
+    found = services().ledger.entries(before, int(raw), action and action[:40])
     return jsonify({"ok": True, "entries": found})

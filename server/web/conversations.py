@@ -1,18 +1,19 @@
 """HTTP routes for a client's conversations: list, export (JSON, Markdown), import."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from ..chat import schemas
 from ..chat.sessions import CLIENT_ID, SESSION_ID
 from ..chat.transfer import export_document, import_documents, to_markdown
 from ..errors import ChatError
+from .services import services
 
 bp = Blueprint("conversations", __name__)
 
 
 def sessions():
-    return current_app.extensions["chat_service"].store
+    return services().chat.store
 
 
 def client_id() -> str:
@@ -57,5 +58,5 @@ def import_():
     body = request.get_json(silent=True)
     if not isinstance(body, (dict, list)):
         raise ChatError("bad_request", "Send a conversation (a JSON object) or a list of them.")
-    summaries = import_documents(sessions(), owner, body, current_app.extensions["chat_service"].cfg)
+    summaries = import_documents(sessions(), owner, body, services().cfg)
     return jsonify({"ok": True, "conversations": summaries})

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import threading
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from redis.exceptions import RedisError
 
 from ..devices import normalize
 from ..errors import ChatError
 from .lan import lan_urls
+from .services import services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices", __name__, url_prefix="/api/devices")
@@ -19,7 +19,6 @@ CLIENT_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 # Tries per address and minute: a person mistypes a code a few times; a guesser gets 10 of 2^40 a minute.
 REDEEM_PER_MINUTE = 10
 PAIR_PER_MINUTE = 10  # new codes per address and minute: bounds what one device can make us keep
-_lock = threading.Lock()
 
 
 class Pairing:
@@ -33,13 +32,7 @@ class Pairing:
 
 
 def pairing() -> Pairing:
-    ext = current_app.extensions
-    if "pairing" not in ext:
-        with _lock:
-            if "pairing" not in ext:
-                svc = ext["chat_service"]
-                ext["pairing"] = Pairing(svc.cfg, svc.cluster)
-    return ext["pairing"]
+    return services().pairing
 
 
 def limited(limiter, key: str, what: str) -> None:
@@ -71,7 +64,7 @@ def page_url() -> str:
     except ValueError:
         loopback = False
     if loopback:
-        cfg = current_app.extensions["chat_service"].cfg
+        cfg = services().cfg
         urls = lan_urls(cfg.host, cfg.port, "https" if cfg.https else "http")
         if urls and "://127." not in urls[0]:
             return urls[0]

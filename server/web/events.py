@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import current_app, request
+from flask import request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from ..chat import schemas
@@ -15,6 +15,7 @@ from ..errors import ChatError
 from .metrics import count_error
 from .extensions import socketio
 from .security import ADMIN_ROOM, access_ok, admin_ok
+from .services import services
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +24,11 @@ FIRST_PAGE = 50  # conversations sent in `ready`: more than a phone's screen, a 
 
 
 def service():
-    return current_app.extensions["chat_service"]
+    return services().chat
 
 
 def presence():
-    return current_app.extensions["presence"]
+    return services().presence
 
 
 def client_ip() -> str:

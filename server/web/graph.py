@@ -1,19 +1,19 @@
-"""HTTP routes of the knowledge graph (/api/graph), and its wiring to the library, the backends and Socket.IO."""
+"""HTTP routes of the knowledge graph (/api/graph), and the completer its builds call the chat backends with."""
 from __future__ import annotations
 
 import logging
 import os
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from ..backends.base import EXTRACT_SPANS
 from ..concurrency import RealEvent, off_hub
 from ..errors import ChatError
-from ..graph import build_graph
 from ..graph.build import EXTRACTORS, Builder
 from ..graph.constrained import EXTRACTORS as CONSTRAINED
 from .kb import read_upload
 from ..chat.schemas import require_object, reject_extra
+from .services import services
 from .views import require_admin
 
 log = logging.getLogger(__name__)
@@ -22,28 +22,8 @@ MAX_IMPORT = 50_000_000  # bytes of one import file: about 1M rows
 EXTRACT_PARAMS = {"temperature": 0.0, "max_tokens": 1024}  # one passage's facts fit; 0: the same answer twice
 
 
-def install(app, service, io) -> None:
-    """The graph beside the library: a deleted document's facts go, builds use the chat backends."""
-    cfg = service.cfg
-    graph = build_graph(cfg, service.knowledge)
-    if graph.refused:
-        log.warning("%s", graph.refused)
-    service.graph = graph
-    service.knowledge.on_delete.append(graph.forget_document)
-    builder = Builder(graph, service.knowledge, completer(service.registry), io.start_background_task,
-                      lambda job: io.emit("graph_progress", job))
-    app.extensions["graph"], app.extensions["graph_builder"] = graph, builder
-    if not graph.refused and (cfg.graph_url or (cfg.store != "memory" and os.path.isdir(_folder(cfg)))):
-        io.start_background_task(_resume, builder)
-
-
-def _folder(cfg) -> str:
-    from ..paths import data_dir
-
-    return os.path.join(data_dir(cfg), "graph")
-
-
-def _resume(builder: Builder) -> None:
+def resume_builds(builder: Builder) -> None:
+    """Go on with the build jobs a previous run left (started by web/wiring.py)."""
     try:
         builder.resume()
     except ChatError as e:
@@ -79,7 +59,7 @@ def default_extractor(registry, name: str | None) -> str:
 
 
 def graph():
-    return current_app.extensions["graph"]
+    return services().graph
 
 
 def _int(name: str, default: int, low: int, high: int) -> int:
@@ -113,29 +93,28 @@ def build():
     for key in ("backend", "model"):
         if body.get(key) is not None and not isinstance(body[key], str):
             raise ChatError("bad_request", f"'{key}' must be a string.")
-    extractor = body.get("extractor") or default_extractor(current_app.extensions["chat_service"].registry,
-                                                           body.get("backend"))
+    extractor = body.get("extractor") or default_extractor(services().chat.registry, body.get("backend"))
     if extractor not in EXTRACTORS:
         raise ChatError("bad_request", "'extractor' must be 'rules' (patterns, no model), 'model' (a model's JSON too), "
                                        "'constrained' or 'rules+constrained' (a local model held to the passage's words).")
     if extractor != "rules":
-        backend = current_app.extensions["chat_service"].registry.get(body.get("backend"))  # unknown_backend now
+        backend = services().chat.registry.get(body.get("backend"))  # unknown_backend now
         if extractor in CONSTRAINED and not backend.blocking:
             raise ChatError("bad_request", f"'{extractor}' needs a local model (the built-in one or another); "
                                            "this backend is remote: use 'model'.")
-    job = current_app.extensions["graph_builder"].start(docs, body.get("backend"), body.get("model"), types, extractor)
+    job = services().graph_builder.start(docs, body.get("backend"), body.get("model"), types, extractor)
     return jsonify({"ok": True, "job": job})
 
 
 @bp.route("/jobs/<job_id>", methods=["GET"])
 def job(job_id: str):
-    return jsonify({"ok": True, **current_app.extensions["graph_builder"].get(job_id[:64])})
+    return jsonify({"ok": True, **services().graph_builder.get(job_id[:64])})
 
 
 @bp.route("/jobs/<job_id>", methods=["DELETE"])
 def cancel(job_id: str):
     require_admin()
-    return jsonify({"ok": True, "job": current_app.extensions["graph_builder"].cancel(job_id[:64])})
+    return jsonify({"ok": True, "job": services().graph_builder.cancel(job_id[:64])})
 
 
 @bp.route("/entities", methods=["GET"])

@@ -1,12 +1,13 @@
 """HTTP routes of the knowledge base: upload, list, delete, search (guarded like every /api/ route)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..chat.schemas import reject_extra, require_object
 from ..concurrency import off_hub
 from ..errors import ChatError
+from .services import services
 from .views import require_admin
 
 bp = Blueprint("knowledge", __name__, url_prefix="/api/kb")
@@ -26,7 +27,7 @@ def drain(stream, length: int) -> None:
 
 
 def kb():
-    return current_app.extensions["knowledge"]
+    return services().knowledge
 
 
 def read_upload(limit: int, noun: str = "file") -> tuple[str, bytes]:

@@ -1,10 +1,11 @@
 """/metrics in Prometheus text format: streams, queue, latency, tokens, errors and background jobs (admin, or --metrics-open)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from .services import services
 from .views import require_admin
 
 bp = Blueprint("metrics", __name__)
@@ -17,7 +18,7 @@ GAP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 class ServerMetrics:
     """The registry of one app: counters and histograms fed by ChatService.on_done, gauges read at scrape time."""
 
-    def __init__(self, app, service):
+    def __init__(self, service, knowledge, graph_builder, tuning):
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.ttft = Histogram("chat_ttft_seconds", "Time from accepting a chat to its first token", ["backend"],
@@ -28,7 +29,7 @@ class ServerMetrics:
         self.replies = Counter("chat_replies", "Replies ended, by how", ["backend", "finish_reason"], registry=r)
         self.errors = Counter("chat_errors", "Errors answered, by protocol code (chats, events and HTTP API)", ["code"],
                               registry=r)
-        r.register(_Gauges(app, service))
+        r.register(_Gauges(service, knowledge, graph_builder, tuning))
         service.on_done.append(self.reply_ended)
 
     def reply_ended(self, req, done: dict) -> None:
@@ -48,8 +49,8 @@ class ServerMetrics:
 class _Gauges:
     """What is true now: read when Prometheus scrapes, so nothing has to keep them up to date."""
 
-    def __init__(self, app, service):
-        self.app, self.service = app, service
+    def __init__(self, service, knowledge, graph_builder, tuning):
+        self.service, self.knowledge, self.graph_builder, self.tuning = service, knowledge, graph_builder, tuning
 
     def describe(self):
         return []
@@ -60,14 +61,12 @@ class _Gauges:
         yield GaugeMetricFamily("chat_active_streams", "Replies streaming now", value=len(streaming))
         yield GaugeMetricFamily("chat_queue_depth", "Replies waiting for the local model (not yet a token)",
                                 value=sum(1 for r in streaming if r.queued is not None and r.first_token_at is None))
-        ext = self.app.extensions
         library = GaugeMetricFamily("library_jobs", "Uploads being added to the library", labels=["phase"])
-        progress = ext["knowledge"].progress() if ext.get("knowledge") else None
+        progress = self.knowledge.progress()
         if progress:
             library.add_metric([progress.get("phase", "")], 1)
         yield library
-        for name, jobs in (("graph_jobs", getattr(ext.get("graph_builder"), "jobs", {})),
-                           ("tuning_jobs", getattr(ext.get("tuning"), "jobs", {}))):
+        for name, jobs in (("graph_jobs", self.graph_builder.jobs), ("tuning_jobs", getattr(self.tuning, "jobs", {}))):
             family = GaugeMetricFamily(name, f"{name.split('_')[0].title()} jobs this process knows, by status",
                                        labels=["status"])
             counts: dict[str, int] = {}
@@ -80,9 +79,7 @@ class _Gauges:
 
 def count_error(code: str) -> None:
     """An error answered outside a reply (a refused chat event, an API error)."""
-    metrics = current_app.extensions.get("metrics")
-    if metrics is not None:
-        metrics.errors.labels(code).inc()
+    services().metrics.errors.labels(code).inc()
 
 
 @bp.after_app_request
@@ -97,6 +94,6 @@ def count_api_errors(response):
 
 @bp.route("/metrics")
 def metrics():
-    if not current_app.extensions["chat_service"].cfg.metrics_open:
+    if not services().cfg.metrics_open:
         require_admin()
-    return Response(generate_latest(current_app.extensions["metrics"].registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(services().metrics.registry), mimetype=CONTENT_TYPE_LATEST)

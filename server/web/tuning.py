@@ -1,16 +1,14 @@
 """HTTP routes of fine-tuning (admin only, reads too) and its Socket.IO progress events."""
 from __future__ import annotations
 
-import os
-
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from ..concurrency import RealEvent, off_hub
 from ..errors import ChatError
 from .extensions import socketio
 from .kb import read_upload
-from ..paths import data_dir
 from .security import ADMIN_ROOM
+from .services import services
 from ..tuning import Base, TuningService, data, public
 from .views import require_admin
 
@@ -21,7 +19,7 @@ FIELDS = ("name", "base", "epochs", "learning_rate", "lora_r", "eval_fraction")
 
 
 def tuning() -> TuningService:
-    svc = current_app.extensions.get("tuning")
+    svc = services().tuning
     if svc is None:
         raise ChatError("unavailable", "Fine-tuning needs the local backend: start the server with --backend local "
                                        "(the built-in model or --model PATH).")
@@ -73,15 +71,11 @@ def delete(job_id: str):
     return jsonify({"ok": True, "job": public(cancelled)} if cancelled else {"ok": True})
 
 
-# ---- wiring (called once from create_app) ---------------------------------
+# ---- what web/wiring.py builds tuning with ---------------------------------
 
 
-def start_tuning(app, cfg, registry) -> None:
-    """Tuning on the local backend's model, if this server has one; its progress sent to admin sockets."""
-    local = registry.backends.get("local")
-    if local is None:
-        return
-
+def local_base(local):
+    """TuningService's base: what the local backend serves, asked through its own methods."""
     def base(wait: bool) -> Base:
         """The local model to train; with wait, once it has loaded (its converted folder exists from then on)."""
         pause = RealEvent()
@@ -89,18 +83,11 @@ def start_tuning(app, cfg, registry) -> None:
             if local.status().error:
                 raise ChatError("unavailable", f"The local model did not load: {local.status().message}")
             pause.wait(0.5)  # the runner's OS thread: a real wait
-        loaded = local.scheduler.loaded
-        return Base(local.default_model, local.source_folder(), local.path is None, loaded.device if loaded else "cpu")
-
-    svc = TuningService(os.path.join(data_dir(cfg), "tuning"), base,
-                        on_done=lambda job, path: local.add_tuned(job["name"], path),
-                        on_remove=lambda job: local.remove_tuned(job["name"]))
-    app.extensions["tuning"] = svc
-    svc.start()
-    socketio.start_background_task(_progress, svc)
+        return Base(local.default_model, local.source_folder(), local.path is None, local.loaded_device())
+    return base
 
 
-def _progress(svc: TuningService) -> None:
+def send_progress(svc: TuningService) -> None:
     """Send `tuning_progress` for every job that changed, to sockets that connected with the admin token."""
     seen = svc.version
     while True:

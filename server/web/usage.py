@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from ..concurrency import off_hub
 from ..errors import ChatError
+from .services import services
 from .views import require_admin
 
 bp = Blueprint("usage", __name__)
@@ -19,6 +20,6 @@ def usage():
     if not raw.isdigit() or not 1 <= int(raw) <= 366:
         raise ChatError("bad_request", "'days' must be a whole number from 1 to 366.")
     since = (datetime.now() - timedelta(days=int(raw) - 1)).strftime("%Y-%m-%d")  # today counts as one
-    cfg = current_app.extensions["chat_service"].cfg
-    return jsonify({"ok": True, "days": off_hub(current_app.extensions["ledger"].usage, since),
-                    "quota_tokens": cfg.quota_tokens or None})
+    built = services()
+    return jsonify({"ok": True, "days": off_hub(built.ledger.usage, since),
+                    "quota_tokens": built.cfg.quota_tokens or None})

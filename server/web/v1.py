@@ -5,11 +5,12 @@ from itertools import chain
 import logging
 import queue
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from . import v1_format as fmt
 from ..errors import ChatError
 from .kb import drain
+from .services import services
 from .views import check_access
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ KEEPALIVE_S = 5.0
 
 
 def service():
-    return current_app.extensions["chat_service"]
+    return services().chat
 
 
 def error_response(code: str, message: str, status: int):

@@ -1,7 +1,7 @@
 """HTTP routes: the page, health, and the non-streaming API."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from . import v1_format
@@ -9,12 +9,13 @@ from ..chat import schemas
 from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from ..errors import ChatError
 from .security import access_ok, admin_given, admin_request, forbidden
+from .services import services
 
 bp = Blueprint("views", __name__)
 
 
 def service():
-    return current_app.extensions["chat_service"]
+    return services().chat
 
 
 def error_response(e: ChatError):
@@ -23,7 +24,7 @@ def error_response(e: ChatError):
 
 def check_access() -> None:
     """Only allowed origins, and the access token when one is set (the /api/ routes and /v1)."""
-    if not current_app.extensions["origins"].allows(request.headers.get("Origin"), request.host):
+    if not services().origins.allows(request.headers.get("Origin"), request.host):
         raise ChatError("unauthorized", "Pages from this origin may not use this server.")
     # The admin token opens the server too, as Bearer or alone in X-Admin-Token.
     if request.method != "OPTIONS" and not any(access_ok(service().cfg, t) for t in admin_given(request.headers)):

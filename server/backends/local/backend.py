@@ -62,6 +62,11 @@ class LocalBackend:
         loaded = self.scheduler.loaded
         return loaded.transcript if loaded else self.path is None
 
+    def loaded_device(self) -> str:
+        """The device the loaded model runs on (e.g. "cuda", "cpu"); "cpu" until it has loaded."""
+        loaded = self.scheduler.loaded
+        return loaded.device if loaded else "cpu"
+
     # ---- protocol -------------------------------------------------------
 
     def models(self) -> list[str]:

@@ -50,13 +50,14 @@ def extension_lookups(path: Path, source: str | None = None) -> list[str]:
 
 
 def chat_service_attributes() -> set[str]:
-    """The attributes ChatService.__init__ gives itself."""
+    """The public attributes ChatService.__init__ gives itself (a private name like _lock is every class's)."""
     tree = ast.parse(CHAT_SERVICE.read_text())
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "ChatService")
     init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
     return {t.attr for n in ast.walk(init) if isinstance(n, (ast.Assign, ast.AnnAssign))
             for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
-            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"}
+            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+            and not t.attr.startswith("_")}
 
 
 def assignments_from_outside(path: Path, names: set[str], source: str | None = None) -> list[str]:

@@ -57,17 +57,17 @@ class Graph:
             facts = [row for row in rows if not importer.is_alias(row["relation"])]
             merged = created = 0
             for alias in aliases:
-                (head,), new = store.upsert_entities([(alias["head"], alias.get("head_type"))])
-                created += new
+                (head,), new_entities = store.upsert_entities([(alias["head"], alias.get("head_type"))])
+                created += new_entities
                 other = store.lookup(alias["tail"])
                 if other is None:
                     store.add_alias(head, alias["tail"])
                 elif other != head:
                     align.merge(store, head, [other], reason="alias")
                     merged += 1
-            ids, new = store.upsert_entities([(fact["head"], fact.get("head_type")) for fact in facts] +
-                                             [(fact["tail"], fact.get("tail_type")) for fact in facts])
-            created += new
+            ids, new_entities = store.upsert_entities([(fact["head"], fact.get("head_type")) for fact in facts] +
+                                                      [(fact["tail"], fact.get("tail_type")) for fact in facts])
+            created += new_entities
             heads, tails = ids[:len(facts)], ids[len(facts):]
             count = store.add_facts([(head, fact["relation"], tail, source)
                                      for head, tail, fact in zip(heads, tails, facts)])

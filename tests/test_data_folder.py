@@ -107,8 +107,9 @@ def test_the_graph_copies_rows_through_a_temp_folder_named_like_windows_ones(mon
     odd.mkdir(parents=True)
     monkeypatch.setattr(tempfile, "tempdir", str(odd))
     engine = LadybugEngine(str(tmp_path / "graph"))
-    rows = [{"id": f"e{i}", "name": f"名字{i}", "norm": f"名字{i}", "type": ""} for i in range(COPY_FROM)]
-    engine.create_entities(rows)
+    rows = [{"id": f"e{i}", "name": f"名字{i}", "norm": f"名字{i}", "type": "", "aliases": "[]", "merged_into": ""}
+            for i in range(COPY_FROM)]
+    assert engine.copy_rows("Entity", rows)  # this many go in by COPY
     assert engine._run("MATCH (e:Entity) RETURN count(*) AS n", {}) == [{"n": COPY_FROM}]
     assert os.listdir(odd) == []  # the CSV is gone
     engine.close()

@@ -170,3 +170,32 @@ def test_a_rejected_pair_is_never_proposed_again(graph):
     mid = graph.merge(pair["a"]["id"], [pair["b"]["id"]])
     graph.undo_merge(mid)
     assert len(graph.candidates()) == 1
+
+
+def test_build_jobs_and_built_passages_outlive_a_restart(graph):
+    """What a build goes on from after a restart, on both engines: its unfinished jobs, the passages it read."""
+    from server.graph.build import Builder
+
+    def job(job_id, status):
+        return {"id": job_id, "status": status, "documents": '["doc-a"]', "backend": "", "model": "",
+                "types": '["疾病"]', "done": 1, "total": 2, "facts": 3, "error": "", "extractor": "rules",
+                "at": f"2026-01-01T00:00:0{len(job_id)}Z"}
+
+    store = graph.store()
+    with store.write_lock:
+        store.records.add_job(job("running", "running"))
+        store.records.add_job(job("ended", "done"))
+        store.records.mark_built("doc-a-0", "doc-a")
+        store.records.mark_built("doc-b-0", "doc-b")
+    graph = graph.reopen()
+    runners = []
+    builder = Builder(graph, None, None, runners.append, lambda job: None)
+    builder.resume()
+    assert list(builder.jobs) == ["running"] and len(runners) == 1  # the one left running is queued again
+    assert builder.get("ended")["status"] == "done" and builder.get("ended")["facts"] == 3
+    assert builder.cancel("running")["status"] == "cancelled"
+    assert Builder(graph.reopen(), None, None, runners.append, lambda job: None).get("running")["status"] == "cancelled"
+    graph = graph.reopen()
+    graph.forget_document("doc-a")  # a deleted document's passages would be read again
+    records = graph.store().records
+    assert records.built_passages("doc-a") == set() and records.built_passages("doc-b") == {"doc-b-0"}

@@ -5,6 +5,7 @@ Every module's imports are read with `ast` (functions' late imports too) and che
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 SERVER = Path(__file__).resolve().parent.parent / "server"
@@ -123,3 +124,52 @@ BASE = {"__init__", "config", "errors", "paths", "concurrency", "key_tokens", "t
 
 def test_the_top_floor_holds_only_the_base():
     assert {p.stem for p in SERVER.glob("*.py")} <= BASE
+
+
+# The graph's Cypher lives in three modules of its storage; every other module calls their methods. export.py
+# writes Cypher as text into a file a person downloads (it never reaches the engine), so it may hold the text.
+CYPHER_HOMES = {"server/graph/engine.py", "server/graph/store.py", "server/graph/records.py"}
+CYPHER_TEXT_ONLY = {"server/graph/export.py"}
+# The engines' drivers pass the statements they are handed to their database; they write none themselves.
+ENGINE_DRIVERS = {"server/graph/ladybug.py", "server/graph/neo4j_engine.py"}
+CYPHER = re.compile(r"\b(?:MATCH|MERGE|CREATE)\s*\(|\bUNWIND\s+\$|\bDETACH\s+DELETE\b|\bCREATE\s+(?:NODE|REL)\s+TABLE\b"
+                    r"|\bCREATE\s+CONSTRAINT\b|\bCOPY\s+\w+\s+FROM\b")
+ENGINE_RUN = re.compile(r"\bengine\s*\.\s*run\s*\(")  # anywhere in server/
+GRAPH_RUN = re.compile(r"\.\s*run\s*\(")  # in server/graph/, whatever the receiver is called
+
+
+def cypher_found(path: Path, source: str | None = None) -> list[str]:
+    """Sentences for Cypher, or a statement handed to an engine, in a module that is not one of its homes."""
+    name = path.relative_to(SERVER.parent).as_posix()
+    if name in CYPHER_HOMES:
+        return []
+    found = []
+    for number, line in enumerate((source if source is not None else path.read_text()).splitlines(), 1):
+        if CYPHER.search(line) and name not in CYPHER_TEXT_ONLY:
+            found.append(f"{name}:{number}: Cypher outside {sorted(CYPHER_HOMES)}: {line.strip()}")
+        runs_here = name.startswith("server/graph/") and name not in ENGINE_DRIVERS and GRAPH_RUN.search(line)
+        if ENGINE_RUN.search(line) or runs_here:
+            found.append(f"{name}:{number}: a statement run outside {sorted(CYPHER_HOMES)}: {line.strip()}")
+    return found
+
+
+def test_the_graphs_cypher_lives_in_its_storage():
+    assert len(CYPHER_HOMES) <= 3 and all((SERVER.parent / name).exists() for name in CYPHER_HOMES | CYPHER_TEXT_ONLY)
+    found = [v for path in sorted(SERVER.rglob("*.py")) for v in cypher_found(path)]
+    assert not found, "Cypher belongs in the graph's storage:\n" + "\n".join(found)
+
+
+def test_cypher_in_the_wrong_place_is_caught():
+    """The checker itself: a statement in the graph's service or build jobs, or run on an engine elsewhere."""
+    graph = SERVER / "graph"
+    assert cypher_found(graph / "service.py", 'rows = s.engine.run("MATCH (n:Built) RETURN n.id AS id")\n')
+    assert cypher_found(graph / "build.py", 'q = "UNWIND $ids AS i MATCH (j:Job) WHERE j.id = i DELETE j"\n')
+    assert cypher_found(graph / "align.py", "rows = store.engine.run(statement, params)\n")
+    assert cypher_found(graph / "proposals.py", "rows = self.run(text)\n")
+    assert cypher_found(SERVER / "web" / "graph.py", 'g.store().engine.run(q)\n')
+    assert cypher_found(graph / "export.py", "store.engine.run(line)\n")  # its text is a file, never run
+    assert not cypher_found(graph / "export.py", 'lines.append(f"CREATE (:Entity {{id: {eid}}});")\n')
+    assert cypher_found(graph / "ladybug.py", 'self._run("MATCH (e:Entity) RETURN count(*) AS n", {})\n')
+    assert not cypher_found(graph / "neo4j_engine.py", "return session.run(cypher, params).data()\n")
+    assert not cypher_found(SERVER / "tuning" / "worker.py", "trainer.run(report)\n")
+    assert not cypher_found(SERVER / "store" / "sqlite.py", 'db.execute("CREATE TABLE IF NOT EXISTS chats (id)")\n')

@@ -36,7 +36,7 @@ MEANING_FLOOR = 0.97
 def candidates(store, embed=None, floor: float = MEANING_FLOOR) -> list[dict]:
     """Pairs of canonical entities of the same type with near names (any of their names), best first; never a
     pair that can never be one."""
-    ents = [e for e in store.ents.values() if not e["merged_into"]]
+    ents = store.live_entities()
     keys = [[e["norm"]] + [k for k in dict.fromkeys(normalize(n) for n in store.names_of(e["id"])) if k] for e in ents]
     blocks = defaultdict(set)
     for i, ks in enumerate(keys):
@@ -95,25 +95,19 @@ def merge(store, keep: str, ids: list[str], reason: str = "manual") -> str:
         raise ChatError("bad_request", "'merge' must name at least one other entity.")
     mid = uuid.uuid4().hex[:16]
     store.point(todo, keep)
-    store.engine.run("CREATE (m:Merge {id: $id, keep: $keep, merged: $merged, reason: $reason, at: $at, undone: ''})",
-                     {"id": mid, "keep": keep, "merged": json.dumps(todo), "reason": reason, "at": now()})
+    store.records.log_merge({"id": mid, "keep": keep, "merged": json.dumps(todo), "reason": reason, "at": now(),
+                             "undone": ""})
     return mid
 
 
 def undo(store, mid: str) -> None:
     """Undo a merge: its entities stand on their own again (a merge undone twice is refused)."""
-    rows = store.engine.run("MATCH (m:Merge) WHERE m.id = $id RETURN m.keep AS keep, m.merged AS merged, "
-                            "m.undone AS undone", {"id": mid})
-    if not rows:
+    logged = store.records.logged_merge(mid)
+    if not logged:
         raise ChatError("not_found", "There is no such merge.")
-    if rows[0]["undone"]:
+    if logged["undone"]:
         raise ChatError("bad_request", "That merge was already undone.")
-    back = [i for i in json.loads(rows[0]["merged"]) if store.ents.get(i, {}).get("merged_into") == rows[0]["keep"]]
+    back = [i for i in json.loads(logged["merged"]) if store.ents.get(i, {}).get("merged_into") == logged["keep"]]
     store.point(back, "")
-    store.engine.run("MATCH (m:Merge) WHERE m.id = $id SET m.undone = $at", {"id": mid, "at": now()})
+    store.records.mark_merge_undone(mid, now())
 
-
-def merges(store) -> list[dict]:
-    rows = store.engine.run("MATCH (m:Merge) RETURN m.id AS id, m.keep AS keep, m.merged AS merged, m.reason AS reason, "
-                            "m.at AS at, m.undone AS undone")
-    return [{**r, "merged": json.loads(r["merged"])} for r in sorted(rows, key=lambda r: r["at"], reverse=True)]

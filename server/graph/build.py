@@ -12,6 +12,7 @@ from ..errors import ChatError
 from . import constrained, extract, rules
 from .align import now
 from .lexicon import Dictionary
+from .records import GraphRecords
 
 log = logging.getLogger(__name__)
 JOB_FIELDS = ("id", "status", "documents", "backend", "model", "types", "done", "total", "facts", "error", "extractor")
@@ -72,7 +73,7 @@ class Builder:
 
     def resume(self) -> None:
         """Jobs a stopped server left queued or running go on where they stopped (their built passages are kept)."""
-        rows = off_hub(self._read, "MATCH (j:Job) WHERE j.status = 'queued' OR j.status = 'running' RETURN " + _cols(), {})
+        rows = self._read(GraphRecords.unfinished_jobs)
         for row in sorted(rows, key=lambda r: r["at"]):
             job = _job(row)
             job["status"] = "queued"
@@ -112,8 +113,7 @@ class Builder:
     def _build(self, job: dict) -> None:
         todo = []
         for doc in job["documents"]:
-            built = {r["id"] for r in off_hub(self._read, "MATCH (n:Built) WHERE n.document = $d RETURN n.id AS id",
-                                              {"d": doc})}
+            built = self._read(GraphRecords.built_passages, doc)
             passages = off_hub(self.knowledge.document_passages, doc)
             todo += [p for p in passages if p["chunk_id"] not in built]
         job.update(status="running", total=job["done"] + len(todo), error="")
@@ -140,7 +140,7 @@ class Builder:
             source = {"document": p["document_id"], "title": p["title"], "passage": p["chunk_id"]}
             stored, _ = off_hub(self.graph.add_found, found, source)
             job["facts"] += stored
-            off_hub(self._write, "CREATE (n:Built {id: $id, document: $d})", {"id": p["chunk_id"], "d": p["document_id"]})
+            self._write(GraphRecords.mark_built, p["chunk_id"], p["document_id"])
             job["done"] += 1
             self._save(job)
         if todo and failed == len(todo):  # not one passage could be asked: the backend itself is the trouble
@@ -166,29 +166,27 @@ class Builder:
         row = {k: job[k] for k in JOB_FIELDS}
         row["documents"], row["types"] = json.dumps(job["documents"]), json.dumps(job["types"], ensure_ascii=False)
         if create:
-            off_hub(self._write, "CREATE (j:Job {" + ", ".join(f"{k}: ${k}" for k in JOB_FIELDS) + ", at: $at})",
-                    {**row, "at": now()})
+            self._write(GraphRecords.add_job, {**row, "at": now()})
         else:
-            off_hub(self._write, "MATCH (j:Job) WHERE j.id = $id SET " +
-                    ", ".join(f"j.{k} = ${k}" for k in JOB_FIELDS if k != "id"), row)
+            self._write(GraphRecords.update_job, job["id"], {k: v for k, v in row.items() if k != "id"})
         self.emit(self.view(job))
 
     # Every database call in a real OS thread (the runner is a task on the server's loop), writes as the one writer.
-    def _read(self, cypher: str, params: dict) -> list[dict]:
-        return self.graph.store().engine.run(cypher, params)
+    def _read(self, ask, *args):
+        """ask(the graph's records, *args), e.g. GraphRecords.job."""
+        return off_hub(lambda: ask(self.graph.store().records, *args))
 
-    def _write(self, cypher: str, params: dict) -> list[dict]:
-        store = self.graph.store()
-        with store.write_lock:
-            return store.engine.run(cypher, params)
+    def _write(self, change, *args) -> None:
+        def locked():
+            store = self.graph.store()
+            with store.write_lock:
+                change(store.records, *args)
+
+        off_hub(locked)
 
     def _load(self, job_id: str) -> dict | None:
-        rows = off_hub(self._read, "MATCH (j:Job) WHERE j.id = $id RETURN " + _cols(), {"id": job_id})
-        return _job(rows[0]) if rows else None
-
-
-def _cols() -> str:
-    return ", ".join(f"j.{k} AS {k}" for k in JOB_FIELDS + ("at",))
+        row = self._read(GraphRecords.job, job_id)
+        return _job(row) if row else None
 
 
 def _job(row: dict) -> dict:

@@ -1,8 +1,12 @@
-"""One small interface over the graph database: Cypher with parameters in, rows as dicts out; DDL per engine.
+"""One small interface over the graph database: Cypher with parameters in, rows as dicts out; the schema and its
+DDL per engine.
 
-The Cypher the graph package sends is what Ladybug, Neo4j and ArcadeDB all run: MATCH, CREATE, SET, DELETE,
-UNWIND batches, WHERE on a key (Ladybug finds `WHERE e.id = x` by its primary key; the `{id: x}` pattern form
-scanned: 190 edges/s against 6,000/s measured), no APOC, no full-text index, no MERGE ... ON CREATE.
+The graph's Cypher lives in three modules: this one (each engine's DDL and Ladybug's bulk COPY), store.py
+(entities and facts) and records.py (build jobs, built passages, merges, proposals, rejected pairs); every
+other module calls their methods (tests/test_layers.py checks it). It is what Ladybug, Neo4j and ArcadeDB all run:
+MATCH, CREATE, SET, DELETE, UNWIND batches, WHERE on a key (Ladybug finds `WHERE e.id = x` by its primary key;
+the `{id: x}` pattern form scanned: 190 edges/s against 6,000/s measured), no APOC, no full-text index, no
+MERGE ... ON CREATE.
 """
 from __future__ import annotations
 
@@ -41,14 +45,35 @@ class Engine(Protocol):
 
     def run(self, cypher: str, params: dict | None = None) -> list[dict]: ...
 
+    def copy_rows(self, table: str, rows: list[dict]) -> bool: ...
+
     def close(self) -> None: ...
 
 
-ENTITY_CREATE = ("UNWIND $rows AS r CREATE (e:Entity {id: r.id, name: r.name, norm: r.norm, type: r.type, "
-                 "aliases: '[]', merged_into: ''})")
-FACT_CREATE = ("UNWIND $rows AS r MATCH (a:Entity) WHERE a.id = r.h MATCH (b:Entity) WHERE b.id = r.t "
-               "CREATE (a)-[:FACT {id: r.id, relation: r.relation, sources: r.sources}]->(b)")
 BATCH = 2000  # rows per UNWIND statement
+
+
+def ladybug_schema() -> list[str]:
+    """Ladybug's DDL: a node table per label keyed by id, the properties added since, the FACT relationship."""
+    tables = {label: ", ".join(f"{k} {t}" for k, t in props.items()) for label, props in NODES.items()}
+    out = [f"CREATE NODE TABLE IF NOT EXISTS {label}({cols}, PRIMARY KEY(id))" for label, cols in tables.items()]
+    out += [f"ALTER TABLE {label} ADD IF NOT EXISTS {k} {NODES[label][k]} DEFAULT ''"
+            for label, added in ADDED.items() for k in added]
+    cols = ", ".join(f"{k} {t}" for k, t in FACT.items())
+    return out + [f"CREATE REL TABLE IF NOT EXISTS FACT(FROM Entity TO Entity, {cols})"]
+
+
+def ladybug_copy(table: str, path: str) -> str:
+    """Ladybug's bulk load of a CSV file (no header) into a table."""
+    # In a Cypher string a backslash escapes: C:\Users\... reads as C:Users... unless each is doubled.
+    literal = path.replace("\\", "\\\\").replace("'", "\\'")
+    return f"COPY {table} FROM '{literal}' (HEADER=false)"
+
+
+def neo4j_schema() -> list[str]:
+    """Neo4j's DDL: each label's id unique (which also indexes it)."""
+    return [f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+            for label in NODES]
 
 
 class Base:
@@ -59,15 +84,10 @@ class Base:
     def run(self, cypher: str, params: dict | None = None) -> list[dict]:
         return off_hub(self._run, cypher, params or {})
 
-    def create_entities(self, rows: list[dict]) -> None:
-        """New entities {id, name, norm, type}, none of which exists yet."""
-        for i in range(0, len(rows), BATCH):
-            self.run(ENTITY_CREATE, {"rows": rows[i:i + BATCH]})
-
-    def create_facts(self, rows: list[dict]) -> None:
-        """New facts {id, h, t, relation, sources (JSON)} between entities that exist."""
-        for i in range(0, len(rows), BATCH):
-            self.run(FACT_CREATE, {"rows": rows[i:i + BATCH]})
+    def copy_rows(self, table: str, rows: list[dict]) -> bool:
+        """New rows of a table loaded the engine's own faster way; False where it has none (the caller then
+        creates them in UNWIND batches)."""
+        return False
 
     def _run(self, cypher: str, params: dict) -> list[dict]:
         raise NotImplementedError

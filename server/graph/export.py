@@ -31,6 +31,9 @@ def _q(value) -> str:
 
 
 def as_cypher(s) -> str:
+    """Cypher as text for a file a person downloads and runs on their own Neo4j server; it never reaches the
+    graph's engine, so it may live here, outside the three modules that hold the graph's Cypher (engine.py,
+    store.py, records.py: tests/test_layers.py)."""
     lines = []
     for eid, e in s.ents.items():
         if not e["merged_into"]:

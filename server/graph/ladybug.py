@@ -10,7 +10,7 @@ import threading
 from ..errors import ChatError
 from ..concurrency import off_hub
 from ..file_lock import SharedFileLock
-from .engine import ADDED, FACT, NODES, Base
+from .engine import FACT, NODES, Base, ladybug_copy, ladybug_schema
 
 # Many new rows go in through COPY from a CSV file: 40k entities in 0.5 s where UNWIND ... CREATE took 5.5 s,
 # and 20k facts in 0.5 s where it took 3.7 s (on 2 busy cores). Below this many, UNWIND is quicker.
@@ -43,34 +43,24 @@ class LadybugEngine(Base):
                                            "process on it, or share a Neo4j server with --graph-url.") from e
         self._local = threading.local()
         self._connect = ladybug.Connection
-        for label, props in NODES.items():
-            cols = ", ".join(f"{k} {t}" for k, t in props.items())
-            self._run(f"CREATE NODE TABLE IF NOT EXISTS {label}({cols}, PRIMARY KEY(id))", {})
-        for label, added in ADDED.items():
-            for k in added:
-                self._run(f"ALTER TABLE {label} ADD IF NOT EXISTS {k} {NODES[label][k]} DEFAULT ''", {})
-        cols = ", ".join(f"{k} {t}" for k, t in FACT.items())
-        self._run(f"CREATE REL TABLE IF NOT EXISTS FACT(FROM Entity TO Entity, {cols})", {})
+        for statement in ladybug_schema():
+            self._run(statement, {})
 
-    def create_entities(self, rows: list[dict]) -> None:
+    def copy_rows(self, table: str, rows: list[dict]) -> bool:
         if len(rows) < COPY_FROM:
-            return super().create_entities(rows)
-        off_hub(self._copy, "Entity", [[r["id"], r["name"], r["norm"], r["type"], "[]", ""] for r in rows])
-
-    def create_facts(self, rows: list[dict]) -> None:
-        if len(rows) < COPY_FROM:
-            return super().create_facts(rows)
-        off_hub(self._copy, "FACT", [[r["h"], r["t"], r["id"], r["relation"], r["sources"]] for r in rows])
+            return False
+        # COPY reads a table's columns in the order they were made; a relationship's two ends come first.
+        columns = ["h", "t", *FACT] if table == "FACT" else list(NODES[table])
+        off_hub(self._copy, table, [[row[c] for c in columns] for row in rows])
+        return True
 
     def _copy(self, table: str, rows: list[list]) -> None:
         fd, path = tempfile.mkstemp(prefix="graph-", suffix=".csv")
         try:
             with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
                 csv.writer(f).writerows(rows)
-            # In a Cypher string a backslash escapes: C:\Users\... reads as C:Users... unless each is doubled.
-            literal = path.replace("\\", "\\\\").replace("'", "\\'")
             with self._quiet():
-                self._conn().execute(f"COPY {table} FROM '{literal}' (HEADER=false)")
+                self._conn().execute(ladybug_copy(table, path))
         finally:
             os.unlink(path)
 

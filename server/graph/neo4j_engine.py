@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ChatError
-from .engine import NODES, Base
+from .engine import Base, neo4j_schema
 
 SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
@@ -28,8 +28,8 @@ class Neo4jEngine(Base):
         self.driver = None
         try:  # a URL of another scheme, a server down or a wrong password: one sentence, no secret in it
             self.driver = GraphDatabase.driver(urlunsplit((parts.scheme, parts.netloc, "", "", "")), auth=(user, password))
-            for label in NODES:
-                self._run(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE", {})
+            for statement in neo4j_schema():
+                self._run(statement, {})
         except (Neo4jError, ServiceUnavailable, OSError, ValueError) as e:
             if self.driver is not None:
                 self.driver.close()

@@ -1,4 +1,5 @@
-"""GraphStore: entities and facts over an Engine; one writer, readers see a name index kept in memory."""
+"""GraphStore: entities and facts over an Engine, and their Cypher; one writer, readers see a name index kept in
+memory. The graph's other records are in records.py (store.records)."""
 from __future__ import annotations
 
 import hashlib
@@ -9,6 +10,7 @@ from ..concurrency import RealLock
 from ..errors import ChatError
 from .engine import BATCH
 from .names import clean, normalize
+from .records import GraphRecords, citing
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +18,10 @@ FEW = 40  # ids looked up one statement each; more go in UNWIND batches
 ENTITY_COLS = "e.id AS id, e.name AS name, e.norm AS norm, e.type AS type, e.aliases AS aliases, e.merged_into AS merged_into"
 FOUND = ("confidence", "extractor")  # kept in a fact's source by a build; shown once, on the fact
 FACT_COLS = "a.id AS h, f.id AS id, f.relation AS relation, f.sources AS sources, b.id AS t"
+ENTITY_CREATE = ("UNWIND $rows AS r CREATE (e:Entity {id: r.id, name: r.name, norm: r.norm, type: r.type, "
+                 "aliases: r.aliases, merged_into: r.merged_into})")
+FACT_CREATE = ("UNWIND $rows AS r MATCH (a:Entity) WHERE a.id = r.h MATCH (b:Entity) WHERE b.id = r.t "
+               "CREATE (a)-[:FACT {id: r.id, relation: r.relation, sources: r.sources}]->(b)")
 
 
 def digest(prefix: str, text: str) -> str:
@@ -32,6 +38,7 @@ class GraphStore:
 
     def __init__(self, engine):
         self.engine = engine
+        self.records = GraphRecords(engine)
         self.write_lock = RealLock()  # Ladybug runs one write transaction at a time and fails a second at once
         self.ents: dict[str, dict] = {}
         self.by_key: dict[str, str] = {}  # normalized name or alias -> entity id
@@ -126,7 +133,7 @@ class GraphStore:
                 if eid not in new:
                     typed[eid] = typ
             out.append(eid)
-        self.engine.create_entities([{k: r[k] for k in ("id", "name", "norm", "type")} for r in new.values()])
+        self._create(ENTITY_CREATE, "Entity", [{**row, "aliases": "[]"} for row in new.values()])
         self.ents.update(new)
         self.fresh_ids = set(new)  # entities with no fact yet: add_facts need not look for theirs
         for rows in batches([{"id": k, "type": v} for k, v in typed.items()]):
@@ -162,10 +169,16 @@ class GraphStore:
                     update.append({"id": fid, "h": fact["h"], "t": fact["t"], "sources": json.dumps(merged, ensure_ascii=False)})
             else:
                 create.append({**fact, "sources": json.dumps(fact["sources"], ensure_ascii=False)})
-        self.engine.create_facts(create)
+        self._create(FACT_CREATE, "FACT", create)
         self.fresh_ids = set()
         self.set_sources(update)
         return len(wanted)
+
+    def _create(self, statement: str, table: str, rows: list[dict]) -> None:
+        """New rows, none of which exists yet: the engine's bulk load where it has one, else UNWIND batches."""
+        if not self.engine.copy_rows(table, rows):
+            for part in batches(rows):
+                self.engine.run(statement, {"rows": part})
 
     def set_sources(self, rows: list[dict]) -> None:
         """rows of {id, h, t, sources (JSON)}: a fact's sources replaced; an empty list deletes the fact."""
@@ -243,6 +256,19 @@ class GraphStore:
 
     def all_facts(self) -> list[dict]:
         return self.engine.run(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) RETURN {FACT_COLS}")
+
+    def facts_citing(self, document_id: str) -> list[dict]:
+        """Every fact with a library document among its sources."""
+        return self.engine.run(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.sources CONTAINS $n RETURN {FACT_COLS}",
+                               {"n": citing(document_id)})
+
+    def facts_per_relation(self) -> dict[str, int]:
+        rows = self.engine.run("MATCH (:Entity)-[f:FACT]->(:Entity) RETURN f.relation AS relation, count(*) AS n")
+        return {row["relation"]: row["n"] for row in rows}
+
+    def live_entities(self) -> list[dict]:
+        """The entities that stand on their own (not merged into another)."""
+        return [e for e in self.ents.values() if not e["merged_into"]]
 
     def entity(self, eid: str) -> str:
         """The canonical id of an entity that exists, else not_found."""

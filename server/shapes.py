@@ -205,6 +205,7 @@ class SearchResult(TypedDict):
     chunk_id: str
     text: str
     score: float
+    page: int | None  # the server's own: the page of a PDF the passage is on
 
 
 class Attachment(TypedDict):

@@ -7,6 +7,7 @@ import uuid
 
 from ..concurrency import RealLock
 from ..errors import ChatError
+from ..shapes import Entity
 from . import align, export, importer, proposals
 from .names import clean, normalize
 from .store import GraphStore, digest
@@ -143,7 +144,7 @@ class Graph:
 
     # --- reads --------------------------------------------------------------------
 
-    def entities(self, q: str = "", typ: str = "", limit: int = 50) -> list[dict]:
+    def entities(self, q: str = "", typ: str = "", limit: int = 50) -> list[Entity]:
         s = self.store()
         key = normalize(q)
         found = []

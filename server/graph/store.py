@@ -4,9 +4,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import cast
 
 from ..concurrency import RealLock
 from ..errors import ChatError
+from ..shapes import EntityRef, Fact
 from .engine import BATCH
 from .names import clean, normalize
 
@@ -90,7 +92,7 @@ class GraphStore:
         eid = self.by_key.get(normalize(name))
         return self.canonical(eid) if eid else None
 
-    def public(self, eid: str) -> dict:
+    def public(self, eid: str) -> EntityRef:
         e = self.ents[eid]
         return {"id": eid, "name": e["name"], "type": e["type"]}
 
@@ -225,7 +227,7 @@ class GraphStore:
                 counts[group[r["id"]]] += r["n"]
         return counts
 
-    def fact_view(self, row: dict) -> dict:
+    def fact_view(self, row: dict) -> Fact:
         """A fact as the protocol shows it: ends as {id, name, type} of the entities they stand for now."""
         sources = json.loads(row["sources"] or "[]")
         out = {"id": row["id"], "head": self.public(self.canonical(row["h"])), "relation": row["relation"],
@@ -235,7 +237,7 @@ class GraphStore:
         if found:
             best = max(found, key=lambda s: s["confidence"])
             out.update(confidence=best["confidence"], extractor=best.get("extractor", ""))
-        return out
+        return cast(Fact, out)
 
     def find_fact(self, fid: str) -> dict | None:
         rows = self.engine.run(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.id = $id RETURN {FACT_COLS}", {"id": fid})

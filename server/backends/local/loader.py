@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; parallel first starts there each convert on their own
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None: callers test it
 
 from ...concurrency import RealLock
 from ...errors import BackendError

@@ -2,6 +2,7 @@
 import os
 import queue as _queue
 import sys
+import threading
 import time
 
 
@@ -22,22 +23,22 @@ def __getattr__(attr):
     raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
 
 
-def RealEvent():
+def RealEvent() -> threading.Event:
     """A threading.Event that an OS thread can wait on under eventlet too."""
     return _original("threading").Event()
 
 
-def RealQueue(maxsize: int = 0):
+def RealQueue(maxsize: int = 0) -> _queue.Queue:
     """A queue.Queue shared safely between an OS thread and the server's loop."""
     return _original("queue").Queue(maxsize)
 
 
-def RealLock():
+def RealLock() -> threading.Lock:
     """A lock that serializes OS threads (not green threads)."""
     return _original("threading").Lock()
 
 
-def RealCondition(lock=None):
+def RealCondition(lock=None) -> threading.Condition:
     """A threading.Condition whose waits block the OS thread, not a green thread."""
     return _original("threading").Condition(lock if lock is not None else RealLock())
 

@@ -1,11 +1,10 @@
-"""The wire's payloads and the parts' records as TypedDicts, key for key as /work/shared/PROTOCOL.md names them.
+"""The wire's payloads and the parts' records as TypedDicts, key for key as the protocol names them (docs/PROTOCOL.md).
 
 A key marked NotRequired is optional in the protocol (or sent only in some cases); keys noted "the server's
 own" are additions the protocol allows ("a server or client may add fields of its own"). Every part may import
 this module: the library, the graph and tuning build these records, the chat service and the faces send them.
+No `from __future__ import annotations` here: NotRequired is read when a class is made (__optional_keys__).
 """
-from __future__ import annotations
-
 from typing import Literal, NotRequired, TypedDict, Union
 
 FinishReason = Literal["stop", "length", "cancelled", "error"]
@@ -33,9 +32,9 @@ class HistoryMessage(TypedDict):
     content: str
     reasoning: NotRequired[str]
     attachments: NotRequired[list[AttachmentRef]]
-    sources: NotRequired[list[Source]]  # a grounded reply keeps what its `done` carried
-    grounding: NotRequired[Grounding]
-    answer: NotRequired[Answer]
+    sources: NotRequired[list["Source"]]  # a grounded reply keeps what its `done` carried
+    grounding: NotRequired["Grounding"]
+    answer: NotRequired["Answer"]
 
 
 class ConversationSummary(TypedDict):

@@ -10,7 +10,8 @@ from pathlib import Path
 SERVER = Path(__file__).resolve().parent.parent / "server"
 
 # part -> the parts it may import (itself included). "base" is the top of server/ (config, errors, paths,
-# concurrency, key_tokens, text_rules, file_rows, file_lock, shapes); "app" is server/__init__.py, which wires everything.
+# concurrency, key_tokens, text_rules, file_rows, file_lock, shapes); "app" is server/__init__.py, which wires
+# everything.
 BELOW_CHAT = {"base", "wire", "store", "knowledge", "graph", "tuning", "backends", "cluster", "devices"}
 ALLOWED = {
     "base": {"base"},

@@ -21,7 +21,7 @@ class Evidence:
     params: dict
     sources: list[Source] | None
     answer: Answer | None = None  # done.answer of a reply composed from the graph's facts
-    fact_check: Callable[[str], Grounding] | None = None  # reply text -> done.grounding of a graph-grounded reply's names
+    fact_check: Callable[[str], Grounding] | None = None  # reply text -> done.grounding of a graph reply's names
 
 
 def ground_chat(knowledge, graph, cfg, message: str, system: str | None, backend: Replier, params: dict,

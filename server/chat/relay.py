@@ -26,7 +26,7 @@ class Request:
 
     sources: list[Source] | None = None  # knowledge base passages the reply was grounded in (done.sources)
     answer: Answer | None = None  # done.answer of a reply composed from the graph's facts
-    fact_check: Callable[[str], Grounding] | None = None  # reply text -> done.grounding of a graph-grounded reply's names
+    fact_check: Callable[[str], Grounding] | None = None  # reply text -> done.grounding of a graph reply's names
     device: str | None = None  # whose usage it counts as: the client id, or "addr:IP" for /v1
     attachments: list | None = None  # the question's attachments, [{id, name, type}] (kept in its history message)
 

@@ -90,7 +90,8 @@ class ChatPayload:
     attachments: list = field(default_factory=list)  # ids of this device's attachments (POST /api/attachments)
 
 
-def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int, extra: set[str] | frozenset[str] = frozenset()) -> ChatPayload:
+def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int,
+               extra: set[str] | frozenset[str] = frozenset()) -> ChatPayload:
     """Check a chat payload; `extra` names fields a caller handles itself (session_id)."""
     payload = require_object(payload, "chat")
     reject_extra(payload, {"message", "backend", "model", "system", "params", "knowledge", "graph", "attachments"} | set(extra),

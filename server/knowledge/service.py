@@ -72,7 +72,8 @@ class KnowledgeBase:
         # Parsing and embedding a file take seconds to minutes of CPU: a thread of lower priority, so that
         # on a small machine the chats streaming meanwhile come first (bench/knowledge_load.py).
         self.worker = BackgroundWorker("knowledge-ingest")
-        self.on_delete: list[Callable[[str], None]] = []  # called with a deleted document's id (the graph drops the facts it alone supported)
+        # called with a deleted document's id (the graph drops the facts it alone supported)
+        self.on_delete: list[Callable[[str], None]] = []
         self.ingest: dict | None = None  # the upload being added: {file, phase, done, total} (progress())
 
     def start(self) -> None:

@@ -227,8 +227,8 @@ class TuningService:
                 return
             env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
             with open(os.path.join(folder, "log.txt"), "w") as out:
-                proc = self.proc = subprocess.Popen([sys.executable, "-m", "server.tuning.worker", folder], cwd=ROOT, env=env,
-                                             stdout=out, stderr=subprocess.STDOUT)
+                proc = self.proc = subprocess.Popen([sys.executable, "-m", "server.tuning.worker", folder], cwd=ROOT,
+                                                    env=env, stdout=out, stderr=subprocess.STDOUT)
             self._set(job, status="running", started_at=time.time())
         offset, result = 0, dict[str, object]()
         while True:

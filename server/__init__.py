@@ -26,7 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
     settle_admin_token(cfg)  # before any route: with no token flags, only its holder is admin
     app = Flask(__name__, template_folder=os.path.join(ROOT, "templates"), static_folder=os.path.join(ROOT, "static"))
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_payload_bytes
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's DefaultJSONProvider has it
 
     origins = OriginPolicy(cfg.cors_origins)
     if origins.any:
@@ -96,7 +96,7 @@ def create_app(config: Config | None = None) -> Flask:
         # the headers are believed only from the proxy's own addresses (--trusted-proxy).
         from .web.proxy import TrustedProxyFix
 
-        app.wsgi_app = TrustedProxyFix(app.wsgi_app, cfg.trusted_proxies)
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, cfg.trusted_proxies)  # type: ignore[method-assign]
 
     built = build_services(cfg, cluster, conversations, origins)
     install_services(app, built)

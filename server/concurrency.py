@@ -2,6 +2,7 @@
 import os
 import queue as _queue
 import sys
+import threading
 import time
 
 
@@ -22,22 +23,22 @@ def __getattr__(attr):
     raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
 
 
-def RealEvent():
+def RealEvent() -> threading.Event:
     """A threading.Event that an OS thread can wait on under eventlet too."""
     return _original("threading").Event()
 
 
-def RealQueue(maxsize: int = 0):
+def RealQueue(maxsize: int = 0) -> _queue.Queue:
     """A queue.Queue shared safely between an OS thread and the server's loop."""
     return _original("queue").Queue(maxsize)
 
 
-def RealLock():
+def RealLock() -> threading.Lock:
     """A lock that serializes OS threads (not green threads)."""
     return _original("threading").Lock()
 
 
-def RealCondition(lock=None):
+def RealCondition(lock=None) -> threading.Condition:
     """A threading.Condition whose waits block the OS thread, not a green thread."""
     return _original("threading").Condition(lock if lock is not None else RealLock())
 
@@ -66,13 +67,13 @@ def real_logging_locks() -> None:
     import logging
 
     real = _original("threading")
-    logging._lock = real.RLock()  # getLogger's lock, taken by every module's import
+    setattr(logging, "_lock", real.RLock())  # getLogger's lock, taken by every module's import
 
     def create_lock(handler):
         handler.lock = real.RLock()
 
-    logging.Handler.createLock = create_lock
-    for ref in list(logging._handlerList):
+    logging.Handler.createLock = create_lock  # type: ignore[method-assign]
+    for ref in list(getattr(logging, "_handlerList")):
         handler = ref()
         if handler is not None:
             handler.lock = real.RLock()

@@ -5,6 +5,7 @@ import argparse
 import ipaddress
 import os
 from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 
 @dataclass
@@ -96,7 +97,7 @@ def _bool(v: str) -> bool:
 
 
 # flag, env var, Config field, type, help
-FLAGS = [
+FLAGS: list[tuple[str, str, str, Callable[[str], Any], str]] = [
     ("--host", "CHAT_HOST", "host", str, "address to listen on (0.0.0.0 = every network)"),
     ("--port", "CHAT_PORT", "port", int, "port to listen on"),
     ("--backend", "CHAT_BACKEND", "backend", str, "default backend: deepseek, openai or local"),
@@ -172,7 +173,7 @@ def load_env_file() -> None:
     load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
 
 
-def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> Config:
+def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Flags win over the environment, which wins over .env, which wins over defaults."""
     if environ is None:
         load_env_file()

@@ -1,4 +1,7 @@
 """Errors whose message is safe to show a user, each with a protocol code."""
+from __future__ import annotations
+
+from .shapes import ErrorBody
 
 HTTP_STATUS = {
     "bad_request": 400,
@@ -28,7 +31,7 @@ class ChatError(Exception):
     def http_status(self) -> int:
         return HTTP_STATUS[self.code]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> ErrorBody:
         return {"code": self.code, "message": self.message}
 
     def ack(self) -> dict:

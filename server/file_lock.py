@@ -9,7 +9,7 @@ from .concurrency import RealLock
 try:
     import fcntl
 except ImportError:  # Windows: no flock; a backup there copies without it (docs/INSTITUTION.md says to stop first)
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None: callers test it
 
 
 class SharedFileLock:

@@ -11,7 +11,8 @@ from pathlib import Path
 SERVER = Path(__file__).resolve().parent.parent / "server"
 
 # part -> the parts it may import (itself included). "base" is the top of server/ (config, errors, paths,
-# concurrency, key_tokens, text_rules, file_rows, file_lock); "app" is server/__init__.py, which wires everything.
+# concurrency, key_tokens, text_rules, file_rows, file_lock, shapes); "app" is server/__init__.py, which wires
+# everything.
 BELOW_CHAT = {"base", "wire", "store", "knowledge", "graph", "tuning", "backends", "cluster", "devices"}
 ALLOWED = {
     "base": {"base"},
@@ -120,6 +121,8 @@ def test_a_wrong_way_import_is_caught():
 
 # The top floor holds the base every part may import; anything that belongs to one part lives in its folder.
 BASE = {"__init__", "config", "errors", "paths", "concurrency", "key_tokens", "text_rules", "file_rows", "file_lock"}
+# shapes: the wire's payloads as TypedDicts; the library, the graph and tuning build them and may not import chat.
+BASE |= {"shapes"}
 
 
 def test_the_top_floor_holds_only_the_base():

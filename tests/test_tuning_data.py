@@ -62,6 +62,15 @@ def test_every_bad_jsonl_line_is_named_with_its_reason():
     assert e.value.to_dict()["lines"] == e.value.lines
 
 
+def test_a_line_with_a_number_too_long_to_read_is_named_not_a_crash():
+    """JSON allows any length of integer; Python refuses one of over 4300 digits with a plain ValueError."""
+    with pytest.raises(DataError) as e:
+        data.parse("big.jsonl", b'{"prompt": "ok", "completion": "ok"}\n'
+                                b'{"prompt": "n", "completion": ' + b"9" * 5000 + b"}\n")
+    assert [b["line"] for b in e.value.lines] == [2]
+    assert "not readable" in e.value.lines[0]["reason"] and "4300" in e.value.lines[0]["reason"]
+
+
 def test_bad_csv_lines_and_headers():
     with pytest.raises(DataError) as e:
         data.parse("faq.csv", b"question,answer\nfine,yes\nonly one column\na,b,c\n,empty question\n")

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
+from ..shapes import BackendInfo
+
 # A params key the chat service sets on a reply grounded in the library, never a client: the numbers the
 # reply may write. A local base model is held to them (local/number_guard.py); other backends ignore it.
 ANSWER_NUMBERS = "answer_numbers"
@@ -43,7 +45,16 @@ class Status:
     error: bool = False
 
 
-class Backend(Protocol):
+class Replier(Protocol):
+    """What the chat service's relay calls on whatever answers a chat: a Backend, or a FixedReply."""
+
+    name: str
+    blocking: bool
+
+    def stream(self, messages: list[dict], *, model: str, params: dict, cancel, budget: int) -> Iterator[Chunk]: ...
+
+
+class Backend(Replier, Protocol):
     """A named source of streamed replies.
 
     stream() is a plain iterator; the caller runs it, times it and relays it.
@@ -56,17 +67,13 @@ class Backend(Protocol):
     Failures are raised as errors.BackendError with a message safe to show.
     """
 
-    name: str
     label: str  # a human name for pickers, e.g. "built-in demo model (Gemma 3 270M, base)"
     hint: str  # one line on getting a better model, or ""
-    blocking: bool
     default_model: str
 
     def models(self) -> list[str]: ...
 
     def status(self) -> Status: ...
-
-    def stream(self, messages: list[dict], *, model: str, params: dict, cancel, budget: int) -> Iterator[Chunk]: ...
 
     def close(self) -> None: ...
 
@@ -80,7 +87,7 @@ class FixedReply:
     def __init__(self, text: str):
         self.text = text
 
-    def stream(self, messages, *, model, params, cancel, budget):
+    def stream(self, messages: list[dict], *, model: str, params: dict, cancel, budget: int) -> Iterator[Chunk]:
         yield Chunk(text=self.text, finish_reason="stop")
 
 
@@ -105,9 +112,9 @@ class Registry:
             raise ChatError("unknown_backend", f"There is no backend named {name!r} on this server (live: {live}).")
         return self.backends[name]
 
-    def describe(self) -> list[dict]:
+    def describe(self) -> list[BackendInfo]:
         """The `backends` list of `ready` and GET /api/backends."""
-        out = []
+        out: list[BackendInfo] = []
         for b in self.backends.values():
             st = b.status()
             out.append({

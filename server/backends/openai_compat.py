@@ -108,7 +108,7 @@ class OpenAICompatBackend:
 
     def _events(self, body: dict):
         """The upstream's stream of event dicts: read off the socket for http://, through the SDK otherwise."""
-        if self._plain:
+        if self._plain and self.base_url:  # plain http:// has a base URL
             return SseResponse(self.base_url, "/chat/completions", body, self.api_key, self.timeout)
         # Plain dicts rather than the SDK's typed chunks: building a pydantic model per SSE event
         # was 60% of the server's CPU with 50 clients (bench/RESULTS.md). Same client, errors, SSE.

@@ -2,27 +2,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
-from ..backends.base import ANSWER_NUMBERS, FixedReply
+from ..backends.base import ANSWER_NUMBERS, FixedReply, Replier
 from ..concurrency import off_hub
 from ..errors import ChatError
 from ..graph.grounded import plan as graph_plan
 from ..knowledge.grounding import answer_numbers, evidence_style, for_done
 from ..knowledge.service import not_found_reply
+from ..shapes import Answer, Grounding, Source
 
 
 @dataclass
 class Evidence:
     """What grounding changed about a chat: who answers, with what prompt and params, and what checks the reply."""
-    backend: object
+    backend: Replier
     system: str | None
     params: dict
-    sources: list | None
-    answer: dict | None = None  # done.answer of a reply composed from the graph's facts
-    fact_check: object = None  # reply text -> done.grounding of a graph-grounded reply's names
+    sources: list[Source] | None
+    answer: Answer | None = None  # done.answer of a reply composed from the graph's facts
+    fact_check: Callable[[str], Grounding] | None = None  # reply text -> done.grounding of a graph reply's names
 
 
-def ground_chat(knowledge, graph, cfg, message: str, system: str | None, backend, params: dict,
+def ground_chat(knowledge, graph, cfg, message: str, system: str | None, backend: Replier, params: dict,
                 with_graph: bool) -> Evidence:
     """The library's evidence (or, with_graph, the graph's facts first) for one chat; raises ChatError."""
     if knowledge is None:
@@ -47,7 +49,7 @@ def ground_chat(knowledge, graph, cfg, message: str, system: str | None, backend
     return Evidence(backend, system, params, sources, plan.answer, plan.check)
 
 
-def grounding_of(req, text: str, reason: str) -> dict | None:
+def grounding_of(req, text: str, reason: str) -> Grounding | None:
     """done.grounding: the graph's check of the names, then the library's of numbers and passages."""
     facts = None
     if req.fact_check is not None and text.strip() and reason != "error":

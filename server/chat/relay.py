@@ -5,11 +5,13 @@ import logging
 import threading
 import time
 import uuid
+from typing import Any, Callable, Mapping
 
-from ..backends.base import Chunk
+from ..backends.base import Chunk, Replier
 from ..cluster.presence import room
 from ..concurrency import Empty, RealEvent
 from ..errors import ChatError
+from ..shapes import Answer, Done, ErrorEvent, FinishReason, Grounding, Source, Timings, Token
 from ..wire.room_emit import emit_to_room
 
 log = logging.getLogger(__name__)
@@ -22,13 +24,13 @@ TICK = object()  # a green producer left chunks for the end of the coalescing wi
 class Request:
     """One accepted chat: what was asked, the numbered token log kept for replay, and how it ended."""
 
-    sources: list | None = None  # knowledge base passages the reply was grounded in (done.sources)
-    answer: dict | None = None  # done.answer of a reply composed from the graph's facts
-    fact_check = None  # reply text -> done.grounding of a graph-grounded reply's names
+    sources: list[Source] | None = None  # knowledge base passages the reply was grounded in (done.sources)
+    answer: Answer | None = None  # done.answer of a reply composed from the graph's facts
+    fact_check: Callable[[str], Grounding] | None = None  # reply text -> done.grounding of a graph reply's names
     device: str | None = None  # whose usage it counts as: the client id, or "addr:IP" for /v1
     attachments: list | None = None  # the question's attachments, [{id, name, type}] (kept in its history message)
 
-    def __init__(self, session, backend, model: str, user_message: str, messages: list, params: dict, channel,
+    def __init__(self, session, backend: Replier, model: str, user_message: str, messages: list, params: dict, channel,
                  sink=None):
         self.id = uuid.uuid4().hex
         self.session = session  # None for a stateless request (/v1): nothing is kept
@@ -42,26 +44,26 @@ class Request:
         self.cancel = RealEvent()  # read by the backend in its own thread
         self.discard = False  # a reset: keep nothing of this turn
         self.lock = threading.RLock()  # orders log appends, emits and replays
-        self.log: list[dict] = []  # every `token` event, seq == index
+        self.log: list[Token] = []  # every `token` event, seq == index
         self.text: list[str] = []
         self.reasoning: list[str] = []
         self.chunks = 0
         self.pending: list[Chunk] = []  # taken, not yet sent: the coalescing window is still open (req.lock)
         self.last_flush = float("-inf")
-        self.finish_reason: str | None = None
-        self.usage: dict | None = None
+        self.finish_reason: FinishReason | None = None  # as the backend ended: "stop" or "length"
+        self.usage: dict | None = None  # {prompt_tokens, completion_tokens} as the backend counted
         self.queued: int | None = None
         self.started = time.monotonic()
         self.first_token_at: float | None = None
         self.finished_at: float | None = None
-        self.error_event: dict | None = None
-        self.done_event: dict | None = None
+        self.error_event: ErrorEvent | None = None
+        self.done_event: Done | None = None
         self.finished = threading.Event()  # for the non-streaming HTTP route
 
-    def timings(self) -> dict:
+    def timings(self) -> Timings:
         end = self.finished_at or time.monotonic()
         first = self.first_token_at or end
-        tokens = (self.usage or {}).get("completion_tokens") or self.chunks
+        tokens = (self.usage.get("completion_tokens") if self.usage else None) or self.chunks
         gen_s = end - first
         return {
             "ttft_ms": round((first - self.started) * 1000, 1),
@@ -129,7 +131,7 @@ class Relay:
     def run(self, req: Request) -> None:
         """Coalesce chunks into `token` events at most one per window, then send exactly one `done`."""
         window = self.cfg.coalesce_ms / 1000
-        outcome = None
+        outcome: FinishReason | ChatError | None = None
         try:
             while outcome is None:
                 # No timer while nothing waits to be sent: the producer always ends with END, and a
@@ -141,7 +143,7 @@ class Relay:
                     item = None
                 with req.lock:
                     while isinstance(item, Chunk) or item is TICK:  # and all that waits already: a loop running behind sends it at once
-                        if item is not TICK:
+                        if isinstance(item, Chunk):  # else TICK
                             self._take(req, item)
                         try:
                             item = req.channel.get_nowait()
@@ -174,7 +176,7 @@ class Relay:
             req.chunks += 1
             req.pending.append(chunk)
         if chunk.finish_reason:
-            req.finish_reason = chunk.finish_reason if chunk.finish_reason in ("stop", "length") else "stop"
+            req.finish_reason = "length" if chunk.finish_reason == "length" else "stop"
         if chunk.usage:
             req.usage = chunk.usage
 
@@ -193,7 +195,7 @@ class Relay:
         for kind, parts in runs:
             text = "".join(parts)
             (req.reasoning if kind == "reasoning" else req.text).append(text)
-            event = {"request_id": req.id, "seq": len(req.log), "text": text}
+            event: Token = {"request_id": req.id, "seq": len(req.log), "text": text}
             if kind == "reasoning":
                 event["kind"] = "reasoning"
             req.log.append(event)
@@ -202,7 +204,7 @@ class Relay:
             self.emit(req, "token", event)
         req.last_flush = time.monotonic()
 
-    def emit(self, req: Request, event: str, payload: dict) -> None:
+    def emit(self, req: Request, event: str, payload: Mapping[str, Any]) -> None:
         """To the request's sink when it has one, else to every socket of its conversation."""
         if req.sink is not None:
             req.sink(event, payload)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import math
+from typing import Any, Callable
 
 from ..errors import ChatError
 from ..text_rules import has_lone_surrogate, without_bidi_controls
@@ -10,7 +11,7 @@ from .sessions import SESSION_ID
 
 # name: (type check, range check, description for messages)
 _NUMBER = (int, float)
-PARAMS = {
+PARAMS: dict[str, tuple[Any, Callable[[Any], bool], str]] = {
     "temperature": (_NUMBER, lambda v: 0 <= v <= 2, "a number from 0 to 2"),
     "top_p": (_NUMBER, lambda v: 0 < v <= 1, "a number above 0 and at most 1"),
     "top_k": (int, lambda v: v >= 0, "a whole number of at least 0"),
@@ -89,7 +90,8 @@ class ChatPayload:
     attachments: list = field(default_factory=list)  # ids of this device's attachments (POST /api/attachments)
 
 
-def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int, extra: set[str] = frozenset()) -> ChatPayload:
+def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int,
+               extra: set[str] | frozenset[str] = frozenset()) -> ChatPayload:
     """Check a chat payload; `extra` names fields a caller handles itself (session_id)."""
     payload = require_object(payload, "chat")
     reject_extra(payload, {"message", "backend", "model", "system", "params", "knowledge", "graph", "attachments"} | set(extra),

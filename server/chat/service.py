@@ -5,29 +5,37 @@ import logging
 import queue
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from ..backends.base import ATTACHED_IMAGES, Registry
+from ..cluster.base import Cluster
 from ..cluster.single import SingleProcess
-from ..knowledge.attachments import prompt_text
+from ..knowledge.attachments import AttachmentStore, prompt_text
 from ..concurrency import HubChannel, off_hub, start_os_thread
 from ..errors import ChatError
+from ..shapes import Done, FinishReason
 from .grounding import ground_chat, grounding_of
 from .relay import CANCEL, Relay, Request
 from .schemas import ChatPayload
 from .sessions import Session, SessionStore
+
+if TYPE_CHECKING:
+    from ..graph.service import Graph
+    from ..knowledge.service import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
 class ChatService:
     """Starts, relays, stops and replays chats; `io` is the Socket.IO server (emit, sleep, tasks)."""
 
-    def __init__(self, cfg, registry: Registry, store: SessionStore, io, cluster=None, *,
-                 knowledge=None, graph=None, attachments=None):
+    def __init__(self, cfg, registry: Registry, store: SessionStore, io, cluster: Cluster | None = None, *,
+                 knowledge: KnowledgeBase | None = None, graph: Graph | None = None,
+                 attachments: AttachmentStore | None = None):
         self.cfg = cfg
         self.registry = registry
         self.store = store
         self.io = io
-        self.cluster = cluster or SingleProcess()  # what other processes see of replies (#15)
+        self.cluster: Cluster = cluster or SingleProcess()  # what other processes see of replies (#15)
         self.knowledge = knowledge  # the KnowledgeBase a grounded chat reads
         self.graph = graph  # the knowledge graph a chat with `graph` reads
         self.attachments = attachments  # the AttachmentStore a chat's attachments come from
@@ -44,9 +52,9 @@ class ChatService:
     def start(self, session: Session, chat: ChatPayload, ip: str = "") -> Request:
         """Accept a chat or raise ChatError; the reply streams to the session's room."""
         backend, model, system, params, knowledge = self._settle_fields(session, chat)
-        attached = [self.attachments.get(session.client_id, a) for a in chat.attachments] if chat.attachments else []
+        attached = [self._attachment_store().get(session.client_id, a) for a in chat.attachments]
         if model in self.cfg.vision_models and any(a["type"].startswith("image/") for a in attached):
-            params = {**params, ATTACHED_IMAGES: off_hub(self.attachments.data_urls, attached)}
+            params = {**params, ATTACHED_IMAGES: off_hub(self._attachment_store().data_urls, attached)}
         graph = chat.graph if chat.graph is not None else bool(session.settings.get("graph"))
         evidence = None
         if graph or knowledge:
@@ -73,7 +81,7 @@ class ChatService:
             req.device = session.client_id
             req.attachments = shown
             if attached:
-                self.attachments.use(attached, session.id)
+                self._attachment_store().use(attached, session.id)
             try:
                 self.cluster.claim(req)  # busy when another process streams in this conversation
             except ChatError:
@@ -93,6 +101,11 @@ class ChatService:
         req.device = "addr:" + ip
         self._launch(req)
         return req
+
+    def _attachment_store(self) -> AttachmentStore:
+        if self.attachments is None:
+            raise ChatError("unavailable", "This server keeps no attachments.")
+        return self.attachments
 
     def _launch(self, req: Request) -> None:
         if req.backend.blocking:
@@ -123,12 +136,13 @@ class ChatService:
             return HubChannel()
         return queue.Queue()
 
-    def _finish(self, req: Request, outcome) -> None:
+    def _finish(self, req: Request, outcome: FinishReason | ChatError) -> None:
         """Record the turn (unless it failed or was reset) and send the one `done`."""
         session = req.session
         with req.lock:
             req.cancel.set()  # a backend still running stops at its next chunk
             req.finished_at = time.monotonic()
+            reason: FinishReason
             if isinstance(outcome, ChatError):
                 reason = "error"
                 req.error_event = {"request_id": req.id, **outcome.to_dict()}
@@ -137,7 +151,7 @@ class ChatService:
             text = "".join(req.text)
             keep = reason != "error" and not req.discard
             ended = session is not None and self.cluster.ended_elsewhere(req)  # then it keeps and sends nothing
-            done = {"request_id": req.id, "finish_reason": reason, "text": text, "timings": req.timings()}
+            done: Done = {"request_id": req.id, "finish_reason": reason, "text": text, "timings": req.timings()}
             if req.reasoning:
                 done["reasoning"] = "".join(req.reasoning)
             if req.sources is not None:
@@ -149,7 +163,8 @@ class ChatService:
                 if req.answer:
                     done["answer"] = req.answer
             if req.usage:
-                done["usage"] = {k: req.usage.get(k) for k in ("prompt_tokens", "completion_tokens")}
+                done["usage"] = {"prompt_tokens": req.usage.get("prompt_tokens"),
+                                 "completion_tokens": req.usage.get("completion_tokens")}
             if session is not None and not ended:
                 try:  # the reply is kept with the sources and grounding its `done` carries
                     self.store.end_turn(session, req.user_message, text if keep else None, "".join(req.reasoning), done,
@@ -161,7 +176,7 @@ class ChatService:
             req.done_event = done
             if session is not None:
                 self.cluster.finished(req)  # before `done` goes out: a client may chat again at once
-            req.messages = req.params = None  # kept for resume a while: only the log and the end matter now
+            req.messages, req.params = [], {}  # kept for resume a while: only the log and the end matter now
             for hook in self.on_done:
                 try:
                     hook(req, done)

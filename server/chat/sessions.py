@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import base64
+import builtins
 from collections import OrderedDict
 import hashlib
 import re
 import secrets
 import threading
 import time
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..concurrency import off_hub
 from ..store import EVIDENCE, ConversationStore, now_iso
 from ..text_rules import without_bidi_controls
+
+if TYPE_CHECKING:
+    from .relay import Request
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
@@ -50,7 +55,7 @@ class Session:
         self.history: list[dict] = history or []
         self.base = base  # position in the whole conversation of history[0]
         self.saved = saved  # the store has it (a conversation is saved at its first write)
-        self.active = None  # the Request now streaming, if any
+        self.active: Request | None = None  # the Request now streaming, if any
         self.last_used = time.monotonic()
 
     @property
@@ -165,7 +170,7 @@ class SessionStore:
             return s if s.client_id == client_id else self.create(client_id)
 
     def list(self, client_id: str, query: str | None = None, before: str | None = None,
-             limit: int = 50) -> tuple[list[dict], bool]:
+             limit: int = 50) -> tuple[builtins.list[dict], bool]:
         """That client's conversation summaries, newest first, with the reply streaming in each."""
         # A search reads every message of the client (0.24-0.28 s for 200,000, bench/RESULTS.md): never on eventlet's hub,
         # unless the store waits on a network server (Redis) rather than on the CPU.
@@ -186,7 +191,7 @@ class SessionStore:
         self.store.save(s.meta)
         s.saved = True
 
-    def begin_turn(self, s: Session, question: str, attachments: list | None = None) -> None:
+    def begin_turn(self, s: Session, question: str, attachments: builtins.list | None = None) -> None:
         """Keep an accepted question (and its attachments' [{id, name, type}]) as pending until its reply ends."""
         if not s.saved:
             s.meta["title"] = s.meta["title"] or title_from(question)
@@ -198,10 +203,11 @@ class SessionStore:
         self.store.append(s.id, [{**message, "attachments": attachments} if attachments else message], pending=True)
 
     def end_turn(self, s: Session, question: str, reply: str | None, reasoning: str = "",
-                 evidence: dict | None = None, attachments: list | None = None) -> None:
-        """Keep the turn (reply given) or drop the pending question (None); evidence: sources and grounding of `done`."""
+                 done: Mapping[str, Any] | None = None, attachments: builtins.list | None = None) -> None:
+        """Keep the turn (reply given) or drop the pending question (None); the reply keeps the sources and grounding
+        of its `done`."""
         if reply is not None:
-            evidence = {k: evidence[k] for k in EVIDENCE if k in evidence} if evidence else {}
+            evidence = {k: done[k] for k in EVIDENCE if k in done} if done else {}
             evidence.pop("attachments", None)  # the question's, not the reply's
             s.append_turn(question, reply, evidence, attachments)
             msg = {"role": "assistant", "content": reply, "created_at": now_iso(), **evidence}

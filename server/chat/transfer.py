@@ -5,6 +5,7 @@ import json
 
 from . import schemas
 from ..errors import ChatError
+from ..shapes import ConversationSummary
 from ..store import EVIDENCE, now_iso
 from ..text_rules import without_bidi_controls
 from .sessions import SessionStore, new_session_id, title_from
@@ -141,20 +142,20 @@ def _checked(doc, cfg) -> dict:
             "messages": checked}
 
 
-def import_documents(store: SessionStore, client_id: str, body, cfg) -> list[dict]:
+def import_documents(store: SessionStore, client_id: str, body, cfg) -> list[ConversationSummary]:
     """Save each document as a new conversation of that client; all are checked before any is saved."""
     docs = body if isinstance(body, list) else [body]
     if not docs or len(docs) > MAX_DOCUMENTS:
         raise bad(f"Send one conversation or a list of 1 to {MAX_DOCUMENTS}.")
     checked = [_checked(doc, cfg) for doc in docs]
-    summaries = []
+    summaries: list[ConversationSummary] = []
     for doc in checked:
         session_id = new_session_id()
-        store.store.save({"session_id": session_id, "client_id": client_id, "title": doc["title"],
-                          "created_at": doc["created_at"], "updated_at": now_iso(), "settings": doc["settings"]})
+        meta = {"session_id": session_id, "client_id": client_id, "title": doc["title"],
+                "created_at": doc["created_at"], "updated_at": now_iso(), "settings": doc["settings"]}
+        store.store.save(meta)
         if doc["messages"]:
             store.store.append(session_id, doc["messages"])
-        meta = store.store.get(session_id)
         summaries.append({"session_id": session_id, "title": meta["title"], "created_at": meta["created_at"],
                           "updated_at": meta["updated_at"], "messages": len(doc["messages"])})
     return summaries

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
@@ -36,6 +37,28 @@ def log_key(request_id: str) -> str:
 
 class ClusterWatch:
     """Mixed into RedisCluster: what runs beside the service, on the Socket.IO server's tasks."""
+
+    if TYPE_CHECKING:  # RedisCluster's own, which these methods use
+        cfg: Any
+        r: Any  # the Redis client
+        io: Any  # the Socket.IO server
+        owner: str
+        service: Any  # the ChatService, once attached
+        _presence: Any  # the RedisPresence, once made
+        _unwatched: set[str]
+        _ended: set[str]
+        _release: Any
+        _renew: Any
+
+        def _running_ms(self) -> int: ...
+
+        def _write_logs(self, final: list | None = None, ttl: dict | None = None) -> None: ...
+
+        def _record(self, events: list[tuple[str, str, dict]], ttl: dict | None = None) -> None: ...
+
+        def _warn(self, what: str, e: Exception) -> None: ...
+
+        def _read(self, request_id: str) -> list[tuple[str, dict]]: ...
 
     def _heartbeat(self) -> None:
         while True:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..devices import MemoryCodes
 from ..errors import ChatError
+from ..store.base import ConversationStore
 from .limits import RateLimiter
 from .presence import Presence
 
@@ -13,11 +14,11 @@ GONE = "That reply is no longer available; the conversation history has what was
 class SingleProcess:
     """One process alone: replies, their token logs (Request.log) and limits live in ChatService's memory.
 
-    RedisCluster (server/cluster/redis_cluster.py) has the same methods; ChatService calls them at the
-    points where a reply could be seen or steered from another process.
+    RedisCluster (server/cluster/redis_cluster.py) has the same methods (the Cluster protocol of
+    server/cluster/base.py); ChatService calls them where a reply could be seen or steered from another process.
     """
 
-    def open_store(self, cfg):
+    def open_store(self, cfg) -> ConversationStore:
         """Where conversations are kept: --store's choice."""
         from ..store import open_store
 

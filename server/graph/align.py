@@ -43,11 +43,11 @@ def candidates(store, embed=None, floor: float = MEANING_FLOOR) -> list[dict]:
         for k in ks:
             for g in grams(k):
                 blocks[g].add(i)
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
         if len(members) <= BLOCK:
-            members = sorted(members)
-            pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1:])
+            ordered = sorted(members)
+            pairs.update((a, b) for n, a in enumerate(ordered) for b in ordered[n + 1:])
     vectors = _vectors(ents, embed) if embed else None
     out = []
     for a, b in pairs:

@@ -60,7 +60,7 @@ def lookup(graph, question: str) -> Found | None:
     if what is None:
         return None
     first = [f for f in facts if f["hop"] == 1]
-    reached, held, others = {}, {}, set()
+    reached, held, others = dict[str, set[str]](), dict[str, list[dict]](), set[str]()
     for f in first:
         for near, far in (_ends(f), _ends(f)[::-1]):
             if near in start and far not in start and _fits(store, what, f, far):
@@ -70,13 +70,13 @@ def lookup(graph, question: str) -> Found | None:
         answers = _best(reached)
         others = set(reached) - set(answers)
         return _found(what, start, answers, [], [f for a in answers for f in held[a]], 1, others)
-    links, link_facts = {}, {}
+    links, link_facts = dict[str, set[str]](), dict[str, list[dict]]()
     for f in first:
         for near, far in (_ends(f), _ends(f)[::-1]):
             if near in start and far not in start:
                 links.setdefault(far, set()).add(near)
                 link_facts.setdefault(far, []).append(f)
-    via_answers = {}
+    via_answers: dict[str, list[tuple[str, dict]]] = {}
     for f in facts:
         if f["hop"] != 2:
             continue
@@ -108,7 +108,7 @@ def shown_name(store, eid: str, english: bool) -> str:
 def compose(store, found: Found, question: str) -> tuple[str, list[dict]]:
     """(reply, the facts it cites in order): one sentence per group of facts, each name cited [n]."""
     english = not CJK.search(question)
-    cited, parts = [], []
+    cited, parts = list[dict](), list[str]()
     links = [f for f in found.facts if found.hops == 2 and any(e in found.start for e in _ends(f))]
     rest = [f for f in found.facts if f not in links]
     for group in (links, rest):
@@ -118,7 +118,7 @@ def compose(store, found: Found, question: str) -> tuple[str, list[dict]]:
 
 def _sentences(store, facts: list[dict], english: bool, cited: list[dict]) -> list[str]:
     """Facts grouped by (head, relation) or by (tail, relation), whichever makes fewer sentences."""
-    by_head, by_tail = {}, {}
+    by_head, by_tail = dict[tuple, list[dict]](), dict[tuple, list[dict]]()
     for f in facts:
         by_head.setdefault((f["head"]["id"], f["relation"]), []).append(f)
         by_tail.setdefault((f["tail"]["id"], f["relation"]), []).append(f)

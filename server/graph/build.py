@@ -33,7 +33,7 @@ class Builder:
         self.emit = emit
         self.jobs: dict[str, dict] = {}
         self.cancels: set[str] = set()
-        self.line = queue.Queue()  # the loop's own queue: green under eventlet, as the runner is
+        self.line: queue.Queue = queue.Queue()  # the loop's own queue: green under eventlet, as the runner is
         self.running = False
 
     # --- the routes' calls ------------------------------------------------------

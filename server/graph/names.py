@@ -45,7 +45,7 @@ GENERIC_TAILS = ("病", "症", "疾病", "disease", "syndrome", "disorder", "s",
 
 def qualifiers(key: str) -> set[str]:
     """Which qualifier words a normalized name holds (the longest one of a group where several overlap)."""
-    found = set()
+    found: set[str] = set()
     for group in QUALIFIERS:
         for word in sorted(group, key=len, reverse=True):
             if word in key and not any(word in f for f in found):

@@ -1,6 +1,7 @@
 """Neo4j, or any server that speaks Bolt and Cypher (ArcadeDB in the tests), through the official driver."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ChatError
@@ -25,7 +26,7 @@ class Neo4jEngine(Base):
         if parts.scheme not in SCHEMES:
             raise ChatError("unavailable", f"--graph-url must start with bolt:// or neo4j://, not {parts.scheme or url}.")
         self.database = parts.path.strip("/") or None
-        self.driver = None
+        self.driver: Any = None
         try:  # a URL of another scheme, a server down or a wrong password: one sentence, no secret in it
             self.driver = GraphDatabase.driver(urlunsplit((parts.scheme, parts.netloc, "", "", "")), auth=(user, password))
             for statement in neo4j_schema():

@@ -8,6 +8,7 @@ from collections import Counter
 
 from ..concurrency import RealLock
 from ..errors import ChatError
+from ..shapes import Entity, Fact
 from . import align, export, importer, proposals
 from .names import clean, normalize
 from .store import GraphStore, digest
@@ -29,7 +30,7 @@ class Graph:
         self.max_rows = max_rows
         self.refused = refused
         self.embed = embed  # texts -> unit vectors (the library's embedder), or None
-        self._store = None
+        self._store: GraphStore | None = None
         self._open_lock = RealLock()
 
     def store(self) -> GraphStore:
@@ -59,6 +60,8 @@ class Graph:
             for alias in aliases:
                 (head,), new_entities = store.upsert_entities([(alias["head"], alias.get("head_type"))])
                 created += new_entities
+                if head is None:  # a name of only punctuation or spaces
+                    continue
                 other = store.lookup(alias["tail"])
                 if other is None:
                     store.add_alias(head, alias["tail"])
@@ -121,7 +124,7 @@ class Graph:
     def proposals(self, limit: int = 100) -> list[dict]:
         return proposals.listing(self.store(), limit)
 
-    def accept_proposal(self, pid: str) -> dict:
+    def accept_proposal(self, pid: str) -> Fact:
         """Store an open proposal as a fact (its sources marked as accepted by a person); the fact."""
         store = self.store()
         with store.write_lock:
@@ -133,7 +136,9 @@ class Graph:
                        for src in proposal["sources"]]
             store.add_facts([(head, proposal["relation"], tail, src) for src in sources])
             store.bump()
-            row = store.find_fact(fact_id(head, proposal["relation"], tail))
+            row = store.find_fact(fact_id(head, proposal["relation"], tail)) if head and tail else None
+        if row is None:
+            raise ChatError("bad_request", "The proposal's names are empty; drop it instead.")
         return store.fact_view(row)
 
     def drop_proposal(self, pid: str) -> None:
@@ -148,7 +153,7 @@ class Graph:
 
     # --- reads --------------------------------------------------------------------
 
-    def entities(self, q: str = "", typ: str = "", limit: int = 50) -> list[dict]:
+    def entities(self, q: str = "", typ: str = "", limit: int = 50) -> list[Entity]:
         store = self.store()
         key = normalize(q)
         found = []
@@ -178,7 +183,7 @@ class Graph:
                   "facts": sum(1 for fact in facts if fact["hop"] == 1)}
         return {"entity": entity, "facts": [{k: v for k, v in fact.items() if k != "hop"} for fact in facts[:limit]]}
 
-    def facts_around(self, start: list[str], hops: int) -> list[dict]:
+    def facts_around(self, start: list[str], hops: int) -> list[Fact]:
         """Facts within hops of the start entities, each with its `hop` (1 = touches a start entity)."""
         store = self.store()
         seen, frontier, out = set(start), list(start), {}

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import cast
 
 from ..concurrency import RealLock
 from ..errors import ChatError
+from ..shapes import EntityRef, Fact
 from .engine import BATCH
 from .names import clean, normalize
 from .records import GraphRecords, citing
@@ -44,7 +46,7 @@ class GraphStore:
         self.by_key: dict[str, str] = {}  # normalized name or alias -> entity id
         self.merged: set[str] = set()  # ids merged into another (few): members() need not scan every entity
         self.fresh_ids: set[str] = set()  # entities just created, with no fact yet
-        self.version = None
+        self.version: int | None = None
         if not engine.run("MATCH (m:Meta) WHERE m.id = 'version' RETURN m.value AS v"):
             engine.run("CREATE (m:Meta {id: 'version', value: 1})")
         self._load()
@@ -53,7 +55,8 @@ class GraphStore:
 
     def _load(self) -> None:
         self.version = self.engine.run("MATCH (m:Meta) WHERE m.id = 'version' RETURN m.value AS v")[0]["v"]
-        ents, by_key = {}, {}
+        ents: dict[str, dict] = {}
+        by_key: dict[str, str] = {}
         for row in self.engine.run(f"MATCH (e:Entity) RETURN {ENTITY_COLS}"):
             row["aliases"] = json.loads(row["aliases"] or "[]")
             row["merged_into"] = row["merged_into"] or ""
@@ -78,7 +81,7 @@ class GraphStore:
         """Mark a change every process sees (the index of names is reloaded where it is stale)."""
         old = self.version
         self.version = self.engine.run("MATCH (m:Meta) WHERE m.id = 'version' SET m.value = m.value + 1 RETURN m.value AS v")[0]["v"]
-        if self.version != old + 1:  # someone else wrote meanwhile
+        if old is None or self.version != old + 1:  # someone else wrote meanwhile
             self._load()
 
     def canonical(self, eid: str) -> str:
@@ -97,7 +100,7 @@ class GraphStore:
         eid = self.by_key.get(normalize(name))
         return self.canonical(eid) if eid else None
 
-    def public(self, eid: str) -> dict:
+    def public(self, eid: str) -> EntityRef:
         e = self.ents[eid]
         return {"id": eid, "name": e["name"], "type": e["type"]}
 
@@ -112,9 +115,12 @@ class GraphStore:
 
     # --- writes (callers hold write_lock) ------------------------------------------
 
-    def upsert_entities(self, named: list[tuple[str, str]]) -> tuple[list[str | None], int]:
-        """(the entity id for each (name, type), how many were new); an empty type is filled by a later one."""
-        new, typed, out = {}, {}, []
+    def upsert_entities(self, named: list[tuple[str, str | None]]) -> tuple[list[str | None], int]:
+        """(the entity id for each (name, type), how many were new, None for an empty name); an empty type is
+        filled by a later one."""
+        new: dict[str, dict] = {}
+        typed: dict[str, str] = {}
+        out: list[str | None] = []
         for name, typ in named:
             name, typ = clean(name), clean(typ or "")
             key = normalize(name)
@@ -140,7 +146,7 @@ class GraphStore:
             self.engine.run("UNWIND $rows AS r MATCH (e:Entity) WHERE e.id = r.id SET e.type = r.type", {"rows": rows})
         return out, len(new)
 
-    def add_facts(self, triples: list[tuple[str, str, str, dict]]) -> int:
+    def add_facts(self, triples: list[tuple[str | None, str, str | None, dict]]) -> int:
         """(head id, relation, tail id, source): new facts created, known ones given the source; how many facts."""
         wanted: dict[str, dict] = {}
         for h, relation, t, source in triples:
@@ -151,7 +157,7 @@ class GraphStore:
             fact = wanted.setdefault(fid, {"id": fid, "h": h, "t": t, "relation": relation, "sources": []})
             if source not in fact["sources"]:
                 fact["sources"].append(source)
-        known = {}
+        known: dict[str, list] = {}
         fresh = self.fresh_ids
         look = [f for f in wanted.values() if f["h"] not in fresh and f["t"] not in fresh]
         if len(look) > FEW:  # one pass over every fact beats a join per batch (0.1 s for 20k facts against 20 s)
@@ -219,7 +225,7 @@ class GraphStore:
 
     def facts_touching(self, ids: list[str]) -> list[dict]:
         """Every fact with an end among ids, once each."""
-        out = {}
+        out: dict[str, dict] = {}
         for side in ("a", "b"):
             rows = self._each(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {side}.id = $i RETURN {FACT_COLS}",
                               f"UNWIND $ids AS i MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {side}.id = i "
@@ -238,7 +244,7 @@ class GraphStore:
                 counts[group[r["id"]]] += r["n"]
         return counts
 
-    def fact_view(self, row: dict) -> dict:
+    def fact_view(self, row: dict) -> Fact:
         """A fact as the protocol shows it: ends as {id, name, type} of the entities they stand for now."""
         sources = json.loads(row["sources"] or "[]")
         out = {"id": row["id"], "head": self.public(self.canonical(row["h"])), "relation": row["relation"],
@@ -248,7 +254,7 @@ class GraphStore:
         if found:
             best = max(found, key=lambda s: s["confidence"])
             out.update(confidence=best["confidence"], extractor=best.get("extractor", ""))
-        return out
+        return cast(Fact, out)
 
     def find_fact(self, fid: str) -> dict | None:
         rows = self.engine.run(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.id = $id RETURN {FACT_COLS}", {"id": fid})

@@ -7,8 +7,10 @@ import os
 import re
 import secrets
 import threading
+from typing import cast
 
 from ..errors import ChatError
+from ..shapes import Attachment
 from . import ocr
 from .parse import extension, parse, safe_title
 
@@ -23,9 +25,9 @@ TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".web
          ".htm": "text/html", ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
 
-def public(meta: dict) -> dict:
+def public(meta: dict) -> Attachment:
     """What the API shows of an attachment."""
-    return {k: meta[k] for k in ("id", "name", "type", "bytes", "chars", "text_preview")}
+    return cast(Attachment, {k: meta[k] for k in ("id", "name", "type", "bytes", "chars", "text_preview")})
 
 
 class AttachmentStore:

@@ -57,7 +57,7 @@ def chunk_sections(sections: list) -> list[tuple]:
     """(page, text) sections -> (page, text) passages in reading order; a passage stays on one page."""
     passages = []
     for page, text in sections:
-        current: list[str] = []
+        current: list[tuple[str, bool]] = []
         size = 0
         for s in _pieces(text):
             if current and size + len(s[0]) > TARGET:

@@ -79,7 +79,7 @@ class RemoteEmbeddings:
         self.name = f"url:{base}#{self.model}"
 
     def embed(self, texts: list[str], query: bool) -> np.ndarray:
-        out = []
+        out: list[list[float]] = []
         for i in range(0, len(texts), BATCH):
             resp = self.client.embeddings.create(model=self.model, input=texts[i:i + BATCH])
             out.extend(d.embedding for d in sorted(resp.data, key=lambda d: d.index))

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from .chunk import sentences
 from .evidence import WANTS_NUMBER
 from .rivals import asks_person, candidates
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
+from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
 
 WEEKDAY = re.compile(r"(周|星期|礼拜)[一二三四五六日天]|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
@@ -77,7 +79,7 @@ def _picks_one(reply: str, cands, person: bool) -> bool:
     return any(v & said for v in rivals) and not all(v & said for v in rivals)
 
 
-def check(reply: str, question: str, sources: list[dict], shown: str) -> dict:
+def check(reply: str, question: str, sources: list[dict], shown: str) -> Grounding:
     """`done.grounding`: {supported: true}, or {supported: false, quote: {n, kind, title, sentence}}.
 
     `shown` is the system text the model was given (its passages or evidence sentences); the question's own
@@ -88,7 +90,7 @@ def check(reply: str, question: str, sources: list[dict], shown: str) -> dict:
     if not missing:
         return {"supported": True}
     quote = _answer_quote(question, shown, sources) or _best_quote(shown, sources)
-    return {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})}
+    return cast(Grounding, {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})})
 
 
 def _answer_quote(question: str, shown: str, sources: list[dict]) -> dict | None:
@@ -132,7 +134,7 @@ def evidence_style(setting: str, backend) -> str:
     return "sentences" if getattr(backend, "base_model", False) else "passages"
 
 
-def for_done(text: str, reason: str, question: str, sources: list | None, messages: list | None) -> dict | None:
+def for_done(text: str, reason: str, question: str, sources: list | None, messages: list | None) -> Grounding | None:
     """`done.grounding` of a grounded reply that produced text; None for any other."""
     if not sources or not text.strip() or reason == "error" or not messages or messages[0]["role"] != "system":
         return None

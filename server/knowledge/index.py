@@ -27,7 +27,7 @@ class Snapshot:
         self.latin = np.array([not CJK.search(r[4]) for r in rows], dtype=bool)  # passages with no Chinese
         self.tokens = [json.loads(r[5]) for r in rows]
         self.keyword = KeywordIndex(self.tokens)
-        self.vectors = None
+        self.vectors: np.ndarray | None = None
         if embedder_name and rows:
             have = [r[6] is not None and r[7] == embedder_name for r in rows]
             if any(have):

@@ -30,7 +30,7 @@ def warm_up() -> None:
 
 def words(text: str) -> list[str]:
     """Lower-cased Latin words and numbers; Chinese runs cut by jieba's search mode (words and their parts)."""
-    out = []
+    out: list[str] = []
     for m in _WORD.finditer(text.lower()):
         token = m.group()
         if CJK.fullmatch(token):

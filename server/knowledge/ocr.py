@@ -64,7 +64,7 @@ def open_image(data: bytes):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))  # reads the header only
+            image: Image.Image = Image.open(io.BytesIO(data))  # reads the header only
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise bad(f"The picture is {width}x{height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")

@@ -157,7 +157,9 @@ def parse_docx(data: bytes, budget: TextBudget) -> list:
     try:
         member = zipfile.ZipFile(io.BytesIO(data)).open("word/document.xml")
         xml = _Capped(member, budget.max_chars * XML_BYTES_PER_CHAR)
-        parts, cells, row = [], [], []
+        parts: list[str] = []
+        cells: list[str] = []
+        row: list[str] = []
         paragraphs, max_paragraphs = 0, budget.max_chars // CHARS_PER_PARAGRAPH
         for _, el in etree.iterparse(xml, events=("end",), tag=(P, TC, TR), resolve_entities=False,
                                      no_network=True, huge_tree=False):

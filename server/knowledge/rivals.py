@@ -100,7 +100,7 @@ def _parts(clause: str) -> list[str]:
     """An English clause cut at a conjunction between two numbers; any other clause whole."""
     if not clause.isascii():
         return [clause]
-    parts = []
+    parts: list[str] = []
     for piece in JOIN.split(clause):
         if parts and not (RUN.search(piece) and RUN.search(parts[-1])):
             parts[-1] += " and " + piece
@@ -146,8 +146,8 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     backing = [c for c in holding if c.weight >= CLAUSE_SHARE * top]
     # Rivals share the best clause's sentence: between sentences the order shown decides (the ranker's choice,
     # which also weighs the embedder: "weekdays" against "Monday to Friday" no word of the question tells).
-    best = next(c for c in answer if c.weight == top)
-    distinct = {c.values for c in answer if c.sentence == best.sentence}
+    leader = next(c for c in answer if c.weight == top)
+    distinct = {c.values for c in answer if c.sentence == leader.sentence}
     # One clause's values inside another's (a range and its start) are one answer, not rivals.
     ambiguous = any(not (a <= b or b <= a) for a in distinct for b in distinct)
     return Candidates(kind, answer, backing, every, ambiguous)

@@ -5,11 +5,13 @@ import hashlib
 import logging
 import uuid
 from datetime import datetime, timezone
+from typing import Any, Callable
 
 import numpy as np
 
 from ..concurrency import HEAVY_LOADS, BackgroundWorker, RealEvent, RealLock, lower_priority, start_os_thread
 from ..errors import ChatError
+from ..shapes import Document, SearchResult
 from .chunk import chunk_sections
 from .dense import make_embedder
 from .evidence import choose, lines, rank
@@ -54,7 +56,7 @@ class KnowledgeBase:
                  min_score: float | None = None, max_chars: int = MAX_CHARS):
         self.store = store
         self.embedder_factory = embedder_factory
-        self.embedder = None
+        self.embedder: Any = None  # once loaded, one of knowledge/dense.py's embedders, or None: keywords alone
         self.max_bytes = max_bytes
         self.max_pages = max_pages
         self.max_chars = max_chars
@@ -66,11 +68,12 @@ class KnowledgeBase:
         self.ready = RealEvent()
         self.failed: str | None = None
         self.snapshot = Snapshot([], None)
-        self.version = None  # the store's version the snapshot was built from
+        self.version: int | None = None  # the store's version the snapshot was built from
         # Parsing and embedding a file take seconds to minutes of CPU: a thread of lower priority, so that
         # on a small machine the chats streaming meanwhile come first (bench/knowledge_load.py).
         self.worker = BackgroundWorker("knowledge-ingest")
-        self.on_delete = []  # called with a deleted document's id (the graph drops the facts it alone supported)
+        # called with a deleted document's id (the graph drops the facts it alone supported)
+        self.on_delete: list[Callable[[str], object]] = []
         self.ingest: dict | None = None  # the upload being added: {file, phase, done, total} (progress())
 
     def start(self) -> None:
@@ -132,7 +135,7 @@ class KnowledgeBase:
 
     # --- the library ------------------------------------------------------
 
-    def add(self, filename: str, data: bytes) -> dict:
+    def add(self, filename: str, data: bytes) -> Document:
         """Parse, chunk, embed and store one file; the same bytes twice give the first document back."""
         return self.worker.call(self._add, filename, data)
 
@@ -187,7 +190,7 @@ class KnowledgeBase:
         log.info("knowledge base: added %s (%d passages)", doc["id"], doc["chunks"])
         return doc
 
-    def documents(self) -> list[dict]:
+    def documents(self) -> list[Document]:
         return self.store.documents()
 
     def picture(self, document_id: str) -> tuple[str, bytes]:
@@ -223,7 +226,7 @@ class KnowledgeBase:
 
     # --- questions --------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", floor: bool = True) -> list[dict]:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", floor: bool = True) -> list[SearchResult]:
         """The k best passages for a question that clear the relevance floor, best first."""
         if not self.loading and not self.store.documents():
             return []  # nothing to rank: no need to load the embedder for this
@@ -232,7 +235,7 @@ class KnowledgeBase:
         qv = None
         if self.embedder and snap.vectors is not None and mode != "keyword":
             qv = self.embedder.embed([query], query=True)[0]
-        out = []
+        out: list[SearchResult] = []
         cross = getattr(self.embedder, "cross", None) if self.min_score is None else None
         for i, score in snap.rank(query, k, qv, mode, floor, self._dense_floor(query), cross):
             row = snap.rows[i]

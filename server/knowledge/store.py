@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from typing import cast
 
 import numpy as np
 
 from ..concurrency import RealLock
+from ..shapes import Document
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -25,12 +27,12 @@ BUMP = "INSERT INTO meta VALUES ('version', 1) ON CONFLICT (key) DO UPDATE SET v
 DOC_FIELDS = ("id", "title", "bytes", "chunks", "created_at", "ocr")
 
 
-def document(row) -> dict:
+def document(row) -> Document:
     """A document's row as the API shows it: `ocr: true` only on those whose text was read from pictures."""
     doc = dict(zip(DOC_FIELDS, row))
     if not doc.pop("ocr"):
-        return doc
-    return {**doc, "ocr": True}
+        return cast(Document, doc)
+    return cast(Document, {**doc, "ocr": True})
 
 
 class Store:
@@ -66,11 +68,11 @@ class Store:
         rows = self._rows("SELECT value FROM meta WHERE key = 'version'")
         return rows[0][0] if rows else 0
 
-    def find_by_hash(self, sha256: str) -> dict | None:
+    def find_by_hash(self, sha256: str) -> Document | None:
         rows = self._rows(f"SELECT {', '.join(DOC_FIELDS)} FROM documents WHERE sha256 = ?", (sha256,))
         return document(rows[0]) if rows else None
 
-    def documents(self) -> list[dict]:
+    def documents(self) -> list[Document]:
         rows = self._rows(f"SELECT {', '.join(DOC_FIELDS)} FROM documents ORDER BY created_at DESC, rowid DESC")
         return [document(r) for r in rows]
 

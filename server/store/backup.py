@@ -34,7 +34,8 @@ def backup(data_dir: str, out: str) -> dict:
     data_dir = os.path.abspath(data_dir)
     if not os.path.isdir(data_dir):
         raise SystemExit(f"There is no data folder at {data_dir}; name it with --data-dir.")
-    manifest = {"format": FORMAT, "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": []}
+    copied: list[dict] = []
+    manifest = {"format": FORMAT, "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": copied}
     tmp_out = out + ".partial"
     # Readable by its owner only: it holds every conversation, the TLS key and any token file.
     fd = os.open(tmp_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -54,10 +55,10 @@ def backup(data_dir: str, out: str) -> dict:
                     copy = os.path.join(scratch, rel.replace(os.sep, "_"))
                     _sqlite_copy(path, copy)
                     tar.add(copy, arcname=rel)
-                    manifest["files"].append({"path": rel, "how": "sqlite online backup"})
+                    copied.append({"path": rel, "how": "sqlite online backup"})
                 else:
                     tar.add(path, arcname=rel)
-                    manifest["files"].append({"path": rel, "how": "copy"})
+                    copied.append({"path": rel, "how": "copy"})
         if os.path.isdir(graph):
             # No statement runs while this is held: graph.lbug and its WAL are copied as one moment of the graph.
             with exclusive(os.path.join(graph, GRAPH_LOCK)):
@@ -65,11 +66,11 @@ def backup(data_dir: str, out: str) -> dict:
                     path = os.path.join(graph, name)
                     if name != GRAPH_LOCK and os.path.isfile(path):
                         tar.add(path, arcname=os.path.join("graph", name))
-                        manifest["files"].append({"path": os.path.join("graph", name), "how": "copy under the graph's lock"})
-        raw = json.dumps(manifest, indent=1).encode()
+                        copied.append({"path": os.path.join("graph", name), "how": "copy under the graph's lock"})
+        listing = json.dumps(manifest, indent=1).encode()
         info = tarfile.TarInfo("manifest.json")
-        info.size, info.mtime = len(raw), int(time.time())
-        tar.addfile(info, io.BytesIO(raw))
+        info.size, info.mtime = len(listing), int(time.time())
+        tar.addfile(info, io.BytesIO(listing))
     os.replace(tmp_out, out)
     return manifest
 
@@ -86,7 +87,8 @@ def restore(archive: str, data_dir: str) -> dict:
         raise SystemExit(f"{archive} is not a backup of this server ({e}).")
     with tar:
         try:
-            manifest = json.load(tar.extractfile("manifest.json"))
+            # a manifest.json that is not a file (a folder) reads as empty: no manifest, rather than a crash
+            manifest = json.load(tar.extractfile("manifest.json") or io.BytesIO(b""))
         except (KeyError, ValueError):
             raise SystemExit(f"{archive} has no manifest: it is not a backup of this server.") from None
         if manifest.get("format") != FORMAT:

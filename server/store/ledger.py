@@ -108,7 +108,7 @@ class RedisLedger:
     def entries(self, before: str | None, limit: int, action: str | None = None) -> list[dict]:
         from .redis import score
 
-        top, out = (f"({score(before)}" if before else "+inf"), []
+        top, out = (f"({score(before)}" if before else "+inf"), list[dict]()
         while len(out) < limit:
             raw = self.r.zrevrangebyscore(self.AUDIT, top, "-inf", start=0, num=max(limit, 200), withscores=True)
             if not raw:

@@ -21,7 +21,7 @@ class DataError(ChatError):
         super().__init__("bad_request", message)
         self.lines = lines or []
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict:  # type: ignore[override]  # ErrorBody and the bad lines
         return {**super().to_dict(), "lines": self.lines}
 
 
@@ -75,8 +75,11 @@ def _jsonl(text: str):
             continue
         try:
             obj = json.loads(line)
-        except ValueError as e:
+        except json.JSONDecodeError as e:
             yield n, None, f"not JSON ({e.msg} at column {e.colno})"
+            continue
+        except ValueError as e:  # valid JSON Python will not read: an integer of more than 4300 digits
+            yield n, None, f"not readable ({e})"
             continue
         except RecursionError:
             yield n, None, "nested too deeply"

@@ -1,6 +1,7 @@
 """TuningService: checks and queues jobs, runs them one at a time in a child process, follows their progress."""
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import os
@@ -9,9 +10,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from ..concurrency import RealCondition, start_os_thread
 from ..errors import ChatError
+from ..shapes import TuningJob
 from . import checkpoint, data, trainer
 from .store import ACTIVE, JobFolder, new_job
 
@@ -36,9 +39,9 @@ class Base:
     device: str = "cpu"
 
 
-def public(job: dict) -> dict:
+def public(job: dict) -> TuningJob:
     """The protocol's job object."""
-    return {k: job[k] for k in PUBLIC if k in job}
+    return cast(TuningJob, {k: job[k] for k in PUBLIC if k in job})
 
 
 def _number(fields: dict, key: str, kind, lo, hi, default):
@@ -80,8 +83,8 @@ class TuningService:
         self.jobs: dict[str, dict] = {j["id"]: j for j in self.folder.load_all()}
         self.version = 0  # bumped on every change; the face sends what changed since the version it saw
         self.changed: dict[str, int] = {}
-        self.proc = None
-        self.cancel_id = None
+        self.proc: subprocess.Popen | None = None
+        self.cancel_id: str | None = None
         self.closed = False
 
     def start(self) -> None:
@@ -161,7 +164,7 @@ class TuningService:
         self.folder.remove(job)
         return None
 
-    def changes(self, since: int) -> tuple[int, list[dict]]:
+    def changes(self, since: int) -> tuple[int, builtins.list[dict]]:
         """(version now, jobs changed after `since`, deleted ones as {id, status: "deleted"})."""
         with self.cond:
             ids = [i for i, v in self.changed.items() if v > since]
@@ -224,12 +227,12 @@ class TuningService:
                 return
             env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
             with open(os.path.join(folder, "log.txt"), "w") as out:
-                self.proc = subprocess.Popen([sys.executable, "-m", "server.tuning.worker", folder], cwd=ROOT, env=env,
-                                             stdout=out, stderr=subprocess.STDOUT)
+                proc = self.proc = subprocess.Popen([sys.executable, "-m", "server.tuning.worker", folder], cwd=ROOT,
+                                                    env=env, stdout=out, stderr=subprocess.STDOUT)
             self._set(job, status="running", started_at=time.time())
-        offset, result = 0, {}
+        offset, result = 0, dict[str, object]()
         while True:
-            code = self.proc.poll()
+            code = proc.poll()
             offset = self._follow(job, progress, offset, result)
             if code is not None:
                 break

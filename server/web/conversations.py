@@ -25,7 +25,7 @@ def client_id() -> str:
 
 @bp.route("/api/conversations")
 def list_conversations():
-    args = dict(request.args)
+    args: dict[str, str | int] = dict(request.args)
     if "limit" in args:
         try:
             args["limit"] = int(args["limit"])

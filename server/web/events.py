@@ -4,7 +4,9 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import request
+from typing import Any
+
+from flask import request as flask_request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from ..chat import schemas
@@ -12,12 +14,14 @@ from ..chat.service import check_model
 from ..chat.sessions import CLIENT_ID, SESSION_ID, client_for, new_session_id
 from ..cluster.presence import room
 from ..errors import ChatError
+from ..shapes import Ready
 from .metrics import count_error
 from .extensions import socketio
 from .security import ADMIN_ROOM, access_ok, admin_ok
 from .services import services
 
 log = logging.getLogger(__name__)
+request: Any = flask_request  # flask_socketio gives a Socket.IO event's request its socket's `sid`
 
 NOT_FOUND = ChatError("not_found", "There is no such conversation on this device.")
 FIRST_PAGE = 50  # conversations sent in `ready`: more than a phone's screen, a few KiB
@@ -35,7 +39,7 @@ def client_ip() -> str:
     return request.remote_addr or ""
 
 
-def ready_payload(session) -> dict:
+def ready_payload(session) -> Ready:
     """What a client needs on (re)connect: its session, history, conversations, backends and limits."""
     svc = service()
     cfg = svc.cfg

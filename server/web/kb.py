@@ -17,8 +17,8 @@ MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the file itsel
 DRAIN_MAX = 256 * 1024 * 1024
 
 
-def drain(stream, length: int) -> None:
-    left = min(length, DRAIN_MAX)
+def drain(stream, length: int | None) -> None:
+    left = min(length or 0, DRAIN_MAX)
     while left > 0:
         got = stream.read(min(left, 1 << 20))
         if not got:

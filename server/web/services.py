@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..graph.service import Graph
     from ..knowledge.attachments import AttachmentStore
     from ..knowledge.service import KnowledgeBase
+    from ..store.ledger import RedisLedger, SqliteLedger
     from ..tuning import TuningService
     from .devices import Pairing
     from .metrics import ServerMetrics
@@ -33,7 +34,7 @@ class Services:
     graph: Graph
     graph_builder: Builder  # the graph's build jobs
     tuning: TuningService | None  # None without the local backend
-    ledger: object  # audit entries and usage (store/ledger.py: SqliteLedger or RedisLedger)
+    ledger: SqliteLedger | RedisLedger  # audit entries and usage (store/ledger.py: SqliteLedger or RedisLedger)
     metrics: ServerMetrics
     presence: Presence  # who is connected (cluster/presence.py, or its Redis twin)
     origins: OriginPolicy

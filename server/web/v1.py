@@ -49,7 +49,8 @@ class Reply:
 
     def __init__(self, svc, completion: fmt.Completion, backend, model: str):
         self.svc = svc
-        self.queue = queue.Queue()  # green under eventlet, real under threading: the relay runs on the server's loop
+        # green under eventlet, real under threading: the relay runs on the server's loop
+        self.queue: queue.Queue = queue.Queue()
         self.filter = fmt.StopFilter(completion.stops)
         self.messages = completion.messages
         self.text: list[str] = []
@@ -91,6 +92,7 @@ class Reply:
                 return
 
     def finish_reason(self) -> str:
+        assert self.done is not None, "asked after the reply's end"
         return fmt.finish_reason(self.done["finish_reason"], self.filter.stopped)
 
     def usage(self) -> dict:

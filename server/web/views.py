@@ -50,13 +50,14 @@ def on_chat_error(e: ChatError):
 
 @bp.app_errorhandler(HTTPException)
 def on_http_error(e: HTTPException):
-    code = {404: "not_found", 405: "bad_request", 413: "too_long"}.get(e.code, "bad_request")
-    if e.code and e.code >= 500:
+    status = e.code or 500  # an HTTPException made without a code
+    code = {404: "not_found", 405: "bad_request", 413: "too_long"}.get(status, "bad_request")
+    if status >= 500:
         code = "internal"
     message = e.description or e.name
     if request.path.startswith("/v1/"):  # OpenAI's error shape there, also for routes that do not exist
-        return jsonify(v1_format.error_body(code, message, e.code)), e.code
-    return jsonify({"ok": False, "error": {"code": code, "message": message}}), e.code
+        return jsonify(v1_format.error_body(code, message, status)), status
+    return jsonify({"ok": False, "error": {"code": code, "message": message}}), status
 
 
 @bp.route("/")

@@ -8,6 +8,8 @@ the manager must see every emit, so then they go its way.
 """
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from engineio import packet as eio_packet
 from socketio import Manager
 from socketio.packet import EVENT
@@ -17,11 +19,11 @@ from . import codec
 NAMESPACE = "/"
 
 
-def emit_to_room(io, event: str, payload: dict, to: str) -> None:
+def emit_to_room(io, event: str, payload: Mapping[str, Any], to: str) -> None:
     """io.emit(event, payload, to=to), shorter where the manager is the in-memory one."""
     server = getattr(io, "server", None)
     manager = getattr(server, "manager", None)
-    if type(manager) is not Manager:
+    if server is None or manager is None or type(manager) is not Manager:
         return io.emit(event, payload, to=to)
     members = manager.rooms.get(NAMESPACE, {}).get(to)
     if not members:

@@ -86,7 +86,10 @@ class LocalBackend:
     def source_folder(self) -> str:
         """The folder transformers loads this model from: the converted cache of a GGUF, or the folder itself."""
         gguf, folder = source.find(self.path)
-        return source.cache_path(gguf, self.cache_dir) if gguf else folder
+        if gguf:
+            return source.cache_path(gguf, self.cache_dir)
+        assert folder is not None, "source.find gives a GGUF file or a folder"
+        return folder
 
     def status(self) -> Status:
         with self._lock:
@@ -137,7 +140,7 @@ class LocalBackend:
                     raise event.error
                 ended = event if isinstance(event, Ended) else None  # always after the last ids
                 ids = job.take() if detok else None
-                if ids or ended:
+                if (ids or ended) and detok and splitter:  # (both made at Started, which comes first)
                     with self.loaded.tok_lock:
                         text = detok.add(ids) if ids else ""
                         text += detok.flush() if ended else ""

@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from ...errors import BackendError
-from .jobs import Ended, Failed
+from .jobs import Ended, Failed, Job
 from .loader import first_line
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def row_tokens(model, rows: int, context: int, device: str) -> int:
 
 @dataclass
 class _Row:
-    job: object
+    job: Job
     max_new: int  # tokens this row may still generate
     before: int  # tokens generated before it joined (a reply moved over from generate())
     sent: int = 0  # of the manager's generated tokens, those passed on
@@ -100,9 +101,9 @@ class Batch:
             out = self.mgr.get_result(timeout=max(0.0, deadline - time.monotonic()))
             if out is None:
                 return ended
-            row = self.rows.get(out.request_id)
-            if row is None:
+            if out.request_id not in self.rows:
                 continue  # a cancelled row's last words
+            row = self.rows[out.request_id]
             tokens = out.generated_tokens
             if len(tokens) > row.sent and not row.job.stopped():
                 row.job.give(list(tokens[row.sent:]))
@@ -183,7 +184,8 @@ class LazyBatch:
     def __init__(self, loaded, size: int):
         self.loaded = loaded
         self.size = size
-        self.made = None  # the Batch once made (worker thread); False where it cannot be had
+        # the Batch once made (worker thread); False where it cannot be had
+        self.made: Batch | Literal[False] | None = None
         self.rows = row_tokens(loaded.model, size, loaded.context, loaded.device) if size > 1 else 0
         if 0 < self.rows < 256:
             log.warning("continuous batching off: memory for only %d tokens per row", self.rows)
@@ -196,7 +198,7 @@ class LazyBatch:
         """Whether a prompt and its reply fit in one row."""
         return len(prompt.ids) + prompt.max_new <= self.rows
 
-    def get(self):
+    def get(self) -> Batch | Literal[False]:
         """The Batch, made now if need be (worker thread only); False where it cannot be had."""
         if self.made is None:
             m = self.loaded

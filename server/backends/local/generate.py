@@ -69,7 +69,7 @@ def run_alone(loaded: Loaded, job: Job, yield_to=None):
     from transformers import StoppingCriteria, StoppingCriteriaList
     from transformers.generation.streamers import BaseStreamer
 
-    ids, max_new = job.prompt.ids, job.prompt.max_new
+    ids, max_new = job.fitted().ids, job.fitted().max_new
 
     class Streamer(BaseStreamer):
         """Passes new token ids to the job (TextIteratorStreamer's queue may be green)."""

@@ -20,11 +20,10 @@ def _fast_reader_class():
     import gguf
     import numpy as np
 
-    real = gguf.GGUFReader
-    if not callable(getattr(real, "_get", None)):
+    if not callable(getattr(gguf.GGUFReader, "_get", None)):
         return None
 
-    class FastReader(real):
+    class FastReader(gguf.GGUFReader):
         def _get(self, offset, dtype, count=1, override_order=None):
             raw = self.__dict__.get("_raw")
             if raw is None:

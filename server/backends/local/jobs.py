@@ -1,10 +1,17 @@
 """One local request as the worker and its stream share it: an explicit state and typed events."""
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...concurrency import RealEvent, RealLock, RealQueue
+
+if TYPE_CHECKING:
+    from .adapters import Tuned
+    from .prompt import Prompt
 
 WAITING, ALONE, BATCHED, LATER = "waiting", "alone", "batched", "later"
 
@@ -45,6 +52,16 @@ class Woken:
     """The first token ids are ready to take; later ones are taken every TAKE_S without a wake-up."""
 
 
+class TokenGuard(Protocol):
+    """Holds a reply's next token to what it may write (number_guard.NumberGuard, span_guard.SpanGuard)."""
+
+    tokens: list[int]  # the reply's tokens so far
+
+    def observe(self, token: int) -> None: ...
+
+    def apply(self, scores) -> None: ...
+
+
 @dataclass
 class Job:
     """One request: what to generate, where it stands, and the real queue its events come back through.
@@ -56,25 +73,31 @@ class Job:
     messages: list[dict]
     params: dict
     budget: int  # reply tokens when the request names no max_tokens
-    cancel: object  # the caller's threading.Event
-    tuned: object = None  # adapters.Tuned: a tuned model's request, run alone with its adapter on
+    cancel: Any  # the caller's threading.Event, or None
+    tuned: Tuned | None = None  # a tuned model's request, run alone with its adapter on
     state: str = WAITING
-    prompt: object = None  # the fitted Prompt, once prepared (on the worker thread)
-    guard: object = None  # number_guard.NumberGuard of a grounded base model's reply
+    prompt: Prompt | None = None  # the fitted Prompt, once prepared (on the worker thread)
+    guard: TokenGuard | None = None  # a grounded base model's NumberGuard, or a graph build's SpanGuard
     movable: bool = False  # ALONE, and would move into the batch for a newcomer
     position: int | None = None
     arrived: float = field(default_factory=time.monotonic)
-    out: object = field(default_factory=RealQueue)
-    stop: object = field(default_factory=RealEvent)  # set when the stream is left (cancel, close, error, stop text)
+    out: queue.Queue = field(default_factory=RealQueue)
+    # set when the stream is left (cancel, close, error, stop text)
+    stop: threading.Event = field(default_factory=RealEvent)
     pending: list = field(default_factory=list)  # token ids made and not yet taken by the stream
     woken: bool = False
     taken: int = 0  # token ids the stream has taken
-    lock: object = field(default_factory=RealLock)
+    lock: threading.Lock = field(default_factory=RealLock)
 
     @property
     def max_new(self) -> int:
         """Tokens the request asks for at most."""
         return int(self.params.get("max_tokens") or self.budget)
+
+    def fitted(self) -> Prompt:
+        """The prompt the worker prepared before running or batching the job."""
+        assert self.prompt is not None, "the worker prepares a job's prompt first"
+        return self.prompt
 
     def stopped(self) -> bool:
         return self.stop.is_set() or (self.cancel is not None and self.cancel.is_set())

@@ -4,12 +4,14 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; parallel first starts there each convert on their own
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None: callers test it
 
 from ...concurrency import RealLock
 from ...errors import BackendError
@@ -33,15 +35,15 @@ def first_line(e: BaseException) -> str:
 class Loaded:
     """A model in memory and what generating with it needs to know."""
 
-    tokenizer: object
-    model: object
+    tokenizer: Any  # transformers' tokenizer and model (not followed by the type checker)
+    model: Any
     device: str
     context: int  # max_position_embeddings: prompt and reply together
     eos_ids: list[int]
     transcript: bool  # no chat template of its own (a base model): prompted as a plain transcript
     dtype: str = "fp32"  # what the weights run as: fp32, bf16 or int8 on a CPU; a GPU's float type
     # A Rust tokenizer used from two threads at once can fail ("Already borrowed").
-    tok_lock: object = field(default_factory=RealLock)
+    tok_lock: threading.Lock = field(default_factory=RealLock)
 
 
 def load(path: str | None, device: str | None, cache_dir: str, label: str, report, dtype: str | None = None) -> Loaded:
@@ -60,6 +62,7 @@ def load(path: str | None, device: str | None, cache_dir: str, label: str, repor
     gguf, folder = source.find(path)
     cache = source.cache_path(gguf, cache_dir) if gguf else None
     cached = cache and os.path.isfile(os.path.join(cache, "config.json"))
+    phases: list[tuple[str, float]]
     if gguf and not cached:
         phases = [("reading the GGUF tokenizer", 30), ("dequantizing the GGUF model (first run only)", 55),
                   ("caching for later starts", 4), ("moving to " + device, 1)]
@@ -71,22 +74,23 @@ def load(path: str | None, device: str | None, cache_dir: str, label: str, repor
         phases.append(("quantizing to int8", 4))
     progress = Progress(label, phases, report)
     try:
-        if cached:
+        if cached and gguf and cache:  # (a cache is a GGUF's)
             try:
                 tokenizer, model = _from_folder(cache, progress)
             except Exception as e:  # a damaged cache is rebuilt rather than fatal
                 log.warning("cached model at %s did not load (%s); converting the GGUF again", cache, first_line(e))
                 shutil.rmtree(cache, ignore_errors=True)
                 tokenizer, model = _convert(gguf, cache_dir, cache, progress, path is None)
-        elif gguf:
+        elif gguf and cache:
             tokenizer, model = _convert(gguf, cache_dir, cache, progress, path is None)
         else:
+            assert folder is not None, "source.find gives a GGUF file or a folder"
             tokenizer, model = _from_folder(folder, progress)
         progress.begin("moving to " + device)
         if device != "cpu":
             dtype = torch.bfloat16 if device.startswith("cuda") and torch.cuda.is_bf16_supported() else torch.float16
             model = model.to(device=device, dtype=dtype)
-        else:
+        elif cpu_as is not None:  # a CPU's choice
             if cpu_as == "int8":
                 progress.begin("quantizing to int8")
             model = cpu_dtype.apply(model, cpu_as)

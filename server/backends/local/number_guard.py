@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import TYPE_CHECKING
 
 from ...key_tokens import NUMERALS, RUN, chinese_numeral
+
+if TYPE_CHECKING:
+    from .jobs import TokenGuard
 
 TAIL = re.compile(rf"(\[?)({RUN.pattern})$")  # the number the reply is in the middle of; "[2" is a citation
 NUMBER_ONLY = re.compile(r"[0-9,.:]+")
@@ -119,7 +123,7 @@ class NumberGuard:
             scores[bad] = float("-inf")
 
 
-def guard_processor(guard: NumberGuard, prompt_len: int):
+def guard_processor(guard: TokenGuard, prompt_len: int):
     """The guard as a generate() logits processor (one row)."""
     from transformers import LogitsProcessor
 

@@ -55,7 +55,7 @@ class Scheduler:
         self.prompter: Prompter | None = None
         self.error: BackendError | None = None
         self.closed = False
-        self.batch = None  # a LazyBatch once the model is loaded
+        self.batch: LazyBatch | None = None  # once the model is loaded
         self.adapters = Adapters()  # tuned models, switched on per request by the worker
 
     # ---- called from other threads --------------------------------------
@@ -185,7 +185,7 @@ class Scheduler:
             if alone:
                 self._alone(alone)
                 continue
-            batch = self.batch.get() if admit else self.batch and self.batch.made
+            batch = self.batch.get() if admit and self.batch else self.batch and self.batch.made
             for job in admit:
                 self._join(batch, job)
             if batch:
@@ -196,6 +196,7 @@ class Scheduler:
 
     def _prepare(self, job: Job) -> None:
         """Fit and encode the job's prompt (the one tokenizing of a request) and tell its stream how it starts."""
+        assert self.prompter is not None and self.loaded is not None, "jobs run once the model is loaded"
         job.prompt = self.prompter.prepare(job.messages, job.max_new)
         answer_numbers = job.params.get(ANSWER_NUMBERS)
         if answer_numbers is not None and self.loaded.transcript:  # a base model reading evidence
@@ -219,8 +220,9 @@ class Scheduler:
             if job.stopped():
                 return self._release(job)
             self._prepare(job)
-            if self.batch.fits(job.prompt):
-                batch.add(job, job.prompt.ids, job.prompt.max_new, self._row_kwargs(job))
+            assert self.batch is not None, "a job joins a batch once the model is loaded"
+            if self.batch.fits(job.fitted()):
+                batch.add(job, job.fitted().ids, job.fitted().max_new, self._row_kwargs(job))
             else:
                 with self.cond:
                     job.state = LATER
@@ -232,6 +234,7 @@ class Scheduler:
         """One request through generate(); it moves into the batch if a newcomer can join it there."""
         result = None
         try:
+            assert self.batch is not None and self.loaded is not None, "jobs run once the model is loaded"
             if not job.stopped():
                 if job.prompt is None:
                     self._prepare(job)
@@ -246,7 +249,8 @@ class Scheduler:
                 # A newcomer that came while the prompt was prepared: no need to prefill it twice.
                 result = Moved([]) if yield_to and yield_to() else run_alone(self.loaded, job, yield_to)
                 if isinstance(result, Moved):
-                    p, made = job.prompt, result.made
+                    p, made = job.fitted(), result.made
+                    assert self.batch.made, "a reply moves only into a batch that was made"
                     self.batch.made.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job), before=len(made))
         except Exception as e:  # never let one request kill the worker
             result = Failed(e if isinstance(e, BackendError) else generation_error(e))
@@ -265,6 +269,7 @@ class Scheduler:
     def _plain(self) -> None:
         """The plain model again after a tuned model's request; the batch and generate() expect it."""
         try:
+            assert self.loaded is not None, "a tuned model's request ran on the loaded model"
             self.adapters.use(self.loaded.model, None)
         except Exception:
             log.exception("switching the tuned model's adapter off failed")
@@ -278,11 +283,12 @@ class Scheduler:
     def _newcomer_can_join(self) -> bool:
         """Whether someone waits who could join a batch; called between tokens of a reply running alone."""
         waiting = any(j.state == WAITING for j in list(self.jobs))  # no lock: a stale answer costs one token
-        return waiting and bool(self.batch.get())
+        return waiting and self.batch is not None and bool(self.batch.get())
 
     def _row_kwargs(self, job: Job) -> dict:
         from .sampling import row_kwargs
 
+        assert self.loaded is not None, "jobs run once the model is loaded"
         return row_kwargs(**sampling(self.loaded, job.params))
 
     def _can_batch(self) -> bool:

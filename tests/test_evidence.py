@@ -302,3 +302,16 @@ def test_a_wrong_weekday_and_a_reply_copying_every_rate_are_flagged(stub, make_s
     assert both["grounding"]["supported"] is False and "45 dollars per day" in both["grounding"]["quote"]["sentence"]
     assert ask(server.url, "How much does a kayak cost per day?", "45 dollars [1].")["grounding"] == {"supported": True}
     assert ask(server.url, "How much does a kayak cost per day?", "12 dollars [1].")["grounding"]["supported"] is False
+    # The right number under the wrong unit: 12 is the kayak's hourly rate, never its daily one.
+    hourly = ask(server.url, "How much does a kayak cost per hour?", "12 dollars per hour, 12 dollars per day [1].")
+    assert hourly["grounding"]["supported"] is False
+    assert ask(server.url, "How much does a kayak cost per hour?", "12 dollars per hour [1].")["grounding"]["supported"]
+
+
+def test_a_room_question_answered_with_times_is_flagged():
+    from server.knowledge.grounding import unsupported
+
+    shown = "Evidence:\n[1] (course-ds.md) 本课程共十八周，每周二上午10:00在信息楼405教室上课。"
+    assert unsupported("课上10:00-12:00 [1]。", "数据结构课在哪个教室上课？", shown) == ["(no room)"]
+    assert unsupported("在406教室 [1]。", "数据结构课在哪个教室上课？", shown) == ["406"]
+    assert unsupported("在信息楼405教室上课 [1]。", "数据结构课在哪个教室上课？", shown) == []

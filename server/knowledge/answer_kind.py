@@ -11,6 +11,7 @@ ASKS = (
     ("percent", re.compile(r"百分之|百分比|比例|percent|%", re.I)),
     ("week", re.compile(r"第几周|哪一?周|which week", re.I)),
     ("floor", re.compile(r"几楼|几层|哪一?层|哪一?楼|which floor|what floor", re.I)),
+    ("room", re.compile(r"哪个?(教室|房间|诊室)|几号(教室|房间|诊室)|which room|what room", re.I)),
     ("time", re.compile(r"几点|what time|几时|\bwhen\b.*\b(open|close|start|begin|leave|end)", re.I)),
     ("date", re.compile(r"哪天|哪一天|哪几天|几号|几月|什么日期|星期几|周几|礼拜几|what date|which date|which days?\b|"
                         r"what days?\b|which weekdays?\b", re.I)),
@@ -24,6 +25,7 @@ AROUND = (
     # A week's number is an ordinal (第九周, week 9); 十八周 without 第 is a course's length: a duration.
     ("week", None, re.compile(r"第\s*$|week\s*$", re.I)),
     ("floor", re.compile(r"^\s*(楼|层|floor)", re.I), re.compile(r"(floor|level)\s*$", re.I)),
+    ("room", re.compile(r"^\s*号?(教室|房间|诊室|室)"), re.compile(r"(room|教室|房间)\s*$", re.I)),
     ("time", re.compile(r"^\s*(点|时|am\b|pm\b|o'clock)", re.I), None),
     ("date", re.compile(r"^\s*(月|日|号)"), re.compile(r"(January|February|March|April|May|June|July|August|September|"
                                                     r"October|November|December)\s*$", re.I)),

@@ -5,7 +5,7 @@ import re
 
 from .chunk import sentences
 from .evidence import WANTS_NUMBER
-from .rivals import asks_person, candidates
+from .rivals import asks_person, candidates, clauses, rates
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
 from .answer_kind import has_kind, kind_of, mentions, of_kind
 from .weekday import DAYS, weekdays, within
@@ -60,6 +60,7 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     # A number of another kind than asked (the start date beside a course's length) need only be in the evidence.
     aside = {v for v, kinds in mentions(reply) if kind and kind not in kinds} & numbers(shown)
     missing = sorted(found - backed - with_hours(aside))
+    missing += _misplaced_rates(reply, shown)
     day_backed = weekdays(question) | (_days(cands.values) if kind == "date" and cands.answer else weekdays(shown))
     missing += sorted(d for d in days if not within(d, day_backed))
     low = f"{shown}\n{question}".lower()
@@ -78,6 +79,19 @@ def _picks_one(reply: str, cands, person: bool) -> bool:
     said = (names(reply) | chinese_names(reply)) if person else with_hours(numbers(reply)) | weekdays(reply)
     rivals = [c.values for c in cands.answer]
     return any(v & said for v in rivals) and not all(v & said for v in rivals)
+
+
+def _misplaced_rates(reply: str, shown: str) -> list[str]:
+    """Prices the reply gives per a unit the evidence never gives them per ("15 dollars per day" for 15 an hour)."""
+    given = [(c.text, rates(c.text)) for c in clauses(shown)]
+    out = []
+    for part in clauses(reply):
+        units = rates(part.text)
+        for value in {v for v, kinds in mentions(part.text) if "money" in kinds} if units else ():
+            per = [u for text, u in given if value in numbers(text)]
+            if per and all(u and not u & units for u in per):
+                out.append(f"{value} per {'/'.join(sorted(units))}")
+    return out
 
 
 def _days(values: set[str]) -> set[str]:

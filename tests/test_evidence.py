@@ -297,6 +297,9 @@ def test_a_wrong_weekday_and_a_reply_copying_every_rate_are_flagged(stub, make_s
     assert ask(server.url, "On which day is the boat rental closed?", "On Mondays [1].")["grounding"]["supported"]
     closed = ask(server.url, "On which day is the boat rental closed?", "It is closed on Sundays [1].")["grounding"]
     assert closed["supported"] is False and "Mondays" in closed["quote"]["sentence"]
+    # A range is the evidence's own or wrong: Tuesday to Saturday would say Sunday is closed.
+    narrow = ask(server.url, "Which days is the boat rental open?", "Tuesday to Saturday [1].")["grounding"]
+    assert narrow["supported"] is False and "Tuesday to Sunday" in narrow["quote"]["sentence"]
     # Both rates of the sentence for a per-day question: the hourly one does not answer it.
     both = ask(server.url, "How much does a kayak cost per day?", "12 dollars per hour or 45 dollars per day [1].")
     assert both["grounding"]["supported"] is False and "45 dollars per day" in both["grounding"]["quote"]["sentence"]

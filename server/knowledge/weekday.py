@@ -50,13 +50,16 @@ def weekdays(text: str) -> set[str]:
 
 
 def within(day: str, backed: set[str]) -> bool:
-    """Whether a day (or range) is one of the backed ones or lies inside a backed range (周三 in 周一至周五)."""
+    """Whether a day (or range) is one of the backed ones, or one day inside a backed range (周三 in 周一至周五).
+
+    A range must be the evidence's own: "Monday to Friday" for "Monday to Saturday" says Saturday is closed.
+    """
     if day in backed:
         return True
-    first, _, last = day.partition("-")
-    lo, hi = DAYS.index(first), DAYS.index(last or first)
+    if "-" in day:
+        return False
     for b in backed:
         a, _, z = b.partition("-")
-        if DAYS.index(a) <= lo and hi <= DAYS.index(z or a):
+        if DAYS.index(a) <= DAYS.index(day) <= DAYS.index(z or a):
             return True
     return False

@@ -44,6 +44,7 @@ def mentions(text: str):
     """(canonical number, kinds) of each number written in the text."""
     # English number words too ("takes two working days"), as numbers() reads them.
     for m in list(ARABIC.finditer(text)) + list(CHINESE.finditer(text)) + list(WORD_NUMBER.finditer(text)):
+        value: str | int | None
         if m.group()[0].isdigit():
             value = canonical(m.group())
         else:

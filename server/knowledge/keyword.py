@@ -37,7 +37,7 @@ def words(text: str) -> list[str]:
     Latin glued to Chinese gives both parts and the glued words jieba's dictionary knows: "B超室" -> b, 超室
     (as "b超室" typed in lower case cuts) and b超 (as the dictionary writes it).
     """
-    out = []
+    out: list[str] = []
     for run in _RUN.finditer(text):
         parts = _PART.findall(run.group())
         for part in parts:

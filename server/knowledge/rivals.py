@@ -84,7 +84,8 @@ def _words(text: str) -> set[str]:
 
 def clauses(shown: str) -> list[Clause]:
     """The clauses of the evidence, each knowing its source, its title's and its heading's words."""
-    out, n, context, seen, order, topic = [], 0, set(), set(), 0, {}
+    out, n, context, seen, order = [], 0, set(), set(), 0
+    topic: dict[int, set[str]] = {}  # a source's last sentence's first clause's words
     lines = shown.splitlines()
     started = not any(SOURCE.match(line) for line in lines)  # else the instruction before the first source is none
     for line in lines:
@@ -127,7 +128,7 @@ def _parts(clause: str) -> list[str]:
     """An English clause cut at a conjunction between two values (numbers or days); any other clause whole."""
     if not clause.isascii():
         return [clause]
-    parts = []
+    parts: list[str] = []
     for piece in JOIN.split(clause):
         # A piece that is a value alone ("Monday and Friday", "9:00 and 17:00") is part of the one before.
         if parts and not (VALUE.search(piece) and VALUE.search(parts[-1]) and _words(VALUE.sub(" ", piece))):
@@ -186,8 +187,8 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     backing = [c for c in holding if c.weight >= CLAUSE_SHARE * top]
     # Rivals share the best clause's sentence: between sentences the order shown decides (the ranker's choice,
     # which also weighs the embedder: "weekdays" against "Monday to Friday" no word of the question tells).
-    best = next(c for c in answer if c.weight == top)
-    distinct = {c.values for c in answer if c.sentence == best.sentence}
+    leader = next(c for c in answer if c.weight == top)
+    distinct = {c.values for c in answer if c.sentence == leader.sentence}
     # One clause's values inside another's (a range and its start) are one answer, not rivals.
     ambiguous = any(not (a <= b or b <= a) for a in distinct for b in distinct)
     return Candidates(kind, answer, backing, every, ambiguous)

@@ -250,3 +250,71 @@ def test_rival_values_a_name_of_the_wrong_clause_and_a_chinese_name_absent_are_f
     absent = ask(server.url, "消化内科在哪里？", "胃科在门诊楼三楼 [1]。")["grounding"]
     assert absent["supported"] is False and "消化内科" in absent["quote"]["sentence"]
     assert ask(server.url, "消化内科在哪里？", "消化内科在门诊楼三楼 [1]。")["grounding"] == {"supported": True}
+
+
+def test_latin_glued_to_chinese_is_cut_into_words_a_question_shares():
+    from server.knowledge.keyword import words
+
+    # "B超室在几楼" was one token, shared with no passage; the Latin part, jieba's B超 and the Chinese words now.
+    assert {"b", "b超", "超室", "几楼"} <= set(words("B超室在几楼？"))
+    assert {"b", "超室"} <= set(words("b超室在几楼")) and {"b", "b超", "超室", "门诊"} <= set(words("B超室在门诊楼三楼东侧"))
+    assert {"20", "00", "关门"} <= set(words("晚上20:00关门")) and words("MRI检查") == ["mri", "检查"]
+
+
+IMAGING = ("# 影像中心\n\n## 检查室\nB超室在门诊楼三楼东侧，CT室在门诊楼一楼，MRI室在医技楼二楼。\n\n## 医生\n"
+           "B超室的负责医生是郑敏，CT室的负责医生是陈志强。\n")
+
+
+def test_a_question_naming_a_latin_and_chinese_room_finds_its_passage():
+    kb = KnowledgeBase(Store(None), lambda: None, 10**8, 10**4, 4)  # keywords alone decide: no embedder
+    try:
+        kb.add("imaging.md", IMAGING.encode())
+        kb.add("clinic.md", read("clinic.md"))
+        for question in ("B超室在几楼？", "CT室的负责医生是谁？"):
+            assert [r["title"] for r in kb.search(question, k=3)][:1] == ["imaging.md"], question
+        system, sources = kb.ground("B超室在几楼？", "sentences")
+        assert "B超室在门诊楼三楼东侧" in system and sources[0]["title"] == "imaging.md"
+    finally:
+        kb.close()
+
+
+RENTAL = ("# Lakeside Boat Rental\n\n## Rates\nA kayak costs 12 dollars per hour or 45 dollars per day.\n\n## Days\n"
+          "The rental is open from Tuesday to Sunday and closed on Mondays.\n")
+
+
+def test_a_wrong_weekday_and_a_reply_copying_every_rate_are_flagged(stub, make_server):
+    server = make_server("--backend", "openai", "--base-url", stub.url, "--store", "memory", "--rate-per-minute", "0",
+                         "--rate-per-minute-ip", "0")
+    for name, text in (("dental.md", DENTAL), ("rental.md", RENTAL)):
+        status, body = upload(server.url, name, text.encode())
+        assert status == 200, body
+    # A day is a value: the other doctor's day, or a day the evidence never names, is flagged with the quote.
+    for reply in ("每周一出诊 [1]。", "每周三出诊 [1]。"):
+        g = ask(server.url, "口腔外科的主任医师哪天出诊？", reply)["grounding"]
+        assert g["supported"] is False and "周五" in g["quote"]["sentence"], (reply, g)
+    assert ask(server.url, "口腔外科的主任医师哪天出诊？", "每周五全天出诊 [1]。")["grounding"] == {"supported": True}
+    assert ask(server.url, "口腔外科的主任医师哪天出诊？", "星期五 [1]。")["grounding"] == {"supported": True}
+    assert ask(server.url, "On which day is the boat rental closed?", "On Mondays [1].")["grounding"]["supported"]
+    closed = ask(server.url, "On which day is the boat rental closed?", "It is closed on Sundays [1].")["grounding"]
+    assert closed["supported"] is False and "Mondays" in closed["quote"]["sentence"]
+    # A range is the evidence's own or wrong: Tuesday to Saturday would say Sunday is closed.
+    narrow = ask(server.url, "Which days is the boat rental open?", "Tuesday to Saturday [1].")["grounding"]
+    assert narrow["supported"] is False and "Tuesday to Sunday" in narrow["quote"]["sentence"]
+    # Both rates of the sentence for a per-day question: the hourly one does not answer it.
+    both = ask(server.url, "How much does a kayak cost per day?", "12 dollars per hour or 45 dollars per day [1].")
+    assert both["grounding"]["supported"] is False and "45 dollars per day" in both["grounding"]["quote"]["sentence"]
+    assert ask(server.url, "How much does a kayak cost per day?", "45 dollars [1].")["grounding"] == {"supported": True}
+    assert ask(server.url, "How much does a kayak cost per day?", "12 dollars [1].")["grounding"]["supported"] is False
+    # The right number under the wrong unit: 12 is the kayak's hourly rate, never its daily one.
+    hourly = ask(server.url, "How much does a kayak cost per hour?", "12 dollars per hour, 12 dollars per day [1].")
+    assert hourly["grounding"]["supported"] is False
+    assert ask(server.url, "How much does a kayak cost per hour?", "12 dollars per hour [1].")["grounding"]["supported"]
+
+
+def test_a_room_question_answered_with_times_is_flagged():
+    from server.knowledge.grounding import unsupported
+
+    shown = "Evidence:\n[1] (course-ds.md) 本课程共十八周，每周二上午10:00在信息楼405教室上课。"
+    assert unsupported("课上10:00-12:00 [1]。", "数据结构课在哪个教室上课？", shown) == ["(no room)"]
+    assert unsupported("在406教室 [1]。", "数据结构课在哪个教室上课？", shown) == ["406"]
+    assert unsupported("在信息楼405教室上课 [1]。", "数据结构课在哪个教室上课？", shown) == []

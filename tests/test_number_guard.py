@@ -26,6 +26,10 @@ BACKED = [
     ("菜园晚上几点关门？", ["菜园每天早上6:00开门，晚上20:00关门。"], {"20:00", "20", "8"}, {"6:00"}),  # 晚上8点 is 20:00
     ("How much is the first prize of the hackathon?", ["The first prize is 2,000 euros, the second prize is 800 euros."],
      {"2,000", "2000"}, {"800"}),
+    # Two rates in one sentence: the question's unit (per day, 一天) picks the part, in either language.
+    ("How much does a kayak cost per day?", ["A kayak costs 12 dollars per hour or 45 dollars per day."], {"45"}, {"12"}),
+    ("皮划艇租一天多少钱？", ["A kayak costs 12 dollars per hour or 45 dollars per day."], {"45"}, {"12"}),
+    ("划艇每小时多少钱？", ["A rowing boat costs 15 dollars per hour or 60 dollars per day."], {"15"}, {"60"}),
 ]
 
 

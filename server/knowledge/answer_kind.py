@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import re
 
-from ..key_tokens import ARABIC, CHINESE, canonical, chinese_number, numbers
+from ..key_tokens import ARABIC, CHINESE, WORD_NUMBER, WORDS, canonical, chinese_number, numbers
+from .weekday import weekdays
 
 # Question -> kind, first match wins (a percentage question often says 多少, a week question 几).
 ASKS = (
     ("percent", re.compile(r"百分之|百分比|比例|percent|%", re.I)),
     ("week", re.compile(r"第几周|哪一?周|which week", re.I)),
     ("floor", re.compile(r"几楼|几层|哪一?层|哪一?楼|which floor|what floor", re.I)),
+    ("room", re.compile(r"哪个?(教室|房间|诊室)|几号(教室|房间|诊室)|which room|what room", re.I)),
     ("time", re.compile(r"几点|what time|几时|\bwhen\b.*\b(open|close|start|begin|leave|end)", re.I)),
-    ("date", re.compile(r"哪天|哪一天|几号|几月|什么日期|what date|which date|which days?\b|what day\b", re.I)),
+    ("date", re.compile(r"哪天|哪一天|哪几天|几号|几月|什么日期|星期几|周几|礼拜几|what date|which date|which days?\b|"
+                        r"what days?\b|which weekdays?\b", re.I)),
     ("duration", re.compile(r"多长时间|多久|几天|多少天|几周|多少周|几个月|how long|how many (minutes|hours|days|weeks)",
                             re.I)),
     ("money", re.compile(r"多少钱|费|价|奖|cost|price|fee|charge|how much (is|are|does|do)\b", re.I)),
@@ -22,6 +25,7 @@ AROUND = (
     # A week's number is an ordinal (第九周, week 9); 十八周 without 第 is a course's length: a duration.
     ("week", None, re.compile(r"第\s*$|week\s*$", re.I)),
     ("floor", re.compile(r"^\s*(楼|层|floor)", re.I), re.compile(r"(floor|level)\s*$", re.I)),
+    ("room", re.compile(r"^\s*号?(教室|房间|诊室|室)"), re.compile(r"(room|教室|房间)\s*$", re.I)),
     ("time", re.compile(r"^\s*(点|时|am\b|pm\b|o'clock)", re.I), None),
     ("date", re.compile(r"^\s*(月|日|号)"), re.compile(r"(January|February|March|April|May|June|July|August|September|"
                                                     r"October|November|December)\s*$", re.I)),
@@ -38,8 +42,13 @@ def kind_of(question: str) -> str | None:
 
 def mentions(text: str):
     """(canonical number, kinds) of each number written in the text."""
-    for m in list(ARABIC.finditer(text)) + list(CHINESE.finditer(text)):
-        value = canonical(m.group()) if m.group()[0].isdigit() else chinese_number(m.group())
+    # English number words too ("takes two working days"), as numbers() reads them.
+    for m in list(ARABIC.finditer(text)) + list(CHINESE.finditer(text)) + list(WORD_NUMBER.finditer(text)):
+        value: str | int | None
+        if m.group()[0].isdigit():
+            value = canonical(m.group())
+        else:
+            value = WORDS.get(m.group().lower(), chinese_number(m.group()))
         if value is None:
             continue
         after, before = text[m.end():m.end() + 14], text[max(0, m.start() - 12):m.start()]
@@ -52,8 +61,8 @@ def mentions(text: str):
 
 
 def has_kind(kind: str | None, text: str) -> bool:
-    """Whether the text writes a number of that kind."""
-    return any(kind in kinds for _, kinds in mentions(text))
+    """Whether the text writes a number of that kind (for a date, a weekday counts: 周五, Monday to Friday)."""
+    return any(kind in kinds for _, kinds in mentions(text)) or (kind == "date" and bool(weekdays(text)))
 
 
 def of_kind(kind: str | None, texts: list[str]) -> set[str]:

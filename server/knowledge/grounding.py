@@ -6,13 +6,12 @@ from typing import cast
 
 from .chunk import sentences
 from .evidence import WANTS_NUMBER
-from .rivals import asks_person, candidates
+from .rivals import asks_person, candidates, clauses, rates
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
 from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
+from .weekday import DAYS, weekdays, within
 
-WEEKDAY = re.compile(r"(周|星期|礼拜)[一二三四五六日天]|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-                     r"weekday|weekend|工作日|周末", re.I)
 EVIDENCE_LINE = re.compile(r"^\[(\d+)\] \((.+?)\) (.+)$", re.M)  # "[n] (title) sentence", best first
 
 
@@ -42,14 +41,16 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     names, Latin or Chinese, must be in the evidence, and for a who-question in those clauses. A question that
     asks for a number and a reply with none, a reply whose numbers are all of another kind than asked
     (哪天闭馆 -> 9:00到17:00), and a reply that picks one of rival values ("(rival)") are unsupported too.
+    Days of the week are values like numbers: for a 哪天 / which-day question those of the clauses most about
+    it (or the question's), for any other question those of the evidence.
     """
-    found = numbers(reply)
-    if WANTS_NUMBER.search(question) and not found:
-        return ["(no number)"]
+    found, days = numbers(reply), weekdays(reply)
     kind = kind_of(question)
+    if WANTS_NUMBER.search(question) and not found and not (kind == "date" and days):
+        return ["(no number)"]
     if kind and found and not has_kind(kind, reply):
         return [f"(no {kind})"]
-    if kind == "date" and not found and not WEEKDAY.search(reply):
+    if kind == "date" and not found and not days:
         return ["(no date)"]
     cands = candidates(question, shown)
     person = asks_person(question)
@@ -61,6 +62,9 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     # A number of another kind than asked (the start date beside a course's length) need only be in the evidence.
     aside = {v for v, kinds in mentions(reply) if kind and kind not in kinds} & numbers(shown)
     missing = sorted(found - backed - with_hours(aside))
+    missing += _misplaced_rates(reply, shown)
+    day_backed = weekdays(question) | (_days(cands.values) if kind == "date" and cands.answer else weekdays(shown))
+    missing += sorted(d for d in days if not within(d, day_backed))
     low = f"{shown}\n{question}".lower()
     stated = names(reply) | chinese_names(reply)
     missing += sorted(w for w in stated if w.lower() not in low and w.lower().rstrip("s") not in low)
@@ -74,9 +78,26 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
 
 def _picks_one(reply: str, cands, person: bool) -> bool:
     """Whether the reply states some of the rival values but not all of them (a guess among equals)."""
-    said = (names(reply) | chinese_names(reply)) if person else with_hours(numbers(reply))
+    said = (names(reply) | chinese_names(reply)) if person else with_hours(numbers(reply)) | weekdays(reply)
     rivals = [c.values for c in cands.answer]
     return any(v & said for v in rivals) and not all(v & said for v in rivals)
+
+
+def _misplaced_rates(reply: str, shown: str) -> list[str]:
+    """Prices the reply gives per a unit the evidence never gives them per ("15 dollars per day" for 15 an hour)."""
+    given = [(c.text, rates(c.text)) for c in clauses(shown)]
+    out = []
+    for part in clauses(reply):
+        units = rates(part.text)
+        for value in {v for v, kinds in mentions(part.text) if "money" in kinds} if units else ():
+            per = [u for text, u in given if value in numbers(text)]
+            if per and all(u and not u & units for u in per):
+                out.append(f"{value} per {'/'.join(sorted(units))}")
+    return out
+
+
+def _days(values: set[str]) -> set[str]:
+    return {v for v in values if v.partition("-")[0] in DAYS}
 
 
 def check(reply: str, question: str, sources: list[dict], shown: str) -> Grounding:

@@ -7,7 +7,10 @@ import re
 import numpy as np
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_]+", re.UNICODE)
+# A run of letters, digits and Chinese characters: Latin glued to Chinese ("B超室", "20:00关门") is one run here,
+# cut below into its Latin/digit and Chinese parts ("B超室在几楼" as one token matched nothing).
+_RUN = re.compile(r"[^\W_]+", re.UNICODE)
+_PART = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+", re.UNICODE)
 # Words too common to rank by; BM25's idf weighs them down anyway, but they would count as "matched"
 # in the relevance check and let an unrelated question pass it.
 STOP = set("""a an and are as at be by can do does for from has have how i in is it its of on or our the this to
@@ -29,21 +32,28 @@ def warm_up() -> None:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased Latin words and numbers; Chinese runs cut by jieba's search mode (words and their parts)."""
+    """Lower-cased Latin words and numbers; Chinese runs cut by jieba's search mode (words and their parts).
+
+    Latin glued to Chinese gives both parts and the glued words jieba's dictionary knows: "B超室" -> b, 超室
+    (as "b超室" typed in lower case cuts) and b超 (as the dictionary writes it).
+    """
     out: list[str] = []
-    for m in _WORD.finditer(text.lower()):
-        token = m.group()
-        if CJK.fullmatch(token):
-            out.extend(w for w in _jieba().cut_for_search(token) if w.strip())
-        else:
-            out.append(token)
+    for run in _RUN.finditer(text):
+        parts = _PART.findall(run.group())
+        for part in parts:
+            if CJK.fullmatch(part):
+                out.extend(w for w in _jieba().cut_for_search(part.lower()) if w.strip())
+            else:
+                out.append(part.lower())
+        if len(parts) > 1:
+            out.extend(w.lower() for w in _jieba().cut_for_search(run.group()) if _PART.fullmatch(w) is None)
     return [w for w in out if w not in STOP]
 
 
 def bigrams(text: str) -> list[str]:
     """The alternative measured in bench/knowledge_eval.py: Chinese as overlapping character pairs, no dictionary."""
     out = []
-    for m in _WORD.finditer(text.lower()):
+    for m in _PART.finditer(text.lower()):
         token = m.group()
         if CJK.fullmatch(token):
             out.extend([token] if len(token) == 1 else [token[i:i + 2] for i in range(len(token) - 1)])

@@ -10,10 +10,12 @@ import re
 from dataclasses import dataclass, field
 
 from ..key_tokens import RUN, chinese_names, names, numbers
-from .answer_kind import has_kind, kind_of, of_kind
+from .answer_kind import has_kind, kind_of, mentions, of_kind
 from .chunk import sentences
 from .keyword import words
+from .weekday import ANY as DAY, weekdays
 
+VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}", re.I)  # where a clause's value starts: a number or a day
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
 CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
 # English clauses that join two values ("costs 5 dollars for adults and 3 dollars for children") are cut at
@@ -25,6 +27,20 @@ JOIN = re.compile(r"\s(?:and|or|but|while)\s", re.I)
 CLAUSE_SHARE = 0.7
 # Clauses this close to the best one are about the question equally: their different values are rivals.
 RIVAL_SHARE = 0.85
+# A word of the question that a clause has from its title or heading alone counts half: every clause of the
+# document has it (康宁口腔医院's 口腔 made 正畸科's 每周一出诊 a rival of 口腔外科's 每周五 at 12 against 14).
+TITLED = 0.5
+# A Chinese clause that starts like these goes on about the clause before it, whose subject it leaves out
+# (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元): it keeps that clause's words.
+GOES_ON = re.compile(r"^\s*(每|逢|均|都|也|并|且|只|仅|全天|上午|下午|晚上|早上|费用|价格|收费|票价|(周|星期|礼拜)[一二三四五六日天])")
+# The unit of a rate ("12 dollars per hour or 45 dollars per day", 每小时/每天): a price question that names
+# one is answered by the clauses of that unit, not by the other rates of the same sentence.
+RATES = (("hour", re.compile(r"per hour|an hour|hourly|/\s*h(?:ou)?r\b|每小时|每个小时|一小时|/小时", re.I)),
+         ("day", re.compile(r"per day|a day\b|daily|/\s*day|每天|每日|一天|/天", re.I)),
+         ("night", re.compile(r"per night|a night|nightly|每晚|一晚|每夜", re.I)),
+         ("week", re.compile(r"per week|a week\b|weekly|每周(?![一二三四五六日天])|每星期(?![一二三四五六日天])|一周|/周", re.I)),
+         ("month", re.compile(r"per month|a month|monthly|每月|每个月|一个月|/月|月卡", re.I)),
+         ("year", re.compile(r"per year|a year|yearly|annual|每年|一年|/年|年卡", re.I)))
 
 
 @dataclass
@@ -33,7 +49,8 @@ class Clause:
     sentence: int  # which sentence of the evidence, in the order shown (best first)
     text: str
     about: frozenset  # its words and those of its source's title and heading
-    weight: int = 0
+    weight: float = 0
+    titled: frozenset = frozenset()  # the words it has from the title and heading alone
     values: frozenset = field(default_factory=frozenset)
 
 
@@ -68,6 +85,7 @@ def _words(text: str) -> set[str]:
 def clauses(shown: str) -> list[Clause]:
     """The clauses of the evidence, each knowing its source, its title's and its heading's words."""
     out, n, context, seen, order = [], 0, set(), set(), 0
+    topic: dict[int, set[str]] = {}  # a source's last sentence's first clause's words
     lines = shown.splitlines()
     started = not any(SOURCE.match(line) for line in lines)  # else the instruction before the first source is none
     for line in lines:
@@ -83,26 +101,37 @@ def clauses(shown: str) -> list[Clause]:
             order += 1
             # An English sentence's later clauses often leave out its subject and verb ("..., a cat 18 dollars a
             # night", "..., given by Elena Fischer"): those that do not restate it ("the second prize is 800
-            # euros") keep the words before the sentence's first number.
-            lead = _words(RUN.split(s)[0]) if s.isascii() else set()
+            # euros") keep the words before the sentence's first number ("On Saturdays it opens at"), or with none
+            # before its first day ("The rental is open from" Tuesday to Sunday and closed on Mondays).
+            lead = _words((RUN if RUN.search(s) else VALUE).split(s)[0]) if s.isascii() else set()
+            # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
+            # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
+            before, first = topic.get(n, set()), True
             for c in CLAUSE.split(s):
                 for p in _parts(c):
                     if p.strip() and (n, p) not in seen:
                         seen.add((n, p))
                         own = _words(p)
-                        restated = {w for w in _words(RUN.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
+                        restated = {w for w in _words(VALUE.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
                         kept = set() if restated else lead
-                        out.append(Clause(n, order, p.strip(), frozenset(own | context | kept)))
+                        if not s.isascii() and GOES_ON.match(p):
+                            kept = kept | before
+                        before = own | (kept if not s.isascii() else set())
+                        if first:
+                            topic[n], first = before, False
+                        out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
+                                          titled=frozenset(context - own - kept)))
     return out
 
 
 def _parts(clause: str) -> list[str]:
-    """An English clause cut at a conjunction between two numbers; any other clause whole."""
+    """An English clause cut at a conjunction between two values (numbers or days); any other clause whole."""
     if not clause.isascii():
         return [clause]
     parts: list[str] = []
     for piece in JOIN.split(clause):
-        if parts and not (RUN.search(piece) and RUN.search(parts[-1])):
+        # A piece that is a value alone ("Monday and Friday", "9:00 and 17:00") is part of the one before.
+        if parts and not (VALUE.search(piece) and VALUE.search(parts[-1]) and _words(VALUE.sub(" ", piece))):
             parts[-1] += " and " + piece
         else:
             parts.append(piece)
@@ -117,9 +146,17 @@ def values_of(kind: str | None, text: str, person: bool = False) -> frozenset:
     """The values of the asked kind a clause states: names for a who-question, else numbers of the kind."""
     if person:
         return frozenset(chinese_names(text) | names(text))
+    if kind == "date":  # a day of the week is a date's value too (每周五出诊 for 哪天出诊)
+        dated = {v for v, kinds in mentions(text) if "date" in kinds}
+        return frozenset(dated | weekdays(text))
     if kind:
         return frozenset(of_kind(kind, [text])) if has_kind(kind, text) else frozenset()
     return frozenset(numbers(text))
+
+
+def rates(text: str) -> set[str]:
+    """The units of the rates a text states: {"hour", "day"} for "12 dollars per hour or 45 dollars per day"."""
+    return {unit for unit, pattern in RATES if pattern.search(text)}
 
 
 def candidates(question: str, shown: str, person: bool | None = None) -> Candidates:
@@ -130,12 +167,16 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     found = clauses(shown)
     for c in found:
         c.values = values_of(kind, c.text, person)
-        c.weight = sum(len(w) for w in asked & c.about)
+        c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
     holding = [c for c in found if c.values]
     if kind and not person and not holding:  # none of the asked kind: any number may answer (a count)
         for c in found:
             c.values = frozenset(numbers(c.text))
         holding = [c for c in found if c.values]
+    asked_rates = rates(question) if kind == "money" else set()
+    if asked_rates:  # per day asked: the per-hour clause of the same sentence is no answer (nor a rival)
+        fitting = [c for c in holding if not rates(c.text) or rates(c.text) & asked_rates]
+        holding = fitting or holding
     every = set().union(*(c.values for c in holding)) if holding else set()
     top = max((c.weight for c in holding), default=0)
     if not top:  # nothing shares a word with the question (a Chinese question, English evidence): the best line

@@ -87,7 +87,8 @@ def questions() -> list[dict]:
         if i % 3 == 0:
             out.append({"question": f"{s1}、{s2}，应该挂什么科？", "answer": dept, "hops": 2})
         elif i % 3 == 1:
-            out.append({"question": f"{zh}常用什么药？" if i % 2 else f"What drug is used for {en}?", "answer": drug, "hops": 1})
+            out.append({"question": f"{zh}常用什么药？" if i % 2 else f"What drug is used for {en}?", "answer": drug,
+                        "hops": 1})
         else:
             out.append({"question": f"{zh}要做什么检查？" if i % 2 else f"Which check is done for {en.lower()}?",
                         "answer": check, "hops": 1})

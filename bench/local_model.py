@@ -198,7 +198,8 @@ class Serve:
         cmd = ["transformers", "serve", path, "--host", "127.0.0.1", "--port", str(self.port), "--device", "cpu"]
         cmd += ["--continuous-batching"] if cb else []
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **env})
+                                     env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                                          **env})
         deadline = time.monotonic() + 180
         while True:
             try:
@@ -309,7 +310,8 @@ def part2(name, path, args, out_rows):
                 except RuntimeError as e:
                     print(f"{label}: {str(e)[:600]}", flush=True)
         for kind, t in targets.values():  # warm-up: two at once, so that batches and their caches exist
-            concurrent((lambda t=t: server_stream(t.url, 4)) if kind == "sio" else (lambda t=t: sse_stream(t.url, t.model, 4)), 2)
+            concurrent((lambda t=t: server_stream(t.url, 4)) if kind == "sio"
+                       else (lambda t=t: sse_stream(t.url, t.model, 4)), 2)
         for level in levels:
             runs: dict[str, list] = {label: [] for label in targets}
             for _ in range(args.level_rounds):  # targets interleaved round by round: drift hits them alike
@@ -337,7 +339,8 @@ def part2(name, path, args, out_rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="tiny,gemma")
-    ap.add_argument("--cache-dir", default=os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+    ap.add_argument("--cache-dir",
+                    default=os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
                                                          "lan-llm-chat"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--levels", default="1,4,8")
@@ -346,7 +349,8 @@ def main():
     ap.add_argument("--tiny-tokens", type=int, default=200)
     ap.add_argument("--gemma-tokens", type=int, default=16)
     ap.add_argument("--no-serve", action="store_true")
-    ap.add_argument("--no-plain-serve", action="store_true", help="of transformers serve, run only --continuous-batching")
+    ap.add_argument("--no-plain-serve", action="store_true",
+                    help="of transformers serve, run only --continuous-batching")
     ap.add_argument("--level-rounds", type=int, default=1, help="part 2: each level this many times, interleaved")
     ap.add_argument("--batch-sizes", default="1", help="also run our server with these --batch-size values")
     ap.add_argument("--threads", type=int, default=None,

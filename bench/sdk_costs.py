@@ -67,7 +67,8 @@ def sdk_raw(client, model, msgs):
 
 def httpx_lines(client, model, msgs):
     n = 0
-    body = {"model": model, "messages": msgs, "stream": True, "stream_options": {"include_usage": True}, "max_tokens": 4096}
+    body = {"model": model, "messages": msgs, "stream": True, "stream_options": {"include_usage": True},
+            "max_tokens": 4096}
     with client._client.stream("POST", str(client.base_url).rstrip("/") + "/chat/completions", json=body,
                                headers={"Authorization": f"Bearer {client.api_key}"}) as r:
         r.raise_for_status()

@@ -106,7 +106,8 @@ def main() -> None:
     busy_ms = statistics.median([x for x in busy if x]) if busy else float("nan")
     print(table(["", "exact (20)", "reworded (20)"], [["before", before[0], before[1]], ["after", after[0], after[1]]]))
     print()
-    print(f"settings: {settings}; steps {job['steps']}; loss first {job['loss'][0][1]:.3f}, last {job['loss'][-1][1]:.3f}")
+    print(f"settings: {settings}; steps {job['steps']}; "
+          f"loss first {job['loss'][0][1]:.3f}, last {job['loss'][-1][1]:.3f}")
     print(f"training: {job.get('train_s')} s in the child (base model loaded, steps, adapter saved: "
           f"{wall:.0f} s from POST to done)")
     print(f"chat per-token latency: {quiet_ms:.0f} ms quiet, {busy_ms:.0f} ms during training "

@@ -67,13 +67,15 @@ def main() -> None:
     peek = [timed(lambda: checkpoint.read(where, mmap=True)["step"]) for _ in range(args.rounds)]
     checkpoint.discard(where)
     os.rmdir(where)
-    rows = [["before/after answers, one side (8 questions)", f"{statistics.median(side):.2f}", f"{min(side):.2f}-{max(side):.2f}"],
+    rows = [["before/after answers, one side (8 questions)", f"{statistics.median(side):.2f}",
+             f"{min(side):.2f}-{max(side):.2f}"],
             ["  of which reading the prompts", f"{statistics.median(read):.2f}", f"{min(read):.2f}-{max(read):.2f}"],
             ["training step (batch 8)", f"{statistics.median(steps):.2f}", f"{min(steps):.2f}-{max(steps):.2f}"]]
     for name, xs in ((f"checkpoint save ({size:.0f} MB)", save), ("checkpoint read, whole (the child)", whole),
                      ("checkpoint read, mmap (the server at start)", peek)):
         rows.append([name, f"{statistics.median(xs):.3f}", f"{min(xs):.3f}-{max(xs):.3f}"])
-    print(f"prompts: {len(asked)}, {min(map(len, asked))}-{max(map(len, asked))} tokens; up to {samples.MAX_NEW} new tokens")
+    print(f"prompts: {len(asked)}, {min(map(len, asked))}-{max(map(len, asked))} tokens; "
+          f"up to {samples.MAX_NEW} new tokens")
     print(table(["", "median s", "range s"], rows))
     footer(t_run)
 

@@ -69,7 +69,8 @@ class LiveServer:
         # Its own data folder unless the test names one: tests never write to the user's.
         self.data_dir = args[args.index("--data-dir") + 1] if "--data-dir" in args else tempfile.mkdtemp(prefix="chat-data-")
         extra = [] if "--data-dir" in args else ["--data-dir", self.data_dir]
-        self.args = ["--host", "127.0.0.1", "--port", str(self.port), "--no-qr", "--async-mode", async_mode, *extra, *args]
+        self.args = ["--host", "127.0.0.1", "--port", str(self.port), "--no-qr", "--async-mode", async_mode, *extra,
+                     *args]
         self.env = {k: v for k, v in os.environ.items() if k not in SCRUB and not k.startswith("CHAT_")}
         self.env.update({"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"})
         self.env.update(env or {})

@@ -30,7 +30,8 @@ def attach(url: str, device: str, name: str, data: bytes):
 
 
 def fetch(url: str, attachment_id: str, device: str | None):
-    req = urllib.request.Request(f"{url}/api/attachments/{attachment_id}", headers={"X-Client-Id": device} if device else {})
+    req = urllib.request.Request(f"{url}/api/attachments/{attachment_id}",
+                                 headers={"X-Client-Id": device} if device else {})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, r.headers.get("Content-Type"), r.read()
@@ -63,7 +64,8 @@ def test_a_photo_attached_to_a_message_reaches_the_model_and_stays_with_the_conv
         assert history[-2]["content"] == "What temperature does this say?"  # the text read is for the model only
         status, doc = http_json(f"{url}/api/conversations/{client.session_id}/export", headers={"X-Client-Id": me})
         assert status == 200 and doc["messages"][0]["attachments"][0]["id"] == a["id"]
-        req = urllib.request.Request(f"{url}/api/conversations/{client.session_id}/export?format=md", headers={"X-Client-Id": me})
+        req = urllib.request.Request(f"{url}/api/conversations/{client.session_id}/export?format=md",
+                                     headers={"X-Client-Id": me})
         with urllib.request.urlopen(req, timeout=30) as r:
             assert "Attached: fridge.png" in r.read().decode()
         # The export imports again (on this device) with its attachments' names.

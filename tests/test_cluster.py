@@ -242,7 +242,8 @@ def test_a_process_killed_mid_reply_ends_it_on_the_other_and_the_conversation_go
     make_client(b_server.url)  # the dead process's socket no longer counts against the address (2 at most)
 
 
-def test_the_orphan_limit_runs_where_the_reply_is_when_its_last_socket_leaves_another_process(make_cluster, make_client, stub):
+def test_the_orphan_limit_runs_where_the_reply_is_when_its_last_socket_leaves_another_process(make_cluster, make_client,
+                                                                                              stub):
     cluster = make_cluster("--rate-per-minute-ip", "0", "--orphan-limit", "2")
     a_server, b_server = cluster.servers
     b = make_client(b_server.url)
@@ -255,7 +256,8 @@ def test_the_orphan_limit_runs_where_the_reply_is_when_its_last_socket_leaves_an
     assert stub.wait_hung_up("orphaned on A", 8)  # A stopped it at the limit, long before its 20 s end
 
 
-def test_a_process_frozen_past_its_heartbeat_is_ended_once_and_keeps_quiet_when_it_wakes(make_cluster, make_client, stub):
+def test_a_process_frozen_past_its_heartbeat_is_ended_once_and_keeps_quiet_when_it_wakes(make_cluster, make_client,
+                                                                                         stub):
     cluster = make_cluster("--rate-per-minute-ip", "0")
     a_server, b_server = cluster.servers
     a = make_client(a_server.url)

@@ -178,7 +178,8 @@ def test_cancel_resume_and_restart(server, stub):
     status, body = upload(url, "long.txt", text.encode(), token="adm1n")
     assert status == 200 and body["document"]["chunks"] >= 6, body
     doc = body["document"]
-    status, body = http_json(url + "/api/graph/build", {"documents": [doc["id"]], "model": "triples-slow"}, headers=ADMIN)
+    status, body = http_json(url + "/api/graph/build", {"documents": [doc["id"]], "model": "triples-slow"},
+                             headers=ADMIN)
     job = body["job"]
     wait_job(url, job["id"], status=("running",))
     deadline = time.monotonic() + 60

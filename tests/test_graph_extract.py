@@ -86,7 +86,8 @@ def test_model_json_goes_through_the_same_rules():
     assert scored[("Gastritis", "drug", "gastroenterology")]["confidence"] < STORE_FROM  # a department as a drug
     both = extract.combine(rules.extract(passage), list(scored.values()))
     pain = next(f for f in both if f["tail"] == "stomach pain")
-    assert pain["extractor"] == "rules+model" and pain["confidence"] > scored[("Gastritis", "symptom", "stomach pain")]["confidence"]
+    assert pain["extractor"] == "rules+model" \
+        and pain["confidence"] > scored[("Gastritis", "symptom", "stomach pain")]["confidence"]
 
 
 @pytest.fixture(params=["ladybug", "arcadedb"])

@@ -64,7 +64,8 @@ def test_a_local_model_builds_by_patterns_and_proposes_the_unsure(server):
     stored = facts(url)
     assert ("急性胃炎", "就诊科室", "消化内科") in stored and ("Hypertension", "department", "cardiology") in stored
     assert not any(t in ("别嘌醇", "headaches", "dizziness") for _, _, t in stored)  # unsure: not in the graph
-    fact = get(url, "/api/graph/entities/" + get(url, "/api/graph/entities?q=" + quote("急性胃炎"))["entities"][0]["id"])["facts"][0]
+    fact = get(url, "/api/graph/entities/"
+               + get(url, "/api/graph/entities?q=" + quote("急性胃炎"))["entities"][0]["id"])["facts"][0]
     assert fact["extractor"] == "rules" and 0.8 <= fact["confidence"] <= 1
 
     assert http_json(url + "/api/graph/proposals")[0] == 403

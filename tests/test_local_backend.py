@@ -40,7 +40,8 @@ def until(condition, timeout=30):
 
 def run(backend, messages=HELLO, cancel=None, **params):
     """All chunks of one stream."""
-    return list(backend.stream(messages, model=backend.default_model, params=params, cancel=cancel or threading.Event()))
+    return list(backend.stream(messages, model=backend.default_model, params=params,
+                               cancel=cancel or threading.Event()))
 
 
 def text_of(chunks, kind=None):
@@ -256,7 +257,8 @@ class Streams:
             for c in self.backend.stream(messages, model="x", params=params, cancel=self.cancels[who]):
                 with self.lock:
                     self.chunks[who].append(c)
-                    self.events.append((who, "queued" if c.queued else "finish" if c.finish_reason else "text", time.monotonic()))
+                    self.events.append((who, "queued" if c.queued else "finish" if c.finish_reason else "text",
+                                        time.monotonic()))
             with self.lock:
                 self.events.append((who, "end", time.monotonic()))
 
@@ -585,7 +587,8 @@ def test_builtin_gemma_streams_a_reply():
     # Token by token, SentencePiece's leading spaces and byte-fallback characters come out as a whole decode gives them.
     from server.backends.local.text import Detokenizer
 
-    ids = b.tokenizer("Caf\u00e9 na\u00efve \U0001F600 \u4e2d\u6587 \u2014 ok\n  two  spaces", add_special_tokens=False)["input_ids"]
+    ids = b.tokenizer("Caf\u00e9 na\u00efve \U0001F600 \u4e2d\u6587 \u2014 ok\n  two  spaces",
+                      add_special_tokens=False)["input_ids"]
     for incremental in (True, False):
         d = Detokenizer(b.tokenizer, incremental=incremental)
         assert "".join([d.add([i]) for i in ids] + [d.flush()]) == b.tokenizer.decode(ids, skip_special_tokens=True)

@@ -106,7 +106,8 @@ def test_the_reply_budget_reaches_the_fit_when_max_tokens_is_unset(chat):
         assert usage[budget]["prompt_tokens"] <= 512 - budget
     assert usage[60]["prompt_tokens"] > usage[200]["prompt_tokens"]  # a smaller budget keeps more history
     # max_tokens, when given, wins over the budget.
-    assert list(chat.stream(HELLO, model="x", params={"max_tokens": 7}, cancel=None, budget=200))[-1].usage["completion_tokens"] == 7
+    assert list(chat.stream(HELLO, model="x", params={"max_tokens": 7}, cancel=None,
+                            budget=200))[-1].usage["completion_tokens"] == 7
 
 
 def test_a_request_is_tokenized_once(chat):

@@ -43,7 +43,8 @@ def relayed(backend, coalesce_ms=30, stop_after_s=None):
     events = []
     req = Request(None, backend, "m", "", [], {}, queue.Queue(),
                   sink=lambda name, payload: events.append((time.monotonic(), name, payload)))
-    relay = Relay(Config(coalesce_ms=coalesce_ms), None, finish=lambda r, outcome: events.append((time.monotonic(), "done", outcome)))
+    relay = Relay(Config(coalesce_ms=coalesce_ms), None,
+                  finish=lambda r, outcome: events.append((time.monotonic(), "done", outcome)))
     threading.Thread(target=relay.produce, args=(req,), daemon=True).start()
     if stop_after_s is not None:
         def stop():

@@ -240,6 +240,7 @@ def test_single_token_holder_is_admin_without_admin_token(stub, mode):
             assert ok(status, body, changed), (name, status, body)
             status, body, changed = write(s.url, NONE, AS_CHAT)
             assert status == 401 and not changed
-        assert http_json(s.url + "/api/roles", headers=AS_CHAT)[1] == {"ok": True, "admin": True, "admin_token_set": False}
+        assert http_json(s.url + "/api/roles", headers=AS_CHAT)[1] == {"ok": True, "admin": True,
+                                                                       "admin_token_set": False}
     finally:
         s.stop()

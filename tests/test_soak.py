@@ -28,7 +28,8 @@ def converse(url: str, n: int, results: dict, errors: list) -> None:
                 ack = c.call("resume", {"request_id": rid, "after_seq": taken[-1]["seq"] if taken else -1})
                 assert ack["ok"], ack
                 done = c.wait_done(rid, timeout=60)
-                text = "".join(t["text"] for t in taken + _in_order(c.of("token", rid), taken[-1]["seq"] if taken else -1))
+                text = "".join(t["text"] for t in
+                               taken + _in_order(c.of("token", rid), taken[-1]["seq"] if taken else -1))
             else:
                 done = c.wait_done(rid, timeout=60)
                 text = "".join(t["text"] for t in _in_order(c.of("token", rid), -1))

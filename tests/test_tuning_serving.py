@@ -33,7 +33,8 @@ def tiny(tmp_path_factory):
 
 
 def answer(backend, model: str) -> str:
-    chunks = backend.stream(QUESTION, model=model, params={"max_tokens": 10, "temperature": 0}, cancel=threading.Event())
+    chunks = backend.stream(QUESTION, model=model, params={"max_tokens": 10, "temperature": 0},
+                            cancel=threading.Event())
     return "".join(c.text or "" for c in chunks)
 
 

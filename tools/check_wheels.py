@@ -99,7 +99,8 @@ def accepted(platform: str, python: str) -> set:
     """The tags pip accepts for CPython `python` on `platform`, best first as packaging orders them."""
     version = tuple(int(p) for p in python.split("."))
     plats = PLATFORMS[platform][1]
-    return set(cpython_tags(version, platforms=plats)) | set(compatible_tags(version, f"cp{version[0]}{version[1]}", plats))
+    return (set(cpython_tags(version, platforms=plats))
+            | set(compatible_tags(version, f"cp{version[0]}{version[1]}", plats)))
 
 
 def by_json(reqs: list[Requirement]) -> dict:
@@ -126,7 +127,8 @@ def by_pip(reqs: list[Requirement]) -> dict:
                       for r in reqs if (r.marker is None or r.marker.evaluate(env))
                       and canonicalize_name(r.name) not in PURE_SDIST]
             with tempfile.TemporaryDirectory() as target:
-                cmd = [sys.executable, "-m", "pip", "--isolated", "install", "--dry-run", "--ignore-installed", "--no-deps",
+                cmd = [sys.executable, "-m", "pip", "--isolated", "install", "--dry-run", "--ignore-installed",
+                       "--no-deps",
                        "--only-binary=:all:", "--python-version", python, "--implementation", "cp", "--target", target,
                        *(f"--platform={p}" for p in PLATFORMS[platform][2]), *wanted]
                 p = subprocess.run(cmd, capture_output=True, text=True)

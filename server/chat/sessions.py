@@ -93,7 +93,8 @@ class SessionStore:
     store that is not durable (--store memory) what leaves memory is gone, as in version 1.
     """
 
-    def __init__(self, max_sessions: int, ttl: float, max_history: int, store: ConversationStore, watched=lambda sid: False,
+    def __init__(self, max_sessions: int, ttl: float, max_history: int, store: ConversationStore,
+                 watched=lambda sid: False,
                  active_elsewhere=lambda sid: None):
         self.max_sessions = max_sessions
         self.ttl = ttl

@@ -15,7 +15,8 @@ ROLES = ("user", "assistant")
 # Sources of one reply: `done` carries at most --kb-passages passages (4) and 8 facts; room for a server set higher.
 MAX_SOURCES = 50
 SOURCES_SHAPE = (f"'sources' must be a list of at most {MAX_SOURCES} sources, each a passage {{n, title, text, "
-                 "sentences?: [str]} or a fact {n, kind: \"fact\", head: {name}, relation, tail: {name}}, n a number from 1.")
+                 "sentences?: [str]} or a fact {n, kind: \"fact\", head: {name}, relation, tail: {name}}, "
+                 "n a number from 1.")
 GROUNDING_SHAPE = ("'grounding' must be {supported: true or false, quote?: {n, title, sentence} or {n, kind: \"fact\", "
                    "head, relation, tail}}.")
 

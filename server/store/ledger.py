@@ -79,7 +79,8 @@ class SqliteLedger:
     def tokens(self, date: str, device: str) -> int:
         """Prompt and completion tokens a device used on a day, every backend together."""
         with self._lock:
-            row = self._db.execute("SELECT SUM(prompt_tokens + completion_tokens) FROM usage WHERE date = ? AND device = ?",
+            row = self._db.execute("SELECT SUM(prompt_tokens + completion_tokens) FROM usage "
+                                   "WHERE date = ? AND device = ?",
                                    (date, device)).fetchone()
         return row[0] or 0
 

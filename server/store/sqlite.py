@@ -131,7 +131,8 @@ class SqliteStore:
     def messages(self, session_id, last=None):
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, role, content, reasoning, created_at, meta FROM messages WHERE session_id = ? AND pending = 0 "
+                "SELECT seq, role, content, reasoning, created_at, meta FROM messages "
+                "WHERE session_id = ? AND pending = 0 "
                 "ORDER BY seq DESC LIMIT ?", (session_id, -1 if last is None else last)).fetchall()
         rows.reverse()
         out = []

@@ -63,7 +63,8 @@ def train(folder: str) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     t.save(tmp)
     with open(os.path.join(tmp, "tuned.json"), "w", encoding="utf-8") as f:
-        json.dump({"name": spec["name"], "base": spec["base"], "base_folder": spec["base_folder"], "transcript": transcript,
+        json.dump({"name": spec["name"], "base": spec["base"], "base_folder": spec["base_folder"],
+                   "transcript": transcript,
                    "train_s": train_s}, f)
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
@@ -79,7 +80,8 @@ def steps(folder: str, t, state: dict | None, table: list) -> float | None:
     from . import checkpoint
 
     start = state["step"] if state else 0
-    curve = {"loss": list(state["loss"]), "eval_loss": list(state["eval_loss"])} if state else {"loss": [], "eval_loss": []}
+    curve = ({"loss": list(state["loss"]), "eval_loss": list(state["eval_loss"])} if state
+             else {"loss": [], "eval_loss": []})
     before_s = float(state["train_s"]) if state else 0.0
     t0 = time.monotonic()
 

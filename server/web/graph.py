@@ -95,8 +95,9 @@ def build():
             raise ChatError("bad_request", f"'{key}' must be a string.")
     extractor = body.get("extractor") or default_extractor(services().chat.registry, body.get("backend"))
     if extractor not in EXTRACTORS:
-        raise ChatError("bad_request", "'extractor' must be 'rules' (patterns, no model), 'model' (a model's JSON too), "
-                                       "'constrained' or 'rules+constrained' (a local model held to the passage's words).")
+        raise ChatError("bad_request",
+                        "'extractor' must be 'rules' (patterns, no model), 'model' (a model's JSON too), "
+                        "'constrained' or 'rules+constrained' (a local model held to the passage's words).")
     if extractor != "rules":
         backend = services().chat.registry.get(body.get("backend"))  # unknown_backend now
         if extractor in CONSTRAINED and not backend.blocking:

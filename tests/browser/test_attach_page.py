@@ -38,7 +38,8 @@ def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
     assert sent.startswith("When can I visit?") and "sign.png" in sent and "探视时间" in sent
     assert page.locator("#attach-tray .tray-item").count() == 0  # the tray empties once sent
     thumb = page.locator(".msg.user .attachments img.thumb")
-    page.wait_for_function("() => { const i = document.querySelector('.msg.user .attachments img'); return i && i.naturalWidth > 0 }")
+    page.wait_for_function("() => { const i = document.querySelector('.msg.user .attachments img'); return i && "
+                           "i.naturalWidth > 0 }")
     assert thumb.get_attribute("alt") == "sign.png"
 
     # Pasting a picture into the box attaches it too (a desktop's screenshot).
@@ -53,13 +54,15 @@ def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
 
     # After a reload the history's question still shows its picture.
     page.reload()
-    page.wait_for_function("() => { const i = document.querySelector('.msg.user .attachments img'); return i && i.naturalWidth > 0 }")
+    page.wait_for_function("() => { const i = document.querySelector('.msg.user .attachments img'); return i && "
+                           "i.naturalWidth > 0 }")
 
 
 def test_a_source_read_from_a_photo_shows_the_photo(open_page, server):
     from tests.kb_files import upload
 
-    status, body = upload(server.url, "lab-notice.png", encode(render(["Goggles must be worn in lab 3", "三号实验室必须佩戴护目镜"])))
+    status, body = upload(server.url, "lab-notice.png",
+                          encode(render(["Goggles must be worn in lab 3", "三号实验室必须佩戴护目镜"])))
     assert status == 200 and body["document"]["ocr"] is True, body
     rec = open_page()
     page = rec.page
@@ -73,4 +76,5 @@ def test_a_source_read_from_a_photo_shows_the_photo(open_page, server):
     finished(page, 1)
     page.locator(".msg.assistant .kb-chip").first.click()
     assert "Goggles" in page.locator(".msg.assistant .kb-passage").inner_text()
-    page.wait_for_function("() => { const i = document.querySelector('.kb-passage img.kb-picture'); return i && i.naturalWidth > 0 }")
+    page.wait_for_function("() => { const i = document.querySelector('.kb-passage img.kb-picture'); return i && "
+                           "i.naturalWidth > 0 }")

@@ -109,7 +109,8 @@ def test_proposed_facts_are_reviewed_with_their_sentence(open_page, server):
             "Anaemia is usually treated with iron.").encode()
     status, body = upload(server.url, "anaemia.txt", text, headers={"X-Admin-Token": ADMIN})
     assert status == 200, body
-    status, body = http_json(server.url + "/api/graph/build", {"documents": [body["document"]["id"]], "extractor": "rules"},
+    status, body = http_json(server.url + "/api/graph/build",
+                             {"documents": [body["document"]["id"]], "extractor": "rules"},
                              headers={"X-Admin-Token": ADMIN})
     assert status == 200, body
     rec = open_page()

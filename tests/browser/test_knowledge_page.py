@@ -20,7 +20,8 @@ def test_upload_then_a_grounded_reply_shows_its_sources(open_page, tmp_path, stu
     rec = open_page()
     page = rec.page
     doc = tmp_path / "bikes.md"
-    doc.write_text("# Greenway Bike Rental\nAn electric bike costs 9 credits per hour. Riders leave a deposit of 150 credits.\n")
+    doc.write_text("# Greenway Bike Rental\nAn electric bike costs 9 credits per hour. Riders leave a deposit "
+                   "of 150 credits.\n")
     page.click("#open-settings")
     page.select_option("#set-model", "words-5")
     page.check("#set-knowledge")

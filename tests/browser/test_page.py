@@ -58,7 +58,8 @@ def test_stop_ends_reply_and_marks_it(open_page, server):
     page = open_page().page
     choose_model(page, "slow-200")
     send(page, "Go on forever")
-    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').split(/\\s+/).length >= 5")
+    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '')"
+                           ".split(/\\s+/).length >= 5")
     page.click("#stop")
     texts = finished(page, 1, timeout=20000)
     n = len(texts[0].split())
@@ -87,7 +88,8 @@ def test_reload_mid_reply_replays_it(open_page, server):
     page = open_page().page
     choose_model(page, "slow-200")
     send(page, "Long one")
-    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').split(/\\s+/).length >= 5")
+    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '')"
+                           ".split(/\\s+/).length >= 5")
     page.reload()
     connected(page)
     page.wait_for_selector(".msg.assistant.streaming", timeout=10000)
@@ -102,7 +104,8 @@ def test_reconnect_resumes_without_gaps(open_page):
     page = open_page().page
     choose_model(page, "slow-200")
     send(page, "Keep going")
-    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').split(/\\s+/).length >= 5")
+    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '')"
+                           ".split(/\\s+/).length >= 5")
     # Drop the connection as a phone leaving the hotspot would; socket.io reconnects by itself.
     page.evaluate("window.__chat.socket.io.engine.close()")
     page.wait_for_selector("#conn[data-state=reconnecting]", timeout=5000)
@@ -318,7 +321,8 @@ def test_phone_layout_has_no_horizontal_scroll(open_page, server):
         c.wait_done(c.chat("u" * 400, model="say:" + long_reply))
     finally:
         c.close()
-    page.wait_for_function("() => document.querySelectorAll('#messages > li').length === 2 && !document.querySelector('.streaming')")
+    page.wait_for_function("() => document.querySelectorAll('#messages > li').length === 2 && "
+                           "!document.querySelector('.streaming')")
     result = no_horizontal_scroll(page)
     assert result == {"scroll": True, "wide": []}
     # the composer is inside the viewport, at the bottom
@@ -373,7 +377,8 @@ def test_screenshots(open_page, server, tmp_path, scheme, size):
         c.wait_done(c.chat("How do I read a file line by line in Python?", model="say:" + RICH))
     finally:
         c.close()
-    page.wait_for_function("() => document.querySelectorAll('#messages > li').length === 2 && !document.querySelector('.streaming')")
+    page.wait_for_function("() => document.querySelectorAll('#messages > li').length === 2 && "
+                           "!document.querySelector('.streaming')")
     send(page, "Thanks!") if size == "desktop" else send_button_click(page, "Thanks!")
     finished(page, 2)
     page.evaluate("document.activeElement.blur()")
@@ -433,7 +438,8 @@ def test_local_model_streams_queues_and_stops(browser, tiny_model):
         send(first, "Tell me a long story")
         first.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').length > 20")
         n1 = len(streaming_text(first))
-        first.wait_for_function("n => (document.querySelector('.msg.assistant .md')?.innerText || '').length > n", arg=n1)
+        first.wait_for_function("n => (document.querySelector('.msg.assistant .md')?.innerText || '').length > n",
+                                arg=n1)
         send(second, "Me too")
         second.wait_for_selector(".msg.assistant .reply-status .pill:has-text('Waiting in line')")
         first.click("#stop")
@@ -518,14 +524,16 @@ def test_states_are_shown(open_page):
     """Model loading with progress, queue position, errors as readable messages."""
     page = open_page().page
     chat = "(e, p) => window.__chat.handle(e, p)"
-    page.evaluate(f"({chat})('status', {{backend: 'openai', model_ready: false, progress: 0.35, message: 'Loading model (35%)'}})")
+    page.evaluate(f"({chat})('status', "
+                  f"{{backend: 'openai', model_ready: false, progress: 0.35, message: 'Loading model (35%)'}})")
     assert page.inner_text("#banner-text") == "Loading model (35%)"
     assert page.evaluate("document.getElementById('banner-bar').style.width") == "35%"
     page.evaluate(f"({chat})('status', {{backend: 'openai', model_ready: true, message: ''}})")
     assert not page.is_visible("#banner")
     page.evaluate(f"({chat})('queued', {{request_id: 'fake-q', position: 2}})")
     assert "position 2" in page.inner_text(".msg.assistant .reply-status")
-    page.evaluate(f"({chat})('error', {{request_id: 'fake-q', code: 'unavailable', message: 'The model server is down.'}})")
+    page.evaluate(f"({chat})('error', "
+                  f"{{request_id: 'fake-q', code: 'unavailable', message: 'The model server is down.'}})")
     page.evaluate(f"({chat})('done', {{request_id: 'fake-q', finish_reason: 'error', text: ''}})")
     assert "The model server is down." in page.inner_text(".msg.assistant .error-box")
     page.evaluate(f"({chat})('error', {{code: 'rate_limited', message: 'Slow down a little.'}})")

@@ -118,7 +118,9 @@ class Prompter:
         if len(ids) > context - max_new:
             text, ids = self.encode(self.fit(messages, max_new))
         if len(ids) >= context:
-            raise BackendError("too_long", f"The message is too long for this model: {len(ids)} tokens, and it takes {context} in all.")
+            raise BackendError("too_long",
+                               f"The message is too long for this model: {len(ids)} tokens, "
+                               f"and it takes {context} in all.")
         return Prompt(ids, min(max_new, context - len(ids)), text.rstrip().endswith("<think>"),
                       (GROUNDED_STOPS if grounded(messages) else STOPS) if self.loaded.transcript else ())
 

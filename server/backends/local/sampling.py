@@ -102,7 +102,8 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
         states = [r.state for r in requests_in_batch if r.has_new_token]
         rows = [s.logit_processor_kwargs for s in states]
         for i, key in enumerate(KWARGS):
-            arg_storage[i, : len(rows)] = _encode(key, [row.get(key, GREEDY[key]) for row in rows]).to(arg_storage.device)
+            arg_storage[i, : len(rows)] = _encode(key,
+                                                  [row.get(key, GREEDY[key]) for row in rows]).to(arg_storage.device)
         # The tokens of each penalized row so far, for __call__ at this step (only this processor needs them).
         self.penalized = [(i, s, rows[i]["repetition_penalty"]) for i, s in enumerate(states)
                           if rows[i].get("repetition_penalty", 1.0) != 1.0]
@@ -119,7 +120,8 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
         for i, guard in getattr(self, "guarded", ()):
             guard.observe(int(input_ids[i]))
             guard.apply(scores[i])
-        rows, tokens = draw_tokens(scores, args[0, :n].view(torch.float32), args[1, :n], args[2, :n].view(torch.float32))
+        rows, tokens = draw_tokens(scores, args[0, :n].view(torch.float32), args[1, :n],
+                                   args[2, :n].view(torch.float32))
         if rows.numel():  # greedy rows keep their scores: the manager's argmax is their pick
             scores[rows] = float("-inf")
             scores[rows, tokens] = 0.0

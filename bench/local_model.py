@@ -1,7 +1,8 @@
 """Local model: tokens/s through the server vs a bare `model.generate`, and under concurrency vs `transformers serve`.
 
     python -m bench.local_model [--models tiny,gemma] [--cache-dir DIR] [--rounds 3] [--levels 1,4,8]
-                                [--modes threading,eventlet] [--batch-sizes 1] [--threads N] [--prototype P] [--no-serve]
+                                [--modes threading,eventlet] [--batch-sizes 1] [--threads N] [--prototype P]
+                                [--no-serve]
 
 Models: "tiny" = `python -m tests.tinymodel DIR --endless` (random Qwen2, every reply runs to
 max_tokens), "gemma" = the built-in Gemma 3 270M as the server caches it (CACHE/models/

@@ -1,6 +1,7 @@
 """Fine-tuning the built-in Gemma 3 270M on 20 made-up facts (10 English, 10 Chinese) with the default settings.
 
-    python -m bench.tuning [--cache-dir DIR] [--epochs N] [--learning-rate X] [--max-tokens 40] [--skip-before] [--probes 5]
+    python -m bench.tuning [--cache-dir DIR] [--epochs N] [--learning-rate X] [--max-tokens 40] [--skip-before]
+    [--probes 5]
 
 One server (python run.py, the built-in model, threading) on a scratch data folder. Before: each fact's
 exact question and a reworded form, asked greedy through Socket.IO; right = the fact's key words in the

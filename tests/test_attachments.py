@@ -1,4 +1,5 @@
-"""Chat attachments through a live server: their text reaches the model, they stay with their device and conversation."""
+"""Chat attachments through a live server:
+their text reaches the model, they stay with their device and conversation."""
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
-"""The audit log (protocol 1.3): every shared change and every refused admin request, kept with the data, never a token."""
+"""The audit log (protocol 1.3): every shared change and every refused admin request,
+kept with the data, never a token."""
 from __future__ import annotations
 
 import os

@@ -24,7 +24,8 @@ def generate_probs(logits: torch.Tensor, temperature: float, top_k: int, top_p: 
 
 
 def pick_tokens(scores, temperature, top_k, top_p):
-    """Tokens as the batch picks them: RowSampler gets each row's settings and its scores, then the manager takes the argmax."""
+    """Tokens as the batch picks them: RowSampler gets each row's settings and its scores,
+    then the manager takes the argmax."""
     sampler = RowSampler()
     requests = [SimpleNamespace(has_new_token=True, state=SimpleNamespace(logit_processor_kwargs={
         "temperature": float(t), "top_k": int(k), "top_p": float(p)})) for t, k, p in zip(temperature, top_k, top_p)]

@@ -398,7 +398,8 @@ def test_batch_rows_are_sized_to_the_model_and_the_memory(endless, monkeypatch):
     assert per_token == 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * (cfg.hidden_size // cfg.num_attention_heads) * 4
     monkeypatch.setattr(local_batch, "free_memory", lambda device: 10**12)
     assert local_batch.row_tokens(endless.model, 8, context=4096, device="cpu") == local_batch.ROW_TOKENS
-    assert local_batch.row_tokens(endless.model, 8, context=1000, device="cpu") == 768  # whole pages (256) of the context
+    # whole pages (256) of the context
+    assert local_batch.row_tokens(endless.model, 8, context=1000, device="cpu") == 768
     # A quarter of the free memory for 4 rows of 600 tokens: each row gets 600, rounded down to pages.
     monkeypatch.setattr(local_batch, "free_memory", lambda device: 4 * 4 * 600 * per_token)
     assert local_batch.row_tokens(endless.model, 4, context=4096, device="cpu") == 512

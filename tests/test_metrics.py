@@ -41,7 +41,8 @@ def test_metrics_count_streams_tokens_latency_and_errors(stub, make_client):
 
         m = scrape(server.url, {"Authorization": f"Bearer {ADMIN}"})
         assert m[("chat_active_streams", ())] == 0
-        assert m[("chat_tokens_total", (("backend", "openai"), ("kind", "prompt")))] == 14  # the stub's 7 per finished reply
+        # the stub's 7 per finished reply
+        assert m[("chat_tokens_total", (("backend", "openai"), ("kind", "prompt")))] == 14
         assert m[("chat_tokens_total", (("backend", "openai"), ("kind", "completion")))] >= 10 + 1
         assert m[("chat_replies_total", (("backend", "openai"), ("finish_reason", "stop")))] == 2
         assert m[("chat_replies_total", (("backend", "openai"), ("finish_reason", "error")))] == 1

@@ -1,4 +1,5 @@
-"""The relay's coalescing: what a backlog, a fast producer, a slow one and a stop do to the `token` events a client gets."""
+"""The relay's coalescing: what a backlog, a fast producer,
+a slow one and a stop do to the `token` events a client gets."""
 from __future__ import annotations
 
 import queue

@@ -1,4 +1,5 @@
-"""Fine-tuning against a live server on the tiny model: jobs run, queue, cancel, resume after a restart; the result is served."""
+"""Fine-tuning against a live server on the tiny model:
+jobs run, queue, cancel, resume after a restart; the result is served."""
 from __future__ import annotations
 
 import json
@@ -227,7 +228,8 @@ def test_chats_keep_streaming_while_a_job_trains(which, request):
 def test_a_job_resumes_after_a_restart_from_its_last_checkpoint(model, tmp_path):
     first = start(model, str(tmp_path), "threading")
     try:
-        status, body = post_job(first, "interrupted", facts(40), epochs=16)  # 80 steps: the kill comes 75 before the end
+        # 80 steps: the kill comes 75 before the end
+        status, body = post_job(first, "interrupted", facts(40), epochs=16)
         assert status == 200, body
         job = body["job"]["id"]
         until_job(first, job, lambda j: j["status"] == "running" and j["step"] >= EVERY)  # a checkpoint is saved
@@ -245,4 +247,5 @@ def test_a_job_resumes_after_a_restart_from_its_last_checkpoint(model, tmp_path)
         assert [s for s, _ in done["loss"]] == list(range(1, done["steps"] + 1))  # the curve kept, each step once
         assert not os.path.exists(os.path.join(folder, "checkpoint.pt"))  # a done job needs none
         tuned_done, tuned = ask(again, "interrupted")
-        assert tuned_done["finish_reason"] in ("stop", "length") and tuned.strip(), tuned_done  # it learned to end a reply
+        # it learned to end a reply
+        assert tuned_done["finish_reason"] in ("stop", "length") and tuned.strip(), tuned_done

@@ -26,7 +26,8 @@ def bad(message: str) -> ChatError:
 
 
 def export_document(store: SessionStore, session_id: str, client_id: str) -> dict:
-    """The conversation as `{session_id, title, created_at, settings, messages}`; not_found unless that client owns it."""
+    """The conversation as `{session_id, title, created_at, settings, messages}`;
+    not_found unless that client owns it."""
     meta = store.store.get(session_id)
     if meta is None or meta["client_id"] != client_id:
         raise ChatError("not_found", "There is no such conversation on this device.")

@@ -27,7 +27,8 @@ FILE = "ledger.sqlite3"
 
 
 def device_of(client_id: str | None) -> str | None:
-    """A short hash that tells devices apart in the log without keeping the id itself (which opens its conversations)."""
+    """A short hash that tells devices apart in the log without keeping the id itself
+    (which opens its conversations)."""
     if not client_id:
         return None
     return hashlib.sha256(client_id.encode()).hexdigest()[:10]

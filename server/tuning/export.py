@@ -1,4 +1,5 @@
-"""Export a tuned model as a merged model folder other servers load: python -m server.tuning.export NAME OUT [--data-dir D]."""
+"""Export a tuned model as a merged model folder other servers load:
+python -m server.tuning.export NAME OUT [--data-dir D]."""
 from __future__ import annotations
 
 import argparse

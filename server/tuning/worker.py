@@ -7,7 +7,8 @@ import shutil
 import sys
 import time
 
-NICE = 10  # below the server (0), so chats go first (bench/RESULTS.md, the latency ratio); more starves it on a busy box
+# below the server (0), so chats go first (bench/RESULTS.md, the latency ratio); more starves it on a busy box
+NICE = 10
 
 
 def emit(folder: str, **event) -> None:

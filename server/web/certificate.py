@@ -1,4 +1,5 @@
-"""--https: a certificate for this machine's addresses and names, made once and kept in the data folder, or --cert/--key."""
+"""--https: a certificate for this machine's addresses and names,
+made once and kept in the data folder, or --cert/--key."""
 from __future__ import annotations
 
 import datetime

@@ -1,4 +1,5 @@
-"""Fixtures of the browser tests: one Chromium per module, a live server on the stub, pages that record what they did."""
+"""Fixtures of the browser tests: one Chromium per module, a live server on the stub,
+pages that record what they did."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit

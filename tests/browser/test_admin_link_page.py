@@ -44,7 +44,8 @@ def test_the_admin_link_unlocks_once_and_leaves_the_address_bar_clean(open_page,
     assert page.evaluate("() => window.__chat.role.admin") is True
     assert page.url == f"{server.url}/?test=1"
     assert page.evaluate("() => location.href") == f"{server.url}/?test=1"
-    assert page.evaluate("() => JSON.parse(localStorage.getItem('chat.admin_token'))") == token  # as Manage this server keeps it
+    # as Manage this server keeps it
+    assert page.evaluate("() => JSON.parse(localStorage.getItem('chat.admin_token'))") == token
     assert token not in page.content()
     page.click("#open-settings")
     # "may now manage" right after the unlock, "may manage ...: add and delete" once the role is asked again

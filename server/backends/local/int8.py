@@ -28,7 +28,8 @@ def row_int8(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class Int8Linear(torch.nn.Linear):
-    """nn.Linear over int8 weights; a subclass, so LoRA adapters wrap it as any Linear (peft leaves int weights uncast)."""
+    """nn.Linear over int8 weights; a subclass,
+    so LoRA adapters wrap it as any Linear (peft leaves int weights uncast)."""
 
     def __init__(self, linear: torch.nn.Linear):
         torch.nn.Module.__init__(self)

@@ -145,7 +145,8 @@ def main():
         ref = pct(trips["history (reference: memory only)"], 50)
         print(f"### Socket.IO round trips, {args.calls} calls each, interleaved (eventlet)")
         print(table(["call", "p50 ms", "p90 ms", "p99 ms", "p50 / history p50"],
-                    [[k, pct(v, 50), pct(v, 90), pct(v, 99), pct(v, 50) / ref] for k, v in trips.items()]), "\n", flush=True)
+                    [[k, pct(v, 50), pct(v, 90), pct(v, 99), pct(v, 50) / ref] for k, v in trips.items()]),
+              "\n", flush=True)
 
         for store in ("sqlite", "memory"):
             servers[f"server store={store}"] = BenchServer(

@@ -161,7 +161,8 @@ def build_speed(copies: int, chats: int) -> None:
                             async_mode="eventlet") as server:
                 docs = []
                 for k in range(copies):
-                    status, body = upload(server.url, f"handbook-{k}.txt", f"（第{k}册）\n{text}".encode(), token="adm1n")
+                    status, body = upload(server.url, f"handbook-{k}.txt", f"（第{k}册）\n{text}".encode(),
+                                          token="adm1n")
                     assert status == 200, body
                     docs.append(body["document"]["id"])
                 stop, counts = threading.Event(), {"started": 0, "done": 0}

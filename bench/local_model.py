@@ -75,12 +75,14 @@ class S(BaseStreamer):
 for line in sys.stdin:
     req = json.loads(line)
     t0 = time.monotonic()
-    text = tok.apply_chat_template([{"role": "user", "content": req["prompt"]}], add_generation_prompt=True, tokenize=False)
+    text = tok.apply_chat_template([{"role": "user", "content": req["prompt"]}], add_generation_prompt=True,
+                                   tokenize=False)
     ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
     s = S()
     with torch.inference_mode():
-        model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=req["max_new"], do_sample=False,
-                       temperature=None, top_p=None, top_k=None, eos_token_id=eos, pad_token_id=pad, streamer=s)
+        model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=req["max_new"],
+                       do_sample=False, temperature=None, top_p=None, top_k=None, eos_token_id=eos, pad_token_id=pad,
+                       streamer=s)
     print(json.dumps({"t0": t0, "times": s.times}), flush=True)
 """
 
@@ -317,7 +319,8 @@ def part2(name, path, args, out_rows):
             runs: dict[str, list] = {label: [] for label in targets}
             for _ in range(args.level_rounds):  # targets interleaved round by round: drift hits them alike
                 for label, (kind, t) in targets.items():
-                    fn = (lambda t=t: server_stream(t.url, max_new)) if kind == "sio" else (lambda t=t: sse_stream(t.url, t.model, max_new))
+                    fn = ((lambda t=t: server_stream(t.url, max_new)) if kind == "sio"
+                          else (lambda t=t: sse_stream(t.url, t.model, max_new)))
                     try:
                         runs[label].append(concurrent(fn, level))
                     except RuntimeError as e:

@@ -96,7 +96,8 @@ def main():
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("--history", default="1,21,41")
     args = ap.parse_args()
-    header("sdk_costs: CPU per upstream request and per streamed chunk, as the server reads an OpenAI-compatible stream")
+    header("sdk_costs: CPU per upstream request and per streamed chunk, "
+           "as the server reads an OpenAI-compatible stream")
     t_start = time.monotonic()
     with paced_upstream_and_servers() as (url, _, _):
         client = openai.OpenAI(base_url=url, api_key="x", max_retries=0, timeout=30)

@@ -78,7 +78,8 @@ def main() -> None:
         before = ("-", "-", []) if args.skip_before else score(server, facts, None, args.max_tokens)
         print(f"before: exact {before[0]}/20, reworded {before[1]}/20", flush=True)
         quiet = [per_token_ms(ask(server, LATENCY_PROMPT, None, 60)[1]) for _ in range(4)]
-        rows = "\n".join(json.dumps({"prompt": f["question"], "completion": f["answer"]}, ensure_ascii=False) for f in facts)
+        rows = "\n".join(json.dumps({"prompt": f["question"], "completion": f["answer"]}, ensure_ascii=False)
+                         for f in facts)
         fields = {"name": "facts"}
         if args.epochs:
             fields["epochs"] = str(args.epochs)

@@ -61,7 +61,8 @@ def main() -> None:
     t = trainer.Trainer(model, tokenizer, examples, [], r=trainer.LORA_R, lr=trainer.LEARNING_RATE, epochs=1)
     steps = [timed(lambda c=chunk: t.step(c)) for _, chunk in t.batches()]
     where = tempfile.mkdtemp(prefix="bench-ckpt-")
-    save = [timed(lambda: checkpoint.save(where, t, 3, epoch=1.0, samples=[], train_s=0.0, loss=[], eval_loss=[])) for _ in range(args.rounds)]
+    save = [timed(lambda: checkpoint.save(where, t, 3, epoch=1.0, samples=[], train_s=0.0, loss=[], eval_loss=[]))
+            for _ in range(args.rounds)]
     size = os.path.getsize(checkpoint.path(where)) / 1e6
     whole = [timed(lambda: checkpoint.read(where)) for _ in range(args.rounds)]
     peek = [timed(lambda: checkpoint.read(where, mmap=True)["step"]) for _ in range(args.rounds)]

@@ -67,7 +67,8 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Its own data folder unless the test names one: tests never write to the user's.
-        self.data_dir = args[args.index("--data-dir") + 1] if "--data-dir" in args else tempfile.mkdtemp(prefix="chat-data-")
+        self.data_dir = args[args.index("--data-dir") + 1] if "--data-dir" in args \
+            else tempfile.mkdtemp(prefix="chat-data-")
         extra = [] if "--data-dir" in args else ["--data-dir", self.data_dir]
         self.args = ["--host", "127.0.0.1", "--port", str(self.port), "--no-qr", "--async-mode", async_mode, *extra,
                      *args]
@@ -195,7 +196,8 @@ class Client:
 
     def of(self, name: str, request_id: str | None = None) -> list[dict]:
         with self.cond:
-            return [d for n, d in self.events if n == name and (request_id is None or d.get("request_id") == request_id)]
+            return [d for n, d in self.events
+                    if n == name and (request_id is None or d.get("request_id") == request_id)]
 
     def wait(self, name: str, pred=lambda d: True, timeout: float = 30, after: int = 0) -> dict:
         """The first `name` event (from index `after` on) that satisfies pred."""

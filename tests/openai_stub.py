@@ -85,7 +85,8 @@ class Stub:
 
             def _stream(self, model, body):
                 if model == "reasoner":
-                    pieces = [("reasoning_content", w) for w in ["Let ", "me ", "think."]] + [("content", w) for w in ["The ", "answer."]]
+                    pieces = [("reasoning_content", w) for w in ["Let ", "me ", "think."]] \
+                        + [("content", w) for w in ["The ", "answer."]]
                 elif model.startswith("say:"):
                     words = model[4:].split(" ")
                     pieces = [("content", w + (" " if i < len(words) - 1 else "")) for i, w in enumerate(words)]

@@ -105,7 +105,8 @@ def test_a_model_that_takes_images_gets_the_photo_itself(server, stub):
 def test_the_http_chat_takes_attachments_too(server, stub):
     url, me = server.url, new_client_id()
     a = attach(url, me, "menu.md", "# 今日菜单\n午餐：番茄炒蛋".encode())[1]["attachment"]
-    status, body = http_json(url + "/api/chat", {"message": "午餐吃什么？", "attachments": [a["id"]], "model": "say:番茄炒蛋。"},
+    status, body = http_json(url + "/api/chat",
+                             {"message": "午餐吃什么？", "attachments": [a["id"]], "model": "say:番茄炒蛋。"},
                              headers={"X-Client-Id": me})
     assert status == 200 and body["text"] == "番茄炒蛋。", body
     assert "番茄炒蛋" in stub.requests[-1]["messages"][-1]["content"]

@@ -112,7 +112,8 @@ def test_backup_while_busy_then_restore_and_serve(stub, tmp_path):
         after = snapshot(again.url, client_id)
         # The conversation from before, whole; the one streaming during the backup is there as far as it was kept.
         first = next(c for c in before["conversations"])
-        assert first in after["conversations"] or any(c[0] == first[0] and c[2] >= first[2] for c in after["conversations"])
+        assert first in after["conversations"] \
+            or any(c[0] == first[0] and c[2] >= first[2] for c in after["conversations"])
         history = Client(again.url, token="TOK", client_id=client_id, session_id=first[0])
         try:
             shown = history.wait("ready")["history"]

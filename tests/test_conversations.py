@@ -268,7 +268,8 @@ def test_a_version_1_database_opens_with_its_messages_and_keeps_a_grounded_reply
              "reasoning": "hm"}]
     old.executemany("INSERT INTO messages (session_id, seq, role, content, reasoning, created_at) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    [("old", i, m["role"], m["content"], m.get("reasoning"), m["created_at"]) for i, m in enumerate(kept)])
+                    [("old", i, m["role"], m["content"], m.get("reasoning"), m["created_at"])
+                     for i, m in enumerate(kept)])
     old.commit()
     old.close()
 

@@ -24,7 +24,8 @@ def bad_chat(rng: random.Random):
     choice = rng.randrange(12)
     if choice == 11:
         key = rng.choice(["message", "system", "model", "backend"])
-        return {"message": "hi", key: rng.choice(SURROGATES)} if rng.random() < 0.8 else {"message": "hi", "params": {rng.choice(SURROGATES): 1}}
+        return {"message": "hi", key: rng.choice(SURROGATES)} if rng.random() < 0.8 \
+            else {"message": "hi", "params": {rng.choice(SURROGATES): 1}}
     if choice == 0:
         return rng.choice([v for v in WRONG_TYPES if not isinstance(v, dict)] + ["message"])
     if choice == 1:

@@ -151,7 +151,8 @@ def test_build_progress_chat_and_document_delete(server, stub, make_client):
     rid = client.chat("右上腹痛应该挂什么科？", model="say:肝胆外科 [1]。", graph=True)
     done = client.wait_done(rid)
     kinds = [s["kind"] for s in done["sources"]]
-    assert kinds[0] == "fact" and "passage" in kinds and [s["n"] for s in done["sources"]] == list(range(1, len(kinds) + 1))
+    assert kinds[0] == "fact" and "passage" in kinds \
+        and [s["n"] for s in done["sources"]] == list(range(1, len(kinds) + 1))
     first = done["sources"][0]
     assert (first["head"]["name"], first["relation"], first["tail"]["name"]) == ("胆囊炎", "就诊科室", "肝胆外科")
     assert first["sources"][0]["document"] == doc["id"]
@@ -160,7 +161,8 @@ def test_build_progress_chat_and_document_delete(server, stub, make_client):
     status, body = http_json(url + "/api/chat", {"message": "右上腹痛应该挂什么科？", "graph": True, "model": "say:ok"})
     assert status == 200 and body["sources"][0]["kind"] == "fact", body
     # A question that names nothing in the graph: the library alone.
-    status, body = http_json(url + "/api/chat", {"message": "饭后油腻食物之后疼痛更明显吗？", "graph": True, "model": "say:ok"})
+    status, body = http_json(url + "/api/chat",
+                             {"message": "饭后油腻食物之后疼痛更明显吗？", "graph": True, "model": "say:ok"})
     assert status == 200 and body["sources"] and {s["kind"] for s in body["sources"]} == {"passage"}
     # graph as the conversation's setting
     assert client.call("settings", {"graph": True})["settings"]["graph"] is True

@@ -72,7 +72,8 @@ def test_a_local_model_builds_by_patterns_and_proposes_the_unsure(server):
     proposals = get(url, "/api/graph/proposals")["proposals"]
     assert sorted(p["tail"] for p in proposals) == ["dizziness", "headaches", "别嘌醇"]
     drug = next(p for p in proposals if p["tail"] == "别嘌醇")
-    assert drug["sources"][0]["sentence"] == "痛风的常用药品为别嘌醇。" and drug["sources"][0]["title"] == "handbook.txt"
+    assert drug["sources"][0]["sentence"] == "痛风的常用药品为别嘌醇。" \
+        and drug["sources"][0]["title"] == "handbook.txt"
     status, body = http_json(url + f"/api/graph/proposals/{drug['id']}/accept", {}, headers=ADMIN)
     assert status == 200 and body["fact"]["tail"]["name"] == "别嘌醇" and body["fact"]["extractor"] == "rules+review"
     assert ("痛风", "常用药品", "别嘌醇") in facts(url)

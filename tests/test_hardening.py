@@ -68,7 +68,8 @@ def test_graph_import_skips_names_that_reduce_to_nothing_and_self_loops_and_read
 def test_csv_export_neutralizes_formulas_and_the_import_reads_them_back(server):
     names = ["=HYPERLINK(\"http://x\")", "+1+2", "-3", "@SUM(A1)", "\tTabbed", "'quoted"]
     rows = io.StringIO()
-    csv.writer(rows).writerows([("head", "relation", "tail")] + [(n, "links", f"Plain{i}") for i, n in enumerate(names)])
+    csv.writer(rows).writerows([("head", "relation", "tail")]
+                               + [(n, "links", f"Plain{i}") for i, n in enumerate(names)])
     status, body = send(server, "/api/graph/import", "formulas.csv", rows.getvalue().encode())
     assert status == 200 and body["import"]["facts"] == len(names), body
     import urllib.request

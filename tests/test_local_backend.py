@@ -395,7 +395,8 @@ def test_batch_rows_are_sized_to_the_model_and_the_memory(endless, monkeypatch):
 
     per_token = local_batch.kv_bytes_per_token(endless.model)
     cfg = endless.model.config
-    assert per_token == 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * (cfg.hidden_size // cfg.num_attention_heads) * 4
+    assert per_token == \
+        2 * cfg.num_hidden_layers * cfg.num_key_value_heads * (cfg.hidden_size // cfg.num_attention_heads) * 4
     monkeypatch.setattr(local_batch, "free_memory", lambda device: 10**12)
     assert local_batch.row_tokens(endless.model, 8, context=4096, device="cpu") == local_batch.ROW_TOKENS
     # whole pages (256) of the context
@@ -545,7 +546,8 @@ def test_streams_from_a_real_thread_while_eventlet_hub_keeps_running(models):
         q = RealQueue()
         def consume():
             try:
-                for c in b.stream([{{"role": "user", "content": "hi"}}], model="x", params={{"max_tokens": 1500}}, cancel=RealEvent()):
+                for c in b.stream([{{"role": "user", "content": "hi"}}], model="x", params={{"max_tokens": 1500}},
+                                  cancel=RealEvent()):
                     q.put(c)
             finally:
                 q.put(None)

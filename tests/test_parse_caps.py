@@ -25,7 +25,8 @@ def test_every_type_stops_at_the_cap():
                                           word_document(("<w:p><w:r><w:t>" + "A" * 6000 + "</w:t></w:r></w:p>") * 3),
                                           10_000)
     assert "paragraphs" in refused("a.docx", word_document("<w:p/>" * 2000), 10_000)
-    assert "markup" in refused("a.docx", word_document("<w:p><w:r><w:t>hi</w:t></w:r></w:p>" + '<w:bookmarkStart w:id="1"/>' * 30_000), 10_000)
+    assert "markup" in refused("a.docx", word_document("<w:p><w:r><w:t>hi</w:t></w:r></w:p>"
+                                                       + '<w:bookmarkStart w:id="1"/>' * 30_000), 10_000)
 
 
 def test_word_files_read_in_order_with_tables_breaks_and_tabs():

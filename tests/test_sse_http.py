@@ -50,11 +50,13 @@ def chunked(body: bytes, sizes: list[int]) -> list[bytes]:
 
 
 def sse(*events: dict, done: bool = True, crlf: bool = False) -> bytes:
-    text = ": keep-alive\n\n" + "".join(f"data: {json.dumps(e)}\n\n" for e in events) + ("data: [DONE]\n\n" if done else "")
+    text = ": keep-alive\n\n" + "".join(f"data: {json.dumps(e)}\n\n" for e in events) \
+        + ("data: [DONE]\n\n" if done else "")
     return (text.replace("\n", "\r\n") if crlf else text).encode()
 
 
-EVENTS = [{"choices": [{"delta": {"content": w}}]} for w in ("Hello", " wide", " 世界")] + [{"choices": [], "usage": {"completion_tokens": 3}}]
+EVENTS = [{"choices": [{"delta": {"content": w}}]} for w in ("Hello", " wide", " 世界")] \
+    + [{"choices": [], "usage": {"completion_tokens": 3}}]
 
 
 @pytest.mark.parametrize("crlf", [False, True])

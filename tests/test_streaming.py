@@ -175,7 +175,8 @@ class StalledSocket:
 
     def send(self, text: str) -> None:
         data, mask = text.encode(), os.urandom(4)
-        self.sock.sendall(struct.pack("!BB", 0x81, 0x80 | len(data)) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+        self.sock.sendall(struct.pack("!BB", 0x81, 0x80 | len(data)) + mask
+                          + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
     def _read(self, n: int) -> bytes:
         while len(self.buf) < n:

@@ -132,7 +132,8 @@ def by_pip(reqs: list[Requirement]) -> dict:
                        "--only-binary=:all:", "--python-version", python, "--implementation", "cp", "--target", target,
                        *(f"--platform={p}" for p in PLATFORMS[platform][2]), *wanted]
                 p = subprocess.run(cmd, capture_output=True, text=True)
-            missing = [] if p.returncode == 0 else [line for line in p.stderr.splitlines() if "ERROR" in line][:1] or ["pip failed"]
+            missing = [] if p.returncode == 0 else \
+                [line for line in p.stderr.splitlines() if "ERROR" in line][:1] or ["pip failed"]
             out[platform, python] = (missing, len(wanted))
     return out
 
@@ -148,7 +149,8 @@ def main() -> int:
     print(f"{'platform':16} {'python':6} {'pins':>4}  result")
     for (platform, python), (missing, n) in results.items():
         failed += bool(missing)
-        print(f"{platform:16} {python:6} {n:4}  {'wheels for all' if not missing else 'MISSING: ' + ', '.join(missing)}")
+        print(f"{platform:16} {python:6} {n:4}  "
+              f"{'wheels for all' if not missing else 'MISSING: ' + ', '.join(missing)}")
     print(f"{len(results) - failed} of {len(results)} pairs install as wheels ({'pip' if args.pip else 'index JSON'}); "
           f"built from source, pure Python: {', '.join(sorted(PURE_SDIST))}.")
     return 1 if failed else 0

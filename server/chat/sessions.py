@@ -68,7 +68,8 @@ class Session:
     def settings(self) -> dict:
         return self.meta["settings"]
 
-    def append_turn(self, user: str, assistant: str, evidence: dict | None = None, attachments: list | None = None) -> None:
+    def append_turn(self, user: str, assistant: str, evidence: dict | None = None,
+                    attachments: list | None = None) -> None:
         """Add a question (with what it attached) and its reply (with its evidence) together, keeping at most
         max_history messages."""
         question = {"role": "user", "content": user, **({"attachments": attachments} if attachments else {})}

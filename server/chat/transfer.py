@@ -45,7 +45,8 @@ def to_markdown(doc: dict) -> str:
             out += ["> " + line for line in m["reasoning"].splitlines()] + [""]
         out += [m["content"], ""]
         if m.get("attachments"):
-            out += ["Attached: " + ", ".join(str(a.get("name", "")) if isinstance(a, dict) else str(a) for a in m["attachments"]), ""]
+            out += ["Attached: " + ", ".join(str(a.get("name", "")) if isinstance(a, dict) else str(a)
+                                             for a in m["attachments"]), ""]
         if m.get("sources"):
             out += ["Sources:", ""] + [f"- [{s['n']}] {source_line(s)}" for s in m["sources"]] + [""]
     return "\n".join(out)

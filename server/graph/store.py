@@ -17,7 +17,8 @@ from .records import GraphRecords, citing
 log = logging.getLogger(__name__)
 
 FEW = 40  # ids looked up one statement each; more go in UNWIND batches
-ENTITY_COLS = "e.id AS id, e.name AS name, e.norm AS norm, e.type AS type, e.aliases AS aliases, e.merged_into AS merged_into"
+ENTITY_COLS = ("e.id AS id, e.name AS name, e.norm AS norm, e.type AS type, e.aliases AS aliases, "
+               "e.merged_into AS merged_into")
 FOUND = ("confidence", "extractor")  # kept in a fact's source by a build; shown once, on the fact
 FACT_COLS = "a.id AS h, f.id AS id, f.relation AS relation, f.sources AS sources, b.id AS t"
 ENTITY_CREATE = ("UNWIND $rows AS r CREATE (e:Entity {id: r.id, name: r.name, norm: r.norm, type: r.type, "

@@ -42,7 +42,8 @@ MIGRATIONS = [
     "ALTER TABLE messages ADD COLUMN meta TEXT",
 ]
 SUMMARY = ("SELECT c.session_id, c.title, c.created_at, c.updated_at, "
-           "(SELECT COUNT(*) FROM messages m WHERE m.session_id = c.session_id AND m.pending = 0) FROM conversations c ")
+           "(SELECT COUNT(*) FROM messages m WHERE m.session_id = c.session_id AND m.pending = 0) "
+           "FROM conversations c ")
 
 
 def connect_wal(path: str) -> sqlite3.Connection:

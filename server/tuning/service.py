@@ -254,7 +254,8 @@ class TuningService:
                 self._set(job, status="done", eta_s=0, train_s=result.get("train_s"))
                 done = True
             else:
-                error = result.get("error") or f"Training stopped unexpectedly (exit code {code}); see {folder}/log.txt."
+                error = result.get("error") or (f"Training stopped unexpectedly (exit code {code}); "
+                                                f"see {folder}/log.txt.")
                 self._set(job, status="failed", error=error, eta_s=None)
                 done = False
         if done:

@@ -205,4 +205,5 @@ def export():
     text = off_hub(graph().export, fmt)
     mimetype = "text/csv" if fmt == "csv" else "text/plain"
     return Response(text, mimetype=f"{mimetype}; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename=graph.{'csv' if fmt == 'csv' else 'cypher'}"})
+                    headers={"Content-Disposition":
+                             f"attachment; filename=graph.{'csv' if fmt == 'csv' else 'cypher'}"})

@@ -112,7 +112,8 @@ def no_horizontal_scroll(page):
         const d = document.documentElement;
         const wide = [...document.querySelectorAll('body *')].filter(el => {
             const r = el.getBoundingClientRect();
-            return r.width && (r.right > innerWidth + 1 || r.left < -1) && !el.closest('pre, .table-wrap, dialog:not([open])')
+            return r.width && (r.right > innerWidth + 1 || r.left < -1)
+                && !el.closest('pre, .table-wrap, dialog:not([open])')
                    && getComputedStyle(el).position !== 'fixed';
         }).map(el => el.className || el.tagName);
         return {scroll: d.scrollWidth <= innerWidth && document.body.scrollWidth <= innerWidth, wide};

@@ -48,7 +48,8 @@ def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
         const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
         const data = new DataTransfer();
         data.items.add(new File([bytes], 'shot.png', { type: 'image/png' }));
-        document.getElementById('input').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+        document.getElementById('input').dispatchEvent(
+            new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
     }""", png)
     page.wait_for_selector("#attach-tray .tray-item img.thumb")
 

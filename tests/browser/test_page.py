@@ -132,7 +132,8 @@ def test_unsafe_reply_runs_nothing(open_page, server):
                            "&& !document.querySelector('.streaming')", timeout=20000)
     body = page.locator(".msg.assistant .md")
     handlers = body.evaluate("""el => [...el.querySelectorAll('*')].flatMap(n => [...n.attributes]
-        .filter(a => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value)).map(a => n.tagName + ' ' + a.name))""")
+        .filter(a => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value))
+        .map(a => n.tagName + ' ' + a.name))""")
     assert handlers == []
     assert '<img src=x onerror="window.__xss=1;alert(1)">' in body.inner_text()  # shown as text
     assert body.locator("img[src], script, iframe").count() == 0
@@ -260,7 +261,8 @@ def test_keyboard_enter_sends_shift_enter_newline(open_page):
     assert page.locator(".msg.user .bubble").inner_text() == "line one\nline two"
     assert page.input_value("#input") == ""
     # Every control has a name a screen reader can say, and Tab reaches the settings.
-    unnamed = page.evaluate("""() => [...document.querySelectorAll('button, input:not([type=hidden]):not([hidden]), select, textarea')]
+    unnamed = page.evaluate("""() => [
+        ...document.querySelectorAll('button, input:not([type=hidden]):not([hidden]), select, textarea')]
         .filter(el => !(el.getAttribute('aria-label') || el.labels?.length || el.textContent.trim() || el.title))
         .map(el => el.outerHTML.slice(0, 80))""")
     assert unnamed == []
@@ -471,7 +473,8 @@ def test_long_reply_redraws_only_its_tail_at_a_bounded_rate(open_page):
         chat.handle('token', {request_id: 'fake-long', seq: 0, text: pieces[0]});
         const md = document.querySelector('.msg.assistant:last-child > .md');
         let batches = 0;
-        new MutationObserver(() => { batches += 1; }).observe(md, {childList: true, subtree: true, characterData: true});
+        new MutationObserver(() => { batches += 1; })
+            .observe(md, {childList: true, subtree: true, characterData: true});
         let firstHeading = null;
         const t0 = performance.now();
         for (let i = 1; i < pieces.length; i++) {
@@ -484,7 +487,8 @@ def test_long_reply_redraws_only_its_tail_at_a_bounded_rate(open_page):
         return {
             batches, elapsed, n: pieces.length,
             shown: md.innerText.length,
-            sameHeading: !!firstHeading && firstHeading.isConnected && firstHeading === md.querySelector('.md-frozen h2'),
+            sameHeading: !!firstHeading && firstHeading.isConnected
+                && firstHeading === md.querySelector('.md-frozen h2'),
             frozenBlocks: md.querySelector('.md-frozen').children.length,
             tail: chat.messages.last().renderer.tailSrc.length,
             codeCopy: md.querySelectorAll('.code-block .mini-btn').length,
@@ -510,7 +514,8 @@ def test_backends_are_named_by_their_label_and_hint(open_page):
     page.click("#open-settings")
     options = page.locator("#set-backend option").all_inner_texts()
     assert options == ["built-in demo model (Gemma 3 270M, base) (default)", "openai"]
-    assert page.inner_text("#backend-hint") == "For better answers put a DeepSeek key in .env, or run with --model PATH."
+    assert page.inner_text("#backend-hint") == \
+        "For better answers put a DeepSeek key in .env, or run with --model PATH."
     page.keyboard.press("Escape")
     assert page.inner_text("#model-name") == "built-in demo model (Gemma 3 270M, base)"
     page.click("#open-settings")

@@ -13,7 +13,8 @@ from .loader import Loaded, first_line
 # Gemma's turn tokens, which it never learned, 0 of 36. Q:/A: turns under a quiz line and eight short
 # exchanges (arithmetic, counts, three in Chinese) answered 22/36 right greedy, vs 17/36 for User:/Assistant:
 # and three exchanges; more or bare-word answers did worse (bench/questions.py, bench/RESULTS.md).
-DESCRIPTION = "The following is a quiz. Each question is answered correctly and briefly, in the language of the question."
+DESCRIPTION = ("The following is a quiz. "
+               "Each question is answered correctly and briefly, in the language of the question.")
 EXAMPLES = (
     ("What is the capital of Italy?", "The capital of Italy is Rome."),
     ("水的化学式是什么？", "水的化学式是 H2O。"),

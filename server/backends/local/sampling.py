@@ -61,7 +61,8 @@ def _draw_best(scores, temperature, k, top_p, widest: int | None = None) -> torc
         widest = int(k.max())
         widest = min(widest, NUCLEUS_GUESS) if widest == vocab else widest
     values, candidates = scores.topk(widest, dim=-1)  # best first; dividing by a temperature keeps the order
-    values = (values / temperature).masked_fill(torch.arange(widest, device=scores.device).unsqueeze(0) >= k.unsqueeze(1), float("-inf"))
+    values = (values / temperature).masked_fill(
+        torch.arange(widest, device=scores.device).unsqueeze(0) >= k.unsqueeze(1), float("-inf"))
     # A row with a top_k is renormalised over its k; a row without one keeps its share of the whole vocabulary.
     norm = values.logsumexp(dim=-1, keepdim=True)
     unlimited = k == vocab
@@ -108,7 +109,8 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
         self.penalized = [(i, s, rows[i]["repetition_penalty"]) for i, s in enumerate(states)
                           if rows[i].get("repetition_penalty", 1.0) != 1.0]
         guards = dict(self.guards)  # a copy: Batch.add and the end of a row change it on the worker thread
-        self.guarded = [(i, guards[s.request_id]) for i, s in enumerate(states) if s.request_id in guards] if guards else []
+        self.guarded = [(i, guards[s.request_id]) for i, s in enumerate(states)
+                        if s.request_id in guards] if guards else []
         return arg_storage
 
     def __call__(self, input_ids, scores: torch.Tensor, args: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ import urllib.request
 
 import pytest
 
+from tests.graph_api import get, wait_job
 from tests.kb_files import upload
 from tests.live import LiveServer, http_json
 from tests.tinymodel import build as build_tiny
@@ -29,22 +30,6 @@ CLINIC = ("胆囊炎 症状 右上腹痛。胆囊炎 就诊科室 肝胆外科�
 def imp(url, name, data, headers=ADMIN):
     return upload(url, name, data, token=headers.get("Authorization", " ").split(" ")[1] if headers else None,
                   path="/api/graph/import")
-
-
-def get(url, path):
-    status, body = http_json(url + path)
-    assert status == 200 and body["ok"], body
-    return body
-
-
-def wait_job(url, job_id, status=("done", "failed", "cancelled"), timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = get(url, f"/api/graph/jobs/{job_id}")
-        if job["status"] in status:
-            return job
-        time.sleep(0.1)
-    raise TimeoutError(f"job {job_id} still {job['status']}")
 
 
 def find(url, name):

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 
-from tests.live import Client
+from tests.live import Client, LiveServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -97,6 +98,26 @@ def choose_model(page, model):
     page.select_option("#set-model", model)
     page.keyboard.press("Escape")
     page.wait_for_selector("#settings", state="hidden")
+
+
+def switch_on(page, checkbox, model=None):
+    """In the settings tick `checkbox` (#set-knowledge, #set-graph) and pick `model` if given; back to the chat."""
+    page.click("#open-settings")
+    if model:
+        page.select_option("#set-model", model)
+    page.check(checkbox)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#settings", state="hidden")
+
+
+@contextmanager
+def stub_server(stub, *args, **options):
+    """A live server on the OpenAI stub with no chat rate limit (the pages send many), stopped on leaving."""
+    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", *args, **options).start()
+    try:
+        yield s
+    finally:
+        s.stop()
 
 
 def streaming_text(page):

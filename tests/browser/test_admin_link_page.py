@@ -7,8 +7,7 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from tests.browser.page import SKIPS, connected  # noqa: E402
-from tests.live import LiveServer  # noqa: E402
+from tests.browser.page import SKIPS, connected, stub_server  # noqa: E402
 
 pytestmark = SKIPS
 
@@ -16,10 +15,8 @@ pytestmark = SKIPS
 @pytest.fixture(scope="module")
 def server(stub):
     """The server as `python run.py` starts with no token flags: it makes an admin token and prints its link."""
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory",
-                   "--embed-model", "none", mode="safe").start()
-    yield s
-    s.stop()
+    with stub_server(stub, "--store", "memory", "--embed-model", "none", mode="safe") as s:
+        yield s
 
 
 def token_of(server) -> str:

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from tests.browser.page import SKIPS, choose_model, finished, send  # noqa: F401  (fixtures come from conftest.py)
-from tests.live import LiveServer
+from tests.browser.page import stub_server, switch_on
 from tests.pictures import encode, render
 
 pytestmark = SKIPS
@@ -15,9 +15,8 @@ pytestmark = SKIPS
 
 @pytest.fixture(scope="module")
 def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory").start()
-    yield s
-    s.stop()
+    with stub_server(stub, "--store", "memory") as s:
+        yield s
 
 
 def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
@@ -67,11 +66,7 @@ def test_a_source_read_from_a_photo_shows_the_photo(open_page, server):
     assert status == 200 and body["document"]["ocr"] is True, body
     rec = open_page()
     page = rec.page
-    page.click("#open-settings")
-    page.select_option("#set-model", "words-5")
-    page.check("#set-knowledge")
-    page.keyboard.press("Escape")
-    page.wait_for_selector("#settings", state="hidden")
+    switch_on(page, "#set-knowledge", model="words-5")
     page.fill("#input", "What must be worn in lab 3?")
     page.press("#input", "Enter")
     finished(page, 1)

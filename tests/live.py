@@ -26,6 +26,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stub_args(stub, *extra) -> tuple:
+    """The flags of a server on the OpenAI stub (tests/openai_stub.py) with no chat rate limit, as tests chat fast."""
+    return ("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", *extra)
+
+
 def http_json(url: str, body: dict | None = None, headers: dict | None = None, method: str | None = None):
     """(status, parsed JSON body) of one HTTP request; error statuses are returned, not raised."""
     data = json.dumps(body).encode() if body is not None else None
@@ -198,6 +203,15 @@ class Client:
         with self.cond:
             return [d for n, d in self.events
                     if n == name and (request_id is None or d.get("request_id") == request_id)]
+
+    def in_order(self, request_id: str, after: int = -1) -> list[dict]:
+        """The tokens of a request this client keeps: each only when its seq is the next one (the resume rule)."""
+        expected, kept = after + 1, []
+        for t in self.of("token", request_id):
+            if t["seq"] == expected:
+                kept.append(t)
+                expected += 1
+        return kept
 
     def wait(self, name: str, pred=lambda d: True, timeout: float = 30, after: int = 0) -> dict:
         """The first `name` event (from index `after` on) that satisfies pred."""

@@ -4,14 +4,14 @@ import secrets
 import sqlite3
 import time
 
-from tests.live import LiveServer, http_json
+from tests.live import LiveServer, http_json, stub_args
 
 ME = "me-" + secrets.token_urlsafe(20)
 STRANGER = "them-" + secrets.token_urlsafe(20)
 
 
 def stub_server(make_server, stub, *args):
-    return make_server("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", *args)
+    return make_server(*stub_args(stub, *args))
 
 
 def as_client(client_id):

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.live import Client, LiveServer
+from tests.live import Client, LiveServer, stub_args
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -113,7 +113,7 @@ def switch_on(page, checkbox, model=None):
 @contextmanager
 def stub_server(stub, *args, **options):
     """A live server on the OpenAI stub with no chat rate limit (the pages send many), stopped on leaving."""
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", *args, **options).start()
+    s = LiveServer(*stub_args(stub, *args), **options).start()
     try:
         yield s
     finally:

@@ -111,8 +111,8 @@ def bad_conversation_event(rng: random.Random, event: str):
         return rng.choice([{}, {"session_id": wrong_id}, {"session_id": "missing-one"}, {"session_id": "x", "y": 1},
                            [1], "x"])
     if rng.random() < 0.15:  # a lone surrogate in any field, known or not
-        return {rng.choice(["query", "title", "system", "model", "session_id",
-                            rng.choice(SURROGATES)]): rng.choice(SURROGATES)}
+        return {rng.choice(["query", "title", "system", "model", "session_id", rng.choice(SURROGATES)]):
+                rng.choice(SURROGATES)}
     if event == "rename":
         return rng.choice([{"session_id": "missing-one", "title": "fine"}, {"session_id": wrong_id, "title": "fine"},
                            {"session_id": "x", "title": rng.choice(["\u202e", "\u2066\u2069", " \u202a "])},

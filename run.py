@@ -97,8 +97,8 @@ def main() -> None:
     if tls:
         print(f"HTTPS certificate SHA-256 fingerprint: {tls[2]}", flush=True)
         if not cfg.cert_file:
-            print("Browsers warn once about this certificate: check that the fingerprint they show matches, then go on.",
-                  flush=True)
+            print("Browsers warn once about this certificate: "
+                  "check that the fingerprint they show matches, then go on.", flush=True)
     if cfg.host.startswith("127.") or cfg.host == "localhost":
         print("Listening on loopback only: phones cannot reach it. Use --host 0.0.0.0 for the LAN.", flush=True)
     # Start-up leaves ~150,000 long-lived objects (Flask, Socket.IO, openai, the store). A full collection

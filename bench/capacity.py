@@ -47,8 +47,8 @@ class WsClient:
         self.ready = asyncio.Event()
 
     async def connect(self):
-        self.ws = await self.session.ws_connect(self.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
-                                                autoping=False, max_msg_size=0)
+        self.ws = await self.session.ws_connect(
+            self.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", autoping=False, max_msg_size=0)
         await self.ws.send_str("40")
         self.reader = asyncio.create_task(self._read())
         await asyncio.wait_for(self.ready.wait(), 20)

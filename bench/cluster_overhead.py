@@ -78,7 +78,8 @@ def main():
         a, b = cluster.servers
         # Every client on A: B then only hears A's events through Redis, which prices that alone.
         # The cluster's CPU is booked under A's pid (via nginx) or B's (direct to A).
-        servers = {f"one process ({args.mode})": one, SPREAD: Path(cluster.nginx.url, a.proc), ON_A: Path(a.url, b.proc)}
+        servers = {f"one process ({args.mode})": one, SPREAD: Path(cluster.nginx.url, a.proc),
+                   ON_A: Path(a.url, b.proc)}
         nginx = psutil.Process(cluster.nginx.proc.pid)
         parts = {"A": [psutil.Process(a.proc.pid)], "B": [psutil.Process(b.proc.pid)],
                  "nginx": [nginx, *nginx.children()], "redis": [psutil.Process(cluster.redis.proc.pid)]}

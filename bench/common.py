@@ -48,7 +48,8 @@ def header(title: str) -> None:
           if getattr(sys.modules["__main__"], "__spec__", None) else f"command: {shlex.join(sys.argv)}")
     print(f"machine: {machine()}")
     try:
-        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "server", "run.py"],
                                capture_output=True, text=True).stdout.strip()
         print(f"server code: {rev}{' + uncommitted changes in server/' if dirty else ''}")

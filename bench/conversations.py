@@ -130,8 +130,10 @@ def main():
         base, base_open = pct(starts["empty store"], 50), pct(opens["empty store"], 50)
         print("### Start-up (python run.py to /healthz; and the store's open + first list in this process), "
               f"{args.startup_rounds} rounds")
-        print(table(["data folder", "start p50 s", "min s", "max s", "delta vs empty s", "store open p50 ms", "delta ms"],
-                    [[k, pct(v, 50), min(v), max(v), pct(v, 50) - base, pct(opens[k], 50), pct(opens[k], 50) - base_open]
+        print(table(["data folder", "start p50 s", "min s", "max s", "delta vs empty s", "store open p50 ms",
+                     "delta ms"],
+                    [[k, pct(v, 50), min(v), max(v), pct(v, 50) - base, pct(opens[k], 50),
+                      pct(opens[k], 50) - base_open]
                      for k, v in starts.items()]), "\n", flush=True)
 
         srv = BenchServer("--backend", "openai", "--base-url", upstream, "--data-dir", full, "--log-level", "WARNING",
@@ -143,7 +145,8 @@ def main():
         ref = pct(trips["history (reference: memory only)"], 50)
         print(f"### Socket.IO round trips, {args.calls} calls each, interleaved (eventlet)")
         print(table(["call", "p50 ms", "p90 ms", "p99 ms", "p50 / history p50"],
-                    [[k, pct(v, 50), pct(v, 90), pct(v, 99), pct(v, 50) / ref] for k, v in trips.items()]), "\n", flush=True)
+                    [[k, pct(v, 50), pct(v, 90), pct(v, 99), pct(v, 50) / ref] for k, v in trips.items()]),
+              "\n", flush=True)
 
         for store in ("sqlite", "memory"):
             servers[f"server store={store}"] = BenchServer(
@@ -161,8 +164,10 @@ def main():
             added[name] = pct(st.lat, 50) - pct(direct.lat, 50)
             rows.append([name, st.streams, st.errors, pct(st.lat, 50), pct(st.lat, 90), added[name],
                          st.cpu["server"] * 1e6 / max(1, st.tokens)])
-        print(f"### Relay, {args.relay_clients} clients x {args.relay_rounds} rounds, 30 tokens 50 ms apart, eventlet, coalesce 0")
-        print(table(["path", "streams", "errors", "p50 ms", "p90 ms", "added p50 ms", "server CPU ms / 1k tokens"], rows))
+        print(f"### Relay, {args.relay_clients} clients x {args.relay_rounds} rounds, 30 tokens 50 ms apart, "
+              "eventlet, coalesce 0")
+        print(table(["path", "streams", "errors", "p50 ms", "p90 ms", "added p50 ms", "server CPU ms / 1k tokens"],
+                    rows))
         print(f"\ndirect raw p50 {pct(direct.lat, 50):.2f} ms; added p50 sqlite / memory: "
               f"{added['server store=sqlite'] / added['server store=memory']:.2f}x")
         footer(t_start)

@@ -133,7 +133,8 @@ def main() -> None:
             run([args.llama_python, "-c", LLAMA, gguf, str(args.threads), str(args.tokens), PROMPT], env))
         for d in args.dtypes.split(","):
             results.setdefault(d, []).append(
-                run([sys.executable, "-c", OURS, d, str(args.threads), str(args.tokens), json.dumps(levels), PROMPT], env))
+                run([sys.executable, "-c", OURS, d, str(args.threads), str(args.tokens), json.dumps(levels), PROMPT],
+                    env))
         print(f"round {r + 1}: " + json.dumps({k: v[-1] for k, v in results.items()}), flush=True)
     ref = max(x["decode"] for x in results["llama.cpp"])
     rows = []
@@ -151,7 +152,8 @@ def main() -> None:
             row.append(f"{best(f'agg{n}'):.1f} ({best(f'agg{n}') / ref:.2f}x)" if f"agg{n}" in rs[0] else "-")
         rows.append(row + [f"{max(x['rss'] for x in rs):.0f}", f"{max(x['peak'] for x in rs):.0f}"])
     print()
-    print(table(["side", "start s", "TTFT ms", "decode tok/s (stream)", f"decode tok/s over {args.tokens} (vs llama.cpp)"]
+    print(table(["side", "start s", "TTFT ms", "decode tok/s (stream)",
+                 f"decode tok/s over {args.tokens} (vs llama.cpp)"]
                 + [f"{n} sessions tok/s (vs llama.cpp 1)" for n in levels] + ["RSS at end MB", "peak RSS MB"], rows))
     footer(t0)
 

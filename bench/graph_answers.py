@@ -138,7 +138,8 @@ def main() -> None:
                 counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "right-flagged": 0}
                 questions = load(f"answers_{part}.jsonl")
                 for q in questions:
-                    status, body = http_json(server.url + "/api/chat", {"message": q["question"], "graph": True, **chat})
+                    status, body = http_json(server.url + "/api/chat",
+                                             {"message": q["question"], "graph": True, **chat})
                     assert status == 200, body
                     got = score(q, body, canon, types)
                     counts[got] += 1

@@ -58,7 +58,8 @@ DISEASES = [
     ("乳腺增生", "Mammary Hyperplasia", "乳腺外科", ("乳房胀痛", "乳房结节"), "乳癖消", "乳腺B超"),
 ]
 # Declared other names (alias rows), and spellings that should align by themselves (normalization).
-ALIASES = [("甲状腺功能亢进症", "甲亢"), ("甲状腺功能减退症", "甲减"), ("脑梗死", "脑梗塞"), ("冠心病", "冠状动脉粥样硬化性心脏病"),
+ALIASES = [("甲状腺功能亢进症", "甲亢"), ("甲状腺功能减退症", "甲减"), ("脑梗死", "脑梗塞"),
+           ("冠心病", "冠状动脉粥样硬化性心脏病"),
            ("2型糖尿病", "二型糖尿病"), ("高血压", "高血压病"), ("肾结石", "Nephrolithiasis")]
 DEPARTMENTS_EN = {"消化内科": "Gastroenterology", "神经内科": "Neurology", "心血管内科": "Cardiology",
                   "内分泌科": "Endocrinology", "呼吸内科": "Respiratory Medicine", "皮肤科": "Dermatology",
@@ -87,7 +88,8 @@ def questions() -> list[dict]:
         if i % 3 == 0:
             out.append({"question": f"{s1}、{s2}，应该挂什么科？", "answer": dept, "hops": 2})
         elif i % 3 == 1:
-            out.append({"question": f"{zh}常用什么药？" if i % 2 else f"What drug is used for {en}?", "answer": drug, "hops": 1})
+            out.append({"question": f"{zh}常用什么药？" if i % 2 else f"What drug is used for {en}?", "answer": drug,
+                        "hops": 1})
         else:
             out.append({"question": f"{zh}要做什么检查？" if i % 2 else f"Which check is done for {en.lower()}?",
                         "answer": check, "hops": 1})
@@ -99,10 +101,12 @@ PAIRS = [
     ("Type 2 Diabetes", "type-2 diabetes", True), ("ＧＯＵＴ", "gout", True), ("高血压病", "高血压", True),
     ("甲亢", "甲状腺功能亢进症", True), ("脑梗塞", "脑梗死", True), ("心肌梗死", "心肌梗塞", True),
     ("胃食管反流病", "胃食道反流病", True), ("Allergic rhinitis", "allergic  rhinitis", True),
-    ("慢性阻塞性肺疾病", "慢性阻塞性肺病", True), ("阿莫西林", "阿莫西林 ", True), ("幽门螺杆菌感染", "幽门螺旋杆菌感染", True),
+    ("慢性阻塞性肺疾病", "慢性阻塞性肺病", True), ("阿莫西林", "阿莫西林 ", True),
+    ("幽门螺杆菌感染", "幽门螺旋杆菌感染", True),
     ("Kidney Stone", "kidney stones", True),
     ("高血压", "高血压脑病", False), ("原发性高血压", "继发性高血压", False), ("1型糖尿病", "2型糖尿病", False),
-    ("急性胃炎", "慢性胃炎", False), ("急性支气管炎", "慢性支气管炎", False), ("甲状腺功能亢进症", "甲状腺功能减退症", False),
+    ("急性胃炎", "慢性胃炎", False), ("急性支气管炎", "慢性支气管炎", False),
+    ("甲状腺功能亢进症", "甲状腺功能减退症", False),
     ("Primary hypertension", "Secondary hypertension", False), ("Type 1 diabetes", "Type 2 diabetes", False),
     ("高血压", "高血压危象", False), ("良性肿瘤", "恶性肿瘤", False), ("左肾结石", "右肾结石", False),
     ("Acute bronchitis", "Chronic bronchitis", False), ("胃炎", "胃癌", False), ("肝炎", "肝硬化", False),

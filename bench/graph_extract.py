@@ -86,7 +86,8 @@ def quality() -> None:
     for t in texts:
         rules.extract(t)
     took = time.perf_counter() - t0
-    print(f"\nrules.extract alone, in-process: {len(texts) / took * 60:,.0f} passages/min ({took / len(texts) * 1e3:.2f} ms each)")
+    print(f"\nrules.extract alone, in-process: {len(texts) / took * 60:,.0f} passages/min "
+          f"({took / len(texts) * 1e3:.2f} ms each)")
 
 
 def builtin_constrained(n: int) -> None:
@@ -107,7 +108,8 @@ def builtin_constrained(n: int) -> None:
     for p in subset:
         params = dict(EXTRACT_PARAMS, **{EXTRACT_SPANS: constrained.spans(p["text"])})
         out = []
-        for chunk in backend.stream(constrained.messages(p["text"]), params=params, budget=EXTRACT_PARAMS["max_tokens"]):
+        for chunk in backend.stream(constrained.messages(p["text"]), params=params,
+                                    budget=EXTRACT_PARAMS["max_tokens"]):
             if chunk.kind is None:
                 out.append(chunk.text)
             tokens += (chunk.usage or {}).get("completion_tokens", 0)
@@ -148,16 +150,19 @@ def build_speed(copies: int, chats: int) -> None:
     stub = Stub()
     text = "\n\n".join(p["text"] for p in passages())
     admin = {"Authorization": "Bearer adm1n"}
-    print("\n| run | passages | seconds | passages/min | facts stored | chats done / started | chat tokens/s during the build |")
+    print("\n| run | passages | seconds | passages/min | facts stored | chats done / started "
+          "| chat tokens/s during the build |")
     print("|---|---|---|---|---|---|---|")
     try:
         for label, streams in (("build alone", 0), (f"build with {chats} chats streaming", chats)):
-            with LiveServer("--backend", "openai", "--base-url", stub.url, "--store", "memory", "--admin-token", "adm1n",
+            with LiveServer("--backend", "openai", "--base-url", stub.url, "--store", "memory",
+                            "--admin-token", "adm1n",
                             "--embed-model", "none", "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
                             async_mode="eventlet") as server:
                 docs = []
                 for k in range(copies):
-                    status, body = upload(server.url, f"handbook-{k}.txt", f"（第{k}册）\n{text}".encode(), token="adm1n")
+                    status, body = upload(server.url, f"handbook-{k}.txt", f"（第{k}册）\n{text}".encode(),
+                                          token="adm1n")
                     assert status == 200, body
                     docs.append(body["document"]["id"])
                 stop, counts = threading.Event(), {"started": 0, "done": 0}

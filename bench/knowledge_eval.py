@@ -107,7 +107,8 @@ def main() -> None:
     print(table(["ranking", "en R@1", "en R@5", "zh R@1", "zh R@5", "all R@1", "all R@5", "MRR",
                  "answerable kept by floor", "unanswerable -> no sources", "ingest s"], rows))
     print("\nR@k, MRR: by document, before the relevance floor. 'kept': the right document is among the passages"
-          " that clear the floor; 'unanswerable': share of questions with no answer in the library that get no sources.")
+          " that clear the floor; 'unanswerable': share of questions with no answer in the library"
+          " that get no sources.")
     footer(t0)
 
 

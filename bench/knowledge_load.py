@@ -85,7 +85,8 @@ def search_latency(n_chunks: int) -> tuple[list[list], float]:
                 passages = [(None, " ".join(rng.choice(pool, 3)) + f" #{d}-{i}") for i in range(per_doc)]
                 vectors = rng.standard_normal((per_doc, 384)).astype(np.float32)
                 vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-                doc = {"id": f"doc{d}", "title": f"doc{d}.txt", "bytes": 0, "chunks": per_doc, "created_at": "2026-01-01T00:00:00Z"}
+                doc = {"id": f"doc{d}", "title": f"doc{d}.txt", "bytes": 0, "chunks": per_doc,
+                       "created_at": "2026-01-01T00:00:00Z"}
                 kb.store.add(doc, f"sha{d}", None, passages, [words(t) for _, t in passages], vectors, embedder.name)
             t0 = time.perf_counter()
             kb._rebuild()
@@ -124,7 +125,8 @@ class Streamer:
 def chats_during_ingest(pages: int, clients: int, rounds: int) -> list[list]:
     """Per-token latency of paced streams with no upload running, then while a big PDF is uploaded."""
     with paced_upstream_and_servers() as (upstream, _, servers):
-        server = servers["server"] = BenchServer("--backend", "openai", "--base-url", upstream, "--store", "memory", "--coalesce-ms", "0",
+        server = servers["server"] = BenchServer("--backend", "openai", "--base-url", upstream, "--store", "memory",
+                                                 "--coalesce-ms", "0",
                              "--rate-per-minute", "0", "--rate-per-minute-ip", "0", "--log-level", "WARNING",
                              "--kb-max-mb", "200", "--kb-max-pages", "100000", async_mode="eventlet")
         server.start(timeout=60)
@@ -137,7 +139,8 @@ def chats_during_ingest(pages: int, clients: int, rounds: int) -> list[list]:
                 s.latencies.clear()
             uploader = None
             if label != "no upload":
-                uploader = threading.Thread(target=lambda: rows.append(upload(server.url, "big.pdf", data, timeout=1800)[0]))
+                uploader = threading.Thread(target=lambda: rows.append(upload(server.url, "big.pdf", data,
+                                                                              timeout=1800)[0]))
                 uploader.start()
                 time.sleep(1)  # let parsing start first
             t0 = time.perf_counter()

@@ -1,7 +1,8 @@
 """Local model: tokens/s through the server vs a bare `model.generate`, and under concurrency vs `transformers serve`.
 
     python -m bench.local_model [--models tiny,gemma] [--cache-dir DIR] [--rounds 3] [--levels 1,4,8]
-                                [--modes threading,eventlet] [--batch-sizes 1] [--threads N] [--prototype P] [--no-serve]
+                                [--modes threading,eventlet] [--batch-sizes 1] [--threads N] [--prototype P]
+                                [--no-serve]
 
 Models: "tiny" = `python -m tests.tinymodel DIR --endless` (random Qwen2, every reply runs to
 max_tokens), "gemma" = the built-in Gemma 3 270M as the server caches it (CACHE/models/
@@ -74,12 +75,14 @@ class S(BaseStreamer):
 for line in sys.stdin:
     req = json.loads(line)
     t0 = time.monotonic()
-    text = tok.apply_chat_template([{"role": "user", "content": req["prompt"]}], add_generation_prompt=True, tokenize=False)
+    text = tok.apply_chat_template([{"role": "user", "content": req["prompt"]}], add_generation_prompt=True,
+                                   tokenize=False)
     ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
     s = S()
     with torch.inference_mode():
-        model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=req["max_new"], do_sample=False,
-                       temperature=None, top_p=None, top_k=None, eos_token_id=eos, pad_token_id=pad, streamer=s)
+        model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=req["max_new"],
+                       do_sample=False, temperature=None, top_p=None, top_k=None, eos_token_id=eos, pad_token_id=pad,
+                       streamer=s)
     print(json.dumps({"t0": t0, "times": s.times}), flush=True)
 """
 
@@ -198,7 +201,8 @@ class Serve:
         cmd = ["transformers", "serve", path, "--host", "127.0.0.1", "--port", str(self.port), "--device", "cpu"]
         cmd += ["--continuous-batching"] if cb else []
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **env})
+                                     env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                                          **env})
         deadline = time.monotonic() + 180
         while True:
             try:
@@ -309,12 +313,14 @@ def part2(name, path, args, out_rows):
                 except RuntimeError as e:
                     print(f"{label}: {str(e)[:600]}", flush=True)
         for kind, t in targets.values():  # warm-up: two at once, so that batches and their caches exist
-            concurrent((lambda t=t: server_stream(t.url, 4)) if kind == "sio" else (lambda t=t: sse_stream(t.url, t.model, 4)), 2)
+            concurrent((lambda t=t: server_stream(t.url, 4)) if kind == "sio"
+                       else (lambda t=t: sse_stream(t.url, t.model, 4)), 2)
         for level in levels:
             runs: dict[str, list] = {label: [] for label in targets}
             for _ in range(args.level_rounds):  # targets interleaved round by round: drift hits them alike
                 for label, (kind, t) in targets.items():
-                    fn = (lambda t=t: server_stream(t.url, max_new)) if kind == "sio" else (lambda t=t: sse_stream(t.url, t.model, max_new))
+                    fn = ((lambda t=t: server_stream(t.url, max_new)) if kind == "sio"
+                          else (lambda t=t: sse_stream(t.url, t.model, max_new)))
                     try:
                         runs[label].append(concurrent(fn, level))
                     except RuntimeError as e:
@@ -337,7 +343,8 @@ def part2(name, path, args, out_rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="tiny,gemma")
-    ap.add_argument("--cache-dir", default=os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+    ap.add_argument("--cache-dir",
+                    default=os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
                                                          "lan-llm-chat"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--levels", default="1,4,8")
@@ -346,7 +353,8 @@ def main():
     ap.add_argument("--tiny-tokens", type=int, default=200)
     ap.add_argument("--gemma-tokens", type=int, default=16)
     ap.add_argument("--no-serve", action="store_true")
-    ap.add_argument("--no-plain-serve", action="store_true", help="of transformers serve, run only --continuous-batching")
+    ap.add_argument("--no-plain-serve", action="store_true",
+                    help="of transformers serve, run only --continuous-batching")
     ap.add_argument("--level-rounds", type=int, default=1, help="part 2: each level this many times, interleaved")
     ap.add_argument("--batch-sizes", default="1", help="also run our server with these --batch-size values")
     ap.add_argument("--threads", type=int, default=None,

@@ -44,7 +44,8 @@ def make_sessions(url: str, n: int, turns: int, model: str, message: str, prefix
         sid = f"{prefix}-{i}"
         chars = 0
         for t in range(turns):
-            status, body = http_json(url + "/api/chat", {"message": f"{t} {message}", "session_id": sid, "model": model})
+            status, body = http_json(url + "/api/chat",
+                                     {"message": f"{t} {message}", "session_id": sid, "model": model})
             if status != 200:
                 raise RuntimeError(f"POST /api/chat -> {status} {body}")
             chars += len(f"{t} {message}") + len(body["text"])
@@ -62,7 +63,8 @@ def main():
     ap.add_argument("--reply-chars", type=int, default=400)
     ap.add_argument("--message-chars", type=int, default=200)
     ap.add_argument("--async-mode", default="eventlet")
-    ap.add_argument("--prototype", default="", help="also a 'replay kept' server with this bench/prototype_run.py patch")
+    ap.add_argument("--prototype", default="",
+                    help="also a 'replay kept' server with this bench/prototype_run.py patch")
     args = ap.parse_args()
     header(f"memory: server RSS with {args.sessions} idle sessions of {2 * args.turns} messages")
     t_start = time.monotonic()
@@ -76,7 +78,8 @@ def main():
             "sessions only": BenchServer(*common, "--replay-ttl", "1", async_mode=args.async_mode),
         })
         if args.prototype:
-            servers[f"replay kept +{args.prototype}"] = BenchServer(*common, "--replay-ttl", "3600", async_mode=args.async_mode,
+            servers[f"replay kept +{args.prototype}"] = BenchServer(*common, "--replay-ttl", "3600",
+                                                                    async_mode=args.async_mode,
                                                                    patch=args.prototype)
         for s in servers.values():
             s.start(timeout=60)

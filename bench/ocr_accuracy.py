@@ -84,8 +84,10 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     ocr.engine()
-    print(f"engine load {time.perf_counter() - start:.2f} s; load average {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores")
-    print("| condition | accuracy (1-CER) | with spaces | low-confidence lines | s / page (median) | reference s | ×reference |")
+    print(f"engine load {time.perf_counter() - start:.2f} s; load average {os.getloadavg()[0]:.1f}; "
+          f"{os.cpu_count()} cores")
+    print("| condition | accuracy (1-CER) | with spaces | low-confidence lines | s / page "
+          "(median) | reference s | ×reference |")
     print("|---|---|---|---|---|---|---|")
     for name, (angle, blur, quality) in CONDITIONS.items():
         accs, accs_sp, times, refs, low, lines_total = [], [], [], [], 0, 0

@@ -89,7 +89,8 @@ async def _handle(reader, writer):
             await writer.drain()
         writer.write(_event(_chunk(model, {}, "stop")))
         writer.write(_event({"id": "chatcmpl-paced", "object": "chat.completion.chunk", "created": 0, "model": model,
-                             "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": n, "total_tokens": n + 1}}))
+                             "choices": [],
+                             "usage": {"prompt_tokens": 1, "completion_tokens": n, "total_tokens": n + 1}}))
         writer.write(b"data: [DONE]\n\n")
         await writer.drain()
     except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):

@@ -17,10 +17,12 @@ FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]+?)(?::(?P<line>\d+))?\)$")
 # (bucket, predicate on one frame string); first match from the root wins for a stack.
 BUCKETS = [
     ("upstream read: openai SDK stream parse (pydantic construct, SSE decode)", lambda f: "openai/_streaming.py" in f),
-    ("upstream request setup: openai create() (transform, build request, connect)", lambda f: "Completions.create" in f),
+    ("upstream request setup: openai create() (transform, build request, connect)",
+     lambda f: "Completions.create" in f),
     ("relay emit: socketio/engineio encode + send", lambda f: "ChatService._flush" in f or "ChatService._finish" in f),
     ("relay loop other (queue get, coalesce)", lambda f: "ChatService._relay" in f),
-    ("websocket/engineio per-socket I/O (read loop, ping, writer)", lambda f: "engineio/" in f or "simple_websocket" in f or "wsproto" in f),
+    ("websocket/engineio per-socket I/O (read loop, ping, writer)",
+     lambda f: "engineio/" in f or "simple_websocket" in f or "wsproto" in f),
     ("socket.io event handlers (chat, connect)", lambda f: "server/web/events.py" in f),
     ("housekeeping", lambda f: "_housekeeping" in f),
 ]
@@ -53,7 +55,8 @@ def main():
         total += n
         leaf = frames[-1]
         # Sampled while blocked in the hub / a lock / select: not CPU.
-        if any(w in leaf for w in ("epoll", "select (", "wait (threading", "_wait_for_tstate_lock", "acquire", "poll (")):
+        if any(w in leaf for w in ("epoll", "select (", "wait (threading", "_wait_for_tstate_lock", "acquire",
+                                   "poll (")):
             idle += n
         self_c[frame_key(leaf)] += n
         for k in {frame_key(f) for f in frames}:

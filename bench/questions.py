@@ -62,7 +62,8 @@ QUESTIONS = [
     ("熊猫主要吃什么？", ["竹", "bamboo"]),
 ]
 # What a reply must never show: a turn marker or role label of the prompt format.
-LEAKS = ("<start_of_turn>", "<end_of_turn>", "User:", "Assistant:", "\nmodel\n", "\nuser\n", "\n" + USER, "\n" + ASSISTANT)
+LEAKS = ("<start_of_turn>", "<end_of_turn>", "User:", "Assistant:", "\nmodel\n", "\nuser\n", "\n" + USER,
+         "\n" + ASSISTANT)
 
 
 def right(reply: str, accepted: list[str]) -> bool:
@@ -117,14 +118,16 @@ def main():
                  "leak": any(m in reply for m in LEAKS), "zh": not q.isascii()}
             results.append(r)
             if args.show:
-                print(f"{'OK ' if r['right'] else 'no '}{'end' if r['ended'] else 'len'} {q} -> {reply[:160]!r}", flush=True)
+                print(f"{'OK ' if r['right'] else 'no '}{'end' if r['ended'] else 'len'} {q} -> {reply[:160]!r}",
+                      flush=True)
     finally:
         server.stop()
     for name, rs in (("all", results), ("English", [r for r in results if not r["zh"]]),
                      ("Chinese", [r for r in results if r["zh"]])):
         n = len(rs)
         rows.append([args.label, name, n, f"{sum(r['right'] for r in rs)}/{n}", f"{sum(r['ended'] for r in rs)}/{n}",
-                     f"{sum(r['leak'] for r in rs)}/{n}", pct([r["tokens"] for r in rs], 50), pct([r["secs"] for r in rs], 50)])
+                     f"{sum(r['leak'] for r in rs)}/{n}", pct([r["tokens"] for r in rs], 50),
+                     pct([r["secs"] for r in rs], 50)])
     print(table(["server", "questions", "n", "right", "ended by itself", "shows a turn marker",
                  "tokens p50", "seconds p50"], rows))
     footer(t0)

@@ -100,7 +100,8 @@ class SioClient:
         await self.sio.call("reset", {}, timeout=timeout)
         rec = self.rec = Rec()
         rec.t0 = time.monotonic_ns()
-        ack = await self.sio.call("chat", {"message": "hi", "model": model, "params": {"max_tokens": 4096}}, timeout=timeout)
+        ack = await self.sio.call("chat", {"message": "hi", "model": model, "params": {"max_tokens": 4096}},
+                                  timeout=timeout)
         if not ack.get("ok"):
             rec.error = ack
             return rec
@@ -291,7 +292,8 @@ async def run_bench(args, servers: dict, upstream_proc, out_profiles: str | None
             clients[name] = [SioClient(servers[name].url) for _ in range(level)]
             for i in range(0, level, 25):
                 await asyncio.gather(*(c.connect() for c in clients[name][i:i + 25]))
-        print(f"level {level}: {level * len(servers)} sockets connected in {time.monotonic() - t_conn:.1f} s", flush=True)
+        print(f"level {level}: {level * len(servers)} sockets connected in {time.monotonic() - t_conn:.1f} s",
+              flush=True)
         variants = [n for n in refs if n != "direct openai SDK" or level in sdk_levels] + list(servers)
         for r in range(n_rounds):
             for name in variants:
@@ -374,7 +376,8 @@ def main():
     ap.add_argument("--burst", action="store_true",
                     help="start all streams of a level at once (default: spread over one token interval)")
     ap.add_argument("--sdk-levels", default="1,50", help="levels at which the openai SDK reference also runs")
-    ap.add_argument("--prototype", default="", help="comma-separated bench/prototype_run.py patch sets to add at coalesce 0, "
+    ap.add_argument("--prototype", default="",
+                    help="comma-separated bench/prototype_run.py patch sets to add at coalesce 0, "
                     "each a '+'-joined list, e.g. 'nodelay,nodelay+raw_sse'")
     ap.add_argument("--profile", metavar="DIR", help="also py-spy each server at levels >= 50, raw stacks into DIR")
     args = ap.parse_args()

@@ -67,7 +67,8 @@ def sdk_raw(client, model, msgs):
 
 def httpx_lines(client, model, msgs):
     n = 0
-    body = {"model": model, "messages": msgs, "stream": True, "stream_options": {"include_usage": True}, "max_tokens": 4096}
+    body = {"model": model, "messages": msgs, "stream": True, "stream_options": {"include_usage": True},
+            "max_tokens": 4096}
     with client._client.stream("POST", str(client.base_url).rstrip("/") + "/chat/completions", json=body,
                                headers={"Authorization": f"Bearer {client.api_key}"}) as r:
         r.raise_for_status()
@@ -95,7 +96,8 @@ def main():
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("--history", default="1,21,41")
     args = ap.parse_args()
-    header("sdk_costs: CPU per upstream request and per streamed chunk, as the server reads an OpenAI-compatible stream")
+    header("sdk_costs: CPU per upstream request and per streamed chunk, "
+           "as the server reads an OpenAI-compatible stream")
     t_start = time.monotonic()
     with paced_upstream_and_servers() as (url, _, _):
         client = openai.OpenAI(base_url=url, api_key="x", max_retries=0, timeout=30)

@@ -113,12 +113,14 @@ def main():
             ups.append(u)
             readies.append(r)
             refs.append(bare_load("folder", folder, args.timeout))
-            print(f"cached run {i + 1}: HTTP up {u:.1f} s, model_ready {r:.1f} s ({line}); bare folder load {refs[-1]:.1f} s",
+            print(f"cached run {i + 1}: HTTP up {u:.1f} s, model_ready {r:.1f} s ({line}); "
+                  f"bare folder load {refs[-1]:.1f} s",
                   flush=True)
         r50, b50 = pct(readies, 50), pct(refs, 50)
         rows.append(["cached (median)", args.cached_runs, pct(ups, 50), r50, b50, r50 / b50, r50 - b50])
         print()
-        print(table(["start", "runs", "HTTP up s", "model_ready s", "bare load s (reference)", "×bare", "server − bare s"], rows))
+        print(table(["start", "runs", "HTTP up s", "model_ready s", "bare load s (reference)", "×bare",
+                     "server − bare s"], rows))
         footer(t_start)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,6 +1,7 @@
 """Fine-tuning the built-in Gemma 3 270M on 20 made-up facts (10 English, 10 Chinese) with the default settings.
 
-    python -m bench.tuning [--cache-dir DIR] [--epochs N] [--learning-rate X] [--max-tokens 40] [--skip-before] [--probes 5]
+    python -m bench.tuning [--cache-dir DIR] [--epochs N] [--learning-rate X] [--max-tokens 40] [--skip-before]
+    [--probes 5]
 
 One server (python run.py, the built-in model, threading) on a scratch data folder. Before: each fact's
 exact question and a reworded form, asked greedy through Socket.IO; right = the fact's key words in the
@@ -77,7 +78,8 @@ def main() -> None:
         before = ("-", "-", []) if args.skip_before else score(server, facts, None, args.max_tokens)
         print(f"before: exact {before[0]}/20, reworded {before[1]}/20", flush=True)
         quiet = [per_token_ms(ask(server, LATENCY_PROMPT, None, 60)[1]) for _ in range(4)]
-        rows = "\n".join(json.dumps({"prompt": f["question"], "completion": f["answer"]}, ensure_ascii=False) for f in facts)
+        rows = "\n".join(json.dumps({"prompt": f["question"], "completion": f["answer"]}, ensure_ascii=False)
+                         for f in facts)
         fields = {"name": "facts"}
         if args.epochs:
             fields["epochs"] = str(args.epochs)
@@ -106,7 +108,8 @@ def main() -> None:
     busy_ms = statistics.median([x for x in busy if x]) if busy else float("nan")
     print(table(["", "exact (20)", "reworded (20)"], [["before", before[0], before[1]], ["after", after[0], after[1]]]))
     print()
-    print(f"settings: {settings}; steps {job['steps']}; loss first {job['loss'][0][1]:.3f}, last {job['loss'][-1][1]:.3f}")
+    print(f"settings: {settings}; steps {job['steps']}; "
+          f"loss first {job['loss'][0][1]:.3f}, last {job['loss'][-1][1]:.3f}")
     print(f"training: {job.get('train_s')} s in the child (base model loaded, steps, adapter saved: "
           f"{wall:.0f} s from POST to done)")
     print(f"chat per-token latency: {quiet_ms:.0f} ms quiet, {busy_ms:.0f} ms during training "

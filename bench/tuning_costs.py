@@ -61,19 +61,22 @@ def main() -> None:
     t = trainer.Trainer(model, tokenizer, examples, [], r=trainer.LORA_R, lr=trainer.LEARNING_RATE, epochs=1)
     steps = [timed(lambda c=chunk: t.step(c)) for _, chunk in t.batches()]
     where = tempfile.mkdtemp(prefix="bench-ckpt-")
-    save = [timed(lambda: checkpoint.save(where, t, 3, epoch=1.0, samples=[], train_s=0.0, loss=[], eval_loss=[])) for _ in range(args.rounds)]
+    save = [timed(lambda: checkpoint.save(where, t, 3, epoch=1.0, samples=[], train_s=0.0, loss=[], eval_loss=[]))
+            for _ in range(args.rounds)]
     size = os.path.getsize(checkpoint.path(where)) / 1e6
     whole = [timed(lambda: checkpoint.read(where)) for _ in range(args.rounds)]
     peek = [timed(lambda: checkpoint.read(where, mmap=True)["step"]) for _ in range(args.rounds)]
     checkpoint.discard(where)
     os.rmdir(where)
-    rows = [["before/after answers, one side (8 questions)", f"{statistics.median(side):.2f}", f"{min(side):.2f}-{max(side):.2f}"],
+    rows = [["before/after answers, one side (8 questions)", f"{statistics.median(side):.2f}",
+             f"{min(side):.2f}-{max(side):.2f}"],
             ["  of which reading the prompts", f"{statistics.median(read):.2f}", f"{min(read):.2f}-{max(read):.2f}"],
             ["training step (batch 8)", f"{statistics.median(steps):.2f}", f"{min(steps):.2f}-{max(steps):.2f}"]]
     for name, xs in ((f"checkpoint save ({size:.0f} MB)", save), ("checkpoint read, whole (the child)", whole),
                      ("checkpoint read, mmap (the server at start)", peek)):
         rows.append([name, f"{statistics.median(xs):.3f}", f"{min(xs):.3f}-{max(xs):.3f}"])
-    print(f"prompts: {len(asked)}, {min(map(len, asked))}-{max(map(len, asked))} tokens; up to {samples.MAX_NEW} new tokens")
+    print(f"prompts: {len(asked)}, {min(map(len, asked))}-{max(map(len, asked))} tokens; "
+          f"up to {samples.MAX_NEW} new tokens")
     print(table(["", "median s", "range s"], rows))
     footer(t_run)
 

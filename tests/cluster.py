@@ -71,7 +71,8 @@ class Nginx:
         self.proc = None
 
     def start(self) -> "Nginx":
-        self.proc = subprocess.Popen([NGINX, "-p", self.folder, "-c", self.conf, "-e", os.path.join(self.folder, "error.log"),
+        self.proc = subprocess.Popen([NGINX, "-p", self.folder, "-c", self.conf, "-e",
+                                      os.path.join(self.folder, "error.log"),
                                       "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         wait_until(self._answers, 10, "nginx")
         return self

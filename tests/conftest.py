@@ -24,7 +24,8 @@ def pytest_configure(config):
 # starts); test_safe_default.py 43 s alone with -n0;
 # test_graph_offline.py 130 s alone on the loaded machine (three restarts of a local model).
 LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_uniapp.py", "test_tuning_spawn.py", "test_page.py",
-                 "test_graph.py", "test_graph_offline.py", "test_cluster.py", "test_roles.py", "test_https.py", "test_security.py",
+                 "test_graph.py", "test_graph_offline.py", "test_cluster.py", "test_roles.py", "test_https.py",
+                 "test_security.py",
                  "test_sessions.py", "test_v1_local.py", "test_evidence.py", "test_train_page.py", "test_local_live.py",
                  "test_soak.py", "test_streaming.py", "test_safe_default.py",
                  "test_ocr_library.py",  # 75 s alone with -n0 on the loaded machine
@@ -96,7 +97,8 @@ def make_client():
 @pytest.fixture(scope="module", params=["eventlet", "threading"])
 def relay(request, stub):
     """A server on the stub upstream, in each async mode; shared by a module's tests."""
-    server = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
+    server = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0",
+                        "--rate-per-minute-ip", "0",
                         "--orphan-limit", "0", async_mode=request.param).start()
     # The upstream's model list is fetched in the background after start: wait for it, as tests read it.
     deadline = time.monotonic() + 15

@@ -26,6 +26,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stub_args(stub, *extra) -> tuple:
+    """The flags of a server on the OpenAI stub (tests/openai_stub.py) with no chat rate limit, as tests chat fast."""
+    return ("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", *extra)
+
+
 def http_json(url: str, body: dict | None = None, headers: dict | None = None, method: str | None = None):
     """(status, parsed JSON body) of one HTTP request; error statuses are returned, not raised."""
     data = json.dumps(body).encode() if body is not None else None
@@ -67,9 +72,11 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Its own data folder unless the test names one: tests never write to the user's.
-        self.data_dir = args[args.index("--data-dir") + 1] if "--data-dir" in args else tempfile.mkdtemp(prefix="chat-data-")
+        self.data_dir = args[args.index("--data-dir") + 1] if "--data-dir" in args \
+            else tempfile.mkdtemp(prefix="chat-data-")
         extra = [] if "--data-dir" in args else ["--data-dir", self.data_dir]
-        self.args = ["--host", "127.0.0.1", "--port", str(self.port), "--no-qr", "--async-mode", async_mode, *extra, *args]
+        self.args = ["--host", "127.0.0.1", "--port", str(self.port), "--no-qr", "--async-mode", async_mode, *extra,
+                     *args]
         self.env = {k: v for k, v in os.environ.items() if k not in SCRUB and not k.startswith("CHAT_")}
         self.env.update({"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"})
         self.env.update(env or {})
@@ -194,7 +201,17 @@ class Client:
 
     def of(self, name: str, request_id: str | None = None) -> list[dict]:
         with self.cond:
-            return [d for n, d in self.events if n == name and (request_id is None or d.get("request_id") == request_id)]
+            return [d for n, d in self.events
+                    if n == name and (request_id is None or d.get("request_id") == request_id)]
+
+    def in_order(self, request_id: str, after: int = -1) -> list[dict]:
+        """The tokens of a request this client keeps: each only when its seq is the next one (the resume rule)."""
+        expected, kept = after + 1, []
+        for t in self.of("token", request_id):
+            if t["seq"] == expected:
+                kept.append(t)
+                expected += 1
+        return kept
 
     def wait(self, name: str, pred=lambda d: True, timeout: float = 30, after: int = 0) -> dict:
         """The first `name` event (from index `after` on) that satisfies pred."""

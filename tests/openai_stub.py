@@ -58,7 +58,8 @@ class Stub:
 
             def do_GET(self):
                 if self.path.rstrip("/").endswith("/models"):
-                    body = {"object": "list", "data": [{"id": m, "object": "model"} for m in ("words-5", "slow-200", "reasoner")]}
+                    body = {"object": "list",
+                            "data": [{"id": m, "object": "model"} for m in ("words-5", "slow-200", "reasoner")]}
                     return self._json(200, body)
                 self._json(404, {"error": {"message": "no such route"}})
 
@@ -68,7 +69,8 @@ class Stub:
                 stub.requests.append(body)
                 model = body.get("model", "")
                 if model.startswith("e") and model[1:].isdigit():
-                    return self._json(int(model[1:]), {"error": {"message": f"secret-detail sk-upstream-{model}", "type": "x"}})
+                    return self._json(int(model[1:]),
+                                      {"error": {"message": f"secret-detail sk-upstream-{model}", "type": "x"}})
                 if model == "hang":
                     time.sleep(30)
                     return
@@ -83,7 +85,8 @@ class Stub:
 
             def _stream(self, model, body):
                 if model == "reasoner":
-                    pieces = [("reasoning_content", w) for w in ["Let ", "me ", "think."]] + [("content", w) for w in ["The ", "answer."]]
+                    pieces = [("reasoning_content", w) for w in ["Let ", "me ", "think."]] \
+                        + [("content", w) for w in ["The ", "answer."]]
                 elif model.startswith("say:"):
                     words = model[4:].split(" ")
                     pieces = [("content", w + (" " if i < len(words) - 1 else "")) for i, w in enumerate(words)]
@@ -115,7 +118,8 @@ class Stub:
                 self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model,
                              "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
                 self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [],
-                             "usage": {"prompt_tokens": 7, "completion_tokens": len(pieces), "total_tokens": 7 + len(pieces)}})
+                             "usage": {"prompt_tokens": 7, "completion_tokens": len(pieces),
+                                       "total_tokens": 7 + len(pieces)}})
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 

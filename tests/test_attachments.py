@@ -1,4 +1,5 @@
-"""Chat attachments through a live server: their text reaches the model, they stay with their device and conversation."""
+"""Chat attachments through a live server:
+their text reaches the model, they stay with their device and conversation."""
 from __future__ import annotations
 
 import base64
@@ -30,7 +31,8 @@ def attach(url: str, device: str, name: str, data: bytes):
 
 
 def fetch(url: str, attachment_id: str, device: str | None):
-    req = urllib.request.Request(f"{url}/api/attachments/{attachment_id}", headers={"X-Client-Id": device} if device else {})
+    req = urllib.request.Request(f"{url}/api/attachments/{attachment_id}",
+                                 headers={"X-Client-Id": device} if device else {})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, r.headers.get("Content-Type"), r.read()
@@ -63,7 +65,8 @@ def test_a_photo_attached_to_a_message_reaches_the_model_and_stays_with_the_conv
         assert history[-2]["content"] == "What temperature does this say?"  # the text read is for the model only
         status, doc = http_json(f"{url}/api/conversations/{client.session_id}/export", headers={"X-Client-Id": me})
         assert status == 200 and doc["messages"][0]["attachments"][0]["id"] == a["id"]
-        req = urllib.request.Request(f"{url}/api/conversations/{client.session_id}/export?format=md", headers={"X-Client-Id": me})
+        req = urllib.request.Request(f"{url}/api/conversations/{client.session_id}/export?format=md",
+                                     headers={"X-Client-Id": me})
         with urllib.request.urlopen(req, timeout=30) as r:
             assert "Attached: fridge.png" in r.read().decode()
         # The export imports again (on this device) with its attachments' names.
@@ -102,7 +105,8 @@ def test_a_model_that_takes_images_gets_the_photo_itself(server, stub):
 def test_the_http_chat_takes_attachments_too(server, stub):
     url, me = server.url, new_client_id()
     a = attach(url, me, "menu.md", "# 今日菜单\n午餐：番茄炒蛋".encode())[1]["attachment"]
-    status, body = http_json(url + "/api/chat", {"message": "午餐吃什么？", "attachments": [a["id"]], "model": "say:番茄炒蛋。"},
+    status, body = http_json(url + "/api/chat",
+                             {"message": "午餐吃什么？", "attachments": [a["id"]], "model": "say:番茄炒蛋。"},
                              headers={"X-Client-Id": me})
     assert status == 200 and body["text"] == "番茄炒蛋。", body
     assert "番茄炒蛋" in stub.requests[-1]["messages"][-1]["content"]

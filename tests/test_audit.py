@@ -1,4 +1,5 @@
-"""The audit log (protocol 1.3): every shared change and every refused admin request, kept with the data, never a token."""
+"""The audit log (protocol 1.3): every shared change and every refused admin request,
+kept with the data, never a token."""
 from __future__ import annotations
 
 import os
@@ -75,7 +76,8 @@ def test_every_shared_change_and_every_refusal_is_logged_without_a_token(server)
     assert http_json(url + "/api/audit?limit=0", headers=AS_ADMIN)[0] == 400
 
     # A wrong admin token and a missing access token are refusals too.
-    http_json(url + "/api/graph/merge", {"keep": "a", "merge": ["b"]}, headers={**AS_CHAT, "X-Admin-Token": "wrong-guess"})
+    http_json(url + "/api/graph/merge", {"keep": "a", "merge": ["b"]},
+              headers={**AS_CHAT, "X-Admin-Token": "wrong-guess"})
     http_json(url + "/api/graph/merge", {"keep": "a", "merge": ["b"]})
     last_two = audit(url, "?limit=2")
     assert [(e["action"], e["ok"], e["detail"]) for e in last_two] == [("graph.merge", False, "unauthorized"),

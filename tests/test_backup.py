@@ -41,7 +41,8 @@ def greedy(url: str, model: str) -> str:
 
 def snapshot(url: str, client_id: str) -> dict:
     """What a restore must give back whole: a client's conversations, the library, a graph entity, tuned models."""
-    conversations = requests.get(url + "/api/conversations", headers={"Authorization": "Bearer TOK", "X-Client-Id": client_id},
+    conversations = requests.get(url + "/api/conversations",
+                                 headers={"Authorization": "Bearer TOK", "X-Client-Id": client_id},
                                  timeout=30).json()["conversations"]
     _, docs = http_json(url + "/api/kb/documents", headers=ADMIN)
     _, found = http_json(url + "/api/kb/search", {"query": "When does the pharmacy open?"}, headers=ADMIN)
@@ -61,7 +62,8 @@ def test_backup_while_busy_then_restore_and_serve(stub, tmp_path):
     try:
         status, body = post_job(server, "rooms-v1", facts(12), epochs=10, learning_rate=0.01)
         assert status == 200, body
-        assert until_job(server, body["job"]["id"], lambda j: j["status"] not in ("queued", "running"))["status"] == "done"
+        assert until_job(server, body["job"]["id"],
+                         lambda j: j["status"] not in ("queued", "running"))["status"] == "done"
         tuned = greedy(server.url, "rooms-v1")
         assert upload(server.url, "pharmacy.txt", NOTE, headers=ADMIN)[0] == 200
         csv = "head,relation,tail\nAspirin,treats,Headache\nIbuprofen,treats,Fever\n".encode()
@@ -77,7 +79,8 @@ def test_backup_while_busy_then_restore_and_serve(stub, tmp_path):
         big = "\n\n".join(f"Ward {i} visiting hours are {i % 12 + 1} to {i % 12 + 3} in the afternoon, room {i * 3}."
                           for i in range(600)).encode()
         uploaded = {}
-        uploader = threading.Thread(target=lambda: uploaded.update(r=upload(server.url, "wards.txt", big, headers=ADMIN, timeout=300)))
+        uploader = threading.Thread(target=lambda: uploaded.update(r=upload(server.url, "wards.txt", big, headers=ADMIN,
+                                                                            timeout=300)))
         uploader.start()
         for _ in range(600):
             progress = http_json(server.url + "/api/kb/progress", headers=ADMIN)[1]["progress"]
@@ -109,7 +112,8 @@ def test_backup_while_busy_then_restore_and_serve(stub, tmp_path):
         after = snapshot(again.url, client_id)
         # The conversation from before, whole; the one streaming during the backup is there as far as it was kept.
         first = next(c for c in before["conversations"])
-        assert first in after["conversations"] or any(c[0] == first[0] and c[2] >= first[2] for c in after["conversations"])
+        assert first in after["conversations"] \
+            or any(c[0] == first[0] and c[2] >= first[2] for c in after["conversations"])
         history = Client(again.url, token="TOK", client_id=client_id, session_id=first[0])
         try:
             shown = history.wait("ready")["history"]

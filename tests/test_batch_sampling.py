@@ -24,7 +24,8 @@ def generate_probs(logits: torch.Tensor, temperature: float, top_k: int, top_p: 
 
 
 def pick_tokens(scores, temperature, top_k, top_p):
-    """Tokens as the batch picks them: RowSampler gets each row's settings and its scores, then the manager takes the argmax."""
+    """Tokens as the batch picks them: RowSampler gets each row's settings and its scores,
+    then the manager takes the argmax."""
     sampler = RowSampler()
     requests = [SimpleNamespace(has_new_token=True, state=SimpleNamespace(logit_processor_kwargs={
         "temperature": float(t), "top_k": int(k), "top_p": float(p)})) for t, k, p in zip(temperature, top_k, top_p)]
@@ -34,7 +35,8 @@ def pick_tokens(scores, temperature, top_k, top_p):
 
 def draws(logits, temperature, top_k, top_p, n=DRAWS):
     rows = logits[None].repeat(n, 1)
-    return pick_tokens(rows, torch.full((n,), temperature), torch.full((n,), top_k, dtype=torch.int32), torch.full((n,), top_p))
+    return pick_tokens(rows, torch.full((n,), temperature), torch.full((n,), top_k, dtype=torch.int32),
+                       torch.full((n,), top_p))
 
 
 @pytest.mark.parametrize("temperature, top_k, top_p", [
@@ -83,6 +85,8 @@ def test_request_params_become_row_settings():
     assert row_kwargs(False, 0.7, 50, 0.9) == {"temperature": 0.0, "top_k": 1, "top_p": 1.0, "repetition_penalty": 1.0}
     assert row_kwargs(True, 0, None, None)["temperature"] == 0.0  # temperature 0 is greedy
     assert row_kwargs(True, None, None, None)["temperature"] == 1.0  # unset is generate()'s 1.0
-    assert row_kwargs(True, 0.7, None, None) == {"temperature": 0.7, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0}
-    assert row_kwargs(True, 1.2, 40, 0.5, 1.3) == {"temperature": 1.2, "top_k": 40, "top_p": 0.5, "repetition_penalty": 1.3}
+    assert row_kwargs(True, 0.7, None, None) == {"temperature": 0.7, "top_k": 0, "top_p": 1.0,
+                                                 "repetition_penalty": 1.0}
+    assert row_kwargs(True, 1.2, 40, 0.5, 1.3) == {"temperature": 1.2, "top_k": 40, "top_p": 0.5,
+                                                   "repetition_penalty": 1.3}
     assert row_kwargs(False, 1.0, None, None, 2.0)["repetition_penalty"] == 2.0  # greedy rows are penalized too

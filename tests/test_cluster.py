@@ -10,10 +10,7 @@ import pytest
 import socketio
 
 from tests.cluster import Cluster
-
-
-def stub_args(stub, *extra):
-    return ("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", *extra)
+from tests.live import stub_args
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +33,6 @@ def make_cluster(stub):
     yield make
     for cluster in started:
         cluster.stop()
-
-
-def in_order(client, request_id: str, after: int = -1) -> list[dict]:
-    """The tokens a client keeps: each only when its seq is the next one (PROTOCOL.md's resume rule)."""
-    expected, kept = after + 1, []
-    for t in client.of("token", request_id):
-        if t["seq"] == expected:
-            kept.append(t)
-            expected += 1
-    return kept
 
 
 def test_clients_on_both_processes_get_the_reply_once_in_order(pair, make_client):
@@ -103,7 +90,7 @@ def test_resume_on_b_mid_stream_of_a_reply_streamed_by_a(pair, make_client):
     assert back.call("resume", {"request_id": rid, "after_seq": last}) == {"ok": True, "status": "streaming"}
     done = back.wait_done(rid, timeout=20)
     assert done["finish_reason"] == "stop"
-    resumed = in_order(back, rid, last)
+    resumed = back.in_order(rid, last)
     assert "".join(t["text"] for t in seen + resumed) == done["text"] == "".join(f"w{i} " for i in range(120))
     assert resumed[-1]["seq"] == max(t["seq"] for t in back.of("token", rid))
 
@@ -242,7 +229,8 @@ def test_a_process_killed_mid_reply_ends_it_on_the_other_and_the_conversation_go
     make_client(b_server.url)  # the dead process's socket no longer counts against the address (2 at most)
 
 
-def test_the_orphan_limit_runs_where_the_reply_is_when_its_last_socket_leaves_another_process(make_cluster, make_client, stub):
+def test_the_orphan_limit_runs_where_the_reply_is_when_its_last_socket_leaves_another_process(make_cluster, make_client,
+                                                                                              stub):
     cluster = make_cluster("--rate-per-minute-ip", "0", "--orphan-limit", "2")
     a_server, b_server = cluster.servers
     b = make_client(b_server.url)
@@ -255,7 +243,8 @@ def test_the_orphan_limit_runs_where_the_reply_is_when_its_last_socket_leaves_an
     assert stub.wait_hung_up("orphaned on A", 8)  # A stopped it at the limit, long before its 20 s end
 
 
-def test_a_process_frozen_past_its_heartbeat_is_ended_once_and_keeps_quiet_when_it_wakes(make_cluster, make_client, stub):
+def test_a_process_frozen_past_its_heartbeat_is_ended_once_and_keeps_quiet_when_it_wakes(make_cluster, make_client,
+                                                                                         stub):
     cluster = make_cluster("--rate-per-minute-ip", "0")
     a_server, b_server = cluster.servers
     a = make_client(a_server.url)

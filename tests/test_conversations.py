@@ -4,14 +4,14 @@ import secrets
 import sqlite3
 import time
 
-from tests.live import LiveServer, http_json
+from tests.live import LiveServer, http_json, stub_args
 
 ME = "me-" + secrets.token_urlsafe(20)
 STRANGER = "them-" + secrets.token_urlsafe(20)
 
 
 def stub_server(make_server, stub, *args):
-    return make_server("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", *args)
+    return make_server(*stub_args(stub, *args))
 
 
 def as_client(client_id):
@@ -76,7 +76,8 @@ def test_list_search_rename_delete_and_everything_back_after_a_restart(make_serv
     assert back.wait_done(back.chat("Still French?"))["text"] == "oui merci"
     # A socket naming its conversation gets it back with its history.
     named = make_client(again.url, client_id=ME, session_id=apples)
-    assert [m["content"] for m in named.of("ready")[0]["history"]] == ["Apples or pears?", "answer to Apples", "Plain?", "plain"]
+    assert [m["content"] for m in named.of("ready")[0]["history"]] == ["Apples or pears?", "answer to Apples", "Plain?",
+                                                                       "plain"]
 
 
 def test_a_stranger_sees_and_touches_nothing(make_server, make_client, stub):
@@ -131,7 +132,8 @@ def test_export_then_import_round_trips_a_conversation(make_server, make_client,
     assert md.startswith("# first question") and "## Assistant" in md and "reply two" in md
 
     # A list of documents: all imported, the newest first in the list; the socket can open them.
-    status, two = http_json(s.url + "/api/conversations/import", [doc, {**doc, "title": "renamed copy"}], headers=as_client(ME))
+    status, two = http_json(s.url + "/api/conversations/import", [doc, {**doc, "title": "renamed copy"}],
+                            headers=as_client(ME))
     assert status == 200 and [x["title"] for x in two["conversations"]] == ["first question", "renamed copy"]
     assert c.call("list", {"limit": 1})["conversations"][0]["title"] == "renamed copy"
     opened = c.call("open", {"session_id": two["conversations"][1]["session_id"]})
@@ -155,7 +157,8 @@ def test_export_then_import_round_trips_a_conversation(make_server, make_client,
     with urllib.request.urlopen(req) as r:
         assert "reply two\n\nSources:\n\n- [1] gym.md\n- [2] Gym -closes at-> 22:30\n" in r.read().decode()
     # A graph reply's note quotes a fact (#31): it travels too.
-    fact_note = {"supported": False, "quote": {"n": 2, "kind": "fact", "head": "Gym", "relation": "closes at", "tail": "22:30"}}
+    fact_note = {"supported": False,
+                 "quote": {"n": 2, "kind": "fact", "head": "Gym", "relation": "closes at", "tail": "22:30"}}
     noted = {**grounded, "messages": grounded["messages"][:3] + [{**reply, "grounding": fact_note}]}
     status, body = http_json(s.url + "/api/conversations/import", noted, headers=as_client(ME))
     assert status == 200, body
@@ -165,7 +168,8 @@ def test_export_then_import_round_trips_a_conversation(make_server, make_client,
 
     # Invalid documents change nothing.
     before = len(c.call("list", {"limit": 200})["conversations"])
-    status, body = http_json(s.url + "/api/conversations/import", [doc, {"messages": [{"role": "system", "content": "x"}]}],
+    status, body = http_json(s.url + "/api/conversations/import",
+                             [doc, {"messages": [{"role": "system", "content": "x"}]}],
                              headers=as_client(ME))
     assert (status, body["error"]["code"]) == (400, "bad_request")
     for bad_reply, words in (({**reply, "sources": [{"n": "1", "title": "gym.md", "text": "x"}]}, "'sources' must be"),
@@ -177,7 +181,8 @@ def test_export_then_import_round_trips_a_conversation(make_server, make_client,
                                  headers=as_client(ME))
         assert (status, body["error"]["code"]) == (400, "bad_request") and words in body["error"]["message"], body
     question = {**doc["messages"][0], "sources": sources}
-    status, body = http_json(s.url + "/api/conversations/import", {**doc, "messages": [question]}, headers=as_client(ME))
+    status, body = http_json(s.url + "/api/conversations/import", {**doc, "messages": [question]},
+                             headers=as_client(ME))
     assert status == 400 and "Only an assistant message" in body["error"]["message"]
     assert len(c.call("list", {"limit": 200})["conversations"]) == before
 
@@ -210,7 +215,8 @@ def test_the_orphan_limit_saves_the_partial_reply_as_cancelled(make_server, make
     done = back.wait_done(rid)
     assert done["finish_reason"] == "cancelled" and done["text"].startswith("w0 w1 ")
     history = back.call("history")["history"]
-    assert history == [{"role": "user", "content": "too long to wait for"}, {"role": "assistant", "content": done["text"]}]
+    assert history == [{"role": "user", "content": "too long to wait for"},
+                       {"role": "assistant", "content": done["text"]}]
 
 
 def test_kill_9_mid_reply_keeps_every_finished_turn(make_server, make_client, stub, tmp_path):
@@ -258,9 +264,12 @@ def test_a_version_1_database_opens_with_its_messages_and_keeps_a_grounded_reply
     old.execute("INSERT INTO conversations VALUES ('old', ?, 'Opening hours', '2025-01-02T03:04:05.000000Z', "
                 "'2025-01-02T03:04:06.000000Z', '{}')", (ME,))
     kept = [{"role": "user", "content": "When do you open?", "created_at": "2025-01-02T03:04:05.000000Z"},
-            {"role": "assistant", "content": "At nine.", "created_at": "2025-01-02T03:04:06.000000Z", "reasoning": "hm"}]
-    old.executemany("INSERT INTO messages (session_id, seq, role, content, reasoning, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [("old", i, m["role"], m["content"], m.get("reasoning"), m["created_at"]) for i, m in enumerate(kept)])
+            {"role": "assistant", "content": "At nine.", "created_at": "2025-01-02T03:04:06.000000Z",
+             "reasoning": "hm"}]
+    old.executemany("INSERT INTO messages (session_id, seq, role, content, reasoning, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [("old", i, m["role"], m["content"], m.get("reasoning"), m["created_at"])
+                     for i, m in enumerate(kept)])
     old.commit()
     old.close()
 
@@ -268,7 +277,8 @@ def test_a_version_1_database_opens_with_its_messages_and_keeps_a_grounded_reply
     try:
         assert store.get("old")["title"] == "Opening hours" and store.messages("old") == (0, kept)
         grounded = {"role": "assistant", "content": "At 22:30 [1].", "created_at": "2025-01-02T03:05:00.000000Z",
-                    "sources": [{"n": 1, "title": "gym.md", "text": "It closes at 22:30.", "sentences": ["It closes at 22:30."]}],
+                    "sources": [{"n": 1, "title": "gym.md", "text": "It closes at 22:30.",
+                                 "sentences": ["It closes at 22:30."]}],
                     "grounding": {"supported": True}}
         store.append("old", [{"role": "user", "content": "And close?", "created_at": "2025-01-02T03:04:59.000000Z"}],
                      pending=True)

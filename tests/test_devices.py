@@ -21,7 +21,8 @@ def address() -> dict:
 
 
 def pair(url: str, client_id: str = FIRST, headers: dict | None = None) -> dict:
-    status, body = http_json(url + "/api/devices/pair", {}, headers={"X-Client-Id": client_id, **(headers or address())})
+    status, body = http_json(url + "/api/devices/pair", {},
+                             headers={"X-Client-Id": client_id, **(headers or address())})
     assert status == 200 and body["ok"], body
     return body
 

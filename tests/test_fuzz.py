@@ -8,7 +8,8 @@ CODES = {"bad_request", "too_long", "busy", "unknown_backend", "unauthorized", "
 ODD_STRINGS = ["", " ", "\x00", "\u202e", "😀" * 50, "\uffff", "a\r\nb", "'\"<script>", "%s%n", "\\u0000"]
 # Halves of UTF-16 pairs: JSON carries them, UTF-8 cannot encode them (#34).
 SURROGATES = ["\ud800", "a\udfff", "\ud83d", "x\ud800y" * 3]
-WRONG_TYPES = [None, True, False, 0, -1, 1.5, float("1e308"), "x", [], [1, 2], {}, {"a": {"b": []}}, b"\x00\xff", bytes(300)]
+WRONG_TYPES = [None, True, False, 0, -1, 1.5, float("1e308"), "x", [], [1, 2], {}, {"a": {"b": []}}, b"\x00\xff",
+               bytes(300)]
 
 
 def deep(n: int):
@@ -23,7 +24,8 @@ def bad_chat(rng: random.Random):
     choice = rng.randrange(12)
     if choice == 11:
         key = rng.choice(["message", "system", "model", "backend"])
-        return {"message": "hi", key: rng.choice(SURROGATES)} if rng.random() < 0.8 else {"message": "hi", "params": {rng.choice(SURROGATES): 1}}
+        return {"message": "hi", key: rng.choice(SURROGATES)} if rng.random() < 0.8 \
+            else {"message": "hi", "params": {rng.choice(SURROGATES): 1}}
     if choice == 0:
         return rng.choice([v for v in WRONG_TYPES if not isinstance(v, dict)] + ["message"])
     if choice == 1:
@@ -58,11 +60,14 @@ def bad_other(rng: random.Random, event: str):
     if event == "stop":
         return rng.choice([{"request_id": rng.choice([5, [], {}, True, "r" * 100])}, {"other": 1}, "x", [1], 5])
     if event == "truncate":
-        return rng.choice([{}, {"keep": rng.choice([-1, -100, 1.5, "2", None, True, [], {}])}, {"keep": 1, "x": 2}, "x", [2]])
+        return rng.choice([{}, {"keep": rng.choice([-1, -100, 1.5, "2", None, True, [], {}])}, {"keep": 1, "x": 2}, "x",
+                           [2]])
     if event == "resume":
-        return rng.choice([{}, {"request_id": rng.choice([5, None, [], "", "r" * 100])}, {"request_id": "nope", "after_seq": -2},
+        return rng.choice([{}, {"request_id": rng.choice([5, None, [], "", "r" * 100])},
+                           {"request_id": "nope", "after_seq": -2},
                            {"request_id": "nope", "after_seq": "1"}, {"request_id": "nope", "after_seq": 1.5},
-                           {"request_id": "unknown-request", "after_seq": 0}, {"request_id": "x", "extra": 1}, [1], "x"])
+                           {"request_id": "unknown-request", "after_seq": 0}, {"request_id": "x", "extra": 1}, [1],
+                           "x"])
     return rng.choice([{}, None, "x", 1, deep(3)])
 
 
@@ -70,7 +75,8 @@ def bad_other(rng: random.Random, event: str):
 def test_malformed_payloads_are_refused_cleanly(relay, make_client, stub, seed):
     rng = random.Random(seed)
     c = make_client(relay.url)
-    events = ["chat", "stop", "truncate", "reset", "history", "resume", "no_such_event", "connect", "disconnect", "message"]
+    events = ["chat", "stop", "truncate", "reset", "history", "resume", "no_such_event", "connect", "disconnect",
+              "message"]
     answered = 0
     for i in range(300):
         event = rng.choice(events)
@@ -98,12 +104,15 @@ def bad_conversation_event(rng: random.Random, event: str):
     """A payload for a conversation event (#12) that is wrong in one random way."""
     wrong_id = rng.choice([5, None, [], {}, True, "", "x" * 65, "bad id", "../etc", "é", "a/b"])
     if event == "list":
-        return rng.choice([{"limit": rng.choice([0, -1, 201, 1.5, "5", True, None])}, {"query": rng.choice([5, [], "q" * 201])},
+        return rng.choice([{"limit": rng.choice([0, -1, 201, 1.5, "5", True, None])},
+                           {"query": rng.choice([5, [], "q" * 201])},
                            {"before": rng.choice([5, {}, "b" * 41])}, {"other": 1}, [1], "x", 5])
     if event in ("open", "delete"):
-        return rng.choice([{}, {"session_id": wrong_id}, {"session_id": "missing-one"}, {"session_id": "x", "y": 1}, [1], "x"])
+        return rng.choice([{}, {"session_id": wrong_id}, {"session_id": "missing-one"}, {"session_id": "x", "y": 1},
+                           [1], "x"])
     if rng.random() < 0.15:  # a lone surrogate in any field, known or not
-        return {rng.choice(["query", "title", "system", "model", "session_id", rng.choice(SURROGATES)]): rng.choice(SURROGATES)}
+        return {rng.choice(["query", "title", "system", "model", "session_id", rng.choice(SURROGATES)]):
+                rng.choice(SURROGATES)}
     if event == "rename":
         return rng.choice([{"session_id": "missing-one", "title": "fine"}, {"session_id": wrong_id, "title": "fine"},
                            {"session_id": "x", "title": rng.choice(["\u202e", "\u2066\u2069", " \u202a "])},
@@ -111,7 +120,8 @@ def bad_conversation_event(rng: random.Random, event: str):
                            {"session_id": "x"}, {"title": "t"}, "x"])
     if event == "settings":
         return rng.choice([{"system": rng.choice([5, [], "s" * 40000])}, {"backend": rng.choice(["nope", 5, "b" * 65])},
-                           {"model": rng.choice([5, {}, "m" * 513])}, {"params": rng.choice([[], {"top_p": 0}, {"x": 1}])},
+                           {"model": rng.choice([5, {}, "m" * 513])},
+                           {"params": rng.choice([[], {"top_p": 0}, {"x": 1}])},
                            {"knowledge": rng.choice([1, "yes", []])}, {"other": 1}, [1], "x"])
     return rng.choice([{"x": 1}, [1], "x", 5, True, deep(20)])  # new
 
@@ -136,9 +146,11 @@ def test_malformed_conversation_requests_are_refused_cleanly(relay):
     me = {"X-Client-Id": "c" * 30}
     url = relay.url + "/api/conversations"
     cases = [
-        (url, None, {}), (url, None, {"X-Client-Id": "short"}), (url + "?limit=0", None, me), (url + "?limit=x", None, me),
+        (url, None, {}), (url, None, {"X-Client-Id": "short"}), (url + "?limit=0", None, me),
+        (url + "?limit=x", None, me),
         (url + "?limit=999", None, me), (url + "?other=1", None, me), (url + "?query=" + "q" * 300, None, me),
-        (url + "/nope/export", None, me), (url + "/nope/export?format=pdf", None, me), (url + "/bad%20id/export", None, me),
+        (url + "/nope/export", None, me), (url + "/nope/export?format=pdf", None, me),
+        (url + "/bad%20id/export", None, me),
         (url + "/import", None, me), (url + "/import", [], me), (url + "/import", {"messages": "x"}, me),
         (url + "/import", {"messages": [{"role": "system", "content": "x"}]}, me),
         (url + "/import", {"messages": [{"role": "user", "content": 5}]}, me),
@@ -167,7 +179,8 @@ def hostile_files():
         (kb, "empty.txt", b""), (kb, "bin.txt", b"\x00" * 100),
         (graph, "deep.jsonl", deep), (graph, "long.csv", b"head,relation,tail\nA,r," + long_field + b"\n"),
         (graph, "cr.csv", b"head,relation,tail\rA,r,B\r"), (graph, "empty.csv", b"head,relation,tail\n!!!,r,???\n"),
-        (graph, "loop.csv", b"head,relation,tail\nLoop,r,LOOP\n"), (graph, "s.jsonl", b'{"head":"\\ud800","relation":"r","tail":"B"}\n'),
+        (graph, "loop.csv", b"head,relation,tail\nLoop,r,LOOP\n"),
+        (graph, "s.jsonl", b'{"head":"\\ud800","relation":"r","tail":"B"}\n'),
         (graph, "rows.csv", b"head,relation,tail\n" + b"A,r,B\n" * 300),
         (tuning, "deep.jsonl", deep), (tuning, "long.csv", b"question,answer\nq," + long_field + b"\n"),
         (tuning, "s.jsonl", b'{"prompt":"\\ud800","completion":"x"}\n'), (tuning, "cr.csv", b"question,answer\rq,a\r"),
@@ -177,7 +190,8 @@ def hostile_files():
 def test_hostile_files_are_answered_with_a_sentence(make_server):
     from tests.kb_files import upload
 
-    s = make_server("--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--store", "memory", "--embed-model", "none",
+    s = make_server("--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--store", "memory",
+                    "--embed-model", "none",
                     "--kb-max-chars", "100000", "--graph-max-rows", "200", wait_ready=False, async_mode="eventlet")
     for route, name, data in hostile_files():
         status, body = upload(s.url, name, data, path=route)

@@ -7,6 +7,7 @@ import urllib.request
 
 import pytest
 
+from tests.graph_api import get, wait_job
 from tests.kb_files import upload
 from tests.live import LiveServer, http_json
 from tests.tinymodel import build as build_tiny
@@ -29,22 +30,6 @@ CLINIC = ("胆囊炎 症状 右上腹痛。胆囊炎 就诊科室 肝胆外科�
 def imp(url, name, data, headers=ADMIN):
     return upload(url, name, data, token=headers.get("Authorization", " ").split(" ")[1] if headers else None,
                   path="/api/graph/import")
-
-
-def get(url, path):
-    status, body = http_json(url + path)
-    assert status == 200 and body["ok"], body
-    return body
-
-
-def wait_job(url, job_id, status=("done", "failed", "cancelled"), timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = get(url, f"/api/graph/jobs/{job_id}")
-        if job["status"] in status:
-            return job
-        time.sleep(0.1)
-    raise TimeoutError(f"job {job_id} still {job['status']}")
 
 
 def find(url, name):
@@ -151,7 +136,8 @@ def test_build_progress_chat_and_document_delete(server, stub, make_client):
     rid = client.chat("右上腹痛应该挂什么科？", model="say:肝胆外科 [1]。", graph=True)
     done = client.wait_done(rid)
     kinds = [s["kind"] for s in done["sources"]]
-    assert kinds[0] == "fact" and "passage" in kinds and [s["n"] for s in done["sources"]] == list(range(1, len(kinds) + 1))
+    assert kinds[0] == "fact" and "passage" in kinds \
+        and [s["n"] for s in done["sources"]] == list(range(1, len(kinds) + 1))
     first = done["sources"][0]
     assert (first["head"]["name"], first["relation"], first["tail"]["name"]) == ("胆囊炎", "就诊科室", "肝胆外科")
     assert first["sources"][0]["document"] == doc["id"]
@@ -160,7 +146,8 @@ def test_build_progress_chat_and_document_delete(server, stub, make_client):
     status, body = http_json(url + "/api/chat", {"message": "右上腹痛应该挂什么科？", "graph": True, "model": "say:ok"})
     assert status == 200 and body["sources"][0]["kind"] == "fact", body
     # A question that names nothing in the graph: the library alone.
-    status, body = http_json(url + "/api/chat", {"message": "饭后油腻食物之后疼痛更明显吗？", "graph": True, "model": "say:ok"})
+    status, body = http_json(url + "/api/chat",
+                             {"message": "饭后油腻食物之后疼痛更明显吗？", "graph": True, "model": "say:ok"})
     assert status == 200 and body["sources"] and {s["kind"] for s in body["sources"]} == {"passage"}
     # graph as the conversation's setting
     assert client.call("settings", {"graph": True})["settings"]["graph"] is True
@@ -178,7 +165,8 @@ def test_cancel_resume_and_restart(server, stub):
     status, body = upload(url, "long.txt", text.encode(), token="adm1n")
     assert status == 200 and body["document"]["chunks"] >= 6, body
     doc = body["document"]
-    status, body = http_json(url + "/api/graph/build", {"documents": [doc["id"]], "model": "triples-slow"}, headers=ADMIN)
+    status, body = http_json(url + "/api/graph/build", {"documents": [doc["id"]], "model": "triples-slow"},
+                             headers=ADMIN)
     job = body["job"]
     wait_job(url, job["id"], status=("running",))
     deadline = time.monotonic() + 60

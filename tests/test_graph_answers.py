@@ -101,7 +101,9 @@ def test_one_of_two_candidates_the_reply_cannot_tell_apart_is_flagged(server):
 def test_a_chinese_name_absent_from_the_knowledge_is_flagged(server):
     body = ask(server, "胃炎挂什么科？", model="say:请挂胃科 [1]。")
     assert body["grounding"]["supported"] is False
-    assert body["grounding"]["quote"] == {"n": 1, "kind": "fact", "head": "胃炎", "relation": "就诊科室", "tail": "消化内科"}
+    assert body["grounding"]["quote"] == {"n": 1, "kind": "fact", "head": "胃炎", "relation": "就诊科室",
+                                          "tail": "消化内科"}
     assert ask(server, "胃炎挂什么科？", model="say:请挂消化内科 [1]。")["grounding"] == {"supported": True}
-    wrong = ask(server, "胃炎吃什么药？", model="say:胃炎常用雷贝拉唑 [1]，挂消化内科。")  # a drug the graph does not hold
+    # a drug the graph does not hold
+    wrong = ask(server, "胃炎吃什么药？", model="say:胃炎常用雷贝拉唑 [1]，挂消化内科。")
     assert wrong["grounding"]["supported"] is False

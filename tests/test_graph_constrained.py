@@ -47,7 +47,8 @@ def answer(loaded, passage: str, seed: int) -> str:
     torch.manual_seed(seed)
     with torch.inference_mode():
         out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=1024, do_sample=True,
-                             temperature=1.5, logits_processor=LogitsProcessorList([guard_processor(guard, ids.shape[1])]),
+                             temperature=1.5,
+                             logits_processor=LogitsProcessorList([guard_processor(guard, ids.shape[1])]),
                              pad_token_id=tokenizer.eos_token_id)
     return tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
 

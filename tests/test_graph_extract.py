@@ -15,11 +15,13 @@ SOURCE = {"document": "d1", "title": "clinic.md", "passage": "d1-0"}
 
 
 def triples(facts, sure_only=True):
-    return sorted((f["head"], f["relation"], f["tail"]) for f in facts if f["confidence"] >= STORE_FROM or not sure_only)
+    return sorted((f["head"], f["relation"], f["tail"]) for f in facts
+                  if f["confidence"] >= STORE_FROM or not sure_only)
 
 
 def test_chinese_patterns():
-    text = ("胆囊炎的典型症状有右上腹痛、发热和黄疸。患者应到肝胆外科就诊，常用药品为熊去氧胆酸胶囊。需要做腹部B超检查和肝功能检查。"
+    text = ("胆囊炎的典型症状有右上腹痛、发热和黄疸。患者应到肝胆外科就诊，常用药品为熊去氧胆酸胶囊。"
+            "需要做腹部B超检查和肝功能检查。"
             "门诊每天早上八点开诊，食堂在住院部一楼。")
     assert triples(rules.extract(text)) == sorted([
         ("胆囊炎", "症状", "右上腹痛"), ("胆囊炎", "症状", "发热"), ("胆囊炎", "症状", "黄疸"),
@@ -86,7 +88,8 @@ def test_model_json_goes_through_the_same_rules():
     assert scored[("Gastritis", "drug", "gastroenterology")]["confidence"] < STORE_FROM  # a department as a drug
     both = extract.combine(rules.extract(passage), list(scored.values()))
     pain = next(f for f in both if f["tail"] == "stomach pain")
-    assert pain["extractor"] == "rules+model" and pain["confidence"] > scored[("Gastritis", "symptom", "stomach pain")]["confidence"]
+    assert pain["extractor"] == "rules+model" \
+        and pain["confidence"] > scored[("Gastritis", "symptom", "stomach pain")]["confidence"]
 
 
 @pytest.fixture(params=["ladybug", "arcadedb"])
@@ -123,7 +126,8 @@ def test_proposals_accept_drop_and_reopen(graph):
     listed = graph.proposals()
     assert sorted(p["tail"] for p in listed) == ["iron", "pale skin", "tiredness"]
     first = listed[0]
-    assert first["sources"] == [{**SOURCE, "sentence": first["sources"][0]["sentence"]}] and first["sources"][0]["sentence"]
+    assert first["sources"] == [{**SOURCE, "sentence": first["sources"][0]["sentence"]}] \
+        and first["sources"][0]["sentence"]
     assert 0 < first["confidence"] < STORE_FROM and first["extractor"] == "rules"
     assert graph.entities("Anaemia") == []  # nothing proposed is in the graph
     iron = next(p for p in listed if p["tail"] == "iron")

@@ -3,11 +3,11 @@ unsure ones proposed for review (accept, drop, across a restart), a build stoppe
 rejected merge pair never comes back."""
 from __future__ import annotations
 
-import time
 from urllib.parse import quote
 
 import pytest
 
+from tests.graph_api import get, wait_job
 from tests.kb_files import upload
 from tests.live import LiveServer, http_json
 from tests.tinymodel import build as build_tiny
@@ -17,22 +17,6 @@ HANDBOOK = ("急性胃炎的典型症状有上腹痛、恶心和呕吐。患者�
             "痛风的常用药品为别嘌醇。医院食堂位于住院部负一层，供应早餐和午餐。\n\n"
             "Hypertension often has no symptoms, but some patients have headaches and dizziness. Patients are seen "
             "in the cardiology department.\n").encode()
-
-
-def get(url, path, headers=ADMIN):
-    status, body = http_json(url + path, headers=headers)
-    assert status == 200 and body["ok"], body
-    return body
-
-
-def wait_job(url, job_id, status=("done", "failed", "cancelled"), timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = get(url, f"/api/graph/jobs/{job_id}")
-        if job["status"] in status:
-            return job
-        time.sleep(0.05)
-    raise TimeoutError(f"job {job_id} still {job['status']}")
 
 
 def facts(url):
@@ -64,14 +48,16 @@ def test_a_local_model_builds_by_patterns_and_proposes_the_unsure(server):
     stored = facts(url)
     assert ("急性胃炎", "就诊科室", "消化内科") in stored and ("Hypertension", "department", "cardiology") in stored
     assert not any(t in ("别嘌醇", "headaches", "dizziness") for _, _, t in stored)  # unsure: not in the graph
-    fact = get(url, "/api/graph/entities/" + get(url, "/api/graph/entities?q=" + quote("急性胃炎"))["entities"][0]["id"])["facts"][0]
+    fact = get(url, "/api/graph/entities/"
+               + get(url, "/api/graph/entities?q=" + quote("急性胃炎"))["entities"][0]["id"])["facts"][0]
     assert fact["extractor"] == "rules" and 0.8 <= fact["confidence"] <= 1
 
     assert http_json(url + "/api/graph/proposals")[0] == 403
-    proposals = get(url, "/api/graph/proposals")["proposals"]
+    proposals = get(url, "/api/graph/proposals", ADMIN)["proposals"]
     assert sorted(p["tail"] for p in proposals) == ["dizziness", "headaches", "别嘌醇"]
     drug = next(p for p in proposals if p["tail"] == "别嘌醇")
-    assert drug["sources"][0]["sentence"] == "痛风的常用药品为别嘌醇。" and drug["sources"][0]["title"] == "handbook.txt"
+    assert drug["sources"][0]["sentence"] == "痛风的常用药品为别嘌醇。" \
+        and drug["sources"][0]["title"] == "handbook.txt"
     status, body = http_json(url + f"/api/graph/proposals/{drug['id']}/accept", {}, headers=ADMIN)
     assert status == 200 and body["fact"]["tail"]["name"] == "别嘌醇" and body["fact"]["extractor"] == "rules+review"
     assert ("痛风", "常用药品", "别嘌醇") in facts(url)
@@ -82,7 +68,7 @@ def test_a_local_model_builds_by_patterns_and_proposes_the_unsure(server):
 
     server.stop()
     server.start(timeout=180)
-    assert [p["tail"] for p in get(url, "/api/graph/proposals")["proposals"]] == ["headaches"]
+    assert [p["tail"] for p in get(url, "/api/graph/proposals", ADMIN)["proposals"]] == ["headaches"]
     assert ("痛风", "常用药品", "别嘌醇") in facts(url)
 
 

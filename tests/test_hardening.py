@@ -16,7 +16,8 @@ ADMIN = {"X-Admin-Token": "adm1n"}
 @pytest.fixture(scope="module")
 def server(stub):
     s = LiveServer("--backend", "openai", "--base-url", stub.url, "--embed-model", "none", "--admin-token", "adm1n",
-                   "--token", "t0ken", "--graph-max-rows", "1000", "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
+                   "--token", "t0ken", "--graph-max-rows", "1000", "--rate-per-minute", "0",
+                   "--rate-per-minute-ip", "0",
                    async_mode="eventlet").start()
     yield s
     s.stop()
@@ -67,7 +68,8 @@ def test_graph_import_skips_names_that_reduce_to_nothing_and_self_loops_and_read
 def test_csv_export_neutralizes_formulas_and_the_import_reads_them_back(server):
     names = ["=HYPERLINK(\"http://x\")", "+1+2", "-3", "@SUM(A1)", "\tTabbed", "'quoted"]
     rows = io.StringIO()
-    csv.writer(rows).writerows([("head", "relation", "tail")] + [(n, "links", f"Plain{i}") for i, n in enumerate(names)])
+    csv.writer(rows).writerows([("head", "relation", "tail")]
+                               + [(n, "links", f"Plain{i}") for i, n in enumerate(names)])
     status, body = send(server, "/api/graph/import", "formulas.csv", rows.getvalue().encode())
     assert status == 200 and body["import"]["facts"] == len(names), body
     import urllib.request
@@ -134,7 +136,8 @@ def test_lone_surrogates_in_messages_are_invalid_input_and_change_nothing(server
     c = make_client(server.url, token="t0ken")
     done = c.wait_done(c.chat("hello there", model="words-3"))
     assert done["finish_reason"] == "stop"
-    for event, payload in [("chat", {"message": "hi \ud800"}), ("rename", {"session_id": c.session_id, "title": "\udfff"}),
+    for event, payload in [("chat", {"message": "hi \ud800"}),
+                           ("rename", {"session_id": c.session_id, "title": "\udfff"}),
                            ("list", {"query": "\ud800"}), ("settings", {"system": "be \ud800 kind"}),
                            ("chat", {"message": "hi", "system": "\ud800"}), ("settings", {"\ud800": 1})]:
         ack = c.call(event, payload)

@@ -15,7 +15,8 @@ def test_post_chat_is_the_same_chat_not_streamed(relay, stub):
     status, body = http_json(relay.url + "/api/chat", {"message": "one", "model": "say:uno"})
     assert status == 200 and body["ok"] and body["text"] == "uno" and body["finish_reason"] == "stop"
     assert body["usage"]["completion_tokens"] == 1
-    status, body2 = http_json(relay.url + "/api/chat", {"message": "two", "model": "say:dos", "session_id": body["session_id"]})
+    status, body2 = http_json(relay.url + "/api/chat",
+                              {"message": "two", "model": "say:dos", "session_id": body["session_id"]})
     assert body2["text"] == "dos"
     assert [m["content"] for m in stub.requests[-1]["messages"]] == ["one", "uno", "two"]
 

@@ -1,4 +1,5 @@
-"""--https (protocol 1.3): a real TLS client checks the printed fingerprint, then chats over wss:// trusting only that certificate."""
+"""--https (protocol 1.3): a real TLS client checks the printed fingerprint,
+then chats over wss:// trusting only that certificate."""
 from __future__ import annotations
 
 import hashlib

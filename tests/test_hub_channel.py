@@ -1,4 +1,5 @@
-"""HubChannel under eventlet: an OS thread's items reach a green reader promptly, in order, never blocking either side."""
+"""HubChannel under eventlet: an OS thread's items reach a green reader promptly, in order,
+never blocking either side."""
 from __future__ import annotations
 
 import os

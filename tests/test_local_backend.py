@@ -40,7 +40,8 @@ def until(condition, timeout=30):
 
 def run(backend, messages=HELLO, cancel=None, **params):
     """All chunks of one stream."""
-    return list(backend.stream(messages, model=backend.default_model, params=params, cancel=cancel or threading.Event()))
+    return list(backend.stream(messages, model=backend.default_model, params=params,
+                               cancel=cancel or threading.Event()))
 
 
 def text_of(chunks, kind=None):
@@ -256,7 +257,8 @@ class Streams:
             for c in self.backend.stream(messages, model="x", params=params, cancel=self.cancels[who]):
                 with self.lock:
                     self.chunks[who].append(c)
-                    self.events.append((who, "queued" if c.queued else "finish" if c.finish_reason else "text", time.monotonic()))
+                    self.events.append((who, "queued" if c.queued else "finish" if c.finish_reason else "text",
+                                        time.monotonic()))
             with self.lock:
                 self.events.append((who, "end", time.monotonic()))
 
@@ -393,10 +395,12 @@ def test_batch_rows_are_sized_to_the_model_and_the_memory(endless, monkeypatch):
 
     per_token = local_batch.kv_bytes_per_token(endless.model)
     cfg = endless.model.config
-    assert per_token == 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * (cfg.hidden_size // cfg.num_attention_heads) * 4
+    assert per_token == \
+        2 * cfg.num_hidden_layers * cfg.num_key_value_heads * (cfg.hidden_size // cfg.num_attention_heads) * 4
     monkeypatch.setattr(local_batch, "free_memory", lambda device: 10**12)
     assert local_batch.row_tokens(endless.model, 8, context=4096, device="cpu") == local_batch.ROW_TOKENS
-    assert local_batch.row_tokens(endless.model, 8, context=1000, device="cpu") == 768  # whole pages (256) of the context
+    # whole pages (256) of the context
+    assert local_batch.row_tokens(endless.model, 8, context=1000, device="cpu") == 768
     # A quarter of the free memory for 4 rows of 600 tokens: each row gets 600, rounded down to pages.
     monkeypatch.setattr(local_batch, "free_memory", lambda device: 4 * 4 * 600 * per_token)
     assert local_batch.row_tokens(endless.model, 4, context=4096, device="cpu") == 512
@@ -542,7 +546,8 @@ def test_streams_from_a_real_thread_while_eventlet_hub_keeps_running(models):
         q = RealQueue()
         def consume():
             try:
-                for c in b.stream([{{"role": "user", "content": "hi"}}], model="x", params={{"max_tokens": 1500}}, cancel=RealEvent()):
+                for c in b.stream([{{"role": "user", "content": "hi"}}], model="x", params={{"max_tokens": 1500}},
+                                  cancel=RealEvent()):
                     q.put(c)
             finally:
                 q.put(None)
@@ -585,7 +590,8 @@ def test_builtin_gemma_streams_a_reply():
     # Token by token, SentencePiece's leading spaces and byte-fallback characters come out as a whole decode gives them.
     from server.backends.local.text import Detokenizer
 
-    ids = b.tokenizer("Caf\u00e9 na\u00efve \U0001F600 \u4e2d\u6587 \u2014 ok\n  two  spaces", add_special_tokens=False)["input_ids"]
+    ids = b.tokenizer("Caf\u00e9 na\u00efve \U0001F600 \u4e2d\u6587 \u2014 ok\n  two  spaces",
+                      add_special_tokens=False)["input_ids"]
     for incremental in (True, False):
         d = Detokenizer(b.tokenizer, incremental=incremental)
         assert "".join([d.add([i]) for i in ids] + [d.flush()]) == b.tokenizer.decode(ids, skip_special_tokens=True)

@@ -22,7 +22,8 @@ def tiny_dirs(tmp_path_factory):
 def local(request, tiny_dirs):
     # Short heartbeats: an event loop blocked by torch would drop sockets within seconds.
     server = LiveServer("--backend", "local", "--model", tiny_dirs["endless"], "--rate-per-minute", "0",
-                        "--rate-per-minute-ip", "0", "--orphan-limit", "0", "--ping-interval", "1", "--ping-timeout", "2", "--batch-size", "2",
+                        "--rate-per-minute-ip", "0", "--orphan-limit", "0", "--ping-interval", "1",
+                        "--ping-timeout", "2", "--batch-size", "2",
                         "--default-max-tokens", "24", "--max-tokens-cap", "16000",
                         async_mode=request.param).start(timeout=180)
     yield server

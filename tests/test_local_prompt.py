@@ -45,7 +45,8 @@ def test_a_model_without_a_chat_template_gets_a_plain_transcript(base):
     user, assistant = prompt.USER, prompt.ASSISTANT
     assert f"{user} 水的化学式是什么？" in text  # an example exchange in Chinese
     # The system message (instructions, retrieved passages) comes after the examples, before the conversation.
-    assert text.index(prompt.EXAMPLES[-1][1]) < text.index("Passages: the river is 42 km long.") < text.index(f"{user} Hi")
+    assert text.index(prompt.EXAMPLES[-1][1]) < text.index("Passages: the river is 42 km long.") \
+        < text.index(f"{user} Hi")
     assert text.endswith(f"{user} Hi\n{assistant} Hello!\n\n{user} How long is the river?\n{assistant}")
     assert "<|im_start|>" not in text and "system" not in text.lower()
     assert base.tokenizer.decode(ids) == text
@@ -106,7 +107,8 @@ def test_the_reply_budget_reaches_the_fit_when_max_tokens_is_unset(chat):
         assert usage[budget]["prompt_tokens"] <= 512 - budget
     assert usage[60]["prompt_tokens"] > usage[200]["prompt_tokens"]  # a smaller budget keeps more history
     # max_tokens, when given, wins over the budget.
-    assert list(chat.stream(HELLO, model="x", params={"max_tokens": 7}, cancel=None, budget=200))[-1].usage["completion_tokens"] == 7
+    assert list(chat.stream(HELLO, model="x", params={"max_tokens": 7}, cancel=None,
+                            budget=200))[-1].usage["completion_tokens"] == 7
 
 
 def test_a_request_is_tokenized_once(chat):

@@ -41,7 +41,8 @@ def test_metrics_count_streams_tokens_latency_and_errors(stub, make_client):
 
         m = scrape(server.url, {"Authorization": f"Bearer {ADMIN}"})
         assert m[("chat_active_streams", ())] == 0
-        assert m[("chat_tokens_total", (("backend", "openai"), ("kind", "prompt")))] == 14  # the stub's 7 per finished reply
+        # the stub's 7 per finished reply
+        assert m[("chat_tokens_total", (("backend", "openai"), ("kind", "prompt")))] == 14
         assert m[("chat_tokens_total", (("backend", "openai"), ("kind", "completion")))] >= 10 + 1
         assert m[("chat_replies_total", (("backend", "openai"), ("finish_reason", "stop")))] == 2
         assert m[("chat_replies_total", (("backend", "openai"), ("finish_reason", "error")))] == 1
@@ -49,7 +50,8 @@ def test_metrics_count_streams_tokens_latency_and_errors(stub, make_client):
         assert m[("chat_inter_token_seconds_count", (("backend", "openai"),))] >= 2  # replies of two tokens or more
         assert 0 < m[("chat_ttft_seconds_sum", (("backend", "openai"),))] < 30
         assert m[("chat_errors_total", (("code", "bad_request"),))] == 2  # the empty chat and the empty search
-        assert sum(v for (name, labels), v in m.items() if name == "chat_errors_total" and labels != (("code", "bad_request"),)) == 1
+        assert sum(v for (name, labels), v in m.items()
+                   if name == "chat_errors_total" and labels != (("code", "bad_request"),)) == 1
         assert ("library_jobs", ()) not in m  # no upload running: the family is there without samples
     finally:
         server.stop()

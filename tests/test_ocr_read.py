@@ -10,7 +10,8 @@ from tests.pictures import encode, render
 def test_low_confidence_lines_are_kept_and_marked():
     # Blurred this much, the last line is read with wrong characters and less confidence than LOW_CONFIDENCE
     # (0.76 measured; the others 0.87 and 0.90).
-    picture = render(["诊所开放时间：周一至周五 8:00-17:00", "Clinic hours: Monday to Friday 8 am to 5 pm", "请勿在走廊内大声喧哗"],
+    picture = render(["诊所开放时间：周一至周五 8:00-17:00", "Clinic hours: Monday to Friday 8 am to 5 pm",
+                      "请勿在走廊内大声喧哗"],
                      angle=3, blur=3.7)
     result, _ = ocr.engine()(np.asarray(picture)[:, :, ::-1], use_cls=ocr.USE_DIRECTION_CLASSIFIER)
     scores = [float(score) for _, _, score in result]

@@ -21,9 +21,12 @@ def test_every_type_stops_at_the_cap():
     one_page = pdf([("word " * 20 + "\n") * 45])  # 4,500 characters on one page: stopped inside it
     assert "3,000 characters" in refused("a.pdf", one_page, 3_000)
     assert len(parse("a.pdf", one_page, 100, 5_000)[1][0][1]) > 4000
-    assert "10,000 characters" in refused("a.docx", word_document(("<w:p><w:r><w:t>" + "A" * 6000 + "</w:t></w:r></w:p>") * 3), 10_000)
+    assert "10,000 characters" in refused("a.docx",
+                                          word_document(("<w:p><w:r><w:t>" + "A" * 6000 + "</w:t></w:r></w:p>") * 3),
+                                          10_000)
     assert "paragraphs" in refused("a.docx", word_document("<w:p/>" * 2000), 10_000)
-    assert "markup" in refused("a.docx", word_document("<w:p><w:r><w:t>hi</w:t></w:r></w:p>" + '<w:bookmarkStart w:id="1"/>' * 30_000), 10_000)
+    assert "markup" in refused("a.docx", word_document("<w:p><w:r><w:t>hi</w:t></w:r></w:p>"
+                                                       + '<w:bookmarkStart w:id="1"/>' * 30_000), 10_000)
 
 
 def test_word_files_read_in_order_with_tables_breaks_and_tabs():

@@ -1,4 +1,5 @@
-"""The relay's coalescing: what a backlog, a fast producer, a slow one and a stop do to the `token` events a client gets."""
+"""The relay's coalescing: what a backlog, a fast producer,
+a slow one and a stop do to the `token` events a client gets."""
 from __future__ import annotations
 
 import queue
@@ -43,7 +44,8 @@ def relayed(backend, coalesce_ms=30, stop_after_s=None):
     events = []
     req = Request(None, backend, "m", "", [], {}, queue.Queue(),
                   sink=lambda name, payload: events.append((time.monotonic(), name, payload)))
-    relay = Relay(Config(coalesce_ms=coalesce_ms), None, finish=lambda r, outcome: events.append((time.monotonic(), "done", outcome)))
+    relay = Relay(Config(coalesce_ms=coalesce_ms), None,
+                  finish=lambda r, outcome: events.append((time.monotonic(), "done", outcome)))
     threading.Thread(target=relay.produce, args=(req,), daemon=True).start()
     if stop_after_s is not None:
         def stop():

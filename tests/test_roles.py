@@ -64,7 +64,8 @@ def graph_fact_delete(url: str, headers: dict, setup: dict):
     """Delete a fact the admin imported; (status, body, whether the graph changed)."""
     name = f"Del{uuid.uuid4().hex[:8]}"
     assert graph_csv(url, setup, name) == 200
-    fact = lambda: http_json(f"{url}/api/graph/entities/{graph_entity(url, setup, name)['id']}", headers=setup)[1]["facts"]  # noqa: E731
+    fact = lambda: http_json(f"{url}/api/graph/entities/{graph_entity(url, setup, name)['id']}",  # noqa: E731
+                             headers=setup)[1]["facts"]
     status, body = http_json(f"{url}/api/graph/facts/{fact()[0]['id']}", headers=headers, method="DELETE")
     return status, body, fact() == []
 
@@ -240,6 +241,7 @@ def test_single_token_holder_is_admin_without_admin_token(stub, mode):
             assert ok(status, body, changed), (name, status, body)
             status, body, changed = write(s.url, NONE, AS_CHAT)
             assert status == 401 and not changed
-        assert http_json(s.url + "/api/roles", headers=AS_CHAT)[1] == {"ok": True, "admin": True, "admin_token_set": False}
+        assert http_json(s.url + "/api/roles", headers=AS_CHAT)[1] == {"ok": True, "admin": True,
+                                                                       "admin_token_set": False}
     finally:
         s.stop()

@@ -92,7 +92,8 @@ def test_the_token_is_kept_0600_and_survives_a_restart(stub, safe):
         link2, token2, _ = printed_link(again)
         assert token2 == token and link2 == link.replace(str(safe.port), str(again.port))
         assert http_json(again.url + "/api/roles", headers={"X-Admin-Token": token})[1]["admin"] is True
-        status, body = upload(again.url, "after-restart.txt", b"Kept after a restart.", headers={"X-Admin-Token": token})
+        status, body = upload(again.url, "after-restart.txt", b"Kept after a restart.",
+                              headers={"X-Admin-Token": token})
         assert status == 200, body
         assert upload(again.url, "anonymous.txt", b"Not kept.")[0] == 403
     finally:

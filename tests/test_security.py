@@ -91,7 +91,8 @@ def test_security_headers_on_the_page(listed):
 
 
 def test_rate_limits_per_session_and_address(make_server, make_client, stub):
-    s = make_server("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "2", "--rate-per-minute-ip", "3")
+    s = make_server("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "2",
+                    "--rate-per-minute-ip", "3")
     a = make_client(s.url)
     for _ in range(2):
         a.wait_done(a.chat("hi", model="words-1"))
@@ -105,7 +106,8 @@ def test_rate_limits_per_session_and_address(make_server, make_client, stub):
 
 
 def test_sockets_per_address_and_max_tokens_ceiling(make_server, make_client, stub):
-    s = make_server("--backend", "openai", "--base-url", stub.url, "--max-sockets-per-ip", "2", "--max-tokens-cap", "50")
+    s = make_server("--backend", "openai", "--base-url", stub.url, "--max-sockets-per-ip", "2",
+                    "--max-tokens-cap", "50")
     a = make_client(s.url)
     make_client(s.url)
     assert "too many" in refused(s.url)

@@ -23,31 +23,21 @@ def converse(url: str, n: int, results: dict, errors: list) -> None:
                 c.wait("token", lambda t: t["request_id"] == rid and t["seq"] >= rng.randint(0, 5), timeout=60)
                 c.close()
                 time.sleep(rng.uniform(0, 0.5))
-                taken = _in_order(c.of("token", rid), -1)
+                taken = c.in_order(rid)
                 c = Client(url, session_id=f"soak-{n}")
                 ack = c.call("resume", {"request_id": rid, "after_seq": taken[-1]["seq"] if taken else -1})
                 assert ack["ok"], ack
                 done = c.wait_done(rid, timeout=60)
-                text = "".join(t["text"] for t in taken + _in_order(c.of("token", rid), taken[-1]["seq"] if taken else -1))
+                text = "".join(t["text"] for t in taken + c.in_order(rid, taken[-1]["seq"] if taken else -1))
             else:
                 done = c.wait_done(rid, timeout=60)
-                text = "".join(t["text"] for t in _in_order(c.of("token", rid), -1))
+                text = "".join(t["text"] for t in c.in_order(rid))
             assert done["finish_reason"] == "stop", done
             assert text == done["text"] == EXPECTED, (text, done["text"])
         results[n] = c.call("history")["history"]
         c.close()
     except Exception as e:  # reported by the test thread
         errors.append(f"client {n}: {e}")
-
-
-def _in_order(tokens: list, after: int) -> list:
-    """What a client keeps: tokens whose seq is the next expected one."""
-    kept, expected = [], after + 1
-    for t in tokens:
-        if t["seq"] == expected:
-            kept.append(t)
-            expected += 1
-    return kept
 
 
 def run_round(url: str) -> dict:

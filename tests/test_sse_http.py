@@ -50,11 +50,13 @@ def chunked(body: bytes, sizes: list[int]) -> list[bytes]:
 
 
 def sse(*events: dict, done: bool = True, crlf: bool = False) -> bytes:
-    text = ": keep-alive\n\n" + "".join(f"data: {json.dumps(e)}\n\n" for e in events) + ("data: [DONE]\n\n" if done else "")
+    text = ": keep-alive\n\n" + "".join(f"data: {json.dumps(e)}\n\n" for e in events) \
+        + ("data: [DONE]\n\n" if done else "")
     return (text.replace("\n", "\r\n") if crlf else text).encode()
 
 
-EVENTS = [{"choices": [{"delta": {"content": w}}]} for w in ("Hello", " wide", " 世界")] + [{"choices": [], "usage": {"completion_tokens": 3}}]
+EVENTS = [{"choices": [{"delta": {"content": w}}]} for w in ("Hello", " wide", " 世界")] \
+    + [{"choices": [], "usage": {"completion_tokens": 3}}]
 
 
 @pytest.mark.parametrize("crlf", [False, True])
@@ -127,12 +129,14 @@ def test_both_readers_give_the_same_replies_and_the_same_errors(stub, plain):
     def run(model):
         return list(backend.stream([{"role": "user", "content": "hi"}], model=model, params={}, cancel=cancel))
     chunks = run("reasoner")
-    assert [(c.kind, c.text) for c in chunks if c.text] == [("reasoning", "Let "), ("reasoning", "me "), ("reasoning", "think."),
+    assert [(c.kind, c.text) for c in chunks if c.text] == [("reasoning", "Let "), ("reasoning", "me "),
+                                                            ("reasoning", "think."),
                                                             (None, "The "), (None, "answer.")]
     assert chunks[-1] == Chunk(usage={"prompt_tokens": 7, "completion_tokens": 5})
     for model, code, words in [("e401", "unavailable", "refused the API key"), ("e404", "not_found", "has no model"),
                                ("e429", "rate_limited", "rate-limiting"), ("e500", "unavailable", "HTTP 500"),
-                               ("cut", "unavailable", "broke off mid-reply"), ("hang", "unavailable", "did not answer in time")]:
+                               ("cut", "unavailable", "broke off mid-reply"),
+                               ("hang", "unavailable", "did not answer in time")]:
         with pytest.raises(BackendError) as e:
             run(model)
         assert e.value.code == code and words in e.value.message and "sk-upstream" not in e.value.message

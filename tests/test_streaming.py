@@ -107,7 +107,8 @@ def test_stop_ends_the_reply_keeps_partial_text_and_closes_upstream(relay, make_
     assert done["text"] and done["text"] == c.text_of(rid)
     assert stub.wait_hung_up("tell me everything", 2), "the upstream HTTP stream was not closed"
     history = c.call("history")["history"]
-    assert history[-2:] == [{"role": "user", "content": "tell me everything"}, {"role": "assistant", "content": done["text"]}]
+    assert history[-2:] == [{"role": "user", "content": "tell me everything"},
+                            {"role": "assistant", "content": done["text"]}]
     assert c.call("stop", {"request_id": rid})["stopped"] is False
 
 
@@ -174,7 +175,8 @@ class StalledSocket:
 
     def send(self, text: str) -> None:
         data, mask = text.encode(), os.urandom(4)
-        self.sock.sendall(struct.pack("!BB", 0x81, 0x80 | len(data)) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+        self.sock.sendall(struct.pack("!BB", 0x81, 0x80 | len(data)) + mask
+                          + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
     def _read(self, n: int) -> bytes:
         while len(self.buf) < n:

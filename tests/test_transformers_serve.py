@@ -17,7 +17,8 @@ def upstream(tmp_path_factory):
     port = free_port()
     log = open(tmp_path_factory.mktemp("serve") / "serve.log", "w+")
     proc = subprocess.Popen(["transformers", "serve", model_dir, "--port", str(port), "--device", "cpu"],
-                            stdout=log, stderr=subprocess.STDOUT, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+                            stdout=log, stderr=subprocess.STDOUT,
+                            env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
     while True:
@@ -38,7 +39,8 @@ def upstream(tmp_path_factory):
 @pytest.fixture(scope="module", params=["eventlet", "threading"])
 def server(request, upstream):
     url, model_dir = upstream
-    s = LiveServer("--backend", "openai", "--base-url", url, "--rate-per-minute", "0", "--rate-per-minute-ip", "0", async_mode=request.param).start()
+    s = LiveServer("--backend", "openai", "--base-url", url, "--rate-per-minute", "0", "--rate-per-minute-ip", "0",
+                   async_mode=request.param).start()
     yield s
     s.stop()
 

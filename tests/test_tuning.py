@@ -1,4 +1,5 @@
-"""Fine-tuning against a live server on the tiny model: jobs run, queue, cancel, resume after a restart; the result is served."""
+"""Fine-tuning against a live server on the tiny model:
+jobs run, queue, cancel, resume after a restart; the result is served."""
 from __future__ import annotations
 
 import json
@@ -19,7 +20,8 @@ USER_TOKEN = {"Authorization": "Bearer TOK"}
 
 
 def facts(n: int) -> str:
-    return "\n".join(json.dumps({"prompt": f"What is the code of room {i}?", "completion": f"Room {i} has code {i * 7}."})
+    return "\n".join(json.dumps({"prompt": f"What is the code of room {i}?",
+                                 "completion": f"Room {i} has code {i * 7}."})
                      for i in range(n))
 
 
@@ -84,7 +86,8 @@ QUESTION = "What is the code of room 3?"
 def ask(server, model: str | None) -> tuple[dict, str]:
     """(done, text) of one greedy chat in a fresh conversation."""
     chat = Client(server.url, token="TOK")
-    rid = chat.chat(QUESTION, backend="local", params={"max_tokens": 8, "temperature": 0}, **({"model": model} if model else {}))
+    rid = chat.chat(QUESTION, backend="local", params={"max_tokens": 8, "temperature": 0},
+                    **({"model": model} if model else {}))
     done = chat.wait_done(rid)
     text = chat.text_of(rid)
     chat.close()
@@ -114,7 +117,8 @@ def test_a_job_trains_and_its_model_is_served_exported_then_deleted(server, tmp_
     watcher = admin_client(server)
     status, body = post_job(server, "rooms-v1", facts(12), epochs=10, learning_rate=0.01)
     assert status == 200 and body["job"]["status"] == "queued" and body["job"]["name"] == "rooms-v1"
-    assert body["job"]["preview"][0] == {"question": "What is the code of room 0?", "answer": "Room 0 has code 0.", "turns": 2}
+    assert body["job"]["preview"][0] == {"question": "What is the code of room 0?", "answer": "Room 0 has code 0.",
+                                         "turns": 2}
     job = until_job(server, body["job"]["id"], lambda j: j["status"] not in ("queued", "running"))
     assert job["status"] == "done", job
     assert job["base"] == "tiny" and job["examples"] == {"train": 12, "eval": 0}
@@ -175,7 +179,8 @@ def test_bad_lines_are_refused_with_their_numbers_and_nothing_is_queued(server):
     assert status == 400 and body["error"]["code"] == "bad_request"
     assert [b["line"] for b in body["error"]["lines"]] == [4, 5] and "line 4" in body["error"]["message"]
     for name, fields, words in (("bad name!", {}, "'name'"), ("ok", {"lora_r": 0}, "'lora_r'"),
-                                ("ok", {"base": "other"}, "'base'"), ("ok", {"learning_rate": "fast"}, "'learning_rate'")):
+                                ("ok", {"base": "other"}, "'base'"),
+                                ("ok", {"learning_rate": "fast"}, "'learning_rate'")):
         status, body = post_job(server, name, facts(3), **fields)
         assert status == 400 and words in body["error"]["message"], body
     status, body = post_job(server, "csv", "question,answer\nfine,yes\nonly one column\n", filename="faq.csv")
@@ -223,7 +228,8 @@ def test_chats_keep_streaming_while_a_job_trains(which, request):
 def test_a_job_resumes_after_a_restart_from_its_last_checkpoint(model, tmp_path):
     first = start(model, str(tmp_path), "threading")
     try:
-        status, body = post_job(first, "interrupted", facts(40), epochs=16)  # 80 steps: the kill comes 75 before the end
+        # 80 steps: the kill comes 75 before the end
+        status, body = post_job(first, "interrupted", facts(40), epochs=16)
         assert status == 200, body
         job = body["job"]["id"]
         until_job(first, job, lambda j: j["status"] == "running" and j["step"] >= EVERY)  # a checkpoint is saved
@@ -241,4 +247,5 @@ def test_a_job_resumes_after_a_restart_from_its_last_checkpoint(model, tmp_path)
         assert [s for s, _ in done["loss"]] == list(range(1, done["steps"] + 1))  # the curve kept, each step once
         assert not os.path.exists(os.path.join(folder, "checkpoint.pt"))  # a done job needs none
         tuned_done, tuned = ask(again, "interrupted")
-        assert tuned_done["finish_reason"] in ("stop", "length") and tuned.strip(), tuned_done  # it learned to end a reply
+        # it learned to end a reply
+        assert tuned_done["finish_reason"] in ("stop", "length") and tuned.strip(), tuned_done

@@ -71,7 +71,8 @@ def job_in(root):
     jobs = JobFolder(str(root))
     job = new_job("rooms", "tiny", {}, 24, 0, [])
     jobs.create(job, {"train": FACTS, "eval": []})
-    job.update(status="running", step=12, steps=40, loss=[[s, 1.0] for s in range(1, 13)], eval_loss=[[4, 2.0], [8, 1.5]])
+    job.update(status="running", step=12, steps=40, loss=[[s, 1.0] for s in range(1, 13)],
+               eval_loss=[[4, 2.0], [8, 1.5]])
     jobs.save(job)
     return jobs, job
 

@@ -33,7 +33,8 @@ def test_instruction_input_is_joined_and_system_and_turns_kept():
 
 
 def test_csv_question_answer_with_quotes_and_commas():
-    raw = 'question,answer\n"Opening hours, weekdays?","8:00-17:00, Monday to Friday"\n诊所在哪？,人民路 12 号\n'.encode()
+    raw = ('question,answer\n"Opening hours, weekdays?","8:00-17:00, Monday to Friday"\n'
+           '诊所在哪？,人民路 12 号\n').encode()
     ex = data.parse("faq.csv", raw)
     assert ex[0][1]["content"] == "8:00-17:00, Monday to Friday"
     assert ex[1] == [{"role": "user", "content": "诊所在哪？"}, {"role": "assistant", "content": "人民路 12 号"}]

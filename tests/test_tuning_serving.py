@@ -33,7 +33,8 @@ def tiny(tmp_path_factory):
 
 
 def answer(backend, model: str) -> str:
-    chunks = backend.stream(QUESTION, model=model, params={"max_tokens": 10, "temperature": 0}, cancel=threading.Event())
+    chunks = backend.stream(QUESTION, model=model, params={"max_tokens": 10, "temperature": 0},
+                            cancel=threading.Event())
     return "".join(c.text or "" for c in chunks)
 
 
@@ -59,7 +60,8 @@ def test_a_tuned_model_answers_beside_the_base_without_a_second_copy(tiny):
 
         results: dict[int, str] = {}
         order = ["tiny", "tuned", "tiny", "tiny", "tuned", "tiny"]
-        threads = [threading.Thread(target=lambda i=i, m=m: results.__setitem__(i, answer(b, m))) for i, m in enumerate(order)]
+        threads = [threading.Thread(target=lambda i=i, m=m: results.__setitem__(i, answer(b, m)))
+                   for i, m in enumerate(order)]
         for t in threads:
             t.start()
         for t in threads:

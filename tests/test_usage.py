@@ -43,11 +43,13 @@ def check_quota(make_client, urls: list[str]) -> None:
     assert chat(make_client, urls[0], light)["ok"]  # other devices go on
 
     # /api/chat is refused the same way, with 429.
-    status, body = http_json(urls[0] + "/api/chat", {"message": "hi", "model": "words-3"}, headers={"X-Client-Id": heavy})
+    status, body = http_json(urls[0] + "/api/chat", {"message": "hi", "model": "words-3"},
+                             headers={"X-Client-Id": heavy})
     assert status == 429 and body["error"]["code"] == "quota"
 
     today = datetime.now().strftime("%Y-%m-%d")
-    assert rows_of(urls[-1], heavy) == [{"date": today, "device": device_of(heavy), "backend": "openai", "model": "words-3",
+    assert rows_of(urls[-1], heavy) == [{"date": today, "device": device_of(heavy), "backend": "openai",
+                                         "model": "words-3",
                                          "requests": 3, "prompt_tokens": 21, "completion_tokens": 9}]
     assert [(r["requests"], r["completion_tokens"]) for r in rows_of(urls[0], light)] == [(1, 3)]
 
@@ -60,7 +62,8 @@ def test_usage_and_quota_on_one_process(stub, make_client):
         status, body = http_json(server.url + "/v1/chat/completions",
                                  {"model": "words-5", "messages": [{"role": "user", "content": "hi"}]})
         assert status == 200, body
-        assert [(r["requests"], r["prompt_tokens"], r["completion_tokens"]) for r in rows_of(server.url, "addr:127.0.0.1")] \
+        assert [(r["requests"], r["prompt_tokens"], r["completion_tokens"])
+                for r in rows_of(server.url, "addr:127.0.0.1")] \
             == [(1, 7, 5)]
         status, body = http_json(server.url + "/api/usage")
         assert status == 403 and body["error"]["code"] == "forbidden"
@@ -77,6 +80,7 @@ def test_usage_and_quota_across_two_processes_on_redis(stub, make_client):
         # The audit log is shared too: a refusal on one process is read on the other, once.
         assert http_json(urls[0] + "/api/graph/merge", {"keep": "a", "merge": ["b"]})[0] == 403
         status, body = http_json(urls[1] + "/api/audit?action=graph.merge", headers=AS_ADMIN)
-        assert status == 200 and [(e["action"], e["ok"], e["role"]) for e in body["entries"]] == [("graph.merge", False, "user")]
+        assert status == 200 and [(e["action"], e["ok"], e["role"]) for e in body["entries"]] \
+            == [("graph.merge", False, "user")]
     finally:
         cluster.stop()

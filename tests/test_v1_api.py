@@ -93,7 +93,8 @@ def test_upstream_breaking_off_mid_stream_reaches_the_sdk_as_an_error(relay):
     assert "".join(text) == "w0 w1 w2 " and "broke off" in e.value.message  # what came, then the reason
 
 
-def _status_and_error(server, body=None, raw: bytes | None = None, headers=None, method="POST", path="/v1/chat/completions"):
+def _status_and_error(server, body=None, raw: bytes | None = None, headers=None, method="POST",
+                      path="/v1/chat/completions"):
     req = urllib.request.Request(server.url + path, data=raw if raw is not None else json.dumps(body).encode(),
                                  method=method, headers={"Content-Type": "application/json", **(headers or {})})
     try:

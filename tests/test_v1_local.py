@@ -121,7 +121,8 @@ def test_hanging_up_mid_stream_frees_the_local_model(endless, make_server):
     assert got[-1].choices[0].delta.content and first.choices[0].delta.content
     # Had the model gone on, the next reply would have waited for the rest of the 4000 tokens.
     assert waited < 0.25 * 4000 / rate, (waited, rate)
-    print(f"hung up -> next reply's first token: {waited * 1000:.0f} ms; the rest would have taken ~{4000 / rate:.0f} s")
+    print(f"hung up -> next reply's first token: {waited * 1000:.0f} ms; "
+          f"the rest would have taken ~{4000 / rate:.0f} s")
     assert "went away mid-reply" in server.output()
 
 

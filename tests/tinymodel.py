@@ -80,7 +80,8 @@ def _printable(tokenizer, i: int) -> bool:
     return bool(text) and all(c == "\n" or 32 <= ord(c) < 127 for c in text)
 
 
-def build(out_dir: str, endless: bool = False, think: bool = False, max_positions: int = 512, base: bool = False) -> str:
+def build(out_dir: str, endless: bool = False, think: bool = False, max_positions: int = 512,
+          base: bool = False) -> str:
     """Write a tiny HF model folder to out_dir and return out_dir."""
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM

@@ -99,7 +99,8 @@ def accepted(platform: str, python: str) -> set:
     """The tags pip accepts for CPython `python` on `platform`, best first as packaging orders them."""
     version = tuple(int(p) for p in python.split("."))
     plats = PLATFORMS[platform][1]
-    return set(cpython_tags(version, platforms=plats)) | set(compatible_tags(version, f"cp{version[0]}{version[1]}", plats))
+    return (set(cpython_tags(version, platforms=plats))
+            | set(compatible_tags(version, f"cp{version[0]}{version[1]}", plats)))
 
 
 def by_json(reqs: list[Requirement]) -> dict:
@@ -126,11 +127,13 @@ def by_pip(reqs: list[Requirement]) -> dict:
                       for r in reqs if (r.marker is None or r.marker.evaluate(env))
                       and canonicalize_name(r.name) not in PURE_SDIST]
             with tempfile.TemporaryDirectory() as target:
-                cmd = [sys.executable, "-m", "pip", "--isolated", "install", "--dry-run", "--ignore-installed", "--no-deps",
+                cmd = [sys.executable, "-m", "pip", "--isolated", "install", "--dry-run", "--ignore-installed",
+                       "--no-deps",
                        "--only-binary=:all:", "--python-version", python, "--implementation", "cp", "--target", target,
                        *(f"--platform={p}" for p in PLATFORMS[platform][2]), *wanted]
                 p = subprocess.run(cmd, capture_output=True, text=True)
-            missing = [] if p.returncode == 0 else [line for line in p.stderr.splitlines() if "ERROR" in line][:1] or ["pip failed"]
+            missing = [] if p.returncode == 0 else \
+                [line for line in p.stderr.splitlines() if "ERROR" in line][:1] or ["pip failed"]
             out[platform, python] = (missing, len(wanted))
     return out
 
@@ -146,7 +149,8 @@ def main() -> int:
     print(f"{'platform':16} {'python':6} {'pins':>4}  result")
     for (platform, python), (missing, n) in results.items():
         failed += bool(missing)
-        print(f"{platform:16} {python:6} {n:4}  {'wheels for all' if not missing else 'MISSING: ' + ', '.join(missing)}")
+        print(f"{platform:16} {python:6} {n:4}  "
+              f"{'wheels for all' if not missing else 'MISSING: ' + ', '.join(missing)}")
     print(f"{len(results) - failed} of {len(results)} pairs install as wheels ({'pip' if args.pip else 'index JSON'}); "
           f"built from source, pure Python: {', '.join(sorted(PURE_SDIST))}.")
     return 1 if failed else 0

@@ -20,7 +20,8 @@ def with_images(messages: list[dict], images: list[str] | None) -> list[dict]:
     if not images:
         return messages
     last = messages[-1]
-    parts = [{"type": "text", "text": last["content"]}] + [{"type": "image_url", "image_url": {"url": u}} for u in images]
+    parts = [{"type": "text", "text": last["content"]}] \
+        + [{"type": "image_url", "image_url": {"url": u}} for u in images]
     return messages[:-1] + [{**last, "content": parts}]
 
 

@@ -97,14 +97,16 @@ class OpenAICompatBackend:
                         yield chunk
             if not finished and not cancel.is_set():
                 # Every compatible server ends with a finish_reason; a stream that just stops was cut.
-                raise BackendError("unavailable", f"The connection to {self.name} broke off mid-reply. Send again to retry.")
+                raise BackendError("unavailable",
+                                   f"The connection to {self.name} broke off mid-reply. Send again to retry.")
         except BackendError:
             raise
         except (openai.APIError, HttpStatusError, TimeoutError, Unreachable) as e:
             raise self._reword(e, model) from None
         except Exception as e:  # a broken stream surfaces as the HTTP library's own errors
             log.warning("stream from %s broke: %s", self.host, type(e).__name__)
-            raise BackendError("unavailable", f"The connection to {self.name} broke off mid-reply. Send again to retry.") from None
+            raise BackendError("unavailable",
+                               f"The connection to {self.name} broke off mid-reply. Send again to retry.") from None
 
     def _events(self, body: dict):
         """The upstream's stream of event dicts: read off the socket for http://, through the SDK otherwise."""
@@ -150,7 +152,9 @@ class OpenAICompatBackend:
         if status == 429:
             return BackendError("rate_limited", f"{where} is rate-limiting requests. Wait a moment and send again.")
         if status in (400, 413, 422):
-            return BackendError("bad_request", f"{where} refused the request (HTTP {status}); the conversation may be too long or a setting out of range.")
+            return BackendError("bad_request",
+                                f"{where} refused the request (HTTP {status}); the conversation may be too long or a "
+                                "setting out of range.")
         if status and status >= 500:
             return BackendError("unavailable", f"{where} failed (HTTP {status}). Try again in a moment.")
         return BackendError("unavailable", f"{where} broke off the reply. Send again to retry.")

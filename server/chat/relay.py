@@ -142,7 +142,8 @@ class Relay:
                 except Empty:
                     item = None
                 with req.lock:
-                    while isinstance(item, Chunk) or item is TICK:  # and all that waits already: a loop running behind sends it at once
+                    # This item and all that waits already: a loop running behind sends it at once
+                    while isinstance(item, Chunk) or item is TICK:
                         if isinstance(item, Chunk):  # else TICK
                             self._take(req, item)
                         try:

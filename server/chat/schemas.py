@@ -94,7 +94,8 @@ def parse_chat(payload, *, max_message_chars: int, max_tokens_cap: int,
                extra: set[str] | frozenset[str] = frozenset()) -> ChatPayload:
     """Check a chat payload; `extra` names fields a caller handles itself (session_id)."""
     payload = require_object(payload, "chat")
-    reject_extra(payload, {"message", "backend", "model", "system", "params", "knowledge", "graph", "attachments"} | set(extra),
+    reject_extra(payload,
+                 {"message", "backend", "model", "system", "params", "knowledge", "graph", "attachments"} | set(extra),
                  "chat")
     knowledge = payload.get("knowledge")
     for key in ("knowledge", "graph"):

@@ -115,7 +115,8 @@ class ChatService:
         self.io.start_background_task(self.relay.run, req)
 
     def _settle_fields(self, session: Session, chat: ChatPayload):
-        """(backend, model, system, params, knowledge): the chat's own, else the conversation's settings, else defaults."""
+        """(backend, model, system, params, knowledge):
+        the chat's own, else the conversation's settings, else defaults."""
         kept = session.settings
         name = chat.backend
         if name is None and kept.get("backend") in self.registry.backends:

@@ -34,7 +34,8 @@ def new_client_id() -> str:
 
 
 def client_for(session_id: str) -> str:
-    """The client_id of a version-1 client, which names only its session: derived from it, so it keeps its conversation."""
+    """The client_id of a version-1 client, which names only its session:
+    derived from it, so it keeps its conversation."""
     digest = hashlib.sha256(b"v1-client:" + session_id.encode()).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
@@ -45,7 +46,8 @@ def title_from(message: str) -> str:
 
 
 class Session:
-    """One conversation: its owner, title, settings, history (the last max_history messages) and the reply now streaming."""
+    """One conversation: its owner, title, settings,
+    history (the last max_history messages) and the reply now streaming."""
 
     def __init__(self, meta: dict, max_history: int, history: list[dict] | None = None, base: int = 0,
                  saved: bool = False):
@@ -66,7 +68,8 @@ class Session:
     def settings(self) -> dict:
         return self.meta["settings"]
 
-    def append_turn(self, user: str, assistant: str, evidence: dict | None = None, attachments: list | None = None) -> None:
+    def append_turn(self, user: str, assistant: str, evidence: dict | None = None,
+                    attachments: list | None = None) -> None:
         """Add a question (with what it attached) and its reply (with its evidence) together, keeping at most
         max_history messages."""
         question = {"role": "user", "content": user, **({"attachments": attachments} if attachments else {})}
@@ -93,7 +96,8 @@ class SessionStore:
     store that is not durable (--store memory) what leaves memory is gone, as in version 1.
     """
 
-    def __init__(self, max_sessions: int, ttl: float, max_history: int, store: ConversationStore, watched=lambda sid: False,
+    def __init__(self, max_sessions: int, ttl: float, max_history: int, store: ConversationStore,
+                 watched=lambda sid: False,
                  active_elsewhere=lambda sid: None):
         self.max_sessions = max_sessions
         self.ttl = ttl
@@ -160,7 +164,8 @@ class SessionStore:
             return s
 
     def get_or_create(self, session_id: str | None, client_id: str) -> Session:
-        """That client's session of that id; a new one under that id if there is none, a fresh id if another client owns it."""
+        """That client's session of that id; a new one under that id if there is none,
+        a fresh id if another client owns it."""
         with self._lock:
             if session_id in self._deleted:
                 session_id = None
@@ -172,8 +177,8 @@ class SessionStore:
     def list(self, client_id: str, query: str | None = None, before: str | None = None,
              limit: int = 50) -> tuple[builtins.list[dict], bool]:
         """That client's conversation summaries, newest first, with the reply streaming in each."""
-        # A search reads every message of the client (0.24-0.28 s for 200,000, bench/RESULTS.md): never on eventlet's hub,
-        # unless the store waits on a network server (Redis) rather than on the CPU.
+        # A search reads every message of the client (0.24-0.28 s for 200,000, bench/RESULTS.md): never on eventlet's
+        # hub, unless the store waits on a network server (Redis) rather than on the CPU.
         searches_here = query and not getattr(self.store, "networked", False)
         rows, more = off_hub(self.store.list, client_id, query, before, limit) if searches_here else \
             self.store.list(client_id, query, before, limit)

@@ -15,7 +15,8 @@ ROLES = ("user", "assistant")
 # Sources of one reply: `done` carries at most --kb-passages passages (4) and 8 facts; room for a server set higher.
 MAX_SOURCES = 50
 SOURCES_SHAPE = (f"'sources' must be a list of at most {MAX_SOURCES} sources, each a passage {{n, title, text, "
-                 "sentences?: [str]} or a fact {n, kind: \"fact\", head: {name}, relation, tail: {name}}, n a number from 1.")
+                 "sentences?: [str]} or a fact {n, kind: \"fact\", head: {name}, relation, tail: {name}}, "
+                 "n a number from 1.")
 GROUNDING_SHAPE = ("'grounding' must be {supported: true or false, quote?: {n, title, sentence} or {n, kind: \"fact\", "
                    "head, relation, tail}}.")
 
@@ -25,7 +26,8 @@ def bad(message: str) -> ChatError:
 
 
 def export_document(store: SessionStore, session_id: str, client_id: str) -> dict:
-    """The conversation as `{session_id, title, created_at, settings, messages}`; not_found unless that client owns it."""
+    """The conversation as `{session_id, title, created_at, settings, messages}`;
+    not_found unless that client owns it."""
     meta = store.store.get(session_id)
     if meta is None or meta["client_id"] != client_id:
         raise ChatError("not_found", "There is no such conversation on this device.")
@@ -43,7 +45,8 @@ def to_markdown(doc: dict) -> str:
             out += ["> " + line for line in m["reasoning"].splitlines()] + [""]
         out += [m["content"], ""]
         if m.get("attachments"):
-            out += ["Attached: " + ", ".join(str(a.get("name", "")) if isinstance(a, dict) else str(a) for a in m["attachments"]), ""]
+            out += ["Attached: " + ", ".join(str(a.get("name", "")) if isinstance(a, dict) else str(a)
+                                             for a in m["attachments"]), ""]
         if m.get("sources"):
             out += ["Sources:", ""] + [f"- [{s['n']}] {source_line(s)}" for s in m["sources"]] + [""]
     return "\n".join(out)

@@ -155,7 +155,8 @@ class Builder:
         if job["extractor"] in constrained.EXTRACTORS:
             return self.complete(constrained.messages(text, job["types"]), job["backend"] or None, job["model"] or None,
                                  cancelled, spans=constrained.spans(text))
-        return self.complete(extract.messages(text, job["types"]), job["backend"] or None, job["model"] or None, cancelled)
+        return self.complete(extract.messages(text, job["types"]), job["backend"] or None, job["model"] or None,
+                             cancelled)
 
     def _end(self, job: dict, status: str, error: str = "") -> None:
         job.update(status=status, error=error)

@@ -99,7 +99,8 @@ def open_engine(cfg) -> Engine:
     if url:
         from .neo4j_engine import Neo4jEngine
 
-        return Neo4jEngine(url, os.environ.get("CHAT_GRAPH_USER") or "neo4j", os.environ.get("CHAT_GRAPH_PASSWORD") or "")
+        return Neo4jEngine(url, os.environ.get("CHAT_GRAPH_USER") or "neo4j",
+                           os.environ.get("CHAT_GRAPH_PASSWORD") or "")
     from .ladybug import LadybugEngine
 
     if cfg.store == "memory":

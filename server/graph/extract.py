@@ -25,7 +25,8 @@ def messages(passage: str, types: list[str] | None = None) -> list[dict]:
     """The extraction prompt for one passage, in the passage's language, so the names come back in it."""
     lang = "zh" if CJK.search(passage) else "en"
     sep = "、" if lang == "zh" else ", "
-    system = PROMPT[lang].format(types=sep.join(types or MEDICAL_TYPES), relations=sep.join(RELATIONS[lang]), shape=SHAPE)
+    system = PROMPT[lang].format(types=sep.join(types or MEDICAL_TYPES), relations=sep.join(RELATIONS[lang]),
+                                 shape=SHAPE)
     return [{"role": "system", "content": system}, {"role": "user", "content": passage}]
 
 def parse(text: str) -> tuple[list[dict], list[dict]]:
@@ -88,7 +89,8 @@ def score(entities: list[dict], relations: list[dict], passage: str, dictionary=
         if typ and said:
             conf += AGREES if said == typ else -CLASHES if said != "疾病" else 0
         out.append({"head": r["head"], "relation": RELATION[lang][typ] if typ else r["relation"], "tail": r["tail"],
-                    "head_type": types.get(r["head"].casefold(), ""), "tail_type": typ or types.get(r["tail"].casefold(), ""),
+                    "head_type": types.get(r["head"].casefold(), ""),
+                    "tail_type": typ or types.get(r["tail"].casefold(), ""),
                     "confidence": round(max(0.0, min(conf, 0.99)), 2), "extractor": extractor,
                     "sentence": _sentence_of(passage, r["head"], r["tail"])})
     return out

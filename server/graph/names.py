@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Punctuation and spaces carry no meaning in a name: "Type 2 Diabetes", "type-2 diabetes" and "ＴＹＰＥ２ ＤＩＡＢＥＴＥＳ"
+# Punctuation and spaces carry no meaning in a name:
+# "Type 2 Diabetes", "type-2 diabetes" and "ＴＹＰＥ２ ＤＩＡＢＥＴＥＳ"
 # are one key. Letters, digits and CJK stay; so do + and # (C++, C#).
 _DROP = re.compile(r"[^\w+#]|_", re.UNICODE)
 _WORDS = re.compile(r"[^\w+#]+|_", re.UNICODE)

@@ -24,18 +24,21 @@ class Neo4jEngine(Base):
 
         parts = urlsplit(url)
         if parts.scheme not in SCHEMES:
-            raise ChatError("unavailable", f"--graph-url must start with bolt:// or neo4j://, not {parts.scheme or url}.")
+            raise ChatError("unavailable",
+                            f"--graph-url must start with bolt:// or neo4j://, not {parts.scheme or url}.")
         self.database = parts.path.strip("/") or None
         self.driver: Any = None
         try:  # a URL of another scheme, a server down or a wrong password: one sentence, no secret in it
-            self.driver = GraphDatabase.driver(urlunsplit((parts.scheme, parts.netloc, "", "", "")), auth=(user, password))
+            self.driver = GraphDatabase.driver(urlunsplit((parts.scheme, parts.netloc, "", "", "")),
+                                               auth=(user, password))
             for statement in neo4j_schema():
                 self._run(statement, {})
         except (Neo4jError, ServiceUnavailable, OSError, ValueError) as e:
             if self.driver is not None:
                 self.driver.close()
-            raise ChatError("unavailable", f"The graph server at {parts.netloc or url!r} cannot be used ({type(e).__name__}); "
-                                           "check --graph-url (bolt://HOST:7687), CHAT_GRAPH_USER and CHAT_GRAPH_PASSWORD.") from e
+            raise ChatError("unavailable",
+                            f"The graph server at {parts.netloc or url!r} cannot be used ({type(e).__name__}); "
+                            "check --graph-url (bolt://HOST:7687), CHAT_GRAPH_USER and CHAT_GRAPH_PASSWORD.") from e
 
     def _run(self, cypher: str, params: dict) -> list[dict]:
         with self.driver.session(database=self.database) as session:

@@ -17,7 +17,8 @@ SENTENCES = re.compile(r"(?<=[。！？；!?;])|(?<=\.)\s+|\n+")
 ZH_NAME = r"[^，。；、：:\s]{2,15}?"
 ZH_LIST = r"([^，。；！？]+)"
 ZH_ITEMS = re.compile(r"、|以及|及|和|与|或")
-ZH_SUBJECT = re.compile(rf"^(?:{ZH_NAME}[，,])?({ZH_NAME})(?:的(?:典型|常见|主要)?症状|的常用|患者|(?:常|主要)?表现为|多见于|常出现)")
+ZH_SUBJECT = re.compile(rf"^(?:{ZH_NAME}[，,])?({ZH_NAME})"
+                        r"(?:的(?:典型|常见|主要)?症状|的常用|患者|(?:常|主要)?表现为|多见于|常出现)")
 # (pattern, tail type, how sure a match is): the explicit phrasings first.
 ZH_PATTERNS = [
     (re.compile(r"症状(?:是|有|包括|为)" + ZH_LIST), SYMPTOM, 0.9),

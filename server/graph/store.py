@@ -17,7 +17,8 @@ from .records import GraphRecords, citing
 log = logging.getLogger(__name__)
 
 FEW = 40  # ids looked up one statement each; more go in UNWIND batches
-ENTITY_COLS = "e.id AS id, e.name AS name, e.norm AS norm, e.type AS type, e.aliases AS aliases, e.merged_into AS merged_into"
+ENTITY_COLS = ("e.id AS id, e.name AS name, e.norm AS norm, e.type AS type, e.aliases AS aliases, "
+               "e.merged_into AS merged_into")
 FOUND = ("confidence", "extractor")  # kept in a fact's source by a build; shown once, on the fact
 FACT_COLS = "a.id AS h, f.id AS id, f.relation AS relation, f.sources AS sources, b.id AS t"
 ENTITY_CREATE = ("UNWIND $rows AS r CREATE (e:Entity {id: r.id, name: r.name, norm: r.norm, type: r.type, "
@@ -80,7 +81,8 @@ class GraphStore:
     def bump(self) -> None:
         """Mark a change every process sees (the index of names is reloaded where it is stale)."""
         old = self.version
-        self.version = self.engine.run("MATCH (m:Meta) WHERE m.id = 'version' SET m.value = m.value + 1 RETURN m.value AS v")[0]["v"]
+        self.version = self.engine.run("MATCH (m:Meta) WHERE m.id = 'version' "
+                                       "SET m.value = m.value + 1 RETURN m.value AS v")[0]["v"]
         if old is None or self.version != old + 1:  # someone else wrote meanwhile
             self._load()
 
@@ -172,7 +174,8 @@ class GraphStore:
             if fid in known:
                 merged = known[fid] + [s for s in fact["sources"] if s not in known[fid]]
                 if len(merged) != len(known[fid]):
-                    update.append({"id": fid, "h": fact["h"], "t": fact["t"], "sources": json.dumps(merged, ensure_ascii=False)})
+                    update.append({"id": fid, "h": fact["h"], "t": fact["t"],
+                                   "sources": json.dumps(merged, ensure_ascii=False)})
             else:
                 create.append({**fact, "sources": json.dumps(fact["sources"], ensure_ascii=False)})
         self._create(FACT_CREATE, "FACT", create)
@@ -209,7 +212,8 @@ class GraphStore:
 
     def point(self, ids: list[str], target: str) -> None:
         """Mark entities merged into target ('' = on their own again)."""
-        self.engine.run("UNWIND $ids AS i MATCH (e:Entity) WHERE e.id = i SET e.merged_into = $to", {"ids": ids, "to": target})
+        self.engine.run("UNWIND $ids AS i MATCH (e:Entity) WHERE e.id = i SET e.merged_into = $to",
+                        {"ids": ids, "to": target})
         for i in ids:
             self.ents[i]["merged_into"] = target
             (self.merged.add if target else self.merged.discard)(i)
@@ -237,7 +241,8 @@ class GraphStore:
         counts = dict.fromkeys(ids, 0)
         group = {m: i for i in ids for m in self.members(i)}
         for side in ("a", "b"):
-            rows = self._each(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {side}.id = $i RETURN {side}.id AS id, count(f) AS n",
+            rows = self._each(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {side}.id = $i "
+                              f"RETURN {side}.id AS id, count(f) AS n",
                               f"UNWIND $ids AS i MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {side}.id = i "
                               f"RETURN {side}.id AS id, count(f) AS n", list(group))
             for r in rows:
@@ -257,7 +262,8 @@ class GraphStore:
         return cast(Fact, out)
 
     def find_fact(self, fid: str) -> dict | None:
-        rows = self.engine.run(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.id = $id RETURN {FACT_COLS}", {"id": fid})
+        rows = self.engine.run(f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.id = $id RETURN {FACT_COLS}",
+                               {"id": fid})
         return rows[0] if rows else None
 
     def all_facts(self) -> list[dict]:

@@ -1,4 +1,5 @@
-"""python run.py backup FILE / restore FILE: one archive of the data folder, taken consistently while the server runs."""
+"""python run.py backup FILE / restore FILE:
+one archive of the data folder, taken consistently while the server runs."""
 from __future__ import annotations
 
 import argparse

@@ -20,7 +20,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-EVIDENCE = ("sources", "grounding", "attachments")  # a grounded reply's fields beyond its text, kept as its `done` carried them
+# a grounded reply's fields beyond its text, kept as its `done` carried them
+EVIDENCE = ("sources", "grounding", "attachments")
 
 _clock_lock = threading.Lock()
 _last = [datetime.min.replace(tzinfo=timezone.utc)]

@@ -27,7 +27,8 @@ FILE = "ledger.sqlite3"
 
 
 def device_of(client_id: str | None) -> str | None:
-    """A short hash that tells devices apart in the log without keeping the id itself (which opens its conversations)."""
+    """A short hash that tells devices apart in the log without keeping the id itself
+    (which opens its conversations)."""
     if not client_id:
         return None
     return hashlib.sha256(client_id.encode()).hexdigest()[:10]
@@ -79,7 +80,8 @@ class SqliteLedger:
     def tokens(self, date: str, device: str) -> int:
         """Prompt and completion tokens a device used on a day, every backend together."""
         with self._lock:
-            row = self._db.execute("SELECT SUM(prompt_tokens + completion_tokens) FROM usage WHERE date = ? AND device = ?",
+            row = self._db.execute("SELECT SUM(prompt_tokens + completion_tokens) FROM usage "
+                                   "WHERE date = ? AND device = ?",
                                    (date, device)).fetchone()
         return row[0] or 0
 

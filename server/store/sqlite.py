@@ -42,7 +42,8 @@ MIGRATIONS = [
     "ALTER TABLE messages ADD COLUMN meta TEXT",
 ]
 SUMMARY = ("SELECT c.session_id, c.title, c.created_at, c.updated_at, "
-           "(SELECT COUNT(*) FROM messages m WHERE m.session_id = c.session_id AND m.pending = 0) FROM conversations c ")
+           "(SELECT COUNT(*) FROM messages m WHERE m.session_id = c.session_id AND m.pending = 0) "
+           "FROM conversations c ")
 
 
 def connect_wal(path: str) -> sqlite3.Connection:
@@ -131,7 +132,8 @@ class SqliteStore:
     def messages(self, session_id, last=None):
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, role, content, reasoning, created_at, meta FROM messages WHERE session_id = ? AND pending = 0 "
+                "SELECT seq, role, content, reasoning, created_at, meta FROM messages "
+                "WHERE session_id = ? AND pending = 0 "
                 "ORDER BY seq DESC LIMIT ?", (session_id, -1 if last is None else last)).fetchall()
         rows.reverse()
         out = []

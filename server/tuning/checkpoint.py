@@ -1,4 +1,5 @@
-"""A training job's checkpoint in its folder: LoRA weights, optimizer and scheduler state, the step, the curve so far."""
+"""A training job's checkpoint in its folder:
+LoRA weights, optimizer and scheduler state, the step, the curve so far."""
 from __future__ import annotations
 
 import os

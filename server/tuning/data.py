@@ -62,7 +62,8 @@ def from_object(obj) -> list[dict]:
         extra = obj.get("input")
         if extra not in (None, ""):
             question += "\n\n" + _text(extra, "input")
-        return [{"role": "user", "content": question}, {"role": "assistant", "content": _text(obj.get("output"), "output")}]
+        return [{"role": "user", "content": question},
+                {"role": "assistant", "content": _text(obj.get("output"), "output")}]
     if "prompt" in obj or "completion" in obj:
         return [{"role": "user", "content": _text(obj.get("prompt"), "prompt")},
                 {"role": "assistant", "content": _text(obj.get("completion"), "completion")}]

@@ -1,4 +1,5 @@
-"""Export a tuned model as a merged model folder other servers load: python -m server.tuning.export NAME OUT [--data-dir D]."""
+"""Export a tuned model as a merged model folder other servers load:
+python -m server.tuning.export NAME OUT [--data-dir D]."""
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,8 @@ def export(adapter: str, out: str) -> str:
         meta = json.load(f)
     base = meta["base_folder"]
     if not os.path.isfile(os.path.join(base, "config.json")):
-        raise SystemExit(f"The base model folder {base} is gone; start the server once with the same model to rebuild it.")
+        raise SystemExit(f"The base model folder {base} is gone; "
+                         "start the server once with the same model to rebuild it.")
     if os.path.exists(out) and os.listdir(out):
         raise SystemExit(f"{out} exists and is not empty; choose a new folder.")
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)

@@ -107,10 +107,12 @@ class TuningService:
         """Check the file and settings, queue the job; DataError / ChatError with nothing queued."""
         name = (fields.get("name") or "").strip()
         if not NAME.match(name):
-            raise ChatError("bad_request", "'name' must be 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit.")
+            raise ChatError("bad_request",
+                            "'name' must be 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit.")
         base = self.base(wait=False)
         if fields.get("base") not in (None, "", base.id):
-            raise ChatError("bad_request", f"'base' must be the local model {base.id!r}; it is the only one this server trains.")
+            raise ChatError("bad_request",
+                            f"'base' must be the local model {base.id!r}; it is the only one this server trains.")
         if name == base.id:
             raise ChatError("bad_request", f"'name' must differ from the base model's name {base.id!r}.")
         examples = data.parse(filename, raw)
@@ -125,7 +127,8 @@ class TuningService:
         }
         with self.cond:
             if any(j["name"] == name and j["status"] in ACTIVE for j in self.jobs.values()):
-                raise ChatError("busy", f"A model or job named {name!r} exists already; choose another name or delete it.")
+                raise ChatError("busy",
+                                f"A model or job named {name!r} exists already; choose another name or delete it.")
             job = new_job(name, base.id, settings, len(train), len(evals), data.preview(examples))
             self.folder.create(job, {"train": train, "eval": evals})
             self.jobs[job["id"]] = job
@@ -251,7 +254,8 @@ class TuningService:
                 self._set(job, status="done", eta_s=0, train_s=result.get("train_s"))
                 done = True
             else:
-                error = result.get("error") or f"Training stopped unexpectedly (exit code {code}); see {folder}/log.txt."
+                error = result.get("error") or (f"Training stopped unexpectedly (exit code {code}); "
+                                                f"see {folder}/log.txt.")
                 self._set(job, status="failed", error=error, eta_s=None)
                 done = False
         if done:

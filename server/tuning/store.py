@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running", "done")  # a job in one of these holds its name
-UNREADABLE = "The server restarted while this job was training, and its checkpoint could not be read; start it again to train it."
+UNREADABLE = ("The server restarted while this job was training, and its checkpoint could not be read; "
+              "start it again to train it.")
 
 
 def new_job(name: str, base: str, settings: dict, train: int, evals: int, preview: list) -> dict:

@@ -170,7 +170,8 @@ class Trainer:
         return total / n
 
     def run(self, report, should_stop, eval_every: int, start: int = 0) -> bool:
-        """Train every step after `start`, calling report(step, epoch, loss, eval_loss|None, eta_s); False if stopped early.
+        """Train every step after `start`, calling report(step, epoch, loss, eval_loss|None, eta_s);
+        False if stopped early.
 
         Resuming from a checkpoint saved after step `start`, the batches up to it are drawn and skipped: the
         order is seeded, so the steps that follow see the batches they would have seen without the restart.

@@ -7,7 +7,8 @@ import shutil
 import sys
 import time
 
-NICE = 10  # below the server (0), so chats go first (bench/RESULTS.md, the latency ratio); more starves it on a busy box
+# below the server (0), so chats go first (bench/RESULTS.md, the latency ratio); more starves it on a busy box
+NICE = 10
 
 
 def emit(folder: str, **event) -> None:
@@ -63,7 +64,8 @@ def train(folder: str) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     t.save(tmp)
     with open(os.path.join(tmp, "tuned.json"), "w", encoding="utf-8") as f:
-        json.dump({"name": spec["name"], "base": spec["base"], "base_folder": spec["base_folder"], "transcript": transcript,
+        json.dump({"name": spec["name"], "base": spec["base"], "base_folder": spec["base_folder"],
+                   "transcript": transcript,
                    "train_s": train_s}, f)
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
@@ -79,7 +81,8 @@ def steps(folder: str, t, state: dict | None, table: list) -> float | None:
     from . import checkpoint
 
     start = state["step"] if state else 0
-    curve = {"loss": list(state["loss"]), "eval_loss": list(state["eval_loss"])} if state else {"loss": [], "eval_loss": []}
+    curve = ({"loss": list(state["loss"]), "eval_loss": list(state["eval_loss"])} if state
+             else {"loss": [], "eval_loss": []})
     before_s = float(state["train_s"]) if state else 0.0
     t0 = time.monotonic()
 

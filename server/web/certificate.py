@@ -1,4 +1,5 @@
-"""--https: a certificate for this machine's addresses and names, made once and kept in the data folder, or --cert/--key."""
+"""--https: a certificate for this machine's addresses and names,
+made once and kept in the data folder, or --cert/--key."""
 from __future__ import annotations
 
 import datetime
@@ -67,7 +68,8 @@ def make_certificate(names: list[str], ips: list[str]) -> tuple[bytes, bytes]:
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"LAN chat on {names[0] if names else 'this machine'}"[:64])])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                            f"LAN chat on {names[0] if names else 'this machine'}"[:64])])
     now = datetime.datetime.now(datetime.timezone.utc)
     alt = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
@@ -82,7 +84,8 @@ def make_certificate(names: list[str], ips: list[str]) -> tuple[bytes, bytes]:
                                          crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 

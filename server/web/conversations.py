@@ -19,7 +19,8 @@ def sessions():
 def client_id() -> str:
     value = request.headers.get("X-Client-Id", "")
     if not CLIENT_ID.match(value):
-        raise ChatError("bad_request", "Send the device's client_id (22-64 letters, digits, '_' or '-') in X-Client-Id.")
+        raise ChatError("bad_request",
+                        "Send the device's client_id (22-64 letters, digits, '_' or '-') in X-Client-Id.")
     return value
 
 

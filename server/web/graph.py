@@ -95,8 +95,9 @@ def build():
             raise ChatError("bad_request", f"'{key}' must be a string.")
     extractor = body.get("extractor") or default_extractor(services().chat.registry, body.get("backend"))
     if extractor not in EXTRACTORS:
-        raise ChatError("bad_request", "'extractor' must be 'rules' (patterns, no model), 'model' (a model's JSON too), "
-                                       "'constrained' or 'rules+constrained' (a local model held to the passage's words).")
+        raise ChatError("bad_request",
+                        "'extractor' must be 'rules' (patterns, no model), 'model' (a model's JSON too), "
+                        "'constrained' or 'rules+constrained' (a local model held to the passage's words).")
     if extractor != "rules":
         backend = services().chat.registry.get(body.get("backend"))  # unknown_backend now
         if extractor in CONSTRAINED and not backend.blocking:
@@ -204,4 +205,5 @@ def export():
     text = off_hub(graph().export, fmt)
     mimetype = "text/csv" if fmt == "csv" else "text/plain"
     return Response(text, mimetype=f"{mimetype}; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename=graph.{'csv' if fmt == 'csv' else 'cypher'}"})
+                    headers={"Content-Disposition":
+                             f"attachment; filename=graph.{'csv' if fmt == 'csv' else 'cypher'}"})

@@ -1,4 +1,5 @@
-"""/metrics in Prometheus text format: streams, queue, latency, tokens, errors and background jobs (admin, or --metrics-open)."""
+"""/metrics in Prometheus text format: streams, queue, latency, tokens,
+errors and background jobs (admin, or --metrics-open)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, request

@@ -58,7 +58,8 @@ class Reply:
         self.done: dict | None = None
         self.error: ChatError | None = None
         self.req = svc.start_stateless(completion.messages, backend, model, completion.params,
-                                       request.remote_addr or "", lambda event, payload: self.queue.put((event, payload)))
+                                       request.remote_addr or "",
+                                       lambda event, payload: self.queue.put((event, payload)))
 
     def pieces(self, idle_s: float | None):
         """("content" | "reasoning", text), ("queued", position) or ("idle", None) every idle_s, until the end."""
@@ -111,7 +112,8 @@ def chat_completions():
     backend, model = fmt.resolve_model(svc.registry, completion.model)
     status = backend.status()
     if not status.model_ready:
-        raise ChatError("unavailable", status.message or f"The model of {backend.name} is still loading; try again soon.")
+        raise ChatError("unavailable",
+                        status.message or f"The model of {backend.name} is still loading; try again soon.")
     reply = Reply(svc, completion, backend, model)
     shape = fmt.Shape(reply.req.id, completion.model, completion.include_usage)
     if not completion.stream:
@@ -119,7 +121,8 @@ def chat_completions():
             pass
         if reply.error:
             raise reply.error
-        return jsonify(shape.completion("".join(reply.text), "".join(reply.reasoning), reply.finish_reason(), reply.usage()))
+        return jsonify(shape.completion("".join(reply.text), "".join(reply.reasoning), reply.finish_reason(),
+                                        reply.usage()))
     # Wait for the first sign of life before answering, so that a failure to start (an upstream's 429 or
     # 404) gets its HTTP status rather than a 200 stream that fails at once.
     pieces = reply.pieces(KEEPALIVE_S)

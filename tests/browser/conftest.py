@@ -1,12 +1,12 @@
-"""Fixtures of the browser tests: one Chromium per module, a live server on the stub, pages that record what they did."""
+"""Fixtures of the browser tests: one Chromium per module, a live server on the stub,
+pages that record what they did."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.page import ARGS, CHROMIUM, DESKTOP, PageRecorder, connected
-from tests.live import LiveServer
+from tests.browser.page import ARGS, CHROMIUM, DESKTOP, PageRecorder, connected, stub_server
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +21,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0").start()
-    yield s
-    s.stop()
+    with stub_server(stub) as s:
+        yield s
 
 
 @pytest.fixture

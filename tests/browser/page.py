@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 
-from tests.live import Client
+from tests.live import Client, LiveServer, stub_args
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -99,6 +100,26 @@ def choose_model(page, model):
     page.wait_for_selector("#settings", state="hidden")
 
 
+def switch_on(page, checkbox, model=None):
+    """In the settings tick `checkbox` (#set-knowledge, #set-graph) and pick `model` if given; back to the chat."""
+    page.click("#open-settings")
+    if model:
+        page.select_option("#set-model", model)
+    page.check(checkbox)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#settings", state="hidden")
+
+
+@contextmanager
+def stub_server(stub, *args, **options):
+    """A live server on the OpenAI stub with no chat rate limit (the pages send many), stopped on leaving."""
+    s = LiveServer(*stub_args(stub, *args), **options).start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
 def streaming_text(page):
     return page.locator(".msg.assistant").last.locator(":scope > .md").inner_text()
 
@@ -112,7 +133,8 @@ def no_horizontal_scroll(page):
         const d = document.documentElement;
         const wide = [...document.querySelectorAll('body *')].filter(el => {
             const r = el.getBoundingClientRect();
-            return r.width && (r.right > innerWidth + 1 || r.left < -1) && !el.closest('pre, .table-wrap, dialog:not([open])')
+            return r.width && (r.right > innerWidth + 1 || r.left < -1)
+                && !el.closest('pre, .table-wrap, dialog:not([open])')
                    && getComputedStyle(el).position !== 'fixed';
         }).map(el => el.className || el.tagName);
         return {scroll: d.scrollWidth <= innerWidth && document.body.scrollWidth <= innerWidth, wide};

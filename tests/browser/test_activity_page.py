@@ -5,9 +5,8 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from tests.browser.page import SKIPS, finished, send  # noqa: E402
+from tests.browser.page import SKIPS, finished, send, stub_server  # noqa: E402
 from tests.kb_files import upload  # noqa: E402
-from tests.live import LiveServer  # noqa: E402
 
 pytestmark = SKIPS
 ADMIN = "adm1n-activity-S3CRET"
@@ -15,10 +14,8 @@ ADMIN = "adm1n-activity-S3CRET"
 
 @pytest.fixture(scope="module")
 def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory",
-                   "--embed-model", "none", "--admin-token", ADMIN).start()
-    yield s
-    s.stop()
+    with stub_server(stub, "--store", "memory", "--embed-model", "none", "--admin-token", ADMIN) as s:
+        yield s
 
 
 def test_the_admin_reads_who_changed_what_and_each_days_tokens(open_page, server):

@@ -7,8 +7,7 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from tests.browser.page import SKIPS, connected  # noqa: E402
-from tests.live import LiveServer  # noqa: E402
+from tests.browser.page import SKIPS, connected, stub_server  # noqa: E402
 
 pytestmark = SKIPS
 
@@ -16,10 +15,8 @@ pytestmark = SKIPS
 @pytest.fixture(scope="module")
 def server(stub):
     """The server as `python run.py` starts with no token flags: it makes an admin token and prints its link."""
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory",
-                   "--embed-model", "none", mode="safe").start()
-    yield s
-    s.stop()
+    with stub_server(stub, "--store", "memory", "--embed-model", "none", mode="safe") as s:
+        yield s
 
 
 def token_of(server) -> str:
@@ -44,7 +41,8 @@ def test_the_admin_link_unlocks_once_and_leaves_the_address_bar_clean(open_page,
     assert page.evaluate("() => window.__chat.role.admin") is True
     assert page.url == f"{server.url}/?test=1"
     assert page.evaluate("() => location.href") == f"{server.url}/?test=1"
-    assert page.evaluate("() => JSON.parse(localStorage.getItem('chat.admin_token'))") == token  # as Manage this server keeps it
+    # as Manage this server keeps it
+    assert page.evaluate("() => JSON.parse(localStorage.getItem('chat.admin_token'))") == token
     assert token not in page.content()
     page.click("#open-settings")
     # "may now manage" right after the unlock, "may manage ...: add and delete" once the role is asked again

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from tests.browser.page import SKIPS, choose_model, finished, send  # noqa: F401  (fixtures come from conftest.py)
-from tests.live import LiveServer
+from tests.browser.page import stub_server, switch_on
 from tests.pictures import encode, render
 
 pytestmark = SKIPS
@@ -15,9 +15,8 @@ pytestmark = SKIPS
 
 @pytest.fixture(scope="module")
 def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory").start()
-    yield s
-    s.stop()
+    with stub_server(stub, "--store", "memory") as s:
+        yield s
 
 
 def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
@@ -38,7 +37,8 @@ def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
     assert sent.startswith("When can I visit?") and "sign.png" in sent and "探视时间" in sent
     assert page.locator("#attach-tray .tray-item").count() == 0  # the tray empties once sent
     thumb = page.locator(".msg.user .attachments img.thumb")
-    page.wait_for_function("() => { const i = document.querySelector('.msg.user .attachments img'); return i && i.naturalWidth > 0 }")
+    page.wait_for_function("() => { const i = document.querySelector('.msg.user .attachments img'); return i && "
+                           "i.naturalWidth > 0 }")
     assert thumb.get_attribute("alt") == "sign.png"
 
     # Pasting a picture into the box attaches it too (a desktop's screenshot).
@@ -47,30 +47,30 @@ def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
         const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
         const data = new DataTransfer();
         data.items.add(new File([bytes], 'shot.png', { type: 'image/png' }));
-        document.getElementById('input').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+        document.getElementById('input').dispatchEvent(
+            new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
     }""", png)
     page.wait_for_selector("#attach-tray .tray-item img.thumb")
 
     # After a reload the history's question still shows its picture.
     page.reload()
-    page.wait_for_function("() => { const i = document.querySelector('.msg.user .attachments img'); return i && i.naturalWidth > 0 }")
+    page.wait_for_function("() => { const i = document.querySelector('.msg.user .attachments img'); return i && "
+                           "i.naturalWidth > 0 }")
 
 
 def test_a_source_read_from_a_photo_shows_the_photo(open_page, server):
     from tests.kb_files import upload
 
-    status, body = upload(server.url, "lab-notice.png", encode(render(["Goggles must be worn in lab 3", "三号实验室必须佩戴护目镜"])))
+    status, body = upload(server.url, "lab-notice.png",
+                          encode(render(["Goggles must be worn in lab 3", "三号实验室必须佩戴护目镜"])))
     assert status == 200 and body["document"]["ocr"] is True, body
     rec = open_page()
     page = rec.page
-    page.click("#open-settings")
-    page.select_option("#set-model", "words-5")
-    page.check("#set-knowledge")
-    page.keyboard.press("Escape")
-    page.wait_for_selector("#settings", state="hidden")
+    switch_on(page, "#set-knowledge", model="words-5")
     page.fill("#input", "What must be worn in lab 3?")
     page.press("#input", "Enter")
     finished(page, 1)
     page.locator(".msg.assistant .kb-chip").first.click()
     assert "Goggles" in page.locator(".msg.assistant .kb-passage").inner_text()
-    page.wait_for_function("() => { const i = document.querySelector('.kb-passage img.kb-picture'); return i && i.naturalWidth > 0 }")
+    page.wait_for_function("() => { const i = document.querySelector('.kb-passage img.kb-picture'); return i && "
+                           "i.naturalWidth > 0 }")

@@ -96,7 +96,8 @@ def test_three_chats_switch_rename_search_delete_export_import(open_page, tmp_pa
         act(page, "Alpha question", "json")
     assert dl.value.suggested_filename == "Alpha-question.json"
     doc = json.load(open(dl.value.path(), encoding="utf-8"))
-    assert [(m["role"], m["content"].strip()) for m in doc["messages"]] == [("user", "Alpha question"), ("assistant", REPLY)]
+    assert [(m["role"], m["content"].strip()) for m in doc["messages"]] == [("user", "Alpha question"),
+                                                                            ("assistant", REPLY)]
     saved = tmp_path / "alpha.json"
     saved.write_text(json.dumps(doc))
     page.set_input_files("#import-file", str(saved))

@@ -1,4 +1,5 @@
-"""A grounded reply the server could not back, on the page in a real Chromium: the note, the quote, the marked sentence."""
+"""A grounded reply the server could not back, on the page in a real Chromium:
+the note, the quote, the marked sentence."""
 from __future__ import annotations
 
 import os

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.page import SKIPS, finished, send  # noqa: F401  (fixtures come from conftest.py)
+from tests.browser.page import stub_server, switch_on
 from tests.kb_files import upload
-from tests.live import LiveServer
 
 pytestmark = SKIPS
 ADMIN = "adm1n-graph-answer"
@@ -20,21 +20,16 @@ CSV = """head,relation,tail,head_type,tail_type
 
 @pytest.fixture(scope="module")
 def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--model", "say:挂心内科 [1]。",
-                   "--rate-per-minute", "0", "--store", "memory", "--admin-token", ADMIN).start()
-    status, body = upload(s.url, "heart.csv", CSV, path="/api/graph/import", headers={"X-Admin-Token": ADMIN})
-    assert status == 200, body
-    yield s
-    s.stop()
+    with stub_server(stub, "--model", "say:挂心内科 [1]。", "--store", "memory", "--admin-token", ADMIN) as s:
+        status, body = upload(s.url, "heart.csv", CSV, path="/api/graph/import", headers={"X-Admin-Token": ADMIN})
+        assert status == 200, body
+        yield s
 
 
 def test_a_fact_quote_in_the_note_under_a_graph_reply(open_page):
     rec = open_page()
     page = rec.page
-    page.click("#open-settings")
-    page.check("#set-graph")
-    page.keyboard.press("Escape")
-    page.wait_for_selector("#settings", state="hidden")
+    switch_on(page, "#set-graph")
 
     send(page, "胸闷应该挂什么科？")
     finished(page, 1)

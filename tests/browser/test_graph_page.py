@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.page import SKIPS, connected, finished, send  # noqa: F401  (fixtures come from conftest.py)
+from tests.browser.page import stub_server, switch_on
 from tests.kb_files import upload
-from tests.live import LiveServer
 
 pytestmark = SKIPS
 ADMIN = "adm1n-graph-S3CRET"
@@ -19,22 +19,16 @@ CSV = """head,relation,tail,head_type,tail_type
 
 @pytest.fixture(scope="module")
 def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory",
-                    "--admin-token", ADMIN).start()
-    status, body = upload(s.url, "med.csv", CSV, path="/api/graph/import", headers={"X-Admin-Token": ADMIN})
-    assert status == 200, body
-    yield s
-    s.stop()
+    with stub_server(stub, "--store", "memory", "--admin-token", ADMIN) as s:
+        status, body = upload(s.url, "med.csv", CSV, path="/api/graph/import", headers={"X-Admin-Token": ADMIN})
+        assert status == 200, body
+        yield s
 
 
 def test_fact_chip_opens_the_graph_at_its_fact(open_page, stub):
     rec = open_page()
     page = rec.page
-    page.click("#open-settings")
-    page.select_option("#set-model", "words-5")
-    page.check("#set-graph")
-    page.keyboard.press("Escape")
-    page.wait_for_selector("#settings", state="hidden")
+    switch_on(page, "#set-graph", model="words-5")
 
     send(page, "胃痛应该挂什么科？")
     finished(page, 1)
@@ -109,7 +103,8 @@ def test_proposed_facts_are_reviewed_with_their_sentence(open_page, server):
             "Anaemia is usually treated with iron.").encode()
     status, body = upload(server.url, "anaemia.txt", text, headers={"X-Admin-Token": ADMIN})
     assert status == 200, body
-    status, body = http_json(server.url + "/api/graph/build", {"documents": [body["document"]["id"]], "extractor": "rules"},
+    status, body = http_json(server.url + "/api/graph/build",
+                             {"documents": [body["document"]["id"]], "extractor": "rules"},
                              headers={"X-Admin-Token": ADMIN})
     assert status == 200, body
     rec = open_page()

@@ -16,7 +16,8 @@ pytestmark = SKIPS
 def test_the_page_chats_over_https_and_shows_the_fingerprint(stub, mode):
     from playwright.sync_api import sync_playwright
 
-    server = HttpsServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--embed-model", "none",
+    server = HttpsServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0",
+                         "--embed-model", "none",
                          async_mode=mode).start()
     try:
         with sync_playwright() as p:

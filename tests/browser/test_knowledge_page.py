@@ -3,24 +3,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.page import SKIPS, connected, finished, send  # noqa: F401  (fixtures come from conftest.py)
-from tests.live import LiveServer
+from tests.browser.page import SKIPS, connected, finished, send, stub_server  # noqa: F401  (fixtures come from conftest.py)
 
 pytestmark = SKIPS
 
 
 @pytest.fixture(scope="module")
 def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory").start()
-    yield s
-    s.stop()
+    with stub_server(stub, "--store", "memory") as s:
+        yield s
 
 
 def test_upload_then_a_grounded_reply_shows_its_sources(open_page, tmp_path, stub):
     rec = open_page()
     page = rec.page
     doc = tmp_path / "bikes.md"
-    doc.write_text("# Greenway Bike Rental\nAn electric bike costs 9 credits per hour. Riders leave a deposit of 150 credits.\n")
+    doc.write_text("# Greenway Bike Rental\nAn electric bike costs 9 credits per hour. Riders leave a deposit "
+                   "of 150 credits.\n")
     page.click("#open-settings")
     page.select_option("#set-model", "words-5")
     page.check("#set-knowledge")

@@ -58,7 +58,8 @@ def test_stop_ends_reply_and_marks_it(open_page, server):
     page = open_page().page
     choose_model(page, "slow-200")
     send(page, "Go on forever")
-    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').split(/\\s+/).length >= 5")
+    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '')"
+                           ".split(/\\s+/).length >= 5")
     page.click("#stop")
     texts = finished(page, 1, timeout=20000)
     n = len(texts[0].split())
@@ -87,7 +88,8 @@ def test_reload_mid_reply_replays_it(open_page, server):
     page = open_page().page
     choose_model(page, "slow-200")
     send(page, "Long one")
-    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').split(/\\s+/).length >= 5")
+    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '')"
+                           ".split(/\\s+/).length >= 5")
     page.reload()
     connected(page)
     page.wait_for_selector(".msg.assistant.streaming", timeout=10000)
@@ -102,7 +104,8 @@ def test_reconnect_resumes_without_gaps(open_page):
     page = open_page().page
     choose_model(page, "slow-200")
     send(page, "Keep going")
-    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').split(/\\s+/).length >= 5")
+    page.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '')"
+                           ".split(/\\s+/).length >= 5")
     # Drop the connection as a phone leaving the hotspot would; socket.io reconnects by itself.
     page.evaluate("window.__chat.socket.io.engine.close()")
     page.wait_for_selector("#conn[data-state=reconnecting]", timeout=5000)
@@ -129,7 +132,8 @@ def test_unsafe_reply_runs_nothing(open_page, server):
                            "&& !document.querySelector('.streaming')", timeout=20000)
     body = page.locator(".msg.assistant .md")
     handlers = body.evaluate("""el => [...el.querySelectorAll('*')].flatMap(n => [...n.attributes]
-        .filter(a => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value)).map(a => n.tagName + ' ' + a.name))""")
+        .filter(a => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value))
+        .map(a => n.tagName + ' ' + a.name))""")
     assert handlers == []
     assert '<img src=x onerror="window.__xss=1;alert(1)">' in body.inner_text()  # shown as text
     assert body.locator("img[src], script, iframe").count() == 0
@@ -257,7 +261,8 @@ def test_keyboard_enter_sends_shift_enter_newline(open_page):
     assert page.locator(".msg.user .bubble").inner_text() == "line one\nline two"
     assert page.input_value("#input") == ""
     # Every control has a name a screen reader can say, and Tab reaches the settings.
-    unnamed = page.evaluate("""() => [...document.querySelectorAll('button, input:not([type=hidden]):not([hidden]), select, textarea')]
+    unnamed = page.evaluate("""() => [
+        ...document.querySelectorAll('button, input:not([type=hidden]):not([hidden]), select, textarea')]
         .filter(el => !(el.getAttribute('aria-label') || el.labels?.length || el.textContent.trim() || el.title))
         .map(el => el.outerHTML.slice(0, 80))""")
     assert unnamed == []
@@ -318,7 +323,8 @@ def test_phone_layout_has_no_horizontal_scroll(open_page, server):
         c.wait_done(c.chat("u" * 400, model="say:" + long_reply))
     finally:
         c.close()
-    page.wait_for_function("() => document.querySelectorAll('#messages > li').length === 2 && !document.querySelector('.streaming')")
+    page.wait_for_function("() => document.querySelectorAll('#messages > li').length === 2 && "
+                           "!document.querySelector('.streaming')")
     result = no_horizontal_scroll(page)
     assert result == {"scroll": True, "wide": []}
     # the composer is inside the viewport, at the bottom
@@ -373,7 +379,8 @@ def test_screenshots(open_page, server, tmp_path, scheme, size):
         c.wait_done(c.chat("How do I read a file line by line in Python?", model="say:" + RICH))
     finally:
         c.close()
-    page.wait_for_function("() => document.querySelectorAll('#messages > li').length === 2 && !document.querySelector('.streaming')")
+    page.wait_for_function("() => document.querySelectorAll('#messages > li').length === 2 && "
+                           "!document.querySelector('.streaming')")
     send(page, "Thanks!") if size == "desktop" else send_button_click(page, "Thanks!")
     finished(page, 2)
     page.evaluate("document.activeElement.blur()")
@@ -433,7 +440,8 @@ def test_local_model_streams_queues_and_stops(browser, tiny_model):
         send(first, "Tell me a long story")
         first.wait_for_function("() => (document.querySelector('.msg.assistant .md')?.innerText || '').length > 20")
         n1 = len(streaming_text(first))
-        first.wait_for_function("n => (document.querySelector('.msg.assistant .md')?.innerText || '').length > n", arg=n1)
+        first.wait_for_function("n => (document.querySelector('.msg.assistant .md')?.innerText || '').length > n",
+                                arg=n1)
         send(second, "Me too")
         second.wait_for_selector(".msg.assistant .reply-status .pill:has-text('Waiting in line')")
         first.click("#stop")
@@ -465,7 +473,8 @@ def test_long_reply_redraws_only_its_tail_at_a_bounded_rate(open_page):
         chat.handle('token', {request_id: 'fake-long', seq: 0, text: pieces[0]});
         const md = document.querySelector('.msg.assistant:last-child > .md');
         let batches = 0;
-        new MutationObserver(() => { batches += 1; }).observe(md, {childList: true, subtree: true, characterData: true});
+        new MutationObserver(() => { batches += 1; })
+            .observe(md, {childList: true, subtree: true, characterData: true});
         let firstHeading = null;
         const t0 = performance.now();
         for (let i = 1; i < pieces.length; i++) {
@@ -478,7 +487,8 @@ def test_long_reply_redraws_only_its_tail_at_a_bounded_rate(open_page):
         return {
             batches, elapsed, n: pieces.length,
             shown: md.innerText.length,
-            sameHeading: !!firstHeading && firstHeading.isConnected && firstHeading === md.querySelector('.md-frozen h2'),
+            sameHeading: !!firstHeading && firstHeading.isConnected
+                && firstHeading === md.querySelector('.md-frozen h2'),
             frozenBlocks: md.querySelector('.md-frozen').children.length,
             tail: chat.messages.last().renderer.tailSrc.length,
             codeCopy: md.querySelectorAll('.code-block .mini-btn').length,
@@ -504,7 +514,8 @@ def test_backends_are_named_by_their_label_and_hint(open_page):
     page.click("#open-settings")
     options = page.locator("#set-backend option").all_inner_texts()
     assert options == ["built-in demo model (Gemma 3 270M, base) (default)", "openai"]
-    assert page.inner_text("#backend-hint") == "For better answers put a DeepSeek key in .env, or run with --model PATH."
+    assert page.inner_text("#backend-hint") == \
+        "For better answers put a DeepSeek key in .env, or run with --model PATH."
     page.keyboard.press("Escape")
     assert page.inner_text("#model-name") == "built-in demo model (Gemma 3 270M, base)"
     page.click("#open-settings")
@@ -518,14 +529,16 @@ def test_states_are_shown(open_page):
     """Model loading with progress, queue position, errors as readable messages."""
     page = open_page().page
     chat = "(e, p) => window.__chat.handle(e, p)"
-    page.evaluate(f"({chat})('status', {{backend: 'openai', model_ready: false, progress: 0.35, message: 'Loading model (35%)'}})")
+    page.evaluate(f"({chat})('status', "
+                  f"{{backend: 'openai', model_ready: false, progress: 0.35, message: 'Loading model (35%)'}})")
     assert page.inner_text("#banner-text") == "Loading model (35%)"
     assert page.evaluate("document.getElementById('banner-bar').style.width") == "35%"
     page.evaluate(f"({chat})('status', {{backend: 'openai', model_ready: true, message: ''}})")
     assert not page.is_visible("#banner")
     page.evaluate(f"({chat})('queued', {{request_id: 'fake-q', position: 2}})")
     assert "position 2" in page.inner_text(".msg.assistant .reply-status")
-    page.evaluate(f"({chat})('error', {{request_id: 'fake-q', code: 'unavailable', message: 'The model server is down.'}})")
+    page.evaluate(f"({chat})('error', "
+                  f"{{request_id: 'fake-q', code: 'unavailable', message: 'The model server is down.'}})")
     page.evaluate(f"({chat})('done', {{request_id: 'fake-q', finish_reason: 'error', text: ''}})")
     assert "The model server is down." in page.inner_text(".msg.assistant .error-box")
     page.evaluate(f"({chat})('error', {{code: 'rate_limited', message: 'Slow down a little.'}})")

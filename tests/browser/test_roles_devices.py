@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from tests.browser.page import SKIPS, connected, finished, send  # noqa: E402
+from tests.browser.page import SKIPS, connected, finished, send, stub_server  # noqa: E402
 from tests.kb_files import upload  # noqa: E402
 from tests.live import LiveServer  # noqa: E402
 
@@ -15,10 +15,8 @@ ADMIN = "adm1n-page-S3CRET"
 
 @pytest.fixture(scope="module")
 def server(stub):
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--rate-per-minute", "0", "--store", "memory",
-                   "--embed-model", "none", "--admin-token", ADMIN).start()
-    yield s
-    s.stop()
+    with stub_server(stub, "--store", "memory", "--embed-model", "none", "--admin-token", ADMIN) as s:
+        yield s
 
 
 def open_library(page):

@@ -105,7 +105,8 @@ def test_upload_preview_train_watch_the_curve_then_chat_with_it(open_page, serve
         assert question.startswith("What is the code of room ") and expected.startswith("Room "), rows
         assert before.strip() and after.strip() and after != "after training…", rows
     page.locator("#train-samples").scroll_into_view_if_needed()
-    page.screenshot(path=os.path.join(os.environ.get("CHAT_SCREENSHOTS") or str(tmp_path), "train-sheet.png"), full_page=True)
+    page.screenshot(path=os.path.join(os.environ.get("CHAT_SCREENSHOTS") or str(tmp_path), "train-sheet.png"),
+                    full_page=True)
 
     job.locator("button:text('Chat with it')").click()
     page.wait_for_selector("#train", state="hidden")

@@ -185,4 +185,5 @@ class LocalBackend:
                  time.monotonic() - t0)
         self.scheduler.ready(loaded)  # before the status: whoever sees "ready" finds the prompter and batch made
         with self._lock:
-            self._status = Status(model_ready=True, progress=1.0, message=f"{self.default_model} is ready ({loaded.device})")
+            self._status = Status(model_ready=True, progress=1.0,
+                                  message=f"{self.default_model} is ready ({loaded.device})")

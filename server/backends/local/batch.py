@@ -179,7 +179,8 @@ class Batch:
 
 
 class LazyBatch:
-    """The batch of one loaded model, made when first needed: a server that never has two requests at once never holds it."""
+    """The batch of one loaded model, made when first needed:
+    a server that never has two requests at once never holds it."""
 
     def __init__(self, loaded, size: int):
         self.loaded = loaded

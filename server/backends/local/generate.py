@@ -129,6 +129,7 @@ def generation_error(e: BaseException) -> BackendError:
     import torch
 
     if isinstance(e, (MemoryError, torch.OutOfMemoryError)):
-        return BackendError("unavailable", "The local model ran out of memory; try a shorter conversation or a smaller max_tokens.")
+        return BackendError("unavailable",
+                            "The local model ran out of memory; try a shorter conversation or a smaller max_tokens.")
     log.exception("local generate failed")
     return BackendError("unavailable", f"The local model failed while generating: {first_line(e)}")

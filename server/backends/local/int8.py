@@ -28,7 +28,8 @@ def row_int8(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class Int8Linear(torch.nn.Linear):
-    """nn.Linear over int8 weights; a subclass, so LoRA adapters wrap it as any Linear (peft leaves int weights uncast)."""
+    """nn.Linear over int8 weights; a subclass,
+    so LoRA adapters wrap it as any Linear (peft leaves int weights uncast)."""
 
     def __init__(self, linear: torch.nn.Linear):
         torch.nn.Module.__init__(self)
@@ -57,7 +58,8 @@ class Int8Embedding(torch.nn.Module):
 
     def __init__(self, emb: torch.nn.Embedding, head: Int8Linear):
         super().__init__()
-        self.num_embeddings, self.embedding_dim, self.padding_idx = emb.num_embeddings, emb.embedding_dim, emb.padding_idx
+        self.num_embeddings, self.embedding_dim, self.padding_idx = (emb.num_embeddings, emb.embedding_dim,
+                                                                     emb.padding_idx)
         self.head = [head]  # a list: the output layer is not registered twice as a submodule
         # Gemma multiplies its embeddings by sqrt(hidden), as its own module does.
         factor = getattr(emb, "embed_scale", None)

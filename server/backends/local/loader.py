@@ -58,7 +58,8 @@ def load(path: str | None, device: str | None, cache_dir: str, label: str, repor
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     cpu_as = cpu_dtype.pick(dtype) if device == "cpu" else None
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise BackendError("unavailable", "The local model was asked to run on CUDA, but this machine has no usable CUDA GPU.")
+        raise BackendError("unavailable",
+                           "The local model was asked to run on CUDA, but this machine has no usable CUDA GPU.")
     gguf, folder = source.find(path)
     cache = source.cache_path(gguf, cache_dir) if gguf else None
     cached = cache and os.path.isfile(os.path.join(cache, "config.json"))

@@ -20,7 +20,8 @@ class Progress:
         self.phases = phases  # (name, expected seconds); a phase's share of the bar follows its time
         self.total = sum(s for _, s in phases)
         self.report = report
-        self.bar = tqdm(total=100, desc=f"Loading {label}", unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}")
+        self.bar = tqdm(total=100, desc=f"Loading {label}", unit="%",
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}")
         self.index = -1
         self.started = time.monotonic()
         self.lock = RealLock()

@@ -13,7 +13,8 @@ from .loader import Loaded, first_line
 # Gemma's turn tokens, which it never learned, 0 of 36. Q:/A: turns under a quiz line and eight short
 # exchanges (arithmetic, counts, three in Chinese) answered 22/36 right greedy, vs 17/36 for User:/Assistant:
 # and three exchanges; more or bare-word answers did worse (bench/questions.py, bench/RESULTS.md).
-DESCRIPTION = "The following is a quiz. Each question is answered correctly and briefly, in the language of the question."
+DESCRIPTION = ("The following is a quiz. "
+               "Each question is answered correctly and briefly, in the language of the question.")
 EXAMPLES = (
     ("What is the capital of Italy?", "The capital of Italy is Rome."),
     ("水的化学式是什么？", "水的化学式是 H2O。"),
@@ -118,7 +119,9 @@ class Prompter:
         if len(ids) > context - max_new:
             text, ids = self.encode(self.fit(messages, max_new))
         if len(ids) >= context:
-            raise BackendError("too_long", f"The message is too long for this model: {len(ids)} tokens, and it takes {context} in all.")
+            raise BackendError("too_long",
+                               f"The message is too long for this model: {len(ids)} tokens, "
+                               f"and it takes {context} in all.")
         return Prompt(ids, min(max_new, context - len(ids)), text.rstrip().endswith("<think>"),
                       (GROUNDED_STOPS if grounded(messages) else STOPS) if self.loaded.transcript else ())
 

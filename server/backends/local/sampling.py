@@ -61,7 +61,8 @@ def _draw_best(scores, temperature, k, top_p, widest: int | None = None) -> torc
         widest = int(k.max())
         widest = min(widest, NUCLEUS_GUESS) if widest == vocab else widest
     values, candidates = scores.topk(widest, dim=-1)  # best first; dividing by a temperature keeps the order
-    values = (values / temperature).masked_fill(torch.arange(widest, device=scores.device).unsqueeze(0) >= k.unsqueeze(1), float("-inf"))
+    values = (values / temperature).masked_fill(
+        torch.arange(widest, device=scores.device).unsqueeze(0) >= k.unsqueeze(1), float("-inf"))
     # A row with a top_k is renormalised over its k; a row without one keeps its share of the whole vocabulary.
     norm = values.logsumexp(dim=-1, keepdim=True)
     unlimited = k == vocab
@@ -102,12 +103,14 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
         states = [r.state for r in requests_in_batch if r.has_new_token]
         rows = [s.logit_processor_kwargs for s in states]
         for i, key in enumerate(KWARGS):
-            arg_storage[i, : len(rows)] = _encode(key, [row.get(key, GREEDY[key]) for row in rows]).to(arg_storage.device)
+            arg_storage[i, : len(rows)] = _encode(key,
+                                                  [row.get(key, GREEDY[key]) for row in rows]).to(arg_storage.device)
         # The tokens of each penalized row so far, for __call__ at this step (only this processor needs them).
         self.penalized = [(i, s, rows[i]["repetition_penalty"]) for i, s in enumerate(states)
                           if rows[i].get("repetition_penalty", 1.0) != 1.0]
         guards = dict(self.guards)  # a copy: Batch.add and the end of a row change it on the worker thread
-        self.guarded = [(i, guards[s.request_id]) for i, s in enumerate(states) if s.request_id in guards] if guards else []
+        self.guarded = [(i, guards[s.request_id]) for i, s in enumerate(states)
+                        if s.request_id in guards] if guards else []
         return arg_storage
 
     def __call__(self, input_ids, scores: torch.Tensor, args: torch.Tensor) -> torch.Tensor:
@@ -119,7 +122,8 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
         for i, guard in getattr(self, "guarded", ()):
             guard.observe(int(input_ids[i]))
             guard.apply(scores[i])
-        rows, tokens = draw_tokens(scores, args[0, :n].view(torch.float32), args[1, :n], args[2, :n].view(torch.float32))
+        rows, tokens = draw_tokens(scores, args[0, :n].view(torch.float32), args[1, :n],
+                                   args[2, :n].view(torch.float32))
         if rows.numel():  # greedy rows keep their scores: the manager's argmax is their pick
             scores[rows] = float("-inf")
             scores[rows, tokens] = 0.0

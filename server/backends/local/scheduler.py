@@ -251,7 +251,8 @@ class Scheduler:
                 if isinstance(result, Moved):
                     p, made = job.fitted(), result.made
                     assert self.batch.made, "a reply moves only into a batch that was made"
-                    self.batch.made.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job), before=len(made))
+                    self.batch.made.add(job, p.ids + made, p.max_new - len(made), self._row_kwargs(job),
+                                        before=len(made))
         except Exception as e:  # never let one request kill the worker
             result = Failed(e if isinstance(e, BackendError) else generation_error(e))
         finally:

@@ -1,4 +1,5 @@
-"""Text helpers for local models: incremental detokenizing, the end of a transcript turn, <think> splitting; no torch."""
+"""Text helpers for local models: incremental detokenizing, the end of a transcript turn,
+<think> splitting; no torch."""
 from __future__ import annotations
 
 OPEN, CLOSE = "<think>", "</think>"

@@ -99,7 +99,7 @@ def ask(kb: KnowledgeBase, backend, q: str, evidence: str, max_tokens: int) -> d
 
 
 def stub_backend():
-    """The OpenAI-compatible backend against tests/openai_stub.py's "extract" model (an instruction model's stand-in)."""
+    """OpenAI-compatible backend against tests/openai_stub.py's "extract" model (an instruction model's stand-in)."""
     from server.backends.openai_compat import OpenAICompatBackend
     from tests.openai_stub import Stub
 
@@ -138,7 +138,8 @@ def run_set(name: str, backend, args, out) -> list:
         g = got["grounding"]
         flagged = bool(g) and g.get("supported") is False
         cited = q["doc"] in [s["title"] for s in got["sources"]]
-        none = not got["sources"] or got["text"].strip() in NOT_FOUND.values() or "not found" in got["text"].lower() or "没有找到" in got["text"]
+        none = (not got["sources"] or got["text"].strip() in NOT_FOUND.values() or "not found" in got["text"].lower()
+                or "没有找到" in got["text"])
         ok = none if q.get("unanswerable") else right(got["text"], q)  # no answer: right is saying so
         got_rows.append((language(q), ok, flagged, cited, none))
         print(f"{name}: {'RIGHT' if ok else 'wrong'}{' flagged' if flagged else ''}  {q['q']} -> "
@@ -182,7 +183,8 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.monotonic()
     who = "stub upstream 'extract'" if args.backend == "stub" else (args.model or "built-in model")
-    header(f"Grounded answers on bench/data/evidence ({who}, --kb-evidence {args.evidence}, --local-dtype {args.local_dtype})")
+    header(f"Grounded answers on bench/data/evidence ({who}, --kb-evidence {args.evidence}, "
+           f"--local-dtype {args.local_dtype})")
     if args.backend == "stub":
         backend = stub_backend()
     elif args.rescore:  # only its kind matters: a base model is shown evidence sentences

@@ -96,11 +96,12 @@ def test_a_number_absent_from_the_evidence_is_flagged_with_the_quote(sentences_s
     # A name the evidence does not hold is flagged like a number (POST /api/chat carries the check too).
     wrong = ask(sentences_server.url, "Who is the manager of the print shop?", "The manager is John Smith [1].")
     assert wrong["grounding"]["supported"] is False and "Priya Raman" in wrong["grounding"]["quote"]["sentence"]
-    assert ask(sentences_server.url, "Who is the manager of the print shop?", "Priya Raman [1].")["grounding"]["supported"]
+    assert ask(sentences_server.url, "Who is the manager of the print shop?",
+               "Priya Raman [1].")["grounding"]["supported"]
 
 
-def test_a_chat_template_model_keeps_whole_passages_and_the_check_which_outlives_a_restart(stub, make_server, make_client,
-                                                                                          tmp_path):
+def test_a_chat_template_model_keeps_whole_passages_and_the_check_which_outlives_a_restart(stub, make_server,
+                                                                                          make_client, tmp_path):
     args = ("--backend", "openai", "--base-url", stub.url, "--data-dir", str(tmp_path))
     server = make_server(*args, async_mode="eventlet")
     fill(server.url, ["clinic.md"])
@@ -204,11 +205,13 @@ def test_an_upload_shows_how_far_its_embedding_has_got(sentences_server):
     import threading
 
     get = http_json
-    text = "\n".join(f"Room {i} of the archive holds {i * 7} boxes of letters written between {1800 + i} and {1850 + i}. "
-                     f"Its keeper checks the humidity every {i % 5 + 2} days and writes it in a blue notebook."
+    text = "\n".join(f"Room {i} of the archive holds {i * 7} boxes of letters written between {1800 + i} "
+                     f"and {1850 + i}. Its keeper checks the humidity every {i % 5 + 2} days "
+                     "and writes it in a blue notebook."
                      for i in range(40)).encode()
     answer = {}
-    upload_thread = threading.Thread(target=lambda: answer.update(body=upload(sentences_server.url, "archive.txt", text)))
+    upload_thread = threading.Thread(
+        target=lambda: answer.update(body=upload(sentences_server.url, "archive.txt", text)))
     upload_thread.start()
     seen = []
     while upload_thread.is_alive():
@@ -226,7 +229,8 @@ def test_an_upload_shows_how_far_its_embedding_has_got(sentences_server):
     assert get(sentences_server.url + "/api/kb/progress")[1]["progress"] is None
 
 
-DENTAL = ("# 康宁口腔医院\n\n## 挂号\n普通号挂号费为15元，主任医师号挂号费为60元。正畸科的主任医师是赵明华，每周一上午出诊。"
+DENTAL = ("# 康宁口腔医院\n\n## 挂号\n普通号挂号费为15元，主任医师号挂号费为60元。"
+          "正畸科的主任医师是赵明华，每周一上午出诊。"
           "口腔外科的主任医师是孙立平，每周五全天出诊。\n\n## 科室\n消化内科在门诊楼三楼。\n")
 
 
@@ -257,7 +261,8 @@ def test_latin_glued_to_chinese_is_cut_into_words_a_question_shares():
 
     # "B超室在几楼" was one token, shared with no passage; the Latin part, jieba's B超 and the Chinese words now.
     assert {"b", "b超", "超室", "几楼"} <= set(words("B超室在几楼？"))
-    assert {"b", "超室"} <= set(words("b超室在几楼")) and {"b", "b超", "超室", "门诊"} <= set(words("B超室在门诊楼三楼东侧"))
+    assert ({"b", "超室"} <= set(words("b超室在几楼"))
+            and {"b", "b超", "超室", "门诊"} <= set(words("B超室在门诊楼三楼东侧")))
     assert {"20", "00", "关门"} <= set(words("晚上20:00关门")) and words("MRI检查") == ["mri", "检查"]
 
 

@@ -162,7 +162,8 @@ def test_servers_sharing_a_data_folder_share_the_library(stub, make_server, tmp_
     first = make_server("--backend", "openai", "--base-url", stub.url, "--data-dir", str(tmp_path))
     second = make_server("--backend", "openai", "--base-url", stub.url, "--data-dir", str(tmp_path))
     assert search(second.url, "How old is Bramble the tortoise?") == []
-    status, body = upload(first.url, "shelter.txt", b"The shelter's oldest resident is a tortoise named Bramble, who is 71.")
+    status, body = upload(first.url, "shelter.txt",
+                          b"The shelter's oldest resident is a tortoise named Bramble, who is 71.")
     assert status == 200, body
     assert search(second.url, "How old is Bramble the tortoise?")[0]["title"] == "shelter.txt"
     assert http_json(second.url + f"/api/kb/documents/{body['document']['id']}", method="DELETE")[0] == 200

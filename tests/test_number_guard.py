@@ -17,17 +17,21 @@ from tests.tinymodel import build
 # the reply may write, numbers it may not)
 BACKED = [
     ("专家门诊的挂号费是多少？", ["普通门诊挂号费为10元，专家门诊挂号费为50元。"], {"50"}, {"10"}),
-    ("期末项目占总成绩的百分之多少？", ["平时作业占30%，期中考试占20%，期末项目占50%。", "期中考试安排在第九周，期末项目在第十五周提交。"],
+    ("期末项目占总成绩的百分之多少？",
+     ["平时作业占30%，期中考试占20%，期末项目占50%。", "期中考试安排在第九周，期末项目在第十五周提交。"],
      {"50"}, {"15", "20", "30"}),  # a percentage, not 第十五周 of the same 期末项目
     ("社区菜园每块菜地的年费是多少？", ["社区菜园位于小区南门旁边，共有40块菜地，每块菜地面积为6平方米。",
                                  "每户最多认领一块菜地，年费为200元。"], {"200"}, {"6", "40"}),  # a fee, not an area
-    ("《机器学习导论》的期中考试在第几周？", ["期中考试安排在第九周，期末项目在第十五周提交。", "本课程共十六周，每周三下午14:00在理科楼302教室上课。"],
+    ("《机器学习导论》的期中考试在第几周？",
+     ["期中考试安排在第九周，期末项目在第十五周提交。", "本课程共十六周，每周三下午14:00在理科楼302教室上课。"],
      {"9"}, {"15", "16", "14:00"}),
-    ("菜园晚上几点关门？", ["菜园每天早上6:00开门，晚上20:00关门。"], {"20:00", "20", "8"}, {"6:00"}),  # 晚上8点 is 20:00
-    ("How much is the first prize of the hackathon?", ["The first prize is 2,000 euros, the second prize is 800 euros."],
-     {"2,000", "2000"}, {"800"}),
+    # 晚上8点 is 20:00
+    ("菜园晚上几点关门？", ["菜园每天早上6:00开门，晚上20:00关门。"], {"20:00", "20", "8"}, {"6:00"}),
+    ("How much is the first prize of the hackathon?",
+     ["The first prize is 2,000 euros, the second prize is 800 euros."], {"2,000", "2000"}, {"800"}),
     # Two rates in one sentence: the question's unit (per day, 一天) picks the part, in either language.
-    ("How much does a kayak cost per day?", ["A kayak costs 12 dollars per hour or 45 dollars per day."], {"45"}, {"12"}),
+    ("How much does a kayak cost per day?", ["A kayak costs 12 dollars per hour or 45 dollars per day."],
+     {"45"}, {"12"}),
     ("皮划艇租一天多少钱？", ["A kayak costs 12 dollars per hour or 45 dollars per day."], {"45"}, {"12"}),
     ("划艇每小时多少钱？", ["A rowing boat costs 15 dollars per hour or 60 dollars per day."], {"15"}, {"60"}),
 ]
@@ -106,7 +110,7 @@ def test_a_base_model_writes_only_the_numbers_it_may(base_model, batch_size):
 
 
 class CharTokenizer:
-    """A tokenizer of single characters and a few words, as many as a Chinese test needs (Gemma's takes 30 s to load)."""
+    """A tokenizer of single characters and a few words, as many as a Chinese test needs (Gemma's loads in 30 s)."""
 
     def __init__(self, vocab: list[str]):
         self.vocab = vocab

@@ -42,7 +42,8 @@ def ground_chat(knowledge, graph, cfg, message: str, system: str | None, backend
         system = f"{system}\n\n{instruction}" if system else instruction
     if sources == []:  # nothing relevant in the library: say so rather than let the model guess
         backend = FixedReply(not_found_reply(message))
-    elif sources and system:  # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
+    elif sources and system:
+        # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
         params = {**params, ANSWER_NUMBERS: off_hub(answer_numbers, message, system)}
     if plan is None:
         return Evidence(backend, system, params, sources)

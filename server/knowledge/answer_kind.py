@@ -15,8 +15,8 @@ ASKS = (
     ("time", re.compile(r"几点|what time|几时|\bwhen\b.*\b(open|close|start|begin|leave|end)", re.I)),
     ("date", re.compile(r"哪天|哪一天|哪几天|几号|几月|什么日期|星期几|周几|礼拜几|what date|which date|which days?\b|"
                         r"what days?\b|which weekdays?\b", re.I)),
-    ("duration", re.compile(r"多长时间|多久|几天|多少天|几周|多少周|几个月|how long|how many (minutes|hours|days|weeks)",
-                            re.I)),
+    ("duration", re.compile(r"多长时间|多久|几天|多少天|几周|多少周|几个月|"
+                            r"how long|how many (minutes|hours|days|weeks)", re.I)),
     ("money", re.compile(r"多少钱|费|价|奖|cost|price|fee|charge|how much (is|are|does|do)\b", re.I)),
 )
 # A number's kind from the words around it: (kind, what follows it, what comes before it).
@@ -29,9 +29,10 @@ AROUND = (
     ("time", re.compile(r"^\s*(点|时|am\b|pm\b|o'clock)", re.I), None),
     ("date", re.compile(r"^\s*(月|日|号)"), re.compile(r"(January|February|March|April|May|June|July|August|September|"
                                                     r"October|November|December)\s*$", re.I)),
-    ("duration", re.compile(r"^\s*(minutes?|hours?|days?|working days|weeks?|months?|分钟|小时|天|个月|个?工作日|周|个?星期)",
-                            re.I), None),
-    ("money", re.compile(r"^\s*(元|角|dollars?|euros?|yuan|pounds?|cents?|欧元|美元)", re.I), re.compile(r"[$€¥£]\s*$")),
+    ("duration", re.compile(r"^\s*(minutes?|hours?|days?|working days|weeks?|months?|"
+                            r"分钟|小时|天|个月|个?工作日|周|个?星期)", re.I), None),
+    ("money", re.compile(r"^\s*(元|角|dollars?|euros?|yuan|pounds?|cents?|欧元|美元)", re.I),
+     re.compile(r"[$€¥£]\s*$")),
 )
 
 

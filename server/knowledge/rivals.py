@@ -32,13 +32,15 @@ RIVAL_SHARE = 0.85
 TITLED = 0.5
 # A Chinese clause that starts like these goes on about the clause before it, whose subject it leaves out
 # (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元): it keeps that clause's words.
-GOES_ON = re.compile(r"^\s*(每|逢|均|都|也|并|且|只|仅|全天|上午|下午|晚上|早上|费用|价格|收费|票价|(周|星期|礼拜)[一二三四五六日天])")
+GOES_ON = re.compile(r"^\s*(每|逢|均|都|也|并|且|只|仅|全天|上午|下午|晚上|早上|费用|价格|收费|票价|"
+                     r"(周|星期|礼拜)[一二三四五六日天])")
 # The unit of a rate ("12 dollars per hour or 45 dollars per day", 每小时/每天): a price question that names
 # one is answered by the clauses of that unit, not by the other rates of the same sentence.
 RATES = (("hour", re.compile(r"per hour|an hour|hourly|/\s*h(?:ou)?r\b|每小时|每个小时|一小时|/小时", re.I)),
          ("day", re.compile(r"per day|a day\b|daily|/\s*day|每天|每日|一天|/天", re.I)),
          ("night", re.compile(r"per night|a night|nightly|每晚|一晚|每夜", re.I)),
-         ("week", re.compile(r"per week|a week\b|weekly|每周(?![一二三四五六日天])|每星期(?![一二三四五六日天])|一周|/周", re.I)),
+         ("week", re.compile(r"per week|a week\b|weekly|每周(?![一二三四五六日天])|"
+                             r"每星期(?![一二三四五六日天])|一周|/周", re.I)),
          ("month", re.compile(r"per month|a month|monthly|每月|每个月|一个月|/月|月卡", re.I)),
          ("year", re.compile(r"per year|a year|yearly|annual|每年|一年|/年|年卡", re.I)))
 

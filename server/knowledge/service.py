@@ -32,9 +32,10 @@ def is_picture(title: str) -> bool:
 GROUNDED = ("Answer the user's question using only the numbered passages below, taken from the knowledge base. "
             "Cite each passage you use as [n], for example [1]. If the passages do not contain the answer, say that "
             "it was not found in the knowledge base. Reply in the language of the question.")
-GROUNDED_SENTENCES = ("Answer the user's question using only the evidence below, taken from the knowledge base. Copy "
-                      "numbers, times and names exactly as written and cite the evidence as [n]. If it does not contain "
-                      "the answer, say that it was not found in the knowledge base. Reply in the language of the question.")
+GROUNDED_SENTENCES = ("Answer the user's question using only the evidence below, taken from the knowledge base. "
+                      "Copy numbers, times and names exactly as written and cite the evidence as [n]. "
+                      "If it does not contain the answer, say that it was not found in the knowledge base. "
+                      "Reply in the language of the question.")
 EVIDENCE_HEAD = "Evidence:"
 # Passages embedded per step of an upload's progress: the built-in embedder takes about 0.5 s a passage on
 # 2 busy cores (bench/RESULTS.md), so the bar moves every few seconds.
@@ -162,7 +163,8 @@ class KnowledgeBase:
 
     def _add_now(self, filename: str, data: bytes) -> dict:
         if len(data) > self.max_bytes:
-            raise ChatError("too_long", f"The file is {len(data) // 1_000_000} MB; the limit is {self.max_bytes // 1_000_000} MB.")
+            raise ChatError("too_long", f"The file is {len(data) // 1_000_000} MB; "
+                                        f"the limit is {self.max_bytes // 1_000_000} MB.")
         read_by_ocr = []
 
         def on_page(done: int, total: int) -> None:

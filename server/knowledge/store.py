@@ -112,7 +112,8 @@ class Store:
         """Every passage (or one document's): (document_id, title, seq, page, text, tokens, vector bytes, embedder)."""
         where, args = ("WHERE c.document_id = ? ", (document_id,)) if document_id else ("", ())
         return self._rows("SELECT c.document_id, d.title, c.seq, c.page, c.text, c.tokens, c.vector, c.embedder "
-                          f"FROM chunks c JOIN documents d ON d.id = c.document_id {where}ORDER BY d.rowid, c.seq", args)
+                          f"FROM chunks c JOIN documents d ON d.id = c.document_id {where}ORDER BY d.rowid, c.seq",
+                          args)
 
     def set_vectors(self, rows: list[tuple], embedder: str) -> None:
         """(document_id, seq, vector) for passages embedded again by another embedder."""

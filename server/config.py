@@ -234,8 +234,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     if cfg.fully_open and cfg.admin_token:
         parser.error("--open lets anyone change the library, the graph and fine-tuning; --admin-token keeps "
                      "those to its holder: give one or the other")
-    if cfg.local_dtype not in ("auto", "fp32", "bf16", "int8"):
-        parser.error("--local-dtype must be auto, fp32, bf16 or int8")
+    if cfg.local_dtype not in ("auto", "fp32", "bf16", "int8", "int8-head"):
+        parser.error("--local-dtype must be auto, fp32, bf16, int8 or int8-head")
     return cfg
 
 

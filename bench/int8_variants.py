@@ -1,6 +1,6 @@
 """Where int8 changes the built-in model's greedy replies: each rounding alone, on chosen evidence questions.
 
-python -m bench.int8_variants [--questions "Q1|Q2"] [--variants V1;V2;...]
+python -m bench.int8_variants [--questions "Q1|Q2"] [--variants V1;V2;...] [--speed TOKENS --rounds R]
 
 Loads the model once in fp32 and asks the questions as bench/evidence_eval.py does (same library, prompt,
 number guard), once per variant. A variant names how each part computes, e.g. "body=k,head=k,emb=r" (today's
@@ -9,7 +9,9 @@ head's weights). Kinds: f fp32; k the int8 kernel (server/backends/local/int8.py
 r int8 weights with a scale per row, multiplied in fp32; gN a scale per N inputs of a row, in fp32;
 b fp32 weights but bf16 in and bf16 sums out (the kernel's rounding alone); t the int8 kernel, then its
 top logits computed again in fp32 (int8.py's head). Prints each reply, whether it is fp32's, and the
-smallest top-1/top-2 margin of the output layer along fp32's reply.
+smallest top-1/top-2 margin of the output layer along fp32's reply. --speed: no questions; greedy decode
+tok/s of each variant over TOKENS tokens in this one process, the variants taking turns R times (best of R),
+so that a shared machine's load falls on each alike.
 """
 from __future__ import annotations
 
@@ -77,10 +79,25 @@ def set_variant(model, weights: dict, spec: str) -> None:
                                     requires_grad=False)
 
 
+def decode_speed(model, tokenizer, tokens: int) -> float:
+    """Greedy tokens a second after the first, for `tokens` new tokens on a short prompt (one row: the int8 kernel)."""
+    ids = tokenizer("The little server answers questions from phones on the same network.", return_tensors="pt").input_ids
+    kw = dict(attention_mask=torch.ones_like(ids), do_sample=False, pad_token_id=0)
+    with torch.inference_mode():
+        t = time.monotonic()
+        model.generate(input_ids=ids, max_new_tokens=1, min_new_tokens=1, **kw)
+        first = time.monotonic() - t
+        t = time.monotonic()
+        model.generate(input_ids=ids, max_new_tokens=tokens, min_new_tokens=tokens, **kw)
+    return (tokens - 1) / max(time.monotonic() - t - first, 1e-9)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--questions", default=QUESTIONS)
     ap.add_argument("--variants", default=VARIANTS)
+    ap.add_argument("--speed", type=int, default=0, help="time greedy decode of this many tokens instead")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     backend = LocalBackend(None, dtype="fp32")
     backend.start()
@@ -90,6 +107,18 @@ def main() -> None:
     model.config.tie_word_embeddings = False
     weights = {n: m.weight.detach().clone() for n, m in model.named_modules() if type(m) is torch.nn.Linear}
     margins: list[float] = []
+    if args.speed:
+        best: dict[str, float] = {}
+        for r in range(args.rounds):
+            for spec in args.variants.split(";"):
+                set_variant(model, weights, spec)
+                best[spec] = max(best.get(spec, 0.0), decode_speed(model, backend.tokenizer, args.speed))
+                print(f"round {r + 1} {spec:32s} {best[spec]:.2f} tok/s (best so far)", flush=True)
+        ref_speed = next(iter(best.values()))
+        for spec, v in best.items():
+            print(f"{spec:32s} {v:.2f} tok/s  {v / ref_speed:.2f}x the first", flush=True)
+        kb.close()
+        return
     wanted = set(args.questions.split("|"))
     qs = [q for q in questions("") if q["q"] in wanted]
     ref = {}

@@ -74,7 +74,7 @@ class Config:
     redis_url: str | None = field(default=None, repr=False)
     # knowledge graph (#26): a Neo4j (Bolt) server; None = the embedded engine in the data folder
     graph_url: str | None = field(default=None, repr=False)
-    # CPU speed (#33): what the local model's weights run as on a CPU; auto = int8 on x86 with AVX2/AVX-512
+    # CPU speed (#33): what the local model's weights run as on a CPU; auto = int8-head on AVX-512, else fp32
     local_dtype: str = "auto"
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     # hardening (#34): fields below
@@ -161,7 +161,7 @@ FLAGS: list[tuple[str, str, str, Callable[[str], Any], str]] = [
     ("--vision-models", "CHAT_VISION_MODELS", "vision_models", lambda v: [m.strip() for m in v.split(",") if m.strip()],
      "comma-separated models that take images: attached photos are sent to them as image parts"),
     # CPU speed (#33): flags below
-    ("--local-dtype", "CHAT_LOCAL_DTYPE", "local_dtype", str, "local model weights on a CPU: auto, fp32, bf16 or int8 (auto: fp32; see docs/BACKENDS.md)"),
+    ("--local-dtype", "CHAT_LOCAL_DTYPE", "local_dtype", str, "local model weights on a CPU: auto, fp32, bf16, int8 or int8-head (auto: int8-head on AVX-512, else fp32; see docs/BACKENDS.md)"),
 ]
 
 

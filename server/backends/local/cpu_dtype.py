@@ -28,10 +28,10 @@ def pick(asked: str | None) -> str:
         raise ValueError(f"unknown local dtype {asked!r}: choose one of {', '.join(DTYPES)}")
     if asked != "auto":
         return asked
-    # int8-head where measured faster: on AVX-512 it decoded ~1.3x fp32 and answered bench/evidence_eval.py's
-    # sets as fp32 does. Full int8 (the layers too) lost two of its 20 Chinese answers: a scale per row rounds
-    # the MLP's up/down weights too coarsely (bench/RESULTS.md, "Which rounding loses the answers").
-    # Elsewhere (AVX2, ARM) the int8 kernel is not measured: fp32.
+    # int8-head where measured: on AVX-512 it decoded 1.2-1.4x fp32 and answered bench/evidence_eval.py's
+    # existing set as fp32 does in each language. Full int8 (the layers too) lost two of its 20 Chinese
+    # answers: a scale per row rounds the MLP's up/down weights too coarsely (bench/RESULTS.md, "Which
+    # rounding loses the answers"). Elsewhere (AVX2, ARM) the int8 kernel is not measured: fp32.
     return "int8-head" if _cpu_capability() == "AVX512" else "fp32"
 
 

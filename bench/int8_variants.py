@@ -7,9 +7,10 @@ number guard), once per variant. A variant names how each part computes, e.g. "b
 int8): body = every projection of the layers, head = the output layer, emb = the input embedding (tied to the
 head's weights). Kinds: f fp32; k the int8 kernel (server/backends/local/int8.py: bf16 in, bf16 sums out);
 r int8 weights with a scale per row, multiplied in fp32; gN a scale per N inputs of a row, in fp32;
-b fp32 weights but bf16 in and bf16 sums out (the kernel's rounding alone); t the int8 kernel, then its
-top logits computed again in fp32 (int8.py's head). Prints each reply, whether it is fp32's, and the
-smallest top-1/top-2 margin of the output layer along fp32's reply. --speed: no questions; greedy decode
+b fp32 weights but bf16 in and bf16 sums out (the kernel's rounding alone); h weights rounded to bf16,
+in fp32; a projection's own name (up_proj=r) overrides body for it. The first variant is the reference:
+prints each reply, whether it is the first variant's, and the smallest top-1/top-2 margin of the output
+layer along the reply. --speed: no questions; greedy decode
 tok/s of each variant over TOKENS tokens in this one process, the variants taking turns R times (best of R),
 so that a shared machine's load falls on each alike.
 """
@@ -62,8 +63,6 @@ def layer(w: torch.Tensor, kind: str) -> torch.nn.Module:
     lin.weight = torch.nn.Parameter(w, requires_grad=False)
     if kind == "k":
         return int8mod.Int8Linear(lin)
-    if kind == "t" and hasattr(int8mod, "Int8Head"):
-        return int8mod.Int8Head(lin)
     return Fake(w, kind)
 
 
@@ -75,8 +74,14 @@ def set_variant(model, weights: dict, spec: str) -> None:
         setattr(model.get_submodule(parent) if parent else model, attr, layer(w, kind))
     emb = model.get_input_embeddings()
     head = weights["lm_head"]
-    emb.weight = torch.nn.Parameter(rounded(head, "r" if parts["emb"] in ("k", "t") else parts["emb"]),
+    emb.weight = torch.nn.Parameter(rounded(head, "r" if parts["emb"] == "k" else parts["emb"]),
                                     requires_grad=False)
+
+
+def top_margin(logits: torch.Tensor) -> float:
+    """How far the greedy token's logit is above the runner-up's, at the last position."""
+    top = logits[0, -1].float().topk(2).values
+    return float(top[0] - top[1])
 
 
 def decode_speed(model, tokenizer, tokens: int) -> float:
@@ -125,14 +130,13 @@ def main() -> None:
     for spec in args.variants.split(";"):
         set_variant(model, weights, spec)
         margins.clear()
-        hook = model.lm_head.register_forward_hook(
-            lambda m, i, o: margins.append(float((lambda t: t[0] - t[1])(o[0, -1].float().topk(2).values))))
+        hook = model.lm_head.register_forward_hook(lambda m, i, o: margins.append(top_margin(o)))
         for q in qs:
             t = time.monotonic()
             margins.clear()
             reply = ask(kb, backend, q["q"], "auto", 64)["text"].strip()
             ref.setdefault(q["q"], reply)
-            same = "same as fp32" if reply == ref[q["q"]] else "DIFFERS"
+            same = "same as the first" if reply == ref[q["q"]] else "DIFFERS"
             low = min(margins[1:], default=float("nan"))  # the first is the prompt's last row
             print(f"{spec:32s} {q['q']} -> {reply[:60]!r} [{same}] min margin {low:.3f} "
                   f"({time.monotonic() - t:.1f} s)", flush=True)

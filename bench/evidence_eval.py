@@ -131,6 +131,8 @@ def run_set(name: str, backend, args, out) -> list:
         t = time.monotonic()
         if (args.rescore and (name, q["q"]) not in earlier) or (args.cross and not q.get("cross")):
             continue
+        if args.lang and language(q) != {"cross": "zh -> en doc"}.get(args.lang, args.lang):
+            continue
         if args.rescore:
             got = rescored(kb, q["q"], earlier[(name, q["q"])], args.evidence, backend)
         else:
@@ -178,7 +180,8 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--out", default=None, help="write every question, reply and verdict here (JSON lines)")
     ap.add_argument("--cross", action="store_true", help="only the Chinese questions about English documents")
-    ap.add_argument("--local-dtype", default="auto", help="auto, fp32, bf16 or int8 (--local-dtype)")
+    ap.add_argument("--local-dtype", default="auto", help="auto, fp32, bf16, int8 or int8-head (--local-dtype)")
+    ap.add_argument("--lang", default=None, help="only one language: en, zh or cross (zh -> en doc)")
     ap.add_argument("--rescore", default=None, help="check the replies of an earlier --out again; no model runs")
     args = ap.parse_args()
     t0 = time.monotonic()

@@ -75,7 +75,7 @@ class Config:
     redis_url: str | None = field(default=None, repr=False)
     # knowledge graph (#26): a Neo4j (Bolt) server; None = the embedded engine in the data folder
     graph_url: str | None = field(default=None, repr=False)
-    # CPU speed (#33): what the local model's weights run as on a CPU; auto = int8 on x86 with AVX2/AVX-512
+    # CPU speed (#33): what the local model's weights run as on a CPU; auto = int8-head on AVX-512, else fp32
     local_dtype: str = "auto"
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     # hardening (#34): fields below
@@ -177,7 +177,8 @@ FLAGS: list[tuple[str, str, str, Callable[[str], Any], str]] = [
      "comma-separated models that take images: attached photos are sent to them as image parts"),
     # CPU speed (#33): flags below
     ("--local-dtype", "CHAT_LOCAL_DTYPE", "local_dtype", str,
-     "local model weights on a CPU: auto, fp32, bf16 or int8 (auto: fp32; see docs/BACKENDS.md)"),
+     "local model weights on a CPU: auto, fp32, bf16, int8 or int8-head "
+     "(auto: int8-head on AVX-512, else fp32; see docs/BACKENDS.md)"),
 ]
 
 
@@ -250,8 +251,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     if cfg.fully_open and cfg.admin_token:
         parser.error("--open lets anyone change the library, the graph and fine-tuning; --admin-token keeps "
                      "those to its holder: give one or the other")
-    if cfg.local_dtype not in ("auto", "fp32", "bf16", "int8"):
-        parser.error("--local-dtype must be auto, fp32, bf16 or int8")
+    if cfg.local_dtype not in ("auto", "fp32", "bf16", "int8", "int8-head"):
+        parser.error("--local-dtype must be auto, fp32, bf16, int8 or int8-head")
     return cfg
 
 

@@ -1,4 +1,4 @@
-"""The local model's CPU dtypes: each gives fp32's greedy reply on a tiny model, and auto keeps fp32."""
+"""The local model's CPU dtypes: each gives fp32's greedy reply on a tiny model, and auto picks int8-head on AVX-512."""
 from __future__ import annotations
 
 import pytest
@@ -30,7 +30,7 @@ def greedy(folder: str, dtype: str, cache: str) -> tuple[list[int], object]:
     return out[0, ids.shape[1]:].tolist(), loaded
 
 
-@pytest.mark.parametrize("dtype", ["bf16", "int8"])
+@pytest.mark.parametrize("dtype", ["bf16", "int8", "int8-head"])
 def test_each_dtype_writes_the_fp32_greedy_reply(folder, tmp_path, dtype):
     want, _ = greedy(folder, "fp32", str(tmp_path))
     got, loaded = greedy(folder, dtype, str(tmp_path))
@@ -50,6 +50,19 @@ def test_int8_holds_every_layer_in_int8(folder, tmp_path):
     floats = sum(t.numel() for t in model.parameters() if t.is_floating_point())
     emb = model.get_input_embeddings().weight
     assert floats - emb.numel() < sum(m.weight.numel() for m in linears) / 10  # norms and the untied embedding
+
+
+def test_int8_head_rounds_the_output_layer_alone(folder, tmp_path):
+    import torch
+
+    from server.backends.local.int8 import Int8Linear
+
+    _, loaded = greedy(folder, "int8-head", str(tmp_path))
+    model = loaded.model
+    head = model.get_output_embeddings()
+    assert isinstance(head, Int8Linear) and head.weight.dtype == torch.int8
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m is not head]
+    assert layers and all(type(m) is torch.nn.Linear and m.weight.dtype == torch.float32 for m in layers)
 
 
 def test_a_tied_output_layer_and_embedding_share_one_int8_table():
@@ -80,8 +93,14 @@ def test_a_prompt_and_a_token_agree_between_the_float_and_int8_kernels(folder, t
     assert torch.allclose(together, alone, rtol=0.02, atol=0.02 * together.abs().max().item())
 
 
-def test_auto_keeps_fp32_and_a_wrong_name_is_refused():
-    assert cpu_dtype.pick("auto") == cpu_dtype.pick(None) == "fp32"  # int8 lost two Chinese answers (cpu_dtype.pick)
+def test_auto_picks_int8_head_on_avx512_alone_and_a_wrong_name_is_refused(monkeypatch):
+    # int8 lost two Chinese answers; int8-head kept them and is measured faster on AVX-512 only (cpu_dtype.pick)
+    monkeypatch.setattr(cpu_dtype, "_cpu_capability", lambda: "AVX512")
+    assert cpu_dtype.pick("auto") == cpu_dtype.pick(None) == "int8-head"
+    for other in ("AVX2", "DEFAULT", "SVE256"):
+        monkeypatch.setattr(cpu_dtype, "_cpu_capability", lambda: other)
+        assert cpu_dtype.pick("auto") == "fp32"
+    assert cpu_dtype.pick("INT8") == "int8"
     assert cpu_dtype.pick("BF16") == "bf16"
     with pytest.raises(ValueError):
         cpu_dtype.pick("int4")

@@ -10,23 +10,36 @@ projection took 0.064 ms a token in int8 against 0.168 in fp32 and 0.151 in bf16
 packing Gemma's output layer took 79 s at each start, and its 7-bit activations changed the greedy
 reply from the second token. Prompts (many rows at once) take the float path: the int8 kernel is a
 matrix-vector one (128 rows: 4.4 ms against 1.9 in fp32).
+
+int8-head rounds the output layer (and the embedding tied to it) alone and keeps every layer's
+projections in fp32: the output layer is 168M of the built-in model's 268M weights and the largest
+cost of a token, while a scale per row in the layers' MLP up/down projections changed greedy replies
+(bench/int8_variants.py; the bf16 rounding of the kernel's input and sums did not).
 """
 from __future__ import annotations
 
-DTYPES = ("auto", "fp32", "bf16", "int8")
+DTYPES = ("auto", "fp32", "bf16", "int8", "int8-head")
 
 
 def pick(asked: str | None) -> str:
-    """The dtype to run in: the one asked for, or for "auto" the one that keeps the model's answers."""
+    """The dtype to run in: the one asked for, or for "auto" the fastest measured one that keeps the answers."""
     asked = (asked or "auto").lower()
     if asked not in DTYPES:
         raise ValueError(f"unknown local dtype {asked!r}: choose one of {', '.join(DTYPES)}")
     if asked != "auto":
         return asked
-    # fp32 until a faster format keeps the built-in model's answers: int8 decoded 1.4x fp32 here but answered
-    # 17 of bench/evidence_eval.py's 20 Chinese questions against fp32's 19 (goal: at most one fewer), and
-    # bf16 is not measured yet (bench/RESULTS.md, "CPU speed").
-    return "fp32"
+    # int8-head where measured: on AVX-512 it decoded 1.2-1.4x fp32 and answered bench/evidence_eval.py's
+    # existing set as fp32 does in each language. Full int8 (the layers too) lost two of its 20 Chinese
+    # answers: a scale per row rounds the MLP's up/down weights too coarsely (bench/RESULTS.md, "Which
+    # rounding loses the answers"). Elsewhere (AVX2, ARM) the int8 kernel is not measured: fp32.
+    return "int8-head" if _cpu_capability() == "AVX512" else "fp32"
+
+
+def _cpu_capability() -> str:
+    """torch's name for the vector instructions its CPU kernels use here: DEFAULT, AVX2, AVX512, SVE256..."""
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability()
 
 
 def apply(model, dtype: str):
@@ -36,13 +49,14 @@ def apply(model, dtype: str):
     if dtype == "bf16":
         return model.to(dtype=torch.bfloat16)
     model = model.to(dtype=torch.float32)
-    if dtype == "int8":
-        quantize(model)
+    if dtype in ("int8", "int8-head"):
+        quantize(model, layers=dtype == "int8")
     return model
 
 
-def quantize(model) -> None:
-    """Swap every nn.Linear for an Int8Linear, and a tied input embedding for one reading the same int8 rows.
+def quantize(model, layers: bool = True) -> None:
+    """Swap every nn.Linear (or with layers=False the output layer alone) for an Int8Linear, and a tied input
+    embedding for one reading the same int8 rows.
 
     An untied embedding stays float: it is only looked up, a row per token, and one row's outlier can
     take a per-row int8 scale (the tiny test model's constant 4.0 beside 0.02 weights zeroed the rest).
@@ -55,7 +69,7 @@ def quantize(model) -> None:
     tied = head is not None and head.weight is getattr(emb, "weight", None)
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
-            if type(child) is torch.nn.Linear:
+            if type(child) is torch.nn.Linear and (layers or child is head):
                 setattr(parent, name, Int8Linear(child))
     if tied and isinstance(emb, torch.nn.Embedding):
         model.set_input_embeddings(Int8Embedding(emb, model.get_output_embeddings()))

@@ -71,7 +71,7 @@ def load(path: str | None, device: str | None, cache_dir: str, label: str, repor
         phases = [("reading the tokenizer", 1), ("reading the weights", 3), ("moving to " + device, 0.5)]
     if gguf == source.BUILTIN and not cached:
         phases.insert(0, ("unpacking the built-in model", 3))
-    if cpu_as == "int8":  # Gemma 3 270M: 33 s of rounding on this 2-core machine while loaded ~15
+    if cpu_as in ("int8", "int8-head"):  # Gemma 3 270M: 33 s of rounding on this 2-core machine while loaded ~15
         phases.append(("quantizing to int8", 4))
     progress = Progress(label, phases, report)
     try:
@@ -92,7 +92,7 @@ def load(path: str | None, device: str | None, cache_dir: str, label: str, repor
             dtype = torch.bfloat16 if device.startswith("cuda") and torch.cuda.is_bf16_supported() else torch.float16
             model = model.to(device=device, dtype=dtype)
         elif cpu_as is not None:  # a CPU's choice
-            if cpu_as == "int8":
+            if cpu_as in ("int8", "int8-head"):
                 progress.begin("quantizing to int8")
             model = cpu_dtype.apply(model, cpu_as)
         loaded = _settle(tokenizer, model.eval(), device, builtin=path is None)

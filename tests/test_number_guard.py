@@ -158,19 +158,18 @@ def test_a_library_answer_of_a_local_base_model_is_held_to_its_evidence(base_mod
     assert status == 200, body
     question, params = "How much is the yearly fee?", {**SAMPLED, "max_tokens": 200}
 
-    def replies(**fields) -> list[dict]:
-        out = []
-        for _ in range(3):  # sampled: each reply of the random model has other numbers in it about one time in two
+    def replies(count: int, **fields):
+        for _ in range(count):
             status, body = http_json(s.url + "/api/chat", {"message": question, "params": params, **fields})
             assert status == 200, body
-            out.append(body)
-        return out
+            yield body
 
-    for body in replies(knowledge=True):
+    for body in replies(3, knowledge=True):
         assert body["sources"] and set(numbers_of(body["text"])) <= {"42"} and len(body["text"]) > 200, body
-    # The same evidence as a plain system prompt is not held: the model writes numbers of its own.
-    free = replies(system="Evidence:\n[1] (fees.md) The yearly fee is 42 dollars.")
-    assert any(set(numbers_of(body["text"])) - {"42"} for body in free), free
+    # The same evidence as a plain system prompt is not held: the model writes numbers of its own. Sampled, a
+    # reply of the random model has other numbers about one time in two: up to 10 tries (3 failed 1 run in 8).
+    free = replies(10, system="Evidence:\n[1] (fees.md) The yearly fee is 42 dollars.")
+    assert any(set(numbers_of(body["text"])) - {"42"} for body in free), "10 free replies wrote only 42"
 
 
 RIVALS = "Evidence:\n[1] (dental.md) 普通号挂号费为15元，主任医师号挂号费为60元。"

@@ -12,7 +12,8 @@ from server.backends.local.span_guard import MAX_FACTS, MAX_NAME, SpanGuard, wal
 from server.graph import constrained, extract
 from tests.kb_files import upload
 from tests.live import LiveServer, http_json
-from tests.test_graph_offline import ADMIN, get, wait_job
+from tests.graph_api import get, wait_job
+from tests.test_graph_offline import ADMIN
 from tests.tinymodel import build as build_tiny
 
 PASSAGES = [
@@ -102,7 +103,7 @@ def test_a_constrained_build_ends_done_with_facts_in_the_passages_words(server):
     assert status == 200 and body["job"]["extractor"] == "constrained", body
     job = wait_job(server.url, body["job"]["id"])
     assert job["status"] == "done" and job["done"] == job["total"] > 0 and not job.get("error"), job
-    found = get(server.url, "/api/graph/proposals?limit=1000")["proposals"]
+    found = get(server.url, "/api/graph/proposals?limit=1000", headers=ADMIN)["proposals"]
     for e in get(server.url, "/api/graph/entities?limit=500")["entities"]:
         found += [{"head": f["head"]["name"], "tail": f["tail"]["name"], "extractor": f.get("extractor", "")}
                   for f in get(server.url, f"/api/graph/entities/{e['id']}")["facts"]]

@@ -59,6 +59,9 @@ def test_a_base_model_states_one_hop_facts_cited(server, make_client):
     assert done["text"] == "胃炎的就诊科室是消化内科 [1]。", done
     assert done["answer"] == {"from": "facts", "facts": [1]}
     assert facts(done) == [("胃炎", "就诊科室", "消化内科")] and done["grounding"] == {"supported": True}
+    # the history keeps where the reply came from, as it keeps its sources (a reload shows the same)
+    kept = client.call("history")["history"][-1]
+    assert kept["answer"] == done["answer"] and kept["grounding"] == done["grounding"], kept
     body = ask(server, "What drug is used for gastritis?", backend="local")  # English: English names where known
     assert body["text"] == "The drug of Gastritis: 奥美拉唑 [1]." and body["answer"]["facts"] == [1]
     body = ask(server, "胃炎有什么并发症？", backend="local")  # a relation of the graph's own, named

@@ -1,13 +1,15 @@
 """Graph QA: what a person reads when the graph is on, per model, on questions written before the code.
 
-    python -m bench.graph_answers [--models builtin,reader-1,reader-2] [--part tune|heldout|both]
+    python -m bench.graph_answers [--models builtin,reader-1,reader-2] [--part tune|heldout|both|heldout3]
 
 A live server (`--backend local`: the built-in model, beside the stub upstream of tests/openai_stub.py) imports
 bench/data/graph/answers_hospital.csv and is asked every question of answers_tune.jsonl and answers_heldout.jsonl
-with `graph: true` and an empty library. "reader-N" stands in for an instruction model that trusts its context:
-it states fact [N] as a sentence (reader-1 the first fact, reader-2 the second: often a wrong entity). A reply is
-right when it names every expected answer and no other entity of the answer's type (or, with no expected
-answer, no entity beyond the question's); flagged when done.grounding says supported: false.
+with `graph: true` and an empty library. `heldout3` is a graph and 20 questions of its own (heldout3/), written
+by someone who had never read the code, and asked of a server that holds only that graph. "reader-N" stands in
+for an instruction model that trusts its context: it states fact [N] as a sentence (reader-1 the first fact,
+reader-2 the second: often a wrong entity). A reply is right when it names every expected answer and no other
+entity of the answer's type (or, with no expected answer, no entity beyond the question's); flagged when
+done.grounding says supported: false.
 """
 from __future__ import annotations
 
@@ -22,11 +24,15 @@ from server.graph.names import normalize
 
 DATA = os.path.join(ROOT, "bench", "data", "graph")
 ADMIN = "b3nch"
+# part -> (the graph it asks, its questions), both under bench/data/graph/
+PARTS = {"tune": ("answers_hospital.csv", "answers_tune.jsonl"),
+         "heldout": ("answers_hospital.csv", "answers_heldout.jsonl"),
+         "heldout3": ("heldout3/graph.csv", "heldout3/answers.jsonl")}
 
 
-def graph_names() -> tuple[dict[str, str], dict[str, str]]:
-    """(normalized name or alias -> canonical name, canonical name -> type) of the bench graph."""
-    with open(os.path.join(DATA, "answers_hospital.csv"), encoding="utf-8") as f:
+def graph_names(csv_name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(normalized name or alias -> canonical name, canonical name -> type) of a bench graph."""
+    with open(os.path.join(DATA, csv_name), encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     canon, types = {}, {}
     for r in rows:
@@ -80,11 +86,12 @@ def before(server, part: str, canon, types) -> dict:
     from server.knowledge.service import not_found_reply
 
     graph = Graph(lambda: LadybugEngine(tempfile.mkdtemp(prefix="graph-answers-")))
-    with open(os.path.join(DATA, "answers_hospital.csv"), "rb") as f:
-        graph.import_file("answers_hospital.csv", f.read())
+    csv_name, questions = PARTS[part]
+    with open(os.path.join(DATA, csv_name), "rb") as f:
+        graph.import_file(os.path.basename(csv_name), f.read())
     model = next(m["id"] for m in http_json(server.url + "/v1/models")[1]["data"] if m["owned_by"] == "local")
     counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "right-flagged": 0}
-    for q in load(f"answers_{part}.jsonl"):
+    for q in load(questions):
         instruction, sources = ground(graph, None, q["question"])
         if not sources:
             body = {"text": not_found_reply(q["question"])}
@@ -110,49 +117,55 @@ def row(model: str, part: str, n: int, counts: dict) -> str:
             f"{counts['wrong-unflagged']} | {counts['right-flagged']} |")
 
 
+def ask_part(server, model: str, part: str, show: bool) -> None:
+    """Every question of one part asked of one model; prints its table row (and the misses of a tuning part)."""
+    csv_name, name = PARTS[part]
+    canon, types = graph_names(csv_name)
+    chat = {"backend": "local"} if model == "builtin" else {"backend": "openai", "model": model}
+    counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "right-flagged": 0}
+    questions = load(name)
+    for q in questions:
+        status, body = http_json(server.url + "/api/chat", {"message": q["question"], "graph": True, **chat})
+        assert status == 200, body
+        got = score(q, body, canon, types)
+        counts[got] += 1
+        if show or (got != "right" and part == "tune"):
+            print(f"  - {model} {part} {got}: {q['question']} -> {body['text']!r} {body.get('grounding')}")
+    print(row(model, part, len(questions), counts), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="builtin,reader-1,reader-2")
-    ap.add_argument("--part", default="both", choices=["tune", "heldout", "both"])
+    ap.add_argument("--part", default="both", choices=["tune", "heldout", "both", "heldout3"])
     ap.add_argument("--show", action="store_true", help="print every reply")
     ap.add_argument("--before", action="store_true", help="also the built-in model writing from the facts itself")
     args = ap.parse_args()
+    from tests.kb_files import upload
     from tests.openai_stub import Stub
 
-    stub = Stub()
-    server = LiveServer("--backend", "local", "--base-url", stub.url, "--admin-token", ADMIN,
-                        "--rate-per-minute", "0", "--rate-per-minute-ip", "0").start(timeout=300)
-    try:
-        with open(os.path.join(DATA, "answers_hospital.csv"), "rb") as f:
-            from tests.kb_files import upload
-
-            status, body = upload(server.url, "answers_hospital.csv", f.read(), token=ADMIN, path="/api/graph/import")
-        assert status == 200, body
-        canon, types = graph_names()
-        parts = ["tune", "heldout"] if args.part == "both" else [args.part]
-        print("| model | part | questions | right | wrong, flagged | wrong, unflagged | right but flagged |")
-        print("|---|---|---|---|---|---|---|")
-        for model in args.models.split(","):
-            chat = {"backend": "local"} if model == "builtin" else {"backend": "openai", "model": model}
-            for part in parts:
-                counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "right-flagged": 0}
-                questions = load(f"answers_{part}.jsonl")
-                for q in questions:
-                    status, body = http_json(server.url + "/api/chat",
-                                             {"message": q["question"], "graph": True, **chat})
-                    assert status == 200, body
-                    got = score(q, body, canon, types)
-                    counts[got] += 1
-                    if args.show or (got != "right" and part == "tune"):
-                        print(f"  - {model} {part} {got}: {q['question']} -> {body['text']!r} "
-                              f"{body.get('grounding')}")
-                print(row(model, part, len(questions), counts), flush=True)
-        for part in parts if args.before else []:
-            counts = before(server, part, canon, types)
-            print(row("built-in writing (before #31)", part, len(load(f"answers_{part}.jsonl")), counts), flush=True)
-    finally:
-        server.stop()
-        stub.close()
+    parts = ["tune", "heldout"] if args.part == "both" else [args.part]
+    print("| model | part | questions | right | wrong, flagged | wrong, unflagged | right but flagged |")
+    print("|---|---|---|---|---|---|---|")
+    for csv_name in dict.fromkeys(PARTS[p][0] for p in parts):  # one server per graph: it holds only that one
+        stub = Stub()
+        server = LiveServer("--backend", "local", "--base-url", stub.url, "--admin-token", ADMIN,
+                            "--rate-per-minute", "0", "--rate-per-minute-ip", "0").start(timeout=300)
+        try:
+            with open(os.path.join(DATA, csv_name), "rb") as f:
+                status, body = upload(server.url, os.path.basename(csv_name), f.read(), token=ADMIN,
+                                      path="/api/graph/import")
+            assert status == 200, body
+            mine = [p for p in parts if PARTS[p][0] == csv_name]
+            for model in args.models.split(","):
+                for part in mine:
+                    ask_part(server, model, part, args.show)
+            for part in mine if args.before else []:
+                counts = before(server, part, *graph_names(csv_name))
+                print(row("built-in writing (before #31)", part, len(load(PARTS[part][1])), counts), flush=True)
+        finally:
+            server.stop()
+            stub.close()
 
 
 if __name__ == "__main__":

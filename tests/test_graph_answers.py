@@ -59,6 +59,9 @@ def test_a_base_model_states_one_hop_facts_cited(server, make_client):
     assert done["text"] == "胃炎的就诊科室是消化内科 [1]。", done
     assert done["answer"] == {"from": "facts", "facts": [1]}
     assert facts(done) == [("胃炎", "就诊科室", "消化内科")] and done["grounding"] == {"supported": True}
+    # the history keeps where the reply came from, as it keeps its sources (a reload shows the same)
+    kept = client.call("history")["history"][-1]
+    assert kept["answer"] == done["answer"] and kept["grounding"] == done["grounding"], kept
     body = ask(server, "What drug is used for gastritis?", backend="local")  # English: English names where known
     assert body["text"] == "The drug of Gastritis: 奥美拉唑 [1]." and body["answer"]["facts"] == [1]
     body = ask(server, "胃炎有什么并发症？", backend="local")  # a relation of the graph's own, named
@@ -94,8 +97,13 @@ def test_one_of_two_candidates_the_reply_cannot_tell_apart_is_flagged(server):
     assert body["grounding"]["supported"] is False
     assert (quote["kind"], quote["head"], quote["relation"], quote["tail"]) == ("fact", "哮喘", "就诊科室", "呼吸科")
     assert facts(body)[quote["n"] - 1] == ("哮喘", "就诊科室", "呼吸科")
+    # naming both still leaves the person to choose: flagged, as is the base model's reply composed from both
     both = ask(server, "胸闷应该挂什么科？", model="say:可能是心内科 [1] 或呼吸科 [2]。")
-    assert both["grounding"] == {"supported": True}
+    assert both["grounding"]["supported"] is False
+    composed = ask(server, "胸闷应该挂什么科？", backend="local")
+    assert "心内科" in composed["text"] and "呼吸科" in composed["text"], composed
+    assert composed["answer"]["from"] == "facts" and composed["grounding"]["supported"] is False
+    assert composed["grounding"]["quote"]["relation"] == "就诊科室"
 
 
 def test_a_chinese_name_absent_from_the_knowledge_is_flagged(server):

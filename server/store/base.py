@@ -5,8 +5,8 @@ rules (the caller checks `client_id`). Every method is called from the server's 
 be safe to call from several at once. Records are plain dicts:
 
 - meta: `{session_id, client_id, title, created_at, updated_at, settings: dict}`
-- message: `{role, content, created_at, reasoning?, sources?, grounding?}` (a grounded reply keeps the `sources`
-  and `grounding` its `done` carried); a conversation's messages are numbered from 0
+- message: `{role, content, created_at, reasoning?, sources?, grounding?, answer?}` (a grounded reply keeps the
+  `sources`, `grounding` and `answer` its `done` carried); a conversation's messages are numbered from 0
   (their position) and only ever removed from the end (`truncate`).
 - summary (from `list`): `{session_id, title, created_at, updated_at, messages: int}`
 
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 # a grounded reply's fields beyond its text, kept as its `done` carried them
-EVIDENCE = ("sources", "grounding", "attachments")
+EVIDENCE = ("sources", "grounding", "answer", "attachments")
 
 _clock_lock = threading.Lock()
 _last = [datetime.min.replace(tzinfo=timezone.utc)]

@@ -11,6 +11,7 @@ from ..key_tokens import canonical, chinese_names, names, number_forms, numbers,
 from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
 from .weekday import DAYS, weekdays, within
+from .yes_no import unbacked
 
 EVIDENCE_LINE = re.compile(r"^\[(\d+)\] \((.+?)\) (.+)$", re.M)  # "[n] (title) sentence", best first
 
@@ -42,7 +43,8 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     asks for a number and a reply with none, a reply whose numbers are all of another kind than asked
     (哪天闭馆 -> 9:00到17:00), and a reply that picks one of rival values ("(rival)") are unsupported too.
     Days of the week are values like numbers: for a 哪天 / which-day question those of the clauses most about
-    it (or the question's), for any other question those of the evidence.
+    it (or the question's), for any other question those of the evidence. A yes or a no must be what a clause
+    about the question says (不可续借 against 可以).
     """
     found, days = numbers(reply), weekdays(reply)
     kind = kind_of(question)
@@ -73,6 +75,8 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
         missing += sorted(w for w in stated & cands.every if w not in named)
     if cands.ambiguous and not missing and _picks_one(reply, cands, person):
         missing.append("(rival)")
+    if unbacked(reply, question, shown):  # a yes or a no that no clause about the question says
+        missing.append("(yes/no)")
     return missing
 
 
@@ -110,8 +114,13 @@ def check(reply: str, question: str, sources: list[dict], shown: str) -> Groundi
     missing = unsupported(reply, question, shown)
     if not missing:
         return {"supported": True}
-    quote = _answer_quote(question, shown, sources) or _best_quote(shown, sources)
+    quote = answer_quote(question, shown, sources)
     return cast(Grounding, {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})})
+
+
+def answer_quote(question: str, shown: str, sources: list[dict]) -> dict | None:
+    """What the knowledge says about the question: its answer clauses' sentences, else the best evidence."""
+    return _answer_quote(question, shown, sources) or _best_quote(shown, sources)
 
 
 def _answer_quote(question: str, shown: str, sources: list[dict]) -> dict | None:

@@ -31,8 +31,10 @@ RIVAL_SHARE = 0.85
 # document has it (康宁口腔医院's 口腔 made 正畸科's 每周一出诊 a rival of 口腔外科's 每周五 at 12 against 14).
 TITLED = 0.5
 # A Chinese clause that starts like these goes on about the clause before it, whose subject it leaves out
-# (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元): it keeps that clause's words.
+# (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元 / 期刊借期7天，不可续借): it keeps
+# that clause's words.
 GOES_ON = re.compile(r"^\s*(每|逢|均|都|也|并|且|只|仅|全天|上午|下午|晚上|早上|费用|价格|收费|票价|"
+                     r"不|可|能|禁止|严禁|须|需|"
                      r"(周|星期|礼拜)[一二三四五六日天])")
 # The unit of a rate ("12 dollars per hour or 45 dollars per day", 每小时/每天): a price question that names
 # one is answered by the clauses of that unit, not by the other rates of the same sentence.
@@ -109,8 +111,8 @@ def clauses(shown: str) -> list[Clause]:
             # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
             # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
             before, first = topic.get(n, set()), True
-            for c in CLAUSE.split(s):
-                for p in _parts(c):
+            for c in _listed(CLAUSE.split(s)):
+                for p in _parts(c) if s.isascii() else _people(c):
                     if p.strip() and (n, p) not in seen:
                         seen.add((n, p))
                         own = _words(p)
@@ -123,6 +125,26 @@ def clauses(shown: str) -> list[Clause]:
                             topic[n], first = before, False
                         out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
                                           titled=frozenset(context - own - kept)))
+    return out
+
+
+def _people(clause: str) -> list[str]:
+    """A Chinese clause listing people each with their own part (陈Mia（外文图书）、王志远（参考咨询）) cut at 、."""
+    pieces = clause.split("、")
+    if len(pieces) > 1 and all(names(p) | chinese_names(p) for p in pieces):
+        return pieces
+    return [clause]
+
+
+def _listed(pieces: list[str]) -> list[str]:
+    """English clauses with a list of days cut at its commas joined again ("Monday, Wednesday and Friday")."""
+    out: list[str] = []
+    for piece in pieces:
+        only_days = piece.isascii() and DAY.search(piece) and not RUN.search(piece) and not _words(DAY.sub(" ", piece))
+        if out and only_days and DAY.search(out[-1]):
+            out[-1] += ", " + piece.strip()
+        else:
+            out.append(piece)
     return out
 
 
@@ -141,7 +163,7 @@ def _parts(clause: str) -> list[str]:
 
 
 def asks_person(question: str) -> bool:
-    return bool(re.search(r"谁|叫什么名字|什么名字|\bwho\b|\bwhom\b", question, re.I))
+    return bool(re.search(r"谁|哪一?位|叫什么名字|什么名字|\bwho\b|\bwhom\b", question, re.I))
 
 
 def values_of(kind: str | None, text: str, person: bool = False) -> frozenset:

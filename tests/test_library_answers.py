@@ -98,3 +98,40 @@ def test_a_yes_or_no_is_checked_against_the_clause_that_says_it(server):
     composed = ask(server, "期刊可以续借吗？", backend="local")  # a base model: the clause quoted
     assert composed["text"].startswith("不可以。根据资料[") and "期刊借期7天，不可续借" in composed["text"], composed
     assert composed["grounding"] == {"supported": True}
+
+
+def _passage(n: int, title: str, text: str) -> dict:
+    return {"n": n, "title": title, "text": text}
+
+
+def test_a_value_from_a_passage_about_something_else_is_flagged():
+    from server.knowledge.grounding import check
+
+    # An English question about a dental implant's deposit; the library showed a swim school's fees.
+    swim = _passage(1, "swim-school.md", "## Fees\n- New families pay a one-time registration fee of $35.")
+    shown = "Evidence:\n[1] (swim-school.md) New families pay a one-time registration fee of $35."
+    question = "How much deposit do I need to pay before a dental implant?"
+    assert check("Deposit: $35.", question, [swim], shown)["supported"] is False
+    # The same reply to the question that passage is about stands.
+    assert check("The registration fee is $35.", "How much is the registration fee for new families?", [swim],
+                 shown) == {"supported": True}
+    # A passage in another language shares no words and is not judged by its words.
+    pool = _passage(1, "cedar-pool.md", "A single swim for children costs 3 dollars.")
+    shown = f"Evidence:\n[1] (cedar-pool.md) {pool['text']}"
+    assert check("儿童游泳一次3美元。", "儿童游泳一次多少钱？", [pool], shown) == {"supported": True}
+
+
+def test_a_who_question_answered_with_its_own_words_names_nobody():
+    from server.knowledge.grounding import unsupported
+
+    shown = "Evidence:\n[1] (swim.md) The Teen Stroke Clinic is run by Coach Tom O'Hara."
+    assert unsupported("泳姿班是青少年的泳姿班。", "青少年泳姿班是哪位教练带的？", shown) == ["(no name)"]
+    assert unsupported("青少年泳姿班由Tom O'Hara教练带。", "青少年泳姿班是哪位教练带的？", shown) == []
+
+
+def test_a_day_named_in_other_words_picks_its_clause():
+    from server.knowledge.rivals import candidates
+
+    shown = "Evidence:\n[1] (clinic.md) 周一至周五 8:30—17:30，周六 9:00—12:00，周日休息。"
+    found = candidates("诊所星期六几点关门？", shown)  # 星期六 is 周六: that clause, not the weekdays' hours
+    assert found.values == {"9:00", "12:00"} and not found.ambiguous

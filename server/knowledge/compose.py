@@ -17,7 +17,7 @@ from .answer_kind import ASKS, kind_of
 from .chunk import sentences
 from .evidence import WANTS_NUMBER, is_chinese
 from .grounding import EVIDENCE_LINE, answer_quote
-from .rivals import CLAUSE, GOES_ON, RATES, RUN, VALUE, Clause, _words, asks_person, candidates
+from .rivals import CLAUSE, GOES_ON, RATES, RUN, VALUE, Clause, _words, asks_person, candidates, values_of
 from .yes_no import asks_yes_no, polar_clause
 
 FRAME = {"zh": "根据资料{cites}：{body}", "en": "According to {cites}: {body}"}
@@ -60,11 +60,11 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         return None  # a name of a place or a thing, not of someone
     if found.ambiguous:  # rivals in the best clause's sentence: every one of them, flagged
         rivals = [c for c in found.answer if c.sentence == leader.sentence]
-        reply = _frame(lang, [(c.n, _said(c, shown)) for c in _distinct(rivals)])
+        reply = _frame(lang, [(c.n, _said(c, shown, found.kind)) for c in _distinct(rivals)])
         return Composed(reply, sorted({c.n for c in rivals}), _flagged(question, sources, shown))
     if any(c.values != leader.values for c in found.answer):
         return None  # another sentence's value nearly as much about the question: the model writes, and is checked
-    return Composed(_frame(lang, [(leader.n, _said(leader, shown))]), [leader.n], {"supported": True})
+    return Composed(_frame(lang, [(leader.n, _said(leader, shown, found.kind))]), [leader.n], {"supported": True})
 
 
 def language(question: str) -> str:
@@ -74,8 +74,8 @@ def language(question: str) -> str:
 
 def _about(clause: Clause, question: str) -> bool:
     """Whether the clause shares a word of what the question is about, not only of what it asks (每小时, 多少钱)."""
-    subject = _words(CUES.sub(" ", question))
-    return bool(subject & (clause.about - clause.titled))
+    # A day alone is not enough: 港城图书馆周六几点关门 would take another library's 周二至周日 9:00—21:00.
+    return bool(_words(CUES.sub(" ", question)) & (clause.about - clause.titled))
 
 
 def _people(text: str, question: str) -> set[str]:
@@ -120,7 +120,7 @@ def _flagged(question: str, sources: list[dict], shown: str) -> Grounding:
     return cast(Grounding, {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})})
 
 
-def _said(clause: Clause, shown: str) -> str:
+def _said(clause: Clause, shown: str, kind: str | None = None) -> str:
     """The clause as a person reads it: with the clauses before it that its subject is in.
 
     A Chinese clause that goes on about the one before (费用为150元 after 洗牙一次约需40分钟) keeps that one; an
@@ -136,7 +136,10 @@ def _said(clause: Clause, shown: str) -> str:
     start = at
     while start > 0 and GOES_ON.match(sentence[start:end]):
         cut = [m.end() for m in CLAUSE.finditer(sentence[:start - 1])]
-        start = cut[-1] if cut else 0
+        before = cut[-1] if cut else 0
+        if values_of(kind, sentence[before:start]) - clause.values:
+            break  # the clause before holds another value of the kind asked (周一至周五 8:30—17:30): not its subject
+        start = before
     return sentence[start:end].strip()
 
 

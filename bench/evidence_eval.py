@@ -79,6 +79,9 @@ def ask(kb: KnowledgeBase, backend, q: str, evidence: str, max_tokens: int) -> d
         instruction, sources = kb.ground(q)
     if not sources:
         return {"text": not_found_reply(q), "sources": [], "grounding": None}
+    composed = _composed(backend, q, instruction, sources)
+    if composed is not None:  # as ground_chat: a base model's value question answered by the clause itself
+        return composed
     messages = [{"role": "system", "content": instruction}, {"role": "user", "content": q}]
     request = {"max_tokens": max_tokens}
     try:  # as ChatService.start: the numbers the evidence backs (a base model may write no other)
@@ -100,6 +103,20 @@ def ask(kb: KnowledgeBase, backend, q: str, evidence: str, max_tokens: int) -> d
     return {"text": text, "sources": sources, "grounding": for_done(text, reason, q, sources, messages)}
 
 
+def _composed(backend, q: str, instruction: str, sources: list[dict]) -> dict | None:
+    """The reply the server composes from the evidence for a base model, or None (the model writes)."""
+    if not getattr(backend, "base_model", False):
+        return None
+    try:
+        from server.knowledge.compose import compose
+    except ImportError:  # the server before replies were composed from the library's evidence
+        return None
+    found = compose(q, instruction, sources)
+    if found is None:
+        return None
+    return {"text": found.reply, "sources": sources, "grounding": found.grounding, "composed": found.passages}
+
+
 def stub_backend():
     """OpenAI-compatible backend against tests/openai_stub.py's "extract" model (an instruction model's stand-in)."""
     from server.backends.openai_compat import OpenAICompatBackend
@@ -116,6 +133,9 @@ def rescored(kb: KnowledgeBase, q: str, reply: str, evidence: str, backend) -> d
     instruction, sources = kb.ground(q, evidence_style(evidence, backend))
     if not sources:
         return {"text": reply, "sources": [], "grounding": None}
+    composed = _composed(backend, q, instruction, sources)
+    if composed is not None:  # composed now: the earlier reply is not what the server would send
+        return composed
     messages = [{"role": "system", "content": instruction}, {"role": "user", "content": q}]
     return {"text": reply, "sources": sources, "grounding": for_done(reply, "stop", q, sources, messages)}
 
@@ -150,6 +170,7 @@ def run_set(name: str, backend, args, out) -> list:
               f"{got['text'].strip()[:120]!r}  ({time.monotonic() - t:.1f} s)", flush=True)
         if out:
             out.write(json.dumps({**q, "set": name, "reply": got["text"], "right": ok, "flagged": flagged,
+                                  "composed": got.get("composed"),
                                   "cited": cited, "grounding": g,
                                   "evidence": [s.get("sentences") for s in got["sources"]]}, ensure_ascii=False) + "\n")
     kb.close()

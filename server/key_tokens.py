@@ -22,7 +22,8 @@ September October November December A1 Q A Answer Evidence Source Sources Dr Mr 
 WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 WORDS.update({"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100})
 WORD_NUMBER = re.compile(r"\b(" + "|".join(w for w in WORDS if w != "one") + r")\b", re.I)
-NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?\b")
+# Latin letters glued to Chinese count as a word's end too (种植科由Kevin周医生负责, 陈Mia).
+NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?![A-Za-z0-9])")
 
 
 def chinese_number(text: str) -> int | None:

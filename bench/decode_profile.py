@@ -200,6 +200,8 @@ def main() -> None:
     if args.ops:
         print(ops_table(b))
     b.close()
+    if batches["hf"].made:  # its manager's thread, beside the backend's own batch
+        batches["hf"].made.close()
     footer(t0)
 
 

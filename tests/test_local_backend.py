@@ -350,6 +350,15 @@ def test_greedy_batched_equals_greedy_one_at_a_time(endless, serial):
     assert [text_of(s.chunks[i]) for i in range(4)] == alone
 
 
+def test_a_lone_request_on_a_cpu_is_a_row_of_the_batch_and_replies_as_generate_does(endless, serial):
+    from server.backends.local.rows import RowBatch
+
+    for sampling in ({"do_sample": False}, {"do_sample": False, "repetition_penalty": 1.5}):
+        want = text_of(run(serial, PROMPTS[2], max_tokens=60, **sampling))  # generate() alone
+        assert text_of(run(endless, PROMPTS[2], max_tokens=60, **sampling)) == want
+    assert isinstance(endless.scheduler.batch.made, RowBatch) and endless.scheduler.batch.made.busy == 0
+
+
 def test_repetition_penalty_in_a_batch_row_changes_that_row_only(endless, serial):
     # Rows side by side in one batch, greedy: the penalized one gives what generate() gives with the
     # penalty, the other what it gives without; neither waits for the other.

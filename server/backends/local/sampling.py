@@ -1,4 +1,5 @@
-"""Per-row temperature, top-k, top-p and repetition penalty for transformers' continuous batching."""
+"""Per-row temperature, top-k, top-p and repetition penalty: the draw of every local path (RowBatch, generate() on a
+CPU), and RowSampler for transformers' continuous batching."""
 from __future__ import annotations
 
 import torch

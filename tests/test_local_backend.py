@@ -122,9 +122,11 @@ def test_greedy_is_repeatable_and_sampling_is_not(endless):
     assert greedy[0] not in sampled
 
 
-def test_sampling_params_reach_generate(endless):
+@pytest.mark.parametrize("path", ["endless", "serial"])  # a batch row, and generate() alone
+def test_sampling_params_reach_generate(path, request):
     import torch
 
+    endless = request.getfixturevalue(path)
     greedy = text_of(run(endless, max_tokens=30, do_sample=False))
     torch.manual_seed(7)
     # top_k=1 and a tiny top_p leave only the best token: sampling collapses onto greedy.
@@ -348,6 +350,33 @@ def test_greedy_batched_equals_greedy_one_at_a_time(endless, serial):
     s.join()
     assert len(set(alone)) > 1  # different prompts, different replies: rows are not mixed up
     assert [text_of(s.chunks[i]) for i in range(4)] == alone
+
+
+def test_a_lone_request_on_a_cpu_is_a_row_of_the_batch_and_replies_as_generate_does(endless, serial):
+    from server.backends.local.rows import RowBatch
+
+    for sampling in ({"do_sample": False}, {"do_sample": False, "repetition_penalty": 1.5}):
+        want = text_of(run(serial, PROMPTS[2], max_tokens=60, **sampling))  # generate() alone
+        assert text_of(run(endless, PROMPTS[2], max_tokens=60, **sampling)) == want
+    assert isinstance(endless.scheduler.batch.made, RowBatch) and endless.scheduler.batch.made.busy == 0
+
+
+def test_a_sampled_reply_through_generate_takes_only_tokens_of_its_top_k(serial):
+    import torch
+
+    from server.backends.local.jobs import Ended, Job
+
+    torch.manual_seed(4)
+    job = Job(PROMPTS[1], {"max_tokens": 40, "do_sample": True, "temperature": 1.5, "top_k": 2}, 40, None)
+    serial.scheduler.submit(job)
+    while not isinstance(job.out.get(timeout=30), Ended):
+        pass
+    ids, reply = job.fitted().ids, job.take()
+    with torch.inference_mode():
+        logits = serial.model(input_ids=torch.tensor([ids + reply])).logits[0, len(ids) - 1:-1]
+    best2 = logits.topk(2, dim=-1).indices
+    assert len(reply) == 40 and all(t in row for t, row in zip(reply, best2.tolist()))
+    assert (torch.tensor(reply) != best2[:, 0]).any()  # it did sample: not the greedy reply
 
 
 def test_repetition_penalty_in_a_batch_row_changes_that_row_only(endless, serial):

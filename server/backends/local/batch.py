@@ -4,11 +4,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ...errors import BackendError
 from .jobs import Ended, Failed, Job
 from .loader import first_line
+
+if TYPE_CHECKING:
+    from .rows import RowBatch
 
 log = logging.getLogger(__name__)
 
@@ -179,14 +182,19 @@ class Batch:
 
 
 class LazyBatch:
-    """The batch of one loaded model, made when first needed:
-    a server that never has two requests at once never holds it."""
+    """The batch of one loaded model, made when first needed: on a CPU with a model decode.py knows, a RowBatch
+    that serves a lone request too (its cache grows with its rows); elsewhere transformers' continuous batching,
+    which a server that never has two requests at once never holds."""
 
     def __init__(self, loaded, size: int):
+        from .decode import supported
+
         self.loaded = loaded
         self.size = size
+        # --batch-size 1 keeps generate() for every request (the path the batch is tested against)
+        self.lean = size > 1 and loaded.device == "cpu" and supported(loaded.model)
         # the Batch once made (worker thread); False where it cannot be had
-        self.made: Batch | Literal[False] | None = None
+        self.made: Batch | RowBatch | Literal[False] | None = None
         self.rows = row_tokens(loaded.model, size, loaded.context, loaded.device) if size > 1 else 0
         if 0 < self.rows < 256:
             log.warning("continuous batching off: memory for only %d tokens per row", self.rows)
@@ -199,12 +207,15 @@ class LazyBatch:
         """Whether a prompt and its reply fit in one row."""
         return len(prompt.ids) + prompt.max_new <= self.rows
 
-    def get(self) -> Batch | Literal[False]:
+    def get(self) -> Batch | RowBatch | Literal[False]:
         """The Batch, made now if need be (worker thread only); False where it cannot be had."""
         if self.made is None:
+            from .rows import RowBatch
+
             m = self.loaded
             try:
-                self.made = Batch(m.model, m.tokenizer, m.eos_ids, self.size, self.rows)
+                self.made = (RowBatch(m.model, m.eos_ids, self.size, self.rows) if self.lean else
+                             Batch(m.model, m.tokenizer, m.eos_ids, self.size, self.rows))
                 log.info("continuous batching on: up to %d requests at once, %d tokens each", self.size, self.rows)
             except Exception as e:
                 log.warning("continuous batching unavailable (%s); serving one request at a time", first_line(e))

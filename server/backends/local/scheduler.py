@@ -128,7 +128,7 @@ class Scheduler:
     def _linger(self) -> float:
         """Seconds a lone newcomer on an idle model still waits for company (0: none)."""
         waiting = self._in(WAITING)
-        if len(waiting) != 1 or len(self.jobs) != 1 or not self._can_batch():
+        if len(waiting) != 1 or len(self.jobs) != 1 or not self._can_batch() or self._lean():
             return 0.0
         return max(0.0, waiting[0].arrived + LINGER_S - time.monotonic())
 
@@ -143,7 +143,8 @@ class Scheduler:
                 return None, []  # the batch drains first
             later[0].state = ALONE
             return later[0], []
-        if not rows and waiting and (waiting[0].tuned or not (len(waiting) > 1 and self._can_batch())):
+        company = len(waiting) > 1 or self._lean()  # a RowBatch serves a lone request too
+        if not rows and waiting and (waiting[0].tuned or not (company and self._can_batch())):
             job = waiting[0]
             # movable until its length is known; a tuned model's request never (its adapter is on for it alone)
             job.state, job.movable = ALONE, self._can_batch() and not job.tuned
@@ -294,3 +295,7 @@ class Scheduler:
 
     def _can_batch(self) -> bool:
         return self.batch is not None and self.batch.possible()
+
+    def _lean(self) -> bool:
+        """The batch runs decode.py's pass: a lone request is served there too, faster than by generate()."""
+        return self.batch is not None and self.batch.lean

@@ -1,0 +1,185 @@
+"""The local model's forward pass for serving: rows of a batch over a KV cache of their own, without HF's generic work.
+
+transformers' forward rebuilds both attention masks, both rotary tables and a dynamic cache at each token,
+and its continuous batching adds a paged cache and a scheduler: for the built-in Gemma 3 270M on one
+core that was 16-17 ms a token beside the matmuls for one row, and 85 ms of forward plus 32 ms of
+bookkeeping for eight (bench/RESULTS.md, "Where a decode step goes"). This pass calls the model's own
+modules (its embedding, norms, projections, MLP and output layer, so int8 layers, LoRA wrappers and
+every dtype run as they are) and does the rest itself: one cache tensor per layer, rows packed at the
+front, a mask only where some key is out of reach, and the rotary functions of the model's own code.
+Architectures: Gemma 3 (text) and the Llama-like Qwen2; others keep transformers' paths (supported()).
+"""
+from __future__ import annotations
+
+import inspect
+import sys
+
+import torch
+import torch.nn.functional as F
+
+# Positions the cache grows by: it is allocated as rows and lengths are reached, so a server that only
+# ever answers one short request holds a few MB of it, not the 590 MB of 8 full rows.
+PAGE = 256
+ARCHITECTURES = ("gemma3_text", "qwen2")
+
+
+def supported(model) -> bool:
+    """Whether this pass computes what the model's own forward does."""
+    cfg = model.config
+    return (getattr(cfg, "model_type", None) in ARCHITECTURES and not getattr(cfg, "attn_logit_softcapping", None)
+            and not getattr(cfg, "final_logit_softcapping", None)
+            and not getattr(cfg, "use_bidirectional_attention", False)
+            and hasattr(getattr(model, "model", None), "layers"))
+
+
+class Decoder:
+    """One model's forward over its own KV cache: slot i of the cache is row i of the batch."""
+
+    def __init__(self, model, max_len: int):
+        self.model, self.body, self.max_len = model, model.model, max_len
+        cfg = model.config
+        self.layers = list(self.body.layers[: cfg.num_hidden_layers])
+        self.types = list(getattr(cfg, "layer_types", None) or ["full_attention"] * len(self.layers))
+        self.rope = sys.modules[type(self.layers[0]).__module__].apply_rotary_pos_emb  # the model's own
+        self.by_type = "layer_type" in inspect.signature(self.body.rotary_emb.forward).parameters
+        self.windows = [getattr(layer.self_attn, "sliding_window", None) for layer in self.layers]
+        attn = self.layers[0].self_attn
+        self.kv_heads, self.head_dim = cfg.num_key_value_heads, attn.head_dim
+        self.groups = cfg.num_attention_heads // cfg.num_key_value_heads
+        self.sandwich = hasattr(self.layers[0], "pre_feedforward_layernorm")  # Gemma's norms around each block
+        self.norm = {id(m): _fused(m) for m in model.modules() if type(m).__name__.endswith("RMSNorm")}
+        self.k: list[torch.Tensor] = []
+        self.v: list[torch.Tensor] = []
+        self.rows = self.length = 0  # the cache's capacity
+        self.dtype = model.dtype if model.dtype.is_floating_point else torch.float32
+
+    def close(self) -> None:
+        self.k, self.v, self.rows, self.length = [], [], 0, 0
+
+    def _room(self, rows: int, length: int) -> None:
+        """Grow the cache to hold `rows` rows of `length` positions, keeping what it holds."""
+        if rows <= self.rows and length <= self.length:
+            return
+        rows, length = max(rows, self.rows), min(self.max_len, max(self.length, -(-length // PAGE) * PAGE))
+        dtype = self.dtype
+        shape = (rows, self.kv_heads, length, self.head_dim)
+        # zeros: a key never written is read (masked) by the attention kernel, and must not be NaN
+        fresh = [torch.zeros(shape, dtype=dtype) for _ in range(2 * len(self.layers))]
+        for old, new in zip(self.k + self.v, fresh):
+            new[: old.shape[0], :, : old.shape[2]] = old
+        self.k, self.v = fresh[: len(self.layers)], fresh[len(self.layers):]
+        self.rows, self.length = rows, length
+
+    @torch.inference_mode()
+    def move(self, src: int, dst: int, length: int) -> None:
+        """Copy row src's cache into slot dst (rows stay packed at the front when one leaves)."""
+        for c in self.k + self.v:
+            c[dst, :, :length] = c[src, :, :length]
+
+    @torch.inference_mode()
+    def prefill(self, slot: int, ids: list[int]) -> torch.Tensor:
+        """Write a row's prompt into slot `slot` (from position 0); the logits of its last position (1, vocab)."""
+        self._room(slot + 1, len(ids))
+        x = torch.tensor([ids])
+        pos = torch.arange(len(ids)).unsqueeze(0)
+        return self._forward(x, pos, slice(slot, slot + 1), len(ids), prefill=True)
+
+    @torch.inference_mode()
+    def step(self, tokens: list[int], positions: list[int]) -> torch.Tensor:
+        """One token for each of the first len(tokens) rows, at its position; their logits (rows, vocab)."""
+        n = len(tokens)
+        self._room(n, max(positions) + 1)
+        return self._forward(torch.tensor(tokens).unsqueeze(1), torch.tensor(positions).unsqueeze(1),
+                             slice(0, n), max(positions) + 1, prefill=False)
+
+    def _masks(self, pos: torch.Tensor, keys: int, prefill: bool) -> dict:
+        """Per window size (None: full attention), an additive mask (rows, 1, queries, keys), or None where none is
+        needed: every key up to each query's position in reach (a prompt then runs is_causal)."""
+        out: dict[int | None, torch.Tensor | None] = {}
+        for w in set(self.windows):
+            if (w is None or keys <= w) and (prefill or int(pos.min()) + 1 == keys):
+                out[w] = None
+                continue
+            j = torch.arange(keys)
+            q = pos.unsqueeze(-1)  # (rows, queries, 1)
+            m = j <= q
+            if w is not None:
+                m &= q - j < w
+            # additive (0 or -inf), made once a step: a boolean one is turned into this in each layer's call
+            out[w] = torch.zeros(m.shape, dtype=self.dtype).masked_fill_(~m, float("-inf")).unsqueeze(1)
+        return out
+
+    def _forward(self, ids: torch.Tensor, pos: torch.Tensor, rows: slice, keys: int, prefill: bool) -> torch.Tensor:
+        x = self.body.embed_tokens(ids)
+        if self.by_type:
+            rot = {t: self.body.rotary_emb(x, pos, t) for t in set(self.types)}
+        else:
+            rot = dict.fromkeys(set(self.types), self.body.rotary_emb(x, pos))
+        masks = self._masks(pos, keys, prefill)
+        b, n = ids.shape
+        at = torch.arange(b)
+        last = pos[:, -1]
+        for i, layer in enumerate(self.layers):
+            attn = layer.self_attn
+            h = self._norm(layer.input_layernorm, x)
+            q = attn.q_proj(h).view(b, n, -1, self.head_dim).transpose(1, 2)
+            k = attn.k_proj(h).view(b, n, -1, self.head_dim).transpose(1, 2)
+            v = attn.v_proj(h).view(b, n, -1, self.head_dim).transpose(1, 2)
+            if hasattr(attn, "q_norm"):
+                q, k = self._norm(attn.q_norm, q), self._norm(attn.k_norm, k)
+            cos, sin = rot[self.types[i]]
+            q, k = self.rope(q, k, cos, sin)
+            kc, vc = self.k[i], self.v[i]
+            if prefill:  # one row, its whole prompt
+                kc[rows, :, :n] = k
+                vc[rows, :, :n] = v
+            else:  # each row's one new key at its own position
+                kc[at, :, last] = k[:, :, 0]
+                vc[at, :, last] = v[:, :, 0]
+            o = self._attend(attn, q, kc[rows, :, :keys], vc[rows, :, :keys], masks[self.windows[i]], prefill)
+            o = attn.o_proj(o.transpose(1, 2).reshape(b, n, -1))
+            if self.sandwich:
+                x = x + self._norm(layer.post_attention_layernorm, o)
+                h = layer.mlp(self._norm(layer.pre_feedforward_layernorm, x))
+                x = x + self._norm(layer.post_feedforward_layernorm, h)
+            else:
+                x = x + o
+                x = x + layer.mlp(self._norm(layer.post_attention_layernorm, x))
+        x = self._norm(self.body.norm, x[:, -1:])
+        return self.model.lm_head(x)[:, 0].float()
+
+    def _norm(self, module, x: torch.Tensor) -> torch.Tensor:
+        """The module's RMSNorm in one fused op where that gives its very result (fp32), else the module itself."""
+        fused = self.norm.get(id(module))
+        if fused is None or x.dtype != torch.float32:
+            return module(x)
+        return F.rms_norm(x, fused[0].shape, fused[0], fused[1])
+
+    def _attend(self, attn, q, k, v, mask, prefill: bool) -> torch.Tensor:
+        """sdpa as transformers calls it for these shapes: grouped heads shared, causal for a prompt."""
+        if mask is None:
+            return F.scaled_dot_product_attention(q, k, v, is_causal=prefill, scale=attn.scaling,
+                                                  enable_gqa=self.groups > 1)
+        if prefill or self.groups == 1:
+            if self.groups > 1:
+                k, v = k.repeat_interleave(self.groups, 1), v.repeat_interleave(self.groups, 1)
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=attn.scaling)
+        b, heads, _, d = q.shape  # one query per row: a key head's query heads as its queries, the mask shared
+        o = F.scaled_dot_product_attention(q.reshape(b, self.kv_heads, self.groups, d), k, v, attn_mask=mask,
+                                           scale=attn.scaling)
+        return o.reshape(b, heads, 1, d)
+
+
+def _fused(module) -> tuple[torch.Tensor, float] | None:
+    """(weight, eps) for F.rms_norm to stand for an RMSNorm module, if it gives the module's output bit for bit
+    (Gemma's 1 + w included; 108 norms a token were ~40 % of the time beside the matmuls, at ~8 ops each)."""
+    w = getattr(module, "weight", None)
+    eps = getattr(module, "eps", getattr(module, "variance_epsilon", None))
+    if not isinstance(w, torch.Tensor) or w.dtype != torch.float32 or w.dim() != 1 or eps is None:
+        return None
+    for weight in (w.detach(), 1.0 + w.detach()):
+        x = torch.randn(3, 2, w.shape[0], generator=torch.Generator().manual_seed(0)) * 8
+        with torch.inference_mode():
+            if torch.equal(module(x), F.rms_norm(x, w.shape, weight, float(eps))):
+                return weight.clone(), float(eps)
+    return None

@@ -1,0 +1,134 @@
+"""The batch on decode.py's pass: rows join, decode a token each per step and leave, all on the worker thread.
+
+It has Batch's interface (add, step, settle, close, busy), so the scheduler drives either. Each row keeps
+its own sampling, repetition penalty and guard, as RowSampler gives them in transformers' batch: the
+same draw (sampling.draw_tokens), the same penalty, the same guard calls.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import torch
+
+from ...errors import BackendError
+from .decode import Decoder
+from .jobs import Ended, Failed, Job
+from .sampling import argmax, draw_tokens, penalize
+
+log = logging.getLogger(__name__)
+FAILED = "The local model failed while generating; see the server log."
+
+
+@dataclass
+class _Row:
+    job: Job
+    ids: list[int]  # the prompt, then (once joined) each token made
+    max_new: int  # tokens this row may still generate
+    before: int  # tokens generated before it joined (a reply moved over from generate())
+    sampling: dict  # row_kwargs: temperature, top_k, top_p, repetition_penalty
+    made: int = 0
+    seen: set[int] = field(default_factory=set)  # tokens the repetition penalty lowers
+
+
+class RowBatch:
+    """Up to `size` requests decoded together on a Decoder; each row stops, ends or fails on its own."""
+
+    lean = True  # a lone request runs here too: joining it costs a newcomer no second prefill
+
+    def __init__(self, model, eos_ids: list[int], size: int, row_tokens: int):
+        self.eos_ids = set(eos_ids)
+        self.size = size
+        self.decoder = Decoder(model, row_tokens)
+        self.rows: list[_Row] = []  # row i is slot i of the decoder's cache
+        self.joining: list[_Row] = []
+
+    @property
+    def busy(self) -> int:
+        """Rows running now, or about to."""
+        return len(self.rows) + len(self.joining)
+
+    def add(self, job, ids: list[int], max_new: int, sampling: dict, before: int = 0) -> None:
+        """Start a row at the next step; `before` tokens of its reply were already streamed."""
+        row = _Row(job, list(ids), max_new, before, sampling)
+        if sampling.get("repetition_penalty", 1.0) != 1.0:
+            row.seen = set(ids)
+        if job.guard is not None:  # its first call shows the prompt's (or the moved reply's) last token
+            job.guard.tokens, job.guard.fresh = list(ids[len(ids) - before:]) if before else [], True
+        self.joining.append(row)
+
+    def step(self, wait: float = 0.0) -> list:
+        """Prefill the rows that joined and decode one token for every row; return the jobs whose rows ended."""
+        ended: list = []
+        try:
+            with torch.inference_mode():  # the logits are changed in place (penalty, guards, the draw)
+                ended += [self._leave(i).job for i in reversed(range(len(self.rows))) if self.rows[i].job.stopped()]
+                ended += [r.job for r in self.joining if r.job.stopped()]
+                self.joining = [r for r in self.joining if not r.job.stopped()]
+                while self.joining:
+                    row = self.joining.pop(0)
+                    self.rows.append(row)
+                    logits = self.decoder.prefill(len(self.rows) - 1, row.ids)
+                    ended += self._take(logits, [len(self.rows) - 1])
+                if self.rows:
+                    logits = self.decoder.step([r.ids[-1] for r in self.rows], [len(r.ids) - 1 for r in self.rows])
+                    ended += self._take(logits, list(range(len(self.rows))))
+        except Exception as e:  # a failed pass fails every row in it; the batch starts empty again
+            log.exception("batched generation failed")
+            err = BackendError("unavailable", "The local model ran out of memory while generating."
+                               if isinstance(e, MemoryError) else FAILED)
+            for row in self.rows + self.joining:
+                row.job.out.put(Failed(err))
+                ended.append(row.job)
+            self.rows, self.joining = [], []
+            self.decoder.close()
+        return ended
+
+    def _take(self, logits: torch.Tensor, slots: list[int]) -> list:
+        """Pick each row's next token from its logits, hand it over, end the rows that are done."""
+        rows = [self.rows[s] for s in slots]
+        for i, row in enumerate(rows):
+            penalty = row.sampling.get("repetition_penalty", 1.0)
+            if penalty != 1.0:
+                penalize(logits, i, torch.tensor(sorted(row.seen)), penalty)
+            guard = row.job.guard
+            if guard is not None:
+                guard.observe(row.ids[-1])
+                guard.apply(logits[i])
+        picks = argmax(logits)
+        drawn, tokens = draw_tokens(logits, torch.tensor([float(r.sampling["temperature"]) for r in rows]),
+                                    torch.tensor([int(r.sampling["top_k"]) for r in rows]),
+                                    torch.tensor([float(r.sampling["top_p"]) for r in rows]))
+        picks[drawn] = tokens
+        ended = []
+        for slot, row, token in sorted(zip(slots, rows, picks.tolist()), reverse=True):
+            row.ids.append(token)
+            if row.seen:  # (kept only for a penalized row)
+                row.seen.add(token)
+            row.made += 1
+            if not row.job.stopped():
+                row.job.give([token])
+            done = token in self.eos_ids
+            if done or row.made >= row.max_new or len(row.ids) >= self.decoder.max_len:
+                self._leave(slot)
+                row.job.out.put(Ended("stop" if done or row.made < row.max_new else "length", row.before + row.made))
+                ended.append(row.job)
+        return ended
+
+    def _leave(self, slot: int) -> _Row:
+        """Take a row out; the last row moves into its slot so that rows stay packed."""
+        row = self.rows.pop(slot)
+        if slot < len(self.rows):
+            last = self.rows.pop()
+            self.decoder.move(len(self.rows) + 1, slot, len(last.ids))
+            self.rows.insert(slot, last)
+        if not self.rows and not self.joining:
+            self.decoder.close()  # an idle server holds no cache
+        return row
+
+    def settle(self, timeout: float = 2.0) -> None:
+        """Nothing runs between steps: the batch is always settled."""
+
+    def close(self) -> None:
+        self.rows, self.joining = [], []
+        self.decoder.close()

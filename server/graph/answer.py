@@ -113,6 +113,8 @@ def compose(store, found: Found, question: str) -> tuple[str, list[dict]]:
     rest = [f for f in found.facts if f not in links]
     for group in (links, rest):
         parts += _sentences(store, group, english, cited)
+    if found.rivals:  # several answers where one is right (胸闷: 冠心病 or 哮喘): the reply says it cannot choose
+        parts.insert(0, f"There are {len(found.answers)} possibilities:" if english else "有几种可能：")
     return (" " if english else "").join(parts), cited
 
 

@@ -44,8 +44,8 @@ def q4k_int4(blocks: np.ndarray, k: int) -> tuple[torch.Tensor, torch.Tensor, to
 
     n = blocks.shape[0]
     b = blocks.reshape(-1, 144)  # 256 weights a block: d, dmin (fp16), 12 bytes of 6-bit scales and mins, 128 of codes
-    d = b[:, 0:2].copy().view(np.float16).astype(np.float32)
-    dmin = b[:, 2:4].copy().view(np.float16).astype(np.float32)
+    d: np.ndarray = b[:, 0:2].copy().view(np.float16).astype(np.float32)
+    dmin: np.ndarray = b[:, 2:4].copy().view(np.float16).astype(np.float32)
     sc, m = Q4_K.get_scale_min(b[:, 4:16].copy())
     qs = b[:, 16:].reshape(-1, 4, 1, 32) >> np.array([0, 4], dtype=np.uint8).reshape(1, 1, 2, 1)
     codes = (qs & np.uint8(0x0F)).reshape(n, k)

@@ -17,7 +17,7 @@ from .two_stage import ExactRows, TiedEmbedding, TwoStageHead
 
 log = logging.getLogger(__name__)
 
-KINDS = {"Int4Linear": int4.Int4Linear, "Int4x2Linear": int4.Int4x2Linear}
+KINDS: dict[str, type[int4.Int4Linear]] = {"Int4Linear": int4.Int4Linear, "Int4x2Linear": int4.Int4x2Linear}
 # Bumped when what the file holds changes.
 VERSION = 1
 

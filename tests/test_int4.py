@@ -116,3 +116,15 @@ def test_the_tied_embedding_reads_the_exact_rows_and_the_model_greedy_holds(fold
                 for m in (ref, got)]
     # The tiny model's random weights hold near ties that 4-bit layers flip: its first 4 tokens must agree.
     assert outs[1][:4] == outs[0][:4]
+
+
+@pytest.mark.parametrize("two", [False, True])
+def test_a_prompt_and_a_token_agree_between_the_dense_path_and_the_kernel(two):
+    assert int4.layout_known()  # torch 2.13's packing, as dense_matmul reads it
+    linear = torch.nn.Linear(128, 192, bias=True)
+    layer = (int4.Int4x2Linear(linear, torch.randint(-16, 16, (192, 128)), torch.rand(192, 4) * 0.01) if two
+             else int4.Int4Linear(linear))
+    x = torch.randn(layer.DENSE_FROM, 128)
+    together = layer(x)  # as many rows as a prompt: fp32 weights made for the call
+    alone = torch.cat([layer(row[None]) for row in x])  # the kernel, a row at a time
+    assert torch.allclose(together, alone, rtol=0.02, atol=0.02 * together.abs().max().item())

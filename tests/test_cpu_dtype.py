@@ -1,4 +1,4 @@
-"""The local model's CPU dtypes: each gives fp32's greedy reply on a tiny model, and auto picks int4 on AVX-512."""
+"""The local model's CPU dtypes: each gives fp32's greedy reply on a tiny model, and auto picks int8-head on AVX-512."""
 from __future__ import annotations
 
 import pytest
@@ -93,10 +93,10 @@ def test_a_prompt_and_a_token_agree_between_the_float_and_int8_kernels(folder, t
     assert torch.allclose(together, alone, rtol=0.02, atol=0.02 * together.abs().max().item())
 
 
-def test_auto_picks_int4_on_avx512_alone_and_a_wrong_name_is_refused(monkeypatch):
-    # int8 lost two Chinese answers; int4 kept them and is measured faster on AVX-512 only (cpu_dtype.pick)
+def test_auto_picks_int8_head_on_avx512_alone_and_a_wrong_name_is_refused(monkeypatch):
+    # int8 lost two Chinese answers; int8-head kept them, and int4's prompts are slower (cpu_dtype.pick)
     monkeypatch.setattr(cpu_dtype, "_cpu_capability", lambda: "AVX512")
-    assert cpu_dtype.pick("auto") == cpu_dtype.pick(None) == "int4"
+    assert cpu_dtype.pick("auto") == cpu_dtype.pick(None) == "int8-head"
     for other in ("AVX2", "DEFAULT", "SVE256"):
         monkeypatch.setattr(cpu_dtype, "_cpu_capability", lambda: other)
         assert cpu_dtype.pick("auto") == "fp32"

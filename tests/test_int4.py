@@ -5,11 +5,25 @@ from __future__ import annotations
 import pytest
 import torch
 
-from server.backends.local import int4, loader
+from server.backends.local import cpu_dtype, int4, loader
 from server.backends.local.two_stage import ExactRows, TwoStageHead, refine_processor
+from tests.test_local_backend import (endless, models, serial,  # noqa: F401 - the fixtures, loaded here in int4
+                                      test_greedy_batched_equals_greedy_one_at_a_time,
+                                      test_repetition_penalty_in_a_batch_row_changes_that_row_only)
+from tests.test_number_guard import base_model, test_a_base_model_writes_only_the_numbers_it_may  # noqa: F401
 from tests.tinymodel import build
 
 PROMPT = "The little server answers questions from phones"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def int4_by_default():
+    """The batch, penalty and number-guard tests imported above run here with int4 as the local dtype."""
+    patch = pytest.MonkeyPatch()
+    asked = cpu_dtype.pick
+    patch.setattr(cpu_dtype, "pick", lambda dtype: "int4" if (dtype or "auto") == "auto" else asked(dtype))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +142,9 @@ def test_a_prompt_and_a_token_agree_between_the_dense_path_and_the_kernel(two):
     together = layer(x)  # as many rows as a prompt: fp32 weights made for the call
     alone = torch.cat([layer(row[None]) for row in x])  # the kernel, a row at a time
     assert torch.allclose(together, alone, rtol=0.02, atol=0.02 * together.abs().max().item())
+
+
+def test_the_imported_batch_tests_ran_on_the_int4_model(endless, serial):
+    for backend in (endless, serial):
+        assert backend.loaded.dtype == "int4"
+        assert isinstance(backend.loaded.model.get_output_embeddings(), TwoStageHead)

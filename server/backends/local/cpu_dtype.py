@@ -17,7 +17,7 @@ cost of a token, while a scale per row in the layers' MLP up/down projections ch
 (bench/int8_variants.py; the bf16 rounding of the kernel's input and sums did not).
 
 int4 (int4_model.py) runs the layers on torch's 4-bit kernel fed from the GGUF's own blocks, and the output
-layer in two stages (two_stage.py): it is the default on AVX-512.
+layer in two stages (two_stage.py): it decodes fastest, but its prompts are slower (pick() says why).
 """
 from __future__ import annotations
 
@@ -31,11 +31,14 @@ def pick(asked: str | None) -> str:
         raise ValueError(f"unknown local dtype {asked!r}: choose one of {', '.join(DTYPES)}")
     if asked != "auto":
         return asked
-    # int4 where measured: on AVX-512 (with bf16) it runs the GGUF's own Q4_K/Q5_0/Q8_0 codes, its output
-    # layer's greedy pick is the exact one (two_stage.py), and it kept bench/evidence_eval.py's answers
-    # (bench/RESULTS.md, "int4"). Full int8 (a scale per row) lost two of 20 Chinese answers. Elsewhere
-    # (AVX2, ARM) the 4-bit kernel is not measured: fp32.
-    return "int4" if _cpu_capability() == "AVX512" else "fp32"
+    # int8-head where measured: on AVX-512 it decoded 1.2-1.4x fp32 and answered bench/evidence_eval.py's
+    # existing set as fp32 does in each language. Full int8 (the layers too) lost two of its 20 Chinese
+    # answers: a scale per row rounds the MLP's up/down weights too coarsely (bench/RESULTS.md, "Which
+    # rounding loses the answers"). int4 answers as fp32 and decodes 1.4x int8-head, but torch's 4-bit
+    # kernel takes a prompt row by row: first tokens 1.9x later, several sessions' prompts 0.7x, and
+    # bench's 104 grounded questions took as long as fp32 (bench/RESULTS.md, "int4"). Elsewhere (AVX2, ARM)
+    # the int8 kernel is not measured: fp32.
+    return "int8-head" if _cpu_capability() == "AVX512" else "fp32"
 
 
 def _cpu_capability() -> str:

@@ -144,7 +144,7 @@ def test_a_prompt_and_a_token_agree_between_the_dense_path_and_the_kernel(two):
     assert torch.allclose(together, alone, rtol=0.02, atol=0.02 * together.abs().max().item())
 
 
-def test_the_imported_batch_tests_ran_on_the_int4_model(endless, serial):
-    for backend in (endless, serial):
+def test_the_imported_batch_tests_ran_on_the_int4_model(request):
+    for backend in (request.getfixturevalue("endless"), request.getfixturevalue("serial")):
         assert backend.loaded.dtype == "int4"
         assert isinstance(backend.loaded.model.get_output_embeddings(), TwoStageHead)

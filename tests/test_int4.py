@@ -148,3 +148,14 @@ def test_the_imported_batch_tests_ran_on_the_int4_model(request):
     for backend in (request.getfixturevalue("endless"), request.getfixturevalue("serial")):
         assert backend.loaded.dtype == "int4"
         assert isinstance(backend.loaded.model.get_output_embeddings(), TwoStageHead)
+
+
+def test_a_q8_table_is_kept_once_and_its_rows_come_back_exact():
+    q = torch.randint(-127, 128, (256, 64), dtype=torch.int8)
+    d = (torch.rand(256, 2) * 0.01 + 0.001).half()
+    rows = ExactRows(q, d)
+    layer = TwoStageHead(rows, 64)
+    assert rows.codes is None and rows.packed is layer.packed  # the codes are read back from the planes
+    ids = torch.tensor([[0, 31, 32, 63], [64, 100, 200, 255]])
+    want = q[ids].float() * d[ids].float().repeat_interleave(32, -1)
+    assert torch.equal(rows.rows(ids), want)  # the GGUF's Q8_0 values exactly: the embedding's lookup

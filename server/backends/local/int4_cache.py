@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 KINDS: dict[str, type[int4.Int4Linear]] = {"Int4Linear": int4.Int4Linear, "Int4x2Linear": int4.Int4x2Linear}
 # Bumped when what the file holds changes.
-VERSION = 1
+VERSION = 2  # 2: the head's exact codes are read from its planes, not saved twice
 
 
 def path_for(cache: str) -> str:

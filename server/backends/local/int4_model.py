@@ -60,7 +60,7 @@ def symmetric_codes(t) -> tuple[torch.Tensor, torch.Tensor] | None:
         w = dequantize(raw, t.tensor_type).reshape(n, -1, int4.GROUP)
         safe = np.where(d == 0, 1, d)[..., None]
         q = np.rint(w / safe).astype(np.int8).reshape(n, -1)
-    return torch.from_numpy(q), torch.from_numpy(d)
+    return torch.from_numpy(q), torch.from_numpy(d).half()  # d was fp16 in the file: exact
 
 
 def from_tensor(linear: torch.nn.Linear, t) -> torch.nn.Module | None:
@@ -76,7 +76,7 @@ def from_tensor(linear: torch.nn.Linear, t) -> torch.nn.Module | None:
         sym = symmetric_codes(t)
         if sym is None:
             return None
-        q, d = sym
+        q, d = sym[0], sym[1].float()
         made = int4.Int4x2Linear(linear, q, d)
         weights = q.float() * d.repeat_interleave(int4.GROUP, 1)
     if weights.shape != w.shape or not torch.allclose(weights, w, rtol=1e-5, atol=1e-6):

@@ -27,22 +27,44 @@ OUT_ROUNDING = 2.0 ** -8
 
 
 class ExactRows:
-    """The output layer's exact rows, kept compact where a GGUF gives them so: int8 codes with a scale per 32
-    inputs (Q8_0), else the float rows themselves."""
+    """The output layer's exact rows, kept compact where a GGUF gives them so: int8 codes with an fp16 scale per 32
+    inputs (Q8_0), else the float rows themselves. Once the head's planes hold the same codes (read_planes), the
+    codes are read from there: one copy of the table."""
 
-    def __init__(self, codes: torch.Tensor, scales: torch.Tensor | None):
-        self.codes, self.scales = codes, None if scales is None else scales.float()  # [V, K], [V, K/32]
+    def __init__(self, codes: torch.Tensor | None, scales: torch.Tensor | None):
+        self.codes, self.scales = codes, scales  # [V, K] int8 or float, [V, K/32] (fp16 for a GGUF's)
+        self.vocab = codes.shape[0] if codes is not None else scales.shape[0]  # type: ignore[union-attr]
+        self.packed: torch.Tensor | None = None
 
     @classmethod
     def floats(cls, w: torch.Tensor) -> ExactRows:
         return cls(w.detach().float().clone(), None)
 
+    def read_planes(self, packed: torch.Tensor, in_features: int) -> None:
+        """Drop the codes and read them from the stage-one planes (int4.planes of these very codes)."""
+        if self.scales is not None and packed.shape[0] % 64 == 0 and int4.layout_known():
+            self.packed, self.codes = packed, None
+
+    def _codes(self, ids: torch.Tensor) -> torch.Tensor:
+        if self.packed is None:
+            assert self.codes is not None
+            return self.codes[ids]
+        k2 = self.packed.shape[1] * 2
+        flat = ids.reshape(-1)
+        block, row = flat // 64, flat % 64
+        # torch's packing: 64 rows a block, row r's code k in byte (k * 32 + r % 32), high nibble for r >= 32
+        nibbles = self.packed.view(-1, k2, 32)[block, :, row % 32]
+        c = torch.where((row >= 32).unsqueeze(1), nibbles >> 4, nibbles & 15).to(torch.int16)
+        q = c[:, :k2 // 2] + 16 * (c[:, k2 // 2:] - 8)  # lo + 16 * hi: int4.planes inverted
+        return q.reshape(*ids.shape, k2 // 2)
+
     def rows(self, ids: torch.Tensor) -> torch.Tensor:
         """fp32 rows of these token ids (any shape of ids)."""
         if self.scales is None:
+            assert self.codes is not None
             return self.codes[ids]
-        c = self.codes[ids].float()
-        return (c.view(*c.shape[:-1], -1, int4.GROUP) * self.scales[ids].unsqueeze(-1)).view(c.shape)
+        c = self._codes(ids).float()
+        return (c.view(*c.shape[:-1], -1, int4.GROUP) * self.scales[ids].float().unsqueeze(-1)).view(c.shape)
 
     def table(self, start: int, stop: int) -> torch.Tensor:
         return self.rows(torch.arange(start, stop))
@@ -55,14 +77,14 @@ class TwoStageHead(torch.nn.Module):
         super().__init__()
         self.exact = exact
         self.in_features = in_features
-        self.out_features = vocab = exact.codes.shape[0]
+        self.out_features = vocab = exact.vocab
         padded = -vocab % 16  # the kernel packs rows 16 at a time
         codes, scales, zeros = [], [], []
         worst, self.row_norm = 0.0, 0.0
         for i in range(0, vocab, int4.CHUNK_ROWS):
             w = exact.table(i, min(vocab, i + int4.CHUNK_ROWS))
-            q, d = (exact.codes[i:i + w.shape[0]], exact.scales[i:i + w.shape[0]]) if exact.scales is not None \
-                else int8_groups(w)
+            q, d = (exact.codes[i:i + w.shape[0]], exact.scales[i:i + w.shape[0]].float()) \
+                if exact.scales is not None and exact.codes is not None else int8_groups(w)
             c, s, z = int4.planes(q, d)
             approx = int4.dequantize(c, s, z)
             worst = max(worst, float((approx[:, :in_features] + approx[:, in_features:] - w).norm(dim=1).max()))
@@ -77,6 +99,7 @@ class TwoStageHead(torch.nn.Module):
         packed, sz = int4.pack(torch.cat(codes), torch.cat(scales), torch.cat(zeros))
         self.register_buffer("packed", packed, persistent=False)
         self.register_buffer("sz", sz, persistent=False)
+        exact.read_planes(packed, in_features)
         self.error_norm = worst  # the largest |w - w_kernel| over rows (L2): bf16 scales, or int8 rounding of floats
         self.last: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # (x, exact mask, bound), newest call
 
@@ -85,7 +108,8 @@ class TwoStageHead(torch.nn.Module):
         """The layer from a cache (int4_cache.py), converting nothing."""
         made = cls.__new__(cls)
         torch.nn.Module.__init__(made)
-        made.exact, made.in_features, made.out_features = exact, in_features, exact.codes.shape[0]
+        made.exact, made.in_features, made.out_features = exact, in_features, exact.vocab
+        exact.read_planes(packed, in_features)
         made.register_buffer("packed", packed, persistent=False)
         made.register_buffer("sz", sz, persistent=False)
         made.error_norm, made.row_norm, made.last = float(error_norm), float(row_norm), None

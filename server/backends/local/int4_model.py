@@ -7,7 +7,8 @@ in 9, attn_q/k and ffn_gate/up Q5_0, attn_v Q5_0 or Q8_0, token_embd Q8_0):
 - anything else (Q6_K: 16-wide groups the kernel cannot take; F16, F32): the float weights stay;
 - no GGUF (a model folder): every projection rounded to 4 bits per 32 inputs (int4.round_int4).
 A tensor is used only if its decoded weights equal the loaded model's (transformers may permute or rename:
-then it is rounded from the float weights instead). The output layer is a two_stage.TwoStageHead.
+then the layer stays float; rounding a 5- or 6-bit tensor to 4 bits moved it by 4.5-8 %, against the 1.2 %
+of int8 per row that already lost answers). The output layer is a two_stage.TwoStageHead.
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def symmetric_codes(t) -> tuple[torch.Tensor, torch.Tensor] | None:
 
 
 def from_tensor(linear: torch.nn.Linear, t) -> torch.nn.Module | None:
-    """The layer over the GGUF tensor's own codes, if their weights are the loaded ones; None to decide otherwise."""
+    """The layer over the GGUF tensor's own codes, if their weights are the loaded ones; None to keep it float."""
     w = linear.weight.detach().float()
     kind = t.tensor_type.name
     if kind == "Q4_K":
@@ -80,8 +81,8 @@ def from_tensor(linear: torch.nn.Linear, t) -> torch.nn.Module | None:
         made = int4.Int4x2Linear(linear, q, d)
         weights = q.float() * d.repeat_interleave(int4.GROUP, 1)
     if weights.shape != w.shape or not torch.allclose(weights, w, rtol=1e-5, atol=1e-6):
-        log.info("GGUF codes of %s are not the loaded weights: rounding them instead", kind)
-        return int4.Int4Linear(linear)
+        log.info("GGUF codes of %s are not the loaded weights: the layer stays float", kind)
+        return None
     return made
 
 

@@ -44,7 +44,7 @@ class Loaded:
     context: int  # max_position_embeddings: prompt and reply together
     eos_ids: list[int]
     transcript: bool  # no chat template of its own (a base model): prompted as a plain transcript
-    dtype: str = "fp32"  # what the weights run as: fp32, bf16 or int8 on a CPU; a GPU's float type
+    dtype: str = "fp32"  # what the weights run as on a CPU (fp32, bf16, int8, int8-head, int4); a GPU's float type
     # A Rust tokenizer used from two threads at once can fail ("Already borrowed").
     tok_lock: threading.Lock = field(default_factory=RealLock)
 

@@ -159,3 +159,21 @@ def test_a_q8_table_is_kept_once_and_its_rows_come_back_exact():
     ids = torch.tensor([[0, 31, 32, 63], [64, 100, 200, 255]])
     want = q[ids].float() * d[ids].float().repeat_interleave(32, -1)
     assert torch.equal(rows.rows(ids), want)  # the GGUF's Q8_0 values exactly: the embedding's lookup
+
+
+def test_gguf_codes_feed_a_layer_only_when_they_are_its_loaded_weights():
+    import numpy as np
+    from gguf import GGMLQuantizationType
+
+    from server.backends.local.int4_model import from_tensor
+
+    q = np.random.default_rng(0).integers(-127, 128, (32, 64)).astype(np.int8)
+    d = (np.random.default_rng(1).random((32, 2)) * 0.01 + 0.001).astype(np.float16)
+    blocks = np.concatenate([d.reshape(32, 2, 1).view(np.uint8), q.reshape(32, 2, 32).view(np.uint8)], -1)
+    tensor = type("T", (), {"tensor_type": GGMLQuantizationType.Q8_0, "data": blocks.reshape(32, 68)})()
+    weights = torch.from_numpy(q.astype(np.float32) * np.repeat(d.astype(np.float32), 32, 1))
+    linear = torch.nn.Linear(64, 32, bias=False)
+    linear.weight.data = weights.clone()
+    assert isinstance(from_tensor(linear, tensor), int4.Int4x2Linear)
+    linear.weight.data = weights.roll(1, 0)  # rows permuted on load (as transformers does to llama's q/k)
+    assert from_tensor(linear, tensor) is None  # the layer stays float, never fed the wrong rows

@@ -203,7 +203,7 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--out", default=None, help="write every question, reply and verdict here (JSON lines)")
     ap.add_argument("--cross", action="store_true", help="only the Chinese questions about English documents")
-    ap.add_argument("--local-dtype", default="auto", help="auto, fp32, bf16, int8 or int8-head (--local-dtype)")
+    ap.add_argument("--local-dtype", default="auto", help="auto, fp32, bf16, int8, int8-head or int4 (--local-dtype)")
     ap.add_argument("--lang", default=None, help="only one language: en, zh or cross (zh -> en doc)")
     ap.add_argument("--rescore", default=None, help="check the replies of an earlier --out again; no model runs")
     args = ap.parse_args()

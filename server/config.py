@@ -177,7 +177,7 @@ FLAGS: list[tuple[str, str, str, Callable[[str], Any], str]] = [
      "comma-separated models that take images: attached photos are sent to them as image parts"),
     # CPU speed (#33): flags below
     ("--local-dtype", "CHAT_LOCAL_DTYPE", "local_dtype", str,
-     "local model weights on a CPU: auto, fp32, bf16, int8 or int8-head "
+     "local model weights on a CPU: auto, fp32, bf16, int8, int8-head or int4 "
      "(auto: int8-head on AVX-512, else fp32; see docs/BACKENDS.md)"),
 ]
 
@@ -251,8 +251,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     if cfg.fully_open and cfg.admin_token:
         parser.error("--open lets anyone change the library, the graph and fine-tuning; --admin-token keeps "
                      "those to its holder: give one or the other")
-    if cfg.local_dtype not in ("auto", "fp32", "bf16", "int8", "int8-head"):
-        parser.error("--local-dtype must be auto, fp32, bf16, int8 or int8-head")
+    if cfg.local_dtype not in ("auto", "fp32", "bf16", "int8", "int8-head", "int4"):
+        parser.error("--local-dtype must be auto, fp32, bf16, int8, int8-head or int4")
     return cfg
 
 

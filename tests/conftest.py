@@ -34,6 +34,8 @@ LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_uniapp.py", "test_tun
 # test_hardening.py: 66 s alone with -n0 on 2 busy cores (three server starts, one with a tiny local model).
 LONGEST_FIRST = (*LONGEST_FIRST[:LONGEST_FIRST.index("test_security.py")], "test_hardening.py",
                  *LONGEST_FIRST[LONGEST_FIRST.index("test_security.py"):])
+# test_int4.py: 65 s alone with -n0 on the loaded machine (the built-in GGUF's Q4_K tensor, two tiny-model loads).
+LONGEST_FIRST = (*LONGEST_FIRST, "test_int4.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

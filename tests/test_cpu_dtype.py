@@ -30,7 +30,7 @@ def greedy(folder: str, dtype: str, cache: str) -> tuple[list[int], object]:
     return out[0, ids.shape[1]:].tolist(), loaded
 
 
-@pytest.mark.parametrize("dtype", ["bf16", "int8", "int8-head"])
+@pytest.mark.parametrize("dtype", ["bf16", "int8", "int8-head", "int4"])
 def test_each_dtype_writes_the_fp32_greedy_reply(folder, tmp_path, dtype):
     want, _ = greedy(folder, "fp32", str(tmp_path))
     got, loaded = greedy(folder, dtype, str(tmp_path))
@@ -94,7 +94,7 @@ def test_a_prompt_and_a_token_agree_between_the_float_and_int8_kernels(folder, t
 
 
 def test_auto_picks_int8_head_on_avx512_alone_and_a_wrong_name_is_refused(monkeypatch):
-    # int8 lost two Chinese answers; int8-head kept them and is measured faster on AVX-512 only (cpu_dtype.pick)
+    # int8 lost two Chinese answers; int8-head kept them, and int4's prompts are slower (cpu_dtype.pick)
     monkeypatch.setattr(cpu_dtype, "_cpu_capability", lambda: "AVX512")
     assert cpu_dtype.pick("auto") == cpu_dtype.pick(None) == "int8-head"
     for other in ("AVX2", "DEFAULT", "SVE256"):
@@ -102,9 +102,11 @@ def test_auto_picks_int8_head_on_avx512_alone_and_a_wrong_name_is_refused(monkey
         assert cpu_dtype.pick("auto") == "fp32"
     assert cpu_dtype.pick("INT8") == "int8"
     assert cpu_dtype.pick("BF16") == "bf16"
+    assert cpu_dtype.pick("INT4") == "int4"
     with pytest.raises(ValueError):
-        cpu_dtype.pick("int4")
+        cpu_dtype.pick("int3")
     assert parse_args(["--local-dtype", "bf16"], environ={}).local_dtype == "bf16"
     assert parse_args([], environ={"CHAT_LOCAL_DTYPE": "fp32"}).local_dtype == "fp32"
+    assert parse_args(["--local-dtype", "int4"], environ={}).local_dtype == "int4"
     with pytest.raises(SystemExit):
-        parse_args(["--local-dtype", "int4"], environ={})
+        parse_args(["--local-dtype", "int3"], environ={})

@@ -153,6 +153,7 @@ class Batch:
 
         from ... import concurrency
         from .sampling import RowSampler
+        from .two_stage import head_of
 
         # transformers starts its loop with threading.Thread and talks to it through queue.Queue,
         # threading.Event/Lock/Condition. Under eventlet those names are green: the loop would run
@@ -176,7 +177,7 @@ class Batch:
         )
         with torch.inference_mode():
             mgr = model.init_continuous_batching(generation_config=gc, continuous_batching_config=cbc)
-            mgr.logit_processor = RowSampler()  # read by the batch processor that start() builds
+            mgr.logit_processor = RowSampler(head_of(model))  # read by the batch processor that start() builds
             mgr.start()
         return mgr
 

@@ -1,4 +1,4 @@
-"""The local model's number format on a CPU: fp32, bf16 or int8 weights, chosen by --local-dtype.
+"""The local model's number format on a CPU: fp32, bf16, int8 or int4 weights, chosen by --local-dtype.
 
 int8 is weight-only: every nn.Linear keeps int8 weights with one float scale per output row and
 multiplies them with torch's own kernel (_weight_int8pack_mm, bf16 activations, fp32 accumulation);
@@ -15,10 +15,13 @@ int8-head rounds the output layer (and the embedding tied to it) alone and keeps
 projections in fp32: the output layer is 168M of the built-in model's 268M weights and the largest
 cost of a token, while a scale per row in the layers' MLP up/down projections changed greedy replies
 (bench/int8_variants.py; the bf16 rounding of the kernel's input and sums did not).
+
+int4 (int4_model.py) runs the layers on torch's 4-bit kernel fed from the GGUF's own blocks, and the output
+layer in two stages (two_stage.py): it decodes fastest, but its prompts are slower (pick() says why).
 """
 from __future__ import annotations
 
-DTYPES = ("auto", "fp32", "bf16", "int8", "int8-head")
+DTYPES = ("auto", "fp32", "bf16", "int8", "int8-head", "int4")
 
 
 def pick(asked: str | None) -> str:
@@ -31,7 +34,10 @@ def pick(asked: str | None) -> str:
     # int8-head where measured: on AVX-512 it decoded 1.2-1.4x fp32 and answered bench/evidence_eval.py's
     # existing set as fp32 does in each language. Full int8 (the layers too) lost two of its 20 Chinese
     # answers: a scale per row rounds the MLP's up/down weights too coarsely (bench/RESULTS.md, "Which
-    # rounding loses the answers"). Elsewhere (AVX2, ARM) the int8 kernel is not measured: fp32.
+    # rounding loses the answers"). int4 answers as fp32 and decodes 1.4x int8-head, but torch's 4-bit
+    # kernel takes a prompt row by row: first tokens 1.9x later, several sessions' prompts 0.7x, and
+    # bench's 104 grounded questions took as long as fp32 (bench/RESULTS.md, "int4"). Elsewhere (AVX2, ARM)
+    # the int8 kernel is not measured: fp32.
     return "int8-head" if _cpu_capability() == "AVX512" else "fp32"
 
 
@@ -42,8 +48,11 @@ def _cpu_capability() -> str:
     return torch.backends.cpu.get_cpu_capability()
 
 
-def apply(model, dtype: str):
-    """The model in `dtype` (fp32, bf16 or int8) on the CPU, in place where it can be; returns it."""
+def apply(model, dtype: str, gguf: str | None = None):
+    """The model in `dtype` (fp32, bf16, int8 or int4) on the CPU, in place where it can be; returns it.
+
+    int4 takes the codes of `gguf` (the file the model was converted from) where they fit (int4_model.py).
+    """
     import torch
 
     if dtype == "bf16":
@@ -51,6 +60,11 @@ def apply(model, dtype: str):
     model = model.to(dtype=torch.float32)
     if dtype in ("int8", "int8-head"):
         quantize(model, layers=dtype == "int8")
+    elif dtype == "int4":
+        from . import int4_model
+
+        int4_model.convert(model, gguf)
+        settle(model)
     return model
 
 
@@ -73,6 +87,11 @@ def quantize(model, layers: bool = True) -> None:
                 setattr(parent, name, Int8Linear(child))
     if tied and isinstance(emb, torch.nn.Embedding):
         model.set_input_embeddings(Int8Embedding(emb, model.get_output_embeddings()))
+    settle(model)
+
+
+def settle(model) -> None:
+    """After the output layer was replaced: copies of the float tensors left, and nothing re-ties the layer."""
     # The float tensors left (norms, an untied embedding) may be views of the safetensors file's memory
     # map, which then stays mapped whole, and read through once by the rounding: copies let it go
     # (the built-in model's RSS after the load: 1,808 MB without, 749 with).

@@ -98,7 +98,7 @@ def run_alone(loaded: Loaded, job: Job, yield_to=None):
 
     stop = Stop()
     inputs = torch.tensor([ids], device=loaded.device)
-    gc, chosen = generation_config(loaded, job.params, max_new), processors(job, len(ids))
+    gc, chosen = generation_config(loaded, job.params, max_new), processors(job, len(ids), loaded)
     if gc.do_sample and loaded.device == "cpu":
         chosen = drawn(gc, chosen)
     with torch.inference_mode():
@@ -115,15 +115,19 @@ def run_alone(loaded: Loaded, job: Job, yield_to=None):
     return Ended("stop", len(new))
 
 
-def processors(job: Job, prompt_len: int):
-    """The job's own logits processors: the number guard of a grounded base model's reply."""
-    if job.guard is None:
-        return None
+def processors(job: Job, prompt_len: int, loaded: Loaded | None = None):
+    """The job's own logits processors: the number guard of a grounded base model's reply, and for a greedy
+    reply of a two-stage output layer its exact pick (two_stage.refine_processor), last."""
     from transformers import LogitsProcessorList
 
     from .number_guard import guard_processor
+    from .two_stage import refine_processor
 
-    return LogitsProcessorList([guard_processor(job.guard, prompt_len)])
+    found = [guard_processor(job.guard, prompt_len)] if job.guard is not None else []
+    if loaded is not None and not samples(loaded, job.params):
+        penalty = job.params.get("repetition_penalty") or loaded.model.generation_config.repetition_penalty
+        found += [p for p in [refine_processor(loaded.model, penalty)] if p]
+    return LogitsProcessorList(found) if found else None
 
 
 def drawn(gc, chosen):

@@ -21,6 +21,9 @@ from .progress import Progress
 
 log = logging.getLogger(__name__)
 
+INT4_CONVERT = ("4-bit layers from the GGUF (first run only)", 25)
+INT4_CACHED = ("reading the 4-bit layers", 1)
+
 # Tokens that end a turn in common chat formats, beside the tokenizer's own eos.
 END_TOKENS = ("<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|end|>", "<|endoftext|>", "<｜end▁of▁sentence｜>")
 
@@ -41,7 +44,7 @@ class Loaded:
     context: int  # max_position_embeddings: prompt and reply together
     eos_ids: list[int]
     transcript: bool  # no chat template of its own (a base model): prompted as a plain transcript
-    dtype: str = "fp32"  # what the weights run as: fp32, bf16 or int8 on a CPU; a GPU's float type
+    dtype: str = "fp32"  # what the weights run as on a CPU (fp32, bf16, int8, int8-head, int4); a GPU's float type
     # A Rust tokenizer used from two threads at once can fail ("Already borrowed").
     tok_lock: threading.Lock = field(default_factory=RealLock)
 
@@ -73,6 +76,12 @@ def load(path: str | None, device: str | None, cache_dir: str, label: str, repor
         phases.insert(0, ("unpacking the built-in model", 3))
     if cpu_as in ("int8", "int8-head"):  # Gemma 3 270M: 33 s of rounding on this 2-core machine while loaded ~15
         phases.append(("quantizing to int8", 4))
+    cached4 = False
+    if cpu_as == "int4":  # Gemma 3 270M: 23 s from the GGUF on this 2-core machine while loaded ~3, 1 s cached
+        from . import int4_cache
+
+        cached4 = cache is not None and os.path.isfile(int4_cache.path_for(cache))
+        phases.append(INT4_CACHED if cached4 else INT4_CONVERT)
     progress = Progress(label, phases, report)
     try:
         if cached and gguf and cache:  # (a cache is a GGUF's)
@@ -94,7 +103,15 @@ def load(path: str | None, device: str | None, cache_dir: str, label: str, repor
         elif cpu_as is not None:  # a CPU's choice
             if cpu_as in ("int8", "int8-head"):
                 progress.begin("quantizing to int8")
-            model = cpu_dtype.apply(model, cpu_as)
+            if cpu_as == "int4":
+                from . import int4_cache
+
+                progress.begin(INT4_CACHED[0] if cached4 else INT4_CONVERT[0])
+                model = model.to(dtype=torch.float32)
+                log.info("4-bit layers %s", int4_cache.apply(model, gguf, cache, cache_dir))
+                cpu_dtype.settle(model)
+            else:
+                model = cpu_dtype.apply(model, cpu_as)
         loaded = _settle(tokenizer, model.eval(), device, builtin=path is None)
         loaded.dtype = cpu_as or str(model.dtype).removeprefix("torch.")
     except BaseException:

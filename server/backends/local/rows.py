@@ -15,6 +15,7 @@ from ...errors import BackendError
 from .decode import Decoder
 from .jobs import Ended, Failed, Job
 from .sampling import argmax, draw_tokens, penalize
+from .two_stage import exact_seen, head_of
 
 log = logging.getLogger(__name__)
 FAILED = "The local model failed while generating; see the server log."
@@ -40,6 +41,7 @@ class RowBatch:
         self.eos_ids = set(eos_ids)
         self.size = size
         self.decoder = Decoder(model, row_tokens)
+        self.head = head_of(model)  # a two-stage output layer (int4): its logits made exact where they count
         self.rows: list[_Row] = []  # row i is slot i of the decoder's cache
         self.joining: list[_Row] = []
 
@@ -90,11 +92,15 @@ class RowBatch:
         for i, row in enumerate(rows):
             penalty = row.sampling.get("repetition_penalty", 1.0)
             if penalty != 1.0:
-                penalize(logits, i, torch.tensor(sorted(row.seen)), penalty)
+                seen = torch.tensor(sorted(row.seen))
+                exact_seen(self.head, logits, i, seen)
+                penalize(logits, i, seen, penalty)
             guard = row.job.guard
             if guard is not None:
                 guard.observe(row.ids[-1])
                 guard.apply(logits[i])
+        if self.head is not None:  # after the penalty and the guards' masks, as RowSampler does
+            self.head.refine(logits)
         picks = argmax(logits)
         drawn, tokens = draw_tokens(logits, torch.tensor([float(r.sampling["temperature"]) for r in rows]),
                                     torch.tensor([int(r.sampling["top_k"]) for r in rows]),

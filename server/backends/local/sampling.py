@@ -6,6 +6,8 @@ import torch
 from transformers.generation.continuous_batching.cb_logits_processors import ContinuousBatchingLogitsProcessorList
 from transformers.generation.logits_process import LogitsProcessorList
 
+from .two_stage import exact_seen
+
 KWARGS = {"temperature": float, "top_k": int, "top_p": float, "repetition_penalty": float}
 GREEDY = {"temperature": 0.0, "top_k": 1, "top_p": 1.0, "repetition_penalty": 1.0}
 # Candidates looked at for a row with top_p but no top_k; a nucleus wider than this falls back to a full sort.
@@ -113,13 +115,14 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
     do_sample=False so that it takes the argmax of what this returns.
     """
 
-    def __init__(self):  # noqa: D107 - the parent would build processors from a generation config
+    def __init__(self, head=None):  # noqa: D107 - the parent would build processors from a generation config
         self.logits_processor = LogitsProcessorList()
         self.tensors_required = len(KWARGS)
         self.supported_keys = dict(KWARGS)
         self.ignored_keys = set()
         self.do_processing = True
         self.guards = {}  # request id -> NumberGuard (Batch.add); read on the manager's thread
+        self.head = head  # a two-stage output layer (two_stage.py): its logits are made exact where they count
 
     def fill_defaults(self, int32_tensor: torch.Tensor) -> None:
         """Rows without a request (padding) are greedy."""
@@ -145,10 +148,14 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
         for i, state, penalty in getattr(self, "penalized", ()):
             # The row's input this step is its newest token, which the manager may not have recorded yet.
             seen = list(state.initial_tokens) + list(state.generated_tokens) + [int(input_ids[i])]
-            penalize(scores, i, torch.tensor(sorted(set(seen)), device=scores.device), penalty)
+            ids = torch.tensor(sorted(set(seen)), device=scores.device)
+            exact_seen(self.head, scores, i, ids)
+            penalize(scores, i, ids, penalty)
         for i, guard in getattr(self, "guarded", ()):
             guard.observe(int(input_ids[i]))
             guard.apply(scores[i])
+        if self.head is not None:
+            self.head.refine(scores)
         rows, tokens = draw_tokens(scores, args[0, :n].view(torch.float32), args[1, :n],
                                    args[2, :n].view(torch.float32))
         if rows.numel():  # greedy rows keep their scores: the manager's argmax is their pick

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from server.backends.local import cpu_dtype, int4, loader
+from server.backends.local.sampling import shape_logits
 from server.backends.local.two_stage import ExactRows, TwoStageHead, refine_processor
 from tests.test_local_backend import (endless, models, serial,  # noqa: F401 - the fixtures, loaded here in int4
                                       test_greedy_batched_equals_greedy_one_at_a_time,
@@ -96,6 +97,44 @@ def test_after_a_mask_the_best_allowed_token_is_the_exact_one():
         assert torch.allclose(scores[0, want], exact[want], atol=1e-4)
         flips += before != want
     assert flips  # without refine() some picks were a first-stage error
+
+
+class _Allow:
+    """A guard that allows only some tokens (the number guard's part in a step)."""
+
+    def __init__(self, allowed):
+        self.allowed, self.seen = allowed, []
+
+    def observe(self, token):
+        self.seen.append(token)
+
+    def apply(self, row):
+        row[~self.allowed] = float("-inf")
+
+
+def test_a_batch_step_with_a_penalty_and_a_guard_picks_the_exact_layers_token():
+    # shape_logits is what RowBatch (every CPU request) and RowSampler run before the draw
+    layer, w = head(seed=3)
+    flips = 0
+    for _ in range(100):
+        x = torch.randn(2, 64) * 10
+        seen = torch.randint(0, 2000, (40,)).unique()
+        allowed = torch.zeros(2000, dtype=torch.bool)
+        allowed[torch.randperm(2000)[:300]] = True
+        exact = x @ w.t()
+        s = exact[0, seen]
+        exact[0, seen] = torch.where(s < 0, s * 1.8, s / 1.8)
+        exact[1, ~allowed] = float("-inf")
+        scores = layer(x)
+        first = scores.clone()
+        s = first[0, seen]
+        first[0, seen] = torch.where(s < 0, s * 1.8, s / 1.8)
+        first[1, ~allowed] = float("-inf")
+        guard = _Allow(allowed)
+        shape_logits(scores, layer, [(0, seen, 1.8)], [(1, guard, 7)])
+        assert torch.equal(scores.argmax(1), exact.argmax(1)) and guard.seen == [7]
+        flips += int((first.argmax(1) != exact.argmax(1)).sum())
+    assert flips  # the first stage alone, penalized and masked, picked wrong in some steps
 
 
 def test_generate_greedy_with_a_penalty_is_the_exact_layers():

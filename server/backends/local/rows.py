@@ -14,8 +14,8 @@ import torch
 from ...errors import BackendError
 from .decode import Decoder
 from .jobs import Ended, Failed, Job
-from .sampling import argmax, draw_tokens, penalize
-from .two_stage import exact_seen, head_of
+from .sampling import argmax, draw_tokens, shape_logits
+from .two_stage import head_of
 
 log = logging.getLogger(__name__)
 FAILED = "The local model failed while generating; see the server log."
@@ -89,18 +89,10 @@ class RowBatch:
     def _take(self, logits: torch.Tensor, slots: list[int]) -> list:
         """Pick each row's next token from its logits, hand it over, end the rows that are done."""
         rows = [self.rows[s] for s in slots]
-        for i, row in enumerate(rows):
-            penalty = row.sampling.get("repetition_penalty", 1.0)
-            if penalty != 1.0:
-                seen = torch.tensor(sorted(row.seen))
-                exact_seen(self.head, logits, i, seen)
-                penalize(logits, i, seen, penalty)
-            guard = row.job.guard
-            if guard is not None:
-                guard.observe(row.ids[-1])
-                guard.apply(logits[i])
-        if self.head is not None:  # after the penalty and the guards' masks, as RowSampler does
-            self.head.refine(logits)
+        shape_logits(logits, self.head,
+                     [(i, torch.tensor(sorted(r.seen)), r.sampling["repetition_penalty"]) for i, r in enumerate(rows)
+                      if r.sampling.get("repetition_penalty", 1.0) != 1.0],
+                     [(i, r.job.guard, r.ids[-1]) for i, r in enumerate(rows) if r.job.guard is not None])
         picks = argmax(logits)
         drawn, tokens = draw_tokens(logits, torch.tensor([float(r.sampling["temperature"]) for r in rows]),
                                     torch.tensor([int(r.sampling["top_k"]) for r in rows]),

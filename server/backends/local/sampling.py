@@ -145,23 +145,32 @@ class RowSampler(ContinuousBatchingLogitsProcessorList):
 
     def __call__(self, input_ids, scores: torch.Tensor, args: torch.Tensor) -> torch.Tensor:
         n = scores.size(0)
-        for i, state, penalty in getattr(self, "penalized", ()):
-            # The row's input this step is its newest token, which the manager may not have recorded yet.
-            seen = list(state.initial_tokens) + list(state.generated_tokens) + [int(input_ids[i])]
-            ids = torch.tensor(sorted(set(seen)), device=scores.device)
-            exact_seen(self.head, scores, i, ids)
-            penalize(scores, i, ids, penalty)
-        for i, guard in getattr(self, "guarded", ()):
-            guard.observe(int(input_ids[i]))
-            guard.apply(scores[i])
-        if self.head is not None:
-            self.head.refine(scores)
+        # The row's input this step is its newest token, which the manager may not have recorded yet.
+        penalized = [(i, torch.tensor(sorted({*state.initial_tokens, *state.generated_tokens, int(input_ids[i])}),
+                                      device=scores.device), penalty)
+                     for i, state, penalty in getattr(self, "penalized", ())]
+        shape_logits(scores, self.head, penalized,
+                     [(i, guard, int(input_ids[i])) for i, guard in getattr(self, "guarded", ())])
         rows, tokens = draw_tokens(scores, args[0, :n].view(torch.float32), args[1, :n],
                                    args[2, :n].view(torch.float32))
         if rows.numel():  # greedy rows keep their scores: the manager's argmax is their pick
             scores[rows] = float("-inf")
             scores[rows, tokens] = 0.0
         return scores
+
+
+def shape_logits(scores: torch.Tensor, head, penalized: list, guarded: list) -> None:
+    """A step's logits before the draw, in place: each penalized row's (row, seen ids, penalty) lowered, each
+    guarded row's (row, guard, newest token) masked, then a two-stage output layer's doubtful logits made exact
+    (after the masks: the best allowed token is the exact layer's). RowSampler and RowBatch both call it."""
+    for i, ids, penalty in penalized:
+        exact_seen(head, scores, i, ids)  # the penalty scales exact logits, not first-stage ones
+        penalize(scores, i, ids, penalty)
+    for i, guard, newest in guarded:
+        guard.observe(newest)
+        guard.apply(scores[i])
+    if head is not None:
+        head.refine(scores)
 
 
 def _encode(key: str, values: list) -> torch.Tensor:

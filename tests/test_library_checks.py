@@ -31,3 +31,21 @@ def test_an_extension_or_phone_question_answered_with_no_number_is_flagged():
     assert unsupported("美容中心在前台旁边。", "美容中心的分机是什么？", shown) == ["(no number)"]
     assert unsupported("美容中心的电话在前台。", "美容中心电话？", shown) == ["(no number)"]
     assert unsupported("分机803 [2]。", "美容中心的分机是什么？", shown) == []
+
+
+def test_a_person_named_from_the_wrong_clause_is_flagged_with_the_right_one_quoted():
+    from server.knowledge.grounding import check
+
+    team = [{"n": 1, "title": "vet-clinic.md", "text": "- 周晓雯医生：猫科专科医生，同时负责皮肤病门诊。\n"
+             "- 顾明哲院长：外科医生，负责绝育、骨科及各类手术。"},
+            {"n": 2, "title": "vet-clinic.md",
+             "text": "- 刘强医生：异宠医生，兔子、仓鼠、鹦鹉请找他，每周二、周四全天坐诊。"}]
+    shown = "Evidence:\n" + "\n".join(f"[{s['n']}] ({s['title']}) {line[2:]}" for s in team
+                                      for line in s["text"].splitlines())
+    question = "我家兔子好像不太舒服，该挂哪位医生？"
+    wrong = check("兔子科医生，周晓雯。", question, team, shown)
+    assert wrong["supported"] is False  # 兔子 is 刘强's clause, though his name sits in the clause before it
+    assert wrong["quote"]["n"] == 2 and "刘强" in wrong["quote"]["sentence"]
+    assert check("刘强医生 [2]。", question, team, shown) == {"supported": True}
+    # A question no clause tells apart stays as it was: any doctor of the evidence may be named.
+    assert check("周晓雯医生 [1]。", "诊所有哪位医生？", team, shown) == {"supported": True}

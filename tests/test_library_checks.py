@@ -49,3 +49,24 @@ def test_a_person_named_from_the_wrong_clause_is_flagged_with_the_right_one_quot
     assert check("刘强医生 [2]。", question, team, shown) == {"supported": True}
     # A question no clause tells apart stays as it was: any doctor of the evidence may be named.
     assert check("周晓雯医生 [1]。", "诊所有哪位医生？", team, shown) == {"supported": True}
+
+
+def test_a_value_backed_only_by_sentences_about_something_else_is_flagged():
+    from server.knowledge.grounding import check
+
+    # Both passages share "dog" and "cost" with the question; no sentence holding 18 is about a rabies shot.
+    hotel = {"n": 1, "title": "pet-hotel.md", "text": "## Rules\nEvery dog must have had its rabies vaccination "
+             "at least 30 days before the stay.\n## Prices\nA small dog costs 28 dollars a night, a cat 18 "
+             "dollars a night."}
+    prints = {"n": 2, "title": "print-shop.md", "text": "Posters up to A1 size cost 18 dollars each."}
+    shown = "Evidence:\n[1] (pet-hotel.md) A small dog costs 28 dollars a night, a cat 18 dollars a night."
+    question = "How much does a rabies shot cost for my puppy dog?"
+    assert check("A rabies shot costs 18 dollars.", question, [hotel, prints], shown)["supported"] is False
+    assert check("A cat costs 18 dollars [1].", "How much does a cat cost per night?", [hotel, prints],
+                 shown) == {"supported": True}
+    # In Chinese too: 100 is the key card's deposit, not a microchip's price.
+    hostel = {"n": 1, "title": "hostel.md",
+              "text": "## 入住\n入住时收取房卡押金100元，退房时退还。\n## 宠物\n狗狗进门必须牵绳。"}
+    shown = "Evidence:\n[1] (hostel.md) 入住时收取房卡押金100元，退房时退还。"
+    assert check("宠物芯片的植入价格为100元。", "给狗狗植入宠物芯片要多少钱？", [hostel], shown)["supported"] is False
+    assert check("房卡押金100元 [1]。", "房卡押金多少钱？", [hostel], shown) == {"supported": True}

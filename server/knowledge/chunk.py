@@ -9,8 +9,12 @@ TARGET = 400
 OVERLAP = 80  # the last sentence (up to this long) is repeated at the start of the next passage
 
 _SENTENCE = re.compile(r"(?<=[。！？；!?;])|(?<=[.])(?=\s)")
-# "Dr. Brooks", "e.g. this": a full stop after these does not end a sentence.
-_ABBREV = re.compile(r"(?:^|\s)(?:Dr|Mr|Mrs|Ms|Prof|St|No|Mt|vs|etc|e\.g|i\.e|approx)\.$", re.I)
+# "Dr. Brooks", "e.g. this", "(ext. 2214)", "Rm. 3": a full stop after these does not end a sentence
+# (cut there, "Gareth Olsen (ext." lost its number: #31's heldout3).
+_ABBREV = re.compile(r"(?:^|[\s(\[])(?:Dr|Mr|Mrs|Ms|Prof|St|No|Nos|Mt|Rm|ext|tel|vs|e\.g|i\.e|approx|cf)\.$", re.I)
+# "9 a.m. to 5 p.m.", "pens, paper, etc. are": these end a sentence too ("to 8:30 pm. Tuition is"), so they
+# keep it going only when the next piece does not start with a capital letter.
+_SOFT_ABBREV = re.compile(r"(?:^|[\s(\[\d])(?:a\.m|p\.m|am|pm|etc)\.$", re.I)
 
 
 def _pieces(text: str) -> list[tuple[str, bool]]:
@@ -19,10 +23,12 @@ def _pieces(text: str) -> list[tuple[str, bool]]:
     for line in re.split(r"\n+", text):
         first = True
         carry = ""
-        for piece in _SENTENCE.split(line):
+        split = _SENTENCE.split(line)
+        for i, piece in enumerate(split):
             piece = carry + re.sub(r"[ \t\u3000]+", " ", piece or "").strip()
             carry = ""
-            if _ABBREV.search(piece):
+            after = split[i + 1].lstrip()[:1] if i + 1 < len(split) else ""
+            if _ABBREV.search(piece) or (_SOFT_ABBREV.search(piece) and after and not after.isupper()):
                 carry = piece + " "
                 continue
             if len(piece) > TARGET:  # cut by index: re-slicing the rest was quadratic on a long run of text

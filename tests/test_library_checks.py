@@ -31,6 +31,10 @@ def test_an_extension_or_phone_question_answered_with_no_number_is_flagged():
     assert unsupported("美容中心在前台旁边。", "美容中心的分机是什么？", shown) == ["(no number)"]
     assert unsupported("美容中心的电话在前台。", "美容中心电话？", shown) == ["(no number)"]
     assert unsupported("分机803 [2]。", "美容中心的分机是什么？", shown) == []
+    # saying it was not found, as the prompt asks, claims nothing: no warning under it
+    assert unsupported("Not found in the knowledge base.", "What's the extension of the pharmacy?", shown) == []
+    assert unsupported("知识库中没有找到相关内容。", "药房的分机是多少？", shown) == []
+    assert unsupported("Not found, but try 555.", "What's the extension of the pharmacy?", shown) != []  # checked
 
 
 def test_a_person_named_from_the_wrong_clause_is_flagged_with_the_right_one_quoted():

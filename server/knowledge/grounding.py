@@ -44,6 +44,15 @@ def _canonical_in(form: str, backed: set[str]) -> bool:
         return False
 
 
+NOT_FOUND_WORDS = ("not found", "没有找到", "未找到", "找不到")  # the server's own not-found replies say the first two
+
+
+def says_not_found(reply: str) -> bool:
+    """Whether a reply says the knowledge does not hold the answer, as the prompt asks a model to."""
+    low = reply.lower()
+    return any(w in low for w in NOT_FOUND_WORDS)
+
+
 def unsupported(reply: str, question: str, shown: str) -> list[str]:
     """What the reply states that the evidence about the question does not back, without a rival.
 
@@ -56,6 +65,8 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     about the question says (不可续借 against 可以).
     """
     found, days = numbers(reply), weekdays(reply)
+    if says_not_found(reply) and not found and not days:
+        return []  # "Not found." claims nothing: it is what a model is told to say when the evidence lacks it
     kind = kind_of(question)
     if WANTS_NUMBER.search(question) and not found and not (kind == "date" and days):
         return ["(no number)"]

@@ -68,13 +68,13 @@ def test_int8_head_rounds_the_output_layer_alone(folder, tmp_path):
 def test_a_tied_output_layer_and_embedding_share_one_int8_table():
     import torch
 
-    from server.backends.local.int8 import Int8Embedding, Int8Linear
+    from server.backends.local.int8 import TiedEmbedding, Int8Linear
 
     emb = torch.nn.Embedding(50, 8)
     head = torch.nn.Linear(8, 50, bias=False)
     head.weight = emb.weight
     q = Int8Linear(head)
-    shared = Int8Embedding(emb, q)
+    shared = TiedEmbedding(emb, q)
     ids = torch.tensor([[3, 7, 49]])
     assert not list(shared.buffers())  # nothing of its own: it reads the output layer's rows
     assert torch.allclose(shared(ids), emb(ids), atol=emb.weight.abs().max().item() / 127)

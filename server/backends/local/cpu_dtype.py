@@ -77,7 +77,7 @@ def quantize(model, layers: bool = True) -> None:
     """
     import torch
 
-    from .int8 import Int8Embedding, Int8Linear
+    from .int8 import TiedEmbedding, Int8Linear
 
     emb, head = model.get_input_embeddings(), model.get_output_embeddings()
     tied = head is not None and head.weight is getattr(emb, "weight", None)
@@ -86,7 +86,7 @@ def quantize(model, layers: bool = True) -> None:
             if type(child) is torch.nn.Linear and (layers or child is head):
                 setattr(parent, name, Int8Linear(child))
     if tied and isinstance(emb, torch.nn.Embedding):
-        model.set_input_embeddings(Int8Embedding(emb, model.get_output_embeddings()))
+        model.set_input_embeddings(TiedEmbedding(emb, model.get_output_embeddings()))
     settle(model)
 
 

@@ -13,7 +13,8 @@ except ImportError:  # Windows: no advisory locks (as loader.py)
 
 from . import int4, source
 from .int4_model import convert
-from .two_stage import ExactRows, TiedEmbedding, TwoStageHead
+from .int8 import TiedEmbedding
+from .two_stage import ExactRows, TwoStageHead
 
 log = logging.getLogger(__name__)
 

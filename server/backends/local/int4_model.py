@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from . import int4
-from .two_stage import ExactRows, TiedEmbedding, TwoStageHead
+from .int8 import TiedEmbedding
+from .two_stage import ExactRows, TwoStageHead
 
 log = logging.getLogger(__name__)
 

@@ -42,6 +42,10 @@ class Int8Linear(torch.nn.Linear):
         bias = None if linear.bias is None else torch.nn.Parameter(linear.bias.detach().float(), requires_grad=False)
         self.register_parameter("bias", bias)
 
+    def embedding(self, ids: torch.Tensor) -> torch.Tensor:
+        """The float rows of `ids` (a tied input embedding's lookup)."""
+        return self.weight[ids].float() * self.scale[ids].unsqueeze(-1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features)
         if flat.shape[0] >= FLOAT_FROM_ROWS:
@@ -53,10 +57,11 @@ class Int8Linear(torch.nn.Linear):
         return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
 
 
-class Int8Embedding(torch.nn.Module):
-    """An input embedding reading the int8 rows of the output layer it was tied to: one copy of the table."""
+class TiedEmbedding(torch.nn.Module):
+    """An input embedding reading the rows of the output layer it was tied to (int8's or the two-stage one's
+    `embedding(ids)`): one copy of the table."""
 
-    def __init__(self, emb: torch.nn.Embedding, head: Int8Linear):
+    def __init__(self, emb: torch.nn.Embedding, head):
         super().__init__()
         self.num_embeddings, self.embedding_dim, self.padding_idx = (emb.num_embeddings, emb.embedding_dim,
                                                                      emb.padding_idx)
@@ -66,6 +71,5 @@ class Int8Embedding(torch.nn.Module):
         self.factor = None if factor is None else float(factor)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        head = self.head[0]
-        out = head.weight[ids].float() * head.scale[ids].unsqueeze(-1)
+        out = self.head[0].embedding(ids)
         return out * self.factor if self.factor is not None else out

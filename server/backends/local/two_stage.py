@@ -164,22 +164,6 @@ def int8_groups(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.round(g / d[..., None]).clamp(-127, 127).reshape(w.shape), d
 
 
-class TiedEmbedding(torch.nn.Module):
-    """An input embedding reading the two-stage head's exact rows: one copy of the table."""
-
-    def __init__(self, emb: torch.nn.Embedding, head: TwoStageHead):
-        super().__init__()
-        self.num_embeddings, self.embedding_dim, self.padding_idx = (emb.num_embeddings, emb.embedding_dim,
-                                                                     emb.padding_idx)
-        self.head = [head]  # a list: the output layer is not registered twice as a submodule
-        factor = getattr(emb, "embed_scale", None)  # Gemma multiplies its embeddings by sqrt(hidden)
-        self.factor = None if factor is None else float(factor)
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        out = self.head[0].embedding(ids)
-        return out * self.factor if self.factor is not None else out
-
-
 def head_of(model) -> TwoStageHead | None:
     """The model's two-stage output layer, or None when its output layer is another kind."""
     head = model.get_output_embeddings() if model is not None else None

@@ -23,6 +23,11 @@ HOSPITAL = """head,relation,tail,head_type,tail_type
 哮喘,就诊科室,呼吸科,疾病,科室
 哮喘,症状,胸闷,疾病,症状
 消化内科,位置,门诊楼2楼,科室,位置
+手足口病,就诊科室,儿科,疾病,科室
+手足口病,症状,发热,疾病,症状
+手足口病,症状,手足皮疹,疾病,症状
+水痘,症状,发热,疾病,症状
+水痘,就诊科室,皮肤科,疾病,科室
 胃炎,alias,Gastritis,,
 消化内科,alias,Gastroenterology,,
 """.encode()
@@ -35,7 +40,7 @@ def server(stub, tmp_path_factory):
     s = LiveServer("--backend", "openai", "--base-url", stub.url, "--local-model", tiny, "--admin-token", ADMIN,
                    "--rate-per-minute", "0", "--rate-per-minute-ip", "0").start(timeout=180)
     status, body = upload(s.url, "hospital.csv", HOSPITAL, token=ADMIN, path="/api/graph/import")
-    assert status == 200 and body["import"]["facts"] == 13, body
+    assert status == 200 and body["import"]["facts"] == 18, body
     # A local model tells whether it is a base model once loaded: load it with a plain chat first.
     status, body = http_json(s.url + "/api/chat", {"message": "hi", "backend": "local", "params": {"max_tokens": 2}})
     assert status == 200, body
@@ -76,6 +81,14 @@ def test_a_base_model_states_both_links_of_two_hops(server):
     assert body["answer"] == {"from": "facts", "facts": [1, 2, 3]} and body["grounding"]["supported"] is True
     body = ask(server, "胃炎在几楼看？", backend="local")  # disease -> department -> place
     assert body["text"] == "胃炎的就诊科室是消化内科 [1]。消化内科的位置是门诊楼2楼 [2]。"
+
+
+def test_a_symptom_named_by_its_last_word_singles_out_the_disease(server):
+    # 发热 alone leads to 手足口病 (儿科) and 水痘 (皮肤科); 皮疹 is how a parent says the graph's 手足皮疹
+    body = ask(server, "孩子发热，手上起了皮疹，挂什么科？", backend="local")
+    assert "儿科" in body["text"] and "皮肤科" not in body["text"], body["text"]
+    assert ("手足口病", "症状", "手足皮疹") in facts(body) and body["grounding"] == {"supported": True}
+    assert ask(server, "发热挂什么科？", backend="local")["text"].startswith("有几种可能：")
 
 
 def test_a_question_the_facts_do_not_answer_is_not_guessed(server):

@@ -136,6 +136,20 @@ def ws_origin(headers: dict | None) -> dict:
     return {"websocket_extra_options": {"origin": origin}} if origin else {}
 
 
+def stub_and_local_base(stub, folder: str, admin: str, **tiny) -> LiveServer:
+    """A started server whose default backend is the stub upstream (an instruction model) and whose "local" is a tiny
+    base model (tests/tinymodel.py, built in `folder`), already loaded: a local model tells whether it is a base
+    model once loaded, so a plain chat loads it first."""
+    from tests.tinymodel import build
+
+    base = build(os.path.join(folder, "base"), endless=True, base=True, **tiny)
+    s = LiveServer(*stub_args(stub, "--local-model", base, "--admin-token", admin, "--rate-per-minute-ip", "0"))
+    s.start(timeout=180)
+    status, body = http_json(s.url + "/api/chat", {"message": "hi", "backend": "local", "params": {"max_tokens": 2}})
+    assert status == 200, body
+    return s
+
+
 class InOrderEngineIO(engineio.Client):
     """engine.io's client, handling each message on its reading thread, in the order it came.
 

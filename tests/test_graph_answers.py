@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.kb_files import upload
-from tests.live import LiveServer, http_json
-from tests.tinymodel import build as build_tiny
+from tests.live import http_json, stub_and_local_base
 
 ADMIN = "adm1n"
 HOSPITAL = """head,relation,tail,head_type,tail_type
@@ -36,14 +35,9 @@ HOSPITAL = """head,relation,tail,head_type,tail_type
 @pytest.fixture(scope="module")
 def server(stub, tmp_path_factory):
     """The stub upstream as the default backend (an instruction model), a tiny base model as "local"."""
-    tiny = build_tiny(str(tmp_path_factory.mktemp("graph-answers") / "base"), endless=True, base=True)
-    s = LiveServer("--backend", "openai", "--base-url", stub.url, "--local-model", tiny, "--admin-token", ADMIN,
-                   "--rate-per-minute", "0", "--rate-per-minute-ip", "0").start(timeout=180)
+    s = stub_and_local_base(stub, str(tmp_path_factory.mktemp("graph-answers")), ADMIN)
     status, body = upload(s.url, "hospital.csv", HOSPITAL, token=ADMIN, path="/api/graph/import")
     assert status == 200 and body["import"]["facts"] == 18, body
-    # A local model tells whether it is a base model once loaded: load it with a plain chat first.
-    status, body = http_json(s.url + "/api/chat", {"message": "hi", "backend": "local", "params": {"max_tokens": 2}})
-    assert status == 200, body
     yield s
     s.stop()
 

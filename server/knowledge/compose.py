@@ -13,24 +13,19 @@ from typing import cast
 
 from ..shapes import Grounding
 from ..key_tokens import names
-from .answer_kind import ASKS, kind_of
+from .answer_kind import kind_of
 from .chunk import sentences
-from .evidence import WANTS_NUMBER, is_chinese
+from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
-from .rivals import CLAUSE, GOES_ON, RATES, RUN, VALUE, Clause, _words, asks_person, candidates, values_of
+from .rivals import CLAUSE, GOES_ON, RUN, VALUE, Clause, _words, asks_person, candidates, subject_words, values_of
 from .yes_no import asks_yes_no, polar_clause
 
 FRAME = {"zh": "根据资料{cites}：{body}", "en": "According to {cites}: {body}"}
 END = {"zh": "。", "en": "."}
 RIVALS = {"zh": "资料中有不止一个答案：{body}", "en": "The library gives more than one answer: {body}"}
 SEP = {"zh": "；", "en": "; "}
-# What a question asks rather than what it is about: its kind's cue words, a rate's unit, "one time".
-CUES = re.compile("|".join([p.pattern for _, p in ASKS] + [p.pattern for _, p in RATES] +
-                           [r"一次|每次|多少|what|which|how|who|是谁|谁"]), re.I)
 PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Square Building Floor".split())
 LEADING = re.compile(r"^\s*(?:and|or|but|while)\s+", re.I)
-CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
-LATIN_WORD = re.compile(r"[A-Za-z]+")
 TRAILING = re.compile(r"[\s，,；;。.！!？?：:、]+$")
 
 
@@ -67,15 +62,10 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     return Composed(_frame(lang, [(leader.n, _said(leader, shown, found.kind))]), [leader.n], {"supported": True})
 
 
-def language(question: str) -> str:
-    """The question's language: Chinese where it has as many Chinese characters as Latin words ("B超室在几楼")."""
-    return "zh" if len(CJK_CHAR.findall(question)) >= len(LATIN_WORD.findall(question)) else "en"
-
-
 def _about(clause: Clause, question: str) -> bool:
     """Whether the clause shares a word of what the question is about, not only of what it asks (每小时, 多少钱)."""
     # A day alone is not enough: 港城图书馆周六几点关门 would take another library's 周二至周日 9:00—21:00.
-    return bool(_words(CUES.sub(" ", question)) & (clause.about - clause.titled))
+    return bool(subject_words(question) & (clause.about - clause.titled))
 
 
 def _people(text: str, question: str) -> set[str]:

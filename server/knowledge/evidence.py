@@ -31,6 +31,16 @@ CLAUSES = False
 CLAUSE = re.compile(r"(?<=[，；])")
 
 
+
+CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def language(question: str) -> str:
+    """The question's language: Chinese where it has as many Chinese characters as Latin words ("B超室在几楼")."""
+    return "zh" if len(CJK_CHAR.findall(question)) >= len(LATIN_WORD.findall(question)) else "en"
+
+
 def split(text: str) -> list[tuple[str, str]]:
     """(sentence, its heading) of a passage, markup stripped; headings and fragments are not sentences."""
     out = []

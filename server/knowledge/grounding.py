@@ -5,8 +5,8 @@ import re
 from typing import cast
 
 from .chunk import sentences
-from .evidence import WANTS_NUMBER
-from .rivals import _words, asks_person, candidates, clauses, rates
+from .evidence import WANTS_NUMBER, language
+from .rivals import _words, asks_person, candidates, clauses, rates, subject_words
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
 from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
@@ -110,12 +110,11 @@ def off_topic(reply: str, question: str, sources: list[dict], debug: bool = Fals
     another language than the question shares no words and is not judged (its value counts as backed).
     `debug`: the smallest of the values' best shares, or None when nothing was judged.
     """
-    from .compose import CUES, language
     from .index import mostly_latin
 
     asked = numbers(question)
     said = {v: kinds for v, kinds in mentions(CITATION.sub(" ", reply)) if v not in asked}
-    subject = _words(CUES.sub(" ", question))
+    subject = subject_words(question)
     total = sum(len(w) for w in subject)
     best: dict[str, float] = {}
     english = language(question) == "en"
@@ -137,11 +136,10 @@ def _passage_off_topic(reply: str, question: str, sources: list[dict]) -> bool:
     """The check before it was made per sentence: the passages holding the reply's values, in the question's
     language, share under PASSAGE_ON_TOPIC of what it is about. Kept: it alone flags "I pay $10" for a late
     check-out (its 10 is a laundry price's, in a line of both languages that the sentence check does not judge)."""
-    from .compose import CUES, language
     from .index import mostly_latin
 
     said = with_hours(numbers(reply))
-    subject = _words(CUES.sub(" ", question))
+    subject = subject_words(question)
     total = sum(len(w) for w in subject)
     holding = [s for s in sources if said and with_hours(numbers(s["text"])) & said]
     if not total or not holding or any(mostly_latin(s["text"]) != (language(question) == "en") for s in holding):

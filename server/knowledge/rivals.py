@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..key_tokens import RUN, chinese_names, names, numbers
-from .answer_kind import has_kind, kind_of, mentions, of_kind
+from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
 from .chunk import sentences
 from .keyword import words
 from .weekday import ANY as DAY, weekdays, within
@@ -48,6 +48,9 @@ RATES = (("hour", re.compile(r"per hour|an hour|hourly|/\s*h(?:ou)?r\b|每小时
                              r"每星期(?![一二三四五六日天])|一周|/周", re.I)),
          ("month", re.compile(r"per month|a month|monthly|每月|每个月|一个月|/月|月卡", re.I)),
          ("year", re.compile(r"per year|a year|yearly|annual|每年|一年|/年|年卡", re.I)))
+# What a question asks rather than what it is about: its kind's cue words, a rate's unit, "one time".
+CUES = re.compile("|".join([p.pattern for _, p in ASKS] + [p.pattern for _, p in RATES] +
+                           [r"一次|每次|多少|what|which|how|who|是谁|谁"]), re.I)
 
 
 @dataclass
@@ -82,6 +85,12 @@ def _stem(word: str) -> str:
     if word in IRREGULAR:
         return IRREGULAR[word]
     return word[:-1] if len(word) > 3 and word.isascii() and word.endswith("s") and not word.endswith("ss") else word
+
+
+def subject_words(question: str) -> set[str]:
+    """The words of what a question is about: its words less the cue words of what it asks (多少钱, 每小时, which
+    floor)."""
+    return _words(CUES.sub(" ", question))
 
 
 def _words(text: str) -> set[str]:

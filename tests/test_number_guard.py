@@ -73,6 +73,15 @@ def test_the_guard_masks_a_number_the_evidence_lacks(base_model):
     scores = torch.zeros(len(tok))
     guard.apply(scores)
     assert scores[one] == 0.0
+    guard.tokens = ids("It costs 42 [1")  # the citation's digits go on
+    scores = torch.zeros(len(tok))
+    guard.apply(scores)
+    assert scores[two] == 0.0 and scores[ids("]")[0]] == 0.0
+    for cited in ("[1,", "[1.", "[1:"):  # but "[1,1" states a 1 the evidence lacks (a reply in CI wrote one)
+        guard.tokens = ids("It costs 42 " + cited)
+        scores = torch.zeros(len(tok))
+        guard.apply(scores)
+        assert scores[one] == float("-inf") and scores[four] == 0.0, cited
 
 
 GROUNDED = [{"role": "system", "content": "Evidence:\n[1] (fees.md) The fee is 42 dollars."},

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from .jobs import TokenGuard
 
 TAIL = re.compile(rf"(\[?)({RUN.pattern})$")  # the number the reply is in the middle of; "[2" is a citation
+CITATION = re.compile(r"\[[0-9]*\]?")
 NUMBER_ONLY = re.compile(r"[0-9,.:]+")
 SPECIAL = re.compile(r"^<.*>$")  # <unused12>, <0x31>: never a number the model writes as text
 TAIL_TOKENS = 16  # decoded to find the number being written; more than any number's tokens
@@ -76,6 +77,14 @@ class NumberGuard:
                 return False
         return True
 
+    def fits_cited(self, cite: str, piece: str) -> bool:
+        """Whether `piece`, after the open citation `cite` ("[1"), goes on with its digits or its "]" and then writes
+        only allowed numbers: "[1 7" or "[1.5" would state a 7 or a 5 the evidence lacks."""
+        text = cite + piece
+        m = CITATION.match(text)
+        rest = text[m.end():] if m else text
+        return not rest or self.fits("", rest)
+
     def fits_cn(self, run: str, piece: str) -> bool:
         """Whether the token text `piece`, after 第 and the numeral `run`, keeps it an allowed number."""
         lead = CN_LEAD.match(piece)
@@ -95,8 +104,9 @@ class NumberGuard:
         """Mask, in place, one row's scores (1-D) for its next token."""
         tail = self.tokenizer.decode(self.tokens[-TAIL_TOKENS:], skip_special_tokens=True) if self.tokens else ""
         m = TAIL.search(tail)
-        if tail.endswith("[") or (m and m.group(1)):
-            return  # a citation
+        if tail.endswith("[") or (m and m.group(1)):  # a citation: its digits are free, what follows it is not
+            cite = "[" + (m.group(2) if m and m.group(1) else "")
+            return self._drop(scores, [i for i, s in self.vocab.tokens if not self.fits_cited(cite, s)])
         ordinal = ORDINAL_TAIL.search(tail)
         if ordinal and ordinal.group(2):  # 第十 half written: a numeral goes on or ends there
             if ordinal.group(2) not in self.allowed_cn:

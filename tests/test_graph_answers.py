@@ -85,6 +85,15 @@ def test_a_symptom_named_by_its_last_word_singles_out_the_disease(server):
     assert ask(server, "发热挂什么科？", backend="local")["text"].startswith("有几种可能：")
 
 
+def test_symptoms_said_in_everyday_words_find_the_graphs_names(server):
+    # 胃疼 is the graph's 胃痛 and 大便发黑 its 黑便: together they single out 胃溃疡 (胃炎 has 胃痛 alone)
+    body = ask(server, "胃疼，大便发黑，挂什么科？", backend="local")
+    assert ("胃溃疡", "症状", "黑便") in facts(body) and "消化内科" in body["text"], body
+    assert body["grounding"] == {"supported": True}
+    body = ask(server, "孩子最近老是哭闹，挂什么科？", backend="local")  # words near no symptom: nothing is guessed
+    assert "answer" not in body and body["sources"] == [], body
+
+
 def test_a_question_the_facts_do_not_answer_is_not_guessed(server):
     body = ask(server, "胃炎要住院几天？", backend="local")  # named, but no relation asked; the library is empty
     assert "answer" not in body and body["sources"] == [] and ("没有" in body["text"] or "找到" in body["text"])

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .asks import KINDS, asked, relation_kind
-from .ground import named
+from .ground import named, said_otherwise
 from .names import CJK, normalize
 
 SINGLE = ("department", "place", "disease")  # kinds with one right answer: several candidates are rivals
@@ -78,6 +78,8 @@ def lookup(graph, question: str) -> Found | None:
     store = graph.store()
     start = named(store, question)
     start += by_head_noun(store, question, start)
+    if not any(store.ents[e]["type"] in KINDS["disease"][2] for e in start):  # symptoms lead to a disease
+        start += said_otherwise(graph, store, question, start)
     if not start:
         return None
     facts = graph.facts_around(start, 2)

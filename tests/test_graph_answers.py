@@ -28,6 +28,9 @@ HOSPITAL = """head,relation,tail,head_type,tail_type
 水痘,症状,发热,疾病,症状
 水痘,就诊科室,皮肤科,疾病,科室
 胃炎,alias,Gastritis,,
+胃炎,检查项目,胃镜,疾病,检查
+冠心病,常用药品,阿司匹林,疾病,药品
+哮喘,常用药品,沙丁胺醇,疾病,药品
 消化内科,alias,Gastroenterology,,
 """.encode()
 
@@ -37,7 +40,7 @@ def server(stub, tmp_path_factory):
     """The stub upstream as the default backend (an instruction model), a tiny base model as "local"."""
     s = stub_and_local_base(stub, str(tmp_path_factory.mktemp("graph-answers")), ADMIN)
     status, body = upload(s.url, "hospital.csv", HOSPITAL, token=ADMIN, path="/api/graph/import")
-    assert status == 200 and body["import"]["facts"] == 18, body
+    assert status == 200 and body["import"]["facts"] == 21, body
     yield s
     s.stop()
 
@@ -75,6 +78,11 @@ def test_a_base_model_states_both_links_of_two_hops(server):
     assert body["answer"] == {"from": "facts", "facts": [1, 2, 3]} and body["grounding"]["supported"] is True
     body = ask(server, "胃炎在几楼看？", backend="local")  # disease -> department -> place
     assert body["text"] == "胃炎的就诊科室是消化内科 [1]。消化内科的位置是门诊楼2楼 [2]。"
+    body = ask(server, "胃痛、恶心要查什么？", backend="local")  # 查什么 asks for a check
+    assert body["text"].endswith("胃炎的检查项目是胃镜 [3]。"), body["text"]
+    # 胸闷 leads to two diseases with different drugs: both, and the reply says it cannot choose
+    body = ask(server, "胸闷吃什么药？", backend="local")
+    assert body["text"].startswith("有几种可能：") and "阿司匹林" in body["text"] and "沙丁胺醇" in body["text"]
 
 
 def test_a_symptom_named_by_its_last_word_singles_out_the_disease(server):

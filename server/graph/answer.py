@@ -26,6 +26,10 @@ class Found:
     facts: list[dict]  # links (start - via) first, then the facts holding the answers
     hops: int
     rivals: bool = False  # several answers of a kind that has one right answer
+    # Two hops where the question's entities lead equally to several diseases with different answers (腰痛 ->
+    # 肾结石's check or 腰椎间盘突出's): the reply states them all after 有几种可能, as for rivals. Flagging such
+    # a reply instead flagged 2 of bench's 30 tuning replies, whose writer counted both candidates right.
+    split: bool = False
     others: set = field(default_factory=set)  # candidates of the asked kind the question did not single out
 
 
@@ -116,7 +120,10 @@ def lookup(graph, question: str) -> Found | None:
     answers = list(dict.fromkeys(a for m in vias for a, _ in via_answers[m]))
     others = {a for m in via_answers if m not in vias for a, _ in via_answers[m]} - set(answers)
     chosen = [f for m in vias for f in link_facts[m]] + [f for m in vias for _, f in via_answers[m]]
-    return _found(what, start, answers, vias, list({f["id"]: f for f in chosen}.values()), 2, others)
+    found = _found(what, start, answers, vias, list({f["id"]: f for f in chosen}.values()), 2, others)
+    found.split = len({frozenset(a for a, _ in via_answers[m]) for m in vias}) > 1
+    found.rivals = found.rivals or found.split
+    return found
 
 
 def _found(what, start, answers, via, facts, hops, others) -> Found:

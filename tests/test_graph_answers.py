@@ -98,6 +98,9 @@ def test_symptoms_said_in_everyday_words_find_the_graphs_names(server):
     body = ask(server, "胃疼，大便发黑，挂什么科？", backend="local")
     assert ("胃溃疡", "症状", "黑便") in facts(body) and "消化内科" in body["text"], body
     assert body["grounding"] == {"supported": True}
+    # a symptom the question names outweighs one found by meaning: 恶心 (胃炎) over 发烧 -> 发热 (two others)
+    body = ask(server, "恶心，还有点发烧，挂什么科？", backend="local")
+    assert body["text"] == "胃炎的症状是恶心 [1]。胃炎的就诊科室是消化内科 [2]。", body["text"]
     body = ask(server, "孩子最近老是哭闹，挂什么科？", backend="local")  # words near no symptom: nothing is guessed
     assert "answer" not in body and body["sources"] == [], body
 

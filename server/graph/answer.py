@@ -47,10 +47,12 @@ def _ends(f: dict) -> tuple[str, str]:
     return f["head"]["id"], f["tail"]["id"]
 
 
-def _best(reached: dict[str, set]) -> list[str]:
-    """The candidates reached from the most of the question's entities (胃痛+恶心 -> 胃炎, not 胃溃疡)."""
-    top = max(len(s) for s in reached.values())
-    return [c for c, s in reached.items() if len(s) == top]
+def _best(reached: dict[str, set], guessed: frozenset[str] = frozenset()) -> list[str]:
+    """The candidates reached from the most of the question's entities (胃痛+恶心 -> 胃炎, not 胃溃疡); an entity
+    found only by meaning (said_otherwise) counts half, so a name the question holds outweighs a guess."""
+    score = {c: sum(0.5 if e in guessed else 1.0 for e in s) for c, s in reached.items()}
+    top = max(score.values())
+    return [c for c, v in score.items() if v == top]
 
 
 HEAD_NOUN = 2  # characters, at least, of a symptom's last word a question may name it by (皮疹 for 手足皮疹)
@@ -82,8 +84,10 @@ def lookup(graph, question: str) -> Found | None:
     store = graph.store()
     start = named(store, question)
     start += by_head_noun(store, question, start)
+    guessed: list[str] = []
     if not any(store.ents[e]["type"] in KINDS["disease"][2] for e in start):  # symptoms lead to a disease
-        start += said_otherwise(graph, store, question, start)
+        guessed = said_otherwise(graph, store, question, start)
+        start += guessed
     if not start:
         return None
     facts = graph.facts_around(start, 2)
@@ -98,7 +102,7 @@ def lookup(graph, question: str) -> Found | None:
                 reached.setdefault(far, set()).add(near)
                 held.setdefault(far, []).append(f)
     if reached:
-        answers = _best(reached)
+        answers = _best(reached, frozenset(guessed))
         others = set(reached) - set(answers)
         return _found(what, start, answers, [], [f for a in answers for f in held[a]], 1, others)
     links, link_facts = dict[str, set[str]](), dict[str, list[dict]]()
@@ -116,7 +120,7 @@ def lookup(graph, question: str) -> Found | None:
                 via_answers.setdefault(mid, []).append((far, f))
     if not via_answers:
         return None
-    vias = _best({m: links[m] for m in via_answers})
+    vias = _best({m: links[m] for m in via_answers}, frozenset(guessed))
     answers = list(dict.fromkeys(a for m in vias for a, _ in via_answers[m]))
     others = {a for m in via_answers if m not in vias for a, _ in via_answers[m]} - set(answers)
     chosen = [f for m in vias for f in link_facts[m]] + [f for m in vias for _, f in via_answers[m]]

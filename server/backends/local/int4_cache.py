@@ -14,13 +14,14 @@ except ImportError:  # Windows: no advisory locks (as loader.py)
 from . import int4, source
 from .int4_model import convert
 from .int8 import TiedEmbedding
-from .two_stage import ExactRows, TwoStageHead
+from .int8_stage import DynamicInt8
+from .two_stage import ExactRows, Planes, TwoStageHead
 
 log = logging.getLogger(__name__)
 
 KINDS: dict[str, type[int4.Int4Linear]] = {"Int4Linear": int4.Int4Linear, "Int4x2Linear": int4.Int4x2Linear}
 # Bumped when what the file holds changes.
-VERSION = 2  # 2: the head's exact codes are read from its planes, not saved twice
+VERSION = 3  # 2: the head's exact codes are read from its planes, not saved twice; 3: its stage one may be int8
 
 
 def path_for(cache: str) -> str:
@@ -74,9 +75,8 @@ def state(model) -> dict:
         if isinstance(m, int4.Int4Linear):
             out[name] = {"kind": type(m).__name__, "weight": m.weight.data, "sz": m.sz}
         elif isinstance(m, TwoStageHead):
-            out[name] = {"kind": "TwoStageHead", "packed": m.packed, "sz": m.sz, "codes": m.exact.codes,
-                         "scales": m.exact.scales, "error_norm": m.error_norm, "row_norm": m.row_norm,
-                         "in_features": m.in_features}
+            out[name] = {"kind": "TwoStageHead", "codes": m.exact.codes, "scales": m.exact.scales,
+                         "in_features": m.in_features, **stage_state(m.stage)}
     return out
 
 
@@ -90,10 +90,28 @@ def restore(model, saved: dict) -> None:
         parent = model.get_submodule(parent_name)
         old = getattr(parent, attr)
         if entry["kind"] == "TwoStageHead":
-            two = TwoStageHead.restored(ExactRows(entry["codes"], entry["scales"]), entry["in_features"],
-                                        entry["packed"], entry["sz"], entry["error_norm"], entry["row_norm"])
+            exact = ExactRows(entry["codes"], entry["scales"])
+            two = TwoStageHead(exact, entry["in_features"], stage=restored_stage(entry, exact))
             model.set_output_embeddings(two)
             if tied and isinstance(emb, torch.nn.Embedding):
                 model.set_input_embeddings(TiedEmbedding(emb, two))
         else:
             setattr(parent, attr, KINDS[entry["kind"]].restored(old, entry["weight"], entry["sz"]))
+
+
+def stage_state(stage) -> dict:
+    """The head's stage one as saved: the 4-bit planes, or the int8 rows fbgemm packs again at each start."""
+    if isinstance(stage, Planes):
+        return {"stage": "planes", "packed": stage.packed, "sz": stage.sz, "error_norm": stage.error_norm,
+                "row_norm": stage.row_norm}
+    weight, _ = stage.packed.unpack()
+    return {"stage": "int8", "rows": weight.int_repr(), "row_scales": weight.q_per_channel_scales().float(),
+            "row_error": stage.row_error, "row_norm": stage.row_norm}
+
+
+def restored_stage(entry: dict, exact: ExactRows):
+    """The saved stage one; where the int8 kernel is not usable now, the planes, made again."""
+    if entry.get("stage") == "planes":
+        return Planes(entry["packed"], entry["sz"], exact.vocab, float(entry["error_norm"]), float(entry["row_norm"]))
+    stage = DynamicInt8.packed_from(entry["rows"], entry["row_scales"], entry["row_error"], float(entry["row_norm"]))
+    return stage if stage is not None and stage.agrees(exact) else Planes.made(exact, entry["in_features"])

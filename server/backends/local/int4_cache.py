@@ -38,7 +38,7 @@ def apply(model, gguf: str | None, cache: str | None, cache_dir: str) -> str:
     file = path_for(cache)
     if os.path.isfile(file):
         try:
-            restore(model, torch.load(file, mmap=True, weights_only=True))
+            restore(model, read(file), file)
             return "cached"
         except Exception as e:  # a damaged file is made again rather than fatal
             log.warning("the cached int4 model at %s did not load (%s); converting again", file, e)
@@ -46,7 +46,7 @@ def apply(model, gguf: str | None, cache: str | None, cache_dir: str) -> str:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.isfile(file):
-            restore(model, torch.load(file, mmap=True, weights_only=True))
+            restore(model, read(file), file)
             return "cached"
         unpacked = gguf == source.BUILTIN
         path = source.unpack_builtin(cache_dir) if unpacked else gguf
@@ -56,7 +56,22 @@ def apply(model, gguf: str | None, cache: str | None, cache_dir: str) -> str:
             if unpacked:  # as after the first conversion: the bundle is only a step
                 os.remove(path)
         save(model, file)
+        if os.path.isfile(file):
+            exact_rows_from(model, read(file))
     return "converted"
+
+
+def read(file: str) -> dict:
+    """The file's tensors, mapped: a page is read (and counted in RSS) when first used."""
+    return torch.load(file, mmap=True, weights_only=True)
+
+
+def exact_rows_from(model, saved: dict) -> None:
+    """The head's exact int8 codes from the saved file, as a start from the cache has them: pages of the file
+    (only the rows used are read), not 168 MB of memory made by the conversion."""
+    for name, m in model.named_modules():
+        if isinstance(m, TwoStageHead) and m.exact.codes is not None and name in saved:
+            m.exact.codes = saved[name]["codes"]
 
 
 def save(model, file: str) -> None:
@@ -80,8 +95,11 @@ def state(model) -> dict:
     return out
 
 
-def restore(model, saved: dict) -> None:
-    """Swap the model's layers for the saved ones (the same model the state was taken from)."""
+def restore(model, saved: dict, file: str | None = None) -> None:
+    """Swap the model's layers for the saved ones (the same model the state was taken from).
+
+    The int8 rows that fbgemm packs are read from a second mapping of `file`, let go once packed: fbgemm
+    keeps its own copy, and pages of a mapping still held would stay in RSS (168 MB)."""
     emb = model.get_input_embeddings()
     head = model.get_output_embeddings()
     tied = head is not None and head.weight is getattr(emb, "weight", None)
@@ -91,7 +109,9 @@ def restore(model, saved: dict) -> None:
         old = getattr(parent, attr)
         if entry["kind"] == "TwoStageHead":
             exact = ExactRows(entry["codes"], entry["scales"])
-            two = TwoStageHead(exact, entry["in_features"], stage=restored_stage(entry, exact))
+            again = read(file)[name] if file is not None and entry.get("stage") == "int8" else entry
+            two = TwoStageHead(exact, entry["in_features"], stage=restored_stage(again, exact))
+            del again
             model.set_output_embeddings(two)
             if tied and isinstance(emb, torch.nn.Embedding):
                 model.set_input_embeddings(TiedEmbedding(emb, two))

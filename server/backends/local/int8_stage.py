@@ -25,9 +25,9 @@ import torch
 
 log = logging.getLogger(__name__)
 
-# Where our rounding of x and the kernel's could differ (it multiplies by 1/s in float, we divide in double), an
-# element within this many grid steps of a tie: the two values differ by a few float ulps of numbers up to 128.
-TIE = 1e-3
+# Where our rounding of x and the kernel's could differ (it multiplies by 1/s in float, we divide in double): an
+# element within this many grid steps of a tie. The two differ by a few float ulps of numbers up to 128 (~3e-5).
+TIE = 1e-4
 # The output: int32 sums (exact: 7-bit inputs by int8 weights), converted to float and scaled twice; two summed.
 OUT_ROUNDING = 2.0 ** -18
 CHUNK_ROWS = 8192
@@ -79,14 +79,22 @@ def prepack(codes: torch.Tensor, scales: torch.Tensor):
         torch.backends.quantized.engine = was
 
 
-def rounded(x: torch.Tensor) -> tuple[torch.Tensor, float, int]:
-    """(x_hat, s, near): x rounded as the kernel rounds it (7 bits, one scale and zero over the whole tensor), and
-    how many elements lie so near a tie that the kernel's float arithmetic might round them the other way."""
+def rounded(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float, int]:
+    """(x_hat, x_in, s, doubt): x rounded as the kernel rounds it (7 bits, one scale and zero over the whole
+    tensor); x_in, x with every element that lay within TIE of a tie moved 2 TIE towards our rounding, so the
+    kernel rounds x_in to x_hat too; `doubt`, the elements where that is not sure (a tie at the tensor's
+    minimum or maximum, which stay put: they set the scale)."""
     s, zero = torch._choose_qparams_per_tensor(x, True)
     t = x.double() / s + zero
     q = t.round().clamp(0, 127)
-    near = int(((t - t.floor() - 0.5).abs() < TIE).sum())
-    return ((q - zero) * s).float(), s, near
+    x_hat = ((q - zero) * s).float()
+    near = (t - t.floor() - 0.5).abs() < TIE
+    if not bool(near.any()):
+        return x_hat, x, s, 0
+    lo, hi = x.min(), x.max()
+    moved = torch.where(near, x + (x_hat - x).sign() * (2 * TIE * s), x).clamp(lo, hi)
+    doubt = near & ((x == lo) | (x == hi) | (moved == lo) | (moved == hi))
+    return x_hat, moved, s, int(doubt.sum())
 
 
 class DynamicInt8:
@@ -131,19 +139,21 @@ class DynamicInt8:
         return torch.ops.quantized.linear_dynamic(x, self.packed, True)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        x_hat, _, _ = rounded(x)
-        return self.kernel(x) + self.kernel(x - x_hat)
+        x_hat, x_in, _, _ = rounded(x)
+        e = x - x_hat
+        _, e_in, _, _ = rounded(e)
+        return self.kernel(x_in) + self.kernel(e_in)
 
     def bound(self, x: torch.Tensor, approx: torch.Tensor) -> torch.Tensor:
         """An upper limit on |exact logit - approx logit|: [M, V], or [M, 1] where the rows are the kernel's own.
 
-        The kernel took x_k + e_k (its roundings of x and of e = x - x_hat); r = x - x_k - e_k is e - e_hat but
-        where its rounding and ours may differ (a tie: one grid step), so |exact - approx| <= |w_t| |r| +
-        |w_t - w_hat_t| (|x| + |r|) and the float rounding of two outputs."""
-        x_hat, s, near = rounded(x)
+        The kernel took x_hat + e_hat (its roundings of x and of e = x - x_hat, as rounded() gives them); r =
+        x - x_hat - e_hat = e - e_hat but for a grid step where a `doubt` element went the other way, so
+        |exact - approx| <= |w_t| |r| + |w_t - w_hat_t| (|x| + |r|) and the float rounding of two outputs."""
+        x_hat, _, s, doubt = rounded(x)
         e = x - x_hat
-        e_hat, s2, near2 = rounded(e)
-        r = (e - e_hat).norm(dim=1) + s * near ** 0.5 + s2 * near2 ** 0.5
+        e_hat, _, s2, doubt2 = rounded(e)
+        r = (e - e_hat).norm(dim=1) + s * doubt ** 0.5 + s2 * doubt2 ** 0.5
         fixed = (r * self.row_norm) * 1.001 + approx.abs().amax(dim=1) * OUT_ROUNDING + 1e-5
         if self.error_norm == 0:
             return fixed[:, None]
@@ -158,10 +168,10 @@ class DynamicInt8:
         w = exact.rows(ids)
         s = (w.abs().amax(1) / 127).clamp(min=1e-12)
         w_hat = torch.round(w / s[:, None]).clamp(-127, 127) * s[:, None]
-        got = self.kernel(x)[:, ids]
-        x_hat, step, near = rounded(x)
+        x_hat, x_in, step, doubt = rounded(x)
+        got = self.kernel(x_in)[:, ids]
         want = x_hat.double() @ w_hat.double().t()
-        tol = want.abs() * 1e-5 + (step * w_hat.abs().amax(1).double() if near else 0.0)
+        tol = want.abs() * 1e-5 + (step * w_hat.abs().amax(1).double() if doubt else 0.0)
         ok = bool(((got.double() - want).abs() <= tol + 1e-6).all())
         if not ok:
             log.info("the dynamic int8 kernel does not round as expected: the output layer keeps its 4-bit planes")

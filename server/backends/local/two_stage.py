@@ -1,20 +1,23 @@
-"""A two-stage output layer: every logit from 4-bit planes, then the ones that could be the best from exact rows.
+"""A two-stage output layer: every logit from a fast approximate stage, then the ones that could be the best exactly.
 
-Stage one multiplies the whole vocabulary on torch's 4-bit kernel: the Q8_0 table's own int8 codes as two
-4-bit planes (int4.planes), so it differs from the exact layer only by bf16 scales and a bf16 input. One
-row of Gemma's 262,144 x 640 layer: 36 ms against fp32's 68 on this 2-core machine while loaded (one plane,
-quiet: 4.75 ms against 26.7; two planes cost about twice one). Stage two recomputes from the exact rows
-(the Q8_0 codes and fp16 scales: the fp32 model's own weights; or, for other models, the float rows).
+Stage one is fbgemm's dynamic int8 kernel where it is here (int8_stage.py: int8 rows with a scale each,
+7-bit inputs, two passes; several rows at once), else torch's 4-bit kernel on the Q8_0 table's own codes
+as two 4-bit planes (Planes: bf16 scales and a bf16 input, one row at a time). One row of Gemma's
+262,144 x 640 layer: planes 36 ms against fp32's 68 on this 2-core machine while loaded (one plane, quiet:
+4.75 ms against 26.7; two planes cost about twice one). Stage two recomputes from the exact rows (the Q8_0
+codes and fp16 scales: the fp32 model's own weights; int8-head's int8 rows; or, for other models, the
+float rows).
 
-Why greedy picks what the exact layer picks: bound() is an upper limit on |exact - stage one| for every
-token of a row (Cauchy-Schwarz over the measured worst row error of the planes and the input's bf16
-rounding, plus the kernel's bf16 output). The true best logit is at least L, the largest of (exact logits,
+Why greedy picks what the exact layer picks: the stage's bound() is an upper limit on |exact - stage one|
+for every token of a row (Cauchy-Schwarz over the rows' and the input's rounding, plus the kernel's output
+rounding), per row or per row and token. The true best logit is at least L, the largest of (exact logits,
 stage-one logits less the bound). refine() recomputes every token whose stage-one logit plus the bound
 reaches L, so every token left unrecomputed is below the true best and the best logit standing is exact.
-On the built-in model the bound is ~0.3-0.6 and 1-5 tokens a step are recomputed. refine() runs again
-after the sampler's masks (number guard, span guard: a masked token stays masked), and a repetition
-penalty's tokens are made exact before they are scaled. Logits left unrecomputed (for sampling) are
-within the bound of exact. The tied input embedding reads the exact rows: the fp32 model's vectors.
+On the built-in model the planes' bound is ~0.3-0.6 and 1-5 tokens a step are recomputed; the int8
+stage's is ~1.3-3 per token and ~40. refine() runs again after the sampler's masks (number guard, span
+guard: a masked token stays masked), and a repetition penalty's tokens are made exact before they are
+scaled. Logits left unrecomputed (for sampling) are within the bound of exact. The tied input embedding
+reads the exact rows: the fp32 model's vectors.
 """
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ OUT_ROUNDING = 2.0 ** -8
 
 class ExactRows:
     """The output layer's exact rows, kept compact where a GGUF gives them so: int8 codes with an fp16 scale per 32
-    inputs (Q8_0) or with one fp32 scale per row (int8-head's), else the float rows themselves. Once the head's planes hold the same codes (read_planes), the
-    codes are read from there: one copy of the table."""
+    inputs (Q8_0) or with one fp32 scale per row (int8-head's), else the float rows themselves. Once the head's
+    planes hold the same codes (read_planes), the codes are read from there: one copy of the table."""
 
     def __init__(self, codes: torch.Tensor | None, scales: torch.Tensor | None):
         self.codes, self.scales = codes, scales  # [V, K] int8 or float, [V, K/32] (fp16 for a GGUF's) or [V, 1]

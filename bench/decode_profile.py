@@ -151,6 +151,28 @@ def llama(python: str, threads: int, tokens: int) -> float:
     return r["decode"]
 
 
+def variants(backend, lean, paths: list[str]):
+    """A function setting decode.py's pass up as a path asks: "planes" in its name, the output layer's stage one
+    on the 4-bit planes (two_stage.Planes) instead of the dynamic int8 kernel; "unfused", a layer's q/k/v and
+    gate/up projections one by one instead of stacked (int4_fused.py); lean, as the server runs it."""
+    from server.backends.local.two_stage import Planes, head_of
+
+    head = head_of(backend.model)
+    stages = {"lean": head.stage if head else None}
+    if any("planes" in p for p in paths) and head is not None:
+        stages["planes"] = Planes.made(head.exact, head.in_features)
+    made = lean.get()  # the worker's batch, made here before any request: nothing else runs yet
+    fused = (made.decoder.qkv, made.decoder.gate_up) if made and hasattr(made, "decoder") else None
+
+    def switch(path: str) -> None:
+        if head is not None:
+            head.stage = stages["planes" if "planes" in path else "lean"]
+        if fused is not None:
+            alone = [None] * len(fused[0])
+            made.decoder.qkv, made.decoder.gate_up = (alone, alone) if "unfused" in path else fused
+    return switch
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--dtype", default="int8-head")
@@ -161,7 +183,9 @@ def main() -> None:
     ap.add_argument("--ops", action="store_true")
     ap.add_argument("--llama", default="", help="llama-cpp-python's python, e.g. /work/venv-llama/bin/python")
     ap.add_argument("--paths", default="lean,hf",
-                    help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more")
+                    help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more; "
+                         "lean-planes, lean-unfused, lean-planes-unfused: the pass with the 4-bit planes as the output "
+                         "layer's stage one, or every projection alone, or both (variants())")
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"One decode step of the local model's loop ({args.dtype}, {args.tokens} tokens, {args.threads} thread)")
@@ -180,13 +204,15 @@ def main() -> None:
 
     batches = {"lean": b.scheduler.batch, "hf": LazyBatch(b.loaded, 8)}
     batches["hf"].lean = False
+    switch = variants(b, batches["lean"], args.paths.split(","))
     out = []
     for rows in [int(x) for x in args.rows.split(",")]:
         for name, params in (("greedy", {"do_sample": False}), ("sampled", SAMPLED)):
             results: dict[str, list] = {p: [] for p in args.paths.split(",")}
             for _ in range(args.rounds):  # the paths take turns, so the machine's load falls on both alike
                 for path in results:
-                    b.scheduler.batch = batches[path]
+                    b.scheduler.batch = batches["lean" if path.startswith("lean") else path]
+                    switch(path)
                     results[path].append(run(b, rows, args.tokens, params, timers))
             for path, rs in results.items():
                 best = min(rs, key=lambda r: r["step"])

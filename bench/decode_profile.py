@@ -154,7 +154,11 @@ def llama(python: str, threads: int, tokens: int) -> float:
 def variants(backend, lean, paths: list[str]):
     """A function setting decode.py's pass up as a path asks: "planes" in its name, the output layer's stage one
     on the 4-bit planes (two_stage.Planes) instead of the dynamic int8 kernel; "unfused", a layer's q/k/v and
-    gate/up projections one by one instead of stacked (int4_fused.py); lean, as the server runs it."""
+    gate/up projections one by one instead of stacked (int4_fused.py); "int8pack" (int8-head), the output
+    layer on torch's int8 matrix-vector kernel alone (int8.Int8Linear); lean, as the server runs it."""
+    import torch
+
+    from server.backends.local.int8 import Int8Linear
     from server.backends.local.two_stage import Planes, head_of
 
     head = head_of(backend.model)
@@ -163,10 +167,22 @@ def variants(backend, lean, paths: list[str]):
         stages["planes"] = Planes.made(head.exact, head.in_features)
     made = lean.get()  # the worker's batch, made here before any request: nothing else runs yet
     fused = (made.decoder.qkv, made.decoder.gate_up) if made and hasattr(made, "decoder") else None
+    int8 = None
+    if any("int8pack" in p for p in paths) and head is not None and head.exact.scales is not None \
+            and head.exact.scales.shape[-1] == 1:  # int8-head's layer before its two stages
+        int8 = Int8Linear.__new__(Int8Linear)
+        torch.nn.Module.__init__(int8)
+        int8.in_features, int8.out_features, int8.bias = head.in_features, head.out_features, None
+        int8.weight = torch.nn.Parameter(head.exact.codes, requires_grad=False)
+        int8.scale = head.exact.scales[:, 0].float()
+        int8.ones = torch.ones(head.out_features, dtype=torch.bfloat16)
 
     def switch(path: str) -> None:
         if head is not None:
             head.stage = stages["planes" if "planes" in path else "lean"]
+        if int8 is not None:
+            backend.model.lm_head = int8 if "int8pack" in path else head
+            made.head = None if "int8pack" in path else head
         if fused is not None:
             alone = [None] * len(fused[0])
             made.decoder.qkv, made.decoder.gate_up = (alone, alone) if "unfused" in path else fused

@@ -152,37 +152,34 @@ def llama(python: str, threads: int, tokens: int) -> float:
 
 
 def variants(backend, lean, paths: list[str]):
-    """A function setting decode.py's pass up as a path asks: "planes" in its name, the output layer's stage one
-    on the 4-bit planes (two_stage.Planes) instead of the dynamic int8 kernel; "unfused", a layer's q/k/v and
-    gate/up projections one by one instead of stacked (int4_fused.py); "int8pack" (int8-head), the output
-    layer on torch's int8 matrix-vector kernel alone (int8.Int8Linear); lean, as the server runs it."""
-    import torch
+    """A function setting decode.py's pass up as a path asks: "int8" in its name, the output layer's stage one on
+    fbgemm's dynamic int8 kernel (bench/int8_stage.py; int8-head: in two stages over its int8 rows) instead of
+    the 4-bit planes (int4) or torch's int8 kernel alone (int8-head); "unfused", a layer's q/k/v and gate/up
+    projections one by one instead of stacked (int4_fused.py); lean, as the server runs it."""
+    from server.backends.local.two_stage import ExactRows, TwoStageHead, head_of
 
-    from server.backends.local.int8 import Int8Linear
-    from server.backends.local.two_stage import Planes, head_of
+    from .int8_stage import DynamicInt8
 
-    head = head_of(backend.model)
-    stages = {"lean": head.stage if head else None}
-    if any("planes" in p for p in paths) and head is not None:
-        stages["planes"] = Planes.made(head.exact, head.in_features)
+    own = backend.model.lm_head
+    two = head_of(backend.model)
+    alt = None
+    if any("int8" in p for p in paths):
+        if two is not None:  # int4
+            alt = DynamicInt8.made(two.exact)
+        elif hasattr(own, "scale"):  # int8-head's Int8Linear
+            rows = ExactRows(own.weight.data, own.scale[:, None])
+            stage = DynamicInt8.made(rows)
+            alt = TwoStageHead(rows, own.in_features, stage=stage) if stage is not None else None
     made = lean.get()  # the worker's batch, made here before any request: nothing else runs yet
     fused = (made.decoder.qkv, made.decoder.gate_up) if made and hasattr(made, "decoder") else None
-    int8 = None
-    if any("int8pack" in p for p in paths) and head is not None and head.exact.scales is not None \
-            and head.exact.scales.shape[-1] == 1:  # int8-head's layer before its two stages
-        int8 = Int8Linear.__new__(Int8Linear)
-        torch.nn.Module.__init__(int8)
-        int8.in_features, int8.out_features, int8.bias = head.in_features, head.out_features, None
-        int8.weight = torch.nn.Parameter(head.exact.codes, requires_grad=False)
-        int8.scale = head.exact.scales[:, 0].float()
-        int8.ones = torch.ones(head.out_features, dtype=torch.bfloat16)
+    stage = two.stage if two is not None else None
 
     def switch(path: str) -> None:
-        if head is not None:
-            head.stage = stages["planes" if "planes" in path else "lean"]
-        if int8 is not None:
-            backend.model.lm_head = int8 if "int8pack" in path else head
-            made.head = None if "int8pack" in path else head
+        if two is not None:
+            two.stage = alt if "int8" in path and alt is not None else stage
+        elif alt is not None:
+            backend.model.lm_head = alt if "int8" in path else own
+            made.head = alt if "int8" in path else None
         if fused is not None:
             alone = [None] * len(fused[0])
             made.decoder.qkv, made.decoder.gate_up = (alone, alone) if "unfused" in path else fused
@@ -200,8 +197,8 @@ def main() -> None:
     ap.add_argument("--llama", default="", help="llama-cpp-python's python, e.g. /work/venv-llama/bin/python")
     ap.add_argument("--paths", default="lean,hf",
                     help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more; "
-                         "lean-planes, lean-unfused, lean-planes-unfused: the pass with the 4-bit planes as the output "
-                         "layer's stage one, or every projection alone, or both (variants())")
+                         "lean-int8, lean-unfused, lean-int8-unfused: the pass with the output layer's stage one on "
+                         "the dynamic int8 kernel, or every projection alone, or both (variants())")
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"One decode step of the local model's loop ({args.dtype}, {args.tokens} tokens, {args.threads} thread)")

@@ -60,14 +60,7 @@ def test_int8_head_rounds_the_output_layer_alone(folder, tmp_path):
     _, loaded = greedy(folder, "int8-head", str(tmp_path))
     model = loaded.model
     head = model.get_output_embeddings()
-    from server.backends.local.int8_stage import engine
-    from server.backends.local.two_stage import TwoStageHead
-
-    if engine() is not None:  # x86: two stages (tests/test_two_stage_int8.py) over the int8 rows with a scale each
-        assert isinstance(head, TwoStageHead) and head.exact.codes.dtype == torch.int8
-        assert head.exact.scales.shape == (head.out_features, 1)
-    else:
-        assert isinstance(head, Int8Linear) and head.weight.dtype == torch.int8
+    assert isinstance(head, Int8Linear) and head.weight.dtype == torch.int8
     layers = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m is not head]
     assert layers and all(type(m) is torch.nn.Linear and m.weight.dtype == torch.float32 for m in layers)
 

@@ -61,11 +61,10 @@ def test_two_planes_give_the_symmetric_codes_weights(low, high):
 
 
 def head(vocab=2000, k=64, seed=0):
-    """A two-stage layer on the 4-bit planes over float rows that int8 rounds visibly (so its first stage is off by
-    more than ties); tests/test_two_stage_int8.py tests the int8 first stage."""
+    """A two-stage layer over float rows that int8 rounds visibly (so its first stage is off by more than ties)."""
     torch.manual_seed(seed)
     w = torch.randn(vocab, k) * 0.05
-    return TwoStageHead(ExactRows.floats(w), k, planes=True), w
+    return TwoStageHead(ExactRows.floats(w), k), w
 
 
 def test_the_bound_holds_and_greedy_is_the_exact_argmax():
@@ -194,7 +193,7 @@ def test_a_q8_table_is_kept_once_and_its_rows_come_back_exact():
     q = torch.randint(-127, 128, (256, 64), dtype=torch.int8)
     d = (torch.rand(256, 2) * 0.01 + 0.001).half()
     rows = ExactRows(q, d)
-    layer = TwoStageHead(rows, 64, planes=True)
+    layer = TwoStageHead(rows, 64)
     assert rows.codes is None and rows.packed is layer.stage.packed  # the codes are read back from the planes
     ids = torch.tensor([[0, 31, 32, 63], [64, 100, 200, 255]])
     want = q[ids].float() * d[ids].float().repeat_interleave(32, -1)

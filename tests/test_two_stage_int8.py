@@ -1,12 +1,14 @@
-"""The two-stage output layer with stage one on fbgemm's dynamic int8 kernel: its bound holds on every token, so
-greedy picks what the exact layer picks, on random rows and on a tiny model; a bound too small is caught."""
+"""The two-stage output layer with bench/int8_stage.py's first stage (fbgemm's dynamic int8 kernel, measured against
+the 4-bit planes): its bound holds on every token, so greedy picks what the exact layer picks, on random rows and on
+a tiny model; a bound too small is caught."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from server.backends.local import int8_stage, loader
-from server.backends.local.int8_stage import DynamicInt8
+from bench import int8_stage
+from bench.int8_stage import DynamicInt8
+from server.backends.local import loader
 from server.backends.local.two_stage import ExactRows, Planes, TwoStageHead
 from tests.tinymodel import build
 
@@ -34,10 +36,15 @@ def inputs(rows: int, k: int, g: torch.Generator) -> torch.Tensor:
     return x
 
 
-def test_the_int8_stage_is_picked_its_bound_holds_and_greedy_is_the_exact_argmax():
+def int8_head(rows: ExactRows) -> TwoStageHead:
+    stage = DynamicInt8.made(rows)
+    assert stage is not None
+    return TwoStageHead(rows, 64, stage=stage)
+
+
+def test_the_int8_stages_bound_holds_and_greedy_is_the_exact_argmax():
     rows = q8_rows()
-    layer = TwoStageHead(rows, 64)
-    assert isinstance(layer.stage, DynamicInt8)
+    layer = int8_head(rows)
     w = rows.table(0, rows.vocab)
     g = torch.Generator().manual_seed(1)
     recomputed = 0
@@ -60,9 +67,8 @@ def test_the_int8_stage_is_picked_its_bound_holds_and_greedy_is_the_exact_argmax
 
 def test_a_bound_that_leaves_out_the_rows_rounding_is_exceeded_and_greedy_goes_wrong():
     rows = q8_rows(seed=2, close=True)
-    layer = TwoStageHead(rows, 64)
+    layer = int8_head(rows)
     stage = layer.stage
-    assert isinstance(stage, DynamicInt8)
     stage.row_error, stage.error_norm = torch.zeros(rows.vocab), 0.0  # the rows' rounding to int8 left out
     w = rows.table(0, rows.vocab)
     g = torch.Generator().manual_seed(3)
@@ -76,29 +82,30 @@ def test_a_bound_that_leaves_out_the_rows_rounding_is_exceeded_and_greedy_goes_w
     assert exceeded and wrong  # this test's checks see a bound that is not one
 
 
-def test_the_planes_stay_where_asked_and_agree_with_the_int8_stage():
+def test_the_planes_and_the_int8_stage_pick_alike():
     rows = q8_rows(seed=4)
-    planes = TwoStageHead(q8_rows(seed=4), 64, planes=True)
-    fast = TwoStageHead(rows, 64)
-    assert isinstance(planes.stage, Planes) and isinstance(fast.stage, DynamicInt8)
+    planes = TwoStageHead(q8_rows(seed=4), 64)
+    fast = int8_head(rows)
+    assert isinstance(planes.stage, Planes)
     x = inputs(4, 64, torch.Generator().manual_seed(5))
     assert torch.equal(planes(x).argmax(1), fast(x).argmax(1))
     ids = torch.tensor([0, 31, 2999])
     assert torch.equal(planes.embedding(ids), fast.embedding(ids))  # the tied embedding: the same exact rows
 
 
-def test_a_kernel_that_rounds_otherwise_falls_back_to_the_planes(monkeypatch):
+def test_a_kernel_that_rounds_otherwise_gives_no_stage(monkeypatch):
     real = DynamicInt8.kernel
     monkeypatch.setattr(DynamicInt8, "kernel", lambda self, x: real(self, x) * 1.01)
-    assert isinstance(TwoStageHead(q8_rows(seed=6), 64).stage, Planes)
+    assert DynamicInt8.made(q8_rows(seed=6)) is None
 
 
-@pytest.mark.parametrize("dtype", ["int4", "int8-head"])
-def test_a_tiny_model_greedy_is_the_exact_layers(dtype, tmp_path):
+def test_a_tiny_models_greedy_on_the_int8_stage_is_the_exact_layers(tmp_path):
     folder = build(str(tmp_path / "plain"), base=True)
-    got = loader.load(folder, "cpu", str(tmp_path), "tiny", lambda *a: None, dtype)
+    got = loader.load(folder, "cpu", str(tmp_path), "tiny", lambda *a: None, "int4")
     head = got.model.get_output_embeddings()
-    assert isinstance(head, TwoStageHead) and isinstance(head.stage, DynamicInt8)
+    assert isinstance(head, TwoStageHead)
+    head.stage = DynamicInt8.made(head.exact)
+    assert head.stage is not None
     ids = got.tokenizer(PROMPT, return_tensors="pt").input_ids
     exact = torch.nn.Linear(head.in_features, head.out_features, bias=False)
     exact.weight.data = head.exact.table(0, head.out_features)

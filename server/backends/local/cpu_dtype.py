@@ -85,25 +85,9 @@ def quantize(model, layers: bool = True) -> None:
         for name, child in list(parent.named_children()):
             if type(child) is torch.nn.Linear and (layers or child is head):
                 setattr(parent, name, Int8Linear(child))
-    if not layers and head is not None and head.bias is None:
-        _two_stage_head(model)
     if tied and isinstance(emb, torch.nn.Embedding):
         model.set_input_embeddings(TiedEmbedding(emb, model.get_output_embeddings()))
     settle(model)
-
-
-def _two_stage_head(model) -> None:
-    """int8-head's output layer in two stages where fbgemm's dynamic int8 kernel is here (int8_stage.py): stage one
-    on it, then the tokens that could be the best from the same int8 rows in fp32 (the Int8Linear's kernel
-    rounded its input to bf16 instead)."""
-    from .int8_stage import DynamicInt8
-    from .two_stage import ExactRows, TwoStageHead
-
-    int8 = model.get_output_embeddings()
-    exact = ExactRows(int8.weight.data, int8.scale[:, None])
-    stage = DynamicInt8.made(exact)
-    if stage is not None:
-        model.set_output_embeddings(TwoStageHead(exact, int8.in_features, stage=stage))
 
 
 def settle(model) -> None:

@@ -1,23 +1,22 @@
-"""A two-stage output layer: every logit from a fast approximate stage, then the ones that could be the best exactly.
+"""A two-stage output layer: every logit from 4-bit planes, then the ones that could be the best from exact rows.
 
-Stage one is fbgemm's dynamic int8 kernel where it is here (int8_stage.py: int8 rows with a scale each,
-7-bit inputs, two passes; several rows at once), else torch's 4-bit kernel on the Q8_0 table's own codes
-as two 4-bit planes (Planes: bf16 scales and a bf16 input, one row at a time). One row of Gemma's
-262,144 x 640 layer: planes 36 ms against fp32's 68 on this 2-core machine while loaded (one plane, quiet:
-4.75 ms against 26.7; two planes cost about twice one). Stage two recomputes from the exact rows (the Q8_0
-codes and fp16 scales: the fp32 model's own weights; int8-head's int8 rows; or, for other models, the
-float rows).
+Stage one (Planes) multiplies the whole vocabulary on torch's 4-bit kernel: the Q8_0 table's own int8 codes
+as two 4-bit planes (int4.planes), so it differs from the exact layer only by bf16 scales and a bf16 input.
+One row of Gemma's 262,144 x 640 layer: 36 ms against fp32's 68 on this 2-core machine while loaded (one
+plane, quiet: 4.75 ms against 26.7; two planes cost about twice one). Stage two recomputes from the exact
+rows (the Q8_0 codes and fp16 scales: the fp32 model's own weights; or, for other models, the float rows).
+Another stage one can be given (bench/int8_stage.py: fbgemm's dynamic int8 kernel, measured slower here).
 
 Why greedy picks what the exact layer picks: the stage's bound() is an upper limit on |exact - stage one|
-for every token of a row (Cauchy-Schwarz over the rows' and the input's rounding, plus the kernel's output
-rounding), per row or per row and token. The true best logit is at least L, the largest of (exact logits,
-stage-one logits less the bound). refine() recomputes every token whose stage-one logit plus the bound
-reaches L, so every token left unrecomputed is below the true best and the best logit standing is exact.
-On the built-in model the planes' bound is ~0.3-0.6 and 1-5 tokens a step are recomputed; the int8
-stage's is ~1.3-3 per token and ~40. refine() runs again after the sampler's masks (number guard, span
-guard: a masked token stays masked), and a repetition penalty's tokens are made exact before they are
-scaled. Logits left unrecomputed (for sampling) are within the bound of exact. The tied input embedding
-reads the exact rows: the fp32 model's vectors.
+for every token of a row (Cauchy-Schwarz over the measured worst row error of the planes and the input's
+bf16 rounding, plus the kernel's bf16 output), per row, or per row and token. The true best logit is at
+least L, the largest of (exact logits, stage-one logits less the bound). refine() recomputes every token
+whose stage-one logit plus the bound reaches L, so every token left unrecomputed is below the true best
+and the best logit standing is exact. On the built-in model the bound is ~0.3-0.6 and 1-5 tokens a step
+are recomputed. refine() runs again after the sampler's masks (number guard, span guard: a masked token
+stays masked), and a repetition penalty's tokens are made exact before they are scaled. Logits left
+unrecomputed (for sampling) are within the bound of exact. The tied input embedding reads the exact rows:
+the fp32 model's vectors.
 """
 from __future__ import annotations
 
@@ -119,19 +118,14 @@ class Planes:
 class TwoStageHead(torch.nn.Module):
     """The output layer (and, through embedding(), the tied input embedding) over a fast first stage and exact rows.
 
-    Stage one is fbgemm's dynamic int8 kernel where it is here and agrees with its bound's arithmetic
-    (int8_stage.py: it takes several rows at once), else the 4-bit planes (`planes=True` asks for them).
-    """
+    Stage one is the 4-bit planes unless another is given (bench/int8_stage.py's dynamic int8 one: measured
+    slower here, bench/RESULTS.md "Round 6")."""
 
-    def __init__(self, exact: ExactRows, in_features: int, planes: bool = False, stage=None):
+    def __init__(self, exact: ExactRows, in_features: int, stage=None):
         super().__init__()
         self.exact = exact
         self.in_features = in_features
         self.out_features = exact.vocab
-        if stage is None and not planes:
-            from .int8_stage import DynamicInt8
-
-            stage = DynamicInt8.made(exact)
         self.stage = stage if stage is not None else Planes.made(exact, in_features)
         if isinstance(self.stage, Planes):
             exact.read_planes(self.stage.packed, in_features)

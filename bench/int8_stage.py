@@ -1,4 +1,8 @@
-"""The two-stage output layer's first stage on torch's dynamic int8 kernel (fbgemm): int8 rows and int8 inputs.
+"""A first stage for the two-stage output layer on torch's dynamic int8 kernel (fbgemm): int8 rows, 7-bit inputs.
+
+Measured, not chosen by the server: two passes over the table cost more than the 4-bit planes' one for a
+lone row, about the same for 8, and its bound (5x the planes') leaves thousands of tokens in doubt where
+the distribution is flat (bench/RESULTS.md, "Round 6"). bench.decode_profile's lean-int8 path runs it.
 
 `quantized.linear_dynamic` rounds the input to 7 bits per tensor (reduce_range: its sums of two u8 x s8
 products cannot overflow 16 bits) and multiplies it by int8 rows with a scale each. Gemma's 262,144 x 640
@@ -13,8 +17,8 @@ its int8 scale), exactly in integers, then once by a float scale. So for every t
   |w.x - w_hat.x_hat| <= |w.(x - x_hat)| + |(w - w_hat).x_hat| <= |w_t| |x - x_hat| + |w_t - w_hat_t| |x_hat|
 (Cauchy-Schwarz), plus the float rounding of its output. |x - x_hat| is measured by rounding x the same way
 here; where our rounding and the kernel's could break a tie differently, an element's error moves by a hair
-(TIE). A self-check at build compares the kernel with that arithmetic and falls back to the planes if they
-disagree: another engine, another rounding. x86 only: ARM's engine (qnnpack) is untested, so it keeps the planes.
+(TIE). A self-check at build compares the kernel with that arithmetic and gives no stage if they disagree
+(another engine, another rounding). x86 only: ARM's engine (qnnpack) is untested, so there is none there.
 """
 from __future__ import annotations
 
@@ -73,7 +77,7 @@ def prepack(codes: torch.Tensor, scales: torch.Tensor):
                                                          torch.zeros(len(scales), dtype=torch.long), 0)
         return torch.ops.quantized.linear_prepack(w, None)
     except Exception as e:  # an engine that cannot pack: the planes serve
-        log.info("the dynamic int8 kernel is not usable here (%s): the output layer keeps its 4-bit planes", e)
+        log.info("the dynamic int8 kernel is not usable here (%s)", e)
         return None
     finally:
         torch.backends.quantized.engine = was
@@ -174,5 +178,5 @@ class DynamicInt8:
         tol = want.abs() * 1e-5 + (step * w_hat.abs().amax(1).double() if doubt else 0.0)
         ok = bool(((got.double() - want).abs() <= tol + 1e-6).all())
         if not ok:
-            log.info("the dynamic int8 kernel does not round as expected: the output layer keeps its 4-bit planes")
+            log.info("the dynamic int8 kernel does not round as expected here")
         return ok

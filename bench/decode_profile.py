@@ -151,6 +151,41 @@ def llama(python: str, threads: int, tokens: int) -> float:
     return r["decode"]
 
 
+def variants(backend, lean, paths: list[str]):
+    """A function setting decode.py's pass up as a path asks: "int8" in its name, the output layer's stage one on
+    fbgemm's dynamic int8 kernel (bench/int8_stage.py; int8-head: in two stages over its int8 rows) instead of
+    the 4-bit planes (int4) or torch's int8 kernel alone (int8-head); "unfused", a layer's q/k/v and gate/up
+    projections one by one instead of stacked (int4_fused.py); lean, as the server runs it."""
+    from server.backends.local.two_stage import ExactRows, TwoStageHead, head_of
+
+    from .int8_stage import DynamicInt8
+
+    own = backend.model.lm_head
+    two = head_of(backend.model)
+    alt = None
+    if any("int8" in p for p in paths):
+        if two is not None:  # int4
+            alt = DynamicInt8.made(two.exact)
+        elif hasattr(own, "scale"):  # int8-head's Int8Linear
+            rows = ExactRows(own.weight.data, own.scale[:, None])
+            stage = DynamicInt8.made(rows)
+            alt = TwoStageHead(rows, own.in_features, stage=stage) if stage is not None else None
+    made = lean.get()  # the worker's batch, made here before any request: nothing else runs yet
+    fused = (made.decoder.qkv, made.decoder.gate_up) if made and hasattr(made, "decoder") else None
+    stage = two.stage if two is not None else None
+
+    def switch(path: str) -> None:
+        if two is not None:
+            two.stage = alt if "int8" in path and alt is not None else stage
+        elif alt is not None:
+            backend.model.lm_head = alt if "int8" in path else own
+            made.head = alt if "int8" in path else None
+        if fused is not None:
+            alone = [None] * len(fused[0])
+            made.decoder.qkv, made.decoder.gate_up = (alone, alone) if "unfused" in path else fused
+    return switch
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--dtype", default="int8-head")
@@ -161,7 +196,9 @@ def main() -> None:
     ap.add_argument("--ops", action="store_true")
     ap.add_argument("--llama", default="", help="llama-cpp-python's python, e.g. /work/venv-llama/bin/python")
     ap.add_argument("--paths", default="lean,hf",
-                    help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more")
+                    help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more; "
+                         "lean-int8, lean-unfused, lean-int8-unfused: the pass with the output layer's stage one on "
+                         "the dynamic int8 kernel, or every projection alone, or both (variants())")
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"One decode step of the local model's loop ({args.dtype}, {args.tokens} tokens, {args.threads} thread)")
@@ -180,13 +217,15 @@ def main() -> None:
 
     batches = {"lean": b.scheduler.batch, "hf": LazyBatch(b.loaded, 8)}
     batches["hf"].lean = False
+    switch = variants(b, batches["lean"], args.paths.split(","))
     out = []
     for rows in [int(x) for x in args.rows.split(",")]:
         for name, params in (("greedy", {"do_sample": False}), ("sampled", SAMPLED)):
             results: dict[str, list] = {p: [] for p in args.paths.split(",")}
             for _ in range(args.rounds):  # the paths take turns, so the machine's load falls on both alike
                 for path in results:
-                    b.scheduler.batch = batches[path]
+                    b.scheduler.batch = batches["lean" if path.startswith("lean") else path]
+                    switch(path)
                     results[path].append(run(b, rows, args.tokens, params, timers))
             for path, rs in results.items():
                 best = min(rs, key=lambda r: r["step"])

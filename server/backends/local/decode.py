@@ -7,6 +7,7 @@ bookkeeping for eight (bench/RESULTS.md, "Where a decode step goes"). This pass 
 modules (its embedding, norms, projections, MLP and output layer, so int8 layers, LoRA wrappers and
 every dtype run as they are) and does the rest itself: one cache tensor per layer, rows packed at the
 front, a mask only where some key is out of reach, and the rotary functions of the model's own code.
+On int4 a layer's q/k/v and its MLP's gate/up run as one kernel call each (int4_fused.py).
 Architectures: Gemma 3 (text) and the Llama-like Qwen2; others keep transformers' paths (supported()).
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sys
 
 import torch
 import torch.nn.functional as F
+
+from .int4_fused import fuse
 
 # Positions the cache grows by: it is allocated as rows and lengths are reached, so a server that only
 # ever answers one short request holds a few MB of it, not the 590 MB of 8 full rows.
@@ -48,6 +51,11 @@ class Decoder:
         self.groups = cfg.num_attention_heads // cfg.num_key_value_heads
         self.sandwich = hasattr(self.layers[0], "pre_feedforward_layernorm")  # Gemma's norms around each block
         self.norm = {id(m): _fused(m) for m in model.modules() if type(m).__name__.endswith("RMSNorm")}
+        self.qkv = [fuse([layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj])
+                    for layer in self.layers]
+        self.gate_up = [fuse([layer.mlp.gate_proj, layer.mlp.up_proj])
+                        if all(hasattr(layer.mlp, a) for a in ("act_fn", "down_proj")) else None
+                        for layer in self.layers]
         self.k: list[torch.Tensor] = []
         self.v: list[torch.Tensor] = []
         self.rows = self.length = 0  # the cache's capacity
@@ -122,9 +130,10 @@ class Decoder:
         for i, layer in enumerate(self.layers):
             attn = layer.self_attn
             h = self._norm(layer.input_layernorm, x)
-            q = attn.q_proj(h).view(b, n, -1, self.head_dim).transpose(1, 2)
-            k = attn.k_proj(h).view(b, n, -1, self.head_dim).transpose(1, 2)
-            v = attn.v_proj(h).view(b, n, -1, self.head_dim).transpose(1, 2)
+            q, k, v = self._qkv(i, attn, h)
+            q = q.view(b, n, -1, self.head_dim).transpose(1, 2)
+            k = k.view(b, n, -1, self.head_dim).transpose(1, 2)
+            v = v.view(b, n, -1, self.head_dim).transpose(1, 2)
             if hasattr(attn, "q_norm"):
                 q, k = self._norm(attn.q_norm, q), self._norm(attn.k_norm, k)
             cos, sin = rot[self.types[i]]
@@ -140,13 +149,28 @@ class Decoder:
             o = attn.o_proj(o.transpose(1, 2).reshape(b, n, -1))
             if self.sandwich:
                 x = x + self._norm(layer.post_attention_layernorm, o)
-                h = layer.mlp(self._norm(layer.pre_feedforward_layernorm, x))
+                h = self._mlp(i, layer.mlp, self._norm(layer.pre_feedforward_layernorm, x))
                 x = x + self._norm(layer.post_feedforward_layernorm, h)
             else:
                 x = x + o
-                x = x + layer.mlp(self._norm(layer.post_attention_layernorm, x))
+                x = x + self._mlp(i, layer.mlp, self._norm(layer.post_attention_layernorm, x))
         x = self._norm(self.body.norm, x[:, -1:])
         return self.model.lm_head(x)[:, 0].float()
+
+    def _qkv(self, i: int, attn, h: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The layer's q, k and v projections of h: one 4-bit kernel call where they stack (int4_fused.py)."""
+        fused = self.qkv[i]
+        if fused is None:
+            return attn.q_proj(h), attn.k_proj(h), attn.v_proj(h)
+        return fused[0](h).split(fused[1], -1)
+
+    def _mlp(self, i: int, mlp, h: torch.Tensor) -> torch.Tensor:
+        """The layer's MLP, its gate and up projections in one 4-bit kernel call where they stack."""
+        fused = self.gate_up[i]
+        if fused is None:
+            return mlp(h)
+        gate, up = fused[0](h).split(fused[1], -1)
+        return mlp.down_proj(mlp.act_fn(gate) * up)
 
     def _norm(self, module, x: torch.Tensor) -> torch.Tensor:
         """The module's RMSNorm in one fused op where that gives its very result (fp32), else the module itself."""

@@ -14,7 +14,7 @@ except ImportError:  # Windows: no advisory locks (as loader.py)
 from . import int4, source
 from .int4_model import convert
 from .int8 import TiedEmbedding
-from .two_stage import ExactRows, TwoStageHead
+from .two_stage import ExactRows, Planes, TwoStageHead
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ def state(model) -> dict:
         if isinstance(m, int4.Int4Linear):
             out[name] = {"kind": type(m).__name__, "weight": m.weight.data, "sz": m.sz}
         elif isinstance(m, TwoStageHead):
-            out[name] = {"kind": "TwoStageHead", "packed": m.packed, "sz": m.sz, "codes": m.exact.codes,
-                         "scales": m.exact.scales, "error_norm": m.error_norm, "row_norm": m.row_norm,
+            out[name] = {"kind": "TwoStageHead", "packed": m.stage.packed, "sz": m.stage.sz, "codes": m.exact.codes,
+                         "scales": m.exact.scales, "error_norm": m.stage.error_norm, "row_norm": m.stage.row_norm,
                          "in_features": m.in_features}
     return out
 
@@ -90,8 +90,10 @@ def restore(model, saved: dict) -> None:
         parent = model.get_submodule(parent_name)
         old = getattr(parent, attr)
         if entry["kind"] == "TwoStageHead":
-            two = TwoStageHead.restored(ExactRows(entry["codes"], entry["scales"]), entry["in_features"],
-                                        entry["packed"], entry["sz"], entry["error_norm"], entry["row_norm"])
+            exact = ExactRows(entry["codes"], entry["scales"])
+            planes = Planes(entry["packed"], entry["sz"], exact.vocab, float(entry["error_norm"]),
+                            float(entry["row_norm"]))
+            two = TwoStageHead(exact, entry["in_features"], stage=planes)
             model.set_output_embeddings(two)
             if tied and isinstance(emb, torch.nn.Embedding):
                 model.set_input_embeddings(TiedEmbedding(emb, two))

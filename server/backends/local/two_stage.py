@@ -1,20 +1,22 @@
 """A two-stage output layer: every logit from 4-bit planes, then the ones that could be the best from exact rows.
 
-Stage one multiplies the whole vocabulary on torch's 4-bit kernel: the Q8_0 table's own int8 codes as two
-4-bit planes (int4.planes), so it differs from the exact layer only by bf16 scales and a bf16 input. One
-row of Gemma's 262,144 x 640 layer: 36 ms against fp32's 68 on this 2-core machine while loaded (one plane,
-quiet: 4.75 ms against 26.7; two planes cost about twice one). Stage two recomputes from the exact rows
-(the Q8_0 codes and fp16 scales: the fp32 model's own weights; or, for other models, the float rows).
+Stage one (Planes) multiplies the whole vocabulary on torch's 4-bit kernel: the Q8_0 table's own int8 codes
+as two 4-bit planes (int4.planes), so it differs from the exact layer only by bf16 scales and a bf16 input.
+One row of Gemma's 262,144 x 640 layer: 36 ms against fp32's 68 on this 2-core machine while loaded (one
+plane, quiet: 4.75 ms against 26.7; two planes cost about twice one). Stage two recomputes from the exact
+rows (the Q8_0 codes and fp16 scales: the fp32 model's own weights; or, for other models, the float rows).
+Another stage one can be given (bench/int8_stage.py: fbgemm's dynamic int8 kernel, measured slower here).
 
-Why greedy picks what the exact layer picks: bound() is an upper limit on |exact - stage one| for every
-token of a row (Cauchy-Schwarz over the measured worst row error of the planes and the input's bf16
-rounding, plus the kernel's bf16 output). The true best logit is at least L, the largest of (exact logits,
-stage-one logits less the bound). refine() recomputes every token whose stage-one logit plus the bound
-reaches L, so every token left unrecomputed is below the true best and the best logit standing is exact.
-On the built-in model the bound is ~0.3-0.6 and 1-5 tokens a step are recomputed. refine() runs again
-after the sampler's masks (number guard, span guard: a masked token stays masked), and a repetition
-penalty's tokens are made exact before they are scaled. Logits left unrecomputed (for sampling) are
-within the bound of exact. The tied input embedding reads the exact rows: the fp32 model's vectors.
+Why greedy picks what the exact layer picks: the stage's bound() is an upper limit on |exact - stage one|
+for every token of a row (Cauchy-Schwarz over the measured worst row error of the planes and the input's
+bf16 rounding, plus the kernel's bf16 output), per row, or per row and token. The true best logit is at
+least L, the largest of (exact logits, stage-one logits less the bound). refine() recomputes every token
+whose stage-one logit plus the bound reaches L, so every token left unrecomputed is below the true best
+and the best logit standing is exact. On the built-in model the bound is ~0.3-0.6 and 1-5 tokens a step
+are recomputed. refine() runs again after the sampler's masks (number guard, span guard: a masked token
+stays masked), and a repetition penalty's tokens are made exact before they are scaled. Logits left
+unrecomputed (for sampling) are within the bound of exact. The tied input embedding reads the exact rows:
+the fp32 model's vectors.
 """
 from __future__ import annotations
 
@@ -28,11 +30,11 @@ OUT_ROUNDING = 2.0 ** -8
 
 class ExactRows:
     """The output layer's exact rows, kept compact where a GGUF gives them so: int8 codes with an fp16 scale per 32
-    inputs (Q8_0), else the float rows themselves. Once the head's planes hold the same codes (read_planes), the
-    codes are read from there: one copy of the table."""
+    inputs (Q8_0) or with one fp32 scale per row (int8-head's), else the float rows themselves. Once the head's
+    planes hold the same codes (read_planes), the codes are read from there: one copy of the table."""
 
     def __init__(self, codes: torch.Tensor | None, scales: torch.Tensor | None):
-        self.codes, self.scales = codes, scales  # [V, K] int8 or float, [V, K/32] (fp16 for a GGUF's)
+        self.codes, self.scales = codes, scales  # [V, K] int8 or float, [V, K/32] (fp16 for a GGUF's) or [V, 1]
         self.vocab = codes.shape[0] if codes is not None else scales.shape[0]  # type: ignore[union-attr]
         self.packed: torch.Tensor | None = None
 
@@ -42,7 +44,8 @@ class ExactRows:
 
     def read_planes(self, packed: torch.Tensor, in_features: int) -> None:
         """Drop the codes and read them from the stage-one planes (int4.planes of these very codes)."""
-        if self.scales is not None and packed.shape[0] % 64 == 0 and int4.layout_known():
+        if self.scales is not None and self.scales.shape[-1] > 1 and packed.shape[0] % 64 == 0 \
+                and int4.layout_known():
             self.packed, self.codes = packed, None
 
     def _codes(self, ids: torch.Tensor) -> torch.Tensor:
@@ -64,23 +67,26 @@ class ExactRows:
             assert self.codes is not None
             return self.codes[ids]
         c = self._codes(ids).float()
-        return (c.view(*c.shape[:-1], -1, int4.GROUP) * self.scales[ids].float().unsqueeze(-1)).view(c.shape)
+        groups = self.scales.shape[-1]  # K/32 (Q8_0), or 1: a scale per row (int8-head's rows)
+        return (c.view(*c.shape[:-1], groups, -1) * self.scales[ids].float().unsqueeze(-1)).view(c.shape)
 
     def table(self, start: int, stop: int) -> torch.Tensor:
         return self.rows(torch.arange(start, stop))
 
 
-class TwoStageHead(torch.nn.Module):
-    """The output layer (and, through embedding(), the tied input embedding) over 4-bit and exact int8 rows."""
+class Planes:
+    """Stage one on torch's 4-bit kernel: the exact rows' int8 codes as two 4-bit planes (int4.planes)."""
 
-    def __init__(self, exact: ExactRows, in_features: int):
-        super().__init__()
-        self.exact = exact
-        self.in_features = in_features
-        self.out_features = vocab = exact.vocab
+    def __init__(self, packed: torch.Tensor, sz: torch.Tensor, vocab: int, error_norm: float, row_norm: float):
+        self.packed, self.sz, self.vocab = packed, sz, vocab
+        self.error_norm, self.row_norm = error_norm, row_norm  # the largest |w - w_kernel| and |w| over rows (L2)
+
+    @classmethod
+    def made(cls, exact: ExactRows, in_features: int) -> Planes:
+        vocab = exact.vocab
         padded = -vocab % 16  # the kernel packs rows 16 at a time
         codes, scales, zeros = [], [], []
-        worst, self.row_norm = 0.0, 0.0
+        worst, row_norm = 0.0, 0.0
         for i in range(0, vocab, int4.CHUNK_ROWS):
             w = exact.table(i, min(vocab, i + int4.CHUNK_ROWS))
             q, d = (exact.codes[i:i + w.shape[0]], exact.scales[i:i + w.shape[0]].float()) \
@@ -88,7 +94,7 @@ class TwoStageHead(torch.nn.Module):
             c, s, z = int4.planes(q, d)
             approx = int4.dequantize(c, s, z)
             worst = max(worst, float((approx[:, :in_features] + approx[:, in_features:] - w).norm(dim=1).max()))
-            self.row_norm = max(self.row_norm, float(w.norm(dim=1).max()))
+            row_norm = max(row_norm, float(w.norm(dim=1).max()))
             codes.append(c)
             scales.append(s)
             zeros.append(z)
@@ -97,23 +103,10 @@ class TwoStageHead(torch.nn.Module):
             scales.append(torch.zeros(padded, 2 * in_features // int4.GROUP))
             zeros.append(torch.zeros(padded, 2 * in_features // int4.GROUP))
         packed, sz = int4.pack(torch.cat(codes), torch.cat(scales), torch.cat(zeros))
-        self.register_buffer("packed", packed, persistent=False)
-        self.register_buffer("sz", sz, persistent=False)
-        exact.read_planes(packed, in_features)
-        self.error_norm = worst  # the largest |w - w_kernel| over rows (L2): bf16 scales, or int8 rounding of floats
-        self.last: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # (x, exact mask, bound), newest call
+        return cls(packed, sz, vocab, worst, row_norm)
 
-    @classmethod
-    def restored(cls, exact: ExactRows, in_features: int, packed, sz, error_norm: float, row_norm: float):
-        """The layer from a cache (int4_cache.py), converting nothing."""
-        made = cls.__new__(cls)
-        torch.nn.Module.__init__(made)
-        made.exact, made.in_features, made.out_features = exact, in_features, exact.vocab
-        exact.read_planes(packed, in_features)
-        made.register_buffer("packed", packed, persistent=False)
-        made.register_buffer("sz", sz, persistent=False)
-        made.error_norm, made.row_norm, made.last = float(error_norm), float(row_norm), None
-        return made
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return int4.matmul(torch.cat([x, x], 1), self.packed, self.sz)[:, :self.vocab]
 
     def bound(self, x: torch.Tensor, approx: torch.Tensor) -> torch.Tensor:
         """Per row, an upper limit on |exact logit - approximate logit| over every token ([M])."""
@@ -121,9 +114,31 @@ class TwoStageHead(torch.nn.Module):
         inputs = (x - xb).norm(dim=1) * self.row_norm + xb.norm(dim=1) * self.error_norm
         return inputs * 1.001 + approx.abs().amax(dim=1) * OUT_ROUNDING + 1e-4
 
+
+class TwoStageHead(torch.nn.Module):
+    """The output layer (and, through embedding(), the tied input embedding) over a fast first stage and exact rows.
+
+    Stage one is the 4-bit planes unless another is given (bench/int8_stage.py's dynamic int8 one: measured
+    slower here, bench/RESULTS.md "Round 6")."""
+
+    def __init__(self, exact: ExactRows, in_features: int, stage=None):
+        super().__init__()
+        self.exact = exact
+        self.in_features = in_features
+        self.out_features = exact.vocab
+        self.stage = stage if stage is not None else Planes.made(exact, in_features)
+        if isinstance(self.stage, Planes):
+            exact.read_planes(self.stage.packed, in_features)
+        self.last: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # (x, exact mask, bound), newest call
+
+    def bound(self, x: torch.Tensor, approx: torch.Tensor) -> torch.Tensor:
+        """An upper limit on |exact logit - stage one's logit|: per row ([M, 1]) or per row and token ([M, V])."""
+        b = self.stage.bound(x, approx)
+        return b if b.dim() == 2 else b[:, None]
+
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         x = h.reshape(-1, self.in_features).float()
-        approx = int4.matmul(torch.cat([x, x], 1), self.packed, self.sz)[:, :self.out_features]
+        approx = self.stage(x)
         self.last = (x, torch.zeros_like(approx, dtype=torch.bool), self.bound(x, approx))
         self.refine(approx)  # the raw logits' best is exact, for callers that use them as they are
         return approx.view(*h.shape[:-1], self.out_features)
@@ -145,8 +160,7 @@ class TwoStageHead(torch.nn.Module):
         """
         if self.last is None or scores.shape != self.last[1].shape:
             return
-        _, exact, bound = self.last
-        slack = bound.unsqueeze(1)
+        _, exact, slack = self.last
         floor = torch.where(exact, scores, scores - slack).amax(dim=1, keepdim=True)
         doubt = (scores + slack >= floor) & ~exact & torch.isfinite(scores)
         for row in doubt.any(dim=1).nonzero().squeeze(1).tolist():

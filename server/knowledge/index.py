@@ -6,7 +6,9 @@ import re
 
 import numpy as np
 
+from .bilingual import glosses, shared, stem
 from .keyword import CJK, KeywordIndex, words
+from .rivals import CUES
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion; ranks past ~60 barely count
 CANDIDATES = 50  # each ranking's best passages that enter the fusion
@@ -37,6 +39,10 @@ class Snapshot:
         self.latin = np.array([mostly_latin(r[4]) for r in rows], dtype=bool)  # English passages
         self.tokens = [json.loads(r[5]) for r in rows]
         self.keyword = KeywordIndex(self.tokens)
+        self.stems: dict[str, list[str]] = {}  # an English word's stem -> the library's words of it (weeks, week)
+        for t in self.keyword.df:
+            if t.isascii() and t.isalpha():
+                self.stems.setdefault(stem(t), []).append(t)
         self.vectors: np.ndarray | None = None
         if embedder_name and rows:
             have = [r[6] is not None and r[7] == embedder_name for r in rows]
@@ -66,7 +72,7 @@ class Snapshot:
             cos = self.vectors @ query_vector
             rankings.append((1.0, list(np.argsort(-cos)[:CANDIDATES])))
         if mode in ("hybrid", "keyword"):
-            kw = self.keyword.scores(q_tokens)
+            kw = self.keyword.scores(q_tokens + self.translated(q_tokens))
             top = np.argsort(-kw)[:CANDIDATES]
             rankings.append((KEYWORD_WEIGHT if rankings else 1.0, [i for i in top if kw[i] > 0]))
         fused: dict[int, float] = {}
@@ -77,7 +83,9 @@ class Snapshot:
         if floor:
             also = self.across(cos, cross) if cross and cos is not None and CJK.search(query) else set()
             near = bool(CJK.search(query))  # BOTH_NEAR: measured on Chinese questions alone
-            order = [(i, s) for i, s in order if i in also or self.relevant(i, q_tokens, cos, mode, dense_floor, near)]
+            subject = words(CUES.sub(" ", query))  # what it is about, for passages in the other language
+            order = [(i, s) for i, s in order
+                     if i in also or self.relevant(i, q_tokens, cos, mode, dense_floor, near, subject)]
         return order[:k]
 
     def across(self, cos: np.ndarray, cross: tuple) -> set[int]:
@@ -101,9 +109,31 @@ class Snapshot:
             return set()
         return {int(i) for i in latin if self.rows[i]["document_id"] == doc and cos[i] >= floor}
 
+    def translated(self, q_tokens: list[str]) -> list[str]:
+        """The library's words that translate the question's into the other language (押金 -> deposit)."""
+        out: list[str] = []
+        for t in dict.fromkeys(q_tokens):
+            for g in glosses(t):
+                out.extend(self.stems.get(g, []) if g.isascii() else ([g] if g in self.keyword.df else []))
+        return out
+
+    def coverage(self, q_tokens: list[str], i: int, chinese: bool, subject: list[str]) -> float:
+        """Share of the question's idf weight whose words passage i holds.
+
+        A passage in the other language (English for a Chinese question, Chinese for an English one) may hold them
+        in translation; there it is the share of what the question is about (less what it asks: 押金, 多少钱, which
+        floor) among the words the dictionary or the library knows: 学钢琴要交多少押金 is about 钢琴, which an
+        English school's "$60 refundable tool deposit" does not hold.
+        """
+        if chinese != bool(self.latin[i]):
+            return self.keyword.coverage(q_tokens, self.tokens[i])
+        known = {t for t in subject if t in self.keyword.df or glosses(t)}
+        total = sum(self.keyword.idf(t) for t in known)
+        return sum(self.keyword.idf(t) for t in shared(known, self.tokens[i])) / total if total else 0.0
+
     def relevant(self, i: int, q_tokens: list[str], cos, mode: str, dense_floor: float | None,
-                 near: bool = False) -> bool:
-        covered = self.keyword.coverage(q_tokens, self.tokens[i]) if mode != "dense" else 0.0
+                 near: bool = False, subject: list[str] | None = None) -> bool:
+        covered = self.coverage(q_tokens, i, near, q_tokens if subject is None else subject) if mode != "dense" else 0.0
         if covered >= KEYWORD_MIN:
             return True
         if cos is None or dense_floor is None:

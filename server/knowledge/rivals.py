@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..key_tokens import RUN, chinese_names, names, numbers
+from .bilingual import weighed
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
 from .chunk import sentences
 from .keyword import words
@@ -219,7 +220,7 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     if person:
         _to_named(found)
     for c in found:
-        c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
+        c.weight = weighed(asked, c.about, len) - TITLED * weighed(asked, c.titled, len)  # in either language
     asked_days = weekdays(question)
     for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words
         if asked_days and any(within(d, weekdays(c.text)) for d in asked_days):

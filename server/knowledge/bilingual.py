@@ -39,7 +39,7 @@ FILLER = set("sb sth one oneself one's etc esp used fig lit person something som
 # "room"), so an English question's own word in a clause ("VR" in VR体验室) must not lose to a translated one.
 CROSS = 0.5
 IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
-PAIRS = 2  # the rules above, as kept in the cache folder: a change of them reads the dictionary again
+PAIRS = 4  # the rules above, as kept in the cache folder: a change of them reads the dictionary again
 _lock = threading.Lock()
 _tables: tuple[dict[str, str], dict[str, str]] | None = None
 

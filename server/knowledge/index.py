@@ -25,6 +25,13 @@ KEYWORD_MIN = 0.3
 # where no unanswerable question's passage of bench/data/knowledge reached 0.2 (bench/RESULTS.md). For English
 # questions it let a passage sharing only "room" in ahead of the VR room's (heldout2): not used there.
 BOTH_NEAR = (0.2, 0.015)
+# A passage in the other language counts when it holds this share of what the question is about in translation
+# (weighed by how rare its meaning is in the library: Snapshot.meaning_idf) and its cosine reaches the embedder's
+# floor across languages. On the 191 questions of bench/data/evidence and bench/data/knowledge (one library of
+# every evidence document), 10 of the 22 questions about a document in the other language reached 0.5 with it
+# (学电焊要交多少押金: 1.0), 2 of 19 unanswerable ones with some passage (游泳馆几点开门: a swim school's pool;
+# 游泳馆的水温是多少度 stopped at 0.46), 8 of 172 others with another document's; at 0.3: 15, 3 and 25.
+TRANSLATED_MIN = 0.5
 # Latin letters per Chinese character above which a passage counts as English (Snapshot.across): the swim
 # school's coaches, "Coach Li Wei (李伟)", were no English passage and a Chinese question never found them.
 LATIN_RATIO = 10
@@ -84,8 +91,8 @@ class Snapshot:
             also = self.across(cos, cross) if cross and cos is not None and CJK.search(query) else set()
             near = bool(CJK.search(query))  # BOTH_NEAR: measured on Chinese questions alone
             subject = words(CUES.sub(" ", query))  # what it is about, for passages in the other language
-            order = [(i, s) for i, s in order
-                     if i in also or self.relevant(i, q_tokens, cos, mode, dense_floor, near, subject)]
+            order = [(i, s) for i, s in order if i in also or self.relevant(i, q_tokens, cos, mode, dense_floor, near)
+                     or self.translated_match(i, near, subject, cos, cross)]
         return order[:k]
 
     def across(self, cos: np.ndarray, cross: tuple) -> set[int]:
@@ -117,23 +124,32 @@ class Snapshot:
                 out.extend(self.stems.get(g, []) if g.isascii() else ([g] if g in self.keyword.df else []))
         return out
 
-    def coverage(self, q_tokens: list[str], i: int, chinese: bool, subject: list[str]) -> float:
-        """Share of the question's idf weight whose words passage i holds.
+    def translated_match(self, i: int, chinese: bool, subject: list[str], cos, cross: tuple | None) -> bool:
+        """A passage in the other language (English for a Chinese question, Chinese for an English one) that holds
+        in translation TRANSLATED_MIN of what the question is about and whose cosine reaches the embedder's floor for
+        the other language (cross[0]).
 
-        A passage in the other language (English for a Chinese question, Chinese for an English one) may hold them
-        in translation; there it is the share of what the question is about (less what it asks: 押金, 多少钱, which
-        floor) among the words the dictionary or the library knows: 学钢琴要交多少押金 is about 钢琴, which an
-        English school's "$60 refundable tool deposit" does not hold.
+        What it is about: its words less what it asks (押金, 多少钱, which floor), among those the dictionary or the
+        library knows. Neither signal is enough alone: a dictionary's pairs are word for word (游泳馆的水温是多少度
+        holds 游泳馆 "pool" of a swim school that says nothing of its water), and the built-in embedder's cosines
+        across languages are 0.02-0.03 apart.
         """
-        if chinese != bool(self.latin[i]):
-            return self.keyword.coverage(q_tokens, self.tokens[i])
-        known = {t for t in subject if t in self.keyword.df or glosses(t)}
-        total = sum(self.keyword.idf(t) for t in known)
-        return sum(self.keyword.idf(t) for t in shared(known, self.tokens[i])) / total if total else 0.0
+        if cos is None or not cross or chinese != bool(self.latin[i]) or float(cos[i]) < cross[0]:
+            return False
+        weight = {t: self.meaning_idf(t) for t in subject if t in self.keyword.df or glosses(t)}
+        total = sum(weight.values())
+        return bool(total) and sum(weight[t] for t in shared(weight, self.tokens[i])) / total >= TRANSLATED_MIN
+
+    def meaning_idf(self, word: str) -> float:
+        """How rare what a word means is in the library: the idf of the rarest of its translations that the library
+        holds (水温 "temperature", none: as rare as can be; 游泳馆 "pool", in two documents), or its own."""
+        found = [self.keyword.idf(w) for g in glosses(word)
+                 for w in (self.stems.get(g, []) if g.isascii() else [g]) if w in self.keyword.df]
+        return max(found, default=self.keyword.idf(word))
 
     def relevant(self, i: int, q_tokens: list[str], cos, mode: str, dense_floor: float | None,
-                 near: bool = False, subject: list[str] | None = None) -> bool:
-        covered = self.coverage(q_tokens, i, near, q_tokens if subject is None else subject) if mode != "dense" else 0.0
+                 near: bool = False) -> bool:
+        covered = self.keyword.coverage(q_tokens, self.tokens[i]) if mode != "dense" else 0.0
         if covered >= KEYWORD_MIN:
             return True
         if cos is None or dense_floor is None:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import marshal
+import os
 import re
 import tempfile
 import threading
 from functools import lru_cache
 from typing import Callable, Iterable
 
-from .keyword import CJK, STOP
+from .keyword import CJK, STOP, words
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +91,16 @@ def _cached(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
     tables = _read(path)
     try:  # written whole or not at all: another server may be reading it
         os.makedirs(os.path.dirname(kept), exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=os.path.dirname(kept), delete=False) as f:
-            marshal.dump(tables, f)
-        os.replace(f.name, kept)
+        with tempfile.NamedTemporaryFile("wb", dir=os.path.dirname(kept), delete=False) as out:
+            marshal.dump(tables, out)
+        os.replace(out.name, kept)
     except OSError as e:
         log.warning("could not keep the dictionary's word pairs in %s: %s", kept, e)
     return tables
 
 
 def _read(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
-    """Both directions as space-joined words (a third of the memory of sets: about 25 MB)."""
+    """Both directions, each word's other-language words joined by spaces (kept as strings: fewer objects)."""
     zh_en: dict[str, set[str]] = {}
     en_zh: dict[str, set[str]] = {}
     if not path or not os.path.exists(path):
@@ -146,8 +146,6 @@ def english(word: str) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def chinese(word: str) -> frozenset[str]:
     """The Chinese words an English word alone glosses, and their parts of two characters or more (狂犬病 -> 狂犬)."""
-    from .keyword import words
-
     found = load()[1].get(stem(word.lower()), "").split()
     parts = {p for w in found if len(w) > 2 for p in words(w) if len(p) >= MIN_CHARS}
     return frozenset(found) | parts

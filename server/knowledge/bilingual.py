@@ -38,6 +38,12 @@ FILLER = set("sb sth one oneself one's etc esp used fig lit person something som
 # A word held only in translation counts half: a dictionary's pairs are word for word ("dining room" makes 餐厅 a
 # "room"), so an English question's own word in a clause ("VR" in VR体验室) must not lose to a translated one.
 CROSS = 0.5
+# A clause matched only in translation answers when it holds this share of what the question is about: "What's the
+# phone extension for the grooming center?" -> 美容中心分机 803 holds extension and center (0.55, by length); the
+# guests' "twice a year ... 8 euros per visit" held only 年 "year" of 健身房的年卡多少钱 (the ranker's first line,
+# "A yearly membership costs 420 euros", answers); "How much deposit ... before a dental implant?" -> 种植牙单颗
+# 8800元起 held "dental implant" alone (0.39).
+HALF = 0.5
 IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
 PAIRS = 4  # the rules above, as kept in the cache folder: a change of them reads the dictionary again
 _lock = threading.Lock()
@@ -178,6 +184,14 @@ def weighed(asked: Iterable[str], text_words: Iterable[str], weight: Callable[[s
     have = set(text_words)
     found = shared(asked, have)
     return sum(weight(w) * (1.0 if w in have else CROSS) for w in found)
+
+
+def held_share(subject: Iterable[str], text_words: Iterable[str]) -> float:
+    """The share (by length) of what a question is about, of the words the dictionary knows, that a text holds in
+    either language; at least HALF, a clause that shares no word in the question's language may answer it."""
+    known = [w for w in set(subject) if glosses(w)]
+    total = sum(map(len, known))
+    return sum(map(len, shared(known, text_words))) / total if total else 0.0
 
 
 def glosses(word: str) -> frozenset[str]:

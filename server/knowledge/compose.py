@@ -14,7 +14,7 @@ from typing import cast
 from ..shapes import Grounding
 from ..key_tokens import names
 from .answer_kind import kind_of
-from .bilingual import glosses, shared
+from .bilingual import HALF, held_share
 from .chunk import sentences
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
@@ -27,10 +27,6 @@ RIVALS = {"zh": "资料中有不止一个答案：{body}", "en": "The library gi
 SEP = {"zh": "；", "en": "; "}
 PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Square Building Floor".split())
 LEADING = re.compile(r"^\s*(?:and|or|but|while)\s+", re.I)
-# A clause that shares the question's words only in translation answers it when it holds this share of them
-# of those the dictionary knows, by length: "What's the phone extension for the grooming center?" -> 美容中心分机 803
-# holds extension and center; "How much deposit ... a dental implant?" -> 种植牙单颗8800元起 only "dental implant".
-ACROSS = 0.5
 TRAILING = re.compile(r"[\s，,；;。.！!？?：:、]+$")
 
 
@@ -71,12 +67,8 @@ def _about(clause: Clause, question: str) -> bool:
     """Whether the clause shares a word of what the question is about, not only of what it asks (每小时, 多少钱)."""
     # A day alone is not enough: 港城图书馆周六几点关门 would take another library's 周二至周日 9:00—21:00.
     subject, about = subject_words(question), clause.about - clause.titled
-    if subject & about:
-        return True
-    # Only in translation (a Chinese question, an English clause): most of what it is about that the dictionary
-    # knows, not one word of it.
-    known = {w for w in subject if glosses(w)}
-    return sum(map(len, shared(known, about))) >= ACROSS * sum(map(len, known)) > 0
+    # Else only in translation (a Chinese question, an English clause): half of what it is about, not one word.
+    return bool(subject & about) or (language(clause.text) != language(question) and held_share(subject, about) >= HALF)
 
 
 def _people(text: str, question: str) -> set[str]:

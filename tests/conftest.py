@@ -36,6 +36,8 @@ LONGEST_FIRST = (*LONGEST_FIRST[:LONGEST_FIRST.index("test_security.py")], "test
                  *LONGEST_FIRST[LONGEST_FIRST.index("test_security.py"):])
 # test_int4.py: 65 s alone with -n0 on the loaded machine (the built-in GGUF's Q4_K tensor, two tiny-model loads).
 LONGEST_FIRST = (*LONGEST_FIRST, "test_int4.py")
+# test_cross_language.py: 42 s alone with -n0 on the loaded machine (a tiny base model loaded, three uploads).
+LONGEST_FIRST = (*LONGEST_FIRST, "test_cross_language.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -14,6 +14,7 @@ from typing import cast
 from ..shapes import Grounding
 from ..key_tokens import names
 from .answer_kind import kind_of
+from .bilingual import HALF, held_share
 from .chunk import sentences
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
@@ -65,7 +66,9 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
 def _about(clause: Clause, question: str) -> bool:
     """Whether the clause shares a word of what the question is about, not only of what it asks (每小时, 多少钱)."""
     # A day alone is not enough: 港城图书馆周六几点关门 would take another library's 周二至周日 9:00—21:00.
-    return bool(subject_words(question) & (clause.about - clause.titled))
+    subject, about = subject_words(question), clause.about - clause.titled
+    # Else only in translation (a Chinese question, an English clause): half of what it is about, not one word.
+    return bool(subject & about) or (language(clause.text) != language(question) and held_share(subject, about) >= HALF)
 
 
 def _people(text: str, question: str) -> set[str]:

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 
+from .bilingual import shared, weighed
 from .chunk import sentences
 from .keyword import CJK, words
 from ..key_tokens import numbers
@@ -76,8 +77,9 @@ def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[f
     if not cands:
         return []
     # A sentence's heading counts for its words ("## Fares" answers "how much"), half as much as the sentence.
-    kw = np.array([(sum(idf(w) for w in q_words & set(words(sent)))
-                    + 0.5 * sum(idf(w) for w in q_words & (set(words(h)) - set(words(sent))))) / total
+    # Words count in either language (shared): 押金 finds "deposit".
+    kw = np.array([(weighed(q_words, words(sent), idf)
+                    + 0.5 * weighed(q_words - shared(q_words, words(sent)), words(h), idf)) / total
                    for (_, sent), h in zip(cands, headings)])
     dense = np.zeros(len(cands))
     if embedder is not None:

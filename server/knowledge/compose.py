@@ -18,7 +18,7 @@ from .chunk import sentences
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
 from .rivals import CLAUSE, GOES_ON, RUN, VALUE, Clause, _words, asks_person, candidates, subject_words, values_of
-from .yes_no import asks_yes_no, polar_clause
+from .yes_no import asks_yes_no, form, polar_clause
 
 FRAME = {"zh": "根据资料{cites}：{body}", "en": "According to {cites}: {body}"}
 END = {"zh": "。", "en": "."}
@@ -83,7 +83,8 @@ def _yes_no(question: str, shown: str, lang: str) -> Composed | None:
     if found is None:
         return None
     clause, yes = found
-    word = {"zh": "可以。" if yes else "不可以。", "en": "Yes. " if yes else "No. "}[lang]
+    zh = ("需要。", "不需要。") if form(question) == "need" else ("可以。", "不可以。")
+    word = {"zh": zh[0] if yes else zh[1], "en": "Yes. " if yes else "No. "}[lang]
     said = _sentence_of(clause, shown) or clause.text
     return Composed(word + _frame(lang, [(clause.n, said)]), [clause.n], {"supported": True})
 

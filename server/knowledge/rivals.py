@@ -19,8 +19,8 @@ VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}", re.I)  # where a clause's val
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
 CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
 # English clauses that join two values ("costs 5 dollars for adults and 3 dollars for children") are cut at
-# the conjunction.
-JOIN = re.compile(r"\s(?:and|or|but|while)\s", re.I)
+# the conjunction, but not an age's bound ("aged 65 and over", "16 or older").
+JOIN = re.compile(r"\s(?:and|or|but|while)\s(?!(?:over|older|above|up|under|younger|below)\b)", re.I)
 # A value counts for the guard when its clause shares nearly as much of the question as the best clause with
 # one: on bench/data/evidence the 270M model swapped 专家门诊's 50元 for 普通门诊's 10元 of the same sentence and
 # took a bath's 15 dollars for a cat's night; 0.7 told those apart and flagged none of its right answers.

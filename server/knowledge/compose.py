@@ -17,15 +17,21 @@ from .answer_kind import kind_of
 from .chunk import sentences
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
-from .rivals import CLAUSE, GOES_ON, RUN, VALUE, Clause, _words, asks_person, candidates, subject_words, values_of
+from .rivals import CLAUSE, CUES, RUN, VALUE, Clause, _words, asks_person, candidates, goes_on, subject_words, values_of
 from .yes_no import asks_yes_no, form, polar_clause
 
 FRAME = {"zh": "根据资料{cites}：{body}", "en": "According to {cites}: {body}"}
 END = {"zh": "。", "en": "."}
 RIVALS = {"zh": "资料中有不止一个答案：{body}", "en": "The library gives more than one answer: {body}"}
+NEAREST = {"zh": "知识库中没有找到明确的答案。最接近的是{cites}：{body}",
+           "en": "Not found plainly in the knowledge base. The nearest it says is {cites}: {body}"}
+# A who-question's clause must share this much of what the question is about (by length): the right names composed
+# on bench/data/evidence shared 0.25-1.0; "To drop, email or visit Gareth Olsen" shared 0.17 of "Who should I email
+# to book beds for a group of 12 people?" (its "email" alone), which the hostel's manager answers.
+PERSON_SHARE = 0.25
 SEP = {"zh": "；", "en": "; "}
 PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Square Building Floor".split())
-LEADING = re.compile(r"^\s*(?:and|or|but|while)\s+", re.I)
+LEADING = re.compile(r"^\s*(?:and|or|but|while|where)\s+", re.I)
 TRAILING = re.compile(r"[\s，,；;。.！!？?：:、]+$")
 
 
@@ -45,12 +51,14 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     if not (person or kind_of(question) or WANTS_NUMBER.search(question)):
         return None  # not a value or a name asked: nothing to compose from
     found = candidates(question, shown)
-    if not found.answer:
+    top = max((c.weight for c in found.answer), default=0)
+    leader = next((c for c in found.answer if c.weight == top), None)
+    if leader is None or top <= 0 or not _about(leader, question):
+        # No clause shares what the question is about: the model would pick a value of something else (a bath's
+        # 100 元 for a microchip). Said so, with the nearest sentence, where the model reads its own language.
+        return _nearest(question, shown, lang)
+    if person and _share(leader, question) < PERSON_SHARE:
         return None
-    top = max(c.weight for c in found.answer)
-    leader = next(c for c in found.answer if c.weight == top)
-    if top <= 0 or not _about(leader, question):
-        return None  # no clause shares what the question is about (another language, another thing): a guess
     if person and not all(_people(c.text, question) for c in found.answer):
         return None  # a name of a place or a thing, not of someone
     if found.ambiguous:  # rivals in the best clause's sentence: every one of them, flagged
@@ -65,7 +73,34 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
 def _about(clause: Clause, question: str) -> bool:
     """Whether the clause shares a word of what the question is about, not only of what it asks (每小时, 多少钱)."""
     # A day alone is not enough: 港城图书馆周六几点关门 would take another library's 周二至周日 9:00—21:00.
-    return bool(subject_words(question) & (clause.about - clause.titled))
+    return bool(_subject(question) & (clause.about - clause.titled))
+
+
+def _subject(question: str) -> set[str]:
+    """What the question is about, with its words that hold a cue but are more (年费, 挂号费: a fee of something)."""
+    return subject_words(question) | {w for w in _words(question) if len(w) > 1 and CUES.search(w)
+                                      and not CUES.fullmatch(w)}
+
+
+def _share(clause: Clause, question: str) -> float:
+    subject = _subject(question)
+    return sum(len(w) for w in subject & (clause.about - clause.titled)) / (sum(len(w) for w in subject) or 1)
+
+
+def _nearest(question: str, shown: str, lang: str) -> Composed | None:
+    """"Not found plainly", quoting the best evidence sentence; None where some evidence is in another language
+    than the question (the model reads across languages: 健身房的年卡多少钱 -> 420 euros) or there is none."""
+    lines = [(int(m.group(1)), m.group(3).strip()) for m in EVIDENCE_LINE.finditer(shown)]
+    if not lines or any(language(text) != lang for _, text in lines):
+        return None
+    n, text = lines[0]
+    body = TRAILING.sub("", _closed(text)) + END[lang]
+    return Composed(NEAREST[lang].format(cites=f"[{n}]", body=body), [n], {"supported": True})
+
+
+def _closed(text: str) -> str:
+    """A sentence cut inside a parenthesis ends before it: "外卖请在一楼公共区域吃 (no food in the dorms;"."""
+    return re.sub(r"\s*[(（][^)）]*$", "", text)
 
 
 def _people(text: str, question: str) -> set[str]:
@@ -92,7 +127,7 @@ def _yes_no(question: str, shown: str, lang: str) -> Composed | None:
 def _frame(lang: str, said: list[tuple[int, str]]) -> str:
     if len(said) == 1:
         n, text = said[0]
-        return FRAME[lang].format(cites=f"[{n}]", body=TRAILING.sub("", text)) + END[lang]
+        return FRAME[lang].format(cites=f"[{n}]", body=TRAILING.sub("", _closed(text))) + END[lang]
     body = SEP[lang].join(f"{TRAILING.sub('', text)}{' ' if lang == 'en' else ''}[{n}]" for n, text in said)
     return RIVALS[lang].format(body=body) + END[lang]
 
@@ -125,7 +160,7 @@ def _said(clause: Clause, shown: str, kind: str | None = None) -> str:
     if sentence.isascii():
         return clause.text if not at else _english(sentence, clause.text)
     start = at
-    while start > 0 and GOES_ON.match(sentence[start:end]):
+    while start > 0 and goes_on(sentence[start:end]):
         cut = [m.end() for m in CLAUSE.finditer(sentence[:start - 1])]
         before = cut[-1] if cut else 0
         if values_of(kind, sentence[before:start]) - clause.values:

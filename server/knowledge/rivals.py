@@ -9,17 +9,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..key_tokens import RUN, chinese_names, names, numbers
+from ..key_tokens import ORDINAL, RUN, chinese_names, names, numbers
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
 from .chunk import sentences
 from .keyword import words
 from .weekday import ANY as DAY, weekdays, within
 
-VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}", re.I)  # where a clause's value starts: a number or a day
+# Where a clause's value starts: a number, a day, a floor's ordinal ("the second floor").
+VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}|{ORDINAL.pattern}", re.I)
+# An English clause with its own subject and verb before its value ("the labs are on the third floor", "the second
+# prize is 800 euros") does not go on about its sentence's start.
+OWN_SUBJECT = re.compile(r"^\s*(?:(?:the|a|an|its|their)\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:is|are|was|were)\b", re.I)
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
 CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
 # English clauses that join two values ("costs 5 dollars for adults and 3 dollars for children") are cut at
 # the conjunction, but not an age's bound ("aged 65 and over", "16 or older").
+LEADING_JOIN = re.compile(r"^\s*(?:and|or|but|while|where)\s+", re.I)
 JOIN = re.compile(r"\s(?:and|or|but|while)\s(?!(?:over|older|above|up|under|younger|below)\b)", re.I)
 # A value counts for the guard when its clause shares nearly as much of the question as the best clause with
 # one: on bench/data/evidence the 270M model swapped 专家门诊's 50元 for 普通门诊's 10元 of the same sentence and
@@ -37,7 +42,7 @@ DAY_WEIGHT = 2
 # (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元 / 期刊借期7天，不可续借): it keeps
 # that clause's words.
 GOES_ON = re.compile(r"^\s*(每|逢|均|都|也|并|且|只|仅|全天|上午|下午|晚上|早上|费用|价格|收费|票价|"
-                     r"不|可|能|禁止|严禁|须|需|"
+                     r"不|可|能|禁止|严禁|须|需|在|位于|"
                      r"(周|星期|礼拜)[一二三四五六日天])")
 # The unit of a rate ("12 dollars per hour or 45 dollars per day", 每小时/每天): a price question that names
 # one is answered by the clauses of that unit, not by the other rates of the same sentence.
@@ -129,8 +134,8 @@ def clauses(shown: str) -> list[Clause]:
                         seen.add((n, p))
                         own = _words(p)
                         restated = {w for w in _words(VALUE.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
-                        kept = set() if restated else lead
-                        if not s.isascii() and GOES_ON.match(p):
+                        kept = set() if restated or OWN_SUBJECT.match(LEADING_JOIN.sub("", p)) else lead
+                        if not s.isascii() and goes_on(p):
                             kept = kept | before
                         before = own | (kept if not s.isascii() else set())
                         if first:
@@ -138,6 +143,12 @@ def clauses(shown: str) -> list[Clause]:
                         out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
                                           titled=frozenset(context - own - kept)))
     return out
+
+
+def goes_on(clause: str) -> bool:
+    """Whether a Chinese clause goes on about the one before: it starts like one (GOES_ON: 每, 在三楼) or is a
+    value alone (周日：只开急诊，10:00–16:00)."""
+    return bool(GOES_ON.match(clause)) or not _words(VALUE.sub(" ", clause))
 
 
 def _people(clause: str) -> list[str]:

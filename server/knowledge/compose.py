@@ -18,6 +18,7 @@ from .chunk import sentences
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
 from .rivals import CLAUSE, CUES, RUN, VALUE, Clause, _words, asks_person, candidates, goes_on, subject_words, values_of
+from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
 
 FRAME = {"zh": "根据资料{cites}：{body}", "en": "According to {cites}: {body}"}
@@ -53,7 +54,7 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     found = candidates(question, shown)
     top = max((c.weight for c in found.answer), default=0)
     leader = next((c for c in found.answer if c.weight == top), None)
-    if leader is None or top <= 0 or not _about(leader, question):
+    if leader is None or top <= 0 or not (_about(leader, question) or _on_the_day(leader, question, sources)):
         # No clause shares what the question is about: the model would pick a value of something else (a bath's
         # 100 元 for a microchip). Said so, with the nearest sentence, where the model reads its own language.
         return _nearest(question, shown, lang)
@@ -74,6 +75,17 @@ def _about(clause: Clause, question: str) -> bool:
     """Whether the clause shares a word of what the question is about, not only of what it asks (每小时, 多少钱)."""
     # A day alone is not enough: 港城图书馆周六几点关门 would take another library's 周二至周日 9:00—21:00.
     return bool(_subject(question) & (clause.about - clause.titled))
+
+
+def _on_the_day(clause: Clause, question: str, sources: list[dict]) -> bool:
+    """Whether the clause is the one of the day the question names (周日：10:00–16:00 for 礼拜天诊所几点关门), its own
+    day and not in a range, in a document whose title or headings name what the question is about (毛球动物诊所)."""
+    asked = weekdays(question)
+    if not asked or (weekdays(clause.text) or weekdays(clause.before)) != asked:
+        return False
+    source = next((s for s in sources if s["n"] == clause.n), None)
+    headings = " ".join(line for line in (source or {}).get("text", "").splitlines() if line.lstrip().startswith("#"))
+    return bool(source) and bool(_subject(question) & _words(f"{source['title']} {headings}"))
 
 
 def _subject(question: str) -> set[str]:

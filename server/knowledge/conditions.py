@@ -14,8 +14,8 @@ QUESTION_AGE = re.compile(r"(\d{1,3})\s*(?:-|\s)?years?(?:-|\s)?old|\b(?:i'?m|i 
 # What a clause allows by age: 65 and over, 16 or older, 18+, 16 岁以上, 满 18 周岁 (a least age); under 12,
 # 12 岁以下 (a greatest).
 AT_LEAST = re.compile(r"(\d{1,3})\s*(?:\+|and (?:over|older|above|up)|or (?:older|over|above)|"
-                      r"(?:周?岁)?\s*(?:以上|及以上|或以上))|满\s*(\d{1,3})\s*周?岁|(?:over|above) (?:the age of )?(\d{1,3})",
-                      re.I)
+                      r"(?:周?岁)?\s*(?:以上|及以上|或以上))|满\s*(\d{1,3})\s*周?岁|"
+                      r"(?:over|above) (?:the age of )?(\d{1,3})", re.I)
 BELOW = re.compile(r"(?:under|below|younger than)\s+(?:the age of\s+)?(\d{1,3})|(\d{1,3})\s*周?岁\s*(?:以下|以内)|"
                    r"不满\s*(\d{1,3})\s*周?岁", re.I)
 CHILD = re.compile(r"\b(child|children|kids?|daughters?|sons?|bab(?:y|ies)|toddlers?|minors?|infants?)\b|"

@@ -66,6 +66,7 @@ class Clause:
     about: frozenset  # its words and those of its source's title and heading
     weight: float = 0
     titled: frozenset = frozenset()  # the words it has from the title and heading alone
+    before: str = ""  # the text of the clauses of its sentence it goes on about (周日：只开急诊 for 10:00–16:00)
     values: frozenset = field(default_factory=frozenset)
 
 
@@ -127,7 +128,7 @@ def clauses(shown: str) -> list[Clause]:
             lead = _words((RUN if RUN.search(s) else VALUE).split(s)[0]) if s.isascii() else set()
             # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
             # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
-            before, first = topic.get(n, set()), True
+            before, first, said, earlier = topic.get(n, set()), True, "", ""
             for c in _listed(CLAUSE.split(s)):
                 for p in _parts(c) if s.isascii() else _people(c):
                     if p.strip() and (n, p) not in seen:
@@ -135,13 +136,15 @@ def clauses(shown: str) -> list[Clause]:
                         own = _words(p)
                         restated = {w for w in _words(VALUE.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
                         kept = set() if restated or OWN_SUBJECT.match(LEADING_JOIN.sub("", p)) else lead
+                        earlier = ""
                         if not s.isascii() and goes_on(p):
-                            kept = kept | before
+                            kept, earlier = kept | before, said
                         before = own | (kept if not s.isascii() else set())
+                        said = f"{earlier}，{p}" if earlier else p
                         if first:
                             topic[n], first = before, False
                         out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
-                                          titled=frozenset(context - own - kept)))
+                                          titled=frozenset(context - own - kept), before=earlier))
     return out
 
 
@@ -192,13 +195,24 @@ def asks_person(question: str) -> bool:
 def values_of(kind: str | None, text: str, person: bool = False) -> frozenset:
     """The values of the asked kind a clause states: names for a who-question, else numbers of the kind."""
     if person:
-        return frozenset(chinese_names(text) | names(text))
+        return frozenset(chinese_names(text) | _latin_people(text))
     if kind == "date":  # a day of the week is a date's value too (每周五出诊 for 哪天出诊)
         dated = {v for v, kinds in mentions(text) if "date" in kinds}
         return frozenset(dated | weekdays(text))
     if kind:
         return frozenset(of_kind(kind, [text])) if has_kind(kind, text) else frozenset()
     return frozenset(numbers(text))
+
+
+# A clause's first word capitalized as any sentence's is (After, New, Children), unless a name goes on after it.
+OPENING = re.compile(r"^\W*([A-Z][a-z]+)\b(?![-' ]+[A-Z])")
+
+
+def _latin_people(text: str) -> set[str]:
+    """Latin names of a clause, not its opening word ("New members should write to ..." names nobody)."""
+    found = names(text)
+    m = OPENING.match(text)
+    return found - {m.group(1)} if m else found
 
 
 def _to_named(found: list[Clause]) -> None:
@@ -233,7 +247,7 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
         c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
     asked_days = weekdays(question)
     for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words
-        if asked_days and any(within(d, weekdays(c.text)) for d in asked_days):
+        if asked_days and any(within(d, weekdays(c.text) or weekdays(c.before)) for d in asked_days):
             c.weight += DAY_WEIGHT
     holding = [c for c in found if c.values]
     if kind and not person and not holding:  # none of the asked kind: any number may answer (a count)

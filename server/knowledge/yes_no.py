@@ -105,11 +105,11 @@ def _plain(text: str) -> set[str]:
     return {w for w in _words(text) if not w.isdigit() and w != "不"}
 
 
-def _answer(kind: str, clause: Clause, condition: conditions.Condition) -> bool | None:
-    """The clause's answer to a question of this form and condition; None when it gives none."""
-    said = modality(clause.text)
+def _answer(kind: str, text: str, condition: conditions.Condition) -> bool | None:
+    """A clause's answer to a question of this form and condition; None when it gives none."""
+    said = modality(text)
     if condition:
-        fits = conditions.applies(condition, clause.text)
+        fits = conditions.applies(condition, text)
         if not fits:
             return None  # it does not name the question's condition, or the asker does not meet it
         if said is None and kind == "may":
@@ -136,7 +136,7 @@ def polar_clause(question: str, shown: str) -> tuple[Clause, bool] | None:
         sentence_words.setdefault((c.n, c.sentence), set()).update(c.about - c.titled)
     best: dict[tuple[int, int], tuple[float, float, Clause, bool]] = {}
     for c in found:
-        said = _answer(kind, c, condition)
+        said = _answer(kind, c.text, condition)
         if said is None:
             continue
         words = sentence_words[(c.n, c.sentence)]
@@ -157,11 +157,14 @@ def polar_clause(question: str, shown: str) -> tuple[Clause, bool] | None:
 
 
 def unbacked(reply: str, question: str, shown: str) -> bool:
-    """A yes or no that no clause of the evidence about the question says (the reply's claim is its own)."""
+    """A yes or no that no clause of the evidence about the question says (the reply's claim is its own), or a
+    reply that says neither ("even if they sit quietly [2]" for "Can I bring my 8-year-old daughter?")."""
     if not asks_yes_no(question):
         return False
     said = reply_polarity(reply)
+    if said is None:  # no yes or no first: what its words say ("Children are not allowed in classrooms")
+        said = _answer(form(question), reply, conditions.of_question(question))
     if said is None:
-        return False
+        return True
     backing = polar_clause(question, shown)
     return backing is None or backing[1] != said

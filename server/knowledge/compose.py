@@ -4,6 +4,7 @@ The 270M base model's replies were right for 6 of the 18 questions of bench/data
 wrong values unflagged. When one clause of the evidence clearly answers what a question asks (a value of the
 asked kind, a name for a who-question, a yes or a no), the server states that clause itself. Rivals that the
 question cannot tell apart are all stated and flagged; a doubtful choice is never composed (the model writes).
+Where no clause is about a value question at all, the reply says so and quotes the nearest sentence.
 """
 from __future__ import annotations
 
@@ -66,7 +67,8 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         rivals = [c for c in found.answer if c.sentence == leader.sentence]
         reply = _frame(lang, [(c.n, _said(c, shown, found.kind)) for c in _distinct(rivals)])
         return Composed(reply, sorted({c.n for c in rivals}), _flagged(question, sources, shown))
-    if any(c.values != leader.values for c in found.answer):
+    if any(c.values != leader.values and (_about(c, question) or _on_the_day(c, question, sources))
+           for c in found.answer):
         return None  # another sentence's value nearly as much about the question: the model writes, and is checked
     return Composed(_frame(lang, [(leader.n, _said(leader, shown, found.kind))]), [leader.n], {"supported": True})
 
@@ -84,8 +86,10 @@ def _on_the_day(clause: Clause, question: str, sources: list[dict]) -> bool:
     if not asked or (weekdays(clause.text) or weekdays(clause.before)) != asked:
         return False
     source = next((s for s in sources if s["n"] == clause.n), None)
-    headings = " ".join(line for line in (source or {}).get("text", "").splitlines() if line.lstrip().startswith("#"))
-    return bool(source) and bool(_subject(question) & _words(f"{source['title']} {headings}"))
+    if source is None:
+        return False
+    headings = " ".join(line for line in source.get("text", "").splitlines() if line.lstrip().startswith("#"))
+    return bool(_subject(question) & _words(f"{source['title']} {headings}"))
 
 
 def _subject(question: str) -> set[str]:

@@ -195,7 +195,7 @@ def asks_person(question: str) -> bool:
 def values_of(kind: str | None, text: str, person: bool = False) -> frozenset:
     """The values of the asked kind a clause states: names for a who-question, else numbers of the kind."""
     if person:
-        return frozenset(chinese_names(text) | _latin_people(text))
+        return frozenset(chinese_names(text) | latin_people(text))
     if kind == "date":  # a day of the week is a date's value too (每周五出诊 for 哪天出诊)
         dated = {v for v, kinds in mentions(text) if "date" in kinds}
         return frozenset(dated | weekdays(text))
@@ -208,7 +208,7 @@ def values_of(kind: str | None, text: str, person: bool = False) -> frozenset:
 OPENING = re.compile(r"^\W*([A-Z][a-z]+)\b(?![-' ]+[A-Z])")
 
 
-def _latin_people(text: str) -> set[str]:
+def latin_people(text: str) -> set[str]:
     """Latin names of a clause, not its opening word ("New members should write to ..." names nobody)."""
     found = names(text)
     m = OPENING.match(text)

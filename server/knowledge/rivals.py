@@ -128,7 +128,7 @@ def clauses(shown: str) -> list[Clause]:
             lead = _words((RUN if RUN.search(s) else VALUE).split(s)[0]) if s.isascii() else set()
             # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
             # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
-            before, first, said, earlier = topic.get(n, set()), True, "", ""
+            before, first, said = topic.get(n, set()), True, ""
             for c in _listed(CLAUSE.split(s)):
                 for p in _parts(c) if s.isascii() else _people(c):
                     if p.strip() and (n, p) not in seen:

@@ -105,10 +105,11 @@ def _share(clause: Clause, question: str) -> float:
 
 def _nearest(question: str, shown: str, lang: str) -> Composed | None:
     """"Not found plainly", quoting the best evidence sentence; None where some evidence is in another language
-    than the question (the model reads across languages: 健身房的年卡多少钱 -> 420 euros) or there is none."""
+    than the question (the model reads across languages: 健身房的年卡多少钱 -> 420 euros), there is none, or the
+    question names nothing it is about."""
     lines = [(int(m.group(1)), m.group(3).strip()) for m in EVIDENCE_LINE.finditer(shown)]
-    if not lines or any(language(text) != lang for _, text in lines):
-        return None
+    if not lines or any(language(text) != lang for _, text in lines) or not _subject(question):
+        return None  # nothing but what it asks ("How much is the yearly fee?"): no clause can be judged off it
     n, text = lines[0]
     body = TRAILING.sub("", _closed(text)) + END[lang]
     return Composed(NEAREST[lang].format(cites=f"[{n}]", body=body), [n], {"supported": True})

@@ -72,6 +72,8 @@ def test_an_ordinal_floor_and_a_day_in_other_words_are_composed(server):
     body = ask(server, "Which floor is the pottery studio on?", backend="local")
     assert body["text"].startswith("According to [") and "pottery studio is on the third floor" in body["text"]
     assert "first floor" not in body["text"], body
+    where = ask(server, "Where is the pottery studio?", backend="local")  # a where-question's floor, the same
+    assert where["text"] == body["text"], where
     body = ask(server, "礼拜天活动中心几点关门？", backend="local")  # 礼拜天 is the document's 周日
     assert body["text"].startswith("根据资料[") and "15:00" in body["text"] and "21:00" not in body["text"], body
 

@@ -14,7 +14,7 @@ from typing import cast
 
 from ..shapes import Grounding
 from ..key_tokens import names
-from .answer_kind import kind_of
+from .answer_kind import has_kind, kind_of
 from .chunk import sentences
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
@@ -34,6 +34,7 @@ PERSON_SHARE = 0.25
 SEP = {"zh": "；", "en": "; "}
 PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Square Building Floor".split())
 LEADING = re.compile(r"^\s*(?:and|or|but|while|where)\s+", re.I)
+WHERE = re.compile(r"在哪|哪里|哪儿|什么地方|什么位置|\bwhere\b", re.I)
 TRAILING = re.compile(r"[\s，,；;。.！!？?：:、]+$")
 
 
@@ -51,7 +52,9 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         return _yes_no(question, shown, lang)
     person = asks_person(question)
     if not (person or kind_of(question) or WANTS_NUMBER.search(question)):
-        return None  # not a value or a name asked: nothing to compose from
+        # A where-question asks no value, but a clause about it that gives a floor or a room answers it; any other
+        # (next to the vending machines, the Blue Room) is left to the model.
+        return _where(question, shown, sources, lang) if WHERE.search(question) else None
     found = candidates(question, shown)
     top = max((c.weight for c in found.answer), default=0)
     leader = next((c for c in found.answer if c.weight == top), None)
@@ -71,6 +74,22 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
            for c in found.answer):
         return None  # another sentence's value nearly as much about the question: the model writes, and is checked
     return Composed(_frame(lang, [(leader.n, _said(leader, shown, found.kind))]), [leader.n], {"supported": True})
+
+
+def _where(question: str, shown: str, sources: list[dict], lang: str) -> Composed | None:
+    """A where-question answered by the one clause about it that gives a floor (or a room); None when none clearly
+    does."""
+    for kind in ("floor", "room"):
+        found = candidates(question, shown, person=False, kind=kind)
+        found.answer = [c for c in found.answer if has_kind(kind, c.text)]  # not any number, as a count would be
+        top = max((c.weight for c in found.answer), default=0)
+        leader = next((c for c in found.answer if c.weight == top), None)
+        if leader is None or top <= 0 or not _about(leader, question):
+            continue
+        if found.ambiguous or any(c.values != leader.values and _about(c, question) for c in found.answer):
+            return None
+        return Composed(_frame(lang, [(leader.n, _said(leader, shown, kind))]), [leader.n], {"supported": True})
+    return None
 
 
 def _about(clause: Clause, question: str) -> bool:

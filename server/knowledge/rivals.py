@@ -233,9 +233,10 @@ def rates(text: str) -> set[str]:
     return {unit for unit, pattern in RATES if pattern.search(text)}
 
 
-def candidates(question: str, shown: str, person: bool | None = None) -> Candidates:
-    """The evidence's candidate answers to the question (names for a who-question, unless `person` is False)."""
-    kind = kind_of(question)
+def candidates(question: str, shown: str, person: bool | None = None, kind: str | None = None) -> Candidates:
+    """The evidence's candidate answers to the question (names for a who-question, unless `person` is False), of
+    the kind it asks for (or `kind`: a where-question's floor)."""
+    kind = kind or kind_of(question)
     person = asks_person(question) if person is None else person
     asked = _words(question)
     found = clauses(shown)

@@ -36,6 +36,8 @@ LONGEST_FIRST = (*LONGEST_FIRST[:LONGEST_FIRST.index("test_security.py")], "test
                  *LONGEST_FIRST[LONGEST_FIRST.index("test_security.py"):])
 # test_int4.py: 65 s alone with -n0 on the loaded machine (the built-in GGUF's Q4_K tensor, two tiny-model loads).
 LONGEST_FIRST = (*LONGEST_FIRST, "test_int4.py")
+# test_composed_answers.py: 33-78 s alone with -n0 on the loaded machine (a server with a tiny local model).
+LONGEST_FIRST = (*LONGEST_FIRST, "test_composed_answers.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

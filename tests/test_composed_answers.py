@@ -111,3 +111,19 @@ def test_a_who_question_s_name_is_not_a_sentence_s_first_word():
              "[2] (club.md) After the second meeting, members vote.")
     found = candidates("Who should new members write to?", shown)
     assert found.values == {"Oliver", "Grant"}, found
+
+
+def test_a_condition_in_a_value_question_picks_the_clause_that_names_it():
+    from server.knowledge.compose import compose
+    from server.knowledge.grounding import unsupported
+
+    line = "Adults may take up to 5 art kits home, children up to 2."
+    shown = f"Evidence:\n[1] (arts.md) {line}"
+    question = "How many art kits can a child take home?"
+    got = compose(question, shown, [{"n": 1, "title": "arts.md", "text": line}])
+    assert got is not None and got.reply == "According to [1]: Adults may take up to … children up to 2.", got
+    assert unsupported("A child may take 2 art kits.", question, shown) == []
+    assert unsupported("A child may take 5 art kits.", question, shown) == ["5"]
+    # Without the condition the adults' clause, which shares more of the question, answers.
+    adults = compose("How many art kits can I take home?", shown, [{"n": 1, "title": "arts.md", "text": line}])
+    assert adults is not None and "5 art kits" in adults.reply, adults

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..key_tokens import ORDINAL, RUN, chinese_names, names, numbers
+from . import conditions
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
 from .chunk import sentences
 from .keyword import words
@@ -273,4 +274,12 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
     distinct = {c.values for c in answer if c.sentence == leader.sentence}
     # One clause's values inside another's (a range and its start) are one answer, not rivals.
     ambiguous = any(not (a <= b or b <= a) for a in distinct for b in distinct)
+    # A question's condition picks the clause of the best sentence that names it: "How many books can a child
+    # borrow?" is answered by "..., children up to 6", not by the adults' 12 that shares more of its words.
+    condition = conditions.of_question(question)
+    named = [c for c in holding if (c.n, c.sentence) == (leader.n, leader.sentence)
+             and conditions.applies(condition, c.text)] if condition else []
+    if named and len({c.values for c in named}) == 1:
+        answer, ambiguous = named, False
+        backing = backing + [c for c in named if c not in backing]
     return Candidates(kind, answer, backing, every, ambiguous)

@@ -22,6 +22,9 @@ September October November December A1 Q A Answer Evidence Source Sources Dr Mr 
 WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 WORDS.update({"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100})
 WORD_NUMBER = re.compile(r"\b(" + "|".join(w for w in WORDS if w != "one") + r")\b", re.I)
+# A floor written as an ordinal ("on the second floor"); "first" alone is mostly an order (the first Thursday).
+ORDINALS = {w: i for i, w in enumerate("_ first second third fourth fifth sixth seventh eighth ninth tenth".split())}
+ORDINAL = re.compile(r"\b(" + "|".join(list(ORDINALS)[1:]) + r")(?=\s+(?:floor|level|storey)\b)", re.I)
 # Latin letters glued to Chinese count as a word's end too (种植科由Kevin周医生负责, 陈Mia).
 NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?![A-Za-z0-9])")
 
@@ -74,6 +77,7 @@ def numbers(text: str) -> set[str]:
     text = CITATION.sub(" ", text)
     out = {canonical(m.group()) for m in ARABIC.finditer(text)}
     out.update(str(WORDS[m.group().lower()]) for m in WORD_NUMBER.finditer(text))
+    out.update(str(ORDINALS[m.group().lower()]) for m in ORDINAL.finditer(text))
     for m in CHINESE.finditer(text):
         if m.group() in ("百", "千", "万") or text.startswith("分之", m.end()):  # 百分之多少: a percentage asked
             continue

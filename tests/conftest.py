@@ -38,6 +38,8 @@ LONGEST_FIRST = (*LONGEST_FIRST[:LONGEST_FIRST.index("test_security.py")], "test
 LONGEST_FIRST = (*LONGEST_FIRST, "test_int4.py")
 # test_cross_language.py: 42 s alone with -n0 on the loaded machine (a tiny base model loaded, three uploads).
 LONGEST_FIRST = (*LONGEST_FIRST, "test_cross_language.py")
+# test_composed_answers.py: 33-78 s alone with -n0 on the loaded machine (a server with a tiny local model).
+LONGEST_FIRST = (*LONGEST_FIRST, "test_composed_answers.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..key_tokens import ARABIC, CHINESE, WORD_NUMBER, WORDS, canonical, chinese_number, numbers
+from ..key_tokens import ARABIC, CHINESE, ORDINAL, ORDINALS, WORD_NUMBER, WORDS, canonical, chinese_number, numbers
 from .weekday import weekdays
 
 # Question -> kind, first match wins (a percentage question often says 多少, a week question 几).
@@ -45,10 +45,13 @@ def kind_of(question: str) -> str | None:
 def mentions(text: str):
     """(canonical number, kinds) of each number written in the text."""
     # English number words too ("takes two working days"), as numbers() reads them.
-    for m in list(ARABIC.finditer(text)) + list(CHINESE.finditer(text)) + list(WORD_NUMBER.finditer(text)):
+    for m in (list(ARABIC.finditer(text)) + list(CHINESE.finditer(text)) + list(WORD_NUMBER.finditer(text)) +
+              list(ORDINAL.finditer(text))):
         value: str | int | None
         if m.group()[0].isdigit():
             value = canonical(m.group())
+        elif m.group().lower() in ORDINALS:  # "second floor": 2
+            value = ORDINALS[m.group().lower()]
         else:
             value = WORDS.get(m.group().lower(), chinese_number(m.group()))
         if value is None:

@@ -9,6 +9,7 @@ from .bilingual import shared, weighed
 from .chunk import sentences
 from .keyword import CJK, words
 from ..key_tokens import numbers
+from .weekday import day_words, same_day
 
 # Sentences handed to a small model. On bench/data/evidence the built-in 270M model read 3 sentences
 # better than whole passages (bench/RESULTS.md); the right sentence was among the best 3 for 40 of 42 questions.
@@ -77,10 +78,13 @@ def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[f
     if not cands:
         return []
     # A sentence's heading counts for its words ("## Fares" answers "how much"), half as much as the sentence.
-    # Words count in either language (shared): 押金 finds "deposit".
+    # Words count in either language (shared): 押金 finds "deposit". A sentence naming the question's day in
+    # other words (周日 for 礼拜天) holds the question's day words.
+    days = q_words & set(words(day_words(question)))
     kw = np.array([(weighed(q_words, words(sent), idf)
-                    + 0.5 * weighed(q_words - shared(q_words, words(sent)), words(h), idf)) / total
-                   for (_, sent), h in zip(cands, headings)])
+                    + 0.5 * weighed(q_words - shared(q_words, words(sent)), words(h), idf)
+                    + (sum(idf(w) for w in days - set(words(sent))) if days and same_day(question, sent) else 0))
+                   / total for (_, sent), h in zip(cands, headings)])
     dense = np.zeros(len(cands))
     if embedder is not None:
         qv = embedder.embed([question], query=True)[0]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..key_tokens import RUN, chinese_names, names, numbers
+from ..key_tokens import ORDINAL, RUN, chinese_names, names, numbers
+from . import conditions
 from .bilingual import HALF, held_share, weighed
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
 from .chunk import sentences
@@ -17,12 +18,17 @@ from .evidence import language
 from .keyword import words
 from .weekday import ANY as DAY, weekdays, within
 
-VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}", re.I)  # where a clause's value starts: a number or a day
+# Where a clause's value starts: a number, a day, a floor's ordinal ("the second floor").
+VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}|{ORDINAL.pattern}", re.I)
+# An English clause with its own subject and verb before its value ("the labs are on the third floor", "the second
+# prize is 800 euros") does not go on about its sentence's start.
+OWN_SUBJECT = re.compile(r"^\s*(?:(?:the|a|an|its|their)\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:is|are|was|were)\b", re.I)
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
 CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
 # English clauses that join two values ("costs 5 dollars for adults and 3 dollars for children") are cut at
-# the conjunction.
-JOIN = re.compile(r"\s(?:and|or|but|while)\s", re.I)
+# the conjunction, but not an age's bound ("aged 65 and over", "16 or older").
+LEADING_JOIN = re.compile(r"^\s*(?:and|or|but|while|where)\s+", re.I)
+JOIN = re.compile(r"\s(?:and|or|but|while)\s(?!(?:over|older|above|up|under|younger|below)\b)", re.I)
 # A value counts for the guard when its clause shares nearly as much of the question as the best clause with
 # one: on bench/data/evidence the 270M model swapped 专家门诊's 50元 for 普通门诊's 10元 of the same sentence and
 # took a bath's 15 dollars for a cat's night; 0.7 told those apart and flagged none of its right answers.
@@ -39,7 +45,7 @@ DAY_WEIGHT = 2
 # (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元 / 期刊借期7天，不可续借): it keeps
 # that clause's words.
 GOES_ON = re.compile(r"^\s*(每|逢|均|都|也|并|且|只|仅|全天|上午|下午|晚上|早上|费用|价格|收费|票价|"
-                     r"不|可|能|禁止|严禁|须|需|"
+                     r"不|可|能|禁止|严禁|须|需|在|位于|"
                      r"(周|星期|礼拜)[一二三四五六日天])")
 # The unit of a rate ("12 dollars per hour or 45 dollars per day", 每小时/每天): a price question that names
 # one is answered by the clauses of that unit, not by the other rates of the same sentence.
@@ -63,6 +69,7 @@ class Clause:
     about: frozenset  # its words and those of its source's title and heading
     weight: float = 0
     titled: frozenset = frozenset()  # the words it has from the title and heading alone
+    before: str = ""  # the text of the clauses of its sentence it goes on about (周日：只开急诊 for 10:00–16:00)
     values: frozenset = field(default_factory=frozenset)
 
 
@@ -124,22 +131,30 @@ def clauses(shown: str) -> list[Clause]:
             lead = _words((RUN if RUN.search(s) else VALUE).split(s)[0]) if s.isascii() else set()
             # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
             # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
-            before, first = topic.get(n, set()), True
+            before, first, said = topic.get(n, set()), True, ""
             for c in _listed(CLAUSE.split(s)):
                 for p in _parts(c) if s.isascii() else _people(c):
                     if p.strip() and (n, p) not in seen:
                         seen.add((n, p))
                         own = _words(p)
                         restated = {w for w in _words(VALUE.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
-                        kept = set() if restated else lead
-                        if not s.isascii() and GOES_ON.match(p):
-                            kept = kept | before
+                        kept = set() if restated or OWN_SUBJECT.match(LEADING_JOIN.sub("", p)) else lead
+                        earlier = ""
+                        if not s.isascii() and goes_on(p):
+                            kept, earlier = kept | before, said
                         before = own | (kept if not s.isascii() else set())
+                        said = f"{earlier}，{p}" if earlier else p
                         if first:
                             topic[n], first = before, False
                         out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
-                                          titled=frozenset(context - own - kept)))
+                                          titled=frozenset(context - own - kept), before=earlier))
     return out
+
+
+def goes_on(clause: str) -> bool:
+    """Whether a Chinese clause goes on about the one before: it starts like one (GOES_ON: 每, 在三楼) or is a
+    value alone (周日：只开急诊，10:00–16:00)."""
+    return bool(GOES_ON.match(clause)) or not _words(VALUE.sub(" ", clause))
 
 
 def _people(clause: str) -> list[str]:
@@ -183,13 +198,24 @@ def asks_person(question: str) -> bool:
 def values_of(kind: str | None, text: str, person: bool = False) -> frozenset:
     """The values of the asked kind a clause states: names for a who-question, else numbers of the kind."""
     if person:
-        return frozenset(chinese_names(text) | names(text))
+        return frozenset(chinese_names(text) | latin_people(text))
     if kind == "date":  # a day of the week is a date's value too (每周五出诊 for 哪天出诊)
         dated = {v for v, kinds in mentions(text) if "date" in kinds}
         return frozenset(dated | weekdays(text))
     if kind:
         return frozenset(of_kind(kind, [text])) if has_kind(kind, text) else frozenset()
     return frozenset(numbers(text))
+
+
+# A clause's first word capitalized as any sentence's is (After, New, Children), unless a name goes on after it.
+OPENING = re.compile(r"^\W*([A-Z][a-z]+)\b(?![-' ]+[A-Z])")
+
+
+def latin_people(text: str) -> set[str]:
+    """Latin names of a clause, not its opening word ("New members should write to ..." names nobody)."""
+    found = names(text)
+    m = OPENING.match(text)
+    return found - {m.group(1)} if m else found
 
 
 def _to_named(found: list[Clause]) -> None:
@@ -228,9 +254,10 @@ def _translated(question: str, holding: list[Clause]) -> list[Clause]:
     return [c for c in fit if c.weight >= RIVAL_SHARE * most] if most > 0 else holding
 
 
-def candidates(question: str, shown: str, person: bool | None = None) -> Candidates:
-    """The evidence's candidate answers to the question (names for a who-question, unless `person` is False)."""
-    kind = kind_of(question)
+def candidates(question: str, shown: str, person: bool | None = None, kind: str | None = None) -> Candidates:
+    """The evidence's candidate answers to the question (names for a who-question, unless `person` is False), of
+    the kind it asks for (or `kind`: a where-question's floor)."""
+    kind = kind or kind_of(question)
     person = asks_person(question) if person is None else person
     asked = _words(question)
     found = clauses(shown)
@@ -242,7 +269,7 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
         c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
     asked_days = weekdays(question)
     for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words
-        if asked_days and any(within(d, weekdays(c.text)) for d in asked_days):
+        if asked_days and any(within(d, weekdays(c.text) or weekdays(c.before)) for d in asked_days):
             c.weight += DAY_WEIGHT
     holding = [c for c in found if c.values]
     if kind and not person and not holding:  # none of the asked kind: any number may answer (a count)
@@ -267,4 +294,12 @@ def candidates(question: str, shown: str, person: bool | None = None) -> Candida
     distinct = {c.values for c in answer if c.sentence == leader.sentence}
     # One clause's values inside another's (a range and its start) are one answer, not rivals.
     ambiguous = any(not (a <= b or b <= a) for a in distinct for b in distinct)
+    # A question's condition picks the clause of the best sentence that names it: "How many books can a child
+    # borrow?" is answered by "..., children up to 6", not by the adults' 12 that shares more of its words.
+    condition = conditions.of_question(question)
+    named = [c for c in holding if (c.n, c.sentence) == (leader.n, leader.sentence)
+             and conditions.applies(condition, c.text)] if condition else []
+    if named and len({c.values for c in named}) == 1:
+        answer, ambiguous = named, False
+        backing = backing + [c for c in named if c not in backing]
     return Candidates(kind, answer, backing, every, ambiguous)

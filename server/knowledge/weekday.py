@@ -63,3 +63,15 @@ def within(day: str, backed: set[str]) -> bool:
         if DAYS.index(a) <= DAYS.index(day) <= DAYS.index(z or a):
             return True
     return False
+
+
+def same_day(question: str, text: str) -> bool:
+    """Whether the text names a day the question names in any words (礼拜天 asked, 周日 said) or a range holding it."""
+    asked = weekdays(question)
+    said = weekdays(text)
+    return bool(asked and said) and any(within(d, said) for d in asked)
+
+
+def day_words(question: str) -> str:
+    """The question's text that names days (礼拜天, on Sundays): its words match a sentence naming the day otherwise."""
+    return " ".join(m.group() for m in ANY.finditer(question))

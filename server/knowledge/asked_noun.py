@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .answer_kind import kind_of
+
 # (what the question says, what a clause that answers it says). A price question that names a deposit or a fine is
 # not answered by another price of the same thing; a phone question not by a room's floor or an address's number.
 NOUNS = (
@@ -20,8 +22,10 @@ PHONE_NUMBER = re.compile(r"\d{3,}|\d+[-\s]\d{2,}")
 
 
 def asked_noun(question: str) -> str | None:
-    """The value the question names by a noun (deposit, fine, phone), or None."""
-    return next((noun for noun, asks, _ in NOUNS if asks.search(question)), None)
+    """The value the question names by a noun (deposit, fine, phone), or None; a price question never asks for a
+    phone number ("How much is phone charging?")."""
+    found = next((noun for noun, asks, _ in NOUNS if asks.search(question)), None)
+    return None if found == "phone" and kind_of(question) == "money" else found
 
 
 def gives(noun: str, text: str) -> bool:

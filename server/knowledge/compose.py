@@ -15,6 +15,7 @@ from typing import cast
 from ..shapes import Grounding
 from ..key_tokens import names
 from .answer_kind import has_kind, kind_of
+from .asked_noun import asked_noun, gives
 from .bilingual import HALF, held_share
 from .chunk import sentences
 from .evidence import WANTS_NUMBER, is_chinese, language
@@ -33,7 +34,15 @@ NEAREST = {"zh": "知识库中没有找到明确的答案。最接近的是{cite
 # to book beds for a group of 12 people?" (its "email" alone), which the hostel's manager answers.
 PERSON_SHARE = 0.25
 SEP = {"zh": "；", "en": "; "}
-PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Square Building Floor".split())
+# Capitalized words that name no person: places, groups, days and months ("Kids' Club — Saturdays" names nobody).
+PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Square Building Floor Club Team Squad "
+             "Class Group Desk Office Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February "
+             "March April May June July August September October November December".split())
+# Verbs of when a thing is open or held: what a question asks, not a thing it is about. "宿舍搬迁从哪天开始" names
+# nothing but its notice's own title (宿舍搬迁通知) and such a verb: it is about the document itself.
+WHEN_VERBS = set("开始 开门 关门 闭馆 开放 结束 营业 open close shut start begin end finish".split())
+# Markdown emphasis, which a quoted clause would otherwise show as it is written ("Kids' Club** (ages 6–12)").
+EMPHASIS = re.compile(r"\*\*|__|`")
 LEADING = re.compile(r"^\s*(?:and|or|but|while|where)\s+", re.I)
 WHERE = re.compile(r"在哪|哪里|哪儿|什么地方|什么位置|\bwhere\b", re.I)
 TRAILING = re.compile(r"[\s，,；;。.！!？?：:、]+$")
@@ -57,13 +66,20 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         # (next to the vending machines, the Blue Room) is left to the model.
         return _where(question, shown, sources, lang) if WHERE.search(question) else None
     found = candidates(question, shown)
+    own = _own_names(sources)
     top = max((c.weight for c in found.answer), default=0)
     leader = next((c for c in found.answer if c.weight == top), None)
-    if leader is None or top <= 0 or not (_about(leader, question) or _on_the_day(leader, question, sources)):
+    if leader is None or top <= 0 or not (_about(leader, question, own) or _on_the_day(leader, question, sources)):
         # No clause shares what the question is about: the model would pick a value of something else (a bath's
         # 100 元 for a microchip). Said so, with the nearest sentence, where the model reads its own language.
         return _nearest(question, shown, lang)
-    if person and _share(leader, question) < PERSON_SHARE:
+    noun = asked_noun(question)
+    if noun and not gives(noun, f"{leader.before} {leader.text}"):
+        # A deposit asked, a rent said (or an extension asked, a floor said): the model writes, and is checked; where
+        # no line of the evidence gives it at all, the reply says so.
+        lines = [m.group(3) for m in EVIDENCE_LINE.finditer(shown)]
+        return None if any(gives(noun, line) for line in lines) else _nearest(question, shown, lang)
+    if person and _share(leader, question, own) < PERSON_SHARE:
         return None
     if person and not all(_people(c.text, question) for c in found.answer):
         return None  # a name of a place or a thing, not of someone
@@ -71,7 +87,8 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         rivals = [c for c in found.answer if c.sentence == leader.sentence]
         reply = _frame(lang, [(c.n, _said(c, shown, found.kind)) for c in _distinct(rivals)])
         return Composed(reply, sorted({c.n for c in rivals}), _flagged(question, sources, shown))
-    if any(c.values != leader.values and (_about(c, question) or _on_the_day(c, question, sources))
+    # A rival counts by every word it shares, its document's name included: fewer rivals never compose more.
+    if any(c.values != leader.values and (_about(c, question, {}) or _on_the_day(c, question, sources))
            for c in found.answer):
         return None  # another sentence's value nearly as much about the question: the model writes, and is checked
     return Composed(_frame(lang, [(leader.n, _said(leader, shown, found.kind))]), [leader.n], {"supported": True})
@@ -80,23 +97,25 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
 def _where(question: str, shown: str, sources: list[dict], lang: str) -> Composed | None:
     """A where-question answered by the one clause about it that gives a floor (or a room); None when none clearly
     does."""
+    own = _own_names(sources)
     for kind in ("floor", "room"):
         found = candidates(question, shown, person=False, kind=kind)
         found.answer = [c for c in found.answer if has_kind(kind, c.text)]  # not any number, as a count would be
         top = max((c.weight for c in found.answer), default=0)
         leader = next((c for c in found.answer if c.weight == top), None)
-        if leader is None or top <= 0 or not _about(leader, question):
+        if leader is None or top <= 0 or not _about(leader, question, own):
             continue
-        if found.ambiguous or any(c.values != leader.values and _about(c, question) for c in found.answer):
+        if found.ambiguous or any(c.values != leader.values and _about(c, question, {}) for c in found.answer):
             return None
         return Composed(_frame(lang, [(leader.n, _said(leader, shown, kind))]), [leader.n], {"supported": True})
     return None
 
 
-def _about(clause: Clause, question: str) -> bool:
-    """Whether the clause shares a word of what the question is about, not only of what it asks (每小时, 多少钱)."""
+def _about(clause: Clause, question: str, own: dict[int, set[str]]) -> bool:
+    """Whether the clause shares a word of what the question is about, not only of what it asks (每小时, 多少钱) nor
+    of its document's own name (own: 青松图书馆's 青松 in 青松社区图书馆位于… is no answer about parking there)."""
     # A day alone is not enough: 港城图书馆周六几点关门 would take another library's 周二至周日 9:00—21:00.
-    about = clause.about - clause.titled
+    about = clause.about - clause.titled - _name_of(clause, question, own)
     if _subject(question) & about:
         return True
     # Else only in translation (a Chinese question, an English clause): half of what it is about, not one word.
@@ -122,9 +141,36 @@ def _subject(question: str) -> set[str]:
                                       and not CUES.fullmatch(w)}
 
 
-def _share(clause: Clause, question: str) -> float:
+def _share(clause: Clause, question: str, own: dict[int, set[str]]) -> float:
     subject = _subject(question)
-    return sum(len(w) for w in subject & (clause.about - clause.titled)) / (sum(len(w) for w in subject) or 1)
+    about = clause.about - clause.titled - _name_of(clause, question, own)
+    return sum(len(w) for w in subject & about) / (sum(len(w) for w in subject) or 1)
+
+
+def _name_of(clause: Clause, question: str, own: dict[int, set[str]]) -> set[str]:
+    """The words of the clause's document's own name, where the question is about more than that document (停车 at
+    青松图书馆); none where it names nothing else (宿舍搬迁从哪天开始 of the notice 宿舍搬迁通知)."""
+    name = own.get(clause.n, set())
+    if language(clause.text) != language(question):
+        return set()  # read in translation: the question cannot write the name's words (bike-rental.md's "bike")
+    return name if any(len(w) > 1 for w in _subject(question) - name - WHEN_VERBS) else set()
+
+
+def _own_names(sources: list[dict]) -> dict[int, set[str]]:
+    """Each source's words of its document's own name: its title's and its first-level headings' in any passage of
+    it shown (Granite Peak's "peak" makes "Off-peak membership" no answer about it). Not the words its passages
+    share: neighbouring passages overlap, and two of a climbing gym's shared "sunday" and "open"."""
+    by_document: dict[str, list[dict]] = {}
+    for s in sources:
+        by_document.setdefault(s.get("document_id", s["n"]), []).append(s)
+    own: dict[int, set[str]] = {}
+    for passages in by_document.values():
+        texts = [s.get("text", "") for s in passages]
+        name = _words(" ".join([passages[0].get("title", "")] + [line for t in texts for line in t.splitlines()
+                                                                 if re.match(r"\s*#\s", line)]))
+        for s in passages:
+            own[s["n"]] = name
+    return own
 
 
 def _nearest(question: str, shown: str, lang: str) -> Composed | None:
@@ -135,7 +181,7 @@ def _nearest(question: str, shown: str, lang: str) -> Composed | None:
     if not lines or any(language(text) != lang for _, text in lines) or not _subject(question):
         return None  # nothing but what it asks ("How much is the yearly fee?"): no clause can be judged off it
     n, text = lines[0]
-    body = TRAILING.sub("", _closed(text)) + END[lang]
+    body = TRAILING.sub("", _closed(EMPHASIS.sub("", text))) + END[lang]
     return Composed(NEAREST[lang].format(cites=f"[{n}]", body=body), [n], {"supported": True})
 
 
@@ -149,7 +195,8 @@ def _people(text: str, question: str) -> set[str]:
     import jieba.posseg
 
     found = {w.word for w in jieba.posseg.cut(text) if w.flag.startswith("nr")} if is_chinese(text) else set()
-    latin = {w for w in names(text) - names(question) if w not in PLACES and not text.startswith(w)}
+    latin = {w for w in names(text) - names(question) if w not in PLACES and w.removesuffix('s') not in PLACES
+             and not text.startswith(w)}
     return found | latin
 
 
@@ -166,6 +213,7 @@ def _yes_no(question: str, shown: str, lang: str) -> Composed | None:
 
 
 def _frame(lang: str, said: list[tuple[int, str]]) -> str:
+    said = [(n, EMPHASIS.sub("", text)) for n, text in said]
     if len(said) == 1:
         n, text = said[0]
         return FRAME[lang].format(cites=f"[{n}]", body=TRAILING.sub("", _closed(text))) + END[lang]

@@ -1,0 +1,34 @@
+"""The noun a question names for the value it wants (a deposit, a fine, a phone extension) and whether a clause
+gives that value: a clause without it answers something else (a locker's monthly rent for its key's deposit)."""
+from __future__ import annotations
+
+import re
+
+from .answer_kind import kind_of
+
+# (what the question says, what a clause that answers it says). A price question that names a deposit or a fine is
+# not answered by another price of the same thing; a phone question not by a room's floor or an address's number.
+NOUNS = (
+    ("deposit", re.compile(r"\bdeposits?\b|押金|定金|订金|保证金", re.I),
+     re.compile(r"\bdeposits?\b|押金|定金|订金|保证金", re.I)),
+    ("fine", re.compile(r"\bfines?\b(?!\s+(?:with|for me|to))|\blate fees?\b|罚款|罚金|滞纳金", re.I),
+     re.compile(r"\bfines?\b|\bfined\b|\blate fees?\b|\boverdue\b|罚|滞纳金|逾期|超期", re.I)),
+    ("phone", re.compile(r"\bphone\b|\btelephone\b|\bextension\b|\bext\b|\bnumber to call\b|电话|分机", re.I),
+     re.compile(r"\bphone\b|\btel\b|\btelephone\b|\bextension\b|\bext\b|\bcall\b|\bdial\b|电话|分机|致电|拨打|热线",
+                re.I)),
+)
+# A phone number or an extension: three digits or more, maybe in groups ("0571-8812 3456", "ext. 2214").
+PHONE_NUMBER = re.compile(r"\d{3,}|\d+[-\s]\d{2,}")
+
+
+def asked_noun(question: str) -> str | None:
+    """The value the question names by a noun (deposit, fine, phone), or None; a price question never asks for a
+    phone number ("How much is phone charging?")."""
+    found = next((noun for noun, asks, _ in NOUNS if asks.search(question)), None)
+    return None if found == "phone" and kind_of(question) == "money" else found
+
+
+def gives(noun: str, text: str) -> bool:
+    """Whether a text gives the named value: names it, and for a phone holds a number to dial."""
+    says = next(says for n, _, says in NOUNS if n == noun)
+    return bool(says.search(text)) and (noun != "phone" or bool(PHONE_NUMBER.search(text)))

@@ -76,3 +76,28 @@ def test_an_exit_code_the_evidence_about_the_question_does_not_give_is_flagged_i
     assert check("Exit D [1].", english, TERMINAL, TERMINAL_SHOWN) == {"supported": True}
     assert check("Taxis wait at Exit A [1].", "Where do taxis wait?", TERMINAL, TERMINAL_SHOWN) == {"supported": True}
     assert check("Gate 5.", "Where do taxis wait?", TERMINAL, TERMINAL_SHOWN)["supported"] is False
+
+
+HARBOUR = [{"n": 1, "title": "harbour-station.md",
+            "text": "Tickets are sold at the Service Centre and at the machines in the main hall. Passengers with "
+                    "only a passport buy their tickets at Window 8 next to the Lost Property office."}]
+HARBOUR_SHOWN = ("Evidence:\n[1] (harbour-station.md) Tickets are sold at the Service Centre and at the machines in "
+                 "the main hall.\n[1] (harbour-station.md) Passengers with only a passport buy their tickets at "
+                 "Window 8 next to the Lost Property office.")
+
+
+def test_a_place_from_a_sentence_that_lacks_the_questions_condition_is_flagged():
+    question = "I only have a passport, where in Harbour station can I buy my ticket?"
+    wrong = check("You can buy your ticket at the Service Centre.", question, HARBOUR, HARBOUR_SHOWN)
+    assert wrong["supported"] is False and "Window 8" in wrong["quote"]["sentence"]
+    assert check("At Window 8, next to Lost Property [1].", question, HARBOUR, HARBOUR_SHOWN) == {"supported": True}
+    # With no condition, the Service Centre answers.
+    assert check("At the Service Centre [1].", "Where can I buy a ticket?", HARBOUR,
+                 HARBOUR_SHOWN) == {"supported": True}
+    zh = [{"n": 1, "title": "harbour-station.md", "text": (
+        "车票可在售票厅和自动售票机买。只持护照的旅客请到8号窗口买票。")}]
+    zh_shown = "Evidence:\n" + "\n".join(f"[1] (harbour-station.md) {s}。" for s in zh[0]["text"].split("。") if s)
+    question = "我只有护照，在港口站哪里买票？"
+    assert check("您可以在售票厅买票。", question, zh, zh_shown)["supported"] is False
+    assert check("请到8号窗口买票 [1]。", question, zh, zh_shown) == {"supported": True}
+    assert check("在售票厅 [1]。", "在哪里买票？", zh, zh_shown) == {"supported": True}

@@ -16,8 +16,8 @@ ZH = re.compile(rf"(?<![A-Za-z0-9])({CODE})\s*号?\s*({'|'.join(sorted(_ZH, key=
 # English: the kind before the code (Exit D, Window 3, platform 2A), or a code before it ("the D exit").
 EN_AFTER = re.compile(rf"\b({'|'.join(_EN)})s?\s+(?:no\.?\s*|number\s+)?({CODE})(?![A-Za-z0-9])", re.I)
 EN_BEFORE = re.compile(rf"(?<![A-Za-z0-9])({CODE})\s+({'|'.join(_EN)})\b", re.I)
-# What a question asks when it asks for such a place: 哪个出口, 几号窗口, which exit/gate/window.
-ASKS = re.compile(rf"(哪|几号?|什么)\S{{0,3}}({'|'.join(_ZH)})|\b(which|what)\s+({'|'.join(_EN)})", re.I)
+CONDITION_CUT = re.compile(r"[,，;；。.!！]\s*")  # a question's clauses: "I only have a passport" | "where ..."
+WHERE = re.compile(r"\bwhere\b|哪里|哪儿|在哪|什么地方|何处", re.I)
 
 
 def place_codes(text: str) -> set[str]:
@@ -29,29 +29,52 @@ def place_codes(text: str) -> set[str]:
     return out
 
 
-def asks_place_code(question: str) -> bool:
-    """Whether the question asks which exit, gate, window, counter or platform (哪个出口, which gate)."""
-    return bool(ASKS.search(question))
-
-
 def unbacked_codes(reply: str, question: str, evidence: list[str]) -> list[str]:
     """The coded places of the reply that the evidence sentences most about the question do not name.
 
     Of the sentences naming a code of the reply's kind, those sharing the most of what the question is about
     (either language: 机场大巴 finds "airport bus") decide; where none shares a word, any sentence of the evidence.
     """
-    from .bilingual import weighed
-    from .rivals import RIVAL_SHARE, _words, subject_words
-
     said = place_codes(reply) - place_codes(question)
-    subject = subject_words(question)
     out = []
     for code in sorted(said):
         kind = code.partition(":")[0]
-        held = [(weighed(subject, _words(s), len), codes) for s in evidence
-                for codes in [{c for c in place_codes(s) if c.startswith(kind + ":")}] if codes]
-        top = max((w for w, _ in held), default=0)
-        backing = set().union(*(c for w, c in held if w >= RIVAL_SHARE * top)) if held else set()
-        if code not in backing:
+        held = [(s, codes) for s in evidence for codes in [{c for c in place_codes(s) if c.startswith(kind + ":")}]
+                if codes]
+        if code not in set().union(*(c for _, c in _best(question, held))):
             out.append(code)
     return out
+
+
+def named_elsewhere(reply: str, question: str, evidence: list[str]) -> list[str]:
+    """For a where-question with a condition of its own clause ("I only have a passport, where can I buy a
+    ticket?"), the reply's place names that no evidence sentence sharing the condition's words holds: "Passport
+    holders: Window 8" answers it, not "Tickets are sold at the Service Centre". No sentence naming a place with
+    a word of the condition: no verdict."""
+    from ..key_tokens import chinese_names, names
+    from .bilingual import shared
+    from .rivals import _words, subject_words
+
+    parts = [p for p in CONDITION_CUT.split(question) if p.strip()]
+    if not WHERE.search(question) or len(parts) < 2:
+        return []
+    condition = {w for p in parts if not WHERE.search(p) for w in subject_words(p) if len(w) > 1}
+    said = {w for w in names(reply) | chinese_names(reply) | place_codes(reply) if w.lower() not in question.lower()}
+    held = [(s, found) for s in evidence for found in [names(s) | chinese_names(s) | place_codes(s)] if found]
+    said = {w for w in said if any(w in found for _, found in held)}  # one the evidence lacks: the names check's
+    about = [found for s, found in held if shared(condition, _words(s))]
+    if not said or not about:
+        return []
+    return sorted(f"(elsewhere {w})" for w in said if not any(w in found for found in about))
+
+
+def _best(question: str, held: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
+    """The (sentence, values) that share the most of what the question is about, in either language (RIVAL_SHARE
+    of the best); all of them where none shares a word."""
+    from .bilingual import weighed
+    from .rivals import RIVAL_SHARE, _words, subject_words
+
+    subject = subject_words(question)
+    weights = [weighed(subject, _words(s), len) for s, _ in held]
+    top = max(weights, default=0)
+    return [h for h, w in zip(held, weights) if w >= RIVAL_SHARE * top]

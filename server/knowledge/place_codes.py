@@ -1,5 +1,5 @@
-"""Where a thing is by its code: an exit, gate, window, counter or platform's letter or number (A出口, Exit D,
-3号窗口, Gate 5) in either language, read as one value ("exit:D") that a reply must have from the evidence."""
+"""Where a thing is: an exit, gate, window, counter or platform's letter or number (A出口, Exit D, 3号窗口, Gate 5)
+in either language, read as one value ("exit:D"), and the places a where-reply names, against the evidence."""
 from __future__ import annotations
 
 import re

@@ -57,6 +57,7 @@ def test_a_reply_that_only_says_the_question_again_is_flagged():
     from server.knowledge.echo import echoes
 
     assert not echoes("可以借书。", "可以借书吗？")  # a yes/no question's yes may take every word from it
+    assert not echoes("周日。", "读书会在周六还是周日？")  # nor the choice a question offers
 
 
 TERMINAL = [{"n": 1, "title": "ferry-terminal.md", "text": "## 中文\n出租车在A出口等候。售票在3号窗口。\n"
@@ -76,6 +77,9 @@ def test_an_exit_code_the_evidence_about_the_question_does_not_give_is_flagged_i
     assert check("Exit D [1].", english, TERMINAL, TERMINAL_SHOWN) == {"supported": True}
     assert check("Taxis wait at Exit A [1].", "Where do taxis wait?", TERMINAL, TERMINAL_SHOWN) == {"supported": True}
     assert check("Gate 5.", "Where do taxis wait?", TERMINAL, TERMINAL_SHOWN)["supported"] is False
+    from server.knowledge.place_codes import place_codes
+
+    assert place_codes("一家3口报了2门课，在5号门集合。") == {"door:5"}  # people and courses are no places
 
 
 HARBOUR = [{"n": 1, "title": "harbour-station.md",
@@ -101,3 +105,5 @@ def test_a_place_from_a_sentence_that_lacks_the_questions_condition_is_flagged()
     assert check("您可以在售票厅买票。", question, zh, zh_shown)["supported"] is False
     assert check("请到8号窗口买票 [1]。", question, zh, zh_shown) == {"supported": True}
     assert check("在售票厅 [1]。", "在哪里买票？", zh, zh_shown) == {"supported": True}
+    # A second question is no condition: 哪里候车 does not make the ticket hall wrong.
+    assert check("在售票厅 [1]。", "在哪里买票，哪里候车？", zh, zh_shown) == {"supported": True}

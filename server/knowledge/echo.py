@@ -13,6 +13,8 @@ STAFF = re.compile(r"(哪|什么)(个|一个|位)?\s*(工作人员|员工|职员
                    r"找谁|联系谁|问谁|\bwhich\s+(member\s+of\s+staff|staff(\s+member)?|person|teacher|doctor|nurse|"
                    r"librarian|employee|coach|instructor)\b", re.I)
 
+CHOICE = re.compile(r"还是|或者|\bor\b", re.I)  # a question offering its answers
+
 
 def asks_someone(question: str) -> bool:
     """Whether the question asks for a person (谁, who, and 该找哪个工作人员 / "which member of staff")."""
@@ -22,7 +24,7 @@ def asks_someone(question: str) -> bool:
 def echoes(reply: str, question: str) -> bool:
     """Whether the reply, a yes/no question's aside, holds no word that the question does not (it says the
     question again: "电子阅览室的电脑上不了网，该找哪个工作人员？" answered by itself)."""
-    if asks_yes_no(question):
-        return False  # "是的，可以续借。" may take every word from the question and still answer it
+    if asks_yes_no(question) or CHOICE.search(question):
+        return False  # "是的，可以续借。" and 周日 for 周六还是周日 take every word from the question and answer it
     own = set(words(re.sub(r"\[\d+\]", " ", reply)))  # its numbers too: "It closes at 22:30." answers
     return bool(own) and not own - set(words(question))

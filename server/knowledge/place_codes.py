@@ -7,7 +7,7 @@ import re
 # The kinds of coded place, each in both languages; 口 alone (C口) is an exit as a station's signs write it.
 KINDS = {"exit": ("出口", "口", "exit"), "entrance": ("入口", "entrance"), "gate": ("检票口", "登机口", "闸口", "gate"),
          "window": ("窗口", "window"), "counter": ("柜台", "counter", "desk"), "platform": ("站台", "月台", "platform"),
-         "door": ("门", "door"), "track": ("股道", "track"), "bay": ("候车位", "bay", "stand")}
+         "door": ("号门", "door"), "track": ("股道", "track"), "bay": ("候车位", "bay")}
 _ZH = {w: k for k, ws in KINDS.items() for w in ws if not w.isascii()}
 _EN = {w: k for k, ws in KINDS.items() for w in ws if w.isascii()}
 CODE = r"[A-Z]\d{0,2}|\d{1,3}[A-Z]?"
@@ -54,11 +54,13 @@ def named_elsewhere(reply: str, question: str, evidence: list[str]) -> list[str]
     from ..key_tokens import chinese_names, names
     from .bilingual import shared
     from .rivals import _words, subject_words
+    from .yes_no import WH
 
     parts = [p for p in CONDITION_CUT.split(question) if p.strip()]
     if not WHERE.search(question) or len(parts) < 2:
         return []
-    condition = {w for p in parts if not WHERE.search(p) for w in subject_words(p) if len(w) > 1}
+    # The clauses that ask nothing ("I only have a passport"), not another question ("and when does it open?").
+    condition = {w for p in parts if not WH.search(p) for w in subject_words(p) if len(w) > 1}
     said = {w for w in names(reply) | chinese_names(reply) | place_codes(reply) if w.lower() not in question.lower()}
     held = [(s, found) for s in evidence for found in [names(s) | chinese_names(s) | place_codes(s)] if found]
     said = {w for w in said if any(w in found for _, found in held)}  # one the evidence lacks: the names check's

@@ -6,12 +6,15 @@ from typing import cast
 
 from .chunk import sentences
 from .evidence import WANTS_NUMBER, language
-from .rivals import _words, asks_person, candidates, clauses, latin_people, rates, subject_words
+from .rivals import _words, candidates, clauses, latin_people, rates, subject_words
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
 from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
 from .weekday import DAYS, weekdays, within
 from .yes_no import unbacked
+from .echo import asks_someone, echoes
+from .place_codes import named_elsewhere, unbacked_codes
+from .whole_passages import as_shown, of_no_kind_held, outranked
 
 # What a sentence (read with its line's first sentence, its passage's headings and its title) must share of what
 # a question is about for a value of it to answer the question: on bench/data/evidence (all five sets, the
@@ -75,8 +78,8 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
         return [f"(no {kind})"]
     if kind == "date" and not found and not days:
         return ["(no date)"]
-    cands = candidates(question, shown)
-    person = asks_person(question)
+    person = asks_someone(question)  # 谁, who, and 该找哪个工作人员
+    cands = candidates(question, shown, person=person)
     said = latin_people(CLAUSE_START.sub("", reply)) | chinese_names(reply)
     if person and not {w for w in said if w not in question}:
         return ["(no name)"]  # the question's own names (青少年泳姿班) and a first word ("New members") name nobody
@@ -100,6 +103,19 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     if unbacked(reply, question, shown):  # a yes or a no that no clause about the question says
         missing.append("(yes/no)")
     return missing
+
+
+def unanswered(reply: str, question: str, sources: list[dict], shown: str) -> list[str]:
+    """What the whole passages say against the reply: it says the question again; an exit, gate or window code
+    (A出口, Exit D) that no sentence about the question names; a value the passages' best clauses do not hold
+    ("$30" for a course whose sentence says $95 but was not shown); a price or time held only as another kind."""
+    if says_not_found(reply):
+        return []
+    if echoes(reply, question):
+        return ["(echo)"]
+    evidence = [u for s in sources for u, _ in _units(s)] + [m.group(3) for m in EVIDENCE_LINE.finditer(shown)]
+    return (unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
+            outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources))
 
 
 def off_topic(reply: str, question: str, sources: list[dict], debug: bool = False):
@@ -210,10 +226,13 @@ def check(reply: str, question: str, sources: list[dict], shown: str) -> Groundi
     numbers count as shown, since a reply may repeat them. The quote is what the knowledge says about the
     question: the sentences of the clauses most about it (every rival, where they rival), else the best evidence.
     """
-    missing = unsupported(reply, question, shown) or (["(off topic)"] if off_topic(reply, question, sources) else [])
+    missing = (unsupported(reply, question, shown) or unanswered(reply, question, sources, shown) or
+               (["(off topic)"] if off_topic(reply, question, sources) else []))
     if not missing:
         return {"supported": True}
-    quote = answer_quote(question, shown, sources)
+    # A value outranked by a sentence that was not shown: the quote is that sentence.
+    quoted = as_shown(sources) if any(m.startswith("(outranked") for m in missing) else shown
+    quote = answer_quote(question, quoted, sources)
     return cast(Grounding, {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})})
 
 

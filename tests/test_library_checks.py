@@ -35,6 +35,10 @@ def test_an_extension_or_phone_question_answered_with_no_number_is_flagged():
     assert unsupported("Not found in the knowledge base.", "What's the extension of the pharmacy?", shown) == []
     assert unsupported("知识库中没有找到相关内容。", "药房的分机是多少？", shown) == []
     assert unsupported("Not found, but try 555.", "What's the extension of the pharmacy?", shown) != []  # checked
+    # small numbers of the evidence strung together are no number to dial: 3, 15 and 15 are no extension
+    shown += "\n[3] (vet.md) Dogs are groomed on the 3rd floor, 15 minutes a dog."
+    assert unsupported("3-15-15", "What's the phone extension for the grooming center?", shown) \
+        == ["(no phone number)"]
 
 
 def test_a_person_named_from_the_wrong_clause_is_flagged_with_the_right_one_quoted():

@@ -5,6 +5,7 @@ import re
 from typing import cast
 
 from .chunk import sentences
+from .asked_noun import asked_noun
 from .evidence import WANTS_NUMBER, language
 from .rivals import _words, candidates, clauses, latin_people, rates, subject_words
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
@@ -27,6 +28,8 @@ PASSAGE_ON_TOPIC = 0.3
 CITATION = re.compile(r"\[\d+\]")  # "[1]" cites; it states no value
 CLAUSE_START = re.compile(r"^[\s\-*•>]+")  # a reply's list marker ("- New members ...")
 EVIDENCE_LINE = re.compile(r"^\[(\d+)\] \((.+?)\) (.+)$", re.M)  # "[n] (title) sentence", best first
+# A number one dials: three digits or more in a run (an extension 803, a line 0571-8812 3456's parts).
+DIALLED = re.compile(r"\d{3,}")
 
 
 def answer_numbers(question: str, shown: str) -> list[str]:
@@ -74,6 +77,8 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     kind = kind_of(question)
     if WANTS_NUMBER.search(question) and not found and not (kind == "date" and days):
         return ["(no number)"]
+    if asked_noun(question) == "phone" and not any(run in shown for run in DIALLED.findall(reply)):
+        return ["(no phone number)"]  # "3-15-15" for an extension: small numbers of the evidence, none to dial
     if kind and found and not has_kind(kind, reply):
         return [f"(no {kind})"]
     if kind == "date" and not found and not days:

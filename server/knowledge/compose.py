@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import cast
 
 from ..shapes import Grounding
-from ..key_tokens import names
+from ..key_tokens import RUN, names
 from .answer_kind import has_kind, kind_of
 from .asked_noun import asked_noun, gives
 from .bilingual import HALF, held_share
 from .chunk import sentences
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
-from .rivals import CLAUSE, CUES, RUN, VALUE, Clause, _words, asks_person, candidates, goes_on, subject_words, values_of
+from .clauses import CLAUSE, VALUE, Clause, goes_on, words_of
+from .rivals import CUES, asks_person, candidates, subject_words, values_of
 from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
 
@@ -132,12 +133,12 @@ def _on_the_day(clause: Clause, question: str, sources: list[dict]) -> bool:
     if source is None:
         return False
     headings = " ".join(line for line in source.get("text", "").splitlines() if line.lstrip().startswith("#"))
-    return bool(_subject(question) & _words(f"{source['title']} {headings}"))
+    return bool(_subject(question) & words_of(f"{source['title']} {headings}"))
 
 
 def _subject(question: str) -> set[str]:
     """What the question is about, with its words that hold a cue but are more (年费, 挂号费: a fee of something)."""
-    return subject_words(question) | {w for w in _words(question) if len(w) > 1 and CUES.search(w)
+    return subject_words(question) | {w for w in words_of(question) if len(w) > 1 and CUES.search(w)
                                       and not CUES.fullmatch(w)}
 
 
@@ -166,7 +167,7 @@ def _own_names(sources: list[dict]) -> dict[int, set[str]]:
     own: dict[int, set[str]] = {}
     for passages in by_document.values():
         texts = [s.get("text", "") for s in passages]
-        name = _words(" ".join([passages[0].get("title", "")] + [line for t in texts for line in t.splitlines()
+        name = words_of(" ".join([passages[0].get("title", "")] + [line for t in texts for line in t.splitlines()
                                                                  if re.match(r"\s*#\s", line)]))
         for s in passages:
             own[s["n"]] = name
@@ -263,7 +264,7 @@ def _english(sentence: str, part: str) -> str:
     dollars"), else after the sentence's start ("A kayak costs … 45 dollars per day"), never the other values."""
     part = LEADING.sub("", part)
     lead = VALUE.split(sentence)[0] if not RUN.search(sentence) else RUN.split(sentence)[0]
-    if {w for w in _words(VALUE.split(part)[0]) & _words(lead) if len(w) > 2}:
+    if {w for w in words_of(VALUE.split(part)[0]) & words_of(lead) if len(w) > 2}:
         return part[:1].upper() + part[1:]
     before_day = VALUE.split(lead)[0].rstrip(" ,;:")
     lead = before_day if len(before_day.split()) >= 3 else lead.rstrip(" ,;:")  # not "On" of "On Saturdays it"

@@ -7,7 +7,8 @@ from typing import cast
 from .chunk import sentences
 from .asked_noun import asked_noun
 from .evidence import WANTS_NUMBER, language
-from .rivals import _words, candidates, clauses, latin_people, rates, subject_words
+from .clauses import clauses, words_of
+from .rivals import candidates, latin_people, rates, subject_words
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
 from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
@@ -148,7 +149,7 @@ def off_topic(reply: str, question: str, sources: list[dict], debug: bool = Fals
             if mostly_latin(unit) != english:
                 best[value] = 1.0
             else:
-                share = sum(len(w) for w in subject & _words(context)) / total
+                share = sum(len(w) for w in subject & words_of(context)) / total
                 best[value] = max(best.get(value, 0.0), share)
     if debug:
         return max(best.values()) if best else None
@@ -160,7 +161,7 @@ def _other_document(reply: str, question: str, sources: list[dict]) -> bool:
     """Whether a value or name of the reply comes only from other documents than the one the question names by a
     word of its title: "What's the Wi-Fi password at the hostel?" -> 2290, a college's IT help line's extension,
     while youth-hostel.md is among the sources (its sentence shares "password": the sentence check passes it)."""
-    titled = {s["n"]: _words(s["title"]) for s in sources}
+    titled = {s["n"]: words_of(s["title"]) for s in sources}
     named = {w for w in subject_words(question) if len(w) > 2 and any(w in t for t in titled.values())}
     said = (numbers(CITATION.sub(" ", reply)) - numbers(question)) | (names(reply) - names(question))
     if not named or not said:
@@ -184,7 +185,7 @@ def _passage_off_topic(reply: str, question: str, sources: list[dict]) -> bool:
     holding = [s for s in sources if said and with_hours(numbers(s["text"])) & said]
     if not total or not holding or any(mostly_latin(s["text"]) != (language(question) == "en") for s in holding):
         return False
-    share = max(sum(len(w) for w in subject & _words(f"{s['title']} {s['text']}")) / total for s in holding)
+    share = max(sum(len(w) for w in subject & words_of(f"{s['title']} {s['text']}")) / total for s in holding)
     return share < PASSAGE_ON_TOPIC
 
 

@@ -53,7 +53,8 @@ def named_elsewhere(reply: str, question: str, evidence: list[str]) -> list[str]
     a word of the condition: no verdict."""
     from ..key_tokens import chinese_names, names
     from .bilingual import shared
-    from .rivals import _words, subject_words
+    from .clauses import words_of
+    from .rivals import subject_words
     from .yes_no import WH
 
     parts = [p for p in CONDITION_CUT.split(question) if p.strip()]
@@ -64,7 +65,7 @@ def named_elsewhere(reply: str, question: str, evidence: list[str]) -> list[str]
     said = {w for w in names(reply) | chinese_names(reply) | place_codes(reply) if w.lower() not in question.lower()}
     held = [(s, found) for s in evidence for found in [names(s) | chinese_names(s) | place_codes(s)] if found]
     said = {w for w in said if any(w in found for _, found in held)}  # one the evidence lacks: the names check's
-    about = [found for s, found in held if shared(condition, _words(s))]
+    about = [found for s, found in held if shared(condition, words_of(s))]
     if not said or not about:
         return []
     return sorted(f"(elsewhere {w})" for w in said if not any(w in found for found in about))
@@ -74,9 +75,10 @@ def _best(question: str, held: list[tuple[str, set[str]]]) -> list[tuple[str, se
     """The (sentence, values) that share the most of what the question is about, in either language (RIVAL_SHARE
     of the best); all of them where none shares a word."""
     from .bilingual import weighed
-    from .rivals import RIVAL_SHARE, _words, subject_words
+    from .clauses import words_of
+    from .rivals import RIVAL_SHARE, subject_words
 
     subject = subject_words(question)
-    weights = [weighed(subject, _words(s), len) for s, _ in held]
+    weights = [weighed(subject, words_of(s), len) for s, _ in held]
     top = max(weights, default=0)
     return [h for h, w in zip(held, weights) if w >= RIVAL_SHARE * top]

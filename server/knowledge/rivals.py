@@ -7,28 +7,16 @@ nor the number guard may pick one as if it were sure.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..key_tokens import ORDINAL, RUN, chinese_names, names, numbers
+from ..key_tokens import chinese_names, names, numbers
 from . import conditions
 from .bilingual import HALF, held_share, weighed
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
-from .chunk import sentences
+from .clauses import Clause, clauses, words_of
 from .evidence import language
-from .keyword import words
-from .weekday import ANY as DAY, weekdays, within
+from .weekday import weekdays, within
 
-# Where a clause's value starts: a number, a day, a floor's ordinal ("the second floor").
-VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}|{ORDINAL.pattern}", re.I)
-# An English clause with its own subject and verb before its value ("the labs are on the third floor", "the second
-# prize is 800 euros") does not go on about its sentence's start.
-OWN_SUBJECT = re.compile(r"^\s*(?:(?:the|a|an|its|their)\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:is|are|was|were)\b", re.I)
-SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
-CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
-# English clauses that join two values ("costs 5 dollars for adults and 3 dollars for children") are cut at
-# the conjunction, but not an age's bound ("aged 65 and over", "16 or older").
-LEADING_JOIN = re.compile(r"^\s*(?:and|or|but|while|where)\s+", re.I)
-JOIN = re.compile(r"\s(?:and|or|but|while)\s(?!(?:over|older|above|up|under|younger|below)\b)", re.I)
 # A value counts for the guard when its clause shares nearly as much of the question as the best clause with
 # one: on bench/data/evidence the 270M model swapped 专家门诊's 50元 for 普通门诊's 10元 of the same sentence and
 # took a bath's 15 dollars for a cat's night; 0.7 told those apart and flagged none of its right answers.
@@ -41,12 +29,6 @@ TITLED = 0.5
 # A clause naming a day the question names counts as one two-character word more (周六 for 星期六, which share
 # no word): 诊所星期六几点关门 then finds 周六 9:00—12:00 ahead of another clinic's 工作日 hours (heldout2).
 DAY_WEIGHT = 2
-# A Chinese clause that starts like these goes on about the clause before it, whose subject it leaves out
-# (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元 / 期刊借期7天，不可续借): it keeps
-# that clause's words.
-GOES_ON = re.compile(r"^\s*(每|逢|均|都|也|并|且|只|仅|全天|上午|下午|晚上|早上|费用|价格|收费|票价|"
-                     r"不|可|能|禁止|严禁|须|需|在|位于|"
-                     r"(周|星期|礼拜)[一二三四五六日天])")
 # The unit of a rate ("12 dollars per hour or 45 dollars per day", 每小时/每天): a price question that names
 # one is answered by the clauses of that unit, not by the other rates of the same sentence.
 RATES = (("hour", re.compile(r"per hour|an hour|hourly|/\s*h(?:ou)?r\b|每小时|每个小时|一小时|/小时", re.I)),
@@ -62,18 +44,6 @@ CUES = re.compile("|".join([p.pattern for _, p in ASKS] + [p.pattern for _, p in
 
 
 @dataclass
-class Clause:
-    n: int  # the source it comes from (0: not a numbered source)
-    sentence: int  # which sentence of the evidence, in the order shown (best first)
-    text: str
-    about: frozenset  # its words and those of its source's title and heading
-    weight: float = 0
-    titled: frozenset = frozenset()  # the words it has from the title and heading alone
-    before: str = ""  # the text of the clauses of its sentence it goes on about (周日：只开急诊 for 10:00–16:00)
-    values: frozenset = field(default_factory=frozenset)
-
-
-@dataclass
 class Candidates:
     kind: str | None
     answer: list  # the clauses most about the question that hold a value (RIVAL_SHARE of the best)
@@ -86,109 +56,10 @@ class Candidates:
         return set().union(*(c.values for c in self.answer)) if self.answer else set()
 
 
-IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
-
-
-def _stem(word: str) -> str:
-    """closes -> close, saturdays -> saturday: an English plural or third person is the same word here."""
-    if word in IRREGULAR:
-        return IRREGULAR[word]
-    return word[:-1] if len(word) > 3 and word.isascii() and word.endswith("s") and not word.endswith("ss") else word
-
-
 def subject_words(question: str) -> set[str]:
     """The words of what a question is about: its words less the cue words of what it asks (多少钱, 每小时, which
     floor)."""
-    return _words(CUES.sub(" ", question))
-
-
-def _words(text: str) -> set[str]:
-    # Digits apart first: the library's words glue "20:00关门" into "00关门", which 关门 would not match.
-    return {_stem(w) for w in words(RUN.sub(" ", text))}
-
-
-def clauses(shown: str) -> list[Clause]:
-    """The clauses of the evidence, each knowing its source, its title's and its heading's words."""
-    out, n, context, seen, order = [], 0, set(), set(), 0
-    topic: dict[int, set[str]] = {}  # a source's last sentence's first clause's words
-    lines = shown.splitlines()
-    started = not any(SOURCE.match(line) for line in lines)  # else the instruction before the first source is none
-    for line in lines:
-        m = SOURCE.match(line)
-        if m:
-            n, context, line, started = int(m.group(1)), _words(m.group(2)), m.group(3), True
-        elif not started:
-            continue
-        if line.lstrip().startswith("#"):
-            context = context | _words(line)
-            continue
-        for s in sentences(line):
-            order += 1
-            # An English sentence's later clauses often leave out its subject and verb ("..., a cat 18 dollars a
-            # night", "..., given by Elena Fischer"): those that do not restate it ("the second prize is 800
-            # euros") keep the words before the sentence's first number ("On Saturdays it opens at"), or with none
-            # before its first day ("The rental is open from" Tuesday to Sunday and closed on Mondays).
-            lead = _words((RUN if RUN.search(s) else VALUE).split(s)[0]) if s.isascii() else set()
-            # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
-            # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
-            before, first, said = topic.get(n, set()), True, ""
-            for c in _listed(CLAUSE.split(s)):
-                for p in _parts(c) if s.isascii() else _people(c):
-                    if p.strip() and (n, p) not in seen:
-                        seen.add((n, p))
-                        own = _words(p)
-                        restated = {w for w in _words(VALUE.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
-                        kept = set() if restated or OWN_SUBJECT.match(LEADING_JOIN.sub("", p)) else lead
-                        earlier = ""
-                        if not s.isascii() and goes_on(p):
-                            kept, earlier = kept | before, said
-                        before = own | (kept if not s.isascii() else set())
-                        said = f"{earlier}，{p}" if earlier else p
-                        if first:
-                            topic[n], first = before, False
-                        out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
-                                          titled=frozenset(context - own - kept), before=earlier))
-    return out
-
-
-def goes_on(clause: str) -> bool:
-    """Whether a Chinese clause goes on about the one before: it starts like one (GOES_ON: 每, 在三楼) or is a
-    value alone (周日：只开急诊，10:00–16:00)."""
-    return bool(GOES_ON.match(clause)) or not _words(VALUE.sub(" ", clause))
-
-
-def _people(clause: str) -> list[str]:
-    """A Chinese clause listing people each with their own part (陈Mia（外文图书）、王志远（参考咨询）) cut at 、."""
-    pieces = clause.split("、")
-    if len(pieces) > 1 and all(names(p) | chinese_names(p) for p in pieces):
-        return pieces
-    return [clause]
-
-
-def _listed(pieces: list[str]) -> list[str]:
-    """English clauses with a list of days cut at its commas joined again ("Monday, Wednesday and Friday")."""
-    out: list[str] = []
-    for piece in pieces:
-        only_days = piece.isascii() and DAY.search(piece) and not RUN.search(piece) and not _words(DAY.sub(" ", piece))
-        if out and only_days and DAY.search(out[-1]):
-            out[-1] += ", " + piece.strip()
-        else:
-            out.append(piece)
-    return out
-
-
-def _parts(clause: str) -> list[str]:
-    """An English clause cut at a conjunction between two values (numbers or days); any other clause whole."""
-    if not clause.isascii():
-        return [clause]
-    parts: list[str] = []
-    for piece in JOIN.split(clause):
-        # A piece that is a value alone ("Monday and Friday", "9:00 and 17:00") is part of the one before.
-        if parts and not (VALUE.search(piece) and VALUE.search(parts[-1]) and _words(VALUE.sub(" ", piece))):
-            parts[-1] += " and " + piece
-        else:
-            parts.append(piece)
-    return parts
+    return words_of(CUES.sub(" ", question))
 
 
 def asks_person(question: str) -> bool:
@@ -244,7 +115,7 @@ def _translated(question: str, holding: list[Clause]) -> list[Clause]:
     implant" (种植牙单颗8800元起) let $8800 answer "How much deposit ... before a dental implant?", and a tie on
     打印 ("print") let the black-and-white page's 0.10 answer 彩色打印 where the ranker had put colour first.
     """
-    asked, subject, lang = _words(question), subject_words(question), language(question)
+    asked, subject, lang = words_of(question), subject_words(question), language(question)
     # Clauses of the other language only: a bilingual line's "外卖请在一楼公共区域吃 (no food in the dorms" is no
     # answer to 女生宿舍在几楼 by its "dorms".
     fit = [c for c in holding if language(c.text) != lang and held_share(subject, c.about - c.titled) >= HALF]
@@ -259,7 +130,7 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
     the kind it asks for (or `kind`: a where-question's floor)."""
     kind = kind or kind_of(question)
     person = asks_person(question) if person is None else person
-    asked = _words(question)
+    asked = words_of(question)
     found = clauses(shown)
     for c in found:
         c.values = values_of(kind, c.text, person)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from . import conditions
-from .rivals import Clause, _words, clauses
+from .clauses import Clause, clauses, words_of
 
 # A question asked to be answered yes or no: 吗 at its end, an A-not-A form, or an English auxiliary first.
 YES_NO_ZH = re.compile(r"(吗|么)\s*[？?]?\s*$|能不能|可不可以|是不是|有没有|行不行|可否|能否|是否|允许.*[？?]$")
@@ -102,7 +102,7 @@ def _plain(text: str) -> set[str]:
     """A text's words without its yes/no words, its asker and its condition (能, 我家, "8-year-old")."""
     for pattern in (NO_NEED, NO, NEED, YES, ASKER, conditions.WORDS):
         text = pattern.sub(" ", text)
-    return {w for w in _words(text) if not w.isdigit() and w != "不"}
+    return {w for w in words_of(text) if not w.isdigit() and w != "不"}
 
 
 def _answer(kind: str, text: str, condition: conditions.Condition) -> bool | None:

@@ -1,0 +1,140 @@
+"""The evidence cut into clauses: each knows its source, its title's and heading's words, and the clause of its
+sentence it goes on about (a Chinese clause that leaves out its subject, an English one cut at a conjunction)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..key_tokens import ORDINAL, RUN, chinese_names, names
+from .chunk import sentences
+from .keyword import words
+from .weekday import ANY as DAY
+
+# Where a clause's value starts: a number, a day, a floor's ordinal ("the second floor").
+VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}|{ORDINAL.pattern}", re.I)
+# An English clause with its own subject and verb before its value ("the labs are on the third floor", "the second
+# prize is 800 euros") does not go on about its sentence's start.
+OWN_SUBJECT = re.compile(r"^\s*(?:(?:the|a|an|its|their)\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:is|are|was|were)\b", re.I)
+SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
+CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
+# English clauses that join two values ("costs 5 dollars for adults and 3 dollars for children") are cut at
+# the conjunction, but not an age's bound ("aged 65 and over", "16 or older").
+LEADING_JOIN = re.compile(r"^\s*(?:and|or|but|while|where)\s+", re.I)
+JOIN = re.compile(r"\s(?:and|or|but|while)\s(?!(?:over|older|above|up|under|younger|below)\b)", re.I)
+# A Chinese clause that starts like these goes on about the clause before it, whose subject it leaves out
+# (口腔外科的主任医师是孙立平，每周五全天出诊 / 洗牙一次约需40分钟，费用为150元 / 期刊借期7天，不可续借): it keeps
+# that clause's words.
+GOES_ON = re.compile(r"^\s*(每|逢|均|都|也|并|且|只|仅|全天|上午|下午|晚上|早上|费用|价格|收费|票价|"
+                     r"不|可|能|禁止|严禁|须|需|在|位于|"
+                     r"(周|星期|礼拜)[一二三四五六日天])")
+@dataclass
+class Clause:
+    n: int  # the source it comes from (0: not a numbered source)
+    sentence: int  # which sentence of the evidence, in the order shown (best first)
+    text: str
+    about: frozenset  # its words and those of its source's title and heading
+    weight: float = 0
+    titled: frozenset = frozenset()  # the words it has from the title and heading alone
+    before: str = ""  # the text of the clauses of its sentence it goes on about (周日：只开急诊 for 10:00–16:00)
+    values: frozenset = field(default_factory=frozenset)
+
+
+IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
+
+
+def _stem(word: str) -> str:
+    """closes -> close, saturdays -> saturday: an English plural or third person is the same word here."""
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    return word[:-1] if len(word) > 3 and word.isascii() and word.endswith("s") and not word.endswith("ss") else word
+
+
+def words_of(text: str) -> set[str]:
+    """A text's words as clauses and questions are compared on (stemmed; digits apart)."""
+    # Digits apart first: the library's words glue "20:00关门" into "00关门", which 关门 would not match.
+    return {_stem(w) for w in words(RUN.sub(" ", text))}
+
+
+def clauses(shown: str) -> list[Clause]:
+    """The clauses of the evidence, each knowing its source, its title's and its heading's words."""
+    out, n, context, seen, order = [], 0, set(), set(), 0
+    topic: dict[int, set[str]] = {}  # a source's last sentence's first clause's words
+    lines = shown.splitlines()
+    started = not any(SOURCE.match(line) for line in lines)  # else the instruction before the first source is none
+    for line in lines:
+        m = SOURCE.match(line)
+        if m:
+            n, context, line, started = int(m.group(1)), words_of(m.group(2)), m.group(3), True
+        elif not started:
+            continue
+        if line.lstrip().startswith("#"):
+            context = context | words_of(line)
+            continue
+        for s in sentences(line):
+            order += 1
+            # An English sentence's later clauses often leave out its subject and verb ("..., a cat 18 dollars a
+            # night", "..., given by Elena Fischer"): those that do not restate it ("the second prize is 800
+            # euros") keep the words before the sentence's first number ("On Saturdays it opens at"), or with none
+            # before its first day ("The rental is open from" Tuesday to Sunday and closed on Mondays).
+            lead = words_of((RUN if RUN.search(s) else VALUE).split(s)[0]) if s.isascii() else set()
+            # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
+            # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
+            before, first, said = topic.get(n, set()), True, ""
+            for c in _listed(CLAUSE.split(s)):
+                for p in _parts(c) if s.isascii() else _people(c):
+                    if p.strip() and (n, p) not in seen:
+                        seen.add((n, p))
+                        own = words_of(p)
+                        restated = {w for w in words_of(VALUE.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
+                        kept = set() if restated or OWN_SUBJECT.match(LEADING_JOIN.sub("", p)) else lead
+                        earlier = ""
+                        if not s.isascii() and goes_on(p):
+                            kept, earlier = kept | before, said
+                        before = own | (kept if not s.isascii() else set())
+                        said = f"{earlier}，{p}" if earlier else p
+                        if first:
+                            topic[n], first = before, False
+                        out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
+                                          titled=frozenset(context - own - kept), before=earlier))
+    return out
+
+
+def goes_on(clause: str) -> bool:
+    """Whether a Chinese clause goes on about the one before: it starts like one (GOES_ON: 每, 在三楼) or is a
+    value alone (周日：只开急诊，10:00–16:00)."""
+    return bool(GOES_ON.match(clause)) or not words_of(VALUE.sub(" ", clause))
+
+
+def _people(clause: str) -> list[str]:
+    """A Chinese clause listing people each with their own part (陈Mia（外文图书）、王志远（参考咨询）) cut at 、."""
+    pieces = clause.split("、")
+    if len(pieces) > 1 and all(names(p) | chinese_names(p) for p in pieces):
+        return pieces
+    return [clause]
+
+
+def _listed(pieces: list[str]) -> list[str]:
+    """English clauses with a list of days cut at its commas joined again ("Monday, Wednesday and Friday")."""
+    out: list[str] = []
+    for piece in pieces:
+        only_days = (piece.isascii() and DAY.search(piece) and not RUN.search(piece)
+                     and not words_of(DAY.sub(" ", piece)))
+        if out and only_days and DAY.search(out[-1]):
+            out[-1] += ", " + piece.strip()
+        else:
+            out.append(piece)
+    return out
+
+
+def _parts(clause: str) -> list[str]:
+    """An English clause cut at a conjunction between two values (numbers or days); any other clause whole."""
+    if not clause.isascii():
+        return [clause]
+    parts: list[str] = []
+    for piece in JOIN.split(clause):
+        # A piece that is a value alone ("Monday and Friday", "9:00 and 17:00") is part of the one before.
+        if parts and not (VALUE.search(piece) and VALUE.search(parts[-1]) and words_of(VALUE.sub(" ", piece))):
+            parts[-1] += " and " + piece
+        else:
+            parts.append(piece)
+    return parts

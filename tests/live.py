@@ -150,6 +150,25 @@ def stub_and_local_base(stub, folder: str, admin: str, **tiny) -> LiveServer:
     return s
 
 
+def library_of(stub, folder: str, admin: str, documents) -> LiveServer:
+    """stub_and_local_base (a prompt of evidence fits: 4,096 positions) with these (name, bytes) documents uploaded
+    to its library."""
+    from tests.kb_files import upload
+
+    s = stub_and_local_base(stub, folder, admin, max_positions=4096)
+    for name, data in documents:
+        status, body = upload(s.url, name, data, token=admin)
+        assert status == 200, body
+    return s
+
+
+def chat(server, message: str, **fields) -> dict:
+    """One chat through POST /api/chat: the finished reply's body (the request must be accepted)."""
+    status, body = http_json(server.url + "/api/chat", {"message": message, **fields})
+    assert status == 200, body
+    return body
+
+
 class InOrderEngineIO(engineio.Client):
     """engine.io's client, handling each message on its reading thread, in the order it came.
 

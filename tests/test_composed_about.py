@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kb_files import upload
-from tests.live import http_json, stub_and_local_base
+from tests.live import chat, library_of
 
 ADMIN = "adm1n"
 LIBRARY = """# 柳岸社区图书馆 读者须知
@@ -38,18 +37,14 @@ NOT_FOUND = ("知识库中没有找到明确的答案", "Not found plainly")
 @pytest.fixture(scope="module")
 def server(stub, tmp_path_factory):
     """The stub upstream as the default backend, a tiny base model as "local" (whose own replies are not composed)."""
-    s = stub_and_local_base(stub, str(tmp_path_factory.mktemp("composed-about")), ADMIN, max_positions=4096)
-    for name, data in (("liuan-library.md", LIBRARY), ("summit-ridge.md", GYM)):
-        status, body = upload(s.url, name, data, token=ADMIN)
-        assert status == 200, body
+    documents = ("liuan-library.md", LIBRARY), ("summit-ridge.md", GYM)
+    s = library_of(stub, str(tmp_path_factory.mktemp("composed-about")), ADMIN, documents)
     yield s
     s.stop()
 
 
 def ask(server, message):
-    status, body = http_json(server.url + "/api/chat", {"message": message, "knowledge": True, "backend": "local"})
-    assert status == 200, body
-    return body
+    return chat(server, message, knowledge=True, backend="local")
 
 
 def stated(body) -> bool:

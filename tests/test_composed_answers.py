@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kb_files import upload
-from tests.live import http_json, stub_and_local_base
+from tests.live import chat, library_of
 
 ADMIN = "adm1n"
 ARTS = """# Harbor Arts Centre: Visitor Guide
@@ -33,18 +32,14 @@ CENTRE = """# 青松社区活动中心 须知
 @pytest.fixture(scope="module")
 def server(stub, tmp_path_factory):
     """The stub upstream as the default backend (an instruction model), a tiny base model as "local"."""
-    s = stub_and_local_base(stub, str(tmp_path_factory.mktemp("composed-answers")), ADMIN, max_positions=4096)
-    for name, data in (("arts-centre.md", ARTS), ("community-centre.md", CENTRE)):
-        status, body = upload(s.url, name, data, token=ADMIN)
-        assert status == 200, body
+    documents = ("arts-centre.md", ARTS), ("community-centre.md", CENTRE)
+    s = library_of(stub, str(tmp_path_factory.mktemp("composed-answers")), ADMIN, documents)
     yield s
     s.stop()
 
 
 def ask(server, message, **fields):
-    status, body = http_json(server.url + "/api/chat", {"message": message, "knowledge": True, **fields})
-    assert status == 200, body
-    return body
+    return chat(server, message, knowledge=True, **fields)
 
 
 def test_a_negated_yes_no_question_is_answered_from_the_rule(server):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kb_files import upload
-from tests.live import http_json, stub_and_local_base
+from tests.live import chat, library_of
 
 ADMIN = "adm1n"
 SCHOOL = b"""# Northside Adult School: Evening Classes
@@ -39,18 +38,14 @@ CLINIC = """# 安心宠物医院 就诊须知
 @pytest.fixture(scope="module")
 def server(stub, tmp_path_factory):
     """The stub upstream as the default backend (an instruction model), a tiny base model as "local"."""
-    s = stub_and_local_base(stub, str(tmp_path_factory.mktemp("cross-language")), ADMIN, max_positions=4096)
-    for name, data in (("adult-school.md", SCHOOL), ("bike-rental.md", BIKES), ("pet-clinic.md", CLINIC)):
-        status, body = upload(s.url, name, data, token=ADMIN)
-        assert status == 200, body
+    documents = ("adult-school.md", SCHOOL), ("bike-rental.md", BIKES), ("pet-clinic.md", CLINIC)
+    s = library_of(stub, str(tmp_path_factory.mktemp("cross-language")), ADMIN, documents)
     yield s
     s.stop()
 
 
 def ask(server, message, **fields):
-    status, body = http_json(server.url + "/api/chat", {"message": message, "knowledge": True, **fields})
-    assert status == 200, body
-    return body
+    return chat(server, message, knowledge=True, **fields)
 
 
 def cited(body, title: str) -> int:

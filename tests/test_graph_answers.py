@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.kb_files import upload
-from tests.live import http_json, stub_and_local_base
+from tests.live import chat, stub_and_local_base
 
 ADMIN = "adm1n"
 HOSPITAL = """head,relation,tail,head_type,tail_type
@@ -46,9 +46,7 @@ def server(stub, tmp_path_factory):
 
 
 def ask(server, message, **fields):
-    status, body = http_json(server.url + "/api/chat", {"message": message, "graph": True, **fields})
-    assert status == 200, body
-    return body
+    return chat(server, message, graph=True, **fields)
 
 
 def facts(body):

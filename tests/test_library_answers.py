@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kb_files import upload
-from tests.live import http_json, stub_and_local_base
+from tests.live import chat, library_of
 
 ADMIN = "adm1n"
 CLINIC = """# 明德口腔诊所就诊指南
@@ -26,18 +25,14 @@ CARD = """# 滨江区图书馆读者证须知
 @pytest.fixture(scope="module")
 def server(stub, tmp_path_factory):
     """The stub upstream as the default backend (an instruction model), a tiny base model as "local"."""
-    s = stub_and_local_base(stub, str(tmp_path_factory.mktemp("library-answers")), ADMIN, max_positions=4096)
-    for name, data in (("clinic.md", CLINIC), ("card.md", CARD)):
-        status, body = upload(s.url, name, data, token=ADMIN)
-        assert status == 200, body
+    documents = ("clinic.md", CLINIC), ("card.md", CARD)
+    s = library_of(stub, str(tmp_path_factory.mktemp("library-answers")), ADMIN, documents)
     yield s
     s.stop()
 
 
 def ask(server, message, **fields):
-    status, body = http_json(server.url + "/api/chat", {"message": message, "knowledge": True, **fields})
-    assert status == 200, body
-    return body
+    return chat(server, message, knowledge=True, **fields)
 
 
 def cited(body) -> int:

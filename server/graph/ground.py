@@ -53,6 +53,16 @@ def named(store, question: str) -> list[str]:
     return found
 
 
+def name_vectors(graph, store):
+    """(entity ids, their names' unit vectors or None): embedded once per change of the graph, for near() and
+    said_otherwise()."""
+    cached = getattr(graph, "name_vectors", None)
+    if cached is None or cached[0] != store.version:
+        ids = [i for i, e in store.ents.items() if not e["merged_into"]]
+        cached = graph.name_vectors = (store.version, ids, graph.embed([store.ents[i]["name"] for i in ids]))
+    return cached[1], cached[2]
+
+
 def near(graph, store, question: str) -> list[str]:
     """Entities a question names in other words: its words embedded against the entity names."""
     if graph.embed is None or not 0 < len(store.ents) <= NEAR_MAX_ENTITIES:
@@ -62,11 +72,7 @@ def near(graph, store, question: str) -> list[str]:
     words = [w.strip() for w in jieba.lcut(question) if len(w.strip()) >= 2 and normalize(w)]
     if not words:
         return []
-    cached = getattr(graph, "name_vectors", None)
-    if cached is None or cached[0] != store.version:  # the names embedded once per change of the graph
-        ids = [i for i, e in store.ents.items() if not e["merged_into"]]
-        cached = graph.name_vectors = (store.version, ids, graph.embed([store.ents[i]["name"] for i in ids]))
-    _, ids, names = cached
+    ids, names = name_vectors(graph, store)
     asked = graph.embed(words)
     if names is None or asked is None:
         return []
@@ -102,14 +108,13 @@ def said_otherwise(graph, store, question: str, start: list[str]) -> list[str]:
              and not any(w in h or h in w for h in held) and not any(c in w or w in c for c in cues)]
     if not words:
         return []
-    cached = getattr(graph, "symptom_vectors", None)
-    if cached is None or cached[0] != store.version:  # the names embedded once per change of the graph
-        ids = [i for i, e in store.ents.items() if not e["merged_into"] and e["type"] in KINDS["symptom"][2]]
-        cached = graph.symptom_vectors = (store.version, ids, graph.embed([store.ents[i]["name"] for i in ids])
-                                          if len(ids) >= 2 else None)
-    _, ids, names = cached
-    asked = graph.embed(words) if names is not None else None
-    if names is None or asked is None:
+    every, vectors = name_vectors(graph, store)
+    rows = [j for j, i in enumerate(every) if store.ents[i]["type"] in KINDS["symptom"][2]]
+    if vectors is None or len(rows) < 2:
+        return []
+    ids, names = [every[j] for j in rows], vectors[rows]
+    asked = graph.embed(words)
+    if asked is None:
         return []
     found: list[str] = []
     for row in asked @ names.T:

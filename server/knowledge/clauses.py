@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..key_tokens import ORDINAL, RUN, chinese_names, names
+from .bilingual import IRREGULAR
 from .chunk import sentences
 from .keyword import words
 from .weekday import ANY as DAY
@@ -39,7 +40,6 @@ class Clause:
     values: frozenset = field(default_factory=frozenset)
 
 
-IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
 
 
 def _stem(word: str) -> str:

@@ -19,6 +19,7 @@ HOSPITAL = """head,relation,tail,head_type,tail_type
 胃溃疡,症状,黑便,疾病,症状
 冠心病,就诊科室,心内科,疾病,科室
 冠心病,症状,胸闷,疾病,症状
+冠心病,症状,胸痛,疾病,症状
 哮喘,就诊科室,呼吸科,疾病,科室
 哮喘,症状,胸闷,疾病,症状
 消化内科,位置,门诊楼2楼,科室,位置
@@ -40,7 +41,7 @@ def server(stub, tmp_path_factory):
     """The stub upstream as the default backend (an instruction model), a tiny base model as "local"."""
     s = stub_and_local_base(stub, str(tmp_path_factory.mktemp("graph-answers")), ADMIN)
     status, body = upload(s.url, "hospital.csv", HOSPITAL, token=ADMIN, path="/api/graph/import")
-    assert status == 200 and body["import"]["facts"] == 21, body
+    assert status == 200 and body["import"]["facts"] == 22, body
     yield s
     s.stop()
 
@@ -130,6 +131,16 @@ def test_one_of_two_candidates_the_reply_cannot_tell_apart_is_flagged(server):
     assert composed["answer"]["from"] == "facts" and composed["grounding"] == {"supported": True}
     one = ask(server, "胃炎挂什么科？", backend="local")  # one answer: no such words
     assert not one["text"].startswith("有几种可能"), one
+
+
+def test_two_candidates_with_a_word_near_one_of_their_symptoms_are_flagged(server):
+    # 心口疼 is near 冠心病's 胸痛 but not near enough to be read as it: it may single out 冠心病, so listing both
+    # departments is flagged, quoting a fact; 胸闷 alone is a true tie and is not
+    body = ask(server, "胸闷，心口疼，挂什么科？", backend="local")
+    assert body["text"].startswith("有几种可能：") and "心内科" in body["text"] and "呼吸科" in body["text"], body
+    assert body["grounding"]["supported"] is False and body["grounding"]["quote"]["kind"] == "fact", body
+    plain = ask(server, "我家孩子最近胸闷，挂什么科？", backend="local")  # words near no symptom
+    assert plain["text"].startswith("有几种可能：") and plain["grounding"] == {"supported": True}, plain
 
 
 def test_a_chinese_name_absent_from_the_knowledge_is_flagged(server):

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .asks import KINDS, asked, relation_kind
-from .ground import named, said_otherwise
+from .ground import named, said_otherwise, unplaced
 from .names import CJK, normalize
 
 SINGLE = ("department", "place", "disease")  # kinds with one right answer: several candidates are rivals
@@ -30,6 +30,9 @@ class Found:
     # 肾结石's check or 腰椎间盘突出's): the reply states them all after 有几种可能, as for rivals. Flagging such
     # a reply instead flagged 2 of bench's 30 tuning replies, whose writer counted both candidates right.
     split: bool = False
+    # ...unless the question holds a word near one of those diseases' other symptoms that no name matched
+    # (小便里还带血 beside 腰疼): then it may single one out, and the reply is flagged.
+    unplaced: bool = False
     others: set = field(default_factory=set)  # candidates of the asked kind the question did not single out
 
 
@@ -127,6 +130,10 @@ def lookup(graph, question: str) -> Found | None:
     found = _found(what, start, answers, vias, list({f["id"]: f for f in chosen}.values()), 2, others)
     found.split = len({frozenset(a for a, _ in via_answers[m]) for m in vias}) > 1
     found.rivals = found.rivals or found.split
+    if found.split:
+        theirs = {e for f in facts if f["hop"] == 2 for e in _ends(f) if e not in start and
+                  any(m in _ends(f) for m in vias)}
+        found.unplaced = unplaced(graph, store, question, start, theirs)
     return found
 
 

@@ -155,7 +155,8 @@ def variants(backend, lean, paths: list[str]):
     """A function setting decode.py's pass up as a path asks: "int8" in its name, the output layer's stage one on
     fbgemm's dynamic int8 kernel (bench/int8_stage.py; int8-head: in two stages over its int8 rows) instead of
     the 4-bit planes (int4) or torch's int8 kernel alone (int8-head); "unfused", a layer's q/k/v and gate/up
-    projections one by one instead of stacked (int4_fused.py); lean, as the server runs it."""
+    projections one by one instead of stacked (int4_fused.py); "r6", as round 6 left the pass (q and k normed and
+    rotated apart, refine() over the whole vocabulary: bench/RESULTS.md "Round 7"); lean, as the server runs it."""
     from server.backends.local.two_stage import ExactRows, TwoStageHead, head_of
 
     from .int8_stage import DynamicInt8
@@ -172,6 +173,7 @@ def variants(backend, lean, paths: list[str]):
             alt = TwoStageHead(rows, own.in_features, stage=stage) if stage is not None else None
     made = lean.get()  # the worker's batch, made here before any request: nothing else runs yet
     fused = (made.decoder.qkv, made.decoder.gate_up) if made and hasattr(made, "decoder") else None
+    joint = made.decoder.joint if fused is not None else None
     stage = two.stage if two is not None else None
 
     def switch(path: str) -> None:
@@ -183,6 +185,9 @@ def variants(backend, lean, paths: list[str]):
         if fused is not None:
             alone = [None] * len(fused[0])
             made.decoder.qkv, made.decoder.gate_up = (alone, alone) if "unfused" in path else fused
+            made.decoder.joint = alone if "r6" in path else joint
+        if two is not None:
+            two.refine = two._refine_all if "r6" in path else type(two).refine.__get__(two)
     return switch
 
 
@@ -198,7 +203,8 @@ def main() -> None:
     ap.add_argument("--paths", default="lean,hf",
                     help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more; "
                          "lean-int8, lean-unfused, lean-int8-unfused: the pass with the output layer's stage one on "
-                         "the dynamic int8 kernel, or every projection alone, or both (variants())")
+                         "the dynamic int8 kernel, or every projection alone, or both; lean-r6: as round 6 left it "
+                         "(variants())")
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"One decode step of the local model's loop ({args.dtype}, {args.tokens} tokens, {args.threads} thread)")

@@ -134,6 +134,9 @@ def ops_table(backend, n: int = 24) -> str:
     return p.key_averages().table(sort_by="self_cpu_time_total", row_limit=30)
 
 
+_GGUF: list[str] = []
+
+
 def llama(python: str, threads: int, tokens: int) -> float:
     """llama.cpp's single-stream decode tok/s on the bundled GGUF (bench/cpu_speed.py's script), greedy."""
     import json
@@ -144,7 +147,9 @@ def llama(python: str, threads: int, tokens: int) -> float:
 
     from .cpu_speed import LLAMA, PROMPT as STORY, run as run_side
 
-    gguf = str(bundled.assemble(os.path.join(tempfile.mkdtemp(), bundled.MODEL_NAME)))
+    if not _GGUF:  # assembled once per run: --llama-each-round calls this again and again
+        _GGUF.append(str(bundled.assemble(os.path.join(tempfile.mkdtemp(), bundled.MODEL_NAME))))
+    gguf = _GGUF[0]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     r = run_side([python, "-c", LLAMA, gguf, str(threads), str(tokens), STORY], env)
     print("llama.cpp " + json.dumps(r), flush=True)
@@ -200,6 +205,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ops", action="store_true")
     ap.add_argument("--llama", default="", help="llama-cpp-python's python, e.g. /work/venv-llama/bin/python")
+    ap.add_argument("--llama-each-round", action="store_true",
+                    help="run llama.cpp again before each round, each result's ratio to the one just before it "
+                         "(a shared machine's load moves by 2-4x within minutes)")
     ap.add_argument("--paths", default="lean,hf",
                     help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more; "
                          "lean-int8, lean-unfused, lean-int8-unfused: the pass with the output layer's stage one on "
@@ -229,15 +237,18 @@ def main() -> None:
         for name, params in (("greedy", {"do_sample": False}), ("sampled", SAMPLED)):
             results: dict[str, list] = {p: [] for p in args.paths.split(",")}
             for _ in range(args.rounds):  # the paths take turns, so the machine's load falls on both alike
+                if args.llama and args.llama_each_round:
+                    ref = llama(args.llama, args.threads, args.tokens)
                 for path in results:
                     b.scheduler.batch = batches["lean" if path.startswith("lean") else path]
                     switch(path)
-                    results[path].append(run(b, rows, args.tokens, params, timers))
+                    results[path].append({**run(b, rows, args.tokens, params, timers), "ref": ref})
             for path, rs in results.items():
                 best = min(rs, key=lambda r: r["step"])
                 rate = 1000 / best["step"] if rows == 1 else best["tok_s"]
-                out.append([f"{path}, {rows} {name}", f"{rate:.1f}" + (f" ({rate / ref:.2f}x)" if ref else "")]
-                           + [f"{best[k]:.1f}" for k in COLUMNS[1:]])
+                mine = best["ref"]
+                vs = (f" ({rate / mine:.2f}x" + (f" of {mine:.1f})" if args.llama_each_round else ")")) if mine else ""
+                out.append([f"{path}, {rows} {name}", f"{rate:.1f}{vs}"] + [f"{best[k]:.1f}" for k in COLUMNS[1:]])
                 print(out[-1], flush=True)
     print()
     print(table(["path, rows, sampling", "tok/s (vs llama.cpp 1 stream)", "step ms", "forward ms", "matmuls ms",

@@ -182,7 +182,9 @@ class Decoder:
         else:
             qk, v = fused[0](h).split([fused[1][0] + fused[1][1], fused[1][2]], -1)
         qk = qk.view(b, n, -1, self.head_dim)
-        weight, eps = self.joint[i]
+        joint = self.joint[i]
+        assert joint is not None
+        weight, eps = joint
         if weight is not None:
             qk = F.rms_norm(qk, (self.head_dim,), None, eps) * weight
         cos, sin = turn

@@ -24,6 +24,7 @@ one row: 1000 / step ms; for several: all tokens / wall time, prompts included, 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from collections import defaultdict
 
@@ -242,12 +243,19 @@ def main() -> None:
                 for path in results:
                     b.scheduler.batch = batches["lean" if path.startswith("lean") else path]
                     switch(path)
-                    results[path].append({**run(b, rows, args.tokens, params, timers), "ref": ref})
+                    r = run(b, rows, args.tokens, params, timers)
+                    r["rate"] = 1000 / r["step"] if rows == 1 else r["tok_s"]
+                    results[path].append({**r, "ref": ref})
+                    if args.llama_each_round:
+                        print(f"  {path}, {rows} {name}: {r['rate']:.1f} tok/s, llama.cpp {ref:.1f}: "
+                              f"{r['rate'] / ref:.2f}x", flush=True)
             for path, rs in results.items():
                 best = min(rs, key=lambda r: r["step"])
-                rate = 1000 / best["step"] if rows == 1 else best["tok_s"]
-                mine = best["ref"]
-                vs = (f" ({rate / mine:.2f}x" + (f" of {mine:.1f})" if args.llama_each_round else ")")) if mine else ""
+                rate = best["rate"]
+                if args.llama_each_round:  # each round against the llama.cpp run just before it; their median
+                    vs = f" (median {statistics.median(r['rate'] / r['ref'] for r in rs):.2f}x)"
+                else:
+                    vs = f" ({rate / ref:.2f}x)" if ref else ""
                 out.append([f"{path}, {rows} {name}", f"{rate:.1f}{vs}"] + [f"{best[k]:.1f}" for k in COLUMNS[1:]])
                 print(out[-1], flush=True)
     print()

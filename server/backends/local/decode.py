@@ -7,7 +7,8 @@ bookkeeping for eight (bench/RESULTS.md, "Where a decode step goes"). This pass 
 modules (its embedding, norms, projections, MLP and output layer, so int8 layers, LoRA wrappers and
 every dtype run as they are) and does the rest itself: one cache tensor per layer, rows packed at the
 front, a mask only where some key is out of reach, and the rotary functions of the model's own code.
-On int4 a layer's q/k/v and its MLP's gate/up run as one kernel call each (int4_fused.py).
+On int4 a layer's q/k/v and its MLP's gate/up run as one kernel call each (int4_fused.py). A layer's q and k
+are normed and rotated as one tensor where that gives the model's own values bit for bit (_joint_qk).
 Architectures: Gemma 3 (text) and the Llama-like Qwen2; others keep transformers' paths (supported()).
 """
 from __future__ import annotations

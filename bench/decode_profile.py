@@ -24,6 +24,7 @@ one row: 1000 / step ms; for several: all tokens / wall time, prompts included, 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from collections import defaultdict
 
@@ -134,6 +135,9 @@ def ops_table(backend, n: int = 24) -> str:
     return p.key_averages().table(sort_by="self_cpu_time_total", row_limit=30)
 
 
+_GGUF: list[str] = []
+
+
 def llama(python: str, threads: int, tokens: int) -> float:
     """llama.cpp's single-stream decode tok/s on the bundled GGUF (bench/cpu_speed.py's script), greedy."""
     import json
@@ -144,7 +148,9 @@ def llama(python: str, threads: int, tokens: int) -> float:
 
     from .cpu_speed import LLAMA, PROMPT as STORY, run as run_side
 
-    gguf = str(bundled.assemble(os.path.join(tempfile.mkdtemp(), bundled.MODEL_NAME)))
+    if not _GGUF:  # assembled once per run: --llama-each-round calls this again and again
+        _GGUF.append(str(bundled.assemble(os.path.join(tempfile.mkdtemp(), bundled.MODEL_NAME))))
+    gguf = _GGUF[0]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     r = run_side([python, "-c", LLAMA, gguf, str(threads), str(tokens), STORY], env)
     print("llama.cpp " + json.dumps(r), flush=True)
@@ -155,7 +161,8 @@ def variants(backend, lean, paths: list[str]):
     """A function setting decode.py's pass up as a path asks: "int8" in its name, the output layer's stage one on
     fbgemm's dynamic int8 kernel (bench/int8_stage.py; int8-head: in two stages over its int8 rows) instead of
     the 4-bit planes (int4) or torch's int8 kernel alone (int8-head); "unfused", a layer's q/k/v and gate/up
-    projections one by one instead of stacked (int4_fused.py); lean, as the server runs it."""
+    projections one by one instead of stacked (int4_fused.py); "r6", as round 6 left the pass (q and k normed and
+    rotated apart, refine() over the whole vocabulary: bench/RESULTS.md "Round 7"); lean, as the server runs it."""
     from server.backends.local.two_stage import ExactRows, TwoStageHead, head_of
 
     from .int8_stage import DynamicInt8
@@ -172,6 +179,7 @@ def variants(backend, lean, paths: list[str]):
             alt = TwoStageHead(rows, own.in_features, stage=stage) if stage is not None else None
     made = lean.get()  # the worker's batch, made here before any request: nothing else runs yet
     fused = (made.decoder.qkv, made.decoder.gate_up) if made and hasattr(made, "decoder") else None
+    joint = made.decoder.joint if fused is not None else None
     stage = two.stage if two is not None else None
 
     def switch(path: str) -> None:
@@ -183,6 +191,9 @@ def variants(backend, lean, paths: list[str]):
         if fused is not None:
             alone = [None] * len(fused[0])
             made.decoder.qkv, made.decoder.gate_up = (alone, alone) if "unfused" in path else fused
+            made.decoder.joint = alone if "r6" in path else joint
+        if two is not None:
+            two.refine = two._refine_all if "r6" in path else type(two).refine.__get__(two)
     return switch
 
 
@@ -195,10 +206,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ops", action="store_true")
     ap.add_argument("--llama", default="", help="llama-cpp-python's python, e.g. /work/venv-llama/bin/python")
+    ap.add_argument("--llama-each-round", action="store_true",
+                    help="run llama.cpp again before each round, each result's ratio to the one just before it "
+                         "(a shared machine's load moves by 2-4x within minutes)")
     ap.add_argument("--paths", default="lean,hf",
                     help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more; "
                          "lean-int8, lean-unfused, lean-int8-unfused: the pass with the output layer's stage one on "
-                         "the dynamic int8 kernel, or every projection alone, or both (variants())")
+                         "the dynamic int8 kernel, or every projection alone, or both; lean-r6: as round 6 left it "
+                         "(variants())")
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"One decode step of the local model's loop ({args.dtype}, {args.tokens} tokens, {args.threads} thread)")
@@ -223,15 +238,25 @@ def main() -> None:
         for name, params in (("greedy", {"do_sample": False}), ("sampled", SAMPLED)):
             results: dict[str, list] = {p: [] for p in args.paths.split(",")}
             for _ in range(args.rounds):  # the paths take turns, so the machine's load falls on both alike
+                if args.llama and args.llama_each_round:
+                    ref = llama(args.llama, args.threads, args.tokens)
                 for path in results:
                     b.scheduler.batch = batches["lean" if path.startswith("lean") else path]
                     switch(path)
-                    results[path].append(run(b, rows, args.tokens, params, timers))
+                    r = run(b, rows, args.tokens, params, timers)
+                    r["rate"] = 1000 / r["step"] if rows == 1 else r["tok_s"]
+                    results[path].append({**r, "ref": ref})
+                    if args.llama_each_round:
+                        print(f"  {path}, {rows} {name}: {r['rate']:.1f} tok/s, llama.cpp {ref:.1f}: "
+                              f"{r['rate'] / ref:.2f}x", flush=True)
             for path, rs in results.items():
                 best = min(rs, key=lambda r: r["step"])
-                rate = 1000 / best["step"] if rows == 1 else best["tok_s"]
-                out.append([f"{path}, {rows} {name}", f"{rate:.1f}" + (f" ({rate / ref:.2f}x)" if ref else "")]
-                           + [f"{best[k]:.1f}" for k in COLUMNS[1:]])
+                rate = best["rate"]
+                if args.llama_each_round:  # each round against the llama.cpp run just before it; their median
+                    vs = f" (median {statistics.median(r['rate'] / r['ref'] for r in rs):.2f}x)"
+                else:
+                    vs = f" ({rate / ref:.2f}x)" if ref else ""
+                out.append([f"{path}, {rows} {name}", f"{rate:.1f}{vs}"] + [f"{best[k]:.1f}" for k in COLUMNS[1:]])
                 print(out[-1], flush=True)
     print()
     print(table(["path, rows, sampling", "tok/s (vs llama.cpp 1 stream)", "step ms", "forward ms", "matmuls ms",

@@ -7,7 +7,8 @@ bookkeeping for eight (bench/RESULTS.md, "Where a decode step goes"). This pass 
 modules (its embedding, norms, projections, MLP and output layer, so int8 layers, LoRA wrappers and
 every dtype run as they are) and does the rest itself: one cache tensor per layer, rows packed at the
 front, a mask only where some key is out of reach, and the rotary functions of the model's own code.
-On int4 a layer's q/k/v and its MLP's gate/up run as one kernel call each (int4_fused.py).
+On int4 a layer's q/k/v and its MLP's gate/up run as one kernel call each (int4_fused.py). A layer's q and k
+are normed and rotated as one tensor where that gives the model's own values bit for bit (_joint_qk).
 Architectures: Gemma 3 (text) and the Llama-like Qwen2; others keep transformers' paths (supported()).
 """
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Decoder:
         self.gate_up = [fuse([layer.mlp.gate_proj, layer.mlp.up_proj])
                         if all(hasattr(layer.mlp, a) for a in ("act_fn", "down_proj")) else None
                         for layer in self.layers]
+        self.joint = [_joint_qk(self, layer.self_attn) for layer in self.layers]
         self.k: list[torch.Tensor] = []
         self.v: list[torch.Tensor] = []
         self.rows = self.length = 0  # the cache's capacity
@@ -123,6 +125,10 @@ class Decoder:
             rot = {t: self.body.rotary_emb(x, pos, t) for t in set(self.types)}
         else:
             rot = dict.fromkeys(set(self.types), self.body.rotary_emb(x, pos))
+        turn, half = {}, self.head_dim // 2
+        if any(self.joint):  # the joint rotary's tables, for the (rows, tokens, heads, dim) layout: sin signed
+            turn = {t: (c.unsqueeze(2), torch.cat([-s[..., :half], s[..., half:]], -1).unsqueeze(2))
+                    for t, (c, s) in rot.items()}
         masks = self._masks(pos, keys, prefill)
         b, n = ids.shape
         at = torch.arange(b)
@@ -130,14 +136,17 @@ class Decoder:
         for i, layer in enumerate(self.layers):
             attn = layer.self_attn
             h = self._norm(layer.input_layernorm, x)
-            q, k, v = self._qkv(i, attn, h)
-            q = q.view(b, n, -1, self.head_dim).transpose(1, 2)
-            k = k.view(b, n, -1, self.head_dim).transpose(1, 2)
-            v = v.view(b, n, -1, self.head_dim).transpose(1, 2)
-            if hasattr(attn, "q_norm"):
-                q, k = self._norm(attn.q_norm, q), self._norm(attn.k_norm, k)
-            cos, sin = rot[self.types[i]]
-            q, k = self.rope(q, k, cos, sin)
+            if self.joint[i] is not None:
+                q, k, v = self._joint(i, attn, h, turn[self.types[i]])
+            else:
+                q, k, v = self._qkv(i, attn, h)
+                q = q.view(b, n, -1, self.head_dim).transpose(1, 2)
+                k = k.view(b, n, -1, self.head_dim).transpose(1, 2)
+                v = v.view(b, n, -1, self.head_dim).transpose(1, 2)
+                if hasattr(attn, "q_norm"):
+                    q, k = self._norm(attn.q_norm, q), self._norm(attn.k_norm, k)
+                cos, sin = rot[self.types[i]]
+                q, k = self.rope(q, k, cos, sin)
             kc, vc = self.k[i], self.v[i]
             if prefill:  # one row, its whole prompt
                 kc[rows, :, :n] = k
@@ -163,6 +172,27 @@ class Decoder:
         if fused is None:
             return attn.q_proj(h), attn.k_proj(h), attn.v_proj(h)
         return fused[0](h).split(fused[1], -1)
+
+    def _joint(self, i: int, attn, h: torch.Tensor, turn) -> tuple[torch.Tensor, ...]:
+        """q, k, v (rows, heads, tokens, dim) with q and k normed and rotated as one tensor: 2 norms and 2 rotary
+        calls of ~9 ops each become one of each (the same values, bit for bit: _joint_qk checks)."""
+        b, n = h.shape[:2]
+        fused = self.qkv[i]
+        if fused is None:
+            qk, v = torch.cat([attn.q_proj(h), attn.k_proj(h)], -1), attn.v_proj(h)
+        else:
+            qk, v = fused[0](h).split([fused[1][0] + fused[1][1], fused[1][2]], -1)
+        qk = qk.view(b, n, -1, self.head_dim)
+        joint = self.joint[i]
+        assert joint is not None
+        weight, eps = joint
+        if weight is not None:
+            qk = F.rms_norm(qk, (self.head_dim,), None, eps) * weight
+        cos, sin = turn
+        qk = qk * cos + qk.roll(self.head_dim // 2, -1) * sin  # rotate_half(x) * sin, its minus signs in sin
+        qk = qk.transpose(1, 2)
+        heads = qk.shape[1] - self.kv_heads
+        return qk[:, :heads], qk[:, heads:], v.view(b, n, -1, self.head_dim).transpose(1, 2)
 
     def _mlp(self, i: int, mlp, h: torch.Tensor) -> torch.Tensor:
         """The layer's MLP, its gate and up projections in one 4-bit kernel call where they stack."""
@@ -206,4 +236,34 @@ def _fused(module) -> tuple[torch.Tensor, float] | None:
         with torch.inference_mode():
             if torch.equal(module(x), F.rms_norm(x, w.shape, weight, float(eps))):
                 return weight.clone(), float(eps)
+    return None
+
+
+def _joint_qk(decoder: Decoder, attn) -> tuple[torch.Tensor | None, float] | None:
+    """(the q and k norms' weights stacked per head [heads + kv heads, dim] or None where there are no such norms,
+    their eps) where one norm and one rotary over q and k side by side give the model's q and k bit for bit
+    (checked on a sample, the model's own rotary function against q * cos + roll(q) * signed sin); else None."""
+    d, kv = decoder.head_dim, decoder.kv_heads
+    heads = kv * decoder.groups
+    weight, eps = None, 0.0
+    if hasattr(attn, "q_norm"):
+        qn, kn = decoder.norm.get(id(attn.q_norm)), decoder.norm.get(id(attn.k_norm))
+        if qn is None or kn is None or qn[1] != kn[1] or qn[0].shape != (d,) or kn[0].shape != (d,):
+            return None
+        weight, eps = torch.cat([qn[0].expand(heads, d), kn[0].expand(kv, d)]), qn[1]
+    g = torch.Generator().manual_seed(0)
+    q, k = torch.randn(2, heads, 3, d, generator=g) * 8, torch.randn(2, kv, 3, d, generator=g) * 8
+    cos, sin = torch.randn(2, 3, d, generator=g), torch.randn(2, 3, d, generator=g)
+    with torch.inference_mode():
+        if weight is not None:
+            want_q, want_k = decoder.rope(decoder._norm(attn.q_norm, q), decoder._norm(attn.k_norm, k), cos, sin)
+        else:
+            want_q, want_k = decoder.rope(q, k, cos, sin)
+        qk = torch.cat([q, k], 1).transpose(1, 2)
+        if weight is not None:
+            qk = F.rms_norm(qk, (d,), None, eps) * weight
+        signed = torch.cat([-sin[..., :d // 2], sin[..., d // 2:]], -1).unsqueeze(2)
+        qk = (qk * cos.unsqueeze(2) + qk.roll(d // 2, -1) * signed).transpose(1, 2)
+    if torch.equal(qk[:, :heads], want_q) and torch.equal(qk[:, heads:], want_k):
+        return weight, eps
     return None

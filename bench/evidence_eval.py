@@ -223,8 +223,14 @@ def main() -> None:
         backend.start()
     out = open(args.out, "w", encoding="utf-8") if args.out else None
     rows = []
-    for name in args.sets.split(","):
-        rows += summary(name, run_set(name, backend, args, out))
+    try:
+        for name in args.sets.split(","):
+            rows += summary(name, run_set(name, backend, args, out))
+    finally:
+        if isinstance(backend, LocalBackend):
+            # Its worker thread leaves torch before the interpreter exits; exiting with it inside torch aborted
+            # the process (exit status 134, "terminate called without an active exception").
+            backend.close()
     print()
     print(table(["set", "questions", "n", "right", "wrong: flagged", "wrong: unflagged", "wrong: says 'not found'",
                  "right but flagged", "right doc cited"], rows))

@@ -10,7 +10,7 @@ import pytest
 from server.chat.sessions import new_client_id
 from tests.kb_files import upload
 from tests.live import Client, LiveServer, http_json
-from tests.pictures import encode, render
+from tests.pictures import PHOTO, encode, render
 
 SEEING = "say:I see a fridge note."  # a model that takes images (--vision-models)
 NOTE = ["药品冷藏温度：2 至 8 摄氏度", "Keep insulin between 2 and 8 degrees"]
@@ -42,7 +42,7 @@ def fetch(url: str, attachment_id: str, device: str | None):
 
 def test_a_photo_attached_to_a_message_reaches_the_model_and_stays_with_the_conversation(server, stub):
     url, me, other = server.url, new_client_id(), new_client_id()
-    photo = encode(render(NOTE), "PNG")
+    photo = encode(render(NOTE, paper=PHOTO), "PNG")
     status, body = attach(url, me, "fridge.png", photo)
     assert status == 200 and body["ok"], body
     a = body["attachment"]
@@ -91,7 +91,7 @@ def test_a_photo_attached_to_a_message_reaches_the_model_and_stays_with_the_conv
 
 def test_a_model_that_takes_images_gets_the_photo_itself(server, stub):
     url, me = server.url, new_client_id()
-    photo = encode(render(NOTE), "JPEG", quality=80)
+    photo = encode(render(NOTE, paper=PHOTO), "JPEG", quality=80)
     a = attach(url, me, "fridge.jpg", photo)[1]["attachment"]
     status, body = http_json(url + "/api/chat", {"message": "What is this?", "attachments": [a["id"]], "model": SEEING},
                              headers={"X-Client-Id": me})

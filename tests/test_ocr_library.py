@@ -11,7 +11,7 @@ import pytest
 
 from tests.kb_files import upload
 from tests.live import LiveServer, http_json
-from tests.pictures import encode, mixed_pdf, picture_pdf, render
+from tests.pictures import PHOTO, encode, mixed_pdf, picture_pdf, render
 
 NOTICE = ["社区诊所疫苗接种时间：每周四下午两点", "Vaccinations at the clinic: Thursday 2 pm"]
 SCAN_PAGES = [["Library card renewal costs 12 credits", "图书证每年续办一次"],
@@ -35,7 +35,7 @@ def search(url: str, query: str) -> list[dict]:
 
 def test_a_photo_of_a_notice_is_read_found_and_cited(ocr_server, stub, make_client):
     url = ocr_server.url
-    photo = encode(render(NOTICE, angle=2), "JPEG", quality=85)
+    photo = encode(render(NOTICE, angle=2, paper=PHOTO), "JPEG", quality=85)
     status, body = upload(url, "notice.jpg", photo)
     assert status == 200 and body["ok"], body
     doc = body["document"]
@@ -62,7 +62,7 @@ def test_a_photo_of_a_notice_is_read_found_and_cited(ocr_server, stub, make_clie
 
 def test_a_scanned_pdf_is_read_page_by_page_with_progress(ocr_server, stub):
     url = ocr_server.url
-    scan = picture_pdf([render(lines, size=28) for lines in SCAN_PAGES])
+    scan = picture_pdf([render(lines, size=28, paper=PHOTO) for lines in SCAN_PAGES])
     phases, result = [], {}
     uploading = threading.Thread(target=lambda: result.update(zip(("status", "body"), upload(url, "scan.pdf", scan))))
     uploading.start()
@@ -89,7 +89,7 @@ def test_a_scanned_pdf_is_read_page_by_page_with_progress(ocr_server, stub):
 def test_a_pdf_keeps_its_text_layer_and_reads_only_its_picture_page(ocr_server):
     url = ocr_server.url
     typed = "The workshop key hangs behind the blue door, left hook."
-    status, body = upload(url, "mixed.pdf", mixed_pdf(typed, render(["仓库钥匙由王老师保管"], size=36)))
+    status, body = upload(url, "mixed.pdf", mixed_pdf(typed, render(["仓库钥匙由王老师保管"], size=36, paper=PHOTO)))
     assert status == 200 and body["document"]["ocr"] is True, body
     first = search(url, "Where does the workshop key hang?")[0]
     assert first["page"] == 1 and first["text"] == typed  # the text layer, not a reading of it
@@ -119,7 +119,7 @@ def test_bad_pictures_are_refused_with_a_sentence_and_store_nothing(ocr_server):
         ("drawing.svg", svg, "'.svg' cannot be added"),
         ("drawing.png", svg, "not a picture"),
         ("IMG_0001.HEIC", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64, "JPEG"),
-        ("white.png", encode(render([""])), "no text"),
+        ("white.png", encode(render([""], paper=PHOTO)), "no text"),
     ]
     for name, data, words in cases:
         status, body = upload(url, name, data)

@@ -8,7 +8,7 @@ import pytest
 
 from tests.browser.page import SKIPS, choose_model, finished, send  # noqa: F401  (fixtures come from conftest.py)
 from tests.browser.page import stub_server, switch_on
-from tests.pictures import encode, render
+from tests.pictures import PHOTO, encode, render
 
 pytestmark = SKIPS
 
@@ -25,7 +25,7 @@ def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
     assert page.get_attribute("#attach-file", "accept") == "image/*"
     assert page.get_attribute("#attach-file", "capture") == "environment"  # a phone opens its camera
     photo = tmp_path / "sign.png"
-    photo.write_bytes(encode(render(["Visiting hours 10 to 12", "探视时间上午十点到十二点"])))
+    photo.write_bytes(encode(render(["Visiting hours 10 to 12", "探视时间上午十点到十二点"], paper=PHOTO)))
     choose_model(page, "words-5")
     with page.expect_file_chooser() as chooser:
         page.click("#attach")
@@ -42,7 +42,7 @@ def test_attach_a_photo_from_the_composer(open_page, tmp_path, stub):
     assert thumb.get_attribute("alt") == "sign.png"
 
     # Pasting a picture into the box attaches it too (a desktop's screenshot).
-    png = base64.b64encode(encode(render(["Room 204"]))).decode()
+    png = base64.b64encode(encode(render(["Room 204"], paper=PHOTO))).decode()
     page.evaluate("""png => {
         const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
         const data = new DataTransfer();
@@ -62,7 +62,7 @@ def test_a_source_read_from_a_photo_shows_the_photo(open_page, server):
     from tests.kb_files import upload
 
     status, body = upload(server.url, "lab-notice.png",
-                          encode(render(["Goggles must be worn in lab 3", "三号实验室必须佩戴护目镜"])))
+                          encode(render(["Goggles must be worn in lab 3", "三号实验室必须佩戴护目镜"], paper=PHOTO)))
     assert status == 200 and body["document"]["ocr"] is True, body
     rec = open_page()
     page = rec.page

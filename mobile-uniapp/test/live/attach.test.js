@@ -22,7 +22,7 @@ before(async () => {
   server = await startServer({ model: buildTinyModel() })
   photo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'attach-')), 'IMG_0042.png')
   execFileSync(process.env.PYTHON || 'python', ['-c',
-    'import sys; from tests.pictures import render, encode; open(sys.argv[1], "wb").write(encode(render(["Bus 42 leaves at 7:15", "末班车晚上十点"])))',
+    'import sys; from tests.pictures import PHOTO, render, encode; open(sys.argv[1], "wb").write(encode(render(["Bus 42 leaves at 7:15", "末班车晚上十点"], paper=PHOTO)))',
     photo], { cwd: ROOT })
 })
 

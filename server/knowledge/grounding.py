@@ -14,9 +14,10 @@ from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
 from .weekday import DAYS, weekdays, within
 from .yes_no import unbacked
-from .echo import asks_someone, echoes
+from .echo import asks_someone, echoes, strung
 from .place_codes import named_elsewhere, unbacked_codes
 from .whole_passages import as_shown, of_no_kind_held, outranked
+from .elsewhere import from_elsewhere
 
 # What a sentence (read with its line's first sentence, its passage's headings and its title) must share of what
 # a question is about for a value of it to answer the question: on bench/data/evidence (all five sets, the
@@ -120,8 +121,12 @@ def unanswered(reply: str, question: str, sources: list[dict], shown: str) -> li
     if echoes(reply, question):
         return ["(echo)"]
     evidence = [u for s in sources for u, _ in _units(s)] + [m.group(3) for m in EVIDENCE_LINE.finditer(shown)]
+    numbers_strung = strung(reply, "\n".join(evidence))
+    if numbers_strung:
+        return numbers_strung
     return (unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
-            outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources))
+            outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources) +
+            from_elsewhere(reply, question, sources))
 
 
 def off_topic(reply: str, question: str, sources: list[dict], debug: bool = False):

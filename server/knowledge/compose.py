@@ -21,8 +21,8 @@ from .chunk import sentences
 from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
-from .clauses import CLAUSE, VALUE, Clause, goes_on, words_of
-from .rivals import CUES, asks_person, candidates, subject_words, values_of
+from .clauses import CLAUSE, VALUE, Clause, goes_on, is_latin, words_of
+from .rivals import CUES, asks_person, candidates, rates, subject_words, values_of
 from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
 
@@ -77,6 +77,9 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         return _nearest(question, shown, lang)
     if clause_else(leader.text, leader.n, question, sources, own):
         return None  # a café's hours for the gym's: the model writes, and the check reads where its value is from
+    asked_rates = rates(question) if found.kind == "money" else set()
+    if asked_rates and rates(leader.text) and not rates(leader.text) & asked_rates:
+        return None  # £42 per month for a whole year's price: the model writes, and the check reads the passages
     noun = asked_noun(question)
     if noun and not gives(noun, f"{leader.before} {leader.text}"):
         # A deposit asked, a rent said (or an extension asked, a floor said): the model writes, and is checked; where
@@ -241,7 +244,7 @@ def _said(clause: Clause, shown: str, kind: str | None = None) -> str:
     if at < 0:
         return clause.text
     end = at + len(clause.text)
-    if sentence.isascii():
+    if is_latin(sentence):
         return clause.text if not at else _english(sentence, clause.text)
     start = at
     while start > 0 and goes_on(sentence[start:end]):
@@ -262,6 +265,7 @@ def _english(sentence: str, part: str) -> str:
         return part[:1].upper() + part[1:]
     before_day = VALUE.split(lead)[0].rstrip(" ,;:")
     lead = before_day if len(before_day.split()) >= 3 else lead.rstrip(" ,;:")  # not "On" of "On Saturdays it"
+    lead = lead.rstrip(" $€£¥")  # "rented for £" cut before its number
     return f"{lead} … {part}" if lead else part
 
 

@@ -19,8 +19,8 @@ from .weekday import ANY as DAY_WORDS
 LABEL = re.compile(r"(?<!\d)[:：](?!\d)")
 LABEL_CHARS = 40  # a longer start before a colon is a sentence, not a label
 # Words of when a thing is open, which say nothing of what is open (the café "is open", 关门).
-WHEN = set("开始 开门 关门 闭馆 开放 结束 营业 时间 open opens opening close closed closes closing shut start begin "
-           "end finish daily every hour hours 每天 每日".split())
+WHEN = set("开始 开门 关门 闭馆 开放 结束 营业 时间 每天 每日 上午 下午 早上 晚上 中午 open opens opening close closed "
+           "closes closing shut start begin end finish daily every hour hours morning afternoon evening night".split())
 
 
 def subject_of(sentence: str) -> set[str]:
@@ -40,14 +40,20 @@ def about_else(sentence: str, context: str, question: str, own: set[str]) -> boo
     """Whether a sentence is about another thing than the question: it names a thing of its own at its start that
     the question does not, and it (with its context: its heading, its source's title) shares nothing of what the
     question is about but the days and its document's own name (`own`)."""
-    named = subject_of(sentence) - own
-    if not named:
-        return False  # "Sunday: 9:00am – 6:00pm" names nothing but its day
+    lead = subject_of(sentence)
+    named = {w for w in lead if not _named_by(w, own)}
+    if not named or len(named) < len(lead):
+        return False  # "Sunday: 9:00am – 6:00pm" names nothing but its day; 本学期宿舍搬迁定于 names its notice
     # A question naming nothing but the document and a day (周末图书馆几点关门) is not answered by a room's hours.
     # The question's words less its cue words one by one: subject_words would cut "When does the café close" whole.
     subject = {w for w in words_of(question) if not DAY_WORDS.fullmatch(w) and w not in WHEN
-               and not CUES.fullmatch(w)} - own
+               and not CUES.fullmatch(w) and not _named_by(w, own)}
     return not subject & words_of(f"{context} {sentence}")
+
+
+def _named_by(word: str, own: set[str]) -> bool:
+    """Whether a word is of the document's own name, or a compound of its words (体检中心 of 安康体检中心)."""
+    return word in own or any(len(o) > 1 and o in word for o in own)
 
 
 def own_names(sources: list[dict]) -> dict[int, set[str]]:
@@ -82,7 +88,7 @@ def clause_else(text: str, n: int, question: str, sources: list[dict], own: dict
     """Whether the sentence of source n that holds a clause's text is about another thing than the question."""
     source = next((s for s in sources if s["n"] == n), None)
     found = next(((s, c) for s, c in units(source) if text in s), None) if source else None
-    return bool(found) and about_else(found[0], found[1], question, own.get(n, set()))
+    return found is not None and about_else(found[0], found[1], question, own.get(n, set()))
 
 
 def from_elsewhere(reply: str, question: str, sources: list[dict]) -> list[str]:

@@ -5,7 +5,7 @@ import re
 from typing import cast
 
 from .chunk import sentences
-from .asked_noun import asked_noun
+from .asked_noun import asked_noun, not_the_named
 from .evidence import WANTS_NUMBER, language
 from .clauses import clauses, words_of
 from .rivals import candidates, latin_people, rates, subject_words
@@ -113,20 +113,20 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
 
 
 def unanswered(reply: str, question: str, sources: list[dict], shown: str) -> list[str]:
-    """What the whole passages say against the reply: it says the question again; an exit, gate or window code
-    (A出口, Exit D) that no sentence about the question names; a value the passages' best clauses do not hold
-    ("$30" for a course whose sentence says $95 but was not shown); a price or time held only as another kind."""
+    """What the whole passages say against the reply: it says the question again, or strings small numbers
+    together ("1-1-1"); an exit, gate or window code (A出口, Exit D) that no sentence about the question names; a
+    value the passages' best clauses do not hold ("$30" for a course whose sentence says $95 but was not shown); a
+    price or time held only as another kind, or only by sentences about another thing (a café's hours for the
+    gym's); a price for an asked deposit or fine that no clause naming it holds."""
     if says_not_found(reply):
         return []
     if echoes(reply, question):
         return ["(echo)"]
     evidence = [u for s in sources for u, _ in _units(s)] + [m.group(3) for m in EVIDENCE_LINE.finditer(shown)]
-    numbers_strung = strung(reply, "\n".join(evidence))
-    if numbers_strung:
-        return numbers_strung
-    return (unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
+    return (strung(reply, "\n".join(evidence)) or
+            unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
             outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources) +
-            from_elsewhere(reply, question, sources))
+            from_elsewhere(reply, question, sources) + not_the_named(reply, question, sources))
 
 
 def off_topic(reply: str, question: str, sources: list[dict], debug: bool = False):

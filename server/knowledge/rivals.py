@@ -13,6 +13,8 @@ from ..key_tokens import chinese_names, names, numbers
 from . import conditions
 from .bilingual import HALF, held_share, weighed
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
+from .asked_noun import asked_noun, gives
+from .place_codes import WHERE
 from .clauses import Clause, clauses, words_of
 from .evidence import language
 from .weekday import weekdays, within
@@ -37,7 +39,8 @@ RATES = (("hour", re.compile(r"per hour|an hour|hourly|/\s*h(?:ou)?r\b|每小时
          ("week", re.compile(r"per week|a week\b|weekly|每周(?![一二三四五六日天])|"
                              r"每星期(?![一二三四五六日天])|一周|/周", re.I)),
          ("month", re.compile(r"per month|a month|monthly|每月|每个月|一个月|/月|月卡", re.I)),
-         ("year", re.compile(r"per year|a year|yearly|annual|每年|一年|/年|年卡", re.I)))
+         ("year", re.compile(r"per year|a year|yearly|annual|(?:whole|full) year|year's|每年|一年|/年|年卡|全年|一整年",
+                             re.I)))
 # What a question asks rather than what it is about: its kind's cue words, a rate's unit, "one time".
 CUES = re.compile("|".join([p.pattern for _, p in ASKS] + [p.pattern for _, p in RATES] +
                            [r"一次|每次|多少|what|which|how|who|是谁|谁"]), re.I)
@@ -150,11 +153,21 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
     for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words
         if asked_days and any(within(d, weekdays(c.text) or weekdays(c.before)) for d in asked_days):
             c.weight += DAY_WEIGHT
+    if not kind and not person and WHERE.search(question):  # a place asked: its hours beside it are no answer
+        # ("Window 1 in the ticket hall, open 7:00am – 9:00pm" for a passport holder's where-to-buy)
+        untimed = {id(c): frozenset(v for v, kinds in mentions(c.text) if "time" not in kinds) & c.values
+                   for c in found}
+        if any(untimed.values()):
+            for c in found:
+                c.values = untimed[id(c)]
     holding = [c for c in found if c.values]
     if kind and not person and not holding:  # none of the asked kind: any number may answer (a count)
         for c in found:
             c.values = frozenset(numbers(c.text)) - own
         holding = [c for c in found if c.values]
+    noun = asked_noun(question)
+    if noun in ("deposit", "fine"):  # a key's deposit asked: the locker's rent beside it is no answer (nor a rival)
+        holding = [c for c in holding if gives(noun, f"{c.before} {c.text}")] or holding
     asked_rates = rates(question) if kind == "money" else set()
     if asked_rates:  # per day asked: the per-hour clause of the same sentence is no answer (nor a rival)
         fitting = [c for c in holding if not rates(c.text) or rates(c.text) & asked_rates]

@@ -115,3 +115,14 @@ def test_a_rent_given_for_an_asked_deposit_is_flagged():
     question = "If I rent a locker long-term, how much is the deposit for the key?"
     assert check("Lockers are £12 per month [1].", question, gym, shown)["supported"] is False
     assert check("The key deposit is £20 [1].", question, gym, shown) == {"supported": True}
+
+
+def test_a_value_from_another_document_than_the_one_the_question_names_by_its_heading_is_flagged():
+    pottery = {"n": 1, "title": "pottery.md", "document_id": "p", "text": "# 青石陶艺课程\n陶艺课每周日上午上课。"}
+    photo = {"n": 2, "title": "photo.md", "document_id": "f",
+             "text": "# 摄影入门工作坊\n每周六下午在艺术楼210教室上课。"}
+    shown = "Evidence:\n[2] (photo.md) 每周六下午在艺术楼210教室上课。\n[1] (pottery.md) 陶艺课每周日上午上课。"
+    # 陶艺课 names pottery.md by its heading; the room 210 is the photography workshop's.
+    assert check("在艺术楼210教室上课 [2]。", "陶艺课在哪个教室上课？", [pottery, photo], shown)["supported"] is False
+    assert check("在艺术楼210教室上课 [2]。", "摄影工作坊在哪个教室上课？", [pottery, photo],
+                 shown) == {"supported": True}

@@ -32,14 +32,19 @@ def subject_of(sentence: str) -> set[str]:
         lead = sentence[:m.start()]
     else:
         lead = sentence[:first.start()] if first else ""
+    # One character names no thing (每周一闭馆's 每, 为).
     return {w for w in words_of(DAY_WORDS.sub(" ", lead)) if w not in WHEN and not CUES.fullmatch(w)
-            and not w.isdigit()}
+            and not w.isdigit() and len(w) > 1}
 
 
 def about_else(sentence: str, context: str, question: str, own: set[str]) -> bool:
     """Whether a sentence is about another thing than the question: it names a thing of its own at its start that
     the question does not, and it (with its context: its heading, its source's title) shares nothing of what the
     question is about but the days and its document's own name (`own`)."""
+    from .evidence import language
+
+    if language(sentence) != language(question):
+        return False  # read in translation: its words cannot be compared here (bilingual.py's part)
     lead = subject_of(sentence)
     named = {w for w in lead if not _named_by(w, own)}
     if not named or len(named) < len(lead):

@@ -80,6 +80,10 @@ def test_a_number_the_question_says_is_no_rival_answer():
     # 可续借一次 holds only the question's own 一次: the answer is the 8 books, not "renewable once".
     assert composed is not None and "8册" in composed.reply and "续借" not in composed.reply, composed
     assert composed.grounding == {"supported": True}
+    # Nor is a deposit or a number of days, in sentences as much about the question, a rival count of books.
+    shown = _shown("library-card.md", text, "借书押金100元，退证时全额退还。", "任何一本书逾期超过 60 天，暂停借阅。")
+    composed = compose("办了普通的借书证，一次能抱几本书回家？", shown, card)
+    assert composed is not None and "8册" in composed.reply and composed.grounding == {"supported": True}, composed
 
 
 def test_the_documents_name_written_in_a_clause_does_not_outrank_the_answer():

@@ -41,6 +41,8 @@ RATES = (("hour", re.compile(r"per hour|an hour|hourly|/\s*h(?:ou)?r\b|每小时
          ("month", re.compile(r"per month|a month|monthly|每月|每个月|一个月|/月|月卡", re.I)),
          ("year", re.compile(r"per year|a year|yearly|annual|(?:whole|full) year|year's|每年|一年|/年|年卡|全年|一整年",
                              re.I)))
+# A question asking how many of a thing (几本书, 多少个, how many lanes): a count, not a price, time or length.
+COUNT = re.compile(r"[几多少]+\s*[本册个件张只位名间条辆次人门节]|\bhow many\b", re.I)
 # What a question asks rather than what it is about: its kind's cue words, a rate's unit, "one time".
 CUES = re.compile("|".join([p.pattern for _, p in ASKS] + [p.pattern for _, p in RATES] +
                            [r"一次|每次|多少|what|which|how|who|是谁|谁"]), re.I)
@@ -153,9 +155,11 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
     for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words
         if asked_days and any(within(d, weekdays(c.text) or weekdays(c.before)) for d in asked_days):
             c.weight += DAY_WEIGHT
-    if not kind and not person and WHERE.search(question):  # a place asked: its hours beside it are no answer
-        # ("Window 1 in the ticket hall, open 7:00am – 9:00pm" for a passport holder's where-to-buy)
-        untimed = {id(c): frozenset(v for v, kinds in mentions(c.text) if "time" not in kinds) & c.values
+    if not kind and not person and (WHERE.search(question) or COUNT.search(question)):
+        # A place asked: its hours beside it are no answer ("Window 1 in the ticket hall, open 7:00am – 9:00pm" for
+        # a passport holder's where-to-buy); a count asked (几本书): a price, a time or a length is none either.
+        typed = ("time",) if WHERE.search(question) else ("time", "money", "duration", "date", "percent")
+        untimed = {id(c): frozenset(v for v, kinds in mentions(c.text) if not kinds & set(typed)) & c.values
                    for c in found}
         if any(untimed.values()):
             for c in found:

@@ -120,3 +120,24 @@ def from_elsewhere(reply: str, question: str, sources: list[dict]) -> list[str]:
             for v in held:
                 holding.setdefault(v, []).append(about_else(sentence, context, question, own.get(source["n"], set())))
     return sorted(f"(elsewhere {v})" for v, verdicts in holding.items() if all(verdicts))
+
+
+def other_document(reply: str, question: str, sources: list[dict]) -> bool:
+    """Whether a value or name of the reply comes only from other documents than the one the question names by a
+    word of its title: "What's the Wi-Fi password at the hostel?" -> 2290, a college's IT help line's extension,
+    while youth-hostel.md is among the sources (its sentence shares "password": the sentence check passes it)."""
+    from ..key_tokens import names, numbers
+    from .rivals import subject_words
+
+    titled = own_names(sources)  # its title and first heading: 陶艺课 names pottery.md by its "# 陶艺课 …"
+    named = {w for w in subject_words(question) if len(w) > (2 if w.isascii() else 1)
+             and any(w in t for t in titled.values())}
+    said = (numbers(re.sub(r"\[\d+\]", " ", reply)) - numbers(question)) | (names(reply) - names(question))
+    if not named or not said:
+        return False
+    for value in said:
+        # A passage that writes the named word itself is about it (种植中心在综合楼六楼, though 中心 names 体检中心).
+        holding = [s for s in sources if value in numbers(s["text"]) | names(s["text"])]
+        if holding and not any(named & (titled[s["n"]] | words_of(s["text"])) for s in holding):
+            return True
+    return False

@@ -17,7 +17,7 @@ from .yes_no import unbacked
 from .echo import asks_someone, echoes, strung
 from .place_codes import named_elsewhere, unbacked_codes
 from .whole_passages import as_shown, of_no_kind_held, outranked
-from .elsewhere import from_elsewhere, own_names
+from .elsewhere import from_elsewhere, other_document
 
 # What a sentence (read with its line's first sentence, its passage's headings and its title) must share of what
 # a question is about for a value of it to answer the question: on bench/data/evidence (all five sets, the
@@ -159,25 +159,7 @@ def off_topic(reply: str, question: str, sources: list[dict], debug: bool = Fals
     if debug:
         return max(best.values()) if best else None
     return ((bool(best) and max(best.values()) < ON_TOPIC) or _passage_off_topic(reply, question, sources)
-            or _other_document(reply, question, sources))
-
-
-def _other_document(reply: str, question: str, sources: list[dict]) -> bool:
-    """Whether a value or name of the reply comes only from other documents than the one the question names by a
-    word of its title: "What's the Wi-Fi password at the hostel?" -> 2290, a college's IT help line's extension,
-    while youth-hostel.md is among the sources (its sentence shares "password": the sentence check passes it)."""
-    titled = own_names(sources)  # its title and first heading: 陶艺课 names pottery.md by its "# 陶艺课 …"
-    named = {w for w in subject_words(question) if len(w) > (2 if w.isascii() else 1)
-             and any(w in t for t in titled.values())}
-    said = (numbers(CITATION.sub(" ", reply)) - numbers(question)) | (names(reply) - names(question))
-    if not named or not said:
-        return False
-    for value in said:
-        # A passage that writes the named word itself is about it (种植中心在综合楼六楼, though 中心 names 体检中心).
-        holding = [s for s in sources if value in numbers(s["text"]) | names(s["text"])]
-        if holding and not any(named & (titled[s["n"]] | words_of(s["text"])) for s in holding):
-            return True
-    return False
+            or other_document(reply, question, sources))
 
 
 def _passage_off_topic(reply: str, question: str, sources: list[dict]) -> bool:

@@ -17,7 +17,7 @@ ASKS = (
                         r"what days?\b|which weekdays?\b", re.I)),
     ("duration", re.compile(r"多长时间|多久|几天|多少天|几周|多少周|几个月|"
                             r"how long|how many (minutes|hours|days|weeks)", re.I)),
-    ("money", re.compile(r"多少钱|费|价|奖|押金|定金|罚|cost|price|fee|charge|deposit|fine\b|"
+    ("money", re.compile(r"多少钱|费|价|奖|押金|定金|罚|cost|price|fee|charge|deposit|fine\b|set (?:me|us|you) back|"
                          r"how much (is|are|does|do)\b", re.I)),
 )
 # A number's kind from the words around it: (kind, what follows it, what comes before it).
@@ -37,8 +37,17 @@ AROUND = (
 )
 
 
+# A question's clauses: "借的书晚还了几天，一天要罚多少钱？" says its 几天 (a few days) before it asks a price.
+PARTS = re.compile(r"[，,；;。！!？?—]")
+
+
 def kind_of(question: str) -> str | None:
-    """The kind of number the question asks for, or None (a count, a name, anything else)."""
+    """The kind of number the question asks for, or None (a count, a name, anything else): its last clause's that
+    asks one, else the whole question's."""
+    for part in reversed(PARTS.split(question)):
+        kind = next((kind for kind, pattern in ASKS if pattern.search(part)), None)
+        if kind:
+            return kind
     return next((kind for kind, pattern in ASKS if pattern.search(question)), None)
 
 

@@ -32,3 +32,26 @@ def gives(noun: str, text: str) -> bool:
     """Whether a text gives the named value: names it, and for a phone holds a number to dial."""
     says = next(says for n, _, says in NOUNS if n == noun)
     return bool(says.search(text)) and (noun != "phone" or bool(PHONE_NUMBER.search(text)))
+
+
+def not_the_named(reply: str, question: str, sources: list[dict]) -> list[str]:
+    """A deposit or fine asked: the reply's prices that no clause giving that noun holds, where some clause of the
+    passages gives it ("£15 per month", a locker's rent, for its key's deposit, beside "plus a £25 key deposit")."""
+    from ..key_tokens import numbers, with_hours
+    from .answer_kind import mentions
+    from .clauses import clauses
+    from .whole_passages import as_shown
+
+    noun = asked_noun(question)
+    if noun not in ("deposit", "fine") or not sources:
+        return []
+    said = {v for v, kinds in mentions(re.sub(r"\[\d+\]", " ", reply)) if "money" in kinds} - numbers(question)
+    found = clauses(as_shown(sources))
+    if not said or not any(gives(noun, f"{c.before} {c.text}") for c in found):
+        return []
+    out = []
+    for value in sorted(said):
+        holding = [c for c in found if value in with_hours(numbers(c.text))]
+        if holding and not any(gives(noun, f"{c.before} {c.text}") for c in holding):
+            out.append(f"(not the {noun} {value})")
+    return out

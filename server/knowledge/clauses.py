@@ -17,6 +17,7 @@ VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}|{ORDINAL.pattern}", re.I)
 # prize is 800 euros") does not go on about its sentence's start.
 OWN_SUBJECT = re.compile(r"^\s*(?:(?:the|a|an|its|their)\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:is|are|was|were)\b", re.I)
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
 # English clauses that join two values ("costs 5 dollars for adults and 3 dollars for children") are cut at
 # the conjunction, but not an age's bound ("aged 65 and over", "16 or older").
@@ -76,27 +77,33 @@ def clauses(shown: str) -> list[Clause]:
             # night", "..., given by Elena Fischer"): those that do not restate it ("the second prize is 800
             # euros") keep the words before the sentence's first number ("On Saturdays it opens at"), or with none
             # before its first day ("The rental is open from" Tuesday to Sunday and closed on Mondays).
-            lead = words_of((RUN if RUN.search(s) else VALUE).split(s)[0]) if s.isascii() else set()
+            latin = is_latin(s)
+            lead = words_of((RUN if RUN.search(s) else VALUE).split(s)[0]) if latin else set()
             # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
             # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
             before, first, said = topic.get(n, set()), True, ""
             for c in _listed(CLAUSE.split(s)):
-                for p in _parts(c) if s.isascii() else _people(c):
+                for p in _parts(c) if latin else _people(c):
                     if p.strip() and (n, p) not in seen:
                         seen.add((n, p))
                         own = words_of(p)
                         restated = {w for w in words_of(VALUE.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
                         kept = set() if restated or OWN_SUBJECT.match(LEADING_JOIN.sub("", p)) else lead
                         earlier = ""
-                        if not s.isascii() and goes_on(p):
+                        if not latin and goes_on(p):
                             kept, earlier = kept | before, said
-                        before = own | (kept if not s.isascii() else set())
+                        before = own | (kept if not latin else set())
                         said = f"{earlier}，{p}" if earlier else p
                         if first:
                             topic[n], first = before, False
                         out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
                                           titled=frozenset(context - own - kept), before=earlier))
     return out
+
+
+def is_latin(text: str) -> bool:
+    """Whether a sentence is written in a Latin script: no Chinese in it (£15, "9:00am – 6:00pm" and café are)."""
+    return not CJK.search(text)
 
 
 def goes_on(clause: str) -> bool:
@@ -117,7 +124,7 @@ def _listed(pieces: list[str]) -> list[str]:
     """English clauses with a list of days cut at its commas joined again ("Monday, Wednesday and Friday")."""
     out: list[str] = []
     for piece in pieces:
-        only_days = (piece.isascii() and DAY.search(piece) and not RUN.search(piece)
+        only_days = (is_latin(piece) and DAY.search(piece) and not RUN.search(piece)
                      and not words_of(DAY.sub(" ", piece)))
         if out and only_days and DAY.search(out[-1]):
             out[-1] += ", " + piece.strip()
@@ -128,7 +135,7 @@ def _listed(pieces: list[str]) -> list[str]:
 
 def _parts(clause: str) -> list[str]:
     """An English clause cut at a conjunction between two values (numbers or days); any other clause whole."""
-    if not clause.isascii():
+    if not is_latin(clause):
         return [clause]
     parts: list[str] = []
     for piece in JOIN.split(clause):

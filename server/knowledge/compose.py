@@ -18,10 +18,11 @@ from .answer_kind import has_kind, kind_of
 from .asked_noun import asked_noun, gives
 from .bilingual import HALF, held_share
 from .chunk import sentences
+from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
-from .clauses import CLAUSE, VALUE, Clause, goes_on, words_of
-from .rivals import CUES, asks_person, candidates, subject_words, values_of
+from .clauses import CLAUSE, VALUE, Clause, goes_on, is_latin, words_of
+from .rivals import CUES, asks_person, candidates, rates, subject_words, values_of
 from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
 
@@ -66,14 +67,19 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         # A where-question asks no value, but a clause about it that gives a floor or a room answers it; any other
         # (next to the vending machines, the Blue Room) is left to the model.
         return _where(question, shown, sources, lang) if WHERE.search(question) else None
-    found = candidates(question, shown)
-    own = _own_names(sources)
+    own = own_names(sources)
+    found = candidates(question, shown, names=_named_more(question, own))
     top = max((c.weight for c in found.answer), default=0)
     leader = next((c for c in found.answer if c.weight == top), None)
     if leader is None or top <= 0 or not (_about(leader, question, own) or _on_the_day(leader, question, sources)):
         # No clause shares what the question is about: the model would pick a value of something else (a bath's
         # 100 元 for a microchip). Said so, with the nearest sentence, where the model reads its own language.
         return _nearest(question, shown, lang)
+    if clause_else(leader.text, leader.n, question, sources, own):
+        return None  # a café's hours for the gym's: the model writes, and the check reads where its value is from
+    asked_rates = rates(question) if found.kind == "money" else set()
+    if asked_rates and rates(leader.text) and not rates(leader.text) & asked_rates:
+        return None  # £42 per month for a whole year's price: the model writes, and the check reads the passages
     noun = asked_noun(question)
     if noun and not gives(noun, f"{leader.before} {leader.text}"):
         # A deposit asked, a rent said (or an extension asked, a floor said): the model writes, and is checked; where
@@ -98,7 +104,7 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
 def _where(question: str, shown: str, sources: list[dict], lang: str) -> Composed | None:
     """A where-question answered by the one clause about it that gives a floor (or a room); None when none clearly
     does."""
-    own = _own_names(sources)
+    own = own_names(sources)
     for kind in ("floor", "room"):
         found = candidates(question, shown, person=False, kind=kind)
         found.answer = [c for c in found.answer if has_kind(kind, c.text)]  # not any number, as a count would be
@@ -106,6 +112,8 @@ def _where(question: str, shown: str, sources: list[dict], lang: str) -> Compose
         leader = next((c for c in found.answer if c.weight == top), None)
         if leader is None or top <= 0 or not _about(leader, question, own):
             continue
+        if clause_else(leader.text, leader.n, question, sources, own):
+            return None
         if found.ambiguous or any(c.values != leader.values and _about(c, question, {}) for c in found.answer):
             return None
         return Composed(_frame(lang, [(leader.n, _said(leader, shown, kind))]), [leader.n], {"supported": True})
@@ -157,21 +165,10 @@ def _name_of(clause: Clause, question: str, own: dict[int, set[str]]) -> set[str
     return name if any(len(w) > 1 for w in _subject(question) - name - WHEN_VERBS) else set()
 
 
-def _own_names(sources: list[dict]) -> dict[int, set[str]]:
-    """Each source's words of its document's own name: its title's and its first-level headings' in any passage of
-    it shown (Granite Peak's "peak" makes "Off-peak membership" no answer about it). Not the words its passages
-    share: neighbouring passages overlap, and two of a climbing gym's shared "sunday" and "open"."""
-    by_document: dict[str, list[dict]] = {}
-    for s in sources:
-        by_document.setdefault(s.get("document_id", s["n"]), []).append(s)
-    own: dict[int, set[str]] = {}
-    for passages in by_document.values():
-        texts = [s.get("text", "") for s in passages]
-        name = words_of(" ".join([passages[0].get("title", "")] + [line for t in texts for line in t.splitlines()
-                                                                 if re.match(r"\s*#\s", line)]))
-        for s in passages:
-            own[s["n"]] = name
-    return own
+def _named_more(question: str, own: dict[int, set[str]]) -> dict[int, set[str]]:
+    """The sources' own names where the question is about more than the document (the manager of Northgate Bike
+    Rental): there a clause writing the name is not more about the question for it."""
+    return {n: name for n, name in own.items() if any(len(w) > 1 for w in _subject(question) - name - WHEN_VERBS)}
 
 
 def _nearest(question: str, shown: str, lang: str) -> Composed | None:
@@ -247,7 +244,7 @@ def _said(clause: Clause, shown: str, kind: str | None = None) -> str:
     if at < 0:
         return clause.text
     end = at + len(clause.text)
-    if sentence.isascii():
+    if is_latin(sentence):
         return clause.text if not at else _english(sentence, clause.text)
     start = at
     while start > 0 and goes_on(sentence[start:end]):
@@ -268,6 +265,7 @@ def _english(sentence: str, part: str) -> str:
         return part[:1].upper() + part[1:]
     before_day = VALUE.split(lead)[0].rstrip(" ,;:")
     lead = before_day if len(before_day.split()) >= 3 else lead.rstrip(" ,;:")  # not "On" of "On Saturdays it"
+    lead = lead.rstrip(" $€£¥")  # "rented for £" cut before its number
     return f"{lead} … {part}" if lead else part
 
 

@@ -28,3 +28,16 @@ def echoes(reply: str, question: str) -> bool:
         return False  # "是的，可以续借。" and 周日 for 周六还是周日 take every word from the question and answer it
     own = set(words(re.sub(r"\[\d+\]", " ", reply)))  # its numbers too: "It closes at 22:30." answers
     return bool(own) and not own - set(words(question))
+
+
+# Numbers strung with dashes ("3-15-15", "1-1-1-1"), which a reply may write for a code, a line or a date.
+STRUNG = re.compile(r"\d+(?:\s*[-–]\s*\d+){2,}")
+DIGIT_RUN = re.compile(r"\d[\d\s\-–]*\d|\d")
+
+
+def strung(reply: str, evidence: str) -> list[str]:
+    """The reply's dash-strung numbers whose digits no run of the evidence writes: small numbers of the evidence
+    strung together ("1-1-1-…" for a Wi-Fi password, its 1 from 一楼) are no number it holds."""
+    held = [re.sub(r"\D", "", m) for m in DIGIT_RUN.findall(evidence)]
+    return [f"(strung {m})" for m in STRUNG.findall(reply)
+            if not any(re.sub(r"\D", "", m) in run for run in held)]

@@ -5,7 +5,7 @@ import re
 from typing import cast
 
 from .chunk import sentences
-from .asked_noun import asked_noun
+from .asked_noun import asked_noun, not_the_named
 from .evidence import WANTS_NUMBER, language
 from .clauses import clauses, words_of
 from .rivals import candidates, latin_people, rates, subject_words
@@ -14,9 +14,10 @@ from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
 from .weekday import DAYS, weekdays, within
 from .yes_no import unbacked
-from .echo import asks_someone, echoes
+from .echo import asks_someone, echoes, strung
 from .place_codes import named_elsewhere, unbacked_codes
 from .whole_passages import as_shown, of_no_kind_held, outranked
+from .elsewhere import from_elsewhere, other_document
 
 # What a sentence (read with its line's first sentence, its passage's headings and its title) must share of what
 # a question is about for a value of it to answer the question: on bench/data/evidence (all five sets, the
@@ -112,16 +113,20 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
 
 
 def unanswered(reply: str, question: str, sources: list[dict], shown: str) -> list[str]:
-    """What the whole passages say against the reply: it says the question again; an exit, gate or window code
-    (A出口, Exit D) that no sentence about the question names; a value the passages' best clauses do not hold
-    ("$30" for a course whose sentence says $95 but was not shown); a price or time held only as another kind."""
+    """What the whole passages say against the reply: it says the question again, or strings small numbers
+    together ("1-1-1"); an exit, gate or window code (A出口, Exit D) that no sentence about the question names; a
+    value the passages' best clauses do not hold ("$30" for a course whose sentence says $95 but was not shown); a
+    price or time held only as another kind, or only by sentences about another thing (a café's hours for the
+    gym's); a price for an asked deposit or fine that no clause naming it holds."""
     if says_not_found(reply):
         return []
     if echoes(reply, question):
         return ["(echo)"]
     evidence = [u for s in sources for u, _ in _units(s)] + [m.group(3) for m in EVIDENCE_LINE.finditer(shown)]
-    return (unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
-            outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources))
+    return (strung(reply, "\n".join(evidence)) or
+            unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
+            outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources) +
+            from_elsewhere(reply, question, sources) + not_the_named(reply, question, sources))
 
 
 def off_topic(reply: str, question: str, sources: list[dict], debug: bool = False):
@@ -154,23 +159,7 @@ def off_topic(reply: str, question: str, sources: list[dict], debug: bool = Fals
     if debug:
         return max(best.values()) if best else None
     return ((bool(best) and max(best.values()) < ON_TOPIC) or _passage_off_topic(reply, question, sources)
-            or _other_document(reply, question, sources))
-
-
-def _other_document(reply: str, question: str, sources: list[dict]) -> bool:
-    """Whether a value or name of the reply comes only from other documents than the one the question names by a
-    word of its title: "What's the Wi-Fi password at the hostel?" -> 2290, a college's IT help line's extension,
-    while youth-hostel.md is among the sources (its sentence shares "password": the sentence check passes it)."""
-    titled = {s["n"]: words_of(s["title"]) for s in sources}
-    named = {w for w in subject_words(question) if len(w) > 2 and any(w in t for t in titled.values())}
-    said = (numbers(CITATION.sub(" ", reply)) - numbers(question)) | (names(reply) - names(question))
-    if not named or not said:
-        return False
-    for value in said:
-        holding = [s["n"] for s in sources if value in numbers(s["text"]) | names(s["text"])]
-        if holding and not any(named & titled[n] for n in holding):
-            return True
-    return False
+            or other_document(reply, question, sources))
 
 
 def _passage_off_topic(reply: str, question: str, sources: list[dict]) -> bool:

@@ -65,7 +65,10 @@ def named_elsewhere(reply: str, question: str, evidence: list[str]) -> list[str]
     said = {w for w in names(reply) | chinese_names(reply) | place_codes(reply) if w.lower() not in question.lower()}
     held = [(s, found) for s in evidence for found in [names(s) | chinese_names(s) | place_codes(s)] if found]
     said = {w for w in said if any(w in found for _, found in held)}  # one the evidence lacks: the names check's
-    about = [found for s, found in held if shared(condition, words_of(s))]
+    # Of those, the ones most about what the question asks beside its condition: "register with your passport
+    # number at the Service Centre" (Wi-Fi) names the passport, not buying a ticket.
+    asking = {w for p in parts if WH.search(p) for w in subject_words(p)} - condition
+    about = [found for s, found in _best_of(asking, [(s, f) for s, f in held if shared(condition, words_of(s))])]
     if not said or not about:
         return []
     return sorted(f"(elsewhere {w})" for w in said if not any(w in found for found in about))
@@ -74,11 +77,17 @@ def named_elsewhere(reply: str, question: str, evidence: list[str]) -> list[str]
 def _best(question: str, held: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
     """The (sentence, values) that share the most of what the question is about, in either language (RIVAL_SHARE
     of the best); all of them where none shares a word."""
+    from .rivals import subject_words
+
+    return _best_of(subject_words(question), held)
+
+
+def _best_of(subject: set[str], held: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
+    """_best for a set of asked words."""
     from .bilingual import weighed
     from .clauses import words_of
-    from .rivals import RIVAL_SHARE, subject_words
+    from .rivals import RIVAL_SHARE
 
-    subject = subject_words(question)
     weights = [weighed(subject, words_of(s), len) for s, _ in held]
     top = max(weights, default=0)
     return [h for h, w in zip(held, weights) if w >= RIVAL_SHARE * top]

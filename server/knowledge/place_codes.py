@@ -74,11 +74,14 @@ def named_elsewhere(reply: str, question: str, evidence: list[str]) -> list[str]
 def _best(question: str, held: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
     """The (sentence, values) that share the most of what the question is about, in either language (RIVAL_SHARE
     of the best); all of them where none shares a word."""
-    from .bilingual import weighed
+    from .bilingual import weighed, whole_words
     from .clauses import words_of
     from .rivals import RIVAL_SHARE, subject_words
 
-    subject = subject_words(question)
+    # Each asked word once, not also the parts jieba cut it into: 火车站's part 车站 ("bus stop") made "City bus
+    # routes … stop at the north square (Exit B)" as much about 去机场的大巴在火车站哪个出口坐 as "Airport shuttle bus:
+    # from Exit D".
+    subject = whole_words(subject_words(question))
     weights = [weighed(subject, words_of(s), len) for s, _ in held]
     top = max(weights, default=0)
     return [h for h, w in zip(held, weights) if w >= RIVAL_SHARE * top]

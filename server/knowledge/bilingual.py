@@ -7,6 +7,7 @@ The dictionary is CC-CEDICT (CC BY-SA 4.0, 119k entries), the copy inside the `c
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import marshal
@@ -26,6 +27,7 @@ NO_MEANING = re.compile(r"^(CL:|surname |variant of|old variant|see |abbr\. |use
                         r"erhua variant|\(old\)|\(archaic\)|\(Tw\) variant)", re.I)
 ASIDE = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # "(telephone) extension", "CL:間|间[jian1]"
 LATIN_WORD = re.compile(r"[a-z]+")
+VERB = re.compile(r"^\s*to\s")  # CC-CEDICT writes a verb's gloss "to rent", "to sign up"
 # A gloss of more words than this is an explanation ("to make oneself more attractive", "all the way around"),
 # not a translation: its words would tie the Chinese word to half of English.
 GLOSS_WORDS = 2
@@ -45,7 +47,6 @@ CROSS = 0.5
 # 8800元起 held "dental implant" alone (0.39).
 HALF = 0.5
 IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
-PAIRS = 4  # the rules above, as kept in the cache folder: a change of them reads the dictionary again
 _lock = threading.Lock()
 _tables: tuple[dict[str, str], dict[str, str]] | None = None
 
@@ -59,6 +60,14 @@ def stem(word: str) -> str:
     if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
         return word[:-2]
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
+
+
+def head_words(gloss: str, said: list[str]) -> list[str]:
+    """The words of a gloss that say what it is: a verb phrase's first ("to sign up": sign), a noun phrase's last
+    ("electric drill": drill), a hyphenated word whole ("electric-powered"). A modifier alone is no translation:
+    电钻 "electric drill" is no "electric bike"."""
+    groups = [kept for kept in ([w for w in LATIN_WORD.findall(part) if w in said] for part in gloss.split()) if kept]
+    return groups[0] if VERB.match(gloss) else groups[-1]
 
 
 def _path() -> str | None:
@@ -87,7 +96,7 @@ def _cached(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
 
     if not path or not os.path.exists(path):
         return _read(path)
-    kept = os.path.join(default_cache_dir(), f"cedict-pairs-{PAIRS}-{os.path.getsize(path)}.marshal")
+    kept = os.path.join(default_cache_dir(), f"cedict-pairs-{_rules()}-{os.path.getsize(path)}.marshal")
     try:
         with open(kept, "rb") as f:
             tables = marshal.load(f)
@@ -105,6 +114,13 @@ def _cached(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
     return tables
 
 
+def _rules() -> str:
+    """The rules above as kept in the cache folder: this file's digest, so that a change of them (on any branch)
+    reads the dictionary again instead of loading pairs made by other rules under the same name."""
+    with open(__file__, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:12]
+
+
 def _read(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
     """Both directions, each word's other-language words joined by spaces (kept as strings: fewer objects)."""
     zh_en: dict[str, set[str]] = {}
@@ -120,17 +136,17 @@ def _read(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
             simple = head.split(" ", 2)[1] if head.count(" ") >= 2 else ""
             if not simple or not CJK.fullmatch(simple):
                 continue
-            glossed, whole = set(), set()
+            glossed: set[str] = set()
+            whole: set[str] = set()
             for gloss in defs.rstrip().rstrip("/").split("/"):
                 if NO_MEANING.match(gloss):
                     continue
-                said = [w for w in LATIN_WORD.findall(ASIDE.sub(" ", gloss).lower())
-                        if len(w) > 1 and w not in STOP and w not in FILLER]
+                plain = ASIDE.sub(" ", gloss).lower()
+                said = [w for w in LATIN_WORD.findall(plain) if len(w) > 1 and w not in STOP and w not in FILLER]
                 if 0 < len(said) <= GLOSS_WORDS:
-                    said = [stems.get(w) or stems.setdefault(w, stem(w)) for w in said]
-                    glossed.update(said)
+                    glossed.update(stems.get(w) or stems.setdefault(w, stem(w)) for w in head_words(plain, said))
                     if len(said) == 1:
-                        whole.add(said[0])
+                        whole.add(stems.get(said[0]) or stems.setdefault(said[0], stem(said[0])))
             if len(simple) < MIN_CHARS:  # one character: its few whole glosses only (猫 cat, 楼 floor; not 上)
                 glossed = whole if len(whole) <= ONE_CHAR_GLOSSES else set()
                 whole = set()  # and no English word finds it: a text's 楼 or 天 would match half of English
@@ -164,8 +180,7 @@ def shared(asked: Iterable[str], text_words: Iterable[str]) -> set[str]:
     (押金 for "deposit"), an English one where the text has its Chinese word; 费用 does not find 收费 this way.
     """
     have = set(text_words)
-    # whole words, or words whose plural's s is already cut (rivals: "classes" -> "classe")
-    latin = {v for w in have if w.isascii() for v in (stem(w), stem(w + "s"))}
+    latin = {stem(w) for w in have if w.isascii()}  # whole words, or words already stemmed (clauses.words_of)
     han = {w for w in have if CJK.search(w)}
     out = set()
     for w in asked:
@@ -189,9 +204,16 @@ def weighed(asked: Iterable[str], text_words: Iterable[str], weight: Callable[[s
 def held_share(subject: Iterable[str], text_words: Iterable[str]) -> float:
     """The share (by length) of what a question is about, of the words the dictionary knows, that a text holds in
     either language; at least HALF, a clause that shares no word in the question's language may answer it."""
-    known = [w for w in set(subject) if glosses(w)]
+    known = [w for w in whole_words(subject) if glosses(w)]
     total = sum(map(len, known))
     return sum(map(len, shared(known, text_words))) / total if total else 0.0
+
+
+def whole_words(asked: Iterable[str]) -> set[str]:
+    """The asked words less the parts jieba also cut them into (游泳池 -> 游泳, 泳池, 游泳池: one word asked), so
+    that a text holding "swimming pool" is not short of 泳池 "swimming pond", nor "Saturday" of 星期 "week"."""
+    asked = set(asked)
+    return {w for w in asked if not (CJK.fullmatch(w) and any(w in o and w != o for o in asked))}
 
 
 def glosses(word: str) -> frozenset[str]:
@@ -201,4 +223,4 @@ def glosses(word: str) -> frozenset[str]:
         return english(word)
     if not (word.isalpha() and word.isascii()):
         return frozenset()
-    return chinese(word) | chinese(word + "s")  # whole, or with a plural's s cut (rivals: rabies -> rabie)
+    return chinese(word)

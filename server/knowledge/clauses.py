@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..key_tokens import ORDINAL, RUN, chinese_names, names
-from .bilingual import IRREGULAR
+from .bilingual import stem
 from .chunk import sentences
 from .keyword import words
 from .weekday import ANY as DAY
@@ -43,17 +43,10 @@ class Clause:
 
 
 
-def _stem(word: str) -> str:
-    """closes -> close, saturdays -> saturday: an English plural or third person is the same word here."""
-    if word in IRREGULAR:
-        return IRREGULAR[word]
-    return word[:-1] if len(word) > 3 and word.isascii() and word.endswith("s") and not word.endswith("ss") else word
-
-
 def words_of(text: str) -> set[str]:
     """A text's words as clauses and questions are compared on (stemmed; digits apart)."""
     # Digits apart first: the library's words glue "20:00关门" into "00关门", which 关门 would not match.
-    return {_stem(w) for w in words(RUN.sub(" ", text))}
+    return {stem(w) for w in words(RUN.sub(" ", text))}
 
 
 def clauses(shown: str) -> list[Clause]:

@@ -83,14 +83,17 @@ def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[f
     days = q_words & set(words(day_words(question)))
     kw = np.array([(weighed(q_words, words(sent), idf)
                     + 0.5 * weighed(q_words - shared(q_words, words(sent)), words(h), idf)
-                    + (sum(idf(w) for w in days - set(words(sent))) if days and same_day(question, sent) else 0))
+                    + (sum(idf(w) for w in days - shared(days, words(sent)))  # not twice where held in translation
+                       if days and same_day(question, sent) else 0))
                    / total for (_, sent), h in zip(cands, headings)])
     dense = np.zeros(len(cands))
     if embedder is not None:
         qv = embedder.embed([question], query=True)[0]
         cos = embedder.embed([sent for _, sent in cands], query=False) @ qv
-        span = float(cos.max() - cos.min())
-        dense = (cos - cos.min()) / span if span > 1e-6 else np.zeros(len(cands))
+        dense = _rescaled(cos)
+        across = _across(question, cands, sources, q_words, days, idf)
+        if across.any():  # the embedder's say counts half across languages, among those sentences alone
+            dense[across] = (1 + _rescaled(cos[across])) / 2
     wants = bool(WANTS_NUMBER.search(question))
     q_numbers = numbers(question)
     scores = []
@@ -99,6 +102,41 @@ def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[f
         bonus = WANTS_BONUS if wants and held else 0.0
         scores.append((float(kw[i] + DENSE_WEIGHT * dense[i] + bonus - 0.02 * n), n, sent))
     return sorted(scores, key=lambda t: -t[0])
+
+
+def _across(question: str, cands: list[tuple[int, str]], sources: list[dict], q_words: set[str], days: set[str],
+            idf) -> np.ndarray:
+    """The sentences of the other language that hold some of the question in translation, where the passages of that
+    language hold more of what it is about than those of its own; none elsewhere.
+
+    The embedder puts a question nearer any sentence of its own language than the one of the other language that
+    answers it (index.Snapshot.across): 去机场的大巴在火车站哪个出口坐 had "Airport shuttle bus: from Exit D" at 0.0 of
+    the Chinese lines' 1.0 and never showed it. Only where the other language holds more of the question:
+    图书馆每周哪天不开门 keeps its Chinese library (滨江区图书馆…每周一闭馆) ahead of an English library's
+    "opens at 9:00 on weekdays", and a day counts in any words (诊所星期六几点关门 -> 周六).
+    """
+    from .rivals import CUES  # rivals reads this module's language(): imported when first asked
+
+    lang = language(question)
+    other = np.array([language(sent) != lang for _, sent in cands])
+    if other.all() or not other.any():
+        return np.zeros(len(cands), dtype=bool)
+    subject = set(words(CUES.sub(" ", question))) - days
+    about = {False: 0.0, True: 0.0}
+    for src in sources:
+        held = weighed(subject, words(f"{src['title']} {src['text']}"), idf)
+        held += sum(idf(w) for w in days) if days and same_day(question, src["text"]) else 0
+        about[language(src["text"]) != lang] = max(about[language(src["text"]) != lang], held)
+    if about[True] <= about[False]:
+        return np.zeros(len(cands), dtype=bool)
+    translated = np.array([bool(shared(q_words, words(sent)) - set(words(sent))) for _, sent in cands])
+    return other & translated
+
+
+def _rescaled(cos: np.ndarray) -> np.ndarray:
+    """Cosines rescaled to 0-1 among the candidates (all zeros where they are all alike)."""
+    span = float(cos.max() - cos.min()) if len(cos) else 0.0
+    return (cos - cos.min()) / span if span > 1e-6 else np.zeros(len(cos))
 
 
 def choose(ranked: list[tuple[float, int, str]], top: int = TOP) -> list[tuple[int, str]]:

@@ -138,7 +138,11 @@ class Snapshot:
             return False
         weight = {t: self.meaning_idf(t) for t in subject if t in self.keyword.df or glosses(t)}
         total = sum(weight.values())
-        return bool(total) and sum(weight[t] for t in shared(weight, self.tokens[i])) / total >= TRANSLATED_MIN
+        # A compound held holds the parts jieba cut it into (游泳池 "swimming pool": 游泳, 泳池), as its own text would:
+        # this floor lets a passage in, and the clause choice (bilingual.held_share) counts each asked word once.
+        held = shared(weight, self.tokens[i])
+        held |= {t for t in weight if CJK.fullmatch(t) and any(t in h and t != h for h in held)}
+        return bool(total) and sum(weight[t] for t in held) / total >= TRANSLATED_MIN
 
     def meaning_idf(self, word: str) -> float:
         """How rare what a word means is in the library: the idf of the rarest of its translations that the library

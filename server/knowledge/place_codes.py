@@ -84,10 +84,14 @@ def _best(question: str, held: list[tuple[str, set[str]]]) -> list[tuple[str, se
 
 def _best_of(subject: set[str], held: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
     """_best for a set of asked words."""
-    from .bilingual import weighed
+    from .bilingual import weighed, whole_words
     from .clauses import words_of
     from .rivals import RIVAL_SHARE
 
+    # Each asked word once, not also the parts jieba cut it into: 火车站's part 车站 ("bus stop") made "City bus
+    # routes … stop at the north square (Exit B)" as much about 去机场的大巴在火车站哪个出口坐 as "Airport shuttle bus:
+    # from Exit D".
+    subject = whole_words(subject)
     weights = [weighed(subject, words_of(s), len) for s, _ in held]
     top = max(weights, default=0)
     return [h for h, w in zip(held, weights) if w >= RIVAL_SHARE * top]

@@ -130,3 +130,12 @@ def test_a_value_from_another_document_than_the_one_the_question_names_by_its_he
     assert check("在艺术楼210教室上课 [2]。", "陶艺课在哪个教室上课？", [pottery, photo], shown)["supported"] is False
     assert check("在艺术楼210教室上课 [2]。", "摄影工作坊在哪个教室上课？", [pottery, photo],
                  shown) == {"supported": True}
+
+
+def test_a_place_is_told_whole_with_its_room_before_its_floor():
+    text = ("# Linden Inn — Guest Guide\n## Laundry\n- Self-service laundry: Room 214, Level 2, open 07:00–23:00. "
+            "Tokens from the front desk: CNY 15 per wash.")
+    inn = [{"n": 1, "title": "linden-inn.md", "text": text, "document_id": "inn"}]
+    shown = _shown("linden-inn.md", "Self-service laundry: Room 214, Level 2, open 07:00–23:00.")
+    composed = compose("Where's the coin laundry in the inn?", shown, inn)
+    assert composed is not None and "Room 214, Level 2" in composed.reply, composed

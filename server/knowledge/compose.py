@@ -14,7 +14,7 @@ from typing import cast
 
 from ..shapes import Grounding
 from ..key_tokens import RUN, names
-from .answer_kind import has_kind, kind_of
+from .answer_kind import has_kind, kind_of, mentions
 from .asked_noun import asked_noun, gives
 from .bilingual import HALF, held_share
 from .chunk import sentences
@@ -116,8 +116,20 @@ def _where(question: str, shown: str, sources: list[dict], lang: str) -> Compose
             return None
         if found.ambiguous or any(c.values != leader.values and _about(c, question, {}) for c in found.answer):
             return None
-        return Composed(_frame(lang, [(leader.n, _said(leader, shown, kind))]), [leader.n], {"supported": True})
+        return Composed(_frame(lang, [(leader.n, _place(leader, shown, kind))]), [leader.n], {"supported": True})
     return None
+
+
+def _place(clause: Clause, shown: str, kind: str) -> str:
+    """A place as a person reads it: an English clause with its sentence's start where that gives places alone
+    ("Self-service laundry: Room 312, Level 3", not the floor alone after "Self-service laundry: Room …")."""
+    sentence = _sentence_of(clause, shown)
+    at = sentence.find(clause.text) if sentence else -1
+    head = sentence[:at] if at > 0 and is_latin(sentence) else ""
+    said = list(mentions(head))
+    if said and all(kinds & {"floor", "room"} for _, kinds in said):
+        return sentence[:at + len(clause.text)].strip()
+    return _said(clause, shown, kind)
 
 
 def _about(clause: Clause, question: str, own: dict[int, set[str]]) -> bool:

@@ -22,6 +22,7 @@ import re
 
 from bench.common import ROOT, LiveServer, http_json
 from server.graph.names import normalize
+from server.knowledge.grounding import says_not_found
 
 DATA = os.path.join(ROOT, "bench", "data", "graph")
 ADMIN = "b3nch"
@@ -68,7 +69,9 @@ def score(q: dict, body: dict, canon, types) -> str:
         right = want <= named and not {n for n in named - want if types.get(n) == q["kind"]}
     else:
         right = not named
-    flagged = body.get("grounding", {}).get("supported") is False
+    flagged = (body.get("grounding") or {}).get("supported") is False
+    if not right and not flagged and says_not_found(body.get("text", "")):
+        return "not-found"  # a wrong answer the issue allows: said, not stated
     return ("right-flagged" if flagged else "right") if right else ("wrong-flagged" if flagged else "wrong-unflagged")
 
 
@@ -93,7 +96,7 @@ def before(server, part: str, canon, types) -> dict:
     with open(os.path.join(DATA, csv_name), "rb") as f:
         graph.import_file(os.path.basename(csv_name), f.read())
     model = next(m["id"] for m in http_json(server.url + "/v1/models")[1]["data"] if m["owned_by"] == "local")
-    counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "right-flagged": 0}
+    counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "not-found": 0, "right-flagged": 0}
     for q in load(questions):
         instruction, sources = ground(graph, None, q["question"])
         if not sources:
@@ -117,7 +120,7 @@ def before(server, part: str, canon, types) -> dict:
 def row(model: str, part: str, n: int, counts: dict) -> str:
     right = counts["right"] + counts["right-flagged"]
     return (f"| {model} | {part} | {n} | {right} ({right / n:.0%}) | {counts['wrong-flagged']} | "
-            f"{counts['wrong-unflagged']} | {counts['right-flagged']} |")
+            f"{counts['wrong-unflagged']} | {counts['not-found']} | {counts['right-flagged']} |")
 
 
 def ask_part(server, model: str, part: str, show: bool) -> None:
@@ -125,7 +128,7 @@ def ask_part(server, model: str, part: str, show: bool) -> None:
     csv_name, name = PARTS[part]
     canon, types = graph_names(csv_name)
     chat = {"backend": "local"} if model == "builtin" else {"backend": "openai", "model": model}
-    counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "right-flagged": 0}
+    counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "not-found": 0, "right-flagged": 0}
     questions = load(name)
     for q in questions:
         status, body = http_json(server.url + "/api/chat", {"message": q["question"], "graph": True, **chat})
@@ -148,8 +151,8 @@ def main() -> None:
     from tests.openai_stub import Stub
 
     parts = ["tune", "heldout"] if args.part == "both" else [args.part]
-    print("| model | part | questions | right | wrong, flagged | wrong, unflagged | right but flagged |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | part | questions | right | wrong, flagged | wrong, unflagged | says not found | right, flagged |")
+    print("|---|---|---|---|---|---|---|---|")
     for csv_name in dict.fromkeys(PARTS[p][0] for p in parts):  # one server per graph: it holds only that one
         stub = Stub()
         server = LiveServer("--backend", "local", "--base-url", stub.url, "--admin-token", ADMIN,

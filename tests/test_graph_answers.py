@@ -30,6 +30,7 @@ HOSPITAL = """head,relation,tail,head_type,tail_type
 水痘,就诊科室,皮肤科,疾病,科室
 胃炎,alias,Gastritis,,
 胃炎,检查项目,胃镜,疾病,检查
+胃镜,检查地点,内镜中心,检查,科室
 冠心病,常用药品,阿司匹林,疾病,药品
 哮喘,常用药品,沙丁胺醇,疾病,药品
 消化内科,alias,Gastroenterology,,
@@ -41,7 +42,7 @@ def server(stub, tmp_path_factory):
     """The stub upstream as the default backend (an instruction model), a tiny base model as "local"."""
     s = stub_and_local_base(stub, str(tmp_path_factory.mktemp("graph-answers")), ADMIN)
     status, body = upload(s.url, "hospital.csv", HOSPITAL, token=ADMIN, path="/api/graph/import")
-    assert status == 200 and body["import"]["facts"] == 22, body
+    assert status == 200 and body["import"]["facts"] == 23, body
     yield s
     s.stop()
 
@@ -90,6 +91,13 @@ def test_a_symptom_named_by_its_last_word_singles_out_the_disease(server):
     assert "儿科" in body["text"] and "皮肤科" not in body["text"], body["text"]
     assert ("手足口病", "症状", "手足皮疹") in facts(body) and body["grounding"] == {"supported": True}
     assert ask(server, "发热挂什么科？", backend="local")["text"].startswith("有几种可能：")
+
+
+def test_a_department_is_found_by_its_type_whatever_the_relation_is_called(server):
+    # 内镜中心 is a 科室 reached by 检查地点: the check's own department, not 胃炎's 消化内科 two links away
+    body = ask(server, "做胃镜要去哪个科室？", backend="local")
+    assert "内镜中心" in body["text"] and "消化内科" not in body["text"], body
+    assert ("胃镜", "检查地点", "内镜中心") in facts(body) and body["grounding"] == {"supported": True}
 
 
 def test_symptoms_said_in_everyday_words_find_the_graphs_names(server):

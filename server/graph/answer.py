@@ -36,13 +36,17 @@ class Found:
     others: set = field(default_factory=set)  # candidates of the asked kind the question did not single out
 
 
-def _fits(store, what: tuple[str, str], f: dict, far: str) -> bool:
-    """Whether fact f's far end answers what the question asks."""
+def _fits(store, what: tuple[str, str], f: dict, far: str, typed: bool) -> bool:
+    """Whether fact f's far end answers what the question asks: by its own type where that is one of the kinds'
+    (typed), else by the relation's name."""
     if what[0] == "relation":
         return f["relation"] == what[1]
     kind = what[1]
     if kind == "disease":
         return store.ents[far]["type"] in KINDS["disease"][2]
+    own = store.ents[far]["type"]
+    if typed and any(own in types for _, _, types in KINDS.values()):
+        return own in KINDS[kind][2]
     return relation_kind(f["relation"]) == kind
 
 
@@ -83,7 +87,14 @@ def by_head_noun(store, question: str, start: list[str]) -> list[str]:
 
 
 def lookup(graph, question: str) -> Found | None:
-    """The facts that answer a question one or two links from the entities it names; None when they do not."""
+    """The facts that answer a question one or two links from the entities it names; None when they do not.
+
+    An answer's own type decides first (胃炎在几楼看: 门诊楼2楼, a 位置, not 胃镜's 检查地点 内镜中心, a 科室, which
+    does answer 做胃镜去哪个科室), then, where that finds none, the relation's name (胃镜在哪做 -> 内镜中心)."""
+    return _lookup(graph, question, True) or _lookup(graph, question, False)
+
+
+def _lookup(graph, question: str, typed: bool) -> Found | None:
     store = graph.store()
     start = named(store, question)
     start += by_head_noun(store, question, start)
@@ -101,7 +112,7 @@ def lookup(graph, question: str) -> Found | None:
     reached, held, others = dict[str, set[str]](), dict[str, list[dict]](), set[str]()
     for f in first:
         for near, far in (_ends(f), _ends(f)[::-1]):
-            if near in start and far not in start and _fits(store, what, f, far):
+            if near in start and far not in start and _fits(store, what, f, far, typed):
                 reached.setdefault(far, set()).add(near)
                 held.setdefault(far, []).append(f)
     if reached:
@@ -119,7 +130,7 @@ def lookup(graph, question: str) -> Found | None:
         if f["hop"] != 2:
             continue
         for mid, far in (_ends(f), _ends(f)[::-1]):
-            if mid in links and far not in start and far != mid and _fits(store, what, f, far):
+            if mid in links and far not in start and far != mid and _fits(store, what, f, far, typed):
                 via_answers.setdefault(mid, []).append((far, f))
     if not via_answers:
         return None

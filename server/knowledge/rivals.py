@@ -176,6 +176,7 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
     if asked_rates:  # per day asked: the per-hour clause of the same sentence is no answer (nor a rival)
         fitting = [c for c in holding if not rates(c.text) or rates(c.text) & asked_rates]
         holding = fitting or holding
+    holding = _numbered_as_asked(question, holding)
     every = set().union(*(c.values for c in holding)) if holding else set()
     top = max((c.weight for c in holding), default=0)
     if not top:  # nothing shares a word with the question (a Chinese question, English evidence): the best line
@@ -199,3 +200,20 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
         answer, ambiguous = named, False
         backing = backing + [c for c in named if c not in backing]
     return Candidates(kind, answer, backing, every, ambiguous)
+
+
+# A thing numbered in Chinese (科目三, 二号楼): two characters and a numeral, the numeral apart in the library's words.
+NUMBERED = re.compile(r"([\u4e00-\u9fff]{2})([一二三四五六七八九十])")
+
+
+def _numbered_as_asked(question: str, holding: list[Clause]) -> list[Clause]:
+    """The clauses less those naming a sibling of the numbered thing the question asks about (科目二 for 科目三), where
+    another clause names the asked one: 补考费：科目二每次200元，科目三每次300元 answers 科目三's with 300."""
+    asked = set(NUMBERED.findall(question))
+    if not asked:
+        return holding
+    named = {id(c): set(NUMBERED.findall(f"{c.before} {c.text}")) for c in holding}
+    if not any(named[id(c)] & asked for c in holding):
+        return holding
+    heads = {head for head, _ in asked}
+    return [c for c in holding if named[id(c)] & asked or not any(h in heads for h, _ in named[id(c)])]

@@ -176,7 +176,7 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
     if asked_rates:  # per day asked: the per-hour clause of the same sentence is no answer (nor a rival)
         fitting = [c for c in holding if not rates(c.text) or rates(c.text) & asked_rates]
         holding = fitting or holding
-    holding = _numbered_as_asked(question, holding)
+    holding = _numbered_as_asked(question, holding, found)
     every = set().union(*(c.values for c in holding)) if holding else set()
     top = max((c.weight for c in holding), default=0)
     if not top:  # nothing shares a word with the question (a Chinese question, English evidence): the best line
@@ -206,13 +206,17 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
 NUMBERED = re.compile(r"([\u4e00-\u9fff]{2})([一二三四五六七八九十])")
 
 
-def _numbered_as_asked(question: str, holding: list[Clause]) -> list[Clause]:
-    """The clauses less those naming a sibling of the numbered thing the question asks about (科目二 for 科目三), where
-    another clause names the asked one: 补考费：科目二每次200元，科目三每次300元 answers 科目三's with 300."""
+def _numbered_as_asked(question: str, holding: list[Clause], found: list[Clause]) -> list[Clause]:
+    """The clauses less those naming a sibling of the numbered thing the question asks about (科目二 for 科目三), by
+    themselves or, naming none, by their sentence, where another clause names the asked one: 补考费：科目二每次200元，
+    科目三每次300元 answers 科目三's with 300, and 科目一、科目四…，补考费…每次50元 is not about 科目三."""
     asked = set(NUMBERED.findall(question))
     if not asked:
         return holding
-    named = {id(c): set(NUMBERED.findall(f"{c.before} {c.text}")) for c in holding}
+    in_sentence: dict[int, set] = {}
+    for c in found:
+        in_sentence.setdefault(c.sentence, set()).update(NUMBERED.findall(f"{c.before} {c.text}"))
+    named = {id(c): set(NUMBERED.findall(f"{c.before} {c.text}")) or in_sentence[c.sentence] for c in holding}
     if not any(named[id(c)] & asked for c in holding):
         return holding
     heads = {head for head, _ in asked}

@@ -91,10 +91,6 @@ def lookup(graph, question: str) -> Found | None:
 
     An answer's own type decides first (胃炎在几楼看: 门诊楼2楼, a 位置, not 胃镜's 检查地点 内镜中心, a 科室, which
     does answer 做胃镜去哪个科室), then, where that finds none, the relation's name (胃镜在哪做 -> 内镜中心)."""
-    return _lookup(graph, question, True) or _lookup(graph, question, False)
-
-
-def _lookup(graph, question: str, typed: bool) -> Found | None:
     store = graph.store()
     start = named(store, question)
     start += by_head_noun(store, question, start)
@@ -108,6 +104,14 @@ def _lookup(graph, question: str, typed: bool) -> Found | None:
     what = asked(store, question, start, sorted({f["relation"] for f in facts}))
     if what is None:
         return None
+    return (_answered(graph, question, what, start, guessed, facts, True) or
+            _answered(graph, question, what, start, guessed, facts, False))
+
+
+def _answered(graph, question: str, what: tuple[str, str], start: list[str], guessed: list[str],
+              facts: list[dict], typed: bool) -> Found | None:
+    """The answers among the facts one link from the question's entities, else two links away; None when none."""
+    store = graph.store()
     first = [f for f in facts if f["hop"] == 1]
     reached, held, others = dict[str, set[str]](), dict[str, list[dict]](), set[str]()
     for f in first:

@@ -21,7 +21,7 @@ from .chunk import sentences
 from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
-from .clauses import CLAUSE, VALUE, Clause, goes_on, is_latin, words_of
+from .clauses import CLAUSE, LEADING_JOIN, VALUE, Clause, goes_on, is_latin, words_of
 from .rivals import CUES, asks_person, candidates, rates, subject_words, values_of
 from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
@@ -45,7 +45,6 @@ PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Squa
 WHEN_VERBS = set("开始 开门 关门 闭馆 开放 结束 营业 open close shut start begin end finish".split())
 # Markdown emphasis, which a quoted clause would otherwise show as it is written ("Kids' Club** (ages 6–12)").
 EMPHASIS = re.compile(r"\*\*|__|`")
-LEADING = re.compile(r"^\s*(?:and|or|but|while|where)\s+", re.I)
 WHERE = re.compile(r"在哪|哪里|哪儿|什么地方|什么位置|\bwhere\b", re.I)
 TRAILING = re.compile(r"[\s，,；;。.！!？?：:、]+$")
 
@@ -271,7 +270,7 @@ def _said(clause: Clause, shown: str, kind: str | None = None) -> str:
 def _english(sentence: str, part: str) -> str:
     """A later clause of an English sentence: itself where it restates its subject ("a return ticket costs 6
     dollars"), else after the sentence's start ("A kayak costs … 45 dollars per day"), never the other values."""
-    part = LEADING.sub("", part)
+    part = LEADING_JOIN.sub("", part)
     lead = VALUE.split(sentence)[0] if not RUN.search(sentence) else RUN.split(sentence)[0]
     if {w for w in words_of(VALUE.split(part)[0]) & words_of(lead) if len(w) > 2}:
         return part[:1].upper() + part[1:]

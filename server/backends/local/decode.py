@@ -87,12 +87,16 @@ class Decoder:
             c[dst, :, :length] = c[src, :, :length]
 
     @torch.inference_mode()
-    def prefill(self, slot: int, ids: list[int]) -> torch.Tensor:
-        """Write a row's prompt into slot `slot` (from position 0); the logits of its last position (1, vocab)."""
-        self._room(slot + 1, len(ids))
-        x = torch.tensor([ids])
-        pos = torch.arange(len(ids)).unsqueeze(0)
-        return self._forward(x, pos, slice(slot, slot + 1), len(ids), prefill=True)
+    def prefill(self, slot: int, prompts: list[list[int]]) -> torch.Tensor:
+        """Write prompts into slots slot, slot + 1, ... (each from position 0) as one batch; the logits of each one's
+        last position (rows, vocab). Shorter prompts are padded at their end: a query attends only to keys at or
+        before its position (causal, and the window), so the pads change no prompt's values, and the cache past a
+        row's length is masked in each step until that row's own tokens overwrite it."""
+        n = max(len(p) for p in prompts)
+        self._room(slot + len(prompts), n)
+        x = torch.tensor([p + p[-1:] * (n - len(p)) for p in prompts])
+        pos = torch.arange(n).expand(len(prompts), n)
+        return self._forward(x, pos, slice(slot, slot + len(prompts)), n, prefill=True, lens=[len(p) for p in prompts])
 
     @torch.inference_mode()
     def step(self, tokens: list[int], positions: list[int]) -> torch.Tensor:
@@ -119,7 +123,8 @@ class Decoder:
             out[w] = torch.zeros(m.shape, dtype=self.dtype).masked_fill_(~m, float("-inf")).unsqueeze(1)
         return out
 
-    def _forward(self, ids: torch.Tensor, pos: torch.Tensor, rows: slice, keys: int, prefill: bool) -> torch.Tensor:
+    def _forward(self, ids: torch.Tensor, pos: torch.Tensor, rows: slice, keys: int, prefill: bool,
+                 lens: list[int] | None = None) -> torch.Tensor:
         x = self.body.embed_tokens(ids)
         if self.by_type:
             rot = {t: self.body.rotary_emb(x, pos, t) for t in set(self.types)}
@@ -129,10 +134,10 @@ class Decoder:
         if any(self.joint):  # the joint rotary's tables, for the (rows, tokens, heads, dim) layout: sin signed
             turn = {t: (c.unsqueeze(2), torch.cat([-s[..., :half], s[..., half:]], -1).unsqueeze(2))
                     for t, (c, s) in rot.items()}
-        masks = self._masks(pos, keys, prefill)
+        masks = self._masks(pos[:1] if prefill else pos, keys, prefill)  # a prompt's mask is every row's
         b, n = ids.shape
         at = torch.arange(b)
-        last = pos[:, -1]
+        end = pos[:, -1]
         for i, layer in enumerate(self.layers):
             attn = layer.self_attn
             h = self._norm(layer.input_layernorm, x)
@@ -148,13 +153,13 @@ class Decoder:
                 cos, sin = rot[self.types[i]]
                 q, k = self.rope(q, k, cos, sin)
             kc, vc = self.k[i], self.v[i]
-            if prefill:  # one row, its whole prompt
+            if prefill:  # the rows' whole prompts
                 kc[rows, :, :n] = k
                 vc[rows, :, :n] = v
             else:  # each row's one new key at its own position
-                kc[at, :, last] = k[:, :, 0]
-                vc[at, :, last] = v[:, :, 0]
-            o = self._attend(attn, q, kc[rows, :, :keys], vc[rows, :, :keys], masks[self.windows[i]], prefill)
+                kc[at, :, end] = k[:, :, 0]
+                vc[at, :, end] = v[:, :, 0]
+            o = self._attend(attn, q, kc[rows, :, :keys], vc[rows, :, :keys], masks[self.windows[i]], prefill, lens)
             o = attn.o_proj(o.transpose(1, 2).reshape(b, n, -1))
             if self.sandwich:
                 x = x + self._norm(layer.post_attention_layernorm, o)
@@ -163,7 +168,7 @@ class Decoder:
             else:
                 x = x + o
                 x = x + self._mlp(i, layer.mlp, self._norm(layer.post_attention_layernorm, x))
-        x = self._norm(self.body.norm, x[:, -1:])
+        x = self._norm(self.body.norm, x[:, -1:] if lens is None else x[at, torch.tensor(lens) - 1].unsqueeze(1))
         return self.model.lm_head(x)[:, 0].float()
 
     def _qkv(self, i: int, attn, h: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -209,8 +214,16 @@ class Decoder:
             return module(x)
         return F.rms_norm(x, fused[0].shape, fused[0], fused[1])
 
-    def _attend(self, attn, q, k, v, mask, prefill: bool) -> torch.Tensor:
-        """sdpa as transformers calls it for these shapes: grouped heads shared, causal for a prompt."""
+    def _attend(self, attn, q, k, v, mask, prefill: bool, lens: list[int] | None = None) -> torch.Tensor:
+        """sdpa as transformers calls it for these shapes: grouped heads shared, causal for a prompt. Prompts of
+        several lengths attend one by one over their own: sdpa's sums over a padded row run in another order
+        (its vectorized tail), which moved a shorter prompt's values in their last bits."""
+        if prefill and lens is not None and len(set(lens)) > 1:
+            o = torch.zeros_like(q)  # a pad's output is never read by a prompt's own positions
+            for r, n in enumerate(lens):
+                o[r, :, :n] = self._attend(attn, q[r:r + 1, :, :n], k[r:r + 1, :, :n], v[r:r + 1, :, :n],
+                                           None if mask is None else mask[..., :n, :n], True)[0]
+            return o
         if mask is None:
             return F.scaled_dot_product_attention(q, k, v, is_causal=prefill, scale=attn.scaling,
                                                   enable_gqa=self.groups > 1)

@@ -84,3 +84,58 @@ def test_a_much_longer_prompt_too_many_tokens_or_a_short_prompt_make_another_gro
     rows = [_Row(job(4), [1] * n, 4, 0, {}) for n in (40, 5, 40, 40, 40 + PAD_ROOM + 1, 39, 15)]
     assert [[len(r.ids) for r in g] for g in prompt_groups(rows)] == [[40 + PAD_ROOM + 1], [40, 40, 40], [39], [15],
                                                                       [5]]
+
+
+PREAMBLE = [(11 + 7 * i) % 4000 for i in range(40)]
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "int4"])
+def test_prompts_after_a_preamble_are_prefilled_from_it_as_the_whole_prompt_would_be(dtype):
+    """The preamble's keys and values are made once; prompts that start with it get, together or alone, the
+    values of a prefill from there, within float rounding of prefilling them whole, and generate()'s tokens."""
+    model = tiny_gemma(dtype)
+    prompts = [PREAMBLE + p for p in PROMPTS] + [PROMPTS[1]]  # the last one without the preamble
+    lens = [len(p) for p in prompts]
+    together, alone, whole = Decoder(model, 256, PREAMBLE), Decoder(model, 256, PREAMBLE), Decoder(model, 256)
+    assert [together.start(p) for p in prompts] == [40] * 4 + [0] and together.start(PREAMBLE) == 0
+    fed = []
+    forward = together._forward
+    together._forward = lambda ids, *a, **kw: fed.append(ids.shape) or forward(ids, *a, **kw)  # type: ignore
+    with torch.inference_mode():
+        got = torch.cat([together.prefill(0, prompts[:4]), together.prefill(4, prompts[4:])])
+        kept = together.kept
+        again = together.prefill(0, prompts[:4])  # the preamble's values kept: not made again
+        assert together.kept is kept and torch.equal(again, got[:4])
+        assert fed == [(1, 40), (4, 70), (1, len(PROMPTS[1])), (4, 70)]
+        wants = [alone.prefill(r, [p]) for r, p in enumerate(prompts)]
+        wholes = [whole.prefill(r, [p]) for r, p in enumerate(prompts)]
+        for r, p in enumerate(prompts):
+            assert torch.equal(got[r], wants[r][0]) or dtype == "fp32"  # fp32's output layer: see above
+            assert torch.allclose(got[r], wholes[r][0], atol=1e-5 if dtype == "fp32" else 1e-2, rtol=0)
+            for a, b in zip(together.k + together.v, alone.k + alone.v):
+                assert torch.equal(a[r, :, :len(p)], b[r, :, :len(p)]), (dtype, r)
+        tokens = decode(together, got, lens, 12)
+    assert tokens == [generate(model, p, 12) for p in prompts]
+
+
+def test_the_preamble_is_what_every_prompt_of_a_base_model_starts_with(tmp_path):
+    from server.backends.local import loader
+    from server.backends.local.prompt import Prompter
+    from tests.tinymodel import build
+
+    def load(path):
+        return loader.load(path, "cpu", str(tmp_path / "cache"), "tiny", lambda *a: None, "fp32")
+
+    loaded = load(build(str(tmp_path / "base"), base=True, max_positions=4096))
+    prompter = Prompter(loaded)
+    preamble = prompter.preamble()
+    assert len(preamble) >= 32
+    for messages in ([{"role": "user", "content": "How do I cook rice?"}],
+                     [{"role": "system", "content": "Evidence:\n[1] (rice.md) Rinse it, then boil it."},
+                      {"role": "user", "content": "How do I cook rice?"}],
+                     [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."},
+                      {"role": "user", "content": "What is 2 plus 2?"}]):
+        ids = prompter.prepare(messages, 16).ids
+        assert ids[:len(preamble)] == preamble and len(ids) > len(preamble)
+    chat = Prompter(load(build(str(tmp_path / "chat"))))  # a chat template shares a few tokens only
+    assert chat.preamble() == []

@@ -50,10 +50,10 @@ class RowBatch:
 
     lean = True  # a lone request runs here too: joining it costs a newcomer no second prefill
 
-    def __init__(self, model, eos_ids: list[int], size: int, row_tokens: int):
+    def __init__(self, model, eos_ids: list[int], size: int, row_tokens: int, preamble: list[int] | None = None):
         self.eos_ids = set(eos_ids)
         self.size = size
-        self.decoder = Decoder(model, row_tokens)
+        self.decoder = Decoder(model, row_tokens, preamble)
         self.head = head_of(model)  # a two-stage output layer (int4): its logits made exact where they count
         self.rows: list[_Row] = []  # row i is slot i of the decoder's cache
         self.joining: list[_Row] = []
@@ -81,7 +81,7 @@ class RowBatch:
                 ended += [self._leave(i).job for i in reversed(range(len(self.rows))) if self.rows[i].job.stopped()]
                 ended += [r.job for r in self.joining if r.job.stopped()]
                 self.joining = [r for r in self.joining if not r.job.stopped()]
-                for group in prompt_groups(self.joining):
+                for group in prompt_groups(self.joining, self.decoder.start):
                     first = len(self.rows)
                     self.rows += group
                     self.joining = [r for r in self.joining if not any(r is g for g in group)]
@@ -147,17 +147,18 @@ class RowBatch:
         self.decoder.close()
 
 
-def prompt_groups(rows: list[_Row]) -> list[list[_Row]]:
-    """The joining rows as groups prefilled together, longest first: rows whose prompts take one path through the
-    layers (int4.path, SMALL_MATMUL: each gets its values alone bit for bit), within PAD_ROOM of the group's
-    longest, and at most PREFILL_TOKENS padded tokens a group."""
+def prompt_groups(rows: list[_Row], start=lambda ids: 0) -> list[list[_Row]]:
+    """The joining rows as groups prefilled together, longest first: rows whose prompts start at one place
+    (Decoder.start: after the preamble or at 0) and whose tokens from there take one path through the layers
+    (int4.path, SMALL_MATMUL: each gets its values alone bit for bit), within PAD_ROOM of the group's longest, and
+    at most PREFILL_TOKENS padded tokens a group."""
     groups: list[list[_Row]] = []
-    for row in sorted(rows, key=lambda r: -len(r.ids)):
+    for row in sorted(rows, key=lambda r: (start(r.ids), -len(r.ids))):
         group = groups[-1] if groups else None
-        n = len(row.ids)
-        if group and n >= SMALL_MATMUL and int4.path(n) == int4.path(len(group[0].ids)) \
-                and len(group[0].ids) - n <= PAD_ROOM \
-                and (len(group) + 1) * len(group[0].ids) <= PREFILL_TOKENS:
+        at, n = start(row.ids), len(row.ids)
+        longest = len(group[0].ids) - at if group else 0
+        if group and at == start(group[0].ids) and n - at >= SMALL_MATMUL and int4.path(n - at) == int4.path(longest) \
+                and longest - (n - at) <= PAD_ROOM and (len(group) + 1) * longest <= PREFILL_TOKENS:
             group.append(row)
         else:
             groups.append([row])

@@ -105,7 +105,8 @@ class Decoder:
         self._room(slot + len(prompts), n)
         if start:
             if not self.kept:  # the preamble alone, as a prompt of its own, once
-                self.prefill(slot, [self.preamble])
+                self._forward(torch.tensor([self.preamble]), torch.arange(start)[None], slice(slot, slot + 1), start,
+                              prefill=True, lens=[start])
                 self.kept = [c[slot, :, :start].clone() for c in self.k + self.v]
             for c, kept in zip(self.k + self.v, self.kept):
                 c[rows, :, :start] = kept

@@ -162,7 +162,9 @@ def variants(backend, lean, paths: list[str]):
     fbgemm's dynamic int8 kernel (bench/int8_stage.py; int8-head: in two stages over its int8 rows) instead of
     the 4-bit planes (int4) or torch's int8 kernel alone (int8-head); "unfused", a layer's q/k/v and gate/up
     projections one by one instead of stacked (int4_fused.py); "r6", as round 6 left the pass (q and k normed and
-    rotated apart, refine() over the whole vocabulary: bench/RESULTS.md "Round 7"); lean, as the server runs it."""
+    rotated apart, refine() over the whole vocabulary: bench/RESULTS.md "Round 7"); "r7", as round 7 left it
+    (each prompt prefilled alone and whole: no groups, no preamble; "Round 8"); lean, as the server runs it."""
+    from server.backends.local import rows as row_batch
     from server.backends.local.two_stage import ExactRows, TwoStageHead, head_of
 
     from .int8_stage import DynamicInt8
@@ -181,6 +183,8 @@ def variants(backend, lean, paths: list[str]):
     fused = (made.decoder.qkv, made.decoder.gate_up) if made and hasattr(made, "decoder") else None
     joint = made.decoder.joint if fused is not None else None
     stage = two.stage if two is not None else None
+    preamble = made.decoder.preamble if fused is not None else []
+    group_tokens = row_batch.PREFILL_TOKENS
 
     def switch(path: str) -> None:
         if two is not None:
@@ -192,6 +196,8 @@ def variants(backend, lean, paths: list[str]):
             alone = [None] * len(fused[0])
             made.decoder.qkv, made.decoder.gate_up = (alone, alone) if "unfused" in path else fused
             made.decoder.joint = alone if "r6" in path else joint
+            made.decoder.preamble = [] if "r6" in path or "r7" in path else preamble
+            row_batch.PREFILL_TOKENS = 0 if "r6" in path or "r7" in path else group_tokens
         if two is not None:
             two.refine = two._refine_all if "r6" in path else type(two).refine.__get__(two)
     return switch
@@ -212,8 +218,8 @@ def main() -> None:
     ap.add_argument("--paths", default="lean,hf",
                     help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more; "
                          "lean-int8, lean-unfused, lean-int8-unfused: the pass with the output layer's stage one on "
-                         "the dynamic int8 kernel, or every projection alone, or both; lean-r6: as round 6 left it "
-                         "(variants())")
+                         "the dynamic int8 kernel, or every projection alone, or both; lean-r6, lean-r7: as round 6 "
+                         "or 7 left it (variants())")
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"One decode step of the local model's loop ({args.dtype}, {args.tokens} tokens, {args.threads} thread)")

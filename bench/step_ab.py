@@ -58,7 +58,7 @@ def main() -> None:
         for rows in [int(x) for x in args.rows.split(",")]:
             for d in (new, old):
                 for r in range(rows):
-                    first = d.prefill(r, ids)
+                    first = d.prefill(r, [ids])
             tokens, pos = [int(first.argmax())] * rows, [len(ids)] * rows
             times: dict[str, list[float]] = {"new": [], "old": []}
             same = True

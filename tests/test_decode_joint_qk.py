@@ -13,7 +13,7 @@ from tests.test_int4_fused import tiny_gemma_int4
 def _run(decoder: Decoder, prompts: list[list[int]], n: int) -> list[torch.Tensor]:
     """Each prompt prefilled into its own slot, then n greedy steps of all rows together; every logits tensor."""
     with torch.inference_mode():
-        out = [decoder.prefill(slot, ids) for slot, ids in enumerate(prompts)]
+        out = [decoder.prefill(slot, [ids]) for slot, ids in enumerate(prompts)]
         tokens = [int(lg.argmax()) for lg in out]
         positions = [len(ids) for ids in prompts]
         for _ in range(n):

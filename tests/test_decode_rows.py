@@ -59,7 +59,7 @@ def test_the_pass_gives_transformers_logits_and_greedy_tokens(dtype):
         with torch.inference_mode():
             cache = DynamicCache(config=model.config)
             want = model(input_ids=torch.tensor([ids]), past_key_values=cache).logits[:, -1].float()
-            got = d.prefill(0, ids)
+            got = d.prefill(0, [ids])
             tokens = []
             for pos in range(len(ids), len(ids) + 20):  # past the sliding window
                 assert torch.allclose(got, want, atol=TOLERANCE[dtype]), (dtype, pos)

@@ -26,7 +26,7 @@ def tiny_gemma_int4():
 
 
 def run(decoder: Decoder, ids: list[int], n: int) -> tuple[list[torch.Tensor], list[int]]:
-    logits, tokens = [decoder.prefill(0, ids)], []
+    logits, tokens = [decoder.prefill(0, [ids])], []
     for pos in range(len(ids), len(ids) + n):
         tokens.append(int(logits[-1].argmax()))
         logits.append(decoder.step([tokens[-1]], [pos]))

@@ -211,12 +211,13 @@ class LazyBatch:
     def get(self) -> Batch | RowBatch | Literal[False]:
         """The Batch, made now if need be (worker thread only); False where it cannot be had."""
         if self.made is None:
+            from .prompt import Prompter
             from .rows import RowBatch
 
             m = self.loaded
             try:
-                self.made = (RowBatch(m.model, m.eos_ids, self.size, self.rows) if self.lean else
-                             Batch(m.model, m.tokenizer, m.eos_ids, self.size, self.rows))
+                self.made = (RowBatch(m.model, m.eos_ids, self.size, self.rows, Prompter(m).preamble())
+                             if self.lean else Batch(m.model, m.tokenizer, m.eos_ids, self.size, self.rows))
                 log.info("continuous batching on: up to %d requests at once, %d tokens each", self.size, self.rows)
             except Exception as e:
                 log.warning("continuous batching unavailable (%s); serving one request at a time", first_line(e))

@@ -39,8 +39,12 @@ def supported(model) -> bool:
 class Decoder:
     """One model's forward over its own KV cache: slot i of the cache is row i of the batch."""
 
-    def __init__(self, model, max_len: int):
+    def __init__(self, model, max_len: int, preamble: list[int] | None = None):
         self.model, self.body, self.max_len = model, model.model, max_len
+        # Tokens every prompt of this model starts with (prompt.Prompter.preamble): prefilled once, on their own,
+        # and each prompt that starts with them is prefilled from there (the same values, whether kept or made).
+        self.preamble = list(preamble or [])
+        self.kept: list[torch.Tensor] = []  # the preamble's keys then values, one (kv heads, tokens, dim) a layer
         cfg = model.config
         self.layers = list(self.body.layers[: cfg.num_hidden_layers])
         self.types = list(getattr(cfg, "layer_types", None) or ["full_attention"] * len(self.layers))
@@ -86,13 +90,29 @@ class Decoder:
         for c in self.k + self.v:
             c[dst, :, :length] = c[src, :, :length]
 
+    def start(self, ids: list[int]) -> int:
+        """Where a prompt's own prefill starts: after the preamble if it begins with it (and goes on), else at 0."""
+        k = len(self.preamble)
+        return k if 0 < k < len(ids) and ids[:k] == self.preamble else 0
+
     @torch.inference_mode()
-    def prefill(self, slot: int, ids: list[int]) -> torch.Tensor:
-        """Write a row's prompt into slot `slot` (from position 0); the logits of its last position (1, vocab)."""
-        self._room(slot + 1, len(ids))
-        x = torch.tensor([ids])
-        pos = torch.arange(len(ids)).unsqueeze(0)
-        return self._forward(x, pos, slice(slot, slot + 1), len(ids), prefill=True)
+    def prefill(self, slot: int, prompts: list[list[int]]) -> torch.Tensor:
+        """Write prompts, all with one start(), into slots slot, slot + 1, ... as one batch; the logits of each one's
+        last position (rows, vocab). Shorter prompts are padded at their end: a query attends only to keys at or
+        before its position (causal, and the window), so the pads change no prompt's values, and the cache past a
+        row's length is masked in each step until that row's own tokens overwrite it."""
+        start, n, rows = self.start(prompts[0]), max(len(p) for p in prompts), slice(slot, slot + len(prompts))
+        self._room(slot + len(prompts), n)
+        if start:
+            if not self.kept:  # the preamble alone, as a prompt of its own, once
+                self._forward(torch.tensor([self.preamble]), torch.arange(start)[None], slice(slot, slot + 1), start,
+                              prefill=True, lens=[start])
+                self.kept = [c[slot, :, :start].clone() for c in self.k + self.v]
+            for c, kept in zip(self.k + self.v, self.kept):
+                c[rows, :, :start] = kept
+        x = torch.tensor([p[start:] + p[-1:] * (n - len(p)) for p in prompts])
+        pos = torch.arange(start, n).expand(len(prompts), n - start)
+        return self._forward(x, pos, rows, n, prefill=True, lens=[len(p) for p in prompts])
 
     @torch.inference_mode()
     def step(self, tokens: list[int], positions: list[int]) -> torch.Tensor:
@@ -104,10 +124,10 @@ class Decoder:
 
     def _masks(self, pos: torch.Tensor, keys: int, prefill: bool) -> dict:
         """Per window size (None: full attention), an additive mask (rows, 1, queries, keys), or None where none is
-        needed: every key up to each query's position in reach (a prompt then runs is_causal)."""
+        needed: every key up to each query's position in reach (a prompt from position 0 then runs is_causal)."""
         out: dict[int | None, torch.Tensor | None] = {}
         for w in set(self.windows):
-            if (w is None or keys <= w) and (prefill or int(pos.min()) + 1 == keys):
+            if (w is None or keys <= w) and (int(pos[0, 0]) == 0 if prefill else int(pos.min()) + 1 == keys):
                 out[w] = None
                 continue
             j = torch.arange(keys)
@@ -119,7 +139,8 @@ class Decoder:
             out[w] = torch.zeros(m.shape, dtype=self.dtype).masked_fill_(~m, float("-inf")).unsqueeze(1)
         return out
 
-    def _forward(self, ids: torch.Tensor, pos: torch.Tensor, rows: slice, keys: int, prefill: bool) -> torch.Tensor:
+    def _forward(self, ids: torch.Tensor, pos: torch.Tensor, rows: slice, keys: int, prefill: bool,
+                 lens: list[int] | None = None) -> torch.Tensor:
         x = self.body.embed_tokens(ids)
         if self.by_type:
             rot = {t: self.body.rotary_emb(x, pos, t) for t in set(self.types)}
@@ -129,10 +150,10 @@ class Decoder:
         if any(self.joint):  # the joint rotary's tables, for the (rows, tokens, heads, dim) layout: sin signed
             turn = {t: (c.unsqueeze(2), torch.cat([-s[..., :half], s[..., half:]], -1).unsqueeze(2))
                     for t, (c, s) in rot.items()}
-        masks = self._masks(pos, keys, prefill)
+        masks = self._masks(pos[:1] if prefill else pos, keys, prefill)  # a prompt's mask is every row's
         b, n = ids.shape
         at = torch.arange(b)
-        last = pos[:, -1]
+        end = pos[:, -1]
         for i, layer in enumerate(self.layers):
             attn = layer.self_attn
             h = self._norm(layer.input_layernorm, x)
@@ -148,13 +169,13 @@ class Decoder:
                 cos, sin = rot[self.types[i]]
                 q, k = self.rope(q, k, cos, sin)
             kc, vc = self.k[i], self.v[i]
-            if prefill:  # one row, its whole prompt
-                kc[rows, :, :n] = k
-                vc[rows, :, :n] = v
+            if prefill:  # the rows' prompts from where they start
+                kc[rows, :, keys - n:keys] = k
+                vc[rows, :, keys - n:keys] = v
             else:  # each row's one new key at its own position
-                kc[at, :, last] = k[:, :, 0]
-                vc[at, :, last] = v[:, :, 0]
-            o = self._attend(attn, q, kc[rows, :, :keys], vc[rows, :, :keys], masks[self.windows[i]], prefill)
+                kc[at, :, end] = k[:, :, 0]
+                vc[at, :, end] = v[:, :, 0]
+            o = self._attend(attn, q, kc[rows, :, :keys], vc[rows, :, :keys], masks[self.windows[i]], prefill, lens)
             o = attn.o_proj(o.transpose(1, 2).reshape(b, n, -1))
             if self.sandwich:
                 x = x + self._norm(layer.post_attention_layernorm, o)
@@ -163,7 +184,7 @@ class Decoder:
             else:
                 x = x + o
                 x = x + self._mlp(i, layer.mlp, self._norm(layer.post_attention_layernorm, x))
-        x = self._norm(self.body.norm, x[:, -1:])
+        x = self._norm(self.body.norm, x[:, -1:] if lens is None else x[at, torch.tensor(lens) - 1 - keys + n][:, None])
         return self.model.lm_head(x)[:, 0].float()
 
     def _qkv(self, i: int, attn, h: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -209,8 +230,17 @@ class Decoder:
             return module(x)
         return F.rms_norm(x, fused[0].shape, fused[0], fused[1])
 
-    def _attend(self, attn, q, k, v, mask, prefill: bool) -> torch.Tensor:
-        """sdpa as transformers calls it for these shapes: grouped heads shared, causal for a prompt."""
+    def _attend(self, attn, q, k, v, mask, prefill: bool, lens: list[int] | None = None) -> torch.Tensor:
+        """sdpa as transformers calls it for these shapes: grouped heads shared, causal for a prompt. Prompts of
+        several lengths attend one by one over their own: sdpa's sums over a padded row run in another order
+        (its vectorized tail), which moved a shorter prompt's values in their last bits."""
+        if prefill and lens is not None and len(set(lens)) > 1:
+            o = torch.zeros_like(q)  # a pad's output is never read by a prompt's own positions
+            skip = k.shape[2] - q.shape[2]  # the preamble's keys, before the queries
+            for r, n in enumerate(lens):
+                o[r, :, :n - skip] = self._attend(attn, q[r:r + 1, :, :n - skip], k[r:r + 1, :, :n], v[r:r + 1, :, :n],
+                                                  None if mask is None else mask[..., :n - skip, :n], True)[0]
+            return o
         if mask is None:
             return F.scaled_dot_product_attention(q, k, v, is_causal=prefill, scale=attn.scaling,
                                                   enable_gqa=self.groups > 1)

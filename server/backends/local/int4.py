@@ -107,12 +107,20 @@ class Int4Linear(torch.nn.Linear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features)
-        y = dense_matmul(flat, self.weight, self.sz, self.PLANES) if flat.shape[0] >= self.DENSE_FROM else None
+        # A batch of prompts (rows, tokens, K) takes the path each prompt takes alone: its values bit for bit.
+        tokens = x.shape[-2] if x.dim() > 2 else flat.shape[0]
+        y = dense_matmul(flat, self.weight, self.sz, self.PLANES) if tokens >= self.DENSE_FROM else None
         if y is None:
             y = matmul(flat if self.PLANES == 1 else torch.cat([flat, flat], 1), self.weight, self.sz)
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+
+
+def path(tokens: int) -> int:
+    """Which path each kind of 4-bit layer takes for a prompt of `tokens` tokens (the number of DENSE_FROMs reached):
+    prompts prefilled together take one path, so each gets what it would alone."""
+    return sum(tokens >= kind.DENSE_FROM for kind in (Int4Linear, Int4x2Linear))
 
 
 def usable(linear: torch.nn.Linear) -> bool:

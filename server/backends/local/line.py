@@ -12,6 +12,8 @@ from .loader import Loaded
 # Chats sent "at once" by 4 clients reach the worker within a few ms of each other; starting the
 # first alone meant prefilling its prompt twice (alone, then in the batch) and put TTFT p50 at 4
 # simultaneous starts at 602 ms against 487 for `transformers serve --continuous-batching`.
+# A RowBatch waits as long: prompts that join at once are prefilled together (rows.prompt_groups), the
+# first one alone had cost a second prefill's fixed part (bench/RESULTS.md, "Round 8").
 LINGER_S = 0.02
 
 
@@ -49,7 +51,7 @@ class Line:
     def _linger(self) -> float:
         """Seconds a lone newcomer on an idle model still waits for company (0: none)."""
         waiting = self._in(WAITING)
-        if len(waiting) != 1 or len(self.jobs) != 1 or not self._can_batch() or self._lean():
+        if len(waiting) != 1 or len(self.jobs) != 1 or not self._can_batch():
             return 0.0
         return max(0.0, waiting[0].arrived + LINGER_S - time.monotonic())
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ...errors import BackendError
+from . import int4
 from .decode import Decoder
 from .jobs import Ended, Failed, Job
 from .sampling import argmax, draw_tokens, shape_logits
@@ -19,6 +20,18 @@ from .two_stage import head_of
 
 log = logging.getLogger(__name__)
 FAILED = "The local model failed while generating; see the server log."
+
+
+# Padding a prompt may get to join a longer one's prefill: a 214-token prompt alone took 1,364 ms, one of 8 together
+# 823 (the layers' weights made dense once, the output layer, the small ops: bench/RESULTS.md, "Round 8"), so
+# a prefill's own cost is that of ~140 of its tokens.
+PAD_ROOM = 128
+# Below this many rows torch's fp32 matmul (MKL) sums in another order (2,048 x 640 and 640 x 2,048 layers, every
+# M from 1 to 15 differed in the last bits from the same rows inside a larger M, none from 16 on): a shorter
+# prompt is prefilled alone, so that it gets its values alone.
+SMALL_MATMUL = 16
+# Padded tokens one prefill holds at most: its activations (Gemma 3 270M: ~25 KB a token) stay under ~100 MB.
+PREFILL_TOKENS = 4096
 
 
 @dataclass
@@ -37,10 +50,10 @@ class RowBatch:
 
     lean = True  # a lone request runs here too: joining it costs a newcomer no second prefill
 
-    def __init__(self, model, eos_ids: list[int], size: int, row_tokens: int):
+    def __init__(self, model, eos_ids: list[int], size: int, row_tokens: int, preamble: list[int] | None = None):
         self.eos_ids = set(eos_ids)
         self.size = size
-        self.decoder = Decoder(model, row_tokens)
+        self.decoder = Decoder(model, row_tokens, preamble)
         self.head = head_of(model)  # a two-stage output layer (int4): its logits made exact where they count
         self.rows: list[_Row] = []  # row i is slot i of the decoder's cache
         self.joining: list[_Row] = []
@@ -60,18 +73,20 @@ class RowBatch:
         self.joining.append(row)
 
     def step(self, wait: float = 0.0) -> list:
-        """Prefill the rows that joined and decode one token for every row; return the jobs whose rows ended."""
+        """Prefill the rows that joined (together: prompt_groups) and decode one token for every row; return the jobs
+        whose rows ended."""
         ended: list = []
         try:
             with torch.inference_mode():  # the logits are changed in place (penalty, guards, the draw)
                 ended += [self._leave(i).job for i in reversed(range(len(self.rows))) if self.rows[i].job.stopped()]
                 ended += [r.job for r in self.joining if r.job.stopped()]
                 self.joining = [r for r in self.joining if not r.job.stopped()]
-                while self.joining:
-                    row = self.joining.pop(0)
-                    self.rows.append(row)
-                    logits = self.decoder.prefill(len(self.rows) - 1, row.ids)
-                    ended += self._take(logits, [len(self.rows) - 1])
+                for group in prompt_groups(self.joining, self.decoder.start):
+                    first = len(self.rows)
+                    self.rows += group
+                    self.joining = [r for r in self.joining if not any(r is g for g in group)]
+                    logits = self.decoder.prefill(first, [r.ids for r in group])
+                    ended += self._take(logits, list(range(first, len(self.rows))))
                 if self.rows:
                     logits = self.decoder.step([r.ids[-1] for r in self.rows], [len(r.ids) - 1 for r in self.rows])
                     ended += self._take(logits, list(range(len(self.rows))))
@@ -130,3 +145,21 @@ class RowBatch:
     def close(self) -> None:
         self.rows, self.joining = [], []
         self.decoder.close()
+
+
+def prompt_groups(rows: list[_Row], start=lambda ids: 0) -> list[list[_Row]]:
+    """The joining rows as groups prefilled together, longest first: rows whose prompts start at one place
+    (Decoder.start: after the preamble or at 0) and whose tokens from there take one path through the layers
+    (int4.path, SMALL_MATMUL: each gets its values alone bit for bit), within PAD_ROOM of the group's longest, and
+    at most PREFILL_TOKENS padded tokens a group."""
+    groups: list[list[_Row]] = []
+    for row in sorted(rows, key=lambda r: (start(r.ids), -len(r.ids))):
+        group = groups[-1] if groups else None
+        at, n = start(row.ids), len(row.ids)
+        longest = len(group[0].ids) - at if group else 0
+        if group and at == start(group[0].ids) and n - at >= SMALL_MATMUL and int4.path(n - at) == int4.path(longest) \
+                and longest - (n - at) <= PAD_ROOM and (len(group) + 1) * longest <= PREFILL_TOKENS:
+            group.append(row)
+        else:
+            groups.append([row])
+    return groups

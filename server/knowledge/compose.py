@@ -21,9 +21,9 @@ from .chunk import sentences
 from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
-from .narrow import asked_kind, coded, in_range
+from .narrow import SOMEONE, asked_kind, asks_someone, coded, in_range
 from .clauses import CLAUSE, LEADING_JOIN, VALUE, Clause, goes_on, is_latin, words_of
-from .rivals import CUES, asks_person, candidates, rates, subject_words, values_of
+from .rivals import CUES, candidates, rates, subject_words, values_of
 from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
 
@@ -62,14 +62,17 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     lang = language(question)
     if asks_yes_no(question):
         return _yes_no(question, shown, lang)
-    person = asks_person(question)
+    person = asks_someone(question)
     if not (person or asked_kind(question) or WANTS_NUMBER.search(question)):
         # A where-question asks no value, but a clause about it that gives a floor or a room answers it; any other
         # (next to the vending machines, the Blue Room) is left to the model.
         return _where(question, shown, sources, lang) if WHERE.search(question) else None
     own = own_names(sources)
-    found = candidates(question, shown, kind=asked_kind(question), names=_named_more(question, own))
+    found = candidates(question, shown, person=person, kind=asked_kind(question), names=_named_more(question, own))
     found.answer = coded(question, found.answer)
+    if person:  # a name the question says itself (阅览室, read as a name) is no answer to who
+        named = [c for c in found.answer if any(v not in question for v in c.values)]
+        found.answer = named or found.answer
     ranged = in_range(question, shown, found, lambda c: _about(c, question, {}))
     if ranged:
         found.answer, found.ambiguous = ranged, False
@@ -91,7 +94,7 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         # no line of the evidence gives it at all, the reply says so.
         lines = [m.group(3) for m in EVIDENCE_LINE.finditer(shown)]
         return None if any(gives(noun, line) for line in lines) else _nearest(question, shown, lang)
-    if person and _share(leader, question, own) < PERSON_SHARE:
+    if person and _share(leader, SOMEONE.sub(" ", question), own) < PERSON_SHARE:  # 工作人员 is what it asks
         return None
     if person and not all(_people(c.text, question) for c in found.answer):
         return None  # a name of a place or a thing, not of someone

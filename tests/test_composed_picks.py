@@ -1,6 +1,7 @@
 """Library answers composed for base models (#31) that a row, a column or a range picks: a table's row read with its
 header, the cell of the column whose range holds the asker's age, a price for a height or a size said in a range,
-a code of a series (P2, not P1), a how-far-ahead question answered by a length of time. Through the library's own
+a code of a series (P2, not P1), a how-far-ahead question answered by a length of time, a which-staff question
+answered by a name. Through the library's own
 ground() (with the built-in embedder, as the server's) and compose(), on documents of their own."""
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ PARK = """# 星河乐园游客须知
 |------|------|------|
 | 南岸 ⇄ P1码头 | 每15分钟一班 | 6:00 |
 | 南岸 ⇄ P2码头 | 每40分钟一班 | 7:00 |
+## 工作人员
+- 周明：游客中心管理员，失物招领、广播寻人找他，分机 6120。
+- 游客中心：共 3 个服务窗口
 """
 
 
@@ -86,3 +90,8 @@ def test_a_code_of_a_series_picks_its_own_row(library):
 def test_how_far_ahead_asks_a_length_of_time(library):
     got = answer(library, "There are 9 of us. How far in advance do we have to book to get the party discount?")
     assert got is not None and "at least 3 days ahead" in got.reply and "10%" not in got.reply, got
+
+
+def test_which_member_of_staff_asks_for_a_name(library):
+    got = answer(library, "在游客中心丢了包，该找哪个工作人员？")
+    assert got is not None and "周明" in got.reply and got.grounding == {"supported": True}, got

@@ -9,22 +9,12 @@ from ..key_tokens import numbers
 from . import ranges
 from .answer_kind import kind_of
 from .clauses import Clause, clauses
-from .rivals import Candidates, asks_person, values_of
+from .rivals import Candidates, values_of
 
 # A question asking how far ahead something must be done asks a length of time.
 AHEAD = re.compile(r"\bhow (?:early|soon|far (?:ahead|in advance)|much notice)\b|\bhow long before\b", re.I)
 # A code of a series (T1, B5, Gate 3 is no code): letters then a number, written together.
 CODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d{1,3}(?![0-9])")
-
-# Which one of a kind of person: a who-question in other words (该找哪个工作人员 was written by the model, and echoed).
-SOMEONE = re.compile(r"(?:哪个|哪位|哪一位)(?:工作人员|老师|医生|大夫|员工|职员|负责人|教练|经理|管理员)|"
-                     r"\bwhich (?:member of staff|staff member|person|teacher|doctor|coach|manager)\b", re.I)
-
-
-def asks_someone(question: str) -> bool:
-    """Whether the question asks for a person: by who (rivals.asks_person) or by which one of a kind of person."""
-    return asks_person(question) or bool(SOMEONE.search(question))
-
 
 def asked_kind(question: str) -> str | None:
     """The kind of value asked: answer_kind's, or a length of time where it asks how far ahead ("How early do we

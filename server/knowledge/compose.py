@@ -21,7 +21,7 @@ from .chunk import sentences
 from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
-from .echo import STAFF, asks_someone
+from .echo import asks_someone
 from .narrow import asked_kind, coded, in_range
 from .clauses import CLAUSE, LEADING_JOIN, VALUE, Clause, goes_on, is_latin, words_of
 from .rivals import CUES, candidates, rates, subject_words, values_of
@@ -95,7 +95,7 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         # no line of the evidence gives it at all, the reply says so.
         lines = [m.group(3) for m in EVIDENCE_LINE.finditer(shown)]
         return None if any(gives(noun, line) for line in lines) else _nearest(question, shown, lang)
-    if person and _share(leader, STAFF.sub(" ", question), own) < PERSON_SHARE:  # 工作人员 is what it asks
+    if person and _share(leader, question, own) < PERSON_SHARE:
         return None
     if person and not all(_people(c.text, question) for c in found.answer):
         return None  # a name of a place or a thing, not of someone

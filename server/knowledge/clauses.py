@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ..key_tokens import ORDINAL, RUN, chinese_names, names
 from .bilingual import stem
 from .chunk import sentences
+from .evidence import TABLE_ROW, TABLE_RULE, cells
 from .keyword import words
 from .weekday import ANY as DAY
 
@@ -16,6 +17,8 @@ VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}|{ORDINAL.pattern}", re.I)
 # An English clause with its own subject and verb before its value ("the labs are on the third floor", "the second
 # prize is 800 euros") does not go on about its sentence's start.
 OWN_SUBJECT = re.compile(r"^\s*(?:(?:the|a|an|its|their)\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:is|are|was|were)\b", re.I)
+# A cell's column label as the evidence shows it ("Junior (7–15): $38", "费用：5300元").
+LABEL = re.compile(r"^[^|:：]{1,40}(?::\s|：)")
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
@@ -39,6 +42,8 @@ class Clause:
     titled: frozenset = frozenset()  # the words it has from the title and heading alone
     before: str = ""  # the text of the clauses of its sentence it goes on about (周日：只开急诊 for 10:00–16:00)
     values: frozenset = field(default_factory=frozenset)
+    row: str = ""  # a table's row it is a cell of (its whole text), or ""
+    head: str = ""  # that row's first cell, where this is a later one ("Snowboard package" for "Junior (7–15): $38")
 
 
 
@@ -51,7 +56,8 @@ def words_of(text: str) -> set[str]:
 
 def clauses(shown: str) -> list[Clause]:
     """The clauses of the evidence, each knowing its source, its title's and its heading's words."""
-    out, n, context, seen, order = [], 0, set(), set(), 0
+    out, n, context, order = [], 0, set(), 0
+    seen: set[tuple] = set()  # (source, clause) said already; a table's cells by their row too
     topic: dict[int, set[str]] = {}  # a source's last sentence's first clause's words
     lines = shown.splitlines()
     started = not any(SOURCE.match(line) for line in lines)  # else the instruction before the first source is none
@@ -63,6 +69,12 @@ def clauses(shown: str) -> list[Clause]:
             continue
         if line.lstrip().startswith("#"):
             context = context | words_of(line)
+            continue
+        if TABLE_RULE.match(line):
+            continue
+        if is_row(line):
+            order += 1
+            out.extend(_cells(n, order, line, context, seen))
             continue
         for s in sentences(line):
             order += 1
@@ -91,6 +103,33 @@ def clauses(shown: str) -> list[Clause]:
                             topic[n], first = before, False
                         out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
                                           titled=frozenset(context - own - kept), before=earlier))
+    return out
+
+
+def is_row(line: str) -> bool:
+    """A table's row: "| a | b |" as written, or as the evidence shows it ("Snowboard package | Adult (16+): $52")."""
+    return bool(TABLE_ROW.match(line)) or line.count(" | ") >= 2 or line.rstrip().endswith(" |")
+
+
+def _cells(n: int, order: int, line: str, context: set[str], seen: set) -> list[Clause]:
+    """A table row's cells, each a clause about its row: its own words, the row's first cell's and the other cells'
+    values (a column's label is its cell's alone: "Junior (7–15): $38" is not about "Adult")."""
+    row = [c for c in cells(line) if c]
+    if len(row) < 2:
+        return []
+    text = " | ".join(row)
+    said = [words_of(LABEL.sub("", c)) for c in row]
+    out = []
+    for i, cell in enumerate(row):
+        if (n, text, cell) in seen:
+            continue
+        seen.add((n, text, cell))
+        label = LABEL.match(cell)  # what the cell goes on about, as a Chinese clause its clause before
+        own = words_of(cell)
+        kept = set().union(*(w for j, w in enumerate(said) if j != i))
+        out.append(Clause(n, order, cell[label.end():] if label else cell, frozenset(own | context | kept),
+                          titled=frozenset(context - own - kept), before=label.group().rstrip(": ：") if label else "",
+                          row=text, head=row[0] if i else ""))
     return out
 
 

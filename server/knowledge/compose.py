@@ -14,15 +14,17 @@ from typing import cast
 
 from ..shapes import Grounding
 from ..key_tokens import RUN, names
-from .answer_kind import has_kind, kind_of, mentions
+from .answer_kind import has_kind, mentions
 from .asked_noun import asked_noun, gives
 from .bilingual import HALF, held_share
 from .chunk import sentences
 from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
+from .echo import asks_someone
+from .narrow import asked_kind, coded, in_range
 from .clauses import CLAUSE, LEADING_JOIN, VALUE, Clause, goes_on, is_latin, words_of
-from .rivals import CUES, asks_person, candidates, rates, subject_words, values_of
+from .rivals import CUES, candidates, rates, subject_words, values_of
 from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
 
@@ -61,16 +63,24 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     lang = language(question)
     if asks_yes_no(question):
         return _yes_no(question, shown, lang)
-    person = asks_person(question)
-    if not (person or kind_of(question) or WANTS_NUMBER.search(question)):
+    person = asks_someone(question)
+    if not (person or asked_kind(question) or WANTS_NUMBER.search(question)):
         # A where-question asks no value, but a clause about it that gives a floor or a room answers it; any other
         # (next to the vending machines, the Blue Room) is left to the model.
         return _where(question, shown, sources, lang) if WHERE.search(question) else None
     own = own_names(sources)
-    found = candidates(question, shown, names=_named_more(question, own))
+    found = candidates(question, shown, person=person, kind=asked_kind(question), names=_named_more(question, own))
+    found.answer = coded(question, found.answer)
+    if person:  # a name the question says itself (阅览室, read as a name) is no answer to who
+        named = [c for c in found.answer if any(v not in question for v in c.values)]
+        found.answer = named or found.answer
+    ranged = in_range(question, shown, found, lambda c: _about(c, question, {}))
+    if ranged:
+        found.answer, found.ambiguous = ranged, False
     top = max((c.weight for c in found.answer), default=0)
     leader = next((c for c in found.answer if c.weight == top), None)
-    if leader is None or top <= 0 or not (_about(leader, question, own) or _on_the_day(leader, question, sources)):
+    if leader is None or not ranged and (top <= 0 or not (_about(leader, question, own)
+                                                        or _on_the_day(leader, question, sources))):
         # No clause shares what the question is about: the model would pick a value of something else (a bath's
         # 100 元 for a microchip). Said so, with the nearest sentence, where the model reads its own language.
         return _nearest(question, shown, lang)
@@ -250,6 +260,9 @@ def _said(clause: Clause, shown: str, kind: str | None = None) -> str:
     A Chinese clause that goes on about the one before (费用为150元 after 洗牙一次约需40分钟) keeps that one; an
     English clause keeps its sentence's start (its subject: "Dolphin lessons are $22 each, or $240 ...").
     """
+    if clause.row:  # a table's cell with its row's name ("Snowboard package | Junior (7–15): $38"); a name, the row
+        label = f"{clause.before}{'：' if is_chinese(clause.before) else ': '}" if clause.before else ""
+        return f"{clause.head} | {label}{clause.text}" if clause.head else clause.row
     sentence = _sentence_of(clause, shown)
     at = sentence.find(clause.text) if sentence else -1
     if at < 0:

@@ -21,9 +21,9 @@ WANTS_BONUS = 0.35  # a question that asks for a number, time or price prefers s
 # Questions that ask for a number, a time, a price or a count (checked on bench/data/evidence's 42).
 # A phone number or an extension is a number too ("What's the extension for the grooming center?" -> "The
 # grooming center is located at [1]." went unflagged); 打电话 (to phone) asks for none.
-WANTS_NUMBER = re.compile(r"how (much|many|long|old|far)|what time|when|cost|price|fee|多少|几|多长|什么时候|何时|"
-                          r"价|费|钱|时间|日期|\bextension\b|\bext\b|(tele)?phone (number|no\b)|what number|分机|"
-                          r"(?<!打)电话|号码", re.I)
+WANTS_NUMBER = re.compile(r"how (much|many|long|old|far|early|soon)\b|what time|when|cost|price|fee|多少|几|多长|"
+                          r"什么时候|何时|价|费|钱|时间|日期|\bextension\b|\bext\b|(tele)?phone (number|no\b)|"
+                          r"what number|分机|(?<!打)电话|号码", re.I)
 MARKUP = re.compile(r"^[#>*\-+|\s]+")
 MIN_CHARS = 6  # shorter pieces are headings or list markers, not evidence
 # Whole sentences, not their clauses: cutting Chinese sentences at their commas ("专家门诊挂号费为50元" apart
@@ -148,9 +148,45 @@ def choose(ranked: list[tuple[float, int, str]], top: int = TOP) -> list[tuple[i
 
 
 def lines(chosen: list[tuple[int, str]], sources: list[dict]) -> str:
-    """The evidence as the model reads it: one `[n] (title) sentence` line each."""
+    """The evidence as the model reads it: one `[n] (title) sentence` line each, a table's row with its header."""
     titles = {s["n"]: s["title"] for s in sources}
-    return "\n".join(f"[{n}] ({titles[n]}) {s}" for n, s in chosen)
+    texts = {s["n"]: s["text"] for s in sources}
+    return "\n".join(f"[{n}] ({titles[n]}) {labelled(s, texts[n])}" for n, s in chosen)
+
+
+TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+TABLE_RULE = re.compile(r"^\s*\|[\s:|-]+\|\s*$")
+EMPTY_CELL = {"", "-", "—", "–"}
+
+
+def cells(row: str) -> list[str]:
+    """A Markdown table row's cells: "| a | b |" -> [a, b]."""
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def labelled(sentence: str, text: str) -> str:
+    """A table's row as read with its header ("Snowboard package (board + boots) | Adult (16+): $52 | Junior
+    (7–15): $38 | ..."), where its passage holds the header; any other sentence as it is.
+
+    A row alone gives a column's value with nothing to say which column it is: "How much would a snowboard cost for
+    my 12 year old?" was answered "$12." from a row read as "Snowboard package | $52 | $38 | $24".
+    """
+    rows = text.split("\n")
+    for i, line in enumerate(rows):
+        if sentence not in line or not TABLE_ROW.match(line):
+            continue
+        start = i
+        while start > 0 and TABLE_ROW.match(rows[start - 1]):
+            start -= 1
+        if i < start + 2 or not TABLE_RULE.match(rows[start + 1]):
+            return sentence  # the header itself, or a table cut from its header by the passage's start
+        header, row = cells(rows[start]), cells(line)
+        if len(header) != len(row):
+            return sentence
+        said = [f"{h}{'：' if CJK.search(h) else ': '}{c}" if h else c
+                for h, c in zip(header[1:], row[1:]) if c not in EMPTY_CELL]
+        return " | ".join([row[0], *said])
+    return sentence
 
 
 def is_chinese(text: str) -> bool:

@@ -1,0 +1,63 @@
+"""What in a question narrows the clauses that may answer it, beyond its words: a code of a series it names (T1, not
+T2), a quantity a clause's range holds (a 12 year old: "Junior (7–15)"), a how-far-ahead that asks a length of time."""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from ..key_tokens import numbers
+from . import ranges
+from .answer_kind import kind_of
+from .clauses import Clause, clauses
+from .rivals import Candidates, values_of
+
+# A question asking how far ahead something must be done asks a length of time.
+AHEAD = re.compile(r"\bhow (?:early|soon|far (?:ahead|in advance)|much notice)\b|\bhow long before\b", re.I)
+# A code of a series (T1, B5, Gate 3 is no code): letters then a number, written together.
+CODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d{1,3}(?![0-9])")
+
+def asked_kind(question: str) -> str | None:
+    """The kind of value asked: answer_kind's, or a length of time where it asks how far ahead ("How early do we
+    have to book?" was answered from a clause's "20% off" beside "Book at least 7 days ahead")."""
+    return kind_of(question) or ("duration" if AHEAD.search(question) else None)
+
+
+def coded(question: str, found: list[Clause]) -> list[Clause]:
+    """The clauses less those naming another code of a series the question names one of (T2 for T1, Gate B4 for
+    B5), where some clause names the asked one: 酒店 ⇄ T1航站楼 | 每30分钟一班 answers 去T1航站楼多久一班, not T2's."""
+    asked = {m.group().upper() for m in CODE.finditer(question)}
+    if not asked:
+        return found
+    series = {re.sub(r"\d+", "", code) for code in asked}
+    named = {id(c): {m.group().upper() for m in CODE.finditer(f"{c.before} {c.head} {c.text}")} for c in found}
+    if not any(named[id(c)] & asked for c in found):
+        return found
+    return [c for c in found if named[id(c)] & asked
+            or not any(re.sub(r"\d+", "", code) in series for code in named[id(c)])]
+
+
+def in_range(question: str, shown: str, found: Candidates, about: Callable[[Clause], bool]) -> list[Clause]:
+    """The clauses whose range holds the quantity the question states (a child 一米三 tall: 1.2-1.4米儿童半价（34元）;
+    a 12 year old: "Junior (7–15): $38"), where they hold one value of the kind asked and share the source of the
+    clause most about the question, or are about it themselves; none elsewhere."""
+    quantity = ranges.asked(question)
+    if quantity is None or not found.answer:
+        return []
+    top = max(c.weight for c in found.answer)
+    lead = next(c for c in found.answer if c.weight == top)
+    careful = ranges.careful(shown)
+    own = frozenset(numbers(question))
+    held = []
+    for c in clauses(shown):
+        c.values = values_of(found.kind, c.text) - own
+        context = f"{c.before} {c.text}"
+        if c.values and ranges.holds(quantity, context, careful) and (c.n == lead.n or about(c)):
+            held.append(c)
+    held = coded(question, held)
+    if lead.row:  # a table's row named by the question: its cells alone
+        held = [c for c in held if c.row == lead.row] or held
+    if len({c.values for c in held}) != 1:
+        return []
+    for c in held:
+        c.weight = top
+    return held

@@ -91,10 +91,10 @@ def unwritten_role(reply: str, question: str, shown: str) -> list[str]:
 
 
 def unnamed_thing(reply: str, question: str, sources: list[dict]) -> list[str]:
-    """An English question's thing named by two words ("lift ticket") answered by a sentence that holds the second
-    and whose passage never writes the first: "A single adult ticket costs 3.50 dollars" is a ferry's."""
-    if language(question) != "en" or asks_person(question):
-        return []
+    """An English value question's thing named by two words ("lift ticket") answered by a sentence that holds the
+    second and whose passage never writes the first: "A single adult ticket costs 3.50 dollars" is a ferry's."""
+    if language(question) != "en" or asks_person(question) or kind_of(question) is None:
+        return []  # a place or a name asked: a station's "ticket hall" answers a train ticket it never names
     asked = re.findall(r"[a-z]+(?:'[a-z]+)?", question.lower())
     said = _values(FRAME.sub("", reply), question, False)
     if not said:

@@ -57,13 +57,19 @@ def test_a_duration_the_question_does_not_back_by_its_terminals_number_is_flagge
     assert check("去T1航站楼的班车每15分钟一班 [1]。", question, SHUTTLE, SHUTTLE_SHOWN) == {"supported": True}
 
 
-STAFF = [{"n": 1, "title": "bookshop.md", "text": "## 店员\n- 店长：王芳（9:00-18:00）。\n- 夜班值班：陈亮（23:00-次日7:00）。"}]
+STAFF = [{"n": 1, "title": "bookshop.md",
+          "text": "## 店员\n- 店长：王芳（9:00-18:00）。\n- 夜班值班：陈亮（23:00-次日7:00）。"}]
 STAFF_SHOWN = _shown("bookshop.md", "店长：王芳（9:00-18:00）。", "夜班值班：陈亮（23:00-次日7:00）。")
 
 
 def test_a_name_whose_line_does_not_cover_the_hour_asked_is_flagged():
     question = "凌晨三点到书店，值班的人是谁？"
     assert check("王芳。", question, STAFF, STAFF_SHOWN)["supported"] is False
+    # Composed, the clause choice's own verdict is not enough: the hour is read there too.
+    wrong = of_composed({"supported": True}, "根据资料[1]：店长：王芳。", question, STAFF, STAFF_SHOWN)
+    assert wrong["supported"] is False
+    right = of_composed({"supported": True}, "根据资料[1]：夜班值班：陈亮。", question, STAFF, STAFF_SHOWN)
+    assert right == {"supported": True}
     assert check("陈亮 [1]。", question, STAFF, STAFF_SHOWN) == {"supported": True}
     assert check("王芳 [1]。", "下午三点到书店，该找谁？", STAFF, STAFF_SHOWN) == {"supported": True}
 
@@ -89,3 +95,22 @@ def test_a_thing_its_document_never_names_is_flagged():
     asked = "How much is a museum ticket for an adult?"
     assert of_composed({"supported": True}, reply, asked, MUSEUM, MUSEUM_SHOWN) == {"supported": True}
     assert check("An adult ticket costs 12 dollars [1].", asked, MUSEUM, MUSEUM_SHOWN) == {"supported": True}
+
+
+RENTAL = [{"n": 1, "title": "kayak-hire.md", "text": "- Late return: 6 euros per hour.\n"
+           "- You may change boats once per day at no charge.\n- Drying room: Room 12, ground floor.\n"
+           "- Drying service (back in 2 hours): EUR 9 per bag."}]
+RENTAL_SHOWN = _shown("kayak-hire.md", "Late return: 6 euros per hour.",
+                      "You may change boats once per day at no charge.", "Drying room: Room 12, ground floor.",
+                      "Drying service (back in 2 hours): EUR 9 per bag.")
+
+
+def test_a_price_per_another_unit_and_a_where_reply_with_no_place_are_flagged():
+    late = "If I bring the kayak back late, what do you charge per hour?"
+    said = "You may change boats once per day at no charge [1]."
+    assert check(said, late, RENTAL, RENTAL_SHOWN)["supported"] is False
+    assert check("Late return: 6 euros per hour [1].", late, RENTAL, RENTAL_SHOWN) == {"supported": True}
+    where = "Where is the drying room?"
+    said = "According to [1]: Drying service (back in 2 hours): EUR 9 per bag."
+    assert of_composed({"supported": True}, said, where, RENTAL, RENTAL_SHOWN)["supported"] is False
+    assert check("Drying room: Room 12, ground floor [1].", where, RENTAL, RENTAL_SHOWN) == {"supported": True}

@@ -12,10 +12,11 @@ import re
 
 from ..key_tokens import chinese_names, numbers
 from . import conditions
-from .answer_kind import kind_of
+from .answer_kind import kind_of, mentions
 from .chunk import sentences
 from .evidence import language
-from .rivals import asks_person, latin_people, values_of
+from .place_codes import WHERE
+from .rivals import asks_person, latin_people, rates, values_of
 
 # A clause of a sentence: what one condition (1.2米以下儿童免费) or one price is said of.
 PART = re.compile(r"[，,；;]")
@@ -49,7 +50,24 @@ def about_other(reply: str, question: str, sources: list[dict], shown: str) -> l
     """What the reply's backing sentence is about against what the question asks: a condition it states that another
     clause meets, a role no line writes, a thing the passage never names ("lift ticket" for a ferry's ticket)."""
     return (unmet_condition(reply, question, sources) + unwritten_role(reply, question, shown) +
-            unnamed_thing(reply, question, sources))
+            unnamed_thing(reply, question, sources) + other_rate(reply, question) + no_place(reply, question))
+
+
+def other_rate(reply: str, question: str) -> list[str]:
+    """A price question per one unit (what do you charge per hour?) answered per another only ("once per day at no
+    charge"): what the reply says is not what was asked."""
+    asked = rates(question) if kind_of(question) == "money" else set()
+    said = rates(FRAME.sub("", reply))
+    return [f"(per {'/'.join(sorted(said))})"] if asked and said and not asked & said else []
+
+
+def no_place(reply: str, question: str) -> list[str]:
+    """A where-question answered with values that are all prices, lengths or times ("Express laundry (back in 4
+    hours): CNY 45 per shirt" for where the coin laundry is): no place."""
+    if not WHERE.search(question) or kind_of(question):
+        return []
+    kinds = [k for _, k in mentions(re.sub(r"\[\d+\]", " ", FRAME.sub("", reply)))]
+    return ["(no place)"] if kinds and all(k and k <= {"money", "duration", "time"} for k in kinds) else []
 
 
 def unmet_condition(reply: str, question: str, sources: list[dict]) -> list[str]:

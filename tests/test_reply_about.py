@@ -114,3 +114,5 @@ def test_a_price_per_another_unit_and_a_where_reply_with_no_place_are_flagged():
     said = "According to [1]: Drying service (back in 2 hours): EUR 9 per bag."
     assert of_composed({"supported": True}, said, where, RENTAL, RENTAL_SHOWN)["supported"] is False
     assert check("Drying room: Room 12, ground floor [1].", where, RENTAL, RENTAL_SHOWN) == {"supported": True}
+    # A place's line with its hours names the place by words alone: not flagged.
+    assert about_other("The drying room is by the slipway, open 8:00 to 20:00.", where, RENTAL, RENTAL_SHOWN) == []

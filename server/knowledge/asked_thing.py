@@ -62,12 +62,13 @@ def other_rate(reply: str, question: str) -> list[str]:
 
 
 def no_place(reply: str, question: str) -> list[str]:
-    """A where-question answered with values that are all prices, lengths or times ("Express laundry (back in 4
-    hours): CNY 45 per shirt" for where the coin laundry is): no place."""
+    """A where-question answered with values that are all prices or lengths ("Express laundry (back in 4 hours): CNY
+    45 per shirt" for where the coin laundry is): no place."""
     if not WHERE.search(question) or kind_of(question):
         return []
     kinds = [k for _, k in mentions(re.sub(r"\[\d+\]", " ", FRAME.sub("", reply)))]
-    return ["(no place)"] if kinds and all(k and k <= {"money", "duration", "time"} for k in kinds) else []
+    # Not times: a place's line often gives its hours ("every Wednesday at 15:30 in the Blue Room").
+    return ["(no place)"] if kinds and all(k and k <= {"money", "duration"} for k in kinds) else []
 
 
 def unmet_condition(reply: str, question: str, sources: list[dict]) -> list[str]:

@@ -119,7 +119,13 @@ def _composed(backend, q: str, instruction: str, sources: list[dict]) -> dict | 
     found = compose(q, instruction, sources)
     if found is None:
         return None
-    return {"text": found.reply, "sources": sources, "grounding": found.grounding, "composed": found.passages}
+    grounding = found.grounding
+    try:  # as ground_chat: the composed clause checked for being about what was asked
+        from server.knowledge.composed_check import of_composed
+        grounding = of_composed(grounding, found.reply, q, sources, instruction)
+    except ImportError:  # the server before composed replies were checked
+        pass
+    return {"text": found.reply, "sources": sources, "grounding": grounding, "composed": found.passages}
 
 
 def stub_backend():

@@ -9,6 +9,7 @@ from ..concurrency import off_hub
 from ..errors import ChatError
 from ..graph.grounded import plan as graph_plan
 from ..knowledge.compose import compose
+from ..knowledge.composed_check import of_composed
 from ..knowledge.grounding import answer_numbers, evidence_style, for_done
 from ..knowledge.service import not_found_reply
 from ..shapes import Answer, Grounding, Source
@@ -52,8 +53,8 @@ def ground_chat(knowledge, graph, cfg, message: str, system: str | None, backend
     elif sources and system:
         # the numbers the evidence backs; a small local model may write no other (off the hub: jieba)
         params = {**params, ANSWER_NUMBERS: off_hub(answer_numbers, message, system)}
-    if composed is not None:
-        grounding = composed.grounding
+    if composed is not None:  # the clause choice's verdict, unless the clause is about another thing than asked
+        grounding = off_hub(of_composed, composed.grounding, composed.reply, message, sources, instruction)
         return Evidence(backend, system, params, sources, {"from": "passages", "passages": composed.passages},
                         lambda text: grounding)
     if plan is None:

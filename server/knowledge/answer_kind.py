@@ -33,7 +33,7 @@ AROUND = (
     ("duration", re.compile(r"^\s*(minutes?|hours?|days?|working days|weeks?|months?|"
                             r"分钟|小时|天|个月|个?工作日|周|个?星期)", re.I), None),
     ("money", re.compile(r"^\s*(元|角|dollars?|euros?|yuan|pounds?|cents?|欧元|美元)", re.I),
-     re.compile(r"[$€¥£]\s*$")),
+     re.compile(r"(?:[$€¥£]|\b(?:CNY|RMB|USD|EUR|GBP))\s*$")),
 )
 
 

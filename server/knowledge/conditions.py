@@ -1,15 +1,20 @@
-"""Conditions a question carries and a clause names: a person's age (I'm 70, 8 岁) and being a child.
+"""Conditions a question carries and a clause names: a person's age (I'm 70, 8 岁), being a child, a child's
+height (一米三) and the hour it happens at (半夜一点).
 
 "I'm 70 years old. Do I get any discount on tuition?" is answered by "Seniors aged 65 and over get 50% off
-tuition" because 70 is 65 or over; "Can I bring my 8-year-old daughter?" by "Children are not allowed".
+tuition" because 70 is 65 or over; "Can I bring my 8-year-old daughter?" by "Children are not allowed"; "my child
+is 1.3 m tall" by "1.2-1.4米儿童半价" and not by the adults' price beside it; "at 1 am" by the night shift's
+"(24:00–7:00)" line and not by the manager's.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from ..key_tokens import chinese_number
+
 # A person's own age in a question: "I'm 70", "70 years old", "my 8-year-old daughter", 我70岁, 孩子8岁.
-QUESTION_AGE = re.compile(r"(\d{1,3})\s*(?:-|\s)?years?(?:-|\s)?old|\b(?:i'?m|i am|aged?)\s+(\d{1,3})\b|"
+QUESTION_AGE = re.compile(r"(\d{1,3})\s*(?:-|\s)?years?(?:-|\s)?old|\b(?:i'?m|i am|aged?)\s+(\d{1,3})\b(?![.,]\d)|"
                           r"(\d{1,3})\s*周?岁", re.I)
 # What a clause allows by age: 65 and over, 16 or older, 18+, 16 岁以上, 满 18 周岁 (a least age); under 12,
 # 12 岁以下 (a greatest).
@@ -24,20 +29,74 @@ CHILD = re.compile(r"\b(child|children|kids?|daughters?|sons?|bab(?:y|ies)|toddl
 WORDS = re.compile(r"\b(years?|old|aged?)\b|周?岁", re.I)
 
 
+# A height in a question, in metres: 一米三 (1.3), 1米3, 1.3米, 1.3 m, 130厘米, 130 cm.
+ZH_DIGIT = "一二两三四五六七八九"
+QUESTION_HEIGHT = re.compile(rf"([一两1])\s*米\s*([{ZH_DIGIT}\d])(?![\d.]|\s*[岁元])|(\d\.\d+)\s*(?:米|m\b)|"
+                             r"(1\d\d)\s*(?:厘米|公分|cm\b)", re.I)
+# What a clause allows by height: 1.2米以下, 1.2-1.4米, 1.4米以上 (and "under 1.2 m").
+HEIGHT_RANGE = re.compile(r"(\d\.\d+)\s*[-–—~至到]\s*(\d\.\d+)\s*(?:米|m\b)", re.I)
+HEIGHT_BELOW = re.compile(r"(\d\.\d+)\s*(?:米|m)\s*(?:以下|以内)|(?:under|below)\s+(\d\.\d+)\s*m\b", re.I)
+HEIGHT_ABOVE = re.compile(r"(\d\.\d+)\s*(?:米|m)\s*(?:以上|及以上)|(?:over|above)\s+(\d\.\d+)\s*m\b", re.I)
+# The hour a question happens at: 半夜一点, 凌晨2点, 晚上11点, at 1 am, 11pm, at 23:00.
+QUESTION_HOUR = re.compile(rf"(半夜|深夜|凌晨|夜里|晚上|下午|早上|上午)?\s*([{ZH_DIGIT}十]+|\d{{1,2}})\s*点|"
+                           r"\b(?:at\s+)?(\d{1,2})\s*(am|pm)\b|\bat\s+(\d{1,2}):(\d\d)\b", re.I)
+# An hour range a clause holds a thing for: (22:00-次日8:00), 24:00–7:00, 8:00 to 22:00.
+HOURS = re.compile(r"(\d{1,2}):(\d\d)\s*(?:[-–—~至到]|to)\s*(?:次日|next day\s*)?(\d{1,2}):(\d\d)", re.I)
+
+
 @dataclass
 class Condition:
     age: int | None
     child: bool
+    height: float | None = None  # metres
+    hour: float | None = None  # 0-24
 
     def __bool__(self) -> bool:
-        return self.age is not None or self.child
+        return self.age is not None or self.child or self.height is not None or self.hour is not None
 
 
 def of_question(question: str) -> Condition:
-    """The asker's age and whether they ask about a child (a daughter, 孩子)."""
+    """The asker's age and whether they ask about a child (a daughter, 孩子): what the clause choice reads."""
     m = QUESTION_AGE.search(question)
     age = int(next(g for g in m.groups() if g)) if m else None
     return Condition(age, bool(CHILD.search(question)))
+
+
+def stated(question: str) -> Condition:
+    """Every condition the question states, the child's height and the hour too: what the check reads."""
+    found = of_question(question)
+    return Condition(found.age, found.child, _height(question), _hour(question))
+
+
+def _digit(text: str) -> int | None:
+    return int(text) if text.isdigit() else chinese_number(text.replace("两", "二"))
+
+
+def _height(question: str) -> float | None:
+    m = QUESTION_HEIGHT.search(question)
+    if m is None:
+        return None
+    if m.group(1):  # 一米三: one metre and three tenths
+        tenths = _digit(m.group(2))
+        return None if tenths is None else 1 + tenths / 10
+    return float(m.group(3)) if m.group(3) else int(m.group(4)) / 100
+
+
+def _hour(question: str) -> float | None:
+    m = QUESTION_HOUR.search(question)
+    if m is None:
+        return None
+    if m.group(2):
+        hour = _digit(m.group(2))
+        if hour is None or hour > 24:
+            return None
+        if m.group(1) in ("晚上", "下午") and hour < 12:
+            hour += 12
+        return float(hour % 24 if m.group(1) in ("半夜", "深夜", "凌晨", "夜里") and hour == 12 else hour)
+    if m.group(3):
+        hour = int(m.group(3)) % 12 + (12 if m.group(4).lower() == "pm" else 0)
+        return float(hour)
+    return int(m.group(5)) + int(m.group(6)) / 60
 
 
 def _first(m: re.Match | None) -> int | None:
@@ -56,4 +115,39 @@ def applies(condition: Condition, clause: str) -> bool | None:
                 return False
     if condition.child and CHILD.search(clause):
         named = True
+    if condition.height is not None:
+        fits = _height_fits(condition.height, clause)
+        if fits is False:
+            return False
+        named = named or fits is True
+    if condition.hour is not None:
+        spans = [_span(m) for m in HOURS.finditer(clause)]
+        if spans:
+            if not any(_within(condition.hour, *s) for s in spans):
+                return False
+            named = True
     return True if named else None
+
+
+def _height_fits(height: float, clause: str) -> bool | None:
+    """Whether a clause's height rule takes in the height (None: it states none)."""
+    m = HEIGHT_RANGE.search(clause)
+    if m:
+        return float(m.group(1)) <= height < float(m.group(2)) or height == float(m.group(2))
+    below, above = _first_float(HEIGHT_BELOW.search(clause)), _first_float(HEIGHT_ABOVE.search(clause))
+    if below is None and above is None:
+        return None
+    return (below is None or height < below) and (above is None or height >= above)
+
+
+def _first_float(m: re.Match | None) -> float | None:
+    return float(next(g for g in m.groups() if g)) if m else None
+
+
+def _span(m: re.Match) -> tuple[float, float]:
+    return (int(m.group(1)) + int(m.group(2)) / 60) % 24, (int(m.group(3)) + int(m.group(4)) / 60) % 24
+
+
+def _within(hour: float, start: float, end: float) -> bool:
+    """Whether an hour falls in a span that may run past midnight (22:00 to 8:00 takes in 1:00)."""
+    return start <= hour < end if start < end else hour >= start or hour < end

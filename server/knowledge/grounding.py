@@ -8,7 +8,7 @@ from .chunk import sentences
 from .asked_noun import asked_noun, not_the_named
 from .evidence import WANTS_NUMBER, language
 from .clauses import clauses, words_of
-from .rivals import candidates, latin_people, rates, subject_words
+from .rivals import candidates, latin_people, numbered, rates, subject_words
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
 from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
@@ -18,6 +18,7 @@ from .echo import asks_someone, echoes, strung
 from .place_codes import named_elsewhere, unbacked_codes
 from .whole_passages import as_shown, of_no_kind_held, outranked
 from .elsewhere import from_elsewhere, other_document
+from .asked_thing import about_other
 
 # What a sentence (read with its line's first sentence, its passage's headings and its title) must share of what
 # a question is about for a value of it to answer the question: on bench/data/evidence (all five sets, the
@@ -73,7 +74,9 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     it (or the question's), for any other question those of the evidence. A yes or a no must be what a clause
     about the question says (不可续借 against 可以).
     """
-    found, days = numbers(reply), weekdays(reply)
+    codes = numbered(question)  # T1 of T1航站楼 names the terminal: it backs no "1小时" and is no value of a reply
+    plain = _without(reply, codes)
+    found, days = numbers(plain), weekdays(reply)
     if says_not_found(reply) and not found and not days:
         return []  # "Not found." claims nothing: it is what a model is told to say when the evidence lacks it
     kind = kind_of(question)
@@ -90,11 +93,11 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     said = latin_people(CLAUSE_START.sub("", reply)) | chinese_names(reply)
     if person and not {w for w in said if w not in question}:
         return ["(no name)"]  # the question's own names (青少年泳姿班) and a first word ("New members") name nobody
-    backed = with_hours(numbers(question) | (set() if person else cands.values))
+    backed = with_hours(numbers(_without(question, codes)) | (set() if person else cands.values))
     if person or not cands.answer:  # a who-question's numbers, or nothing of the kind: any of the evidence
         backed |= with_hours(numbers(shown))
     # A number of another kind than asked (the start date beside a course's length) need only be in the evidence.
-    aside = {v for v, kinds in mentions(reply) if kind and kind not in kinds} & numbers(shown)
+    aside = {v for v, kinds in mentions(plain) if kind and kind not in kinds} & numbers(shown)
     missing = sorted(found - backed - with_hours(aside))
     missing += _misplaced_rates(reply, shown)
     day_backed = weekdays(question) | (_days(cands.values) if kind == "date" and cands.answer else weekdays(shown))
@@ -126,7 +129,9 @@ def unanswered(reply: str, question: str, sources: list[dict], shown: str) -> li
     return (strung(reply, "\n".join(evidence)) or
             unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
             outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources) +
-            from_elsewhere(reply, question, sources) + not_the_named(reply, question, sources))
+            from_elsewhere(reply, question, sources) + not_the_named(reply, question, sources) +
+            about_other(reply, question, sources, shown))
+
 
 
 def off_topic(reply: str, question: str, sources: list[dict], debug: bool = False):
@@ -158,11 +163,11 @@ def off_topic(reply: str, question: str, sources: list[dict], debug: bool = Fals
                 best[value] = max(best.get(value, 0.0), share)
     if debug:
         return max(best.values()) if best else None
-    return ((bool(best) and max(best.values()) < ON_TOPIC) or _passage_off_topic(reply, question, sources)
+    return ((bool(best) and max(best.values()) < ON_TOPIC) or passage_off_topic(reply, question, sources)
             or other_document(reply, question, sources))
 
 
-def _passage_off_topic(reply: str, question: str, sources: list[dict]) -> bool:
+def passage_off_topic(reply: str, question: str, sources: list[dict]) -> bool:
     """The check before it was made per sentence: the passages holding the reply's values, in the question's
     language, share under PASSAGE_ON_TOPIC of what it is about. Kept: it alone flags "I pay $10" for a late
     check-out (its 10 is a laundry price's, in a line of both languages that the sentence check does not judge)."""
@@ -229,6 +234,13 @@ def check(reply: str, question: str, sources: list[dict], shown: str) -> Groundi
     quoted = as_shown(sources) if any(m.startswith("(outranked") for m in missing) else shown
     quote = answer_quote(question, quoted, sources)
     return cast(Grounding, {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})})
+
+
+def _without(text: str, codes: set[str]) -> str:
+    """The text less the numbered things (T1, 科目三) the question names."""
+    for code in codes:
+        text = text.replace(code, " ")
+    return text
 
 
 def answer_quote(question: str, shown: str, sources: list[dict]) -> dict | None:

@@ -204,19 +204,31 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
 
 # A thing numbered in Chinese (科目三, 二号楼): two characters and a numeral, the numeral apart in the library's words.
 NUMBERED = re.compile(r"([\u4e00-\u9fff]{2})([一二三四五六七八九十])")
+# A thing numbered by a letter and a digit (T1航站楼 and T2航站楼, class C1): the letter names the series.
+CODE = re.compile(r"(?<![A-Za-z0-9])([A-Z])(\d{1,2})(?![A-Za-z0-9])")
+
+
+def _numbered(text: str) -> set[tuple[str, str]]:
+    return set(NUMBERED.findall(text)) | set(CODE.findall(text))
+
+
+def numbered(text: str) -> set[str]:
+    """The numbered things a text names as written: {"T1", "科目三"}."""
+    return {m.group() for pattern in (NUMBERED, CODE) for m in pattern.finditer(text)}
 
 
 def _numbered_as_asked(question: str, holding: list[Clause], found: list[Clause]) -> list[Clause]:
     """The clauses less those naming a sibling of the numbered thing the question asks about (科目二 for 科目三), by
     themselves or, naming none, by their sentence, where another clause names the asked one: 补考费：科目二每次200元，
-    科目三每次300元 answers 科目三's with 300, and 科目一、科目四…，补考费…每次50元 is not about 科目三."""
-    asked = set(NUMBERED.findall(question))
+    科目三每次300元 answers 科目三's with 300, and 科目一、科目四…，补考费…每次50元 is not about 科目三; a shuttle's row
+    "酒店 ⇄ T2航站楼 | 每20分钟一班" is no rival of T1's for a question about T1."""
+    asked = _numbered(question)
     if not asked:
         return holding
     in_sentence: dict[int, set] = {}
     for c in found:
-        in_sentence.setdefault(c.sentence, set()).update(NUMBERED.findall(f"{c.before} {c.text}"))
-    named = {id(c): set(NUMBERED.findall(f"{c.before} {c.text}")) or in_sentence[c.sentence] for c in holding}
+        in_sentence.setdefault(c.sentence, set()).update(_numbered(f"{c.before} {c.text}"))
+    named = {id(c): _numbered(f"{c.before} {c.text}") or in_sentence[c.sentence] for c in holding}
     if not any(named[id(c)] & asked for c in holding):
         return holding
     heads = {head for head, _ in asked}

@@ -13,31 +13,25 @@ from dataclasses import dataclass
 from typing import cast
 
 from ..shapes import Grounding
-from ..key_tokens import RUN, names
+from ..key_tokens import names
 from .answer_kind import has_kind, mentions
 from .asked_noun import asked_noun, gives
 from .bilingual import HALF, held_share
-from .chunk import sentences
 from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
 from .echo import asks_someone
 from .narrow import asked_kind, coded, in_range
-from .clauses import CLAUSE, LEADING_JOIN, VALUE, Clause, goes_on, is_latin, words_of
-from .rivals import CUES, candidates, rates, subject_words, values_of
+from .clauses import Clause, is_latin, words_of
+from .rivals import CUES, candidates, rates, subject_words
 from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
+from .wording import EMPHASIS, END, NEAREST, TRAILING, as_read, closed, frame, sentence_of
 
-FRAME = {"zh": "根据资料{cites}：{body}", "en": "According to {cites}: {body}"}
-END = {"zh": "。", "en": "."}
-RIVALS = {"zh": "资料中有不止一个答案：{body}", "en": "The library gives more than one answer: {body}"}
-NEAREST = {"zh": "知识库中没有找到明确的答案。最接近的是{cites}：{body}",
-           "en": "Not found plainly in the knowledge base. The nearest it says is {cites}: {body}"}
 # A who-question's clause must share this much of what the question is about (by length): the right names composed
 # on bench/data/evidence shared 0.25-1.0; "To drop, email or visit Gareth Olsen" shared 0.17 of "Who should I email
 # to book beds for a group of 12 people?" (its "email" alone), which the hostel's manager answers.
 PERSON_SHARE = 0.25
-SEP = {"zh": "；", "en": "; "}
 # Capitalized words that name no person: places, groups, days and months ("Kids' Club — Saturdays" names nobody).
 PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Square Building Floor Club Team Squad "
              "Class Group Desk Office Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February "
@@ -45,10 +39,7 @@ PLACES = set("Station Street Road Room Hall Library Pool Centre Center Park Squa
 # Verbs of when a thing is open or held: what a question asks, not a thing it is about. "宿舍搬迁从哪天开始" names
 # nothing but its notice's own title (宿舍搬迁通知) and such a verb: it is about the document itself.
 WHEN_VERBS = set("开始 开门 关门 闭馆 开放 结束 营业 open close shut start begin end finish".split())
-# Markdown emphasis, which a quoted clause would otherwise show as it is written ("Kids' Club** (ages 6–12)").
-EMPHASIS = re.compile(r"\*\*|__|`")
 WHERE = re.compile(r"在哪|哪里|哪儿|什么地方|什么位置|\bwhere\b", re.I)
-TRAILING = re.compile(r"[\s，,；;。.！!？?：:、]+$")
 
 
 @dataclass
@@ -101,13 +92,13 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         return None  # a name of a place or a thing, not of someone
     if found.ambiguous:  # rivals in the best clause's sentence: every one of them, flagged
         rivals = [c for c in found.answer if c.sentence == leader.sentence]
-        reply = _frame(lang, [(c.n, _said(c, shown, found.kind)) for c in _distinct(rivals)])
+        reply = frame(lang, [(c.n, as_read(c, shown, found.kind)) for c in _distinct(rivals)])
         return Composed(reply, sorted({c.n for c in rivals}), _flagged(question, sources, shown))
     # A rival counts by every word it shares, its document's name included: fewer rivals never compose more.
     if any(c.values != leader.values and (_about(c, question, {}) or _on_the_day(c, question, sources))
            for c in found.answer):
         return None  # another sentence's value nearly as much about the question: the model writes, and is checked
-    return Composed(_frame(lang, [(leader.n, _said(leader, shown, found.kind))]), [leader.n], {"supported": True})
+    return Composed(frame(lang, [(leader.n, as_read(leader, shown, found.kind))]), [leader.n], {"supported": True})
 
 
 def _where(question: str, shown: str, sources: list[dict], lang: str) -> Composed | None:
@@ -125,20 +116,20 @@ def _where(question: str, shown: str, sources: list[dict], lang: str) -> Compose
             return None
         if found.ambiguous or any(c.values != leader.values and _about(c, question, {}) for c in found.answer):
             return None
-        return Composed(_frame(lang, [(leader.n, _place(leader, shown, kind))]), [leader.n], {"supported": True})
+        return Composed(frame(lang, [(leader.n, _place(leader, shown, kind))]), [leader.n], {"supported": True})
     return None
 
 
 def _place(clause: Clause, shown: str, kind: str) -> str:
     """A place as a person reads it: an English clause with its sentence's start where that gives places alone
     ("Self-service laundry: Room 312, Level 3", not the floor alone after "Self-service laundry: Room …")."""
-    sentence = _sentence_of(clause, shown)
+    sentence = sentence_of(clause, shown)
     at = sentence.find(clause.text) if sentence else -1
     head = sentence[:at] if at > 0 and is_latin(sentence) else ""
     said = list(mentions(head))
     if said and all(kinds & {"floor", "room"} for _, kinds in said):
         return sentence[:at + len(clause.text)].strip()
-    return _said(clause, shown, kind)
+    return as_read(clause, shown, kind)
 
 
 def _about(clause: Clause, question: str, own: dict[int, set[str]]) -> bool:
@@ -200,13 +191,8 @@ def _nearest(question: str, shown: str, lang: str) -> Composed | None:
     if not lines or any(language(text) != lang for _, text in lines) or not _subject(question):
         return None  # nothing but what it asks ("How much is the yearly fee?"): no clause can be judged off it
     n, text = lines[0]
-    body = TRAILING.sub("", _closed(EMPHASIS.sub("", text))) + END[lang]
+    body = TRAILING.sub("", closed(EMPHASIS.sub("", text))) + END[lang]
     return Composed(NEAREST[lang].format(cites=f"[{n}]", body=body), [n], {"supported": True})
-
-
-def _closed(text: str) -> str:
-    """A sentence cut inside a parenthesis ends before it: "外卖请在一楼公共区域吃 (no food in the dorms;"."""
-    return re.sub(r"\s*[(（][^)）]*$", "", text)
 
 
 def _people(text: str, question: str) -> set[str]:
@@ -227,17 +213,8 @@ def _yes_no(question: str, shown: str, lang: str) -> Composed | None:
     clause, yes = found
     zh = ("需要。", "不需要。") if form(question) == "need" else ("可以。", "不可以。")
     word = {"zh": zh[0] if yes else zh[1], "en": "Yes. " if yes else "No. "}[lang]
-    said = _sentence_of(clause, shown) or clause.text
-    return Composed(word + _frame(lang, [(clause.n, said)]), [clause.n], {"supported": True})
-
-
-def _frame(lang: str, said: list[tuple[int, str]]) -> str:
-    said = [(n, EMPHASIS.sub("", text)) for n, text in said]
-    if len(said) == 1:
-        n, text = said[0]
-        return FRAME[lang].format(cites=f"[{n}]", body=TRAILING.sub("", _closed(text))) + END[lang]
-    body = SEP[lang].join(f"{TRAILING.sub('', text)}{' ' if lang == 'en' else ''}[{n}]" for n, text in said)
-    return RIVALS[lang].format(body=body) + END[lang]
+    said = sentence_of(clause, shown) or clause.text
+    return Composed(word + frame(lang, [(clause.n, said)]), [clause.n], {"supported": True})
 
 
 def _distinct(found: list[Clause]) -> list[Clause]:
@@ -252,51 +229,3 @@ def _flagged(question: str, sources: list[dict], shown: str) -> Grounding:
     """Rivals: not supported, with the quote of what the evidence says about the question (every rival)."""
     quote = answer_quote(question, shown, sources)
     return cast(Grounding, {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})})
-
-
-def _said(clause: Clause, shown: str, kind: str | None = None) -> str:
-    """The clause as a person reads it: with the clauses before it that its subject is in.
-
-    A Chinese clause that goes on about the one before (费用为150元 after 洗牙一次约需40分钟) keeps that one; an
-    English clause keeps its sentence's start (its subject: "Dolphin lessons are $22 each, or $240 ...").
-    """
-    if clause.row:  # a table's cell with its row's name ("Snowboard package | Junior (7–15): $38"); a name, the row
-        label = f"{clause.before}{'：' if is_chinese(clause.before) else ': '}" if clause.before else ""
-        return f"{clause.head} | {label}{clause.text}" if clause.head else clause.row
-    sentence = _sentence_of(clause, shown)
-    at = sentence.find(clause.text) if sentence else -1
-    if at < 0:
-        return clause.text
-    end = at + len(clause.text)
-    if is_latin(sentence):
-        return clause.text if not at else _english(sentence, clause.text)
-    start = at
-    while start > 0 and goes_on(sentence[start:end]):
-        cut = [m.end() for m in CLAUSE.finditer(sentence[:start - 1])]
-        before = cut[-1] if cut else 0
-        if values_of(kind, sentence[before:start]) - clause.values:
-            break  # the clause before holds another value of the kind asked (周一至周五 8:30—17:30): not its subject
-        start = before
-    return sentence[start:end].strip()
-
-
-def _english(sentence: str, part: str) -> str:
-    """A later clause of an English sentence: itself where it restates its subject ("a return ticket costs 6
-    dollars"), else after the sentence's start ("A kayak costs … 45 dollars per day"), never the other values."""
-    part = LEADING_JOIN.sub("", part)
-    lead = VALUE.split(sentence)[0] if not RUN.search(sentence) else RUN.split(sentence)[0]
-    if {w for w in words_of(VALUE.split(part)[0]) & words_of(lead) if len(w) > 2}:
-        return part[:1].upper() + part[1:]
-    before_day = VALUE.split(lead)[0].rstrip(" ,;:")
-    lead = before_day if len(before_day.split()) >= 3 else lead.rstrip(" ,;:")  # not "On" of "On Saturdays it"
-    lead = lead.rstrip(" $€£¥")  # "rented for £" cut before its number
-    return f"{lead} … {part}" if lead else part
-
-
-def _sentence_of(clause: Clause, shown: str) -> str:
-    for m in EVIDENCE_LINE.finditer(shown):
-        if int(m.group(1)) == clause.n:
-            for s in sentences(m.group(3)):
-                if clause.text in s:
-                    return s
-    return ""

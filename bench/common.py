@@ -130,6 +130,20 @@ class BenchServer(LiveServer):
         return self
 
 
+def loaded_backend(dtype: str, threads: int = 1, batch_size: int = 8):
+    """The built-in model's LocalBackend, started and waited for (in this process, `threads` torch threads)."""
+    import torch
+
+    from server.backends.local import LocalBackend
+
+    b = LocalBackend(None, dtype=dtype, batch_size=batch_size, threads=threads)
+    b.start()
+    while not (b.status().model_ready or b.status().error):
+        time.sleep(0.05)
+    torch.set_num_threads(threads)
+    return b
+
+
 def footer(t0: float) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\n(run took {time.monotonic() - t0:.0f} s; load average at end {load})", flush=True)

@@ -15,7 +15,7 @@ import argparse
 import statistics
 import time
 
-from .common import footer, header, table
+from .common import footer, header, loaded_backend, table
 
 QUESTIONS = ["Write a long story about a little server that answers questions from phones on the same network.",
              "What is the capital of France?", "Explain how a bicycle works, in three short paragraphs for a child.",
@@ -36,16 +36,11 @@ def main() -> None:
     header(f"Prompts' prefill, now against main's, alternating ({args.dtype}, one thread)")
     import torch
 
-    from server.backends.local import LocalBackend
     from server.backends.local.decode import Decoder
     from server.backends.local.prompt import Prompter
     from server.backends.local.rows import _Row, prompt_groups
 
-    b = LocalBackend(None, dtype=args.dtype, batch_size=8, threads=1)
-    b.start()
-    while not (b.status().model_ready or b.status().error):
-        time.sleep(0.05)
-    torch.set_num_threads(1)
+    b = loaded_backend(args.dtype)
     prompter = Prompter(b.loaded)
     prompts = [list(prompter.prepare([{"role": "user", "content": q}], 64).ids) for q in QUESTIONS]
     prompts.append(list(prompter.prepare(GROUNDED, 64).ids))

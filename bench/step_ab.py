@@ -14,7 +14,7 @@ import argparse
 import statistics
 import time
 
-from .common import footer, header, table
+from .common import footer, header, loaded_backend, table
 
 PROMPT = "Write a long story about a little server that answers questions from phones on the same network."
 
@@ -29,16 +29,11 @@ def main() -> None:
     header(f"decode.py's step, now against round 6, alternating ({args.dtype}, one thread)")
     import torch
 
-    from server.backends.local import LocalBackend
     from server.backends.local.decode import Decoder
     from server.backends.local.sampling import argmax, shape_logits
     from server.backends.local.two_stage import head_of
 
-    b = LocalBackend(None, dtype=args.dtype, batch_size=8, threads=1)
-    b.start()
-    while not (b.status().model_ready or b.status().error):
-        time.sleep(0.05)
-    torch.set_num_threads(1)
+    b = loaded_backend(args.dtype)
     head = head_of(b.model)
     ids = list(b.loaded.tokenizer(PROMPT).input_ids)
     new, old = Decoder(b.model, 1024), Decoder(b.model, 1024)

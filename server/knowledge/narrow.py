@@ -9,12 +9,10 @@ from ..key_tokens import numbers
 from . import ranges
 from .answer_kind import kind_of
 from .clauses import Clause, clauses
-from .rivals import Candidates, values_of
+from .rivals import Candidates, not_siblings, series_codes, values_of
 
 # A question asking how far ahead something must be done asks a length of time.
 AHEAD = re.compile(r"\bhow (?:early|soon|far (?:ahead|in advance)|much notice)\b|\bhow long before\b", re.I)
-# A code of a series (T1, B5, Gate 3 is no code): letters then a number, written together.
-CODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d{1,3}(?![0-9])")
 
 def asked_kind(question: str) -> str | None:
     """The kind of value asked: answer_kind's, or a length of time where it asks how far ahead ("How early do we
@@ -25,15 +23,11 @@ def asked_kind(question: str) -> str | None:
 def coded(question: str, found: list[Clause]) -> list[Clause]:
     """The clauses less those naming another code of a series the question names one of (T2 for T1, Gate B4 for
     B5), where some clause names the asked one: 酒店 ⇄ T1航站楼 | 每30分钟一班 answers 去T1航站楼多久一班, not T2's."""
-    asked = {m.group().upper() for m in CODE.finditer(question)}
+    asked = series_codes(question)
     if not asked:
         return found
-    series = {re.sub(r"\d+", "", code) for code in asked}
-    named = {id(c): {m.group().upper() for m in CODE.finditer(f"{c.before} {c.head} {c.text}")} for c in found}
-    if not any(named[id(c)] & asked for c in found):
-        return found
-    return [c for c in found if named[id(c)] & asked
-            or not any(re.sub(r"\d+", "", code) in series for code in named[id(c)])]
+    named = {id(c): series_codes(f"{c.before} {c.head} {c.text}") for c in found}
+    return not_siblings(asked, found, named)
 
 
 def in_range(question: str, shown: str, found: Candidates, about: Callable[[Clause], bool]) -> list[Clause]:

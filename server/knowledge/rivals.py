@@ -209,7 +209,22 @@ CODE = re.compile(r"(?<![A-Za-z0-9])([A-Z])(\d{1,2})(?![A-Za-z0-9])")
 
 
 def _numbered(text: str) -> set[tuple[str, str]]:
-    return set(NUMBERED.findall(text)) | set(CODE.findall(text))
+    return set(NUMBERED.findall(text)) | series_codes(text)
+
+
+def series_codes(text: str) -> set[tuple[str, str]]:
+    """The codes of a series a text names, as (series, number): ("T", "1") for T1航站楼."""
+    return set(CODE.findall(text))
+
+
+def not_siblings(asked: set[tuple[str, str]], found: list[Clause],
+                 named: dict[int, set[tuple[str, str]]]) -> list[Clause]:
+    """The clauses less those naming a sibling of an asked numbered thing (T2 for T1) and not the asked one, where
+    some clause names an asked one; all of them where none does. named: each clause's (by id) numbered things."""
+    if not any(named[id(c)] & asked for c in found):
+        return found
+    heads = {head for head, _ in asked}
+    return [c for c in found if named[id(c)] & asked or not any(h in heads for h, _ in named[id(c)])]
 
 
 def numbered(text: str) -> set[str]:
@@ -229,7 +244,4 @@ def _numbered_as_asked(question: str, holding: list[Clause], found: list[Clause]
     for c in found:
         in_sentence.setdefault(c.sentence, set()).update(_numbered(f"{c.before} {c.text}"))
     named = {id(c): _numbered(f"{c.before} {c.text}") or in_sentence[c.sentence] for c in holding}
-    if not any(named[id(c)] & asked for c in holding):
-        return holding
-    heads = {head for head, _ in asked}
-    return [c for c in holding if named[id(c)] & asked or not any(h in heads for h, _ in named[id(c)])]
+    return not_siblings(asked, holding, named)

@@ -29,7 +29,7 @@ import time
 import aiohttp
 import psutil
 
-from bench import relay_overhead as ro
+from bench import relay_clients as ro
 from bench.common import ROOT, BenchServer, footer, header, paced_upstream_and_servers, pct, table
 
 HOLD_TOKEN_P99_MS = 50
@@ -124,7 +124,7 @@ async def measure(args, upstream: str, servers: dict[str, BenchServer], upstream
                         recs.append(await (ro.raw_stream(upstream, model, timeout) if name == "direct raw"
                                            else clients[i].stream(model, timeout)))
                     except Exception as e:  # counted as lost
-                        recs.append(ro._failed(e))
+                        recs.append(ro.failed_rec(e))
                 return recs
             recs = [r for rs in await asyncio.gather(*(client(i) for i in range(level))) for r in rs]
             st = results.setdefault((level, name), ro.Stats())

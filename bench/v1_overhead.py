@@ -26,7 +26,7 @@ import time
 import psutil
 
 from .common import BenchServer, footer, header, paced_upstream_and_servers, pct, table
-from .relay_overhead import LagProbe, SioClient, Stats, cpu_s, raw_stream
+from .relay_clients import LagProbe, SioClient, Stats, cpu_s, raw_stream
 
 SIO = "Socket.IO "  # the Socket.IO path of a server; "/v1 " its API
 

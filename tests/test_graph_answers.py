@@ -100,6 +100,12 @@ def test_a_department_is_found_by_its_type_whatever_the_relation_is_called(serve
     assert ("胃镜", "检查地点", "内镜中心") in facts(body) and body["grounding"] == {"supported": True}
 
 
+def test_a_place_asked_in_everyday_words_is_the_checks_place(server):
+    # 哪个地方 asks a place as 在哪 does: a check's place is where it is done (its 检查地点), not "not found"
+    body = ask(server, "要做胃镜的话得去哪个地方做？", backend="local")
+    assert "内镜中心" in body["text"] and body["grounding"] == {"supported": True}, body
+
+
 def test_symptoms_said_in_everyday_words_find_the_graphs_names(server):
     # 胃疼 is the graph's 胃痛 and 大便发黑 its 黑便: together they single out 胃溃疡 (胃炎 has 胃痛 alone)
     body = ask(server, "胃疼，大便发黑，挂什么科？", backend="local")

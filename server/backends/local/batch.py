@@ -208,6 +208,19 @@ class LazyBatch:
         """Whether a prompt and its reply fit in one row."""
         return len(prompt.ids) + prompt.max_new <= self.rows
 
+    def warm(self) -> None:
+        """A RowBatch made now with its preamble kept (before the model is announced ready); nothing for other paths."""
+        if not (self.lean and self.possible()):
+            return
+        from .rows import RowBatch
+
+        made = self.get()
+        if isinstance(made, RowBatch):
+            try:
+                made.warm()
+            except Exception as e:  # the first prompt then makes it, as before
+                log.warning("the preamble was not prefilled at load (%s)", first_line(e))
+
     def get(self) -> Batch | RowBatch | Literal[False]:
         """The Batch, made now if need be (worker thread only); False where it cannot be had."""
         if self.made is None:

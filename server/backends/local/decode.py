@@ -96,6 +96,17 @@ class Decoder:
         return k if 0 < k < len(ids) and ids[:k] == self.preamble else 0
 
     @torch.inference_mode()
+    def keep(self, slot: int = 0) -> None:
+        """The preamble prefilled alone (a prompt of its own) in free slot `slot`, its keys and values kept; once."""
+        start = len(self.preamble)
+        if self.kept or not start:
+            return
+        self._room(slot + 1, start)
+        self._forward(torch.tensor([self.preamble]), torch.arange(start)[None], slice(slot, slot + 1), start,
+                      prefill=True, lens=[start])
+        self.kept = [c[slot, :, :start].clone() for c in self.k + self.v]
+
+    @torch.inference_mode()
     def prefill(self, slot: int, prompts: list[list[int]]) -> torch.Tensor:
         """Write prompts, all with one start(), into slots slot, slot + 1, ... as one batch; the logits of each one's
         last position (rows, vocab). Shorter prompts are padded at their end: a query attends only to keys at or
@@ -104,10 +115,7 @@ class Decoder:
         start, n, rows = self.start(prompts[0]), max(len(p) for p in prompts), slice(slot, slot + len(prompts))
         self._room(slot + len(prompts), n)
         if start:
-            if not self.kept:  # the preamble alone, as a prompt of its own, once
-                self._forward(torch.tensor([self.preamble]), torch.arange(start)[None], slice(slot, slot + 1), start,
-                              prefill=True, lens=[start])
-                self.kept = [c[slot, :, :start].clone() for c in self.k + self.v]
+            self.keep(slot)
             for c, kept in zip(self.k + self.v, self.kept):
                 c[rows, :, :start] = kept
         x = torch.tensor([p[start:] + p[-1:] * (n - len(p)) for p in prompts])

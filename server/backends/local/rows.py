@@ -142,6 +142,12 @@ class RowBatch:
     def settle(self, timeout: float = 2.0) -> None:
         """Nothing runs between steps: the batch is always settled."""
 
+    def warm(self) -> None:
+        """Before the first request: the preamble's keys and values made now, so its prompt starts from them."""
+        if not self.rows and not self.joining:
+            self.decoder.keep(0)
+            self.decoder.close()  # an idle server holds no cache, only the kept preamble
+
     def close(self) -> None:
         self.rows, self.joining = [], []
         self.decoder.close()

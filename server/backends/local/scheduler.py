@@ -36,8 +36,9 @@ class Scheduler(Line):
     another arrives meanwhile, the running reply moves into the continuous batch (its prompt and the
     tokens so far are prefilled there again) and the newcomer joins it; later ones join the running
     batch at its next step, those beyond batch_size wait in line. A request longer than a batch row
-    runs alone in its turn, once the batch has drained. The batch, and its KV cache, is made when
-    first needed: a server that never has two requests at once never holds it.
+    runs alone in its turn, once the batch has drained. A RowBatch is made at load with the model's
+    preamble kept (its KV cache let go until a request comes); transformers' batch is made when first
+    needed: a server that never has two requests at once never holds it.
     """
 
     def __init__(self, name: str, batch_size: int, threads: int | None):
@@ -60,12 +61,26 @@ class Scheduler(Line):
 
     def ready(self, loaded: Loaded | None, error: BackendError | None = None) -> None:
         """The load is over: the worker starts serving, or tells everyone waiting why it cannot."""
+        batch = LazyBatch(loaded, self.batch_size) if loaded else None
+        if batch is not None:  # the worker cannot touch it yet: it serves once self.loaded is set below
+            self._warm(batch)
         with self.cond:
             self.loaded, self.error = loaded, error
             if loaded:
-                self.prompter, self.batch = Prompter(loaded), LazyBatch(loaded, self.batch_size)
+                self.prompter, self.batch = Prompter(loaded), batch
             self._announce()
             self.cond.notify_all()
+
+    def _warm(self, batch: LazyBatch) -> None:
+        """The batch's kept preamble made on the loading thread, at the worker's thread count."""
+        # The first request's prompt then starts after it, as every later one does: its first token came ~1 s
+        # later than the next request's on the built-in model (bench/RESULTS.md, "Round 8" and "Round 9").
+        threads = self.threads or default_threads()
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        batch.warm()
 
     def submit(self, job: Job) -> None:
         with self.cond:

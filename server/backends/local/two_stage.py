@@ -114,7 +114,9 @@ class Planes:
         """Per row, an upper limit on |exact logit - approximate logit| over every token ([M])."""
         xb = x.bfloat16().float()
         inputs = (x - xb).norm(dim=1) * self.row_norm + xb.norm(dim=1) * self.error_norm
-        low, high = torch.aminmax(approx, dim=1)  # the largest |logit|, in one pass over the row
+        # the largest |logit|: amax and amin over the row, where torch's aminmax(dim=1) took 0.46-0.50 ms a row of
+        # 262,144 against 0.04 for the two (one thread, this 2-core machine, round 9)
+        low, high = approx.amin(dim=1), approx.amax(dim=1)
         return inputs * 1.001 + torch.maximum(-low, high) * OUT_ROUNDING + 1e-4
 
 

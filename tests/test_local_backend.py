@@ -613,6 +613,8 @@ def test_threads_setting_reaches_torch(models):
     from server.config import parse_args
 
     assert parse_args(["--threads", "3"], environ={}).torch_threads == 3
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # not the count asked for (tests/conftest.py gives each test process one thread)
     b = LocalBackend(models["plain"], device="cpu", name="one-thread", threads=1)
     try:
         assert wait_ready(b).model_ready
@@ -622,3 +624,4 @@ def test_threads_setting_reaches_torch(models):
         assert seen and set(seen) == {1}  # the thread that runs generate uses one torch thread
     finally:
         b.close()
+        torch.set_num_threads(before)

@@ -11,35 +11,35 @@ from tests.openai_stub import Stub
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: loads a real model or runs long; still part of the default run")
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", default=None):
+        # One torch thread in each process that runs tests (xdist's controller runs none): torch's default of a
+        # thread per core, with three workers on 2 cores, spins threads that wait on each other. Alone with -n0
+        # (load 6.5): tests/test_prefill_together.py 110 s wall and 58 CPU-s with 2 threads, 16 s and 12 with 1.
+        # Which count a worker had depended on the tests before it: a LocalBackend sets it for the process.
+        import torch
+
+        torch.set_num_threads(1)
 
 
 # The longest files first: xdist (--dist loadfile --no-loadscope-reorder, pytest.ini) hands files to its
 # workers in collection order, and a long file that starts last keeps one worker busy after the others are
 # done. Without --no-loadscope-reorder xdist orders files by their number of tests instead, and the 7 tests
-# of test_tuning.py started among the last. Seconds per file, mean of two runs of the whole suite (1,596 s
-# in all, 3 workers): 192 tuning, 168 uniapp, 119 the page, 91 graph, 89 cluster, 61 roles, 60 security,
-# 56 sessions, 56 v1_local, 48 evidence, 47 the train page, 47 local_live, 45 soak, 44 streaming.
-# test_tuning_spawn.py: 178 s alone on 2 busy cores (two spawned training children); test_backup.py took 351 s
-# alone (a training run and an upload embedding, load average 12 on 2 cores) and test_https.py 68 s (five server
-# starts); test_safe_default.py 43 s alone with -n0;
-# test_graph_offline.py 130 s alone on the loaded machine (three restarts of a local model).
-LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_uniapp.py", "test_tuning_spawn.py", "test_page.py",
-                 "test_graph.py", "test_graph_offline.py", "test_cluster.py", "test_roles.py", "test_https.py",
-                 "test_security.py",
-                 "test_sessions.py", "test_v1_local.py", "test_evidence.py", "test_train_page.py", "test_local_live.py",
-                 "test_soak.py", "test_streaming.py", "test_safe_default.py",
-                 "test_ocr_library.py",  # 75 s alone with -n0 on the loaded machine
-                 "test_attach_page.py", "test_attachments.py")  # 52 s and 45 s alone, loaded machine
-
-# test_hardening.py: 66 s alone with -n0 on 2 busy cores (three server starts, one with a tiny local model).
-LONGEST_FIRST = (*LONGEST_FIRST[:LONGEST_FIRST.index("test_security.py")], "test_hardening.py",
-                 *LONGEST_FIRST[LONGEST_FIRST.index("test_security.py"):])
-# test_int4.py: 65 s alone with -n0 on the loaded machine (the built-in GGUF's Q4_K tensor, two tiny-model loads).
-LONGEST_FIRST = (*LONGEST_FIRST, "test_int4.py")
-# test_cross_language.py: 42 s alone with -n0 on the loaded machine (a tiny base model loaded, three uploads).
-LONGEST_FIRST = (*LONGEST_FIRST, "test_cross_language.py")
-# test_composed_answers.py: 33-78 s alone with -n0 on the loaded machine (a server with a tiny local model).
-LONGEST_FIRST = (*LONGEST_FIRST, "test_composed_answers.py")
+# of test_tuning.py started among the last. Seconds of a worker per file in the whole suite at 4da90cc (785 tests,
+# 28:56 on 2 cores at load 10-14, 5,010 worker-seconds), those this branch made shorter scaled by their own
+# before/after runs: 351 tuning, 342 backup, 238 graph, 189 uniapp, 162 evidence, 161 the page, 158 tuning_spawn,
+# 157 graph_offline, 131 roles, 126 graph_constrained, 121 the train page, 120 cluster, 106 cross_language, then
+# 100 down to 30. A file not named here starts after these, in collection order.
+LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_graph.py", "test_uniapp.py", "test_evidence.py",
+                 "test_page.py", "test_tuning_spawn.py", "test_graph_offline.py", "test_roles.py",
+                 "test_graph_constrained.py", "test_train_page.py", "test_cluster.py", "test_cross_language.py",
+                 "test_v1_local.py", "test_composed_about.py", "test_composed_answers.py", "test_sessions.py",
+                 "test_conversations.py", "test_safe_default.py", "test_security.py", "test_local_live.py",
+                 "test_cross_language_choice.py", "test_int4.py", "test_knowledge.py", "test_knowledge_embedders.py",
+                 "test_https.py", "test_devices.py", "test_fuzz.py", "test_streaming.py", "test_roles_devices.py",
+                 "test_errors.py", "test_soak.py", "test_graph_answers.py", "test_cpu_dtype.py", "test_types.py",
+                 "test_transformers_serve.py", "test_conversation_list.py", "test_ocr_library.py",
+                 "test_hardening.py", "test_library_answers.py", "test_graph_page.py", "test_data_folder.py",
+                 "test_upload_caps.py", "test_attach_page.py", "test_activity_page.py")
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -113,7 +113,3 @@ def relay(request, stub):
         time.sleep(0.1)
     yield server
     server.stop()
-
-
-# test_graph_constrained.py: 136 s alone, loaded (six random-model answers of up to ~700 tokens, a live server).
-LONGEST_FIRST = (*LONGEST_FIRST, "test_graph_constrained.py")

@@ -74,11 +74,12 @@ def test_backup_while_busy_then_restore_and_serve(stub, tmp_path):
         before = snapshot(server.url, client_id)
 
         # Busy: a reply streams (200 words, 50 ms apart) and a long upload is being embedded. 200 paragraphs
-        # embed in 35 s on the loaded 2 cores (600 took 105 s), the backup taking 3 s there: still busy at its end.
+        # embedded for 35 s on the loaded 2 cores (600 for 105 s), the backup taking 3 s there; with 100 the upload
+        # still ran 27 s after the backup's end (load 6-7: the library reads at nice 10).
         streaming = chat.chat("Tell me more.", model="slow-200")
         chat.wait("token", lambda t: t["request_id"] == streaming)
         big = "\n\n".join(f"Ward {i} visiting hours are {i % 12 + 1} to {i % 12 + 3} in the afternoon, room {i * 3}."
-                          for i in range(200)).encode()
+                          for i in range(100)).encode()
         uploaded = {}
         uploader = threading.Thread(target=lambda: uploaded.update(r=upload(server.url, "wards.txt", big, headers=ADMIN,
                                                                             timeout=300)))

@@ -8,6 +8,10 @@ import pytest
 from tests.live import Client, LiveServer, http_json
 from tests.openai_stub import Stub
 
+# The tiny models and loaded LocalBackends that several files test (tests/local_backends.py): a plugin rather than
+# imports, so that each file names a fixture only as a test's argument.
+pytest_plugins = ("tests.local_backends",)
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: loads a real model or runs long; still part of the default run")

@@ -8,6 +8,10 @@ import pytest
 from tests.live import Client, LiveServer, http_json
 from tests.openai_stub import Stub
 
+# The tiny models and loaded LocalBackends that several files test (tests/local_backends.py): a plugin rather than
+# imports, so that each file names a fixture only as a test's argument.
+pytest_plugins = ("tests.local_backends",)
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: loads a real model or runs long; still part of the default run")
@@ -26,11 +30,13 @@ def pytest_configure(config):
 # done. Without --no-loadscope-reorder xdist orders files by their number of tests instead, and the 7 tests
 # of test_tuning.py started among the last. Seconds of a worker per file in the whole suite at 4da90cc (785 tests,
 # 28:56 on 2 cores at load 10-14, 5,010 worker-seconds), those this branch made shorter scaled by their own
-# before/after runs: 351 tuning, 342 backup, 238 graph, 189 uniapp, 162 evidence, 161 the page, 158 tuning_spawn,
+# before/after runs: 351 tuning, 342 backup, 238 graph, 189 uniapp, 162 evidence, 161 the page (split since: 73% of
+# it chat_page, 27% page_settings_safety_layout, -n0 alone), 158 tuning_spawn,
 # 157 graph_offline, 131 roles, 126 graph_constrained, 121 the train page, 120 cluster, 106 cross_language, then
 # 100 down to 30. A file not named here starts after these, in collection order.
 LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_graph.py", "test_uniapp.py", "test_evidence.py",
-                 "test_page.py", "test_tuning_spawn.py", "test_graph_offline.py", "test_roles.py",
+                 "test_chat_page.py", "test_page_settings_safety_layout.py",
+                 "test_tuning_spawn.py", "test_graph_offline.py", "test_roles.py",
                  "test_graph_constrained.py", "test_train_page.py", "test_cluster.py", "test_cross_language.py",
                  "test_v1_local.py", "test_composed_about.py", "test_composed_answers.py", "test_sessions.py",
                  "test_conversations.py", "test_safe_default.py", "test_security.py", "test_local_live.py",

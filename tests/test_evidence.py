@@ -12,7 +12,7 @@ from server.knowledge.service import EVIDENCE_HEAD, INGEST_BATCH, KnowledgeBase
 from server.knowledge.store import Store
 from tests.kb_files import upload
 from tests.live import ROOT, LiveServer, http_json
-from tests.test_local_backend import running
+from tests.local_backends import running
 from tests.tinymodel import build
 
 DOCS = os.path.join(ROOT, "bench", "data", "evidence", "docs")

@@ -8,9 +8,8 @@ import torch
 from server.backends.local import cpu_dtype, int4, loader
 from server.backends.local.sampling import shape_logits
 from server.backends.local.two_stage import ExactRows, TwoStageHead, refine_processor
-from tests.test_local_backend import (endless, models, serial,  # noqa: F401 - the fixtures, loaded here in int4
-                                      test_greedy_batched_equals_greedy_one_at_a_time,
-                                      test_repetition_penalty_in_a_batch_row_changes_that_row_only)
+from tests.test_local_queue_and_batch import (test_greedy_batched_equals_greedy_one_at_a_time,  # noqa: F401
+                                              test_repetition_penalty_in_a_batch_row_changes_that_row_only)
 from tests.test_number_guard import base_model, test_a_base_model_writes_only_the_numbers_it_may  # noqa: F401
 from tests.tinymodel import build
 

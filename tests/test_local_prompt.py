@@ -8,7 +8,7 @@ import pytest
 from server.backends.base import Registry
 from server.backends.local import LocalBackend
 from server.backends.local import prompt
-from tests.test_local_backend import HELLO, PROMPTS, Streams, run, running, text_of, wait_ready
+from tests.local_backends import HELLO, PROMPTS, Streams, run, running, text_of, wait_ready
 from tests.tinymodel import build
 
 CONVERSATION = [

@@ -9,7 +9,7 @@ import pytest
 from server.backends.base import ANSWER_NUMBERS
 from server.backends.local.number_guard import NumberGuard
 from server.knowledge.grounding import answer_numbers
-from tests.test_local_backend import running
+from tests.local_backends import running
 from tests.tinymodel import build
 
 

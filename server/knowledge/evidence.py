@@ -130,8 +130,7 @@ def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[f
 
 
 def _names_person(sentence: str, question: str) -> bool:
-    """Whether a sentence names a person the question does not: a first and last name ("Priya Shah"), or one of
-    jieba's person names (林浩)."""
+    """Whether a sentence names a person the question does not: "Priya Shah", or one of jieba's person names (林浩)."""
     if any(m.group() not in question for m in FULL_NAME.finditer(sentence)):
         return True
     if not CJK.search(sentence):
@@ -142,10 +141,9 @@ def _names_person(sentence: str, question: str) -> bool:
 
 
 def _in_range(question: str, cands: list[tuple[int, str]], sources: list[dict]) -> set[int]:
-    """The sentences whose range holds the quantity the question states: those in the question's language, or where
-    none is, those of the other. A document in both languages says it twice (中件（20 寸以上至 28 寸）：15 元/件/天
-    and "Medium item (over 20 inches up to 28 inches)"): both shown, the clause choice read two rivals and composed
-    none."""
+    """The sentences whose range holds the quantity the question states, in its language where any is."""
+    # A document in both languages says it twice (中件（20 寸以上至 28 寸）：15 元/件/天 and "Medium item (over 20
+    # inches up to 28 inches)"): with both shown, the clause choice read two rivals and composed none.
     quantity = ranges.asked(question)
     if quantity is None:
         return set()

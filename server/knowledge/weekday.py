@@ -52,12 +52,15 @@ def weekdays(text: str) -> set[str]:
 def within(day: str, backed: set[str]) -> bool:
     """Whether a day (or range) is one of the backed ones, or one day inside a backed range (周三 in 周一至周五).
 
-    A range must be the evidence's own: "Monday to Friday" for "Monday to Saturday" says Saturday is closed.
+    A range must be the evidence's own, or each of its days said as a day of its own: "Monday to Friday" for "Monday
+    to Saturday" says Saturday is closed, "Tuesday to Sunday" for "Tuesday to Saturday" says Sunday is; 周六、周日：
+    9:30–17:00 is the library's 周末 (weekend).
     """
     if day in backed:
         return True
     if "-" in day:
-        return False
+        first, _, last = day.partition("-")
+        return all(d in backed for d in DAYS[DAYS.index(first):DAYS.index(last) + 1])
     for b in backed:
         a, _, z = b.partition("-")
         if DAYS.index(a) <= DAYS.index(day) <= DAYS.index(z or a):

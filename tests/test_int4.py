@@ -185,6 +185,27 @@ def test_a_prompt_and_a_token_agree_between_the_dense_path_and_the_kernel(two):
     assert torch.allclose(together, alone, rtol=0.02, atol=0.02 * together.abs().max().item())
 
 
+def test_the_dense_path_multiplies_by_the_kernels_own_weights_exactly():
+    def dense_weight(layer, planes):  # [N, K] from the packing's order
+        w = int4.dense_weight(layer.weight, layer.sz, planes)
+        return w.permute(0, 2, 1).reshape(layer.out_features, -1)
+
+    linear = torch.nn.Linear(128, 192)
+    one = int4.Int4Linear(linear)
+    assert torch.equal(dense_weight(one, 1), int4.dequantize(*int4.round_int4(linear.weight)))
+    # two planes of 8-bit codes: each weight their code times the scale the kernel reads (bf16)
+    q, d = torch.randint(-128, 128, (192, 128)), torch.rand(192, 4) * 0.01
+    two = int4.Int4x2Linear(linear, q, d)
+    want = q.float() * d.bfloat16().float().repeat_interleave(int4.GROUP, 1)
+    assert torch.equal(dense_weight(two, 2), want)
+    # two planes of any other scales and zeros: each plane's weights, summed
+    wide = torch.nn.Linear(256, 192)
+    codes, scales, zeros = int4.round_int4(wide.weight)
+    planes = int4.Int4Linear(wide, codes, scales, zeros)
+    w = int4.dequantize(codes, scales, zeros)
+    assert torch.equal(dense_weight(planes, 2), w[:, :128] + w[:, 128:])
+
+
 def test_the_imported_batch_tests_ran_on_the_int4_model(request):
     for backend in (request.getfixturevalue("endless"), request.getfixturevalue("serial")):
         assert backend.loaded.dtype == "int4"

@@ -36,8 +36,11 @@ def pick(asked: str | None) -> str:
     # answers: a scale per row rounds the MLP's up/down weights too coarsely (bench/RESULTS.md, "Which
     # rounding loses the answers"). int4 answers as fp32 and decodes 1.4x int8-head, but torch's 4-bit
     # kernel takes a prompt row by row: first tokens 1.9x later, several sessions' prompts 0.7x, and
-    # bench's 104 grounded questions took as long as fp32 (bench/RESULTS.md, "int4"). Elsewhere (AVX2, ARM)
-    # the int8 kernel is not measured: fp32.
+    # bench's 104 grounded questions took as long as fp32 (bench/RESULTS.md, "int4"). Round 10 (the preamble
+    # kept, prompts' weights made cheaper): a lone grounded prompt is near a tie (its 524-token tail 1.18x
+    # int8-head's prefill, TTFT 0.95-1.06x) and decode 1.26-1.75x, with the same 42 grounded replies; but 8
+    # sessions' short prompts still go row by row: 0.78-0.95x. Elsewhere (AVX2, ARM) the int8 kernel is not
+    # measured: fp32.
     return "int8-head" if _cpu_capability() == "AVX512" else "fp32"
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from server.backends.local.decode import Decoder, _joint_qk
+from server.backends.local.decode import Decoder
+from server.backends.local.exact_fusions import joint_qk
 from tests.test_decode_rows import tiny_gemma
 from tests.test_int4_fused import tiny_gemma_int4
 
@@ -47,6 +48,6 @@ def test_a_rotary_of_another_form_keeps_q_and_k_apart():
         return q * cos.unsqueeze(1) + turn(q) * sin.unsqueeze(1), k * cos.unsqueeze(1) + turn(k) * sin.unsqueeze(1)
 
     decoder.rope = interleaved
-    assert _joint_qk(decoder, decoder.layers[0].self_attn) is None
+    assert joint_qk(decoder, decoder.layers[0].self_attn) is None
     decoder.rope = own
-    assert _joint_qk(decoder, decoder.layers[0].self_attn) is not None
+    assert joint_qk(decoder, decoder.layers[0].self_attn) is not None

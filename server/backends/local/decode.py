@@ -8,7 +8,7 @@ modules (its embedding, norms, projections, MLP and output layer, so int8 layers
 every dtype run as they are) and does the rest itself: one cache tensor per layer, rows packed at the
 front, a mask only where some key is out of reach, and the rotary functions of the model's own code.
 On int4 a layer's q/k/v and its MLP's gate/up run as one kernel call each (int4_fused.py). A layer's q and k
-are normed and rotated as one tensor where that gives the model's own values bit for bit (_joint_qk).
+are normed and rotated as one tensor where that gives the model's own values bit for bit (exact_fusions.joint_qk).
 Architectures: Gemma 3 (text) and the Llama-like Qwen2; others keep transformers' paths (supported()).
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from .exact_fusions import joint_qk, rms_norm_of
 from .int4_fused import fuse
 
 # Positions the cache grows by: it is allocated as rows and lengths are reached, so a server that only
@@ -55,13 +56,13 @@ class Decoder:
         self.kv_heads, self.head_dim = cfg.num_key_value_heads, attn.head_dim
         self.groups = cfg.num_attention_heads // cfg.num_key_value_heads
         self.sandwich = hasattr(self.layers[0], "pre_feedforward_layernorm")  # Gemma's norms around each block
-        self.norm = {id(m): _fused(m) for m in model.modules() if type(m).__name__.endswith("RMSNorm")}
+        self.norm = {id(m): rms_norm_of(m) for m in model.modules() if type(m).__name__.endswith("RMSNorm")}
         self.qkv = [fuse([layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj])
                     for layer in self.layers]
         self.gate_up = [fuse([layer.mlp.gate_proj, layer.mlp.up_proj])
                         if all(hasattr(layer.mlp, a) for a in ("act_fn", "down_proj")) else None
                         for layer in self.layers]
-        self.joint = [_joint_qk(self, layer.self_attn) for layer in self.layers]
+        self.joint = [joint_qk(self, layer.self_attn) for layer in self.layers]
         self.k: list[torch.Tensor] = []
         self.v: list[torch.Tensor] = []
         self.rows = self.length = 0  # the cache's capacity
@@ -204,7 +205,7 @@ class Decoder:
 
     def _joint(self, i: int, attn, h: torch.Tensor, turn) -> tuple[torch.Tensor, ...]:
         """q, k, v (rows, heads, tokens, dim) with q and k normed and rotated as one tensor: 2 norms and 2 rotary
-        calls of ~9 ops each become one of each (the same values, bit for bit: _joint_qk checks)."""
+        calls of ~9 ops each become one of each (the same values, bit for bit: exact_fusions.joint_qk checks)."""
         b, n = h.shape[:2]
         fused = self.qkv[i]
         if fused is None:
@@ -260,48 +261,3 @@ class Decoder:
         o = F.scaled_dot_product_attention(q.reshape(b, self.kv_heads, self.groups, d), k, v, attn_mask=mask,
                                            scale=attn.scaling)
         return o.reshape(b, heads, 1, d)
-
-
-def _fused(module) -> tuple[torch.Tensor, float] | None:
-    """(weight, eps) for F.rms_norm to stand for an RMSNorm module, if it gives the module's output bit for bit
-    (Gemma's 1 + w included; 108 norms a token were ~40 % of the time beside the matmuls, at ~8 ops each)."""
-    w = getattr(module, "weight", None)
-    eps = getattr(module, "eps", getattr(module, "variance_epsilon", None))
-    if not isinstance(w, torch.Tensor) or w.dtype != torch.float32 or w.dim() != 1 or eps is None:
-        return None
-    for weight in (w.detach(), 1.0 + w.detach()):
-        x = torch.randn(3, 2, w.shape[0], generator=torch.Generator().manual_seed(0)) * 8
-        with torch.inference_mode():
-            if torch.equal(module(x), F.rms_norm(x, w.shape, weight, float(eps))):
-                return weight.clone(), float(eps)
-    return None
-
-
-def _joint_qk(decoder: Decoder, attn) -> tuple[torch.Tensor | None, float] | None:
-    """(the q and k norms' weights stacked per head [heads + kv heads, dim] or None where there are no such norms,
-    their eps) where one norm and one rotary over q and k side by side give the model's q and k bit for bit
-    (checked on a sample, the model's own rotary function against q * cos + roll(q) * signed sin); else None."""
-    d, kv = decoder.head_dim, decoder.kv_heads
-    heads = kv * decoder.groups
-    weight, eps = None, 0.0
-    if hasattr(attn, "q_norm"):
-        qn, kn = decoder.norm.get(id(attn.q_norm)), decoder.norm.get(id(attn.k_norm))
-        if qn is None or kn is None or qn[1] != kn[1] or qn[0].shape != (d,) or kn[0].shape != (d,):
-            return None
-        weight, eps = torch.cat([qn[0].expand(heads, d), kn[0].expand(kv, d)]), qn[1]
-    g = torch.Generator().manual_seed(0)
-    q, k = torch.randn(2, heads, 3, d, generator=g) * 8, torch.randn(2, kv, 3, d, generator=g) * 8
-    cos, sin = torch.randn(2, 3, d, generator=g), torch.randn(2, 3, d, generator=g)
-    with torch.inference_mode():
-        if weight is not None:
-            want_q, want_k = decoder.rope(decoder._norm(attn.q_norm, q), decoder._norm(attn.k_norm, k), cos, sin)
-        else:
-            want_q, want_k = decoder.rope(q, k, cos, sin)
-        qk = torch.cat([q, k], 1).transpose(1, 2)
-        if weight is not None:
-            qk = F.rms_norm(qk, (d,), None, eps) * weight
-        signed = torch.cat([-sin[..., :d // 2], sin[..., d // 2:]], -1).unsqueeze(2)
-        qk = (qk * cos.unsqueeze(2) + qk.roll(d // 2, -1) * signed).transpose(1, 2)
-    if torch.equal(qk[:, :heads], want_q) and torch.equal(qk[:, heads:], want_k):
-        return weight, eps
-    return None

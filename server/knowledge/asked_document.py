@@ -17,6 +17,7 @@ from .clauses import words_of
 from .elsewhere import WHEN
 from .keyword import CJK, words
 from .rivals import CUES, subject_words
+from .weekday import ANY as DAY_WORDS
 
 # A sentence's head ends at its label's colon (not a time's) or its first value; what brackets hold is a list
 # of what the head takes in (大件（28 寸以上行李箱、自行车、婴儿车）), not what the sentence is about.
@@ -110,7 +111,8 @@ def other_subject(sentence: str, question: str, document: str) -> bool:
     (轮渡); the station's "大件（…自行车…）：25 元/件/天" (a stored item) for a bicycle taken on a boat (上船)."""
     asked = _asked(question)
     head = HEAD.split(BRACKETS.sub(" ", sentence), 1)[0]
-    lead = {w for w in words_of(head) if CJK.fullmatch(w) and len(w) > 1}
+    # Days say when, not what: "C1周末班" is the weekend course a 周六周日 question asks for.
+    lead = {w for w in words_of(DAY_WORDS.sub(" ", head)) if CJK.fullmatch(w) and len(w) > 1}
     if not asked or not lead or any(w in question for w in lead) or any(_held(w, head, set()) for w in asked):
         return False
     have = words_of(document)

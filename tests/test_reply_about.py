@@ -138,3 +138,22 @@ def test_a_value_from_a_document_the_question_does_not_point_at_is_flagged():
     # The driving school's own question is answered by its clause.
     assert about_other("在校大学生凭学生证可优惠300元 [1]。", "大学生报驾校能优惠多少钱？", [SCHOOL, DESKS],
                        DESKS_SHOWN) == []
+
+
+STORAGE = [{"n": 1, "title": "station.md", "text": "# 南湖站旅客服务\n## 行李寄存\n"
+            "- 中件（20 寸以上至 28 寸）：15 元/件/天\n- 大件（28 寸以上行李箱、自行车、婴儿车）：25 元/件/天\n"
+            "- 婴儿车：押金 100 元，不能带上车。"}]
+STORAGE_SHOWN = _shown("station.md", "中件（20 寸以上至 28 寸）：15 元/件/天",
+                       "大件（28 寸以上行李箱、自行车、婴儿车）：25 元/件/天")
+
+
+def test_a_stored_items_fee_is_no_fare_for_a_bicycle_on_a_boat():
+    # The head is 大件, a size of luggage (what its brackets list is not what it is about); the station never
+    # writes 上船 (its 上车 shares only the gloss "get").
+    reply = "根据资料[1]：大件（28 寸以上行李箱、自行车、婴儿车）：25 元/件/天。"
+    assert of_composed({"supported": True}, reply, "我想推自行车上船，车要另外付多少钱？", STORAGE,
+                       STORAGE_SHOWN)["supported"] is False
+    # Storing a case there is what the station's line is about, in other words (箱子 for 行李箱).
+    reply = "根据资料[1]：中件（20 寸以上至 28 寸）：15 元/件/天。"
+    assert of_composed({"supported": True}, reply, "在南湖站存个28寸的箱子，一天多少钱？", STORAGE,
+                       STORAGE_SHOWN) == {"supported": True}

@@ -22,6 +22,8 @@ from .weekday import ANY as DAY_WORDS
 # A sentence's head ends at its label's colon (not a time's) or its first value; what brackets hold is a list
 # of what the head takes in (大件（28 寸以上行李箱、自行车、婴儿车）), not what the sentence is about.
 HEAD = re.compile(r"(?<!\d)[:：](?!\d{1,2}:)|(?<![A-Za-z\d])\d")
+# Glosses too general to make two words one thing: 上船 "to get on a boat" is no 上车 "to get on a car".
+GENERAL = set("get take make go come do have put give be".split())
 NUMERAL = re.compile(r"[\d一二两三四五六七八九十]")  # 十个, 三十多: a count, which conditions read
 BRACKETS = re.compile(r"（[^）]*）|\([^)]*\)")
 # A question's words that say who asks (and, by conditions.CHILD, for whom: 女儿, 小孩) or how they speak, not what
@@ -118,4 +120,4 @@ def other_subject(sentence: str, question: str, document: str) -> bool:
     have = words_of(document)
     latin = {w for w in have if w.isascii()}
     glossed = set().union(*(english(w) for w in have if CJK.fullmatch(w)))
-    return any(english(w) and not _held(w, document, latin) and not english(w) & glossed for w in asked)
+    return any(english(w) and not _held(w, document, latin) and not (english(w) - GENERAL) & glossed for w in asked)

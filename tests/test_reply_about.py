@@ -116,3 +116,44 @@ def test_a_price_per_another_unit_and_a_where_reply_with_no_place_are_flagged():
     assert check("Drying room: Room 12, ground floor [1].", where, RENTAL, RENTAL_SHOWN) == {"supported": True}
     # A place's line with its hours names the place by words alone: not flagged.
     assert about_other("The drying room is by the slipway, open 8:00 to 20:00.", where, RENTAL, RENTAL_SHOWN) == []
+
+
+SCHOOL = {"n": 1, "title": "driving-school.md", "document_id": "a",
+          "text": "# 顺达驾校学员须知\n- 在校大学生凭学生证可优惠300元，仅限C1普通班。"}
+DESKS = {"n": 2, "title": "coworking.md", "document_id": "b",
+         "text": "# 星桥联合办公 会员手册\n| 方案 | 价格 |\n| 日票 | 79元/天 |\n| 学生日票 | 59元/天 |"}
+DESKS_SHOWN = "Evidence:\n[1] (driving-school.md) 在校大学生凭学生证可优惠300元，仅限C1普通班。\n" \
+              "[2] (coworking.md) 学生日票 | 59元/天"
+
+
+def test_a_value_from_a_document_the_question_does_not_point_at_is_flagged():
+    question = "我是在读大学生，去你们那儿办公一天要多少钱？"
+    # The coworking space's document holds 学生 and 办公; the driving school's only 大学生.
+    reply = "根据资料[1]：在校大学生凭学生证可优惠300元。"
+    wrong = of_composed({"supported": True}, reply, question, [SCHOOL, DESKS], DESKS_SHOWN)
+    assert wrong["supported"] is False and wrong["quote"]["title"] == "driving-school.md"
+    reply = "根据资料[2]：学生日票 | 59元/天。"
+    right = of_composed({"supported": True}, reply, question, [SCHOOL, DESKS], DESKS_SHOWN)
+    assert right == {"supported": True}
+    # The driving school's own question is answered by its clause.
+    assert about_other("在校大学生凭学生证可优惠300元 [1]。", "大学生报驾校能优惠多少钱？", [SCHOOL, DESKS],
+                       DESKS_SHOWN) == []
+
+
+STORAGE = [{"n": 1, "title": "station.md", "text": "# 南湖站旅客服务\n## 行李寄存\n"
+            "- 中件（20 寸以上至 28 寸）：15 元/件/天\n- 大件（28 寸以上行李箱、自行车、婴儿车）：25 元/件/天\n"
+            "- 婴儿车：押金 100 元，不能带上车。"}]
+STORAGE_SHOWN = _shown("station.md", "中件（20 寸以上至 28 寸）：15 元/件/天",
+                       "大件（28 寸以上行李箱、自行车、婴儿车）：25 元/件/天")
+
+
+def test_a_stored_items_fee_is_no_fare_for_a_bicycle_on_a_boat():
+    # The head is 大件, a size of luggage (what its brackets list is not what it is about); the station never
+    # writes 上船 (its 上车 shares only the gloss "get").
+    reply = "根据资料[1]：大件（28 寸以上行李箱、自行车、婴儿车）：25 元/件/天。"
+    assert of_composed({"supported": True}, reply, "我想推自行车上船，车要另外付多少钱？", STORAGE,
+                       STORAGE_SHOWN)["supported"] is False
+    # Storing a case there is what the station's line is about, in other words (箱子 for 行李箱).
+    reply = "根据资料[1]：中件（20 寸以上至 28 寸）：15 元/件/天。"
+    assert of_composed({"supported": True}, reply, "在南湖站存个28寸的箱子，一天多少钱？", STORAGE,
+                       STORAGE_SHOWN) == {"supported": True}

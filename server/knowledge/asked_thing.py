@@ -12,6 +12,7 @@ import re
 
 from ..key_tokens import chinese_names, numbers
 from . import conditions
+from .asked_document import pointed_elsewhere
 from .answer_kind import kind_of, mentions
 from .chunk import sentences
 from .evidence import language
@@ -50,7 +51,8 @@ def about_other(reply: str, question: str, sources: list[dict], shown: str) -> l
     """What the reply's backing sentence is about against what the question asks: a condition it states that another
     clause meets, a role no line writes, a thing the passage never names ("lift ticket" for a ferry's ticket)."""
     return (unmet_condition(reply, question, sources) + unwritten_role(reply, question, shown) +
-            unnamed_thing(reply, question, sources) + other_rate(reply, question) + no_place(reply, question))
+            unnamed_thing(reply, question, sources) + other_rate(reply, question) + no_place(reply, question) +
+            pointed_elsewhere(FRAME.sub("", reply), question, sources))
 
 
 def other_rate(reply: str, question: str) -> list[str]:
@@ -72,9 +74,10 @@ def no_place(reply: str, question: str) -> list[str]:
 
 
 def unmet_condition(reply: str, question: str, sources: list[dict]) -> list[str]:
-    """The question states a condition (a child's age or height, an hour) that no clause holding the reply's values
-    meets, while a clause with a value of its own meets it: in the same line for a person's (the child's price beside
-    the adults'), in the same passage for an hour (the night shift's line in a list of staff)."""
+    """The question states a condition (a child's age or height, an hour, a party of ten) that no clause holding the
+    reply's values meets, while a clause with a value of its own meets it: in the same line for a person's (the
+    child's price beside the adults'), in the same passage for an hour (the night shift's line in a list of staff)
+    and for a party (the room of 12 is the one for 10, not the room of 40 nor of 6)."""
     condition = conditions.stated(question)
     person = asks_person(question)
     said = _values(FRAME.sub("", reply), question, person)
@@ -83,15 +86,20 @@ def unmet_condition(reply: str, question: str, sources: list[dict]) -> list[str]
     unmet = False
     for source in sources:
         held = met = False
+        every = [p for line in _lines(source) for s in line for p in PART.split(s) if p.strip()]
+
+        def fits(part: str) -> bool:  # it meets the condition, and no smaller room of the passage holds the party
+            return bool(conditions.applies(condition, part)) and not conditions.roomier(condition, part, every)
+
         for line in _lines(source):
             parts = [p for s in line for p in PART.split(s) if p.strip()]
             backing = [p for p in parts if _values(p, question, person) & said]
-            if any(conditions.applies(condition, p) for p in backing):
+            if any(fits(p) for p in backing):
                 return []  # a clause holding the reply's value meets it
-            meeting = any(conditions.applies(condition, p) and _values(p, question, person) - said for p in parts)
+            meeting = any(fits(p) and _values(p, question, person) - said for p in parts)
             unmet |= bool(backing) and meeting
             held, met = held or bool(backing), met or meeting
-        unmet |= condition.hour is not None and held and met
+        unmet |= (condition.hour is not None or condition.party is not None) and held and met
     return ["(condition unmet)"] if unmet else []
 
 

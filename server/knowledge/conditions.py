@@ -44,15 +44,26 @@ QUESTION_HOUR = re.compile(rf"(半夜|深夜|凌晨|夜里|晚上|下午|早上|
 HOURS = re.compile(r"(\d{1,2}):(\d\d)\s*(?:[-–—~至到]|to)\s*(?:次日|next day\s*)?(\d{1,2}):(\d\d)", re.I)
 
 
+# How many people come, in a question: 十个人, 10人, 10 people, a group of 10. One person is a price's unit
+# (一个人多少钱), not a party.
+QUESTION_PARTY = re.compile(rf"([{ZH_DIGIT}十\d]+)\s*(?:个|位)?人(?![次均民])|(\d+)\s*(?:people|persons|guests)\b|"
+                            r"\b(?:group|party|team) of (\d+)", re.I)
+# A room's or a car's capacity in a clause: 6人, 40 people; not a least (3人及以上) nor a range (1-2人).
+CAPACITY = re.compile(r"(?<![\d\-–~至到])(\d+)\s*(?:人|people|persons|guests|seats)"
+                      r"(?!\s*(?:及|以上|或以上|or more|and over|\+))", re.I)
+
+
 @dataclass
 class Condition:
     age: int | None
     child: bool
     height: float | None = None  # metres
     hour: float | None = None  # 0-24
+    party: int | None = None  # how many people come, two or more
 
     def __bool__(self) -> bool:
-        return self.age is not None or self.child or self.height is not None or self.hour is not None
+        return (self.age is not None or self.child or self.height is not None or self.hour is not None or
+                self.party is not None)
 
 
 def of_question(question: str) -> Condition:
@@ -65,7 +76,19 @@ def of_question(question: str) -> Condition:
 def stated(question: str) -> Condition:
     """Every condition the question states, the child's height and the hour too: what the check reads."""
     found = of_question(question)
-    return Condition(found.age, found.child, _height(question), _hour(question))
+    return Condition(found.age, found.child, _height(question), _hour(question), _party(question))
+
+
+def _party(question: str) -> int | None:
+    m = QUESTION_PARTY.search(question)
+    n = _digit(next(g for g in m.groups() if g)) if m else None
+    return n if n is not None and n > 1 else None
+
+
+def capacity(clause: str) -> int | None:
+    """How many people a clause's room (or car, or table) takes: 松 | 3楼302室 | 6人 | 60元 -> 6."""
+    m = CAPACITY.search(clause)
+    return int(m.group(1)) if m else None
 
 
 def _digit(text: str) -> int | None:
@@ -126,7 +149,20 @@ def applies(condition: Condition, clause: str) -> bool | None:
             if not any(_within(condition.hour, *s) for s in spans):
                 return False
             named = True
+    room = capacity(clause) if condition.party is not None else None
+    if room is not None and condition.party is not None:
+        if room < condition.party:
+            return False
+        named = True
     return True if named else None
+
+
+def roomier(condition: Condition, clause: str, others: list[str]) -> bool:
+    """Whether another clause's room also takes the party and is smaller: the clause's (40人 for ten) is not the one
+    asked for ("能坐得下的会议室" is the smallest that does)."""
+    party, room = condition.party, capacity(clause)
+    return party is not None and room is not None and any(party <= c < room for c in map(capacity, others)
+                                                           if c is not None)
 
 
 def _height_fits(height: float, clause: str) -> bool | None:

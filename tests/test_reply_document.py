@@ -66,3 +66,16 @@ def test_right_replies_in_everyday_words_are_not_flagged(server):
     assert "8册" in body["text"] and body["grounding"] == {"supported": True}, body
     body = ask(server, "我是在读大学生，去你们那儿办公一天要多少钱？")
     assert "59元" in body["text"] and body["grounding"] == {"supported": True}, body
+
+
+def test_another_documents_night_line_is_flagged_for_this_ones_phone():
+    """A phone question about one clinic answered with a kennel's night line: flagged; the clinic's own line is not."""
+    from server.knowledge.asked_document import pointed_elsewhere
+
+    sources = [{"n": 1, "document_id": "dental", "title": "清禾口腔诊所 就诊须知",
+                "text": "清禾口腔诊所位于湖滨路。夜间急诊电话：139-5716-2208（21:00至次日8:00）。"},
+               {"n": 2, "document_id": "kennel", "title": "毛毛宠物寄养",
+                "text": "晚上20:00以后如遇宠物紧急情况，请拨打夜间值班电话 139 5710 8899（值班员：王磊）。"}]
+    question = "半夜一点牙疼得睡不着，清禾有没有能打的电话？号码多少？"
+    assert pointed_elsewhere("请拨打夜间值班电话 139 5710 8899 [2]。", question, sources)
+    assert not pointed_elsewhere("夜间急诊电话：139 5716 2208 [1]。", question, sources)

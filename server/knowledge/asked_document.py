@@ -25,6 +25,9 @@ HEAD = re.compile(r"(?<!\d)[:：](?!\d{1,2}:)|(?<![A-Za-z\d])\d")
 # Glosses too general to make two words one thing: 上船 "to get on a boat" is no 上车 "to get on a car".
 GENERAL = set("get take make go come do have put give be".split())
 NUMERAL = re.compile(r"[\d一二两三四五六七八九十]")  # 十个, 三十多: a count, which conditions read
+# A number to dial: 7 digits or more, maybe in groups (021-6078 5521, 139 5710 8899); a price, a date or a time
+# has fewer digits, or a unit or a colon between them.
+DIALLED = re.compile(r"(?<![\d.:])\d(?:[-\s]?\d){6,}(?![\d.:])")
 BRACKETS = re.compile(r"（[^）]*）|\([^)]*\)")
 # A question's words that say who asks (and, by conditions.CHILD, for whom: 女儿, 小孩) or how they speak, not what
 # they ask about: counted by no document.
@@ -61,16 +64,32 @@ def pointed_elsewhere(reply: str, question: str, sources: list[dict]) -> list[st
     outnames, or only from sentences whose subject is another thing than the question names."""
     from ..key_tokens import numbers
     from .answer_kind import kind_of
+    from .asked_noun import asked_noun
     from .evidence import language
     from .place_codes import WHERE
     from .rivals import asks_person, values_of
 
     kind = kind_of(question)
-    if language(question) != "zh" or kind is None or asks_person(question) or WHERE.search(question):
+    phone = kind is None and asked_noun(question) == "phone"
+    if language(question) != "zh" or (kind is None and not phone) or asks_person(question) or WHERE.search(question):
         return []
-    said = set(values_of(kind, re.sub(r"\[\d+\]", " ", reply))) - numbers(question)
+    reply = re.sub(r"\[\d+\]", " ", reply)
+    if phone:  # a number to dial, whole: another document's night line is no answer for this one's (heldout7)
+        said = set(_dialled(reply))
+        return _from_other_document(question, sources, said, _dials)
+    said = set(values_of(kind, reply)) - numbers(question)
     return (_from_other_document(question, sources, said, lambda v, t: v in values_of(kind, t)) or
             _of_other_subject(question, sources, said, lambda v, t: v in values_of(kind, t)))
+
+
+def _dialled(text: str) -> list[str]:
+    """The phone numbers a text writes, each as its digits alone ("0571-8812 3456" -> "057188123456")."""
+    return [re.sub(r"\D", "", m) for m in DIALLED.findall(text)]
+
+
+def _dials(number: str, text: str) -> bool:
+    """Whether a text writes this number, however its digits are grouped."""
+    return number in re.sub(r"(?<=\d)[-\s](?=\d)", "", text)
 
 
 def _of_other_subject(question: str, sources: list[dict], said: set[str], holds) -> list[str]:

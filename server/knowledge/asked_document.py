@@ -25,9 +25,6 @@ HEAD = re.compile(r"(?<!\d)[:：](?!\d{1,2}:)|(?<![A-Za-z\d])\d")
 # Glosses too general to make two words one thing: 上船 "to get on a boat" is no 上车 "to get on a car".
 GENERAL = set("get take make go come do have put give be".split())
 NUMERAL = re.compile(r"[\d一二两三四五六七八九十]")  # 十个, 三十多: a count, which conditions read
-# A number to dial: 7 digits or more, maybe in groups (021-6078 5521, 139 5710 8899); a price, a date or a time
-# has fewer digits, or a unit or a colon between them.
-DIALLED = re.compile(r"(?<![\d.:])\d(?:[-\s]?\d){6,}(?![\d.:])")
 BRACKETS = re.compile(r"（[^）]*）|\([^)]*\)")
 # A question's words that say who asks (and, by conditions.CHILD, for whom: 女儿, 小孩) or how they speak, not what
 # they ask about: counted by no document.
@@ -64,7 +61,7 @@ def pointed_elsewhere(reply: str, question: str, sources: list[dict]) -> list[st
     outnames, or only from sentences whose subject is another thing than the question names."""
     from ..key_tokens import numbers
     from .answer_kind import kind_of
-    from .asked_noun import asked_noun
+    from .asked_noun import asked_noun, dials, numbers_to_dial
     from .evidence import language
     from .place_codes import WHERE
     from .rivals import asks_person, values_of
@@ -75,21 +72,11 @@ def pointed_elsewhere(reply: str, question: str, sources: list[dict]) -> list[st
         return []
     reply = re.sub(r"\[\d+\]", " ", reply)
     if phone:  # a number to dial, whole: another document's night line is no answer for this one's (heldout7)
-        said = set(_dialled(reply))
-        return _from_other_document(question, sources, said, _dials)
+        return _from_other_document(question, sources, set(numbers_to_dial(reply)), dials)
     said = set(values_of(kind, reply)) - numbers(question)
     return (_from_other_document(question, sources, said, lambda v, t: v in values_of(kind, t)) or
             _of_other_subject(question, sources, said, lambda v, t: v in values_of(kind, t)))
 
-
-def _dialled(text: str) -> list[str]:
-    """The phone numbers a text writes, each as its digits alone ("0571-8812 3456" -> "057188123456")."""
-    return [re.sub(r"\D", "", m) for m in DIALLED.findall(text)]
-
-
-def _dials(number: str, text: str) -> bool:
-    """Whether a text writes this number, however its digits are grouped."""
-    return number in re.sub(r"(?<=\d)[-\s](?=\d)", "", text)
 
 
 def _of_other_subject(question: str, sources: list[dict], said: set[str], holds) -> list[str]:

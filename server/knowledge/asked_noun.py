@@ -19,7 +19,20 @@ NOUNS = (
 )
 # A phone number or an extension: three digits or more, maybe in groups ("0571-8812 3456", "ext. 2214").
 PHONE_NUMBER = re.compile(r"\d{3,}|\d+[-\s]\d{2,}")
+# A whole number to dial, for telling two lines apart (139 5710 8899 is not 139 5716 2208, though both hold 139):
+# 7 digits or more, maybe in groups (021-6078 5521); a price, a date or a time has fewer, or a unit or a colon.
+WHOLE_NUMBER = re.compile(r"(?<![\d.:])\d(?:[-\s]?\d){6,}(?![\d.:])")
 
+
+
+def numbers_to_dial(text: str) -> list[str]:
+    """The whole phone numbers a text writes, each as its digits alone ("0571-8812 3456" -> "057188123456")."""
+    return [re.sub(r"\D", "", m) for m in WHOLE_NUMBER.findall(text)]
+
+
+def dials(number: str, text: str) -> bool:
+    """Whether a text writes this whole number (digits alone), however its digits are grouped."""
+    return number in re.sub(r"(?<=\d)[-\s](?=\d)", "", text)
 
 def asked_noun(question: str) -> str | None:
     """The value the question names by a noun (deposit, fine, phone), or None; a price question never asks for a

@@ -147,7 +147,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="builtin,reader-1,reader-2")
     ap.add_argument("--part", default="both",
-                    choices=["tune", "both", *PARTS])
+                    choices=["both", *PARTS])
     ap.add_argument("--show", action="store_true", help="print every reply")
     ap.add_argument("--before", action="store_true", help="also the built-in model writing from the facts itself")
     args = ap.parse_args()

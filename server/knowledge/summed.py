@@ -35,8 +35,8 @@ def summed(question: str, shown: str, sources: list[dict]) -> tuple[str, list[in
 def _discounted(question: str, shown: str, sources: list[dict]):
     """The asker's discount (年满65周岁的老人…打八折, "Students … get 40% off Monthly and Annual Passes") off the one
     full price of the same document that the discount and the question are both about."""
-    if not (groups(question) or asker_age(question) is not None):
-        return None
+    if not (groups(question) or asker_age(question) is not None) or count(question):
+        return None  # two students: a count and a discount together are left to the model, and checked
     subject = _about(question)
     for s in sources:
         for clause in clauses_of(s["text"]):
@@ -118,6 +118,8 @@ def _counted(question: str, shown: str, sources: list[dict]):
     if stated is None or ONE.search(question):
         return None
     n, unit = stated
+    if any(factors(c) and applies(c, question) for s in sources for c in clauses_of(s["text"])):
+        return None  # a discount the askers get too: not the full price times the count
     found = candidates(question, shown, person=False, kind="money")
     per = [c for c in found.answer if unit_of(f"{c.before} {c.text}") == unit and money(c.text)]
     if len({money(c.text)[0][0] for c in per}) != 1:

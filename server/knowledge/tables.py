@@ -3,7 +3,7 @@ document holds its header (the chunker repeats a passage's last line at the next
 from __future__ import annotations
 
 from .clauses import Clause, words_of
-from .evidence import CJK, EMPTY_CELL, TABLE_ROW, TABLE_RULE, cells
+from .evidence import TABLE_ROW, TABLE_RULE, cells, labelled
 
 
 def header_of(row: str, sources: list[dict], title: str) -> list[str] | None:
@@ -49,9 +49,8 @@ def rows(sources: list[dict], title: str) -> list[tuple[list[str], list[str], in
 
 def labelled_row(header: list[str], row: list[str]) -> str:
     """A row as evidence.labelled writes one: "Monthly Pass | Pedal bike: $25 | E-bike: $45 | E-scooter: $60"."""
-    said = [f"{h}{'：' if CJK.search(h) else ': '}{c}" if h else c
-            for h, c in zip(header[1:], row[1:]) if c not in EMPTY_CELL]
-    return " | ".join([row[0], *said])
+    line = "| " + " | ".join(row) + " |"
+    return labelled(line, "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header), line]))
 
 
 def starts_in_table(text: str) -> bool:

@@ -44,6 +44,14 @@ This guide lists plans, prices, deposits and the rules every rider agrees to.
 | Monthly Pass | $28 | $64 |
 - Passes include unlimited rides of up to 45 minutes each.
 """
+KENNEL = """# 毛球宠物寄养 须知
+## 价格
+| 宠物类型 | 每晚价格 | 入住押金 |
+|---|---|---|
+| 小型犬（10公斤以下） | 80元 | 300元 |
+| 中型犬（10–25公斤） | 110元 | 500元 |
+| 大型犬（25公斤以上） | 150元 | 500元 |
+"""
 BASE = type("Base", (), {"base_model": True})()
 CHAT = type("Chat", (), {"base_model": False})()
 
@@ -110,4 +118,19 @@ def test_a_cell_of_a_table_cut_from_its_header_is_written_with_its_row_and_colum
     assert "Per minute | Pedal bike: $0.12 | E-scooter: $0.39" in shown, shown
     reply, grounding = composed(scooters, question)
     assert "Per minute | E-scooter: $0.39" in reply and "$0.12" not in reply, reply
+    assert grounding == {"supported": True}, grounding
+
+
+@pytest.fixture(scope="module")
+def kennel():
+    yield from in_memory({"kennel.md": KENNEL})
+
+
+@pytest.mark.parametrize("question, cell, others", [
+    ("我家狗大概15公斤，放你们那住一晚要多少钱？", "中型犬（10–25公斤） | 每晚价格：110元", ("500元", "80元", "150元")),
+    ("我那只金毛三十多公斤，寄养押金得交多少？", "大型犬（25公斤以上） | 入住押金：500元", ("300元", "150元")),
+])
+def test_the_row_the_quantity_falls_in_and_the_column_the_question_names(kennel, question, cell, others):
+    reply, grounding = composed(kennel, question)
+    assert cell in reply and not any(v in reply for v in others), reply
     assert grounding == {"supported": True}, grounding

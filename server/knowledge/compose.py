@@ -21,11 +21,12 @@ from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
 from .echo import asks_someone
+from . import ranges
 from .narrow import asked_kind, coded, in_range
 from .clauses import Clause, is_latin, words_of
 from .rivals import CUES, candidates, rates, subject_words
 from .summed import summed
-from .tables import asked_cell
+from .tables import asked_cell, named_column
 from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
 from .wording import EMPHASIS, END, NEAREST, TRAILING, as_read, closed, frame, sentence_of
@@ -75,10 +76,15 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     if ranged:
         found.answer, found.ambiguous = ranged, False
     cell = asked_cell(question, found.answer) if not ranged and found.ambiguous else None
+    column = named_column(question, found.answer, lambda c: not _out_of_range(question, c))
+    if column is not None:  # a row's cells: the one whose column the question names (住一晚: 每晚价格)
+        found.answer, found.ambiguous = [column], False
     if cell is not None:  # a row's cells read in translation: the row and column the question names (about it)
         found.answer, found.ambiguous, cell.weight = [cell], False, max(cell.weight, 1.0)
     top = max((c.weight for c in found.answer), default=0)
     leader = next((c for c in found.answer if c.weight == top), None)
+    if leader is not None and not ranged and _out_of_range(question, leader):
+        return _nearest(question, shown, lang)  # 小型犬（10公斤以下）'s deposit for a dog of 三十多公斤
     if leader is None or not (ranged or cell) and (top <= 0 or not (_about(leader, question, own)
                                                         or _on_the_day(leader, question, sources))):
         # No clause shares what the question is about: the model would pick a value of something else (a bath's
@@ -108,6 +114,16 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
            for c in found.answer):
         return None  # another sentence's value nearly as much about the question: the model writes, and is checked
     return Composed(frame(lang, [(leader.n, as_read(leader, shown, found.kind))]), [leader.n], {"supported": True})
+
+
+def _out_of_range(question: str, clause: Clause) -> bool:
+    """Whether the clause (a row's cell with its row's name) names a range of the quantity the question states that
+    does not hold it."""
+    quantity = ranges.asked(question)
+    said = f"{clause.head} {clause.before} {clause.text}"
+    if quantity is None:
+        return False
+    return ranges.names_range(quantity, said) and not ranges.holds(quantity, said, ranges.careful(said))
 
 
 def _where(question: str, shown: str, sources: list[dict], lang: str) -> Composed | None:

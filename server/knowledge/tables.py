@@ -2,6 +2,8 @@
 document holds its header (the chunker repeats a passage's last line at the next one's start)."""
 from __future__ import annotations
 
+from typing import Callable
+
 from .clauses import Clause, words_of
 from .evidence import TABLE_ROW, TABLE_RULE, cells, labelled
 
@@ -95,3 +97,18 @@ def asked_cell(question: str, found: list[Clause]) -> Clause | None:
     best = max(score.values(), default=0)
     named = [c for c in found if score.get(id(c)) == best]
     return named[0] if best and len({c.values for c in named}) == 1 else None
+
+
+def named_column(question: str, found: list[Clause], fits: Callable[[Clause], bool]) -> Clause | None:
+    """The one value, among rival cells of table rows that `fits` keeps (a row whose range holds the quantity asked),
+    of the cells whose column the question names by the unit of its rate (住一晚: "每晚价格", not "入住押金") or by
+    the noun it asks (押金: "入住押金"); else None."""
+    from .asked_noun import asked_noun, gives
+    from .rivals import rates
+
+    if len(found) < 2 or not all(c.row for c in found):
+        return None
+    units, noun = rates(question), asked_noun(question)
+    named = [c for c in found if c.before and (units & rates(c.before) or (noun and gives(noun, c.before)))
+             and fits(c)]
+    return named[0] if named and len({c.values for c in named}) == 1 else None

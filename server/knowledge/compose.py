@@ -117,11 +117,12 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
 
 
 def _out_of_range(question: str, clause: Clause) -> bool:
-    """Whether the clause (a row's cell with its row's name) names a range of the quantity the question states that
-    does not hold it."""
+    """Whether the clause is a table's cell whose row's name gives a range of the quantity the question states that
+    does not hold it. Only a row's name: a sentence's "单程80元（1-2人）" is a party's size, which a bare range
+    would be read as an age."""
     quantity = ranges.asked(question)
-    said = f"{clause.head} {clause.before} {clause.text}"
-    if quantity is None:
+    said = clause.head or clause.text
+    if quantity is None or not clause.row:
         return False
     return ranges.names_range(quantity, said) and not ranges.holds(quantity, said, ranges.careful(said))
 

@@ -66,10 +66,23 @@ def questions(part: str = "") -> list[dict]:
 
 
 def right(reply: str, q: dict) -> bool:
-    """An accepted answer (all of its parts) is in the reply, and none of the question's known wrong values."""
+    """An accepted answer (all of its parts) is in the reply, and none of the question's known wrong values; in a
+    reply that writes a sum out, none in the sum's result ("280元 × 0.8 = 224元" answers 224元; the 280元 it
+    quotes and multiplies is the full price, the working of the sum)."""
     low = reply.lower().replace(" ", "")
     ok = any(all(p.lower().replace(" ", "") in low for p in alt) for alt in q["answers"])
-    return ok and not any(w.lower().replace(" ", "") in low for w in q.get("not", []))
+    said = _answered(reply).lower().replace(" ", "")
+    return ok and not any(w.lower().replace(" ", "") in said for w in q.get("not", []))
+
+
+def _answered(reply: str) -> str:
+    """What a reply answers: the results of the sums it writes out, else all of it."""
+    try:
+        from server.knowledge.sums import WRITTEN
+    except ImportError:  # the server before sums were written out
+        return reply
+    results = [m.group().split("=")[-1] for m in WRITTEN.finditer(reply)]
+    return " ".join(results) if results else reply
 
 
 def language(q: dict) -> str:

@@ -21,9 +21,12 @@ from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
 from .grounding import EVIDENCE_LINE, answer_quote
 from .echo import asks_someone
+from . import ranges
 from .narrow import asked_kind, coded, in_range
 from .clauses import Clause, is_latin, words_of
 from .rivals import CUES, candidates, rates, subject_words
+from .summed import summed
+from .tables import asked_cell, named_column
 from .weekday import weekdays
 from .yes_no import asks_yes_no, form, polar_clause
 from .wording import EMPHASIS, END, NEAREST, TRAILING, as_read, closed, frame, sentence_of
@@ -59,6 +62,10 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
         # A where-question asks no value, but a clause about it that gives a floor or a room answers it; any other
         # (next to the vending machines, the Blue Room) is left to the model.
         return _where(question, shown, sources, lang) if WHERE.search(question) else None
+    if not person and asked_kind(question) == "money":
+        total = summed(question, shown, sources)  # a discount, a count or a deposit the answer is a sum of
+        if total is not None:
+            return Composed(total[0], total[1], {"supported": True})
     own = own_names(sources)
     found = candidates(question, shown, person=person, kind=asked_kind(question), names=_named_more(question, own))
     found.answer = coded(question, found.answer)
@@ -68,9 +75,17 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     ranged = in_range(question, shown, found, lambda c: _about(c, question, {}))
     if ranged:
         found.answer, found.ambiguous = ranged, False
+    cell = asked_cell(question, found.answer) if not ranged and found.ambiguous else None
+    column = named_column(question, found.answer, lambda c: not _out_of_range(question, c))
+    if column is not None:  # a row's cells: the one whose column the question names (住一晚: 每晚价格)
+        found.answer, found.ambiguous = [column], False
+    if cell is not None:  # a row's cells read in translation: the row and column the question names (about it)
+        found.answer, found.ambiguous, cell.weight = [cell], False, max(cell.weight, 1.0)
     top = max((c.weight for c in found.answer), default=0)
     leader = next((c for c in found.answer if c.weight == top), None)
-    if leader is None or not ranged and (top <= 0 or not (_about(leader, question, own)
+    if leader is not None and not ranged and _out_of_range(question, leader):
+        return _nearest(question, shown, lang)  # 小型犬（10公斤以下）'s deposit for a dog of 三十多公斤
+    if leader is None or not (ranged or cell) and (top <= 0 or not (_about(leader, question, own)
                                                         or _on_the_day(leader, question, sources))):
         # No clause shares what the question is about: the model would pick a value of something else (a bath's
         # 100 元 for a microchip). Said so, with the nearest sentence, where the model reads its own language.
@@ -99,6 +114,17 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
            for c in found.answer):
         return None  # another sentence's value nearly as much about the question: the model writes, and is checked
     return Composed(frame(lang, [(leader.n, as_read(leader, shown, found.kind))]), [leader.n], {"supported": True})
+
+
+def _out_of_range(question: str, clause: Clause) -> bool:
+    """Whether the clause is a table's cell whose row's name gives a range of the quantity the question states that
+    does not hold it. Only a row's name: a sentence's "单程80元（1-2人）" is a party's size, which a bare range
+    would be read as an age."""
+    quantity = ranges.asked(question)
+    said = clause.head or clause.text
+    if quantity is None or not clause.row:
+        return False
+    return ranges.names_range(quantity, said) and not ranges.holds(quantity, said, ranges.careful(said))
 
 
 def _where(question: str, shown: str, sources: list[dict], lang: str) -> Composed | None:

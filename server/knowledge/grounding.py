@@ -19,6 +19,7 @@ from .place_codes import named_elsewhere, unbacked_codes
 from .whole_passages import as_shown, of_no_kind_held, outranked
 from .elsewhere import from_elsewhere, other_document
 from .asked_thing import about_other
+from .sums import derived, stated
 
 # What a sentence (read with its line's first sentence, its passage's headings and its title) must share of what
 # a question is about for a value of it to answer the question: on bench/data/evidence (all five sets, the
@@ -98,7 +99,7 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
         backed |= with_hours(numbers(shown))
     # A number of another kind than asked (the start date beside a course's length) need only be in the evidence.
     aside = {v for v, kinds in mentions(plain) if kind and kind not in kinds} & numbers(shown)
-    missing = sorted(found - backed - with_hours(aside))
+    missing = sorted(found - backed - with_hours(aside) - derived(reply, question, shown))  # a sum's, written out
     missing += _misplaced_rates(reply, shown)
     day_backed = weekdays(question) | (_days(cands.values) if kind == "date" and cands.answer else weekdays(shown))
     missing += sorted(d for d in days if not within(d, day_backed))
@@ -226,8 +227,9 @@ def check(reply: str, question: str, sources: list[dict], shown: str) -> Groundi
     numbers count as shown, since a reply may repeat them. The quote is what the knowledge says about the
     question: the sentences of the clauses most about it (every rival, where they rival), else the best evidence.
     """
-    missing = (unsupported(reply, question, shown) or unanswered(reply, question, sources, shown) or
-               (["(off topic)"] if off_topic(reply, question, sources) else []))
+    said = stated(reply, question, shown)  # a sum's result is checked by its operands (sums.py)
+    missing = (unsupported(reply, question, shown) or unanswered(said, question, sources, shown) or
+               (["(off topic)"] if off_topic(said, question, sources) else []))
     if not missing:
         return {"supported": True}
     # A value outranked by a sentence that was not shown: the quote is that sentence.

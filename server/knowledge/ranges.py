@@ -15,7 +15,7 @@ UNIT = "|".join(f"(?:{p})" for _, p, _ in UNITS)
 ZH = "一二两三四五六七八九十"
 # 一米三 is 1.3 m and 1米35 is 1.35 m, as heights are said aloud.
 SPOKEN_HEIGHT = re.compile(f"([{ZH}\\d])米([{ZH}\\d]{{1,2}})(?![{ZH}\\d]*(?:米|厘|公分))")
-ASKED = re.compile(f"{NUM}\\s*-?\\s*({UNIT})|([{ZH}]+)\\s*(周岁|岁|米|寸|公斤)|"
+ASKED = re.compile(f"{NUM}\\s*-?\\s*({UNIT})|([{ZH}]+)多?\\s*(周岁|岁|米|寸|公斤)|"  # 三十多公斤: 30 and more
                    r"\b(?:i'?m|i am|aged?|(?:son|daughter|child|kid|boy|girl) is)\s+(\d{1,3})\b", re.I)
 # A range: both ends held (7–15, 1.2-1.4米, 20 寸以上至 28 寸: its start is above 20, so 20 is not in it).
 BETWEEN = re.compile(f"{NUM}\\s*({UNIT})?\\s*(以上)?\\s*(?:-|–|—|~|～|至|到|to)\\s*{NUM}\\s*({UNIT})?", re.I)

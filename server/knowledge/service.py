@@ -20,6 +20,7 @@ from .index import Snapshot
 from .keyword import CJK, warm_up, words
 from .parse import MAX_CHARS, parse
 from .store import Store
+from .tables import headed, starts_in_table
 
 log = logging.getLogger(__name__)
 
@@ -269,9 +270,18 @@ class KnowledgeBase:
             if used:
                 s["sentences"] = used
         if evidence == "sentences" and chosen:
-            return f"{GROUNDED_SENTENCES}\n\n{EVIDENCE_HEAD}\n{lines(chosen, sources)}", sources
+            # A passage cut inside a table: its rows are read under the header the passage before holds.
+            headed_sources = [{**s, "text": headed(str(s["text"]), self._before(s))} for s in sources]
+            return f"{GROUNDED_SENTENCES}\n\n{EVIDENCE_HEAD}\n{lines(chosen, headed_sources)}", sources
         cited = "\n\n".join(f"[{s['n']}] ({s['title']}{where(s)})\n{s['text']}" for s in sources)
         return f"{GROUNDED}\n\n{cited}", sources
+
+    def _before(self, source: dict) -> str | None:
+        """The text of the passage before a source's, where the source starts inside a table (tables.headed)."""
+        if not starts_in_table(source["text"]):
+            return None
+        document, _, seq = source["chunk_id"].rpartition("-")
+        return next((r[4] for r in self.store.chunks(document) if r[2] == int(seq) - 1), None)
 
     def close(self) -> None:
         self.store.close()

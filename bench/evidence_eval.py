@@ -21,6 +21,8 @@ on 2026-12-07 at 18:57 UTC) and "heldout8" (heldout8/: 24 more, written blind at
 """
 from __future__ import annotations
 
+import re
+
 import argparse
 import inspect
 import json
@@ -65,24 +67,18 @@ def questions(part: str = "") -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+# A sum a reply writes out ("280元 × 0.8 = 224元"): its operands are the working, not what it answers. The
+# scorer's own pattern, not the server's, so that a pattern the server gets wrong cannot score its own replies.
+WORKING = re.compile(r"[$¥]?\d[\d.,]*\s*(?:元|块|%)?\s*(?:[×x*+]\s*[$¥]?\d[\d.,]*\s*(?:元|块|%)?\s*)+=")
+
+
 def right(reply: str, q: dict) -> bool:
-    """An accepted answer (all of its parts) is in the reply, and none of the question's known wrong values; in a
-    reply that writes a sum out, none in the sum's result ("280元 × 0.8 = 224元" answers 224元; the 280元 it
-    quotes and multiplies is the full price, the working of the sum)."""
+    """An accepted answer (all of its parts) is in the reply, and none of the question's known wrong values outside
+    the working of a sum it writes out ("280元 × 0.8 = 224元" answers 224元; 280元 is the full price it multiplies)."""
     low = reply.lower().replace(" ", "")
     ok = any(all(p.lower().replace(" ", "") in low for p in alt) for alt in q["answers"])
-    said = _answered(reply).lower().replace(" ", "")
+    said = WORKING.sub("=", reply).lower().replace(" ", "")
     return ok and not any(w.lower().replace(" ", "") in said for w in q.get("not", []))
-
-
-def _answered(reply: str) -> str:
-    """What a reply answers: the results of the sums it writes out, else all of it."""
-    try:
-        from server.knowledge.sums import WRITTEN
-    except ImportError:  # the server before sums were written out
-        return reply
-    results = [m.group().split("=")[-1] for m in WRITTEN.finditer(reply)]
-    return " ".join(results) if results else reply
 
 
 def language(q: dict) -> str:

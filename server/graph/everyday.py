@@ -12,8 +12,9 @@ from .names import CJK, normalize
 
 ZH_WORDS, EN_WORDS = parse(ZH), parse(EN)
 LONGEST = max(len(w) for w in ZH_WORDS)
-# 、 parts clauses too: 肚子疼、拉肚子 are two symptoms; so do English "and"/"with" (stomach pain and nausea).
-CLAUSE = re.compile(r"[，,、。；;：:！!？?\n]+|\s+(?:and|with|but|also|plus)\s+", re.IGNORECASE)
+# 、 parts clauses too: 肚子疼、拉肚子 are two symptoms. English "and" does not: "my eyes are red and itchy" is
+# 眼痒, where "itchy" alone would be any itch (瘙痒).
+CLAUSE = re.compile(r"[，,、。；;：:！!？?\n]+")
 # Where a skin symptom is goes without saying: 腰上…火辣辣地疼 is the graph's 皮肤灼痛.
 UNSAID = set("皮肤")
 MIN_SAID = 2  # characters of a name, at least, a clause must hold once UNSAID ones are left out
@@ -71,10 +72,11 @@ def _heads(store, symptoms: dict[str, list[str]]) -> dict[str, set[str]]:
 
 
 def _covered(said: set[str], symptoms: dict[str, list[str]], heads: dict[str, set[str]]) -> dict[str, set[str]]:
-    """Symptom id -> the characters of it a clause says, by the best of three readings: every character of a
+    """Symptom id -> the characters of it a clause says, by the better of two readings: every character of a
     name; every one but a skin symptom's site (a site the clause says outweighs one presumed: 鼻子痒 is 鼻痒, not
-    皮肤瘙痒); a name's own last word (heads: {} for a Chinese clause, whose written words by_head_noun reads,
-    as its characters from 睡不着 -> 入睡困难 would give 吞咽困难's 困难)."""
+    皮肤瘙痒); and besides, a name's own last word where it says more ("a fever and a rash on his hands"; heads
+    is {} for a Chinese clause, whose written words by_head_noun reads: its characters from 睡不着 -> 入睡困难
+    would give 吞咽困难's 困难)."""
     whole: dict[str, set[str]] = {}
     presumed: dict[str, set[str]] = {}
     headed: dict[str, set[str]] = {}
@@ -87,7 +89,9 @@ def _covered(said: set[str], symptoms: dict[str, list[str]], heads: dict[str, se
         for word in heads.get(eid, ()):
             if set(word) <= said:
                 headed[eid] = max(headed.get(eid, set()), set(word), key=len)
-    return whole or presumed or headed
+    covered = whole or presumed
+    said_already = set().union(*covered.values())
+    return {**covered, **{e: c for e, c in headed.items() if e not in covered and not c <= said_already}}
 
 
 def _blanked(store, clause: str, start: list[str]) -> str:

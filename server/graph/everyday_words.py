@@ -61,8 +61,9 @@ ZH = """
 麻木: 发麻 麻麻的 麻酥酥 没知觉 有点麻 手麻 脚麻 腿麻 麻木
 僵硬: 僵 发僵 硬邦邦 发硬 僵住
 肿: 肿胀 肿起来 鼓起来
+水肿浮: 肿了 腿肿 脚肿 水肿 浮肿 肿起来
 抖颤震: 抖 哆嗦 打颤 发抖 颤
-晕眩: 晕 发晕 头昏 天旋地转 转圈
+头晕晕眩: 晕 发晕 头昏 天旋地转 转圈
 发热热: 发烧 烧起来 体温高 发热
 高热: 高烧 烧得厉害 烧到三十九 烧到四十
 低热: 低烧 有点烧 有点发烧
@@ -167,7 +168,7 @@ EN = """
 涕: runny
 反酸: reflux acid
 烧心: heartburn
-晕眩: dizzy dizziness
+头晕晕眩: dizzy dizziness
 晨: morning
 疹皮疹: rash rashes spots
 手: hand hands
@@ -184,7 +185,10 @@ EN = """
 视物模糊: blurry blurred
 黑: black dark tarry
 红: red
-晕眩: vertigo lightheaded
+头晕晕眩: vertigo lightheaded
+面面色: face
+苍白白: pale
+面色: complexion
 """
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import everyday
 from .asks import KINDS, asked, relation_kind
 from .ground import named, said_otherwise, unplaced
 from .names import CJK, normalize
@@ -31,9 +32,14 @@ class Found:
     # a reply instead flagged 2 of bench's 30 tuning replies, whose writer counted both candidates right.
     split: bool = False
     # ...unless the question holds a word near one of those diseases' other symptoms that no name matched
-    # (小便里还带血 beside 腰疼): then it may single one out, and the reply is flagged.
+    # (小便里还带血 beside 腰疼), or a clause read as several symptoms that lead to different ones (疙瘩: 风团 of
+    # 荨麻疹 or 丘疹 of 湿疹): then what it says may single one out, and the reply is flagged.
     unplaced: bool = False
     others: set = field(default_factory=set)  # candidates of the asked kind the question did not single out
+    # Symptoms the question names or says in everyday words (not those guessed by meaning) that no chosen disease
+    # has: the choice leaves out what the question says, and the reply is flagged. None of bench's right two-hop
+    # replies (tune, heldout, heldout3-7) has one.
+    unexplained: list = field(default_factory=list)
 
 
 def _fits(store, what: tuple[str, str], f: dict, far: str, typed: bool) -> bool:
@@ -95,8 +101,13 @@ def lookup(graph, question: str) -> Found | None:
     start = named(store, question)
     start += by_head_noun(store, question, start)
     guessed: list[str] = []
+    several: list[set[str]] = []
     if not any(store.ents[e]["type"] in KINDS["disease"][2] for e in start):  # symptoms lead to a disease
-        guessed = said_otherwise(graph, store, question, start)
+        # words read through the everyday lexicon count as names; the embedder guesses only from the clauses
+        # they leave (a guess counts half in _best)
+        read, rest, several = everyday.read(store, question, start)
+        start += read
+        guessed = said_otherwise(graph, store, rest, start)
         start += guessed
     if not start:
         return None
@@ -104,14 +115,15 @@ def lookup(graph, question: str) -> Found | None:
     what = asked(store, question, start, sorted({f["relation"] for f in facts}))
     if what is None:
         return None
-    return (_answered(graph, question, what, start, guessed, facts, True) or
-            _answered(graph, question, what, start, guessed, facts, False))
+    return (_answered(graph, question, what, (start, guessed, several), facts, True) or
+            _answered(graph, question, what, (start, guessed, several), facts, False))
 
 
-def _answered(graph, question: str, what: tuple[str, str], start: list[str], guessed: list[str],
+def _answered(graph, question: str, what: tuple[str, str], said: tuple[list[str], list[str], list[set[str]]],
               facts: list[dict], typed: bool) -> Found | None:
     """The answers among the facts one link from the question's entities, else two links away; None when none."""
     store = graph.store()
+    start, guessed, several = said
     first = [f for f in facts if f["hop"] == 1]
     reached, held, others = dict[str, set[str]](), dict[str, list[dict]](), set[str]()
     for f in first:
@@ -143,13 +155,29 @@ def _answered(graph, question: str, what: tuple[str, str], start: list[str], gue
     others = {a for m in via_answers if m not in vias for a, _ in via_answers[m]} - set(answers)
     chosen = [f for m in vias for f in link_facts[m]] + [f for m in vias for _, f in via_answers[m]]
     found = _found(what, start, answers, vias, list({f["id"]: f for f in chosen}.values()), 2, others)
+    told = set().union(*(links[m] for m in vias))  # what the chosen diseases explain of what the question says
+    found.unexplained = [e for e in start if e not in guessed and e not in told and _symptom(store, e)
+                         and not any(e in g and g & told for g in several)]
     found.split = len({frozenset(a for a, _ in via_answers[m]) for m in vias}) > 1
     found.rivals = found.rivals or found.split
     if found.split:
         theirs = {e for f in facts if f["hop"] == 2 for e in _ends(f) if e not in start and
                   any(m in _ends(f) for m in vias)}
-        found.unplaced = unplaced(graph, store, question, start, theirs)
+        found.unplaced = unplaced(graph, store, question, start, theirs) or _told_apart(several, vias, links)
     return found
+
+
+def _symptom(store, eid: str) -> bool:
+    return store.ents[eid]["type"] in KINDS["symptom"][2]
+
+
+def _told_apart(several: list[set[str]], vias: list[str], links: dict[str, set[str]]) -> bool:
+    """Whether a clause read as several symptoms leads by one reading to a candidate and by another not."""
+    for readings in several:
+        reach = [links[m] & readings for m in vias]
+        if len({frozenset(r) for r in reach if r}) > 1:
+            return True
+    return False
 
 
 def _found(what, start, answers, via, facts, hops, others) -> Found:

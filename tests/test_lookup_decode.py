@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from server.backends.local.decode import Decoder
-from server.backends.local.jobs import Ended
+from server.backends.local.jobs import Ended, Observed
 from server.backends.local.lookup import DRAFT, Drafts
 from server.backends.local.rows import RowBatch
 from server.backends.local.sampling import argmax, row_kwargs, shape_logits
@@ -84,18 +84,8 @@ def test_the_end_token_the_length_and_a_penalty_hold_as_on_plain_steps():
     assert 0 < b.kept < b.guessed
 
 
-class EightsAfterEven:
+class EightsAfterEven(Observed):
     """A guard whose mask depends on every token it observed, in order: after an even token only multiples of 8."""
-
-    def __init__(self):
-        self.tokens: list[int] = []
-        self.fresh = True
-
-    def observe(self, token: int) -> None:
-        if self.fresh:
-            self.fresh = False
-        else:
-            self.tokens.append(token)
 
     def apply(self, scores) -> None:
         if self.tokens and self.tokens[-1] % 2 == 0:

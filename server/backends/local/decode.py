@@ -9,6 +9,8 @@ every dtype run as they are) and does the rest itself: one cache tensor per laye
 front, a mask only where some key is out of reach, and the rotary functions of the model's own code.
 On int4 a layer's q/k/v and its MLP's gate/up run as one kernel call each (int4_fused.py). A layer's q and k
 are normed and rotated as one tensor where that gives the model's own values bit for bit (exact_fusions.joint_qk).
+verify() runs one row's newest token and prompt lookup's drafts (lookup.py) in one pass, each position's logits
+those of its own step.
 Architectures: Gemma 3 (text) and the Llama-like Qwen2; others keep transformers' paths (supported()).
 """
 from __future__ import annotations

@@ -9,7 +9,7 @@ more: the continuous batch). Each request decodes --tokens tokens (its stop text
 not the worker's, so it runs to the end). Timers wrap the model's forward and every nn.Linear
 (int8/int4 layers included, as subclasses), and the sampling processors, so per decode step:
 
-  step      wall time of the run / decode steps (forward passes after the prompts)
+  step      wall time of the run / decode steps (forward passes after the prompts: a prompt lookup pass is one)
   forward   inside model.forward
   matmuls   inside the Linear modules (a timer of its own costs ~1 us per call)
   rest      forward - matmuls: attention, norms, rotary, cache updates, masks, module calls
@@ -19,7 +19,8 @@ not the worker's, so it runs to the end). Timers wrap the model's forward and ev
 --ops adds torch.profiler's table of the ops of 24 bare forward passes of one row (main thread).
 --llama PYTHON first runs llama.cpp (bench/cpu_speed.py's side, that venv's python) on the bundled GGUF, greedy,
 --tokens tokens, the same threads; tok/s is then also given as a ratio to its single stream (decode tok/s for
-one row: 1000 / step ms; for several: all tokens / wall time, prompts included, as an aggregate).
+one row: its tokens after the first over the time after its prompt, 1000 / step ms where each step makes one; for
+several: all tokens / wall time, prompts included, as an aggregate).
 """
 from __future__ import annotations
 
@@ -82,6 +83,7 @@ def instrument(model, timers: Timers) -> None:
     # decode.py's pass, where the server runs it (a RowBatch): its prompts and steps, and its token picking
     decode.Decoder.prefill = timers.wrap("forward", decode.Decoder.prefill, lambda *a, **kw: False)
     decode.Decoder.step = timers.wrap("forward", decode.Decoder.step, lambda *a, **kw: True)
+    decode.Decoder.verify = timers.wrap("forward", decode.Decoder.verify, lambda *a, **kw: True)  # prompt lookup
     rows.RowBatch._take = timers.wrap("sampling", rows.RowBatch._take)
     sampling.RowSampler.__call__ = timers.wrap("sampling", sampling.RowSampler.__call__)
 
@@ -116,6 +118,9 @@ def run(backend, rows: int, tokens: int, params: dict, timers: Timers) -> dict:
     r["rest"] = r["forward"] - r["matmuls"]
     r["loop"] = r["step"] - r["forward"] - r["sampling"]
     r["tok_s"] = made / wall
+    # one row: the tokens after the prompt's own over the time after the prompts (a step or a prompt lookup pass
+    # can make several: lookup.py); 1000 / step ms where every step makes one
+    r["decode"] = (made - rows) / max(1e-9, wall - prompts)
     return r
 
 
@@ -163,7 +168,8 @@ def variants(backend, lean, paths: list[str]):
     the 4-bit planes (int4) or torch's int8 kernel alone (int8-head); "unfused", a layer's q/k/v and gate/up
     projections one by one instead of stacked (int4_fused.py); "r6", as round 6 left the pass (q and k normed and
     rotated apart, refine() over the whole vocabulary: bench/RESULTS.md "Round 7"); "r7", as round 7 left it
-    (each prompt prefilled alone and whole: no groups, no preamble; "Round 8"); lean, as the server runs it."""
+    (each prompt prefilled alone and whole: no groups, no preamble; "Round 8"); "r10", as round 10 left it (no
+    prompt lookup: "Round 11"); lean, as the server runs it."""
     from server.backends.local import rows as row_batch
     from server.backends.local.two_stage import ExactRows, TwoStageHead, head_of
 
@@ -186,7 +192,11 @@ def variants(backend, lean, paths: list[str]):
     preamble = made.decoder.preamble if fused is not None else []
     group_tokens = row_batch.PREFILL_TOKENS
 
+    speculate = made.speculate if made and hasattr(made, "speculate") else False
+
     def switch(path: str) -> None:
+        if made and hasattr(made, "speculate"):
+            made.speculate = speculate and not any(r in path for r in ("r6", "r7", "r10"))
         if two is not None:
             two.stage = alt if "int8" in path and alt is not None else stage
         elif alt is not None:
@@ -218,8 +228,8 @@ def main() -> None:
     ap.add_argument("--paths", default="lean,hf",
                     help="lean: decode.py's pass in a RowBatch; hf: generate() alone, transformers' batch for more; "
                          "lean-int8, lean-unfused, lean-int8-unfused: the pass with the output layer's stage one on "
-                         "the dynamic int8 kernel, or every projection alone, or both; lean-r6, lean-r7: as round 6 "
-                         "or 7 left it (variants())")
+                         "the dynamic int8 kernel, or every projection alone, or both; lean-r6, lean-r7, lean-r10: as "
+                         "round 6, 7 or 10 left it (variants())")
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"One decode step of the local model's loop ({args.dtype}, {args.tokens} tokens, {args.threads} thread)")
@@ -250,7 +260,7 @@ def main() -> None:
                     b.scheduler.batch = batches["lean" if path.startswith("lean") else path]
                     switch(path)
                     r = run(b, rows, args.tokens, params, timers)
-                    r["rate"] = 1000 / r["step"] if rows == 1 else r["tok_s"]
+                    r["rate"] = r["decode"] if rows == 1 else r["tok_s"]
                     results[path].append({**r, "ref": ref})
                     if args.llama_each_round:
                         print(f"  {path}, {rows} {name}: {r['rate']:.1f} tok/s, llama.cpp {ref:.1f}: "

@@ -112,24 +112,35 @@ def sse_stream(base_url: str, model: str, max_new: int, timeout: float = 600) ->
     first = last = None
     events = 0
     usage = None
-    for raw in resp:
-        line = raw.decode().strip()
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
-        if data == "[DONE]":
-            break
-        ev = json.loads(data)
+    for ev in sse_events(raw.decode() for raw in resp):
         if ev.get("usage"):
             usage = ev["usage"].get("completion_tokens")
-        ch = ev.get("choices") or []
-        if ch and (ch[0].get("delta") or {}).get("content"):
+        if delta_text(ev, reasoning=False):
             t = time.monotonic()
             first = first or t
             last = t
             events += 1
     conn.close()
     return {"t0": t0, "first": first, "last": last, "n": usage or events}
+
+
+def sse_events(lines):
+    """The JSON events of an OpenAI-style SSE stream, from its lines (str), up to `data: [DONE]`."""
+    for line in lines:
+        line = line.strip()
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        yield json.loads(data)
+
+
+def delta_text(ev: dict, reasoning: bool = True) -> str:
+    """A chunk's new text (its first choice's delta content, or with `reasoning` its reasoning_content too)."""
+    choices = ev.get("choices")
+    d = (choices[0].get("delta") or {}) if choices else {}
+    return (d.get("reasoning_content") or "" if reasoning else "") + (d.get("content") or "")
 
 
 def rates(rs: list[dict]) -> tuple[float, float, float]:

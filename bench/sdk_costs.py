@@ -20,12 +20,12 @@ interleaved round by round.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import openai
 
 from .common import footer, header, pct, table, paced_upstream_and_servers
+from .local_paths import delta_text, sse_events
 
 
 def messages(n: int) -> list[dict]:
@@ -57,11 +57,8 @@ def sdk_raw(client, model, msgs):
                                "stream_options": {"include_usage": True}, "max_tokens": 4096})
     with stream:
         for ev in stream:
-            choices = ev.get("choices")
-            if choices:
-                d = choices[0].get("delta") or {}
-                if d.get("reasoning_content") or d.get("content"):
-                    n += 1
+            if delta_text(ev):
+                n += 1
     return n
 
 
@@ -72,18 +69,9 @@ def httpx_lines(client, model, msgs):
     with client._client.stream("POST", str(client.base_url).rstrip("/") + "/chat/completions", json=body,
                                headers={"Authorization": f"Bearer {client.api_key}"}) as r:
         r.raise_for_status()
-        for line in r.iter_lines():
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                break
-            ev = json.loads(data)
-            choices = ev.get("choices")
-            if choices:
-                d = choices[0].get("delta") or {}
-                if d.get("reasoning_content") or d.get("content"):
-                    n += 1
+        for ev in sse_events(r.iter_lines()):
+            if delta_text(ev):
+                n += 1
     return n
 
 

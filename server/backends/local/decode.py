@@ -9,6 +9,8 @@ every dtype run as they are) and does the rest itself: one cache tensor per laye
 front, a mask only where some key is out of reach, and the rotary functions of the model's own code.
 On int4 a layer's q/k/v and its MLP's gate/up run as one kernel call each (int4_fused.py). A layer's q and k
 are normed and rotated as one tensor where that gives the model's own values bit for bit (exact_fusions.joint_qk).
+verify() runs one row's newest token and prompt lookup's drafts (lookup.py) in one pass, each position's logits
+those of its own step.
 Architectures: Gemma 3 (text) and the Llama-like Qwen2; others keep transformers' paths (supported()).
 """
 from __future__ import annotations
@@ -20,11 +22,17 @@ import torch
 import torch.nn.functional as F
 
 from .exact_fusions import joint_qk, rms_norm_of
+from .int4 import Int4Linear, Int4x2Linear
 from .int4_fused import fuse
+from .two_stage import TwoStageHead
 
 # Positions the cache grows by: it is allocated as rows and lengths are reached, so a server that only
 # ever answers one short request holds a few MB of it, not the 590 MB of 8 full rows.
 PAGE = 256
+# Layers whose rows are computed independently, bit for bit whatever their number (torch's 4-bit kernel: checked on
+# every layer shape of the built-in model for 1-5 rows); verify() runs any other layer one row at a time, since
+# torch's fp32 matmul (MKL) sums in another order below 16 rows (rows.SMALL_MATMUL).
+ROW_EXACT: tuple[type, ...] = (Int4Linear, Int4x2Linear)
 ARCHITECTURES = ("gemma3_text", "qwen2")
 
 
@@ -67,6 +75,7 @@ class Decoder:
         self.v: list[torch.Tensor] = []
         self.rows = self.length = 0  # the cache's capacity
         self.dtype = model.dtype if model.dtype.is_floating_point else torch.float32
+        self.split = False  # in verify(): layers that are not ROW_EXACT run one position at a time
 
     def close(self) -> None:
         self.k, self.v, self.rows, self.length = [], [], 0, 0
@@ -131,6 +140,15 @@ class Decoder:
         return self._forward(torch.tensor(tokens).unsqueeze(1), torch.tensor(positions).unsqueeze(1),
                              slice(0, n), max(positions) + 1, prefill=False)
 
+    @torch.inference_mode()
+    def verify(self, tokens: list[int], position: int) -> torch.Tensor:
+        """Row 0's tokens at positions position, position + 1, ... in one pass (speculation's check); the logits of
+        each (tokens, vocab), each bit for bit what step() gives for that token after the ones before it."""
+        n = len(tokens)
+        self._room(1, position + n)
+        return self._forward(torch.tensor([tokens]), torch.arange(position, position + n)[None], slice(0, 1),
+                             position + n, prefill=False, every=True)
+
     def _masks(self, pos: torch.Tensor, keys: int, prefill: bool) -> dict:
         """Per window size (None: full attention), an additive mask (rows, 1, queries, keys), or None where none is
         needed: every key up to each query's position in reach (a prompt from position 0 then runs is_causal)."""
@@ -149,7 +167,10 @@ class Decoder:
         return out
 
     def _forward(self, ids: torch.Tensor, pos: torch.Tensor, rows: slice, keys: int, prefill: bool,
-                 lens: list[int] | None = None) -> torch.Tensor:
+                 lens: list[int] | None = None, every: bool = False) -> torch.Tensor:
+        """Logits of each row's last position, or with `every` (verify(): one row) of each position, computed as
+        step() computes one: each query attends alone over the keys up to it, layers not ROW_EXACT row by row."""
+        self.split = every
         x = self.body.embed_tokens(ids)
         if self.by_type:
             rot = {t: self.body.rotary_emb(x, pos, t) for t in set(self.types)}
@@ -159,6 +180,8 @@ class Decoder:
         if any(self.joint):  # the joint rotary's tables, for the (rows, tokens, heads, dim) layout: sin signed
             turn = {t: (c.unsqueeze(2), torch.cat([-s[..., :half], s[..., half:]], -1).unsqueeze(2))
                     for t, (c, s) in rot.items()}
+        if every:  # each position's masks as its own step makes them
+            steps = [self._masks(pos[:, j:j + 1], keys - ids.shape[1] + j + 1, False) for j in range(ids.shape[1])]
         masks = self._masks(pos[:1] if prefill else pos, keys, prefill)  # a prompt's mask is every row's
         b, n = ids.shape
         at = torch.arange(b)
@@ -178,14 +201,20 @@ class Decoder:
                 cos, sin = rot[self.types[i]]
                 q, k = self.rope(q, k, cos, sin)
             kc, vc = self.k[i], self.v[i]
-            if prefill:  # the rows' prompts from where they start
+            if prefill or every:  # the rows' prompts from where they start
                 kc[rows, :, keys - n:keys] = k
                 vc[rows, :, keys - n:keys] = v
             else:  # each row's one new key at its own position
                 kc[at, :, end] = k[:, :, 0]
                 vc[at, :, end] = v[:, :, 0]
-            o = self._attend(attn, q, kc[rows, :, :keys], vc[rows, :, :keys], masks[self.windows[i]], prefill, lens)
-            o = attn.o_proj(o.transpose(1, 2).reshape(b, n, -1))
+            if every:
+                w = self.windows[i]
+                o = torch.cat([self._attend(attn, q[:, :, j:j + 1], kc[rows, :, :keys - n + j + 1],
+                                            vc[rows, :, :keys - n + j + 1], steps[j][w], False) for j in range(n)], 2)
+            else:
+                o = self._attend(attn, q, kc[rows, :, :keys], vc[rows, :, :keys], masks[self.windows[i]], prefill,
+                                 lens)
+            o = self._lin(attn.o_proj, o.transpose(1, 2).reshape(b, n, -1))
             if self.sandwich:
                 x = x + self._norm(layer.post_attention_layernorm, o)
                 h = self._mlp(i, layer.mlp, self._norm(layer.pre_feedforward_layernorm, x))
@@ -193,14 +222,22 @@ class Decoder:
             else:
                 x = x + o
                 x = x + self._mlp(i, layer.mlp, self._norm(layer.post_attention_layernorm, x))
+        if every:
+            return self._lin(self.model.lm_head, self._norm(self.body.norm, x))[0].float()
         x = self._norm(self.body.norm, x[:, -1:] if lens is None else x[at, torch.tensor(lens) - 1 - keys + n][:, None])
         return self.model.lm_head(x)[:, 0].float()
+
+    def _lin(self, module, x: torch.Tensor) -> torch.Tensor:
+        """module(x); in verify() a layer that is not ROW_EXACT (fp32 MKL, int8, LoRA) one position at a time."""
+        if not self.split or isinstance(module, ROW_EXACT + (TwoStageHead,)):
+            return module(x)
+        return torch.cat([module(x[:, j:j + 1]) for j in range(x.shape[1])], 1)
 
     def _qkv(self, i: int, attn, h: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The layer's q, k and v projections of h: one 4-bit kernel call where they stack (int4_fused.py)."""
         fused = self.qkv[i]
         if fused is None:
-            return attn.q_proj(h), attn.k_proj(h), attn.v_proj(h)
+            return self._lin(attn.q_proj, h), self._lin(attn.k_proj, h), self._lin(attn.v_proj, h)
         return fused[0](h).split(fused[1], -1)
 
     def _joint(self, i: int, attn, h: torch.Tensor, turn) -> tuple[torch.Tensor, ...]:
@@ -209,7 +246,7 @@ class Decoder:
         b, n = h.shape[:2]
         fused = self.qkv[i]
         if fused is None:
-            qk, v = torch.cat([attn.q_proj(h), attn.k_proj(h)], -1), attn.v_proj(h)
+            qk, v = torch.cat([self._lin(attn.q_proj, h), self._lin(attn.k_proj, h)], -1), self._lin(attn.v_proj, h)
         else:
             qk, v = fused[0](h).split([fused[1][0] + fused[1][1], fused[1][2]], -1)
         qk = qk.view(b, n, -1, self.head_dim)
@@ -228,9 +265,9 @@ class Decoder:
         """The layer's MLP, its gate and up projections in one 4-bit kernel call where they stack."""
         fused = self.gate_up[i]
         if fused is None:
-            return mlp(h)
+            return self._lin(mlp, h)
         gate, up = fused[0](h).split(fused[1], -1)
-        return mlp.down_proj(mlp.act_fn(gate) * up)
+        return self._lin(mlp.down_proj, mlp.act_fn(gate) * up)
 
     def _norm(self, module, x: torch.Tensor) -> torch.Tensor:
         """The module's RMSNorm in one fused op where that gives its very result (fp32), else the module itself."""

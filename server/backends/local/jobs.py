@@ -62,6 +62,21 @@ class TokenGuard(Protocol):
     def apply(self, scores) -> None: ...
 
 
+class Observed:
+    """What a guard has seen of its row: the reply's tokens so far, one observe() a step (the guards' shared part)."""
+
+    def __init__(self, made: list[int] | None = None):
+        self.tokens = list(made or [])  # the reply's tokens so far
+        self.fresh = True  # the batch's first call for a row shows a prompt token, not a reply token
+
+    def observe(self, token: int) -> None:
+        """The batch's newest token of this row (its input at this step); the first is the prompt's."""
+        if self.fresh:
+            self.fresh = False
+        else:
+            self.tokens.append(token)
+
+
 @dataclass
 class Job:
     """One request: what to generate, where it stands, and the real queue its events come back through.

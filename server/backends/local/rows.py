@@ -15,6 +15,7 @@ from ...errors import BackendError
 from . import int4
 from .decode import Decoder
 from .jobs import Ended, Failed, Job
+from .lookup import DRAFT, Drafts
 from .sampling import argmax, draw_tokens, shape_logits
 from .two_stage import head_of
 
@@ -43,6 +44,7 @@ class _Row:
     sampling: dict  # row_kwargs: temperature, top_k, top_p, repetition_penalty
     made: int = 0
     seen: set[int] = field(default_factory=set)  # tokens the repetition penalty lowers
+    drafts: Drafts = field(default_factory=Drafts)  # prompt lookup's index of its tokens (a lone greedy row's)
 
 
 class RowBatch:
@@ -55,6 +57,10 @@ class RowBatch:
         self.size = size
         self.decoder = Decoder(model, row_tokens, preamble)
         self.head = head_of(model)  # a two-stage output layer (int4): its logits made exact where they count
+        # A lone greedy row checks prompt lookup's drafts in one pass (lookup.py) where that pass is cheap: int4's
+        # layers take several rows in one kernel call; fp32 and int8 layers run them one by one (decode.ROW_EXACT).
+        self.speculate = self.head is not None
+        self.guessed = self.kept = 0  # drafts checked, and kept (bench/lookup_ab.py reports them)
         self.rows: list[_Row] = []  # row i is slot i of the decoder's cache
         self.joining: list[_Row] = []
 
@@ -87,7 +93,10 @@ class RowBatch:
                     self.joining = [r for r in self.joining if not any(r is g for g in group)]
                     logits = self.decoder.prefill(first, [r.ids for r in group])
                     ended += self._take(logits, list(range(first, len(self.rows))))
-                if self.rows:
+                guess = self._guess()
+                if guess:
+                    ended += self._checked(guess)
+                elif self.rows:
                     logits = self.decoder.step([r.ids[-1] for r in self.rows], [len(r.ids) - 1 for r in self.rows])
                     ended += self._take(logits, list(range(len(self.rows))))
         except Exception as e:  # a failed pass fails every row in it; the batch starts empty again
@@ -100,6 +109,31 @@ class RowBatch:
             self.rows, self.joining = [], []
             self.decoder.close()
         return ended
+
+    def _guess(self) -> list[int]:
+        """Drafts for the next tokens of a lone greedy row (lookup.py); [] where plain steps run (several rows,
+        sampling: a draw cannot be checked against the plain path's token)."""
+        if not self.speculate or len(self.rows) != 1:
+            return []
+        row = self.rows[0]
+        if row.sampling.get("temperature", 0.0) > 0 and row.sampling.get("top_k", 1) != 1:
+            return []
+        return row.drafts.guess(row.ids, min(DRAFT, row.max_new - row.made - 1, self.decoder.max_len - len(row.ids)))
+
+    def _checked(self, guess: list[int]) -> list:
+        """The lone row's newest token and the drafts after it in one pass; each position is then taken as a plain
+        step takes its logits (penalty, guard, exact head, argmax, in order), as long as the drafts were its picks."""
+        row = self.rows[0]
+        logits = self.decoder.verify([row.ids[-1]] + guess, len(row.ids) - 1)
+        self.guessed += len(guess)
+        for i in range(len(guess) + 1):
+            if self.head is not None:
+                self.head.focus(i)
+            ended = self._take(logits[i:i + 1], [0])
+            if ended or i == len(guess) or row.ids[-1] != guess[i] or row.job.stopped():
+                return ended
+            self.kept += 1
+        return []
 
     def _take(self, logits: torch.Tensor, slots: list[int]) -> list:
         """Pick each row's next token from its logits, hand it over, end the rows that are done."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import threading
 
+from .jobs import Observed
+
 # The only shape written: {"relations":[{"head":"…","relation":"…","tail":"…"},…]}
 OPEN, FIRST, NEXT, CLOSE = '{"relations":[', '{"head":"', ',{"head":"', ']}'
 AFTER_HEAD, AFTER_RELATION, AFTER_TAIL = '","relation":"', '","tail":"', '"}'
@@ -73,7 +75,7 @@ def walk(text: str, relations: list[str], max_facts: int = MAX_FACTS):
     return ("end",)
 
 
-class SpanGuard:
+class SpanGuard(Observed):
     """Masks every token that would take the answer off the extraction shape, write a name that is not a span of
     the passage, or a relation not on the list. The same duck type as number_guard.NumberGuard (observe/apply)."""
 
@@ -85,15 +87,7 @@ class SpanGuard:
         # No fact is begun that could not be finished: a vocabulary that spells no relation or no name of this
         # passage (a tiny English one and a Chinese passage) answers {"relations":[]}.
         self.max_facts = max_facts if self.relations and self._texts(self._extensions("")) else 0
-        self.tokens: list[int] = []
-        self.fresh = True
-
-    def observe(self, token: int) -> None:
-        """The batch's newest token of this row (its input at this step); the first is the prompt's."""
-        if self.fresh:
-            self.fresh = False
-        else:
-            self.tokens.append(token)
+        super().__init__()
 
     def allowed(self) -> list[int]:
         """The tokens that may come next."""

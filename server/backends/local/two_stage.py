@@ -135,6 +135,7 @@ class TwoStageHead(torch.nn.Module):
         if isinstance(self.stage, Planes):
             exact.read_planes(self.stage.packed, in_features)
         self.last: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # (x, exact mask, bound), newest call
+        self.whole: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # the newest call's, all its rows
 
     def bound(self, x: torch.Tensor, approx: torch.Tensor) -> torch.Tensor:
         """An upper limit on |exact logit - stage one's logit|: per row ([M, 1]) or per row and token ([M, V])."""
@@ -144,9 +145,16 @@ class TwoStageHead(torch.nn.Module):
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         x = h.reshape(-1, self.in_features).float()
         approx = self.stage(x)
-        self.last = (x, torch.zeros_like(approx, dtype=torch.bool), self.bound(x, approx))
+        self.last = self.whole = (x, torch.zeros_like(approx, dtype=torch.bool), self.bound(x, approx))
         self.refine(approx)  # the raw logits' best is exact, for callers that use them as they are
         return approx.view(*h.shape[:-1], self.out_features)
+
+    def focus(self, row: int) -> None:
+        """The newest call's row `row` alone, as if it had been the call (a verify's positions are shaped one by one:
+        rows.RowBatch, speculation); refine() and recompute() then take that row's logits ([1, V])."""
+        assert self.whole is not None
+        x, exact, slack = self.whole
+        self.last = (x[row:row + 1], exact[row:row + 1], slack[row:row + 1])  # views: its exact marks land in whole
 
     def recompute(self, scores: torch.Tensor, row: int, ids: torch.Tensor) -> None:
         """scores[row, ids] from the exact rows (the newest call's hidden state)."""

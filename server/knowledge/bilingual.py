@@ -157,6 +157,10 @@ def _read(path: str | None) -> Tables:
                     glossed.update(stems.get(w) or stems.setdefault(w, stem(w)) for w in head_words(plain, said))
                     if len(said) == 1:
                         whole.add(stems.get(said[0]) or stems.setdefault(said[0], stem(said[0])))
+            roman = _romanized(head, meanings)
+            if roman and len(simple) >= MIN_CHARS:
+                glossed.add(roman)
+                whole.add(roman)
             if len(simple) < MIN_CHARS:  # one character: its few whole glosses only (猫 cat, 楼 floor; not 上)
                 glossed = whole if len(whole) <= ONE_CHAR_GLOSSES else set()
                 whole = set()  # and no English word finds it: a text's 楼 or 天 would match half of English
@@ -168,6 +172,17 @@ def _read(path: str | None) -> Tables:
                     en_zh.setdefault(w, set()).add(simple)
     return ({k: " ".join(v) for k, v in zh_en.items()}, {k: " ".join(v) for k, v in en_zh.items()},
             {k: " ".join(v) for k, v in _same_meaning(said_as).items()})
+
+
+def _romanized(head: str, meanings: list[str]) -> str:
+    """A place's or a name's letters as English text writes them (萧山 "Xiaoshan", 杭州 "Hangzhou"): a proper noun's
+    pinyin, toneless and joined, where its glosses write it so; its glosses are an explanation ("Xiaoshan district
+    of Hangzhou city"), too long to pair by."""
+    pinyin = head.partition("[")[2].rstrip("]")
+    if not pinyin[:1].isupper():
+        return ""
+    roman = re.sub(r"[^a-z]", "", pinyin.lower())
+    return roman if roman in LATIN_WORD.findall(" ".join(meanings).lower()) else ""
 
 
 def _same_meaning(said_as: dict[str, set[str]]) -> dict[str, set[str]]:

@@ -92,13 +92,16 @@ class Snapshot:
         subject = words(CUES.sub(" ", query))  # what it is about, for passages in the other language
         translated = {i for i in fused if floor and self.translated_match(i, near, subject, cos, cross)}
         named = {t for t in q_tokens if t.isascii() and t.isalpha()} if near else set()
-        ahead = [i for i in translated if named & set(self.tokens[i])]
+        first = self.rows[max(fused, key=fused.__getitem__)]["document_id"] if fused else None
+        ahead = [i for i in translated if named & set(self.tokens[i]) or self.rows[i]["document_id"] == first]
         if ahead and cos is not None:
             # The embedder puts a question nearer any text of its own language than the other language's passage
             # that answers it (MetroRide的年卡…全额退款: 0.852 against Chinese documents' 0.869): a passage that holds
             # the question in translation and the name it writes in Latin letters has the embedder's rank among such
             # passages (as evidence._across ranks sentences). Without a name, 诊所星期六几点关门 lost its clinic to
-            # "On Saturdays it opens at 10:00 and closes at 16:00" (a library's Saturday, in translation).
+            # "On Saturdays it opens at 10:00 and closes at 16:00" (a library's Saturday, in translation). So do the
+            # other-language passages of the document ranked first: the summer camp's English half ("Airport pickup
+            # ... Hangzhou Xiaoshan Airport, costs 120 yuan one way") had stayed behind its Chinese passages.
             dense = {int(i): r for r, i in enumerate(rankings[0][1])}
             ahead.sort(key=lambda i: -cos[i])
             for r, i in enumerate(ahead):

@@ -51,7 +51,8 @@ HALF = 0.5
 ONE_WORD_GROUP = 10
 # Words are of one meaning by their first glosses only: 停车's fourth, "to stall", is 当机's too (a computer's).
 FIRST_MEANINGS = 2
-IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
+# A past that is no plural: CC-CEDICT glosses 丢 "to lose", the camp writes "Lost campus card".
+IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman", "lost": "lose", "paid": "pay"}
 _lock = threading.Lock()
 Tables = tuple[dict[str, str], dict[str, str], dict[str, str]]
 _tables: Tables | None = None
@@ -208,6 +209,19 @@ def _same_meaning(said_as: dict[str, set[str]]) -> dict[str, set[str]]:
 def english(word: str) -> frozenset[str]:
     """The English words (stemmed) that CC-CEDICT glosses a Chinese word with."""
     return frozenset(load()[0].get(word, "").split())
+
+
+def rejoined(tokens: list[str]) -> list[str]:
+    """Words of one character that the dictionary has as one word, joined: jieba cuts 弄丢 "to lose" into 弄 "lane"
+    and 丢 "to throw"."""
+    table = load()[0]
+    out: list[str] = []
+    for t in tokens:
+        if out and len(t) == 1 and len(out[-1]) == 1 and CJK.fullmatch(t + out[-1]) and out[-1] + t in table:
+            out[-1] += t
+        else:
+            out.append(t)
+    return out
 
 
 @lru_cache(maxsize=4096)

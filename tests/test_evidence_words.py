@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from server.knowledge.bilingual import alike
+from server.knowledge.bilingual import alike, chinese, english, rejoined, shared, stem
 from server.knowledge.keyword import words
 from server.knowledge.other_words import held_otherwise, joined, season
 from server.knowledge.service import KnowledgeBase
@@ -98,3 +98,19 @@ def test_one_english_word_of_many_meanings_makes_no_two_words_one():
     assert "时代" not in alike("时间") and "当机" not in alike("停车") and "医院" not in alike("住院")
     # 夏令 "summer" is a part jieba cut 夏令营 (summer camp) into: a camp's question is not about 夏季.
     assert "夏季" in alike("夏令") and held_otherwise(words("夏令营"), ["夏季"]) == set()
+
+
+def test_a_chinese_place_name_finds_the_english_half_of_its_document(library):
+    # 萧山 is "Xiaoshan district of Hangzhou city" in CC-CEDICT: too long a gloss to pair by, so the camp's English
+    # line held too little of the question, and its passage stayed behind the camp's Chinese ones (its dates shown).
+    assert "xiaoshan" in english("萧山") and "萧山" in chinese("Xiaoshan") and "jichang" not in english("机场")
+    evidence = shown(library, "夏令营从萧山机场接机，单程要付多少钱？")
+    assert "Hangzhou Xiaoshan Airport, costs 120 yuan one way" in evidence
+
+
+def test_a_lost_thing_of_a_compound_the_dictionary_lacks_finds_the_english_line(library):
+    # 丢 is "to lose", and the camp writes "Lost"; 校园卡 is no word of CC-CEDICT, but its 校园 is "campus".
+    assert stem("lost") == "lose" and "丢" in shared({"丢"}, words("Lost campus card"))
+    evidence = shown(library, "夏令营的校园卡弄丢了，补一张要多少钱？")
+    assert "Lost campus card: report at Room 112, replacement fee 20 yuan." in evidence
+    assert rejoined(["弄", "丢", "补", "一张"]) == ["弄丢", "补", "一张"]  # jieba's 弄 "lane" and 丢 "to throw"

@@ -51,7 +51,8 @@ HALF = 0.5
 ONE_WORD_GROUP = 10
 # Words are of one meaning by their first glosses only: 停车's fourth, "to stall", is 当机's too (a computer's).
 FIRST_MEANINGS = 2
-IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman"}
+# A past that is no plural: CC-CEDICT glosses 丢 "to lose", the camp writes "Lost campus card".
+IRREGULAR = {"children": "child", "people": "person", "men": "man", "women": "woman", "lost": "lose", "paid": "pay"}
 _lock = threading.Lock()
 Tables = tuple[dict[str, str], dict[str, str], dict[str, str]]
 _tables: Tables | None = None
@@ -157,6 +158,10 @@ def _read(path: str | None) -> Tables:
                     glossed.update(stems.get(w) or stems.setdefault(w, stem(w)) for w in head_words(plain, said))
                     if len(said) == 1:
                         whole.add(stems.get(said[0]) or stems.setdefault(said[0], stem(said[0])))
+            roman = _romanized(head, meanings)
+            if roman and len(simple) >= MIN_CHARS:
+                glossed.add(roman)
+                whole.add(roman)
             if len(simple) < MIN_CHARS:  # one character: its few whole glosses only (猫 cat, 楼 floor; not 上)
                 glossed = whole if len(whole) <= ONE_CHAR_GLOSSES else set()
                 whole = set()  # and no English word finds it: a text's 楼 or 天 would match half of English
@@ -168,6 +173,17 @@ def _read(path: str | None) -> Tables:
                     en_zh.setdefault(w, set()).add(simple)
     return ({k: " ".join(v) for k, v in zh_en.items()}, {k: " ".join(v) for k, v in en_zh.items()},
             {k: " ".join(v) for k, v in _same_meaning(said_as).items()})
+
+
+def _romanized(head: str, meanings: list[str]) -> str:
+    """A place's or a name's letters as English text writes them (萧山 "Xiaoshan", 杭州 "Hangzhou"): a proper noun's
+    pinyin, toneless and joined, where its glosses write it so; its glosses are an explanation ("Xiaoshan district
+    of Hangzhou city"), too long to pair by."""
+    pinyin = head.partition("[")[2].rstrip("]")
+    if not pinyin[:1].isupper():
+        return ""
+    roman = re.sub(r"[^a-z]", "", pinyin.lower())
+    return roman if roman in LATIN_WORD.findall(" ".join(meanings).lower()) else ""
 
 
 def _same_meaning(said_as: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -193,6 +209,19 @@ def _same_meaning(said_as: dict[str, set[str]]) -> dict[str, set[str]]:
 def english(word: str) -> frozenset[str]:
     """The English words (stemmed) that CC-CEDICT glosses a Chinese word with."""
     return frozenset(load()[0].get(word, "").split())
+
+
+def rejoined(tokens: list[str]) -> list[str]:
+    """Words of one character that the dictionary has as one word, joined: jieba cuts 弄丢 "to lose" into 弄 "lane"
+    and 丢 "to throw"."""
+    table = load()[0]
+    out: list[str] = []
+    for t in tokens:
+        if out and len(t) == 1 and len(out[-1]) == 1 and CJK.fullmatch(t + out[-1]) and out[-1] + t in table:
+            out[-1] += t
+        else:
+            out.append(t)
+    return out
 
 
 @lru_cache(maxsize=4096)

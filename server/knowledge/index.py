@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from .bilingual import alike, glosses, shared, stem, whole_words
+from .bilingual import alike, glosses, rejoined, shared, stem, whole_words
 from .keyword import CJK, KeywordIndex, words
 from .other_words import also, held_otherwise
 from .rivals import CUES
@@ -89,16 +89,19 @@ class Snapshot:
             for rank, i in enumerate(ranking):
                 fused[int(i)] = fused.get(int(i), 0.0) + weight / (RRF_K + rank + 1)
         near = bool(CJK.search(query))  # BOTH_NEAR: measured on Chinese questions alone
-        subject = words(CUES.sub(" ", query))  # what it is about, for passages in the other language
+        subject = rejoined(words(CUES.sub(" ", query)))  # what it is about, for passages in the other language
         translated = {i for i in fused if floor and self.translated_match(i, near, subject, cos, cross)}
         named = {t for t in q_tokens if t.isascii() and t.isalpha()} if near else set()
-        ahead = [i for i in translated if named & set(self.tokens[i])]
+        first = self.rows[max(fused, key=fused.__getitem__)]["document_id"] if fused else None
+        ahead = [i for i in translated if named & set(self.tokens[i]) or self.rows[i]["document_id"] == first]
         if ahead and cos is not None:
             # The embedder puts a question nearer any text of its own language than the other language's passage
             # that answers it (MetroRide的年卡…全额退款: 0.852 against Chinese documents' 0.869): a passage that holds
             # the question in translation and the name it writes in Latin letters has the embedder's rank among such
             # passages (as evidence._across ranks sentences). Without a name, 诊所星期六几点关门 lost its clinic to
-            # "On Saturdays it opens at 10:00 and closes at 16:00" (a library's Saturday, in translation).
+            # "On Saturdays it opens at 10:00 and closes at 16:00" (a library's Saturday, in translation). So do the
+            # other-language passages of the document ranked first: the summer camp's English half ("Airport pickup
+            # ... Hangzhou Xiaoshan Airport, costs 120 yuan one way") had stayed behind its Chinese passages.
             dense = {int(i): r for r, i in enumerate(rankings[0][1])}
             ahead.sort(key=lambda i: -cos[i])
             for r, i in enumerate(ahead):
@@ -163,6 +166,10 @@ class Snapshot:
         # this floor lets a passage in, and the clause choice (bilingual.held_share) counts each asked word once.
         held = shared(weight, self.tokens[i])
         held |= {t for t in weight if CJK.fullmatch(t) and any(t in h and t != h for h in held)}
+        # and a compound the dictionary lacks is held where its word of two characters or more is (校园卡 by 校园
+        # "campus": "Lost campus card: ... replacement fee 20 yuan" held 0.48 of 夏令营的校园卡弄丢了 without it).
+        held |= {t for t in weight if CJK.fullmatch(t) and not glosses(t)
+                 and any(len(h) >= 2 and h in t and h != t for h in held)}
         return bool(total) and sum(weight[t] for t in held) / total >= TRANSLATED_MIN
 
     def meaning_idf(self, word: str) -> float:

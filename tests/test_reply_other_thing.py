@@ -33,6 +33,16 @@ def test_a_refund_answered_with_dates_is_flagged_and_its_share_is_not():
                                  CAMP_SHOWN)
 
 
+def test_a_date_the_question_states_picks_the_clause_whose_range_holds_it():
+    shown = _shown("art-camp.md", "活动时间：2025年8月4日至8月15日。", "退费规定：7月1日前退出，退还学费的80%；",
+                   "7月1日以后退出，退还30%。")
+    found = compose("我7月10号退出，学费能退多少？", shown, CAMP)
+    assert found is not None and "30%" in found.reply and "80%" not in found.reply, found
+    assert found.grounding == {"supported": True}
+    found = compose("我6月10号退出，学费能退多少？", shown, CAMP)
+    assert found is None or "30%" not in found.reply, found  # before 7月1日: not the later share
+
+
 LOCKERS = [{"n": 1, "title": "station-guide.md",
             "text": "## Lockers\n- Small lockers cost $2 a day, large lockers $5 a day."}]
 LOCKERS_SHOWN = _shown("station-guide.md", "Small lockers cost $2 a day, large lockers $5 a day.")

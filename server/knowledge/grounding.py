@@ -5,10 +5,10 @@ import re
 from typing import cast
 
 from .chunk import sentences
-from .asked_noun import asked_noun, not_the_named
+from .asked_noun import DIALLED, asked_noun, not_the_named, only_the_named
 from .evidence import WANTS_NUMBER, language
 from .clauses import clauses, words_of
-from .rivals import candidates, latin_people, numbered, rates, subject_words
+from .rivals import candidates, latin_people, numbered, rates, states_rivals, subject_words
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
 from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
@@ -32,8 +32,6 @@ PASSAGE_ON_TOPIC = 0.3
 CITATION = re.compile(r"\[\d+\]")  # "[1]" cites; it states no value
 CLAUSE_START = re.compile(r"^[\s\-*•>]+")  # a reply's list marker ("- New members ...")
 EVIDENCE_LINE = re.compile(r"^\[(\d+)\] \((.+?)\) (.+)$", re.M)  # "[n] (title) sentence", best first
-# A number one dials: three digits or more in a run (an extension 803, a line 0571-8812 3456's parts).
-DIALLED = re.compile(r"\d{3,}")
 
 
 def answer_numbers(question: str, shown: str) -> list[str]:
@@ -70,7 +68,8 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     Its numbers and times must be those of the clauses most about the question (or the question's own); its
     names, Latin or Chinese, must be in the evidence, and for a who-question in those clauses. A question that
     asks for a number and a reply with none, a reply whose numbers are all of another kind than asked
-    (哪天闭馆 -> 9:00到17:00), and a reply that picks one of rival values ("(rival)") are unsupported too.
+    (哪天闭馆 -> 9:00到17:00), and a reply that picks one of rival values, or lists them without what tells them
+    apart ("(rival)"), are unsupported too.
     Days of the week are values like numbers: for a 哪天 / which-day question those of the clauses most about
     it (or the question's), for any other question those of the evidence. A yes or a no must be what a clause
     about the question says (不可续借 against 可以).
@@ -94,11 +93,15 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     said = latin_people(CLAUSE_START.sub("", reply)) | chinese_names(reply)
     if person and not {w for w in said if w not in question}:
         return ["(no name)"]  # the question's own names (青少年泳姿班) and a first word ("New members") name nobody
-    backed = with_hours(numbers(_without(question, codes)) | (set() if person else cands.values))
+    # The question's own numbers back the reply's, but not as the kind it asks where it says them as another:
+    # 游泳池的十次卡多少钱 counts ten visits, it prices nothing at 10 dollars.
+    as_asked = {v for v, k in mentions(plain) if kind in k} if kind else set()
+    own = numbers(_without(question, codes)) - (as_asked - {v for v, k in mentions(question) if kind in k})
+    backed = with_hours(own | (set() if person else cands.values))
     if person or not cands.answer:  # a who-question's numbers, or nothing of the kind: any of the evidence
         backed |= with_hours(numbers(shown))
     # A number of another kind than asked (the start date beside a course's length) need only be in the evidence.
-    aside = {v for v, kinds in mentions(plain) if kind and kind not in kinds} & numbers(shown)
+    aside = ({v for v, kinds in mentions(plain) if kind and kind not in kinds} - as_asked) & numbers(shown)
     missing = sorted(found - backed - with_hours(aside) - derived(reply, question, shown))  # a sum's, written out
     missing += _misplaced_rates(reply, shown)
     day_backed = weekdays(question) | (_days(cands.values) if kind == "date" and cands.answer else weekdays(shown))
@@ -109,7 +112,7 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     if person and cands.answer:
         named = " ".join(set().union(*(c.values for c in cands.answer)))
         missing += sorted(w for w in stated & cands.every if w not in named)
-    if cands.ambiguous and not missing and _picks_one(reply, cands, person):
+    if cands.ambiguous and not missing and states_rivals(reply, cands, person):
         missing.append("(rival)")
     if unbacked(reply, question, shown):  # a yes or a no that no clause about the question says
         missing.append("(yes/no)")
@@ -131,6 +134,7 @@ def unanswered(reply: str, question: str, sources: list[dict], shown: str) -> li
             unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
             outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources) +
             from_elsewhere(reply, question, sources) + not_the_named(reply, question, sources) +
+            only_the_named(reply, question, sources) +
             about_other(reply, question, sources, shown))
 
 
@@ -194,13 +198,6 @@ def _units(source: dict):
         said = sentences(line)
         for s in said:
             yield s, f"{source['title']} {heading} {said[0]} {s}"
-
-
-def _picks_one(reply: str, cands, person: bool) -> bool:
-    """Whether the reply states some of the rival values but not all of them (a guess among equals)."""
-    said = (names(reply) | chinese_names(reply)) if person else with_hours(numbers(reply)) | weekdays(reply)
-    rivals = [c.values for c in cands.answer]
-    return any(v & said for v in rivals) and not all(v & said for v in rivals)
 
 
 def _misplaced_rates(reply: str, shown: str) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..key_tokens import chinese_names, names, numbers
+from ..key_tokens import chinese_names, names, numbers, with_hours
 from . import conditions
 from .bilingual import HALF, held_share, weighed
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
@@ -41,6 +41,8 @@ RATES = (("hour", re.compile(r"per hour|an hour|hourly|/\s*h(?:ou)?r\b|每小时
          ("month", re.compile(r"per month|a month|monthly|每月|每个月|一个月|/月|月卡", re.I)),
          ("year", re.compile(r"per year|a year|yearly|annual|(?:whole|full) year|year's|每年|一年|/年|年卡|全年|一整年",
                              re.I)))
+# A reply's parts, each of which may say one value ("普通号15元，主任医师号60元", "£4 and £7").
+RIVAL_PARTS = re.compile(r"[|，,；;。\n]|\band\b|和|或")
 # A question asking how many of a thing (几本书, 多少个, how many lanes): a count, not a price, time or length.
 COUNT = re.compile(r"[几多少]+\s*[本册个件张只位名间条辆次人门节]|\bhow many\b", re.I)
 # What a question asks rather than what it is about: its kind's cue words, a rate's unit, "one time".
@@ -81,6 +83,25 @@ def values_of(kind: str | None, text: str, person: bool = False) -> frozenset:
     if kind:
         return frozenset(of_kind(kind, [text])) if has_kind(kind, text) else frozenset()
     return frozenset(numbers(text))
+
+
+def states_rivals(reply: str, cands, person: bool) -> bool:
+    """Whether the reply picks some rival values, or states them all without what tells them apart."""
+    # heldout7's three vehicles' per-minute prices, each as "步行者按分钟计费：每分钟$…", had passed for the
+    # e-scooter's; "普通号15元，主任医师号60元" says which is which.
+    def said(text: str) -> set:
+        return (names(text) | chinese_names(text)) if person else with_hours(numbers(text)) | weekdays(text)
+
+    rivals = [c.values for c in cands.answer]
+    if not any(v & said(reply) for v in rivals):
+        return False
+    if not all(v & said(reply) for v in rivals):
+        return True
+    # Each part that says a rival's value, by its words: one with none the others lack does not say which it is.
+    parts = [words_of(re.sub(r"\[\d+\]", " ", p)) for p in RIVAL_PARTS.split(reply)
+             if any(v & said(p) for v in rivals)]
+    common = set.intersection(*parts) if parts else set()
+    return any(not part - common for part in parts)
 
 
 # A clause's first word capitalized as any sentence's is (After, New, Children), unless a name goes on after it.
@@ -203,7 +224,9 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
 
 
 # A thing numbered in Chinese (科目三, 二号楼): two characters and a numeral, the numeral apart in the library's words.
-NUMBERED = re.compile(r"([\u4e00-\u9fff]{2})([一二三四五六七八九十])")
+# Not a count of a thing after a particle (游泳池的十次卡: 十次, no 池的十) nor a number with its unit (三天, 十个).
+NUMBERED = re.compile(r"([\u4e00-\u9fff][\u4e00-\u9fff](?<![的了是和或每第共约近]))([一二三四五六七八九十])"
+                      r"(?![一二三四五六七八九十百千万两\d]|[次个天元块人岁年月日分本件张位名间条辆门节周点倍种])")
 # A thing numbered by a letter and a digit (T1航站楼 and T2航站楼, class C1): the letter names the series.
 CODE = re.compile(r"(?<![A-Za-z0-9])([A-Z])(\d{1,2})(?![A-Za-z0-9])")
 

@@ -26,6 +26,7 @@ HEAD = re.compile(r"(?<!\d)[:：](?!\d{1,2}:)|(?<![A-Za-z\d])\d")
 GENERAL = set("get take make go come do have put give be".split())
 NUMERAL = re.compile(r"[\d一二两三四五六七八九十]")  # 十个, 三十多: a count, which conditions read
 BRACKETS = re.compile(r"（[^）]*）|\([^)]*\)")
+NOT_A_NAME = "那这哪要的了得把给让被"  # a pronoun or particle: never the first or last character of a thing asked
 CLAUSE = re.compile(r"[，,；;]")  # a sentence's clauses, each with a head of its own
 # A question's words that say who asks (and, by conditions.CHILD, for whom: 女儿, 小孩) or how they speak, not what
 # they ask about: counted by no document.
@@ -129,8 +130,9 @@ def other_subject(sentence: str, question: str, document: str) -> bool:
     latin = {w for w in have if w.isascii()}
     glossed = set().union(*(english(w) for w in have if CJK.fullmatch(w)))
     thing = _last_before_cue(question, asked)
-    return any(not _held(w, document, latin) and ((english(w) and not (english(w) - GENERAL) & glossed) or
-                                                   (w == thing and not english(w) and _unwritten(w, document)))
+    return any(not _held(w, document, latin) and
+               ((english(w) and not (english(w) - GENERAL) & glossed) or
+                (w.strip(NOT_A_NAME) == thing and not english(w) and _unwritten(w, document)))
                for w in asked)
 
 
@@ -149,4 +151,8 @@ def _last_before_cue(question: str, asked: set[str]) -> str | None:
         return None
     at = cues[-1].start()
     ends = {w: question.rfind(w, 0, at) + len(w) for w in asked if question.rfind(w, 0, at) >= 0}
-    return max(ends, key=lambda w: ends[w]) if ends else None
+    if not ends:
+        return None
+    # jieba cuts a pronoun or a particle onto a neighbour (放你们那住一晚: 那住; 美白要): those are no thing's name.
+    thing = max(ends, key=lambda w: ends[w]).strip(NOT_A_NAME)
+    return thing if len(thing) > 1 else None

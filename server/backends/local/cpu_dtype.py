@@ -35,14 +35,14 @@ def pick(asked: str | None, gguf: bool = True) -> str:
     # int4 on AVX-512 for a GGUF's model. Round 12 (bench/RESULTS.md), the built-in model, int4 / int8-head in one
     # run, load 1-3: a lone greedy reply 1.85x (27.4 against 14.8 tok/s; llama.cpp 0.99x against 0.52x: int4 alone
     # checks prompt lookup's drafts in one pass), a sampled one 1.43x; 8 greedy rows of 48 tokens 1.04x (49.4
-    # against 47.4 tok/s); peak RSS 1,354 MB against 2,294, start from the cache 6.9 s against 7.3. It loses where
-    # prompts are most of the work: a short prompt's first token 1.31x later (212 against 162 ms), a grounded one's
-    # 1.08x (1,208 against 1,118), and 8 sessions of ~6-token replies 0.75-0.80x (each ~12-token prompt goes
-    # through the 4-bit kernel alone). Its answers are fp32's and int8-head's: the same 42 grounded replies and the
-    # same 36 of bench.questions (rounds 10 and 12). A model without a GGUF would be rounded to 4 bits from its
-    # floats, which is not measured: int8-head there (the output layer alone in int8; full int8 lost two of 20
-    # Chinese answers, bench/RESULTS.md "Which rounding loses the answers"). Elsewhere (AVX2, ARM) neither kernel
-    # is measured: fp32.
+    # against 47.4 tok/s); peak RSS 1,354 MB against 2,294. It loses where prompts are most of the work: a short
+    # prompt's first token 1.31-1.34x later (212 against 162 ms), a grounded one's 1.08x (1,208 against 1,118), 8
+    # sessions of ~6-token replies 0.72-0.80x (each ~12-token prompt goes through the 4-bit kernel alone), and the
+    # first start once (45.6 s against 20.6; 3.3 s against 3.4 from the cache). Answers: the same 42 grounded
+    # replies, and 22 of bench.questions' 36 right against 21 (three replies differ). A model without a GGUF would
+    # be rounded to 4 bits from its floats, which is not measured: int8-head there (the output layer alone in int8;
+    # full int8 lost two of 20 Chinese answers, bench/RESULTS.md "Which rounding loses the answers"). Elsewhere
+    # (AVX2, ARM) neither kernel is measured: fp32.
     if _cpu_capability() != "AVX512":
         return "fp32"
     return "int4" if gguf else "int8-head"

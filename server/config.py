@@ -75,7 +75,8 @@ class Config:
     redis_url: str | None = field(default=None, repr=False)
     # knowledge graph (#26): a Neo4j (Bolt) server; None = the embedded engine in the data folder
     graph_url: str | None = field(default=None, repr=False)
-    # CPU speed (#33): what the local model's weights run as on a CPU; auto = int8-head on AVX-512, else fp32
+    # CPU speed (#33): what the local model's weights run as on a CPU; auto = int4 for a GGUF's model on AVX-512
+    # (int8-head for a folder), else fp32
     local_dtype: str = "auto"
     behind_proxy: bool = False  # trust one proxy hop's X-Forwarded-For / -Proto (nginx in front)
     # hardening (#34): fields below
@@ -178,7 +179,7 @@ FLAGS: list[tuple[str, str, str, Callable[[str], Any], str]] = [
     # CPU speed (#33): flags below
     ("--local-dtype", "CHAT_LOCAL_DTYPE", "local_dtype", str,
      "local model weights on a CPU: auto, fp32, bf16, int8, int8-head or int4 "
-     "(auto: int8-head on AVX-512, else fp32; see docs/BACKENDS.md)"),
+     "(auto: int4 for a GGUF on AVX-512, int8-head for a folder, else fp32; see docs/BACKENDS.md)"),
 ]
 
 

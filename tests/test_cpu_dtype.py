@@ -1,4 +1,4 @@
-"""The local model's CPU dtypes: each gives fp32's greedy reply on a tiny model, and auto picks int8-head on AVX-512."""
+"""The local model's CPU dtypes: each gives fp32's greedy reply on a tiny model; auto is int4 for a GGUF on AVX-512."""
 from __future__ import annotations
 
 import pytest
@@ -93,13 +93,14 @@ def test_a_prompt_and_a_token_agree_between_the_float_and_int8_kernels(folder, t
     assert torch.allclose(together, alone, rtol=0.02, atol=0.02 * together.abs().max().item())
 
 
-def test_auto_picks_int8_head_on_avx512_alone_and_a_wrong_name_is_refused(monkeypatch):
-    # int8 lost two Chinese answers; int8-head kept them, and int4's prompts are slower (cpu_dtype.pick)
+def test_auto_picks_int4_for_a_gguf_on_avx512_alone_and_a_wrong_name_is_refused(monkeypatch):
+    # int4 decodes 1.85x int8-head with the same answers; a model without a GGUF has no 4-bit codes (cpu_dtype.pick)
     monkeypatch.setattr(cpu_dtype, "_cpu_capability", lambda: "AVX512")
-    assert cpu_dtype.pick("auto") == cpu_dtype.pick(None) == "int8-head"
+    assert cpu_dtype.pick("auto") == cpu_dtype.pick(None) == "int4"
+    assert cpu_dtype.pick("auto", gguf=False) == "int8-head"
     for other in ("AVX2", "DEFAULT", "SVE256"):
         monkeypatch.setattr(cpu_dtype, "_cpu_capability", lambda: other)
-        assert cpu_dtype.pick("auto") == "fp32"
+        assert cpu_dtype.pick("auto") == cpu_dtype.pick("auto", gguf=False) == "fp32"
     assert cpu_dtype.pick("INT8") == "int8"
     assert cpu_dtype.pick("BF16") == "bf16"
     assert cpu_dtype.pick("INT4") == "int4"
@@ -110,3 +111,10 @@ def test_auto_picks_int8_head_on_avx512_alone_and_a_wrong_name_is_refused(monkey
     assert parse_args(["--local-dtype", "int4"], environ={}).local_dtype == "int4"
     with pytest.raises(SystemExit):
         parse_args(["--local-dtype", "int3"], environ={})
+
+
+def test_auto_runs_a_model_without_a_gguf_as_int8_head_on_avx512(folder, tmp_path, monkeypatch):
+    # a folder's float weights would be rounded to 4 bits by int4, which no measurement backs
+    monkeypatch.setattr(cpu_dtype, "_cpu_capability", lambda: "AVX512")
+    _, loaded = greedy(folder, "auto", str(tmp_path))
+    assert loaded.dtype == "int8-head"

@@ -21,7 +21,7 @@ def int4_by_default():
     """The batch, penalty and number-guard tests imported above run here with int4 as the local dtype."""
     patch = pytest.MonkeyPatch()
     asked = cpu_dtype.pick
-    patch.setattr(cpu_dtype, "pick", lambda dtype: "int4" if (dtype or "auto") == "auto" else asked(dtype))
+    patch.setattr(cpu_dtype, "pick", lambda dtype, **kw: "int4" if (dtype or "auto") == "auto" else asked(dtype))
     yield
     patch.undo()
 

@@ -17,31 +17,35 @@ cost of a token, while a scale per row in the layers' MLP up/down projections ch
 (bench/int8_variants.py; the bf16 rounding of the kernel's input and sums did not).
 
 int4 (int4_model.py) runs the layers on torch's 4-bit kernel fed from the GGUF's own blocks, and the output
-layer in two stages (two_stage.py): it decodes fastest, but its prompts are slower (pick() says why).
+layer in two stages (two_stage.py): it decodes fastest, its prompts are slower (pick() weighs both).
 """
 from __future__ import annotations
 
 DTYPES = ("auto", "fp32", "bf16", "int8", "int8-head", "int4")
 
 
-def pick(asked: str | None) -> str:
-    """The dtype to run in: the one asked for, or for "auto" the fastest measured one that keeps the answers."""
+def pick(asked: str | None, gguf: bool = True) -> str:
+    """The dtype to run in: the one asked for, or for "auto" the fastest measured one that keeps the answers
+    (`gguf`: whether the model comes from a GGUF, whose own 4-bit codes int4 runs)."""
     asked = (asked or "auto").lower()
     if asked not in DTYPES:
         raise ValueError(f"unknown local dtype {asked!r}: choose one of {', '.join(DTYPES)}")
     if asked != "auto":
         return asked
-    # int8-head where measured: on AVX-512 it decoded 1.2-1.4x fp32 and answered bench/evidence_eval.py's
-    # existing set as fp32 does in each language. Full int8 (the layers too) lost two of its 20 Chinese
-    # answers: a scale per row rounds the MLP's up/down weights too coarsely (bench/RESULTS.md, "Which
-    # rounding loses the answers"). int4 answers as fp32 and decodes 1.4x int8-head, but torch's 4-bit
-    # kernel takes a prompt row by row: first tokens 1.9x later, several sessions' prompts 0.7x, and
-    # bench's 104 grounded questions took as long as fp32 (bench/RESULTS.md, "int4"). Round 10 (the preamble
-    # kept, prompts' weights made cheaper): a lone grounded prompt is near a tie (its 524-token tail 1.18x
-    # int8-head's prefill, TTFT 0.95-1.06x) and decode 1.26-1.75x, with the same 42 grounded replies; but 8
-    # sessions' short prompts still go row by row: 0.78-0.95x. Elsewhere (AVX2, ARM) the int8 kernel is not
-    # measured: fp32.
-    return "int8-head" if _cpu_capability() == "AVX512" else "fp32"
+    # int4 on AVX-512 for a GGUF's model. Round 12 (bench/RESULTS.md), the built-in model, int4 / int8-head in one
+    # run, load 1-3: a lone greedy reply 1.85x (27.4 against 14.8 tok/s; llama.cpp 0.99x against 0.52x: int4 alone
+    # checks prompt lookup's drafts in one pass), a sampled one 1.43x; 8 greedy rows of 48 tokens 1.04x (49.4
+    # against 47.4 tok/s); peak RSS 1,354 MB against 2,294. It loses where prompts are most of the work: a short
+    # prompt's first token 1.31-1.34x later (212 against 162 ms), a grounded one's 1.08x (1,208 against 1,118), 8
+    # sessions of ~6-token replies 0.72-0.80x (each ~12-token prompt goes through the 4-bit kernel alone), and the
+    # first start once (45.6 s against 20.6; 3.3 s against 3.4 from the cache). Answers: the same 42 grounded
+    # replies, and 22 of bench.questions' 36 right against 21 (three replies differ). A model without a GGUF would
+    # be rounded to 4 bits from its floats, which is not measured: int8-head there (the output layer alone in int8;
+    # full int8 lost two of 20 Chinese answers, bench/RESULTS.md "Which rounding loses the answers"). Elsewhere
+    # (AVX2, ARM) neither kernel is measured: fp32.
+    if _cpu_capability() != "AVX512":
+        return "fp32"
+    return "int4" if gguf else "int8-head"
 
 
 def _cpu_capability() -> str:

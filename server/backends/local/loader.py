@@ -52,18 +52,18 @@ class Loaded:
 def load(path: str | None, device: str | None, cache_dir: str, label: str, report, dtype: str | None = None) -> Loaded:
     """Load the model at `path` (None: the built-in one); report(fraction, phase) follows the progress.
 
-    On a CPU the weights run as `dtype` (auto, fp32, bf16 or int8: cpu_dtype.py); a GPU keeps its own.
+    On a CPU the weights run as `dtype` (auto, fp32, bf16, int8, int8-head or int4: cpu_dtype.py); a GPU keeps its own.
     """
     import torch
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # one bar of our own, not one per loading step
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    cpu_as = cpu_dtype.pick(dtype) if device == "cpu" else None
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise BackendError("unavailable",
                            "The local model was asked to run on CUDA, but this machine has no usable CUDA GPU.")
     gguf, folder = source.find(path)
+    cpu_as = cpu_dtype.pick(dtype, gguf=gguf is not None) if device == "cpu" else None
     cache = source.cache_path(gguf, cache_dir) if gguf else None
     cached = cache and os.path.isfile(os.path.join(cache, "config.json"))
     phases: list[tuple[str, float]]

@@ -94,10 +94,13 @@ def main():
     p.add_argument("--page-defaults", action="store_true",
                    help="send no sampling params, as the page does with its settings untouched (else greedy)")
     p.add_argument("--show", action="store_true", help="print every reply")
+    # A flag, not CHAT_LOCAL_DTYPE: the bench's server drops every CHAT_ variable (tests/live.py), so rounds 10 and
+    # 11's "int4" runs of this bench were int8-head's (bench/RESULTS.md, round 12).
+    p.add_argument("--local-dtype", default="auto", help="the server's --local-dtype (auto, fp32, int8-head, int4...)")
     args = p.parse_args()
     t0 = time.monotonic()
     header("Built-in model on plain questions")
-    server = BenchServer("--rate-per-minute", "0", "--rate-per-minute-ip", "0")
+    server = BenchServer("--rate-per-minute", "0", "--rate-per-minute-ip", "0", "--local-dtype", args.local_dtype)
     if args.server_root:
         server.script = os.path.join(os.path.abspath(args.server_root), "run.py")
     server.env.pop("DEEPSEEK_API_KEY", None)

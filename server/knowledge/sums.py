@@ -81,6 +81,7 @@ def _digit(text: str) -> float | None:
 
 
 def groups(text: str) -> set[str]:
+    """The groups a text names (student, senior, child): who a discount is for, or who asks."""
     return {name for name, pattern in GROUPS if pattern.search(text)}
 
 
@@ -207,4 +208,5 @@ def clauses_of(text: str) -> list[str]:
 
 
 def mentions_money(text: str) -> bool:
+    """Whether a text states an amount of money (answer_kind's reading: 224元, $36)."""
     return any("money" in kinds for _, kinds in mentions(text))

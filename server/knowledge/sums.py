@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..key_tokens import DIGITS, WORDS, canonical, chinese_number, numbers
+from ..key_tokens import WORDS, canonical, chinese_number, numbers
 from . import ranges
 from .answer_kind import mentions
 from .clauses import CLAUSE, words_of
@@ -59,25 +59,16 @@ def factors(text: str) -> list[tuple[float, str]]:
     """The discounts a text states: (what is paid of the price, as written): 八折 (0.8), 40% off (0.6), 半价 (0.5)."""
     out = []
     for m in FOLD.finditer(text):
-        tens = _digit(m.group(1))
+        tens = ranges.number(m.group(1))
         if tens is None or not 0 < tens < 10:
             continue
-        tenths = _digit(m.group(2)) if m.group(2) else 0
+        tenths = ranges.number(m.group(2)) if m.group(2) else 0
         out.append((round(tens / 10 + (tenths or 0) / 100, 4), m.group()))
     for m in OFF.finditer(text):
         off = float(next(g for g in m.groups() if g))
         out.append((round(1 - off / 100, 4), m.group()))
     out += [(0.5, m.group()) for m in HALF.finditer(text)]
     return out
-
-
-def _digit(text: str) -> float | None:
-    if text in DIGITS:
-        return float(DIGITS[text])
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def groups(text: str) -> set[str]:

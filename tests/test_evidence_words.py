@@ -15,9 +15,8 @@ from tests.memory_library import in_memory
 from tests.live import ROOT
 from tests.test_evidence import read
 
-def test_latin_glued_to_chinese_is_cut_into_words_a_question_shares():
-    from server.knowledge.keyword import words
 
+def test_latin_glued_to_chinese_is_cut_into_words_a_question_shares():
     # "B超室在几楼" was one token, shared with no passage; the Latin part, jieba's B超 and the Chinese words now.
     assert {"b", "b超", "超室", "几楼"} <= set(words("B超室在几楼？"))
     assert ({"b", "超室"} <= set(words("b超室在几楼"))
@@ -40,9 +39,6 @@ def test_a_question_naming_a_latin_and_chinese_room_finds_its_passage():
         assert "B超室在门诊楼三楼东侧" in system and sources[0]["title"] == "imaging.md"
     finally:
         kb.close()
-
-
-
 
 
 # Seen sets' documents (bench/data/evidence): a hotel, a driving school, a hostel, a ski shop, a bike share in English,

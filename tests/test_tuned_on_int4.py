@@ -1,20 +1,15 @@
 """A tuned model's adapter on int4's 4-bit layers, which `auto` picks for a GGUF's model on AVX-512."""
 from __future__ import annotations
 
-import time
-
 from server.backends.local import LocalBackend, int4
+from tests.local_backends import wait_ready
 from tests.test_tuning_serving import answer, tiny  # noqa: F401
 
 
 def test_an_adapter_on_the_4_bit_layers_changes_the_tuned_reply_alone(tiny):  # noqa: F811
     folder, adapter = tiny
     b = LocalBackend(folder, batch_size=4, dtype="int4")
-    b.start()
-    deadline = time.monotonic() + 120
-    while not b.status().model_ready:
-        assert time.monotonic() < deadline and not b.status().error, b.status()
-        time.sleep(0.05)
+    assert wait_ready(b, 120).model_ready, b.status()
     try:
         assert any(isinstance(m, int4.Int4Linear) for m in b.model.modules())
         base = answer(b, "tiny")

@@ -36,7 +36,8 @@ def _unit(text: str | None) -> tuple[str, float] | None:
     return None
 
 
-def _number(text: str) -> float | None:
+def number(text: str) -> float | None:
+    """A number written in digits (8, 8.5) or Chinese (八, 两, 三十); None for anything else."""
     if text.replace(".", "", 1).isdigit():
         return float(text)
     n = chinese_number(text)
@@ -48,7 +49,7 @@ def asked(question: str) -> tuple[str, float] | None:
     none, or several."""
     found = set()
     for m in SPOKEN_HEIGHT.finditer(question):
-        whole, tenths = _number(m.group(1)), _number(m.group(2))
+        whole, tenths = number(m.group(1)), number(m.group(2))
         if whole is not None and tenths is not None:
             found.add(("length", whole + tenths / (10 if tenths < 10 else 100)))
     spoken = " ".join(m.group() for m in SPOKEN_HEIGHT.finditer(question))
@@ -58,7 +59,7 @@ def asked(question: str) -> tuple[str, float] | None:
         if m.group(5):
             found.add(("age", float(m.group(5))))
             continue
-        value = _number(m.group(1) or m.group(3))
+        value = number(m.group(1) or m.group(3))
         unit = _unit(m.group(2) or m.group(4))
         if value is not None and unit:
             found.add((unit[0], value * unit[1]))

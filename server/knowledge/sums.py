@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..key_tokens import DIGITS, WORDS, canonical, chinese_number, numbers
+from ..key_tokens import WORDS, canonical, chinese_number, numbers
 from . import ranges
 from .answer_kind import mentions
 from .clauses import CLAUSE, words_of
@@ -45,8 +45,13 @@ PER_PERSON = re.compile(r"每人|每位|/\s*人|一人|per (?:person|adult|head|
 ONE = re.compile(r"每|一个人|一位|一晚|\bper\b|\beach\b|\bone (?:person|night|day)\b|\ba (?:night|day|person)\b", re.I)
 TOTAL = re.compile(r"一共|总共|合计|加起来|总计|in total|altogether|all in|\btotal\b", re.I)
 DEPOSIT = re.compile(r"押金|定金|deposit", re.I)
+# A price's parts, spelled once for money()'s prices, a written sum's operands and the price written() copies.
+CURRENCY = r"[$€£¥]"
+AMOUNT = r"(\d[\d,]*(?:\.\d+)?)"
+MONEY_UNIT = r"元|块|dollars?|euros?|yuan|pounds?"
+PRICE = re.compile(f"({CURRENCY}\\s*)?{AMOUNT}\\s*({MONEY_UNIT})?")
 # A written sum: "280元 × 0.8 = 224元", "$60 × 0.6 = $36", "2 × 112元 = 224元", "1200元 + 300元 = 1500元".
-OPERAND = r"[$€£¥]?\s*(\d[\d,]*(?:\.\d+)?)\s*(?:元|块|dollars?|euros?|yuan|pounds?)?"
+OPERAND = f"{CURRENCY}?\\s*{AMOUNT}\\s*(?:{MONEY_UNIT})?"
 WRITTEN = re.compile(f"{OPERAND}\\s*([×x*+])\\s*{OPERAND}\\s*=\\s*{OPERAND}")
 
 
@@ -54,10 +59,10 @@ def factors(text: str) -> list[tuple[float, str]]:
     """The discounts a text states: (what is paid of the price, as written): 八折 (0.8), 40% off (0.6), 半价 (0.5)."""
     out = []
     for m in FOLD.finditer(text):
-        tens = _digit(m.group(1))
+        tens = ranges.number(m.group(1))
         if tens is None or not 0 < tens < 10:
             continue
-        tenths = _digit(m.group(2)) if m.group(2) else 0
+        tenths = ranges.number(m.group(2)) if m.group(2) else 0
         out.append((round(tens / 10 + (tenths or 0) / 100, 4), m.group()))
     for m in OFF.finditer(text):
         off = float(next(g for g in m.groups() if g))
@@ -66,16 +71,8 @@ def factors(text: str) -> list[tuple[float, str]]:
     return out
 
 
-def _digit(text: str) -> float | None:
-    if text in DIGITS:
-        return float(DIGITS[text])
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 def groups(text: str) -> set[str]:
+    """The groups a text names (student, senior, child): who a discount is for, or who asks."""
     return {name for name, pattern in GROUPS if pattern.search(text)}
 
 
@@ -144,7 +141,7 @@ def shares(words: set[str], text: str) -> bool:
 def money(text: str) -> list[tuple[str, str]]:
     """(canonical value, as written with its currency) of each price in a text."""
     out = []
-    for m in re.finditer(r"([$€£¥]\s*)?(\d[\d,]*(?:\.\d+)?)\s*(元|块|dollars?|euros?|yuan|pounds?)?", text):
+    for m in PRICE.finditer(text):
         if m.group(1) or m.group(3):
             out.append((canonical(m.group(2)), m.group().strip()))
     return out
@@ -153,7 +150,7 @@ def money(text: str) -> list[tuple[str, str]]:
 def written(value: float, like: str) -> str:
     """A value written with the currency of `like` ("$60" -> "$36", "280元" -> "224元")."""
     number = f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-    m = re.fullmatch(r"([$€£¥]\s*)?(\d[\d,]*(?:\.\d+)?)\s*(.*)", like)
+    m = re.fullmatch(f"({CURRENCY}\\s*)?{AMOUNT}\\s*(.*)", like)
     if not m:
         return number
     if m.group(2).count(".") and "." not in number and m.group(1):
@@ -202,4 +199,5 @@ def clauses_of(text: str) -> list[str]:
 
 
 def mentions_money(text: str) -> bool:
+    """Whether a text states an amount of money (answer_kind's reading: 224元, $36)."""
     return any("money" in kinds for _, kinds in mentions(text))

@@ -102,12 +102,17 @@ def lookup(graph, question: str) -> Found | None:
     start += by_head_noun(store, question, start)
     guessed: list[str] = []
     several: list[set[str]] = []
+    denying: set[str] = set()
     if not any(store.ents[e]["type"] in KINDS["disease"][2] for e in start):  # symptoms lead to a disease
         # words read through the everyday lexicon count as names; the embedder guesses only from the clauses
         # they leave (a guess counts half in _best)
-        read, rest, several = everyday.read(store, question, start)
+        read, rest, several, denied = everyday.read(store, question, start)
         start += read
-        guessed = said_otherwise(graph, store, rest, start)
+        # the diseases with a symptom the question says is absent (一点都不疼: 眼睑疼痛 of 麦粒肿)
+        denying = {far for f in graph.facts_around(denied, 1) for near, far in (_ends(f), _ends(f)[::-1])
+                   if near in denied}
+        guessed = [e for e in said_otherwise(graph, store, rest, start)
+                   if not everyday.sited_elsewhere(store, e, question)]
         start += guessed
     if not start:
         return None
@@ -115,15 +120,17 @@ def lookup(graph, question: str) -> Found | None:
     what = asked(store, question, start, sorted({f["relation"] for f in facts}))
     if what is None:
         return None
-    return (_answered(graph, question, what, (start, guessed, several), facts, True) or
-            _answered(graph, question, what, (start, guessed, several), facts, False))
+    said = (start, guessed, several, denying)
+    return _answered(graph, question, what, said, facts, True) or _answered(graph, question, what, said, facts, False)
 
 
-def _answered(graph, question: str, what: tuple[str, str], said: tuple[list[str], list[str], list[set[str]]],
-              facts: list[dict], typed: bool) -> Found | None:
+Said = tuple[list[str], list[str], list[set[str]], set[str]]  # named and read, guessed, read two ways, denying
+
+
+def _answered(graph, question: str, what: tuple[str, str], said: Said, facts: list[dict], typed: bool) -> Found | None:
     """The answers among the facts one link from the question's entities, else two links away; None when none."""
     store = graph.store()
-    start, guessed, several = said
+    start, guessed, several, denying = said
     first = [f for f in facts if f["hop"] == 1]
     reached, held, others = dict[str, set[str]](), dict[str, list[dict]](), set[str]()
     for f in first:
@@ -150,14 +157,16 @@ def _answered(graph, question: str, what: tuple[str, str], said: tuple[list[str]
                 via_answers.setdefault(mid, []).append((far, f))
     if not via_answers:
         return None
-    vias = _best({m: links[m] for m in via_answers}, frozenset(guessed))
+    pool = {m: links[m] for m in via_answers}
+    # a disease with a symptom the question denies loses to one without; where all have one, the reply is flagged
+    vias = _best({m: v for m, v in pool.items() if m not in denying} or pool, frozenset(guessed))
     answers = list(dict.fromkeys(a for m in vias for a, _ in via_answers[m]))
     others = {a for m in via_answers if m not in vias for a, _ in via_answers[m]} - set(answers)
     chosen = [f for m in vias for f in link_facts[m]] + [f for m in vias for _, f in via_answers[m]]
     found = _found(what, start, answers, vias, list({f["id"]: f for f in chosen}.values()), 2, others)
     told = set().union(*(links[m] for m in vias))  # what the chosen diseases explain of what the question says
     found.unexplained = [e for e in start if e not in guessed and e not in told and _symptom(store, e)
-                         and not any(e in g and g & told for g in several)]
+                         and not any(e in g and g & told for g in several)] + [m for m in vias if m in denying]
     found.split = len({frozenset(a for a, _ in via_answers[m]) for m in vias}) > 1
     found.rivals = found.rivals or found.split
     if found.split:

@@ -7,17 +7,46 @@ import re
 import unicodedata
 
 from .asks import KINDS
-from .everyday_words import EN, ZH, parse
+from .everyday_words import EN, ZH, ZH_SITES, parse
 from .names import CJK, normalize
 
 ZH_WORDS, EN_WORDS = parse(ZH), parse(EN)
+# The characters of the body's sites (眼睑, 皮肤, 下肢): a symptom at one the question never says is no guess of it.
+# Less the characters that name no site alone (上腹's 上, 会阴's 会, 面色's 色, 耳道's 道).
+SITES = set("".join(parse(ZH_SITES).values())) - set("上下会后大子部门道色角")
 LONGEST = max(len(w) for w in ZH_WORDS)
 # 、 parts clauses too: 肚子疼、拉肚子 are two symptoms. English "and" does not: "my eyes are red and itchy" is
 # 眼痒, where "itchy" alone would be any itch (瘙痒).
 CLAUSE = re.compile(r"[，,、。；;：:！!？?\n]+")
 # Where a skin symptom is goes without saying: 腰上…火辣辣地疼 is the graph's 皮肤灼痛.
 UNSAID = set("皮肤")
+# A negation and the words that may stand between it and what it denies (没有发烧, 一点都不疼, 也不痒).
+NEGATIONS = set("不没无未")
+FILLERS = set("有也都并还太怎么从来")
+EN_NEGATIONS = "no|not|never|without|doesn't|don't|didn't|isn't|aren't|hasn't|haven't"
 MIN_SAID = 2  # characters of a name, at least, a clause must hold once UNSAID ones are left out
+
+
+def _words(key: str) -> list[tuple[str, str | None]]:
+    """A Chinese key cut into (word, the clinical characters it stands for), the longest everyday word first; a
+    character no word holds stands as itself, with None."""
+    out: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(key):
+        for size in range(min(LONGEST, len(key) - i), 0, -1):
+            word = key[i:i + size]
+            if word in ZH_WORDS:
+                out.append((word, ZH_WORDS[word]))
+                i += size
+                break
+        else:
+            out.append((key[i], None))
+            i += 1
+    return out
+
+
+def _spaced(clause: str) -> str:
+    return " " + re.sub(r"[^a-z0-9']+", " ", unicodedata.normalize("NFKC", clause).casefold()) + " "
 
 
 def clinical(clause: str) -> set[str]:
@@ -25,22 +54,27 @@ def clinical(clause: str) -> set[str]:
     for, every other Chinese character as written, and English words through their own table."""
     key = "".join(ch for ch in normalize(clause) if CJK.match(ch))
     out: set[str] = set()
-    i = 0
-    while i < len(key):
-        for size in range(min(LONGEST, len(key) - i), 0, -1):
-            word = key[i:i + size]
-            if word in ZH_WORDS:
-                out |= set(ZH_WORDS[word])
-                i += size
-                break
-        else:
-            out.add(key[i])
-            i += 1
-    spaced = " " + re.sub(r"[^a-z0-9']+", " ", unicodedata.normalize("NFKC", clause).casefold()) + " "
+    for word, chars in _words(key):
+        out |= set(chars if chars is not None else word)
+    spaced = _spaced(clause)
     for phrase, chars in EN_WORDS.items():
         if f" {phrase} " in spaced:
             out |= set(chars)
     return out
+
+
+def denies(clause: str) -> bool:
+    """Whether a clause says a symptom is absent: a negation before an everyday word (一点都不疼, 没有发烧, 不头晕, "it
+    doesn't hurt", "no fever"); 停不下来 and 不舒服 deny nothing, and 睡不着 is a word of its own."""
+    words = _words("".join(ch for ch in normalize(clause) if CJK.match(ch)))
+    for i, (word, chars) in enumerate(words):
+        if chars is None and word in NEGATIONS:
+            after = [w for w, c in words[i + 1:] if not (c is None and w in FILLERS)]
+            if any(w in ZH_WORDS for w in after[:2]):  # 不疼, 不头晕
+                return True
+    spaced = _spaced(clause)
+    return any(re.search(rf" (?:{EN_NEGATIONS}) (?:\S+ ){{0,2}}{re.escape(phrase)} ", spaced)
+               for phrase in EN_WORDS)
 
 
 def _symptoms(store) -> dict[str, list[str]]:
@@ -105,20 +139,37 @@ def _blanked(store, clause: str, start: list[str]) -> str:
     return key if CJK.search(clause) else clause
 
 
-def read(store, question: str, start: list[str]) -> tuple[list[str], str, list[set[str]]]:
-    """(symptoms the question says in everyday words, the question without the clauses they were read in, the
-    symptoms of each clause read more than one way).
+def _denied(store, clauses: list[str], start: list[str], symptoms: dict[str, list[str]]) -> list[str]:
+    """Symptoms a question says are absent: a name whose characters its denying clause and the rest of the question
+    hold, one at least from the denial itself (眼皮上长了个硬疙瘩，一点都不疼 denies 眼睑疼痛, not 眼睑硬结)."""
+    denying = [c for c in clauses if denies(c)]
+    if not denying:
+        return []
+    said = {c: clinical(_blanked(store, c, start)) for c in clauses}
+    out: list[str] = []
+    for clause in denying:
+        elsewhere = set().union(*(v for c, v in said.items() if c not in denying))
+        own = said[clause] - elsewhere
+        out += [e for e, keys in symptoms.items() if e not in out and
+                any(set(k) & own and set(k) <= own | elsewhere for k in keys)]
+    return out
+
+
+def read(store, question: str, start: list[str]) -> tuple[list[str], str, list[set[str]], list[str]]:
+    """(symptoms the question says in everyday words, the question without the clauses they were read in or that
+    deny, the symptoms of each clause read more than one way, the symptoms it says are absent).
 
     A clause that holds more than one name's characters keeps the names that cover the most of what it says (关节
     又肿又疼: 关节肿痛 over 关节痛); names covering as much are all kept (疙瘩: 风团 and 丘疹), as readings that
-    may tell candidates apart."""
+    may tell candidates apart. A clause that denies (一点都不疼) is no symptom said nor one to guess."""
     symptoms = _symptoms(store)
     heads = _heads(store, symptoms)
     found: list[str] = []
     rest: list[str] = []
     several: list[set[str]] = []
-    for clause in CLAUSE.split(question):
-        if not clause or not clause.strip():
+    clauses = [c for c in CLAUSE.split(question) if c and c.strip()]
+    for clause in clauses:
+        if denies(clause):
             continue
         said = clinical(_blanked(store, clause, start))
         covered = _covered(said, symptoms, {} if CJK.search(clause) else heads)
@@ -129,4 +180,12 @@ def read(store, question: str, start: list[str]) -> tuple[list[str], str, list[s
             several.append(set(kept))
         if not kept:
             rest.append(clause)
-    return found, "，".join(rest), several
+    denied = [e for e in _denied(store, clauses, start, symptoms) if e not in found and e not in start]
+    return found, "，".join(rest), several, denied
+
+
+def sited_elsewhere(store, eid: str, question: str) -> bool:
+    """Whether a symptom's name holds a site the question never says, in its words or the clinical ones they
+    stand for (眼皮有点沉 guessed as 皮肤色素沉着: 皮肤 where the question says 眼皮, which is 眼睑)."""
+    said = clinical(question) | set(normalize(question))
+    return bool(set(normalize(store.ents[eid]["name"])) & SITES - said)

@@ -5,7 +5,7 @@ from __future__ import annotations
 # "clinical characters: everyday words". A word listed under several lines stands for all of them. A word is
 # replaced by its characters, so 小便 gives 尿 and not 便 (小便里带血 is 血尿, not 便血); where a word's own
 # characters are clinical too they are listed again (疼 under 疼痛, 鼻涕 under 涕鼻).
-ZH = """
+ZH_SITES = """
 腹: 肚子 肚皮 肚 小肚子 下腹部 肚脐
 上腹胃: 心窝 心窝子 上腹部
 胃: 胃口 胃部 胃里
@@ -14,7 +14,8 @@ ZH = """
 胸骨后: 胸口后面 胸骨后面 胸骨后头 胸口里面
 咽喉: 嗓子 喉咙 嗓子眼 喉咙口
 头: 脑袋 脑壳 脑瓜 脑门 太阳穴 头部 后脑勺
-眼: 眼睛 眼珠 眼珠子 眼球
+眼: 眼睛
+眼球: 眼珠 眼珠子 眼球
 眼睑: 眼皮
 耳: 耳朵
 耳道: 耳朵里 耳朵眼
@@ -41,6 +42,8 @@ ZH = """
 面部: 脸 脸上 面部 脸蛋
 面色: 脸色 气色 脸
 关节: 骨节
+"""
+ZH = ZH_SITES + """
 便: 大便 大号 拉屎 屎 便便 解大便 粑粑
 尿: 小便 小号 撒尿 尿尿 解小便 撒的尿 尿出来
 尿便: 上厕所 跑厕所 蹲厕所 厕所
@@ -60,6 +63,10 @@ ZH = """
 瘙痒: 痒 刺挠 发痒 痒痒
 麻木: 发麻 麻麻的 麻酥酥 没知觉 有点麻 手麻 脚麻 腿麻 麻木
 僵硬: 僵 发僵 硬邦邦 发硬 僵住
+硬结: 硬疙瘩 硬块 硬包 硬结
+沉重感: 沉 发沉 沉沉的 沉甸甸 沉重
+震颤: 会跳 乱跳 直跳 跳动 颤动
+翻身时体位: 翻个身 翻身 一翻身 躺下 一躺下
 肿: 肿胀 肿起来 鼓起来
 水肿浮: 肿了 腿肿 脚肿 水肿 浮肿 肿起来
 抖颤震: 抖 哆嗦 打颤 发抖 颤
@@ -196,7 +203,7 @@ EN = """
 def parse(table: str) -> dict[str, str]:
     """word -> the clinical characters it stands for (a word under several lines stands for all of them)."""
     out: dict[str, str] = {}
-    for line in table.strip().splitlines():
+    for line in filter(str.strip, table.splitlines()):
         chars, words = line.split(":", 1)
         for w in words.split():
             w = w.replace("_", " ")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from .chunk import sentences
 from .clauses import clauses, words_of
 from .evidence import language
 from .rivals import RATES, candidates, subject_words
-from .sums import (DEPOSIT, FULL_AGE, GROUPS, ONE, TOTAL, applies, asker_age, clauses_of, count, factors, groups, money,
+from .sums import (DEPOSIT, FULL_AGE, GROUPS, ONE, PERCENT, PRICE, TOTAL, applies,
+                   asker_age, clauses_of, count, factors, groups, money,
                    mentions_money, shares, unit_of, written)
 from .tables import labelled_row, rows
 from .wording import EMPHASIS, TRAILING
@@ -22,7 +24,7 @@ def summed(question: str, shown: str, sources: list[dict]) -> tuple[str, list[in
     """(reply, cited sources) where the question's answer is a sum the evidence backs; None where it is not, or
     where the evidence writes the asker's price itself (学生日票 59元, "Student monthly membership: £42")."""
     lang = language(question)
-    for make in (_discounted, _counted, _with_deposit):
+    for make in (_discounted, _counted, _with_deposit, _percent_of):
         found = make(question, shown, sources)
         if found:
             said, total, cited = found
@@ -144,6 +146,36 @@ def _with_deposit(question: str, shown: str, sources: list[dict]):
             said = [_read(c, shown) for c in same]
             return said, f"{fw} + {dw} = {written(float(f) + float(d), fw)}", [lead.n]
     return None
+
+
+# A percentage's floor: "最低 50元", "minimum £20", "at least $15".
+MINIMUM = re.compile(r"(?:最低|至少|不少于|不低于|minimum(?: of)?|at least)\s*(" + PRICE.pattern + ")", re.I)
+UNDER = {"zh": "{sum}，低于最低{floor}，按{floor}", "en": "{sum}, under the minimum of {floor}, so {floor}"}
+
+
+def _percent_of(question: str, shown: str, sources: list[dict]):
+    """A percentage the one clause about the question states of an amount the question states (配件大概200块 ×
+    须先付配件价的 30% 作为定金), its minimum applied where the result falls under it."""
+    amounts = money(question)
+    if len({v for v, _ in amounts}) != 1:
+        return None
+    subject = _about(question) - words_of(amounts[0][1])
+    lead = [(c, s["n"]) for s in sources for line in s["text"].split("\n") for c in sentences(line)
+            if len(PERCENT.findall(c)) == 1 and not factors(c) and shares(subject, c)
+            and not money(MINIMUM.sub(" ", c))]
+    if len({c for c, _ in lead}) != 1:
+        return None
+    clause, n = lead[0]
+    clause = clause.strip(" -*•")
+    floor = MINIMUM.search(clause)
+    like = floor.group(1).strip() if floor else amounts[0][1]
+    pct = PERCENT.search(clause).group(1)  # type: ignore[union-attr]
+    amount = written(float(amounts[0][0]), like)
+    result = float(amounts[0][0]) * float(pct) / 100
+    total = f"{amount} × {pct}% = {written(result, like)}"
+    if floor and result < float(money(floor.group(1))[0][0]):
+        total = UNDER[language(question)].format(sum=total, floor=floor.group(1).strip())
+    return [clause], total, [n]
 
 
 def _read(clause, shown: str) -> str:

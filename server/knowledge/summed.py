@@ -7,6 +7,7 @@ import re
 from .chunk import sentences
 from .clauses import clauses, words_of
 from .evidence import language
+from .paired import SPLIT, pick, row_cells
 from .rivals import RATES, candidates, subject_words
 from .sums import (DEPOSIT, FULL_AGE, GROUPS, ONE, PERCENT, PRICE, TOTAL, applies,
                    asker_age, clauses_of, count, factors, groups, money,
@@ -90,9 +91,17 @@ def _priced(title: str, sources: list[dict], scope: set[str], subject: set[str],
     the question are about: a table's cell in the question's column or the one column no other group's, else a
     sentence's one price."""
     out = []
+    heading = _headings(sources, title)
     for header, row, n in rows(sources, title):
         label = row[0]
-        if not (shares(scope, label) and shares(subject, label)):
+        # A discount off a kind of price (人工费) holds for a table the heading says is of it (维修价格（人工费）).
+        if not (shares(scope, f"{label} {heading.get(tuple(row), '')}") and shares(subject, " ".join(row[:-1]))):
+            continue
+        paired = [pick(question, row, c) for c in row[1:] if money(c) and len(SPLIT.split(c)) > 1]
+        if paired:  # 更换电机（滚筒 / 波轮） | 180元 / 140元: the alternative the question names, else none
+            if len(paired) == 1 and paired[0] and money(paired[0][1]):
+                value, as_written = money(paired[0][1])[0]
+                out.append((value, as_written, f"{label} | {paired[0][0]}：{paired[0][1]}", n))
             continue
         priced = [(h, c) for h, c in zip(header[1:], row[1:]) if money(c)]
         named = [(h, c) for h, c in priced if shares(subject, h)]
@@ -111,6 +120,21 @@ def _priced(title: str, sources: list[dict], scope: set[str], subject: set[str],
             if len(found) == 1 and not factors(clause) and not DEPOSIT.search(clause) and \
                     shares(scope, clause) and shares(subject, clause) and not groups(clause):
                 out.append((*found[0], clause, s["n"]))
+    return out
+
+
+def _headings(sources: list[dict], title: str) -> dict[tuple, str]:
+    """The heading above each table row of the document's passages, by the row's cells."""
+    out: dict[tuple, str] = {}
+    for s in sources:
+        if s.get("title") != title:
+            continue
+        heading = ""
+        for line in s.get("text", "").split("\n"):
+            if line.lstrip().startswith("#"):
+                heading = line.strip("# ")
+            elif line.strip().startswith("|"):
+                out[tuple(row_cells(line))] = heading
     return out
 
 

@@ -90,18 +90,20 @@ def _priced(title: str, sources: list[dict], scope: set[str], subject: set[str],
     """(value, as written, as read, source) of the full prices of the document that both the discount's scope and
     the question are about: a table's cell in the question's column or the one column no other group's, else a
     sentence's one price."""
-    out = []
+    out: list[tuple] = []
+    chosen: list[tuple] = []  # a row's alternative the question names (滚筒): more its than a row it shares a word with
     heading = _headings(sources, title)
     for header, row, n in rows(sources, title):
         label = row[0]
         # A discount off a kind of price (人工费) holds for a table the heading says is of it (维修价格（人工费）).
-        if not (shares(scope, f"{label} {heading.get(tuple(row), '')}") and shares(subject, " ".join(row[:-1]))):
+        of = heading.get(tuple(row)) or heading.get(tuple(header), "")
+        if not (shares(scope, f"{label} {of}") and shares(subject, " ".join(row[:-1]))):
             continue
         paired = [pick(question, row, c) for c in row[1:] if money(c) and len(SPLIT.split(c)) > 1]
         if paired:  # 更换电机（滚筒 / 波轮） | 180元 / 140元: the alternative the question names, else none
             if len(paired) == 1 and paired[0] and money(paired[0][1]):
                 value, as_written = money(paired[0][1])[0]
-                out.append((value, as_written, f"{label} | {paired[0][0]}：{paired[0][1]}", n))
+                chosen.append((value, as_written, f"{label} | {paired[0][0]}：{paired[0][1]}", n))
             continue
         priced = [(h, c) for h, c in zip(header[1:], row[1:]) if money(c)]
         named = [(h, c) for h, c in priced if shares(subject, h)]
@@ -110,8 +112,8 @@ def _priced(title: str, sources: list[dict], scope: set[str], subject: set[str],
             value, as_written = money(c)[0]
             out.append((value, as_written, labelled_row([header[0], h], [label, c]), n))
             break
-    if out:
-        return out
+    if chosen or out:
+        return chosen or out
     for s in sources:
         if s.get("title") != title:
             continue
@@ -124,7 +126,8 @@ def _priced(title: str, sources: list[dict], scope: set[str], subject: set[str],
 
 
 def _headings(sources: list[dict], title: str) -> dict[tuple, str]:
-    """The heading above each table row of the document's passages, by the row's cells."""
+    """The heading above each table row of the document's passages, by the row's cells (a passage that starts inside
+    the table has none: its header row's, from the passage before, is the table's)."""
     out: dict[tuple, str] = {}
     for s in sources:
         if s.get("title") != title:
@@ -134,7 +137,7 @@ def _headings(sources: list[dict], title: str) -> dict[tuple, str]:
             if line.lstrip().startswith("#"):
                 heading = line.strip("# ")
             elif line.strip().startswith("|"):
-                out[tuple(row_cells(line))] = heading
+                out[tuple(row_cells(line))] = heading or out.get(tuple(row_cells(line)), "")
     return out
 
 

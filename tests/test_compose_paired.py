@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from server.knowledge.compose import compose
-from server.knowledge.composed_check import of_composed
 from server.knowledge.grounding import check, evidence_style
 from tests.memory_library import in_memory
+from tests.test_compose_sums import BASE, CHAT, composed
 
 SHOP = """# 顺达家电维修 价目
 ## 维修价格（人工费）
@@ -31,20 +31,11 @@ THEATRE = """# Rosemary Theatre: Tickets
 ## Group bookings
 - Group bookings must pay 25% of the total as a deposit, minimum £20.
 """
-BASE = type("Base", (), {"base_model": True})()
-CHAT = type("Chat", (), {"base_model": False})()
 
 
 @pytest.fixture(scope="module")
 def library():
     yield from in_memory({"shop.md": SHOP, "theatre.md": THEATRE})
-
-
-def composed(library, question: str) -> tuple[str, dict]:
-    shown, sources = library.ground(question, evidence_style("auto", BASE))
-    found = compose(question, shown, sources)
-    assert found is not None, shown
-    return found.reply, of_composed(found.grounding, found.reply, question, sources, shown)
 
 
 @pytest.mark.parametrize("question, said, other", [

@@ -25,6 +25,7 @@ from . import ranges
 from .narrow import asked_kind, coded, in_range
 from .clauses import Clause, is_latin, words_of
 from .rivals import CUES, candidates, rates, subject_words
+from .paired import paired_read
 from .summed import summed
 from .tables import asked_cell, named_column
 from .weekday import weekdays
@@ -113,7 +114,10 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     if any(c.values != leader.values and (_about(c, question, {}) or _on_the_day(c, question, sources))
            for c in found.answer):
         return None  # another sentence's value nearly as much about the question: the model writes, and is checked
-    return Composed(frame(lang, [(leader.n, as_read(leader, shown, found.kind))]), [leader.n], {"supported": True})
+    # A row pairing alternatives with values (清洗（挂机 / 柜机） | 80元 / 120元): the one the question names.
+    said = (leader.row and paired_read(question, leader.head, leader.row, leader.text)
+            or as_read(leader, shown, found.kind))
+    return Composed(frame(lang, [(leader.n, said)]), [leader.n], {"supported": True})
 
 
 def _out_of_range(question: str, clause: Clause) -> bool:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+from .chunk import sentences
 from .clauses import clauses, words_of
 from .evidence import language
+from .paired import SPLIT, pick, row_cells
 from .rivals import RATES, candidates, subject_words
-from .sums import (DEPOSIT, FULL_AGE, GROUPS, ONE, TOTAL, applies, asker_age, clauses_of, count, factors, groups, money,
+from .sums import (DEPOSIT, FULL_AGE, GROUPS, ONE, PERCENT, PRICE, TOTAL, applies,
+                   asker_age, clauses_of, count, factors, groups, money,
                    mentions_money, shares, unit_of, written)
 from .tables import labelled_row, rows
 from .wording import EMPHASIS, TRAILING
@@ -22,7 +25,7 @@ def summed(question: str, shown: str, sources: list[dict]) -> tuple[str, list[in
     """(reply, cited sources) where the question's answer is a sum the evidence backs; None where it is not, or
     where the evidence writes the asker's price itself (学生日票 59元, "Student monthly membership: £42")."""
     lang = language(question)
-    for make in (_discounted, _counted, _with_deposit):
+    for make in (_discounted, _counted, _with_deposit, _percent_of):
         found = make(question, shown, sources)
         if found:
             said, total, cited = found
@@ -87,10 +90,20 @@ def _priced(title: str, sources: list[dict], scope: set[str], subject: set[str],
     """(value, as written, as read, source) of the full prices of the document that both the discount's scope and
     the question are about: a table's cell in the question's column or the one column no other group's, else a
     sentence's one price."""
-    out = []
+    out: list[tuple] = []
+    chosen: list[tuple] = []  # a row's alternative the question names (滚筒): more its than a row it shares a word with
+    heading = _headings(sources, title)
     for header, row, n in rows(sources, title):
         label = row[0]
-        if not (shares(scope, label) and shares(subject, label)):
+        # A discount off a kind of price (人工费) holds for a table the heading says is of it (维修价格（人工费）).
+        of = heading.get(tuple(row)) or heading.get(tuple(header), "")
+        if not (shares(scope, f"{label} {of}") and shares(subject, " ".join(row[:-1]))):
+            continue
+        paired = [pick(question, row, c) for c in row[1:] if money(c) and len(SPLIT.split(c)) > 1]
+        if paired:  # 更换电机（滚筒 / 波轮） | 180元 / 140元: the alternative the question names, else none
+            if len(paired) == 1 and paired[0] and money(paired[0][1]):
+                value, as_written = money(paired[0][1])[0]
+                chosen.append((value, as_written, f"{label} | {paired[0][0]}：{paired[0][1]}", n))
             continue
         priced = [(h, c) for h, c in zip(header[1:], row[1:]) if money(c)]
         named = [(h, c) for h, c in priced if shares(subject, h)]
@@ -99,8 +112,8 @@ def _priced(title: str, sources: list[dict], scope: set[str], subject: set[str],
             value, as_written = money(c)[0]
             out.append((value, as_written, labelled_row([header[0], h], [label, c]), n))
             break
-    if out:
-        return out
+    if chosen or out:
+        return chosen or out
     for s in sources:
         if s.get("title") != title:
             continue
@@ -109,6 +122,22 @@ def _priced(title: str, sources: list[dict], scope: set[str], subject: set[str],
             if len(found) == 1 and not factors(clause) and not DEPOSIT.search(clause) and \
                     shares(scope, clause) and shares(subject, clause) and not groups(clause):
                 out.append((*found[0], clause, s["n"]))
+    return out
+
+
+def _headings(sources: list[dict], title: str) -> dict[tuple, str]:
+    """The heading above each table row of the document's passages, by the row's cells (a passage that starts inside
+    the table has none: its header row's, from the passage before, is the table's)."""
+    out: dict[tuple, str] = {}
+    for s in sources:
+        if s.get("title") != title:
+            continue
+        heading = ""
+        for line in s.get("text", "").split("\n"):
+            if line.lstrip().startswith("#"):
+                heading = line.strip("# ")
+            elif line.strip().startswith("|"):
+                out[tuple(row_cells(line))] = heading or out.get(tuple(row_cells(line)), "")
     return out
 
 
@@ -144,6 +173,36 @@ def _with_deposit(question: str, shown: str, sources: list[dict]):
             said = [_read(c, shown) for c in same]
             return said, f"{fw} + {dw} = {written(float(f) + float(d), fw)}", [lead.n]
     return None
+
+
+# A percentage's floor: "最低 50元", "minimum £20", "at least $15".
+MINIMUM = re.compile(r"(?:最低|至少|不少于|不低于|minimum(?: of)?|at least)\s*(" + PRICE.pattern + ")", re.I)
+UNDER = {"zh": "{sum}，低于最低{floor}，按{floor}", "en": "{sum}, under the minimum of {floor}, so {floor}"}
+
+
+def _percent_of(question: str, shown: str, sources: list[dict]):
+    """A percentage the one clause about the question states of an amount the question states (配件大概200块 ×
+    须先付配件价的 30% 作为定金), its minimum applied where the result falls under it."""
+    amounts = money(question)
+    if len({v for v, _ in amounts}) != 1:
+        return None
+    subject = _about(question) - words_of(amounts[0][1])
+    lead = [(c, s["n"]) for s in sources for line in s["text"].split("\n") for c in sentences(line)
+            if len(PERCENT.findall(c)) == 1 and not factors(c) and shares(subject, c)
+            and not money(MINIMUM.sub(" ", c))]
+    if len({c for c, _ in lead}) != 1:
+        return None
+    clause, n = lead[0]
+    clause = clause.strip(" -*•")
+    floor = MINIMUM.search(clause)
+    like = floor.group(1).strip() if floor else amounts[0][1]
+    pct = PERCENT.search(clause).group(1)  # type: ignore[union-attr]
+    amount = written(float(amounts[0][0]), like)
+    result = float(amounts[0][0]) * float(pct) / 100
+    total = f"{amount} × {pct}% = {written(result, like)}"
+    if floor and result < float(money(floor.group(1))[0][0]):
+        total = UNDER[language(question)].format(sum=total, floor=floor.group(1).strip())
+    return [clause], total, [n]
 
 
 def _read(clause, shown: str) -> str:

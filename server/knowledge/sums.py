@@ -52,7 +52,9 @@ MONEY_UNIT = r"元|块|dollars?|euros?|yuan|pounds?"
 PRICE = re.compile(f"({CURRENCY}\\s*)?{AMOUNT}\\s*({MONEY_UNIT})?")
 # A written sum: "280元 × 0.8 = 224元", "$60 × 0.6 = $36", "2 × 112元 = 224元", "1200元 + 300元 = 1500元".
 OPERAND = f"{CURRENCY}?\\s*{AMOUNT}\\s*(?:{MONEY_UNIT})?"
-WRITTEN = re.compile(f"{OPERAND}\\s*([×x*+])\\s*{OPERAND}\\s*=\\s*{OPERAND}")
+# "200元 × 30% = 60元": a percentage the evidence states of an amount the question states.
+WRITTEN = re.compile(f"{OPERAND}\\s*([×x*+])\\s*{OPERAND}(%)?\\s*=\\s*{OPERAND}")
+PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%")
 
 
 def factors(text: str) -> list[tuple[float, str]]:
@@ -182,12 +184,18 @@ def _sums(reply: str, question: str, shown: str) -> set[tuple[tuple[int, int], s
     given = {f for f, _ in factors(shown)}
     out = set()
     for m in WRITTEN.finditer(reply):
-        a, b, c = (float(m.group(i).replace(",", "")) for i in (1, 3, 4))
+        a, b, c = (float(m.group(i).replace(",", "")) for i in (1, 3, 5))
+        if m.group(4):  # a percentage: one the evidence states as such, not any number of it (a minimum's 30元)
+            if m.group(2) == "+" or not any(float(p) == b for p in PERCENT.findall(shown)):
+                continue
+            b /= 100
         factor = [i for i, v in ((1, a), (3, b)) if v in given and canonical(m.group(i)) not in held]
-        if not all(canonical(m.group(i)) in held or i in factor for i in (1, 3)):
+        if not all(canonical(m.group(i)) in held or i in factor or (i == 3 and m.group(4)) for i in (1, 3)):
             continue
         if abs((a + b if m.group(2) == "+" else a * b) - c) < 0.005 + 1e-9 * c:
-            out |= {(m.span(i), canonical(m.group(i))) for i in (*factor, 4)}
+            # A percentage's amount the question states is the asker's own, no value the evidence answers with.
+            own = [1] if m.group(4) and canonical(m.group(1)) in numbers(question) else []
+            out |= {(m.span(i), canonical(m.group(i))) for i in (*factor, *own, 5)}
     return out
 
 

@@ -26,6 +26,7 @@ HEAD = re.compile(r"(?<!\d)[:：](?!\d{1,2}:)|(?<![A-Za-z\d])\d")
 GENERAL = set("get take make go come do have put give be".split())
 NUMERAL = re.compile(r"[\d一二两三四五六七八九十]")  # 十个, 三十多: a count, which conditions read
 BRACKETS = re.compile(r"（[^）]*）|\([^)]*\)")
+ASKING = re.compile("多少|几")  # the words that ask, in a cue
 NOT_A_NAME = "那这哪要的了得把给让被"  # a pronoun or particle: never the first or last character of a thing asked
 CLAUSE = re.compile(r"[，,；;]")  # a sentence's clauses, each with a head of its own
 # A question's words that say who asks (and, by conditions.CHILD, for whom: 女儿, 小孩) or how they speak, not what
@@ -148,6 +149,10 @@ def _last_before_cue(question: str, asked: set[str]) -> str | None:
     门票多少钱, 存个28寸的箱子), and those have no gloss either."""
     cues = list(CUES.finditer(question))
     if not cues:
+        return None
+    # 多少定金 / 多少押金: the question names what it asks after its 多少, a noun the cues know; no word before it is.
+    if len(cues) > 1 and cues[-2].end() == cues[-1].start() and ASKING.search(cues[-2].group()) \
+            and not ASKING.search(cues[-1].group()):
         return None
     at = cues[-1].start()
     ends = {w: question.rfind(w, 0, at) + len(w) for w in asked if question.rfind(w, 0, at) >= 0}

@@ -38,7 +38,8 @@ def pick(question: str, cells: list[str], value: str) -> tuple[str, str] | None:
     """(the label cell written with the alternative the question names, its value) where one cell of the row lists
     as many alternatives as `value` lists values and the question names exactly one of them; else None."""
     values = SPLIT.split(value.strip())
-    if len(values) < 2:
+    # Each a value of its own: "59元/天" is one price per day, not 59元 or 天 (tests/test_reply_document.py).
+    if len(values) < 2 or not all(re.search(r"\d", v) for v in values):
         return None
     for cell in cells:
         stem, alts = alternatives(cell)

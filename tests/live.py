@@ -83,23 +83,47 @@ class LiveServer:
         self.log = tempfile.NamedTemporaryFile("w+", prefix="server-", suffix=".log", delete=False)
         self.proc = None
 
-    def start(self, wait_ready: bool = True, timeout: float = 120) -> "LiveServer":
+    def start(self, wait_ready: bool = True, timeout: float = 120, tries: int = 3) -> "LiveServer":
         # cwd is a scratch folder so the developer's own .env is not read.
         self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "run.py"), *self.args],
                                      cwd=tempfile.mkdtemp(), env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if tries > 1 and "Address already in use" in self.output():  # see _holds_port
+                    self._move_port()
+                    return self.start(wait_ready, timeout, tries - 1)
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()}")
             try:
                 status, body = http_json(self.url + "/healthz")
-                if status == 200 and (body["model_ready"] or not wait_ready):
+                if status == 200 and (body["model_ready"] or not wait_ready) and self._holds_port():
                     return self
             except OSError:
                 pass
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server not ready in {timeout} s:\n{self.output()}")
+
+    def _holds_port(self) -> bool:
+        """Whether this server's own process listens on its port. free_port's port is free when it is chosen, not
+        when the server binds it: another xdist worker's server took one in a CI run, this one's /healthz was
+        answered by that server and tests/test_devices.py's cluster redeemed a code on the wrong server (404)."""
+        import psutil
+
+        try:
+            procs = [psutil.Process(self.proc.pid)]
+            procs += procs[0].children(recursive=True)
+            return any(c.laddr and c.laddr.port == self.port and c.status == psutil.CONN_LISTEN
+                       for p in procs for c in p.net_connections(kind="tcp"))
+        except psutil.Error:
+            return False
+
+    def _move_port(self) -> None:
+        """Another port, where the one chosen was taken before this server could bind it."""
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = list(self.args)
+        self.args[self.args.index("--port") + 1] = str(self.port)
 
     def output(self) -> str:
         self.log.flush()

@@ -90,8 +90,10 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                if tries > 1 and "Address already in use" in self.output():  # see _holds_port
-                    self._move_port()
+                if tries > 1 and "Address already in use" in self.output():  # taken before it bound: another port
+                    self.port = free_port()
+                    self.url = f"http://127.0.0.1:{self.port}"
+                    self.args[self.args.index("--port") + 1] = str(self.port)
                     return self.start(wait_ready, timeout, tries - 1)
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()}")
             try:
@@ -105,25 +107,17 @@ class LiveServer:
         raise RuntimeError(f"server not ready in {timeout} s:\n{self.output()}")
 
     def _holds_port(self) -> bool:
-        """Whether this server's own process listens on its port. free_port's port is free when it is chosen, not
-        when the server binds it: another xdist worker's server took one in a CI run, this one's /healthz was
-        answered by that server and tests/test_devices.py's cluster redeemed a code on the wrong server (404)."""
+        """Whether this server's own process listens on its port, not another test's server that took it."""
+        # free_port's port is free when chosen, not when bound: in a CI run a cluster test's /healthz may have been
+        # answered by another xdist worker's server, and a pairing code redeemed there got a 404.
         import psutil
 
         try:
-            procs = [psutil.Process(self.proc.pid)]
-            procs += procs[0].children(recursive=True)
+            root = psutil.Process(self.proc.pid)
             return any(c.laddr and c.laddr.port == self.port and c.status == psutil.CONN_LISTEN
-                       for p in procs for c in p.net_connections(kind="tcp"))
+                       for p in (root, *root.children(recursive=True)) for c in p.net_connections(kind="tcp"))
         except psutil.Error:
             return False
-
-    def _move_port(self) -> None:
-        """Another port, where the one chosen was taken before this server could bind it."""
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.args = list(self.args)
-        self.args[self.args.index("--port") + 1] = str(self.port)
 
     def output(self) -> str:
         self.log.flush()

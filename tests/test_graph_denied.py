@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from server.graph import everyday
-from server.graph.grounded import plan
 from server.graph.ladybug import LadybugEngine
 from server.graph.service import Graph
+from tests.test_graph_everyday import answer
 
 EYES_AND_EARS = """head,relation,tail,head_type,tail_type
 麦粒肿,症状,眼睑红肿,疾病,症状
@@ -37,25 +37,18 @@ def graph():
     g.close()
 
 
-def answer(graph, question: str) -> tuple[str, dict]:
-    """(the base model's composed reply, its check) for a graph chat."""
-    p = plan(graph, None, question, base_model=True)
-    assert p is not None and p.reply is not None, f"no reply from the facts to {question}"
-    return p.reply, p.check(p.reply)
-
-
 def test_a_painless_lump_on_the_eyelid_is_not_the_painful_one(graph):
     # 眼睑硬结 is both diseases'; 一点都不疼 denies 麦粒肿's 眼睑疼痛, so 睑板腺囊肿 alone is answered
-    reply, check = answer(graph, "眼皮上长了个硬疙瘩，一点都不疼，该用什么药？")
+    reply, _, check = answer(graph, "眼皮上长了个硬疙瘩，一点都不疼，该用什么药？")
     assert reply == "睑板腺囊肿的症状是眼睑硬结 [1]。睑板腺囊肿的常用药品是妥布霉素地塞米松眼膏 [2]。", reply
     assert check == {"supported": True}
     # without the denial both remain, as before
-    reply, _ = answer(graph, "眼皮上长了个硬疙瘩，该用什么药？")
+    reply, _, _ = answer(graph, "眼皮上长了个硬疙瘩，该用什么药？")
     assert "红霉素眼膏" in reply and "妥布霉素地塞米松眼膏" in reply, reply
 
 
 def test_a_heavy_eyelid_is_the_eyelids_heaviness_not_a_skin_symptom(graph):
-    reply, check = answer(graph, "眼皮上长了个硬疙瘩，一点都不疼，就是眼皮有点沉，该用什么药？")
+    reply, _, check = answer(graph, "眼皮上长了个硬疙瘩，一点都不疼，就是眼皮有点沉，该用什么药？")
     assert reply.startswith("睑板腺囊肿的症状是眼睑硬结 [1]、眼睑沉重感 [2]") and "地奥司明" not in reply, reply
     assert check == {"supported": True}
     store = graph.store()
@@ -66,14 +59,14 @@ def test_a_heavy_eyelid_is_the_eyelids_heaviness_not_a_skin_symptom(graph):
 
 
 def test_turning_over_and_a_jumping_eye_single_out_positional_vertigo(graph):
-    reply, check = answer(graph, "一躺下翻个身就天旋地转，眼珠子还会跳，要做什么检查？")
+    reply, _, check = answer(graph, "一躺下翻个身就天旋地转，眼珠子还会跳，要做什么检查？")
     assert "位置试验" in reply and "纯音测听" not in reply and not reply.startswith("有几种可能"), reply
     assert check == {"supported": True}
 
 
 def test_a_denied_symptom_every_candidate_has_flags_the_reply(graph):
     # 不头晕 denies 眩晕, which both vertigo diseases have: what is left to go on contradicts them, so flagged
-    reply, check = answer(graph, "耳朵嗡嗡响，不头晕，要做什么检查？")
+    reply, _, check = answer(graph, "耳朵嗡嗡响，不头晕，要做什么检查？")
     assert "纯音测听" in reply and check["supported"] is False, (reply, check)
 
 

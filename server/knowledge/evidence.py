@@ -217,6 +217,14 @@ def cells(row: str) -> list[str]:
     return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
+def table_start(lines: list[str], i: int) -> tuple[int, bool]:
+    """The first line of the table that line i is in, and whether line i is a row under that line as its header."""
+    start = i
+    while start > 0 and TABLE_ROW.match(lines[start - 1]):
+        start -= 1
+    return start, i >= start + 2 and bool(TABLE_RULE.match(lines[start + 1]))
+
+
 def labelled(sentence: str, text: str) -> str:
     """A table's row as read with its header ("Snowboard package (board + boots) | Adult (16+): $52 | Junior
     (7–15): $38 | ..."), where its passage holds the header; any other sentence as it is.
@@ -228,10 +236,8 @@ def labelled(sentence: str, text: str) -> str:
     for i, line in enumerate(rows):
         if sentence not in line or not TABLE_ROW.match(line):
             continue
-        start = i
-        while start > 0 and TABLE_ROW.match(rows[start - 1]):
-            start -= 1
-        if i < start + 2 or not TABLE_RULE.match(rows[start + 1]):
+        start, under_header = table_start(rows, i)
+        if not under_header:
             return sentence  # the header itself, or a table cut from its header by the passage's start
         header, row = cells(rows[start]), cells(line)
         if len(header) != len(row):

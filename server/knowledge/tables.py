@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .clauses import Clause, words_of
-from .evidence import TABLE_ROW, TABLE_RULE, cells, labelled
+from .evidence import TABLE_ROW, TABLE_RULE, cells, labelled, table_start
 
 
 def header_of(row: str, sources: list[dict], title: str) -> list[str] | None:
@@ -19,10 +19,8 @@ def header_of(row: str, sources: list[dict], title: str) -> list[str] | None:
             for i, line in enumerate(lines):
                 if line.strip() != row.strip():
                     continue
-                start = i
-                while start > 0 and TABLE_ROW.match(lines[start - 1]):
-                    start -= 1
-                if start + 1 < len(lines) and TABLE_RULE.match(lines[start + 1]) and i >= start + 2:
+                start, under_header = table_start(lines, i)
+                if under_header:
                     return cells(lines[start])
                 if first is None and start < i:
                     first = lines[start]  # the table's first row in this passage: look for it in another

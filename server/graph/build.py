@@ -52,8 +52,9 @@ class Builder:
                "model": model or "", "types": types or extract.MEDICAL_TYPES, "done": 0, "total": 0, "facts": 0,
                "error": "", "extractor": extractor}
         self._save(job, create=True)
+        accepted = self.view(job)  # taken before the worker may mark it running: the reply says what was accepted
         self._enqueue(job)
-        return self.view(job)
+        return accepted
 
     def get(self, job_id: str) -> dict:
         job = self.jobs.get(job_id) or self._load(job_id)

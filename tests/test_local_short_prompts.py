@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from server.backends.local import int4
 from server.backends.local.decode import Decoder
 from server.backends.local.rows import SHORT_PAD_ROOM, RowBatch, _Row, prompt_groups
 from tests.test_decode_rows import GREEDY, drain, generate, job, tiny_gemma
@@ -40,6 +41,18 @@ def test_short_prompts_together_get_their_own_logits_cache_and_tokens():
         tokens = decode(together, got, lens, 10)
         assert tokens == decode(alone, torch.cat(wants), lens, 10)
     assert tokens == [generate(model, p, 10) for p in prompts]
+
+
+def test_a_padded_prefill_gives_the_4bit_layers_its_prompts_own_tokens_alone(monkeypatch):
+    """The kernel's cost is its rows': 6 prompts padded to 7 tokens are 42 rows, their own tokens 21."""
+    d = Decoder(tiny_gemma("int4"), 256, PREAMBLE)
+    with torch.inference_mode():
+        d.keep(0)
+        rows = []
+        forward = int4.Int4Linear.forward
+        monkeypatch.setattr(int4.Int4Linear, "forward", lambda m, x: rows.append(x[..., 0].numel()) or forward(m, x))
+        d.prefill(0, [PREAMBLE + t for t in TAILS])
+    assert max(rows) == sum(len(t) for t in TAILS) == 21
 
 
 def test_short_prompts_within_their_pad_room_are_one_group_on_int4_only():

@@ -21,6 +21,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from . import int4
 from .exact_fusions import joint_qk, rms_norm_of
 from .int4_fused import fuse
 from .projections import SMALL_MATMUL, Projections
@@ -70,7 +71,7 @@ class Decoder(Projections):
         self.v: list[torch.Tensor] = []
         self.rows = self.length = 0  # the cache's capacity
         self.dtype = model.dtype if model.dtype.is_floating_point else torch.float32
-        self.split, self.apart = False, None  # how layers that are not row-exact run (projections.py)
+        self.split, self.apart, self.real = False, None, None  # how layers run over a pass's rows (projections.py)
 
     def close(self) -> None:
         self.k, self.v, self.rows, self.length = [], [], 0, 0
@@ -128,10 +129,12 @@ class Decoder(Projections):
         pos = torch.arange(start, n).expand(len(prompts), n - start)
         own = [len(p) - start for p in prompts]
         self.apart = own if len(prompts) > 1 and min(own) < SMALL_MATMUL else None
+        if len(set(own)) > 1 and int4.path(n - start) == 0:  # the 4-bit kernel's cost is its rows': pads are left out
+            self.real = torch.arange(n - start) < torch.tensor(own)[:, None]
         try:
             return self._forward(x, pos, rows, n, prefill=True, lens=[len(p) for p in prompts])
         finally:
-            self.apart = None
+            self.apart = self.real = None
 
     @torch.inference_mode()
     def step(self, tokens: list[int], positions: list[int]) -> torch.Tensor:

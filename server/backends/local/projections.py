@@ -34,13 +34,16 @@ class Projections:
     kv_heads: int
     split: bool  # in verify(): layers that are not ROW_EXACT run one position at a time
     apart: list[int] | None  # in a prefill of short prompts: each row's own tokens, over which those layers run
+    real: torch.Tensor | None  # in a padded prefill on the 4-bit kernel's path: (rows, tokens), True at a prompt's own
 
     def _lin(self, module, x: torch.Tensor) -> torch.Tensor:
         """module(x); a layer that is not ROW_EXACT (fp32 MKL, int8, LoRA) runs where its rows get their values alone:
         in verify() one position at a time, in a prefill of short prompts (`apart`) each prompt over its own tokens
         (a pad's output is zero: no prompt's position reads it)."""
         own = self.apart
-        if not (self.split or own) or isinstance(module, ROW_EXACT + (TwoStageHead,)):
+        if isinstance(module, ROW_EXACT + (TwoStageHead,)):
+            return self._exact(module, x)
+        if not (self.split or own):
             return module(x)
         if not own:
             return torch.cat([module(x[:, j:j + 1]) for j in range(x.shape[1])], 1)
@@ -50,12 +53,23 @@ class Projections:
             out[r, :n] = y[0]
         return out
 
+    def _exact(self, module, x: torch.Tensor) -> torch.Tensor:
+        """A row-exact layer's module(x); in a padded prefill on the 4-bit kernel's path (`real`) over the prompts' own
+        tokens alone, as (tokens, 1, K): the kernel's path, and each row's values, whatever the rows; pads get zeros."""
+        real = self.real
+        if real is None:
+            return module(x)
+        y = module(x[real].unsqueeze(1))
+        out = y.new_zeros(*x.shape[:-1], y.shape[-1])
+        out[real] = y[:, 0]
+        return out
+
     def _qkv(self, i: int, attn, h: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The layer's q, k and v projections of h: one 4-bit kernel call where they stack (int4_fused.py)."""
         fused = self.qkv[i]
         if fused is None:
             return self._lin(attn.q_proj, h), self._lin(attn.k_proj, h), self._lin(attn.v_proj, h)
-        return fused[0](h).split(fused[1], -1)
+        return self._exact(fused[0], h).split(fused[1], -1)
 
     def _joint(self, i: int, attn, h: torch.Tensor, turn) -> tuple[torch.Tensor, ...]:
         """q, k, v (rows, heads, tokens, dim) with q and k normed and rotated as one tensor: 2 norms and 2 rotary
@@ -65,7 +79,7 @@ class Projections:
         if fused is None:
             qk, v = torch.cat([self._lin(attn.q_proj, h), self._lin(attn.k_proj, h)], -1), self._lin(attn.v_proj, h)
         else:
-            qk, v = fused[0](h).split([fused[1][0] + fused[1][1], fused[1][2]], -1)
+            qk, v = self._exact(fused[0], h).split([fused[1][0] + fused[1][1], fused[1][2]], -1)
         qk = qk.view(b, n, -1, self.head_dim)
         joint = self.joint[i]
         assert joint is not None
@@ -83,7 +97,7 @@ class Projections:
         fused = self.gate_up[i]
         if fused is None:
             return self._lin(mlp, h)
-        gate, up = fused[0](h).split(fused[1], -1)
+        gate, up = self._exact(fused[0], h).split(fused[1], -1)
         return self._lin(mlp.down_proj, mlp.act_fn(gate) * up)
 
     def _norm(self, module, x: torch.Tensor) -> torch.Tensor:

@@ -110,12 +110,14 @@ path, threads, tokens, prompt = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),
 t0 = time.monotonic()
 llm = Llama(model_path=path, n_threads=threads, n_ctx=2048, verbose=False)
 start = time.monotonic() - t0
-times = []
+times, cpu = [], []
 sent = time.monotonic()
 for c in llm.create_completion(prompt, max_tokens=tokens, temperature=0, stream=True):
     times.append(time.monotonic())
+    cpu.append(time.process_time())
 r = {"start": start, "ttft": times[0] - sent, "tokens": len(times),
      "decode": (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0,
+     "decode_cpu": (len(cpu) - 1) / (cpu[-1] - cpu[0]) if len(cpu) > 1 else 0,
      "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 r["rss"] = r["peak"]  # llama.cpp maps the file and allocates once: its peak is what it holds
 print("RESULT " + json.dumps(r), flush=True)

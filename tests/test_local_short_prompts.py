@@ -6,7 +6,7 @@ import torch
 
 from server.backends.local import int4
 from server.backends.local.decode import Decoder
-from server.backends.local.rows import SHORT_PAD_ROOM, RowBatch, _Row, prompt_groups
+from server.backends.local.rows import PAD_ROOM, RowBatch, _Row, prompt_groups
 from tests.test_decode_rows import GREEDY, drain, generate, job, tiny_gemma
 from tests.test_prefill_together import PREAMBLE, decode
 
@@ -55,13 +55,13 @@ def test_a_padded_prefill_gives_the_4bit_layers_its_prompts_own_tokens_alone(mon
     assert max(rows) == sum(len(t) for t in TAILS) == 21
 
 
-def test_short_prompts_within_their_pad_room_are_one_group_on_int4_only():
+def test_short_prompts_are_one_group_on_int4_only():
     rows = [_Row(job(4), PREAMBLE + t, 4, 0, {}) for t in TAILS]
-    rows.append(_Row(job(4), PREAMBLE + [1] * (7 + SHORT_PAD_ROOM + 1), 4, 0, {}))
+    rows += [_Row(job(4), PREAMBLE + [1] * n, 4, 0, {}) for n in (20, 20 + PAD_ROOM + 1)]
     start = Decoder(tiny_gemma("int4"), 256, PREAMBLE).start
     assert [[len(r.ids) - 40 for r in g] for g in prompt_groups(rows, start, short=True)] == [
-        [7 + SHORT_PAD_ROOM + 1], [7, 5, 3, 3, 2, 1]]
-    assert [len(g) for g in prompt_groups(rows, start)] == [1] * 7
+        [20 + PAD_ROOM + 1], [20, 7, 5, 3, 3, 2, 1]]
+    assert [len(g) for g in prompt_groups(rows, start)] == [1] * 8
     assert RowBatch(tiny_gemma("int4"), [], 8, 256).short_together
     assert not RowBatch(tiny_gemma("fp32"), [], 8, 256).short_together
 

@@ -28,10 +28,6 @@ FAILED = "The local model failed while generating; see the server log."
 # 823 (the layers' weights made dense once, the output layer, the small ops: bench/RESULTS.md, "Round 8"), so
 # a prefill's own cost is that of ~140 of its tokens.
 PAD_ROOM = 128
-# Padding a prompt under SMALL_MATMUL tokens may get to join others' prefill on int4, where the 4-bit kernel's cost is
-# its rows': a 12-token prompt (after the preamble) alone took 228 ms, each of 8 together 165, a row ~10 ms more
-# (bench/RESULTS.md, "speed12"), so a join pays up to ~6 padded rows.
-SHORT_PAD_ROOM = 6
 # Padded tokens one prefill holds at most: its activations (Gemma 3 270M: ~25 KB a token) stay under ~100 MB.
 PREFILL_TOKENS = 4096
 
@@ -192,15 +188,15 @@ class RowBatch:
 def prompt_groups(rows: list[_Row], start=lambda ids: 0, short: bool = False) -> list[list[_Row]]:
     """The joining rows as groups prefilled together, longest first: rows whose prompts start at one place
     (Decoder.start: after the preamble or at 0) and whose tokens from there take one path through the 4-bit layers
-    (int4.path: each gets its values alone bit for bit), within PAD_ROOM of the group's longest (SHORT_PAD_ROOM for a
-    prompt under SMALL_MATMUL tokens, which is prefilled alone unless `short`), and at most PREFILL_TOKENS padded
-    tokens a group."""
+    (int4.path: each gets its values alone bit for bit), within PAD_ROOM of the group's longest, and at most
+    PREFILL_TOKENS padded tokens a group. A prompt under SMALL_MATMUL tokens is prefilled alone unless `short` (int4:
+    Decoder.prefill then runs the float layers prompt by prompt and gives the 4-bit kernel no pads)."""
     groups: list[list[_Row]] = []
     for row in sorted(rows, key=lambda r: (start(r.ids), -len(r.ids))):
         group = groups[-1] if groups else None
         at, n = start(row.ids), len(row.ids)
         longest = len(group[0].ids) - at if group else 0
-        room = PAD_ROOM if n - at >= SMALL_MATMUL else SHORT_PAD_ROOM if short else -1
+        room = PAD_ROOM if n - at >= SMALL_MATMUL or short else -1
         if group and at == start(group[0].ids) and int4.path(n - at) == int4.path(longest) \
                 and longest - (n - at) <= room and (len(group) + 1) * longest <= PREFILL_TOKENS:
             group.append(row)

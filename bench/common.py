@@ -144,6 +144,16 @@ def loaded_backend(dtype: str, threads: int = 1, batch_size: int = 8):
     return b
 
 
+def server_rows(dtype: str, size: int):
+    """(backend, its Prompter, a RowBatch of `size` rows from its preamble): the server's batch, driven by a bench."""
+    from server.backends.local.prompt import Prompter
+    from server.backends.local.rows import RowBatch
+
+    b = loaded_backend(dtype)
+    prompter = Prompter(b.loaded)
+    return b, prompter, RowBatch(b.model, b.loaded.eos_ids, size, 2048, prompter.preamble())
+
+
 def footer(t0: float) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\n(run took {time.monotonic() - t0:.0f} s; load average at end {load})", flush=True)

@@ -1,7 +1,7 @@
 """The built-in model on a CPU, per --local-dtype, against llama.cpp on the same GGUF, in one run.
 
     python -m bench.cpu_speed [--dtypes fp32,int8] [--tokens 64] [--rounds 1] [--levels 4,8]
-                              [--threads N] [--llama-python /work/venv-llama/bin/python]
+                              [--threads N] [--llama-python /work/venv-llama/bin/python] [--questions]
 
 llama.cpp is the reference: llama-cpp-python (0.3.36, built from source: CMAKE_ARGS="-DGGML_NATIVE=ON"
 pip install llama-cpp-python==0.3.36, about 7 minutes on 2 cores) in a venv of its own, given by
@@ -15,7 +15,8 @@ loaded model, from the cache for ours), TTFT, ours' TTFT of a grounded question 
 first request), decode tok/s = (tokens - 1) / (last - first token) of the stream (ours: a transcript
 reply, which ends within a few tokens) and over all --tokens (ours: generate() on the same loaded
 model, min_new_tokens = --tokens; llama.cpp: its stream),
-aggregate tok/s at each --levels sessions at once (ours: all tokens / wall time), RSS at the end
+aggregate tok/s at each --levels sessions at once (ours: all tokens / wall time; each session the same
+prompt, or with --questions session i asks QUESTIONS[i]: short prompts of their own), RSS at the end
 and at its peak (MB, the load included), and each side's ratio to llama.cpp's single stream.
 """
 from __future__ import annotations
@@ -37,6 +38,10 @@ GROUNDED = [{"role": "system", "content": "Evidence:\n" + " ".join(
     f"[{i}] (doc{i}.md) The community centre's room {i} opens at {7 + i % 5}:00 and closes at {18 + i % 4}:00; "
     f"booking costs {5 + i} dollars a session, members pay half, and groups of more than {10 + i} people must "
     "book a week ahead." for i in range(1, 6))}, {"role": "user", "content": "How much does room 3 cost for members?"}]
+# Sessions' own short questions (--questions): 9 to 13 tokens each after the built-in model's preamble.
+QUESTIONS = ["What is the capital of France?", "Translate 'good morning' into German.", "水的沸点是多少度？",
+             "一年有几个月？", "Name three colours.", "How many legs does a spider have?", "Who wrote Hamlet?",
+             "Is the sun a star?"]
 
 OURS = r"""
 import json, resource, sys, threading, time
@@ -50,10 +55,12 @@ while not (b.status().model_ready or b.status().error):
     time.sleep(0.05)
 start = time.monotonic() - t0
 msgs = [{"role": "user", "content": sys.argv[5]}]
+asked = json.loads(sys.argv[7])
 
-def one(times):
+def one(times, i=None):
     sent = time.monotonic()
-    for c in b.stream(msgs, model=b.default_model, params={"max_tokens": tokens, "do_sample": False}):
+    said = msgs if i is None or not asked else [{"role": "user", "content": asked[i % len(asked)]}]
+    for c in b.stream(said, model=b.default_model, params={"max_tokens": tokens, "do_sample": False}):
         if c.text:
             times.append(time.monotonic())
     return sent
@@ -86,7 +93,7 @@ r["gen_decode"] = (len(ts) - 1) / (ts[-1] - ts[0])
 for n in levels:
     got = [[] for _ in range(n)]
     t = time.monotonic()
-    ths = [threading.Thread(target=one, args=(g,)) for g in got]
+    ths = [threading.Thread(target=one, args=(g, i)) for i, g in enumerate(got)]
     [th.start() for th in ths]
     [th.join() for th in ths]
     r[f"agg{n}"] = sum(len(g) for g in got) / (time.monotonic() - t)
@@ -103,12 +110,14 @@ path, threads, tokens, prompt = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),
 t0 = time.monotonic()
 llm = Llama(model_path=path, n_threads=threads, n_ctx=2048, verbose=False)
 start = time.monotonic() - t0
-times = []
+times, cpu = [], []
 sent = time.monotonic()
 for c in llm.create_completion(prompt, max_tokens=tokens, temperature=0, stream=True):
     times.append(time.monotonic())
+    cpu.append(time.process_time())
 r = {"start": start, "ttft": times[0] - sent, "tokens": len(times),
      "decode": (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0,
+     "decode_cpu": (len(cpu) - 1) / (cpu[-1] - cpu[0]) if len(cpu) > 1 else 0,
      "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 r["rss"] = r["peak"]  # llama.cpp maps the file and allocates once: its peak is what it holds
 print("RESULT " + json.dumps(r), flush=True)
@@ -131,6 +140,7 @@ def main() -> None:
     ap.add_argument("--levels", default="4,8")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for ours, n_threads for llama.cpp")
     ap.add_argument("--llama-python", default="/work/venv-llama/bin/python")
+    ap.add_argument("--questions", action="store_true", help="sessions ask QUESTIONS, one each, not PROMPT")
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"Built-in model on a CPU vs llama.cpp ({args.tokens} tokens, {args.threads} thread(s), greedy)")
@@ -146,7 +156,7 @@ def main() -> None:
         for d in args.dtypes.split(","):
             results.setdefault(d, []).append(
                 run([sys.executable, "-c", OURS, d, str(args.threads), str(args.tokens), json.dumps(levels), PROMPT,
-                     json.dumps(GROUNDED)],
+                     json.dumps(GROUNDED), json.dumps(QUESTIONS if args.questions else [])],
                     env))
         print(f"round {r + 1}: " + json.dumps({k: v[-1] for k, v in results.items()}), flush=True)
     ref = max(x["decode"] for x in results["llama.cpp"])

@@ -143,8 +143,9 @@ def ops_table(backend, n: int = 24) -> str:
 _GGUF: list[str] = []
 
 
-def llama(python: str, threads: int, tokens: int) -> float:
-    """llama.cpp's single-stream decode tok/s on the bundled GGUF (bench/cpu_speed.py's script), greedy."""
+def llama(python: str, threads: int, tokens: int) -> dict:
+    """llama.cpp's single stream on the bundled GGUF (bench/cpu_speed.py's script), greedy: its decode tok/s, and
+    `decode_cpu` its tokens per second of its own CPU time."""
     import json
     import os
     import tempfile
@@ -159,7 +160,7 @@ def llama(python: str, threads: int, tokens: int) -> float:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     r = run_side([python, "-c", LLAMA, gguf, str(threads), str(tokens), STORY], env)
     print("llama.cpp " + json.dumps(r), flush=True)
-    return r["decode"]
+    return r
 
 
 def variants(backend, lean, paths: list[str]):
@@ -233,7 +234,7 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.monotonic()
     header(f"One decode step of the local model's loop ({args.dtype}, {args.tokens} tokens, {args.threads} thread)")
-    ref = llama(args.llama, args.threads, args.tokens) if args.llama else None
+    ref = llama(args.llama, args.threads, args.tokens)["decode"] if args.llama else None
     if ref:
         print(f"llama.cpp: decode {ref:.1f} tok/s (the reference below)", flush=True)
     from server.backends.local import LocalBackend
@@ -255,7 +256,7 @@ def main() -> None:
             results: dict[str, list] = {p: [] for p in args.paths.split(",")}
             for _ in range(args.rounds):  # the paths take turns, so the machine's load falls on both alike
                 if args.llama and args.llama_each_round:
-                    ref = llama(args.llama, args.threads, args.tokens)
+                    ref = llama(args.llama, args.threads, args.tokens)["decode"]
                 for path in results:
                     b.scheduler.batch = batches["lean" if path.startswith("lean") else path]
                     switch(path)

@@ -22,7 +22,7 @@ import statistics
 import tempfile
 import time
 
-from .common import ROOT, footer, header, loaded_backend, table
+from .common import ROOT, footer, header, server_rows, table
 from .cpu_speed import run as run_side
 
 FREE = [{"role": "user", "content": "Tell me a long story about a little server that answers questions from phones."}]
@@ -83,12 +83,8 @@ def main() -> None:
     t0 = time.monotonic()
     header(f"Prompt lookup on and off ({args.dtype}, one thread), llama.cpp plain and with its prompt lookup")
     from server.backends.local.number_guard import NumberGuard
-    from server.backends.local.prompt import Prompter
-    from server.backends.local.rows import RowBatch
 
-    b = loaded_backend(args.dtype)
-    prompter = Prompter(b.loaded)
-    batch = RowBatch(b.model, b.loaded.eos_ids, 1, 2048, prompter.preamble())
+    b, prompter, batch = server_rows(args.dtype, 1)
     prompts = {**{name: grounded(*q) for name, q in GROUNDED.items()}, "free chat": (FREE, None)}
     gguf = ""
     if args.llama:

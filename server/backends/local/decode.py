@@ -7,8 +7,8 @@ bookkeeping for eight (bench/RESULTS.md, "Where a decode step goes"). This pass 
 modules (its embedding, norms, projections, MLP and output layer, so int8 layers, LoRA wrappers and
 every dtype run as they are) and does the rest itself: one cache tensor per layer, rows packed at the
 front, a mask only where some key is out of reach, and the rotary functions of the model's own code.
-On int4 a layer's q/k/v and its MLP's gate/up run as one kernel call each (int4_fused.py). A layer's q and k
-are normed and rotated as one tensor where that gives the model's own values bit for bit (exact_fusions.joint_qk).
+The layers' projections, MLP and norms are called as projections.py says (int4's stacked kernel calls, q and k
+normed and rotated as one tensor, layers that are not row-exact run apart where a row must get its values alone).
 verify() runs one row's newest token and prompt lookup's drafts (lookup.py) in one pass, each position's logits
 those of its own step.
 Architectures: Gemma 3 (text) and the Llama-like Qwen2; others keep transformers' paths (supported()).
@@ -21,18 +21,14 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from . import int4
 from .exact_fusions import joint_qk, rms_norm_of
-from .int4 import Int4Linear, Int4x2Linear
 from .int4_fused import fuse
-from .two_stage import TwoStageHead
+from .projections import SMALL_MATMUL, Projections
 
 # Positions the cache grows by: it is allocated as rows and lengths are reached, so a server that only
 # ever answers one short request holds a few MB of it, not the 590 MB of 8 full rows.
 PAGE = 256
-# Layers whose rows are computed independently, bit for bit whatever their number (torch's 4-bit kernel: checked on
-# every layer shape of the built-in model for 1-5 rows); verify() runs any other layer one row at a time, since
-# torch's fp32 matmul (MKL) sums in another order below 16 rows (rows.SMALL_MATMUL).
-ROW_EXACT: tuple[type, ...] = (Int4Linear, Int4x2Linear)
 ARCHITECTURES = ("gemma3_text", "qwen2")
 
 
@@ -45,7 +41,7 @@ def supported(model) -> bool:
             and hasattr(getattr(model, "model", None), "layers"))
 
 
-class Decoder:
+class Decoder(Projections):
     """One model's forward over its own KV cache: slot i of the cache is row i of the batch."""
 
     def __init__(self, model, max_len: int, preamble: list[int] | None = None):
@@ -75,7 +71,7 @@ class Decoder:
         self.v: list[torch.Tensor] = []
         self.rows = self.length = 0  # the cache's capacity
         self.dtype = model.dtype if model.dtype.is_floating_point else torch.float32
-        self.split = False  # in verify(): layers that are not ROW_EXACT run one position at a time
+        self.split, self.apart, self.real = False, None, None  # how layers run over a pass's rows (projections.py)
 
     def close(self) -> None:
         self.k, self.v, self.rows, self.length = [], [], 0, 0
@@ -121,7 +117,8 @@ class Decoder:
         """Write prompts, all with one start(), into slots slot, slot + 1, ... as one batch; the logits of each one's
         last position (rows, vocab). Shorter prompts are padded at their end: a query attends only to keys at or
         before its position (causal, and the window), so the pads change no prompt's values, and the cache past a
-        row's length is masked in each step until that row's own tokens overwrite it."""
+        row's length is masked in each step until that row's own tokens overwrite it. With a prompt under
+        SMALL_MATMUL tokens among them, layers that are not row-exact run prompt by prompt (projections.py)."""
         start, n, rows = self.start(prompts[0]), max(len(p) for p in prompts), slice(slot, slot + len(prompts))
         self._room(slot + len(prompts), n)
         if start:
@@ -130,7 +127,14 @@ class Decoder:
                 c[rows, :, :start] = kept
         x = torch.tensor([p[start:] + p[-1:] * (n - len(p)) for p in prompts])
         pos = torch.arange(start, n).expand(len(prompts), n - start)
-        return self._forward(x, pos, rows, n, prefill=True, lens=[len(p) for p in prompts])
+        own = [len(p) - start for p in prompts]
+        self.apart = own if len(prompts) > 1 and min(own) < SMALL_MATMUL else None
+        if len(set(own)) > 1 and int4.path(n - start) == 0:  # the 4-bit kernel's cost is its rows': pads are left out
+            self.real = torch.arange(n - start) < torch.tensor(own)[:, None]
+        try:
+            return self._forward(x, pos, rows, n, prefill=True, lens=[len(p) for p in prompts])
+        finally:
+            self.apart = self.real = None
 
     @torch.inference_mode()
     def step(self, tokens: list[int], positions: list[int]) -> torch.Tensor:
@@ -226,55 +230,6 @@ class Decoder:
             return self._lin(self.model.lm_head, self._norm(self.body.norm, x))[0].float()
         x = self._norm(self.body.norm, x[:, -1:] if lens is None else x[at, torch.tensor(lens) - 1 - keys + n][:, None])
         return self.model.lm_head(x)[:, 0].float()
-
-    def _lin(self, module, x: torch.Tensor) -> torch.Tensor:
-        """module(x); in verify() a layer that is not ROW_EXACT (fp32 MKL, int8, LoRA) one position at a time."""
-        if not self.split or isinstance(module, ROW_EXACT + (TwoStageHead,)):
-            return module(x)
-        return torch.cat([module(x[:, j:j + 1]) for j in range(x.shape[1])], 1)
-
-    def _qkv(self, i: int, attn, h: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """The layer's q, k and v projections of h: one 4-bit kernel call where they stack (int4_fused.py)."""
-        fused = self.qkv[i]
-        if fused is None:
-            return self._lin(attn.q_proj, h), self._lin(attn.k_proj, h), self._lin(attn.v_proj, h)
-        return fused[0](h).split(fused[1], -1)
-
-    def _joint(self, i: int, attn, h: torch.Tensor, turn) -> tuple[torch.Tensor, ...]:
-        """q, k, v (rows, heads, tokens, dim) with q and k normed and rotated as one tensor: 2 norms and 2 rotary
-        calls of ~9 ops each become one of each (the same values, bit for bit: exact_fusions.joint_qk checks)."""
-        b, n = h.shape[:2]
-        fused = self.qkv[i]
-        if fused is None:
-            qk, v = torch.cat([self._lin(attn.q_proj, h), self._lin(attn.k_proj, h)], -1), self._lin(attn.v_proj, h)
-        else:
-            qk, v = fused[0](h).split([fused[1][0] + fused[1][1], fused[1][2]], -1)
-        qk = qk.view(b, n, -1, self.head_dim)
-        joint = self.joint[i]
-        assert joint is not None
-        weight, eps = joint
-        if weight is not None:
-            qk = F.rms_norm(qk, (self.head_dim,), None, eps) * weight
-        cos, sin = turn
-        qk = qk * cos + qk.roll(self.head_dim // 2, -1) * sin  # rotate_half(x) * sin, its minus signs in sin
-        qk = qk.transpose(1, 2)
-        heads = qk.shape[1] - self.kv_heads
-        return qk[:, :heads], qk[:, heads:], v.view(b, n, -1, self.head_dim).transpose(1, 2)
-
-    def _mlp(self, i: int, mlp, h: torch.Tensor) -> torch.Tensor:
-        """The layer's MLP, its gate and up projections in one 4-bit kernel call where they stack."""
-        fused = self.gate_up[i]
-        if fused is None:
-            return self._lin(mlp, h)
-        gate, up = fused[0](h).split(fused[1], -1)
-        return self._lin(mlp.down_proj, mlp.act_fn(gate) * up)
-
-    def _norm(self, module, x: torch.Tensor) -> torch.Tensor:
-        """The module's RMSNorm in one fused op where that gives its very result (fp32), else the module itself."""
-        fused = self.norm.get(id(module))
-        if fused is None or x.dtype != torch.float32:
-            return module(x)
-        return F.rms_norm(x, fused[0].shape, fused[0], fused[1])
 
     def _attend(self, attn, q, k, v, mask, prefill: bool, lens: list[int] | None = None) -> torch.Tensor:
         """sdpa as transformers calls it for these shapes: grouped heads shared, causal for a prompt. Prompts of

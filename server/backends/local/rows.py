@@ -15,6 +15,7 @@ from ...errors import BackendError
 from . import int4
 from .decode import Decoder
 from .jobs import Ended, Failed, Job
+from .projections import SMALL_MATMUL
 from .lookup import DRAFT, Drafts
 from .sampling import argmax, draw_tokens, shape_logits
 from .two_stage import head_of
@@ -27,10 +28,6 @@ FAILED = "The local model failed while generating; see the server log."
 # 823 (the layers' weights made dense once, the output layer, the small ops: bench/RESULTS.md, "Round 8"), so
 # a prefill's own cost is that of ~140 of its tokens.
 PAD_ROOM = 128
-# Below this many rows torch's fp32 matmul (MKL) sums in another order (2,048 x 640 and 640 x 2,048 layers, every
-# M from 1 to 15 differed in the last bits from the same rows inside a larger M, none from 16 on): a shorter
-# prompt is prefilled alone, so that it gets its values alone.
-SMALL_MATMUL = 16
 # Padded tokens one prefill holds at most: its activations (Gemma 3 270M: ~25 KB a token) stay under ~100 MB.
 PREFILL_TOKENS = 4096
 
@@ -57,9 +54,10 @@ class RowBatch:
         self.size = size
         self.decoder = Decoder(model, row_tokens, preamble)
         self.head = head_of(model)  # a two-stage output layer (int4): its logits made exact where they count
-        # A lone greedy row checks prompt lookup's drafts in one pass (lookup.py) where that pass is cheap: int4's
-        # layers take several rows in one kernel call; fp32 and int8 layers run them one by one (decode.ROW_EXACT).
-        self.speculate = self.head is not None
+        # A lone greedy row checks prompt lookup's drafts in one pass (lookup.py), and short prompts are prefilled
+        # together, where that is cheap: int4's layers take several rows in one kernel call; fp32 and int8 layers run
+        # them one by one (projections.ROW_EXACT).
+        self.speculate = self.short_together = self.head is not None
         self.guessed = self.kept = 0  # drafts checked, and kept (bench/lookup_ab.py reports them)
         self.rows: list[_Row] = []  # row i is slot i of the decoder's cache
         self.joining: list[_Row] = []
@@ -87,7 +85,7 @@ class RowBatch:
                 ended += [self._leave(i).job for i in reversed(range(len(self.rows))) if self.rows[i].job.stopped()]
                 ended += [r.job for r in self.joining if r.job.stopped()]
                 self.joining = [r for r in self.joining if not r.job.stopped()]
-                for group in prompt_groups(self.joining, self.decoder.start):
+                for group in prompt_groups(self.joining, self.decoder.start, self.short_together):
                     first = len(self.rows)
                     self.rows += group
                     self.joining = [r for r in self.joining if not any(r is g for g in group)]
@@ -187,18 +185,20 @@ class RowBatch:
         self.decoder.close()
 
 
-def prompt_groups(rows: list[_Row], start=lambda ids: 0) -> list[list[_Row]]:
+def prompt_groups(rows: list[_Row], start=lambda ids: 0, short: bool = False) -> list[list[_Row]]:
     """The joining rows as groups prefilled together, longest first: rows whose prompts start at one place
-    (Decoder.start: after the preamble or at 0) and whose tokens from there take one path through the layers
-    (int4.path, SMALL_MATMUL: each gets its values alone bit for bit), within PAD_ROOM of the group's longest, and
-    at most PREFILL_TOKENS padded tokens a group."""
+    (Decoder.start: after the preamble or at 0) and whose tokens from there take one path through the 4-bit layers
+    (int4.path: each gets its values alone bit for bit), within PAD_ROOM of the group's longest, and at most
+    PREFILL_TOKENS padded tokens a group. A prompt under SMALL_MATMUL tokens is prefilled alone unless `short` (int4:
+    Decoder.prefill then runs the float layers prompt by prompt and gives the 4-bit kernel no pads)."""
     groups: list[list[_Row]] = []
     for row in sorted(rows, key=lambda r: (start(r.ids), -len(r.ids))):
         group = groups[-1] if groups else None
         at, n = start(row.ids), len(row.ids)
         longest = len(group[0].ids) - at if group else 0
-        if group and at == start(group[0].ids) and n - at >= SMALL_MATMUL and int4.path(n - at) == int4.path(longest) \
-                and longest - (n - at) <= PAD_ROOM and (len(group) + 1) * longest <= PREFILL_TOKENS:
+        room = PAD_ROOM if n - at >= SMALL_MATMUL or short else -1
+        if group and at == start(group[0].ids) and int4.path(n - at) == int4.path(longest) \
+                and longest - (n - at) <= room and (len(group) + 1) * longest <= PREFILL_TOKENS:
             group.append(row)
         else:
             groups.append([row])

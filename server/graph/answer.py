@@ -9,6 +9,7 @@ from . import everyday
 from .asks import KINDS, asked, relation_kind
 from .ground import named, said_otherwise, unplaced
 from .names import CJK, normalize
+from .unheld import unheld
 
 SINGLE = ("department", "place", "disease")  # kinds with one right answer: several candidates are rivals
 EN_LABEL = {"department": "department", "drug": "drug", "symptom": "symptom", "check": "check", "place": "location",
@@ -118,8 +119,8 @@ def lookup(graph, question: str) -> Found | None:
         return None
     facts = graph.facts_around(start, 2)
     what = asked(store, question, start, sorted({f["relation"] for f in facts}))
-    if what is None:
-        return None
+    if what is None or what[0] == "kind" and unheld(store, question, what[1], start, facts):
+        return None  # an operation's floor is not its department's: the facts say nothing of it
     said = (start, guessed, several, denying)
     return _answered(graph, question, what, said, facts, True) or _answered(graph, question, what, said, facts, False)
 

@@ -1,0 +1,59 @@
+"""What a question asks of a thing beside the kind of answer it names, where the facts hold nothing of it: the
+floor of an operation (翼状胬肉做手术是在哪个楼层 asks no clinic's floor), the price of a drug, a check's fasting."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .asks import KINDS, blanked
+from .names import CJK, normalize
+
+ALL = frozenset(KINDS)
+BUT_DEPARTMENT = ALL - {"department"}
+# (words of an aspect, the kinds of answer it turns into another question). What treats a disease's operation
+# or injection, stay or complication is the disease's department, so those leave a department question as it is;
+# where they are done, what is taken or checked for them and how they show are not the disease's own facts. A
+# place to pay or collect is asked only with a place (体检报告显示… is the reason for a visit, not what it asks).
+ASPECTS = (
+    (("手术", "开刀", "封闭", "打针", "输液", "注射", "理疗", "针灸", "推拿", "透析", "化疗", "放疗", "换药", "拆线",
+      "疫苗", "接种", "surgery", "operation", "operated", "injection", "physiotherapy", "physical therapy",
+      "dialysis", "chemotherapy", "radiotherapy", "vaccine", "vaccination"), BUT_DEPARTMENT),
+    (("住院", "病房", "hospital stay", "admitted", "ward"), BUT_DEPARTMENT),
+    (("并发症", "complication", "complications"), BUT_DEPARTMENT),
+    (("多少钱", "费用", "价格", "价钱", "收费", "贵不贵", "挂号费", "报销", "医保", "cost", "costs", "price", "fee",
+      "expensive", "insurance"), ALL),
+    (("副作用", "不良反应", "side effect", "side effects"), ALL),
+    (("用量", "剂量", "吃几次", "用几次", "服几次", "滴几次", "涂几次", "吃几片", "吃几粒", "吃多少", "用多少",
+      "怎么吃", "怎么用", "怎么服用", "dose", "dosage", "how often", "how many times"), ALL),
+    (("多久", "多长时间", "疗程", "how long"), ALL),
+    (("空腹", "禁食", "注意事项", "注意什么", "fasting", "fast before", "prepare"), ALL),
+    (("预防", "prevent", "prevention"), ALL),
+    (("根治", "治愈", "能治好", "cure", "curable"), ALL),
+    (("电话", "phone", "几点", "上班时间", "开门", "opening hours", "what time"), ALL),
+    (("缴费", "交费", "交钱", "付款", "取药", "拿药", "报告", "出结果", "pay", "pick up"), frozenset({"place"})),
+)
+CLAUSE = re.compile(r"[，,。；;！!？?\n]+")
+
+
+def _says(clause: str, word: str) -> bool:
+    """Whether a clause says an aspect's word: a Chinese word anywhere, an English one as whole words."""
+    if CJK.search(word):
+        return word in normalize(clause)
+    spaced = " " + re.sub(r"[^a-z0-9]+", " ", unicodedata.normalize("NFKC", clause).casefold()) + " "
+    return f" {word} " in spaced
+
+
+def unheld(store, question: str, kind: str, start: list[str], facts: list[dict]) -> str | None:
+    """The word of an aspect the question asks of what it names, in the clause that asks for `kind`, that no fact
+    about the question holds in a relation's or an entity's name; None where it asks the kind alone."""
+    held = " ".join(normalize(n) for f in facts for n in (f["relation"], f["head"]["name"], f["tail"]["name"]))
+    cues = [normalize(c) for c in KINDS[kind][0]]
+    for clause in CLAUSE.split(question):
+        rest = blanked(store, clause, start)
+        if not any(c in rest for c in cues):
+            continue
+        for words, kinds in ASPECTS:
+            for word in words:
+                if kind in kinds and _says(clause, word) and normalize(word) in rest and normalize(word) not in held:
+                    return word
+    return None

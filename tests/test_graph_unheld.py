@@ -57,3 +57,37 @@ def test_what_the_graph_holds_nothing_of_gets_no_reply_from_the_facts(graph, unh
 def test_an_instruction_model_that_gives_the_clinics_floor_for_the_operations_is_flagged(graph):
     p = plan(graph, None, "白内障做手术是在哪个楼层？", base_model=False)
     assert p is not None and p.check("眼科的位置是门诊楼5层A区 [1]。")["supported"] is False
+
+
+DRY = """head,relation,tail,head_type,tail_type
+干燥综合征,症状,口干,疾病,症状
+干燥综合征,症状,眼干,疾病,症状
+干燥综合征,症状,关节痛,疾病,症状
+干燥综合征,就诊科室,风湿免疫科,疾病,科室
+干燥综合征,常用药品,羟氯喹,疾病,药品
+高血压,症状,头晕,疾病,症状
+高血压,就诊科室,心内科,疾病,科室
+""".encode()
+
+
+@pytest.fixture(scope="module")
+def dry():
+    g = Graph(lambda: LadybugEngine(None))
+    g.import_file("dry.csv", DRY)
+    yield g
+    g.close()
+
+
+@pytest.mark.parametrize("question", ["干眼症用什么药？", "痛风性关节炎挂什么科？"])
+def test_a_disease_the_graph_lacks_is_not_read_as_the_symptoms_its_characters_spell(dry, question):
+    # 干眼症's characters hold 眼干's, 痛风性关节炎's 关节痛's: 干燥综合征's drug would answer another disease
+    assert plan(dry, None, question, base_model=True) is None, question
+
+
+def test_a_reply_from_the_symptoms_beside_a_disease_the_graph_lacks_is_flagged(dry):
+    reply, _, check = answer(dry, "颈椎病引起的头晕，挂什么科？")
+    assert "心内科" in reply and check["supported"] is False, (reply, check)
+    # the graph's own names, and a kind of trouble (胃病), are no disease it lacks
+    reply, _, check = answer(dry, "我有胃病，最近老是口干、眼干，吃什么药？")
+    assert "羟氯喹" in reply and check == {"supported": True}, (reply, check)
+    assert answer(dry, "干燥综合征挂什么科？")[::2] == ("干燥综合征的就诊科室是风湿免疫科 [1]。", {"supported": True})

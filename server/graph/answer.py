@@ -9,7 +9,7 @@ from . import everyday
 from .asks import KINDS, asked, relation_kind
 from .ground import named, said_otherwise, unplaced
 from .names import CJK, normalize
-from .unheld import unheld
+from .unheld import lacking, unheld
 
 SINGLE = ("department", "place", "disease")  # kinds with one right answer: several candidates are rivals
 EN_LABEL = {"department": "department", "drug": "drug", "symptom": "symptom", "check": "check", "place": "location",
@@ -41,6 +41,7 @@ class Found:
     # has: the choice leaves out what the question says, and the reply is flagged. None of bench's right two-hop
     # replies (tune, heldout, heldout3-7) has one.
     unexplained: list = field(default_factory=list)
+    lacking: list = field(default_factory=list)  # diseases the question names that the graph does not hold
 
 
 def _fits(store, what: tuple[str, str], f: dict, far: str, typed: bool) -> bool:
@@ -122,7 +123,10 @@ def lookup(graph, question: str) -> Found | None:
     if what is None or what[0] == "kind" and unheld(store, question, what[1], start, facts):
         return None  # an operation's floor is not its department's: the facts say nothing of it
     said = (start, guessed, several, denying)
-    return _answered(graph, question, what, said, facts, True) or _answered(graph, question, what, said, facts, False)
+    found = _answered(graph, question, what, said, facts, True) or _answered(graph, question, what, said, facts, False)
+    if found is not None:  # 颈椎病引起的头晕: the facts answer of 头晕 alone
+        found.lacking = lacking(store, question)
+    return found
 
 
 Said = tuple[list[str], list[str], list[set[str]], set[str]]  # named and read, guessed, read two ways, denying

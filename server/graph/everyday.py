@@ -9,6 +9,7 @@ import unicodedata
 from .asks import KINDS
 from .everyday_words import EN, ZH, ZH_SITES, parse
 from .names import CJK, normalize
+from .unheld import lacking
 
 ZH_WORDS, EN_WORDS = parse(ZH), parse(EN)
 # The characters of the body's sites (眼睑, 皮肤, 下肢): a symptom at one the question never says is no guess of it.
@@ -169,7 +170,7 @@ def read(store, question: str, start: list[str]) -> tuple[list[str], str, list[s
     several: list[set[str]] = []
     clauses = [c for c in CLAUSE.split(question) if c and c.strip()]
     for clause in clauses:
-        if denies(clause):
+        if denies(clause) or lacking(store, clause):  # 颈椎病 is not 后颈痛: a disease the graph lacks says no symptom
             continue
         said = clinical(_blanked(store, clause, start))
         covered = _covered(said, symptoms, {} if CJK.search(clause) else heads)

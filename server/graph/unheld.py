@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from .asks import KINDS, blanked
+from .ground import named
 from .names import CJK, normalize
 
 ALL = frozenset(KINDS)
@@ -57,3 +58,37 @@ def unheld(store, question: str, kind: str, start: list[str], facts: list[dict])
                 if kind in kinds and _says(clause, word) and normalize(word) in rest and normalize(word) not in held:
                     return word
     return None
+
+
+# How a disease's name ends (颈椎病, 胃癌, 腮腺炎, 焦虑症, 甲状腺结节, 干燥综合征; "tonsillitis"); 疹 is left out (红疹,
+# 起疹子 are what a patient sees). A name runs back from its end to a character that no name holds (得了, 我有, 的),
+# and an end followed by one of AFTER is no end (病人, 病毒性, 症状). Words so made that name no disease: NO_DISEASE,
+# and an organ's one character before 病 (胃病, 肝病: a kind of trouble, not a name).
+DISEASE_ENDS = ("综合征", "综合症", "结节", "结石", "增生", "囊肿", "息肉", "劳损", "病", "癌", "瘤", "炎", "症")
+STOPS = set("的了得有是患在和与或及我你他她它们吗呢吧啊呀个种这那哪什么怎要会能想请问该去挂看吃用做查说就都也还又被把给"
+            "从对跟让")
+AFTER = set("人房因史程情毒历假号友床理变菌状灶例种区")
+NO_DISEASE = ("毛病", "生病", "看病", "发病", "疾病", "病症", "炎症", "发炎", "并发症", "后遗症", "重症", "急症",
+              "轻症", "对症", "癌症")
+EN_DISEASE = re.compile(r"\b[a-z]+itis\b|\bsyndrome\b|\bcancer\b|\btumou?r\b")
+
+
+def lacking(store, text: str) -> list[str]:
+    """Names of diseases a text says that are no name of the graph's (颈椎病 in a graph without it; 慢性胃炎 holds
+    the graph's 胃炎, 甲状腺功能亢进症 is 甲亢's alias): what is left once the names it holds are taken out."""
+    ids = named(store, text)
+    key = blanked(store, text, ids)
+    out = []
+    for end in (m.end() for m in re.finditer("|".join(DISEASE_ENDS), key)):
+        if end < len(key) and key[end] in AFTER:
+            continue
+        start = end - 1
+        while start > 0 and CJK.match(key[start - 1]) and key[start - 1] not in STOPS:
+            start -= 1
+        word = key[start:end]
+        if len(word) >= 2 and not (len(word) == 2 and word.endswith("病")) and not word.endswith(NO_DISEASE):
+            out.append(word)
+    names = " ".join(normalize(n) for e in ids for n in [store.ents[e]["name"], *store.names_of(e)])
+    return out + [
+        m.group() for m in EN_DISEASE.finditer(unicodedata.normalize("NFKC", text).casefold())
+        if normalize(m.group()) not in names]

@@ -70,28 +70,13 @@ def _best(reached: dict[str, set], guessed: frozenset[str] = frozenset()) -> lis
     return [c for c, v in score.items() if v == top]
 
 
-HEAD_NOUN = 2  # characters, at least, of a symptom's last word a question may name it by (皮疹 for 手足皮疹)
-
-
 def by_head_noun(store, question: str, start: list[str]) -> list[str]:
     """Symptoms the question names by their last word alone (手脚上起了皮疹 -> 手足皮疹), where exactly one symptom
-    of the graph ends with that word and nothing the question named already holds it."""
+    of the graph ends with that word (everyday.heads) and nothing the question named already holds it."""
     key = normalize(question)
     held = "".join(store.ents[e]["norm"] for e in start)
-    ends: dict[str, set[str]] = {}
-    for eid, e in store.ents.items():
-        name = e["norm"]
-        if e["merged_into"] or e["type"] not in KINDS["symptom"][2] or not CJK.search(name):
-            continue
-        for size in range(HEAD_NOUN, len(name)):
-            ends.setdefault(name[-size:], set()).add(eid)
-    found = []
-    for word, ids in ends.items():
-        if len(ids) == 1 and word in key and word not in held and word not in store.by_key:
-            eid = store.canonical(next(iter(ids)))
-            if eid not in start and eid not in found:
-                found.append(eid)
-    return found
+    return [eid for eid, words in everyday.heads(store).items()
+            if eid not in start and any(w in key and w not in held for w in words)]
 
 
 def lookup(graph, question: str) -> Found | None:

@@ -10,7 +10,7 @@ from server.graph.ladybug import LadybugEngine
 from server.graph.service import Graph
 from tests.test_graph_everyday import answer
 
-EYES = """head,relation,tail,head_type,tail_type
+HOSPITAL = """head,relation,tail,head_type,tail_type
 白内障,就诊科室,眼科,疾病,科室
 白内障,症状,视物模糊,疾病,症状
 白内障,常用药品,吡诺克辛滴眼液,疾病,药品
@@ -20,13 +20,20 @@ EYES = """head,relation,tail,head_type,tail_type
 白内障,alias,Cataract,,
 青光眼,就诊科室,眼科,疾病,科室
 青光眼,并发症,失明,疾病,疾病
+干燥综合征,症状,口干,疾病,症状
+干燥综合征,症状,眼干,疾病,症状
+干燥综合征,症状,关节痛,疾病,症状
+干燥综合征,就诊科室,风湿免疫科,疾病,科室
+干燥综合征,常用药品,羟氯喹,疾病,药品
+高血压,症状,头晕,疾病,症状
+高血压,就诊科室,心内科,疾病,科室
 """.encode()
 
 
 @pytest.fixture(scope="module")
 def graph():
     g = Graph(lambda: LadybugEngine(None))
-    g.import_file("eyes.csv", EYES)
+    g.import_file("hospital.csv", HOSPITAL)
     yield g
     g.close()
 
@@ -59,35 +66,17 @@ def test_an_instruction_model_that_gives_the_clinics_floor_for_the_operations_is
     assert p is not None and p.check("眼科的位置是门诊楼5层A区 [1]。")["supported"] is False
 
 
-DRY = """head,relation,tail,head_type,tail_type
-干燥综合征,症状,口干,疾病,症状
-干燥综合征,症状,眼干,疾病,症状
-干燥综合征,症状,关节痛,疾病,症状
-干燥综合征,就诊科室,风湿免疫科,疾病,科室
-干燥综合征,常用药品,羟氯喹,疾病,药品
-高血压,症状,头晕,疾病,症状
-高血压,就诊科室,心内科,疾病,科室
-""".encode()
-
-
-@pytest.fixture(scope="module")
-def dry():
-    g = Graph(lambda: LadybugEngine(None))
-    g.import_file("dry.csv", DRY)
-    yield g
-    g.close()
-
 
 @pytest.mark.parametrize("question", ["干眼症用什么药？", "痛风性关节炎挂什么科？"])
-def test_a_disease_the_graph_lacks_is_not_read_as_the_symptoms_its_characters_spell(dry, question):
+def test_a_disease_the_graph_lacks_is_not_read_as_the_symptoms_its_characters_spell(graph, question):
     # 干眼症's characters hold 眼干's, 痛风性关节炎's 关节痛's: 干燥综合征's drug would answer another disease
-    assert plan(dry, None, question, base_model=True) is None, question
+    assert plan(graph, None, question, base_model=True) is None, question
 
 
-def test_a_reply_from_the_symptoms_beside_a_disease_the_graph_lacks_is_flagged(dry):
-    reply, _, check = answer(dry, "颈椎病引起的头晕，挂什么科？")
+def test_a_reply_from_the_symptoms_beside_a_disease_the_graph_lacks_is_flagged(graph):
+    reply, _, check = answer(graph, "颈椎病引起的头晕，挂什么科？")
     assert "心内科" in reply and check["supported"] is False, (reply, check)
     # the graph's own names, and a kind of trouble (胃病), are no disease it lacks
-    reply, _, check = answer(dry, "我有胃病，最近老是口干、眼干，吃什么药？")
+    reply, _, check = answer(graph, "我有胃病，最近老是口干、眼干，吃什么药？")
     assert "羟氯喹" in reply and check == {"supported": True}, (reply, check)
-    assert answer(dry, "干燥综合征挂什么科？")[::2] == ("干燥综合征的就诊科室是风湿免疫科 [1]。", {"supported": True})
+    assert answer(graph, "干燥综合征挂什么科？")[::2] == ("干燥综合征的就诊科室是风湿免疫科 [1]。", {"supported": True})

@@ -125,10 +125,12 @@ def before(server, part: str, canon, types) -> dict:
 
 
 def in_process(part: str, models: list[str], show: bool) -> None:
-    """Every question of one part through server.graph.grounded.plan and its check, as /api/chat runs them with
-    an empty library; prints one table row per model."""
+    """Every question of one part through server.graph.grounded.plan and the reply's grounding, as /api/chat runs
+    them with an empty library; prints one table row per model."""
     import tempfile
+    from types import SimpleNamespace
 
+    from server.chat.grounding import grounding_of
     from server.graph.grounded import plan
     from server.graph.ladybug import LadybugEngine
     from server.graph.service import Graph
@@ -151,10 +153,11 @@ def in_process(part: str, models: list[str], show: bool) -> None:
             if p is None:
                 body = {"text": not_found_reply(q["question"])}
             else:
-                text = p.reply if p.reply is not None else reader(
-                    [{"role": "system", "content": p.instruction}, {"role": "user", "content": q["question"]}],
-                    int(model.split("-")[1]))
-                body = {"text": text, "grounding": p.check(text)}
+                messages = [{"role": "system", "content": p.instruction}, {"role": "user", "content": q["question"]}]
+                text = p.reply if p.reply is not None else reader(messages, int(model.split("-")[1]))
+                req = SimpleNamespace(fact_check=p.check, answer=p.answer, user_message=q["question"],
+                                      sources=p.sources, messages=messages)
+                body = {"text": text, "grounding": grounding_of(req, text, "stop")}
             got = score(q, body, canon, types)
             counts[got] += 1
             if show:

@@ -43,6 +43,11 @@ def graph():
     ("白内障做手术是在哪个楼层？", "白内障做手术挂什么科？", "白内障的就诊科室是眼科 [1]。"),
     ("Where is cataract surgery done?", "Where is the cataract clinic?",
      "The department of Cataract: 眼科 [1]. The location of 眼科: 门诊楼5层A区 [2]."),
+    # a clause that names nothing asks of the procedure before it, and not of what else the question asks
+    ("白内障要做手术，在几楼做？", "做裂隙灯检查之前要注意什么，在哪做？",
+     "裂隙灯检查的检查地点是眼科 [1]。眼科的位置是门诊楼5层A区 [2]。"),
+    ("白内障做激光在几楼？", "做一次裂隙灯检查在几楼？",
+     "裂隙灯检查的检查地点是眼科 [1]。眼科的位置是门诊楼5层A区 [2]。"),
     ("白内障住院在几楼？", "白内障在几楼看？", "白内障的就诊科室是眼科 [1]。眼科的位置是门诊楼5层A区 [2]。"),
     # what the question asks besides, in a clause of its own, leaves the asked kind's answer
     ("白内障用的药多少钱？", "白内障用什么药？贵不贵？", "白内障的常用药品是吡诺克辛滴眼液 [1]。"),

@@ -15,10 +15,12 @@ BUT_DEPARTMENT = ALL - {"department"}
 # or injection, stay or complication is the disease's department, so those leave a department question as it is;
 # where they are done, what is taken or checked for them and how they show are not the disease's own facts. A
 # place to pay or collect is asked only with a place (体检报告显示… is the reason for a visit, not what it asks).
+PROCEDURES = (("手术", "开刀", "封闭", "打针", "输液", "注射", "理疗", "针灸", "推拿", "透析", "化疗", "放疗", "换药",
+               "拆线", "疫苗", "接种", "surgery", "operation", "operated", "injection", "physiotherapy",
+               "physical therapy", "dialysis", "chemotherapy", "radiotherapy", "vaccine", "vaccination"),
+              BUT_DEPARTMENT)
 ASPECTS = (
-    (("手术", "开刀", "封闭", "打针", "输液", "注射", "理疗", "针灸", "推拿", "透析", "化疗", "放疗", "换药", "拆线",
-      "疫苗", "接种", "surgery", "operation", "operated", "injection", "physiotherapy", "physical therapy",
-      "dialysis", "chemotherapy", "radiotherapy", "vaccine", "vaccination"), BUT_DEPARTMENT),
+    PROCEDURES,
     (("住院", "病房", "hospital stay", "admitted", "ward"), BUT_DEPARTMENT),
     (("并发症", "complication", "complications"), BUT_DEPARTMENT),
     (("多少钱", "费用", "价格", "价钱", "收费", "贵不贵", "挂号费", "报销", "医保", "cost", "costs", "price", "fee",
@@ -31,9 +33,15 @@ ASPECTS = (
     (("预防", "prevent", "prevention"), ALL),
     (("根治", "治愈", "能治好", "cure", "curable"), ALL),
     (("电话", "phone", "几点", "上班时间", "开门", "opening hours", "what time"), ALL),
-    (("缴费", "交费", "交钱", "付款", "取药", "拿药", "报告", "出结果", "pay", "pick up"), frozenset({"place"})),
+    (("缴费", "交费", "交钱", "付款", "取药", "拿药", "报告", "出结果", "pay", "pick up"),
+     frozenset({"place"})),
 )
 CLAUSE = re.compile(r"[，,。；;！!？?\n]+")
+# A place asked for a doing of something no name holds (翼状胬肉做激光在几楼, 打封闭针在哪) is that doing's place, not
+# the department's: the verbs of a procedure, and the words that may stand between one and its object (做一次胃镜).
+DOING = {"做", "打", "做个", "打个", "照", "拍"}
+BETWEEN = {"个", "一个", "一下", "一次", "次", "过", "完", "了"}
+NO_OBJECT = ("什么", "哪些", "哪个", "检查", "化验", "治疗", "这个", "那个")
 
 
 def _says(clause: str, word: str) -> bool:
@@ -44,19 +52,43 @@ def _says(clause: str, word: str) -> bool:
     return f" {word} " in spaced
 
 
+def _done(store, scope: str, start: list[str], cues: list[str]) -> str | None:
+    """The object of a procedure's verb (做激光) that is no name of the question's entities nor a cue word."""
+    import jieba
+
+    names = " ".join(normalize(n) for e in start for n in [store.ents[e]["name"], *store.names_of(e)])
+    tokens = [t for t in jieba.lcut(scope) if t.strip()]
+    for i, t in enumerate(tokens[:-1]):
+        if t in DOING:
+            thing = next((normalize(o) for o in tokens[i + 1:] if o not in BETWEEN), "")
+            if len(thing) >= 2 and CJK.search(thing) and thing not in names and not any(c in thing for c in cues) \
+                    and not any(thing in c for c in NO_OBJECT):
+                return thing
+    return None
+
+
 def unheld(store, question: str, kind: str, start: list[str], facts: list[dict]) -> str | None:
     """The word of an aspect the question asks of what it names, in the clause that asks for `kind`, that no fact
-    about the question holds in a relation's or an entity's name; None where it asks the kind alone."""
+    about the question holds in a relation's or an entity's name; None where it asks the kind alone. A clause that
+    names nothing (在几楼做) asks of a procedure the clauses before it say (翼状胬肉要做手术), and of nothing else
+    they ask (做纯音测听之前要注意什么，在哪做 asks where the check is done)."""
     held = " ".join(normalize(n) for f in facts for n in (f["relation"], f["head"]["name"], f["tail"]["name"]))
     cues = [normalize(c) for c in KINDS[kind][0]]
-    for clause in CLAUSE.split(question):
-        rest = blanked(store, clause, start)
-        if not any(c in rest for c in cues):
+    clauses = CLAUSE.split(question)
+    for i, clause in enumerate(clauses):
+        if not any(c in blanked(store, clause, start) for c in cues):
             continue
-        for words, kinds in ASPECTS:
-            for word in words:
-                if kind in kinds and _says(clause, word) and normalize(word) in rest and normalize(word) not in held:
-                    return word
+        bare = blanked(store, clause, start).replace(" ", "") == normalize(clause)
+        before = "，".join(clauses[:i + 1])
+        for scope, aspects in [(clause, ASPECTS)] + ([(before, (PROCEDURES,))] if bare else []):
+            rest = blanked(store, scope, start)
+            if kind == "place" and (thing := _done(store, scope, start, cues)):
+                return thing
+            for words, kinds in aspects:
+                for word in words:
+                    if kind in kinds and _says(scope, word) and normalize(word) in rest and \
+                            normalize(word) not in held:
+                        return word
     return None
 
 

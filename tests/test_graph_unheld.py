@@ -20,6 +20,8 @@ HOSPITAL = """head,relation,tail,head_type,tail_type
 白内障,alias,Cataract,,
 青光眼,就诊科室,眼科,疾病,科室
 青光眼,并发症,失明,疾病,疾病
+青光眼,检查项目,眼压测量,疾病,检查
+眼压测量,检查地点,视光中心,检查,科室
 干燥综合征,症状,口干,疾病,症状
 干燥综合征,症状,眼干,疾病,症状
 干燥综合征,症状,关节痛,疾病,症状
@@ -64,6 +66,13 @@ def graph():
 def test_what_the_graph_holds_nothing_of_gets_no_reply_from_the_facts(graph, unheld, held, reply):
     assert plan(graph, None, unheld, base_model=True) is None, unheld
     assert answer(graph, held)[::2] == (reply, {"supported": True})
+
+
+def test_a_place_asked_beside_a_check_is_the_checks(graph):
+    # where 眼压测量 is done, not where 青光眼's clinic is
+    reply, _, check = answer(graph, "青光眼要做眼压测量，在哪里做？")
+    assert reply == "眼压测量的检查地点是视光中心 [1]。" and check == {"supported": True}, reply
+    assert "门诊楼5层A区" in answer(graph, "青光眼在几楼看？")[0]
 
 
 def test_an_instruction_model_that_gives_the_clinics_floor_for_the_operations_is_flagged(graph):

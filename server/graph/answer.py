@@ -107,6 +107,9 @@ def lookup(graph, question: str) -> Found | None:
     what = asked(store, question, start, sorted({f["relation"] for f in facts}))
     if what is None or what[0] == "kind" and unheld(store, question, what[1], start, facts):
         return None  # an operation's floor is not its department's: the facts say nothing of it
+    checks = [e for e in start if store.ents[e]["type"] in KINDS["check"][2]]
+    if what == ("kind", "place") and checks:  # 胆结石做腹部B超在哪里: where the check is done, not the clinic
+        start = checks
     said = (start, guessed, several, denying)
     found = _answered(graph, question, what, said, facts, True) or _answered(graph, question, what, said, facts, False)
     if found is not None:  # 颈椎病引起的头晕: the facts answer of 头晕 alone

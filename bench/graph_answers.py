@@ -125,8 +125,7 @@ def before(server, part: str, canon, types) -> dict:
 
 
 def in_process(part: str, models: list[str], show: bool) -> None:
-    """Every question of one part through server.graph.grounded.plan and the reply's grounding, as /api/chat runs
-    them with an empty library; prints one table row per model."""
+    """One part's questions through the graph's plan and the reply's grounding, as /api/chat with no library."""
     import tempfile
     from types import SimpleNamespace
 

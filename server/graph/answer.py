@@ -71,8 +71,8 @@ def _best(reached: dict[str, set], guessed: frozenset[str] = frozenset()) -> lis
 
 
 def by_head_noun(store, question: str, start: list[str]) -> list[str]:
-    """Symptoms the question names by their last word alone (手脚上起了皮疹 -> 手足皮疹), where exactly one symptom
-    of the graph ends with that word (everyday.heads) and nothing the question named already holds it."""
+    """Symptoms the question names by their last word alone (手脚上起了皮疹 -> 手足皮疹: everyday.heads)."""
+    # a word that something the question named already holds names nothing more
     key = normalize(question)
     held = "".join(store.ents[e]["norm"] for e in start)
     return [eid for eid, words in everyday.heads(store).items()

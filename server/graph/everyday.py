@@ -92,8 +92,8 @@ def _symptoms(store) -> dict[str, list[str]]:
 
 
 def heads(store) -> dict[str, set[str]]:
-    """Symptom id -> the last words (2 characters or more) that end its names and no other symptom's, and are no
-    name of the graph themselves: 皮疹 of 手足皮疹 ("a rash on his hands"; answer.by_head_noun, 手脚上起了皮疹)."""
+    """Symptom id -> the last words (2+ characters) of its names that end no other symptom's nor name anything."""
+    # 皮疹 of 手足皮疹: "a rash on his hands" (here), 手脚上起了皮疹 (answer.by_head_noun)
     ends: dict[str, set[str]] = {}
     for eid, keys in _symptoms(store).items():
         for key in keys:

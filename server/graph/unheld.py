@@ -68,10 +68,9 @@ def _done(store, scope: str, start: list[str], cues: list[str]) -> str | None:
 
 
 def unheld(store, question: str, kind: str, start: list[str], facts: list[dict]) -> str | None:
-    """The word of an aspect the question asks of what it names, in the clause that asks for `kind`, that no fact
-    about the question holds in a relation's or an entity's name; None where it asks the kind alone. A clause that
-    names nothing (在几楼做) asks of a procedure the clauses before it say (翼状胬肉要做手术), and of nothing else
-    they ask (做纯音测听之前要注意什么，在哪做 asks where the check is done)."""
+    """The aspect the clause asking for `kind` asks that no fact's relation or entity name holds, else None."""
+    # A clause that names nothing (在几楼做) asks of a procedure the clauses before it say (翼状胬肉要做手术), and of
+    # nothing else they ask (做纯音测听之前要注意什么，在哪做 asks where the check is done).
     held = " ".join(normalize(n) for f in facts for n in (f["relation"], f["head"]["name"], f["tail"]["name"]))
     cues = [normalize(c) for c in KINDS[kind][0]]
     clauses = CLAUSE.split(question)
@@ -106,8 +105,8 @@ EN_DISEASE = re.compile(r"\b[a-z]+itis\b|\bsyndrome\b|\bcancer\b|\btumou?r\b")
 
 
 def lacking(store, text: str) -> list[str]:
-    """Names of diseases a text says that are no name of the graph's (颈椎病 in a graph without it; 慢性胃炎 holds
-    the graph's 胃炎, 甲状腺功能亢进症 is 甲亢's alias): what is left once the names it holds are taken out."""
+    """Names of diseases a text says that the graph does not hold (颈椎病, where it lacks it)."""
+    # looked for once the graph's names are taken out: 慢性胃炎 holds 胃炎, 甲状腺功能亢进症 is 甲亢's alias
     ids = named(store, text)
     key = blanked(store, text, ids)
     out = []

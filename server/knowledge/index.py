@@ -171,7 +171,9 @@ class Snapshot:
         total = sum(weight.values())
         # A compound held holds the parts jieba cut it into (游泳池 "swimming pool": 游泳, 泳池), as its own text would:
         # this floor lets a passage in, and the clause choice (bilingual.held_share) counts each asked word once.
-        held = shared(weight, self.tokens[i])
+        # A word of the same meaning counts as its own (星期六 by 周六: the clinic's Saturday line had lost to English
+        # passages' "Saturday" in translation).
+        held = shared(weight, self.tokens[i]) | held_otherwise(weight, self.tokens[i])
         held |= {t for t in weight if CJK.fullmatch(t) and any(t in h and t != h for h in held)}
         # and a compound the dictionary lacks is held where its word of two characters or more is (校园卡 by 校园
         # "campus": "Lost campus card: ... replacement fee 20 yuan" held 0.48 of 夏令营的校园卡弄丢了 without it).

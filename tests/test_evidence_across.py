@@ -14,14 +14,19 @@ SEEN = {"heldout7": ("lakeview_summer_camp_handbook.md", "metroride_user_guide.m
         "heldout8": ("jiadian_weixiu_xuzhi.md", "liuxuesheng_gongyu_shouce.md", "riverside_hall_visitor_guide.md")}
 
 
-@pytest.fixture(scope="module")
-def library():
+def seen_docs(seen: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """The text of each named document of bench/data/evidence, by set: {file name: text}."""
     docs = {}
-    for part, names in SEEN.items():
+    for part, names in seen.items():
         for name in names:
             with open(os.path.join(ROOT, "bench", "data", "evidence", part, "docs", name), encoding="utf-8") as f:
                 docs[name] = f.read()
-    yield from in_memory(docs)
+    return docs
+
+
+@pytest.fixture(scope="module")
+def library():
+    yield from in_memory(seen_docs(SEEN))
 
 
 def test_an_english_line_holding_more_of_a_chinese_question_than_any_chinese_one_is_shown(library):

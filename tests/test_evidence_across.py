@@ -36,8 +36,3 @@ def test_an_english_line_holding_more_of_a_chinese_question_than_any_chinese_one
     assert "Family matinees (Saturday 14:00)" in system
     assert sources[0]["title"] == "riverside_hall_visitor_guide.md"
 
-
-def test_a_chinese_question_about_a_chinese_line_keeps_its_own_language(library):
-    # The other way round: the clinic's own line holds the question itself, and no English passage holds more of it.
-    system, sources = library.ground("窝沟封闭建议几岁做？", "sentences")
-    assert "窝沟封闭建议在6-8岁" in system and sources[0]["title"] == "qinghe_dental_guide.md"

@@ -104,7 +104,9 @@ class Snapshot:
             # passages (as evidence._across ranks sentences). Without a name, 诊所星期六几点关门 lost its clinic to
             # "On Saturdays it opens at 10:00 and closes at 16:00" (a library's Saturday, in translation). So do the
             # other-language passages of the document ranked first: the summer camp's English half ("Airport pickup
-            # ... Hangzhou Xiaoshan Airport, costs 120 yuan one way") had stayed behind its Chinese passages.
+            # ... Hangzhou Xiaoshan Airport, costs 120 yuan one way") had stayed behind its Chinese passages. So do
+            # those holding more of the question than any passage of its language (held_share): the hall's "Family
+            # matinees (Saturday 14:00)" row, 0.65 of 7岁…亲子日场儿童票, stayed behind a dental clinic's 6-8岁 line.
             dense = {int(i): r for r, i in enumerate(rankings[0][1])}
             ahead.sort(key=lambda i: -cos[i])
             for r, i in enumerate(ahead):

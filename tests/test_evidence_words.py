@@ -2,7 +2,6 @@
 document's (#31): a word of the same meaning, months for their season, a verb and its object said apart."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -12,8 +11,8 @@ from server.knowledge.other_words import held_otherwise, joined, season
 from server.knowledge.service import KnowledgeBase
 from server.knowledge.store import Store
 from tests.memory_library import in_memory
-from tests.live import ROOT
 from tests.test_evidence import read
+from tests.test_evidence_across import seen_docs
 
 
 def test_latin_glued_to_chinese_is_cut_into_words_a_question_shares():
@@ -51,12 +50,7 @@ SEEN = {"heldout5": ("haiyue-airport-hotel.md", "shunda-driving-school.md", "whi
 
 @pytest.fixture(scope="module")
 def library():
-    docs = {}
-    for part, names in SEEN.items():
-        for name in names:
-            with open(os.path.join(ROOT, "bench", "data", "evidence", part, "docs", name), encoding="utf-8") as f:
-                docs[name] = f.read()
-    yield from in_memory(docs)
+    yield from in_memory(seen_docs(SEEN))
 
 
 def shown(library, question: str) -> str:

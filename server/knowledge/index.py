@@ -90,10 +90,13 @@ class Snapshot:
                 fused[int(i)] = fused.get(int(i), 0.0) + weight / (RRF_K + rank + 1)
         near = bool(CJK.search(query))  # BOTH_NEAR: measured on Chinese questions alone
         subject = rejoined(words(CUES.sub(" ", query)))  # what it is about, for passages in the other language
-        translated = {i for i in fused if floor and self.translated_match(i, near, subject, cos, cross)}
+        shares = {i: self.translated_share(i, near, subject, cos, cross) for i in fused} if floor else {}
+        translated = {i for i, share in shares.items() if share >= TRANSLATED_MIN}
         named = {t for t in q_tokens if t.isascii() and t.isalpha()} if near else set()
         first = self.rows[max(fused, key=fused.__getitem__)]["document_id"] if fused else None
-        ahead = [i for i in translated if named & set(self.tokens[i]) or self.rows[i]["document_id"] == first]
+        own = max((self.held_share(i, subject) for i in fused if near != bool(self.latin[i])), default=0.0)
+        ahead = [i for i in translated if named & set(self.tokens[i]) or self.rows[i]["document_id"] == first
+                 or shares[i] > own]
         if ahead and cos is not None:
             # The embedder puts a question nearer any text of its own language than the other language's passage
             # that answers it (MetroRide的年卡…全额退款: 0.852 against Chinese documents' 0.869): a passage that holds
@@ -101,7 +104,9 @@ class Snapshot:
             # passages (as evidence._across ranks sentences). Without a name, 诊所星期六几点关门 lost its clinic to
             # "On Saturdays it opens at 10:00 and closes at 16:00" (a library's Saturday, in translation). So do the
             # other-language passages of the document ranked first: the summer camp's English half ("Airport pickup
-            # ... Hangzhou Xiaoshan Airport, costs 120 yuan one way") had stayed behind its Chinese passages.
+            # ... Hangzhou Xiaoshan Airport, costs 120 yuan one way") had stayed behind its Chinese passages. So do
+            # those holding more of the question than any passage of its language (held_share): the hall's "Family
+            # matinees (Saturday 14:00)" row, 0.65 of 7岁…亲子日场儿童票, stayed behind a dental clinic's 6-8岁 line.
             dense = {int(i): r for r, i in enumerate(rankings[0][1])}
             ahead.sort(key=lambda i: -cos[i])
             for r, i in enumerate(ahead):
@@ -148,10 +153,10 @@ class Snapshot:
         (other_words.held_otherwise)."""
         return [a for t in sorted(whole_words(q_tokens)) if CJK.fullmatch(t) for a in alike(t) if a in self.keyword.df]
 
-    def translated_match(self, i: int, chinese: bool, subject: list[str], cos, cross: tuple | None) -> bool:
-        """A passage in the other language (English for a Chinese question, Chinese for an English one) that holds
-        in translation TRANSLATED_MIN of what the question is about and whose cosine reaches the embedder's floor for
-        the other language (cross[0]).
+    def translated_share(self, i: int, chinese: bool, subject: list[str], cos, cross: tuple | None) -> float:
+        """The share of what the question is about (held_share) that a passage in the other language (English for a
+        Chinese question, Chinese for an English one) holds in translation, where its cosine reaches the embedder's
+        floor for the other language (cross[0]); 0 elsewhere. It counts as relevant from TRANSLATED_MIN on.
 
         What it is about: its words less what it asks (押金, 多少钱, which floor), among those the dictionary or the
         library knows. Neither signal is enough alone: a dictionary's pairs are word for word (游泳馆的水温是多少度
@@ -159,18 +164,24 @@ class Snapshot:
         across languages are 0.02-0.03 apart.
         """
         if cos is None or not cross or chinese != bool(self.latin[i]) or float(cos[i]) < cross[0]:
-            return False
+            return 0.0
+        return self.held_share(i, subject)
+
+    def held_share(self, i: int, subject: list[str]) -> float:
+        """The share of the subject's words (weighed by meaning_idf) that a passage holds, itself or in translation."""
         weight = {t: self.meaning_idf(t) for t in subject if t in self.keyword.df or glosses(t)}
         total = sum(weight.values())
         # A compound held holds the parts jieba cut it into (游泳池 "swimming pool": 游泳, 泳池), as its own text would:
         # this floor lets a passage in, and the clause choice (bilingual.held_share) counts each asked word once.
-        held = shared(weight, self.tokens[i])
+        # A word of the same meaning counts as its own (星期六 by 周六: the clinic's Saturday line had lost to English
+        # passages' "Saturday" in translation).
+        held = shared(weight, self.tokens[i]) | held_otherwise(weight, self.tokens[i])
         held |= {t for t in weight if CJK.fullmatch(t) and any(t in h and t != h for h in held)}
         # and a compound the dictionary lacks is held where its word of two characters or more is (校园卡 by 校园
         # "campus": "Lost campus card: ... replacement fee 20 yuan" held 0.48 of 夏令营的校园卡弄丢了 without it).
         held |= {t for t in weight if CJK.fullmatch(t) and not glosses(t)
                  and any(len(h) >= 2 and h in t and h != t for h in held)}
-        return bool(total) and sum(weight[t] for t in held) / total >= TRANSLATED_MIN
+        return sum(weight[t] for t in held) / total if total else 0.0
 
     def meaning_idf(self, word: str) -> float:
         """How rare what a word means is in the library: the idf of the rarest of its translations that the library

@@ -27,25 +27,28 @@ def pytest_configure(config):
 
 # The longest files first: xdist (--dist loadfile --no-loadscope-reorder, pytest.ini) hands files to its
 # workers in collection order, and a long file that starts last keeps one worker busy after the others are
-# done. Without --no-loadscope-reorder xdist orders files by their number of tests instead, and the 7 tests
-# of test_tuning.py started among the last. Seconds of a worker per file in the whole suite at 4da90cc (785 tests,
-# 28:56 on 2 cores at load 10-14, 5,010 worker-seconds), those this branch made shorter scaled by their own
-# before/after runs: 351 tuning, 342 backup, 238 graph, 189 uniapp, 162 evidence, 161 the page (split since: 73% of
-# it chat_page, 27% page_settings_safety_layout, -n0 alone), 158 tuning_spawn,
-# 157 graph_offline, 131 roles, 126 graph_constrained, 121 the train page, 120 cluster, 106 cross_language, then
-# 100 down to 30. A file not named here starts after these, in collection order.
-LONGEST_FIRST = ("test_tuning.py", "test_backup.py", "test_graph.py", "test_uniapp.py", "test_evidence.py",
-                 "test_chat_page.py", "test_page_settings_safety_layout.py",
-                 "test_tuning_spawn.py", "test_graph_offline.py", "test_roles.py",
-                 "test_graph_constrained.py", "test_train_page.py", "test_cluster.py", "test_cross_language.py",
-                 "test_v1_local.py", "test_composed_about.py", "test_composed_answers.py", "test_sessions.py",
-                 "test_conversations.py", "test_safe_default.py", "test_security.py", "test_local_live.py",
-                 "test_cross_language_choice.py", "test_int4.py", "test_knowledge.py", "test_knowledge_embedders.py",
-                 "test_https.py", "test_devices.py", "test_fuzz.py", "test_streaming.py", "test_roles_devices.py",
-                 "test_errors.py", "test_soak.py", "test_graph_answers.py", "test_cpu_dtype.py", "test_types.py",
-                 "test_transformers_serve.py", "test_conversation_list.py", "test_ocr_library.py",
-                 "test_hardening.py", "test_library_answers.py", "test_graph_page.py", "test_data_folder.py",
-                 "test_upload_caps.py", "test_attach_page.py", "test_activity_page.py")
+# done. Without --no-loadscope-reorder xdist orders files by their number of tests instead. Seconds of a worker per
+# file in the whole suite at f3cd250 (872 tests, 43:13 on 2 cores at load 13-17, 7,475 worker-seconds): 883 tuning,
+# 341 graph, 256 v1_local, 234 uniapp, 225 backup, 199 evidence_words (it started after all 46 files named here
+# before), 197 conversations, 186 roles, then 180 down to 30. A file not named here (under 30 s) starts after these,
+# in collection order.
+LONGEST_FIRST = ("test_tuning.py", "test_graph.py", "test_v1_local.py", "test_uniapp.py", "test_backup.py",
+                 "test_evidence_words.py", "test_conversations.py", "test_roles.py", "test_graph_offline.py",
+                 "test_cluster.py", "test_tuning_spawn.py", "test_chat_page.py", "test_sessions.py",
+                 "test_knowledge.py", "test_train_page.py", "test_evidence.py", "test_knowledge_embedders.py",
+                 "test_local_live.py", "test_safe_default.py", "test_security.py", "test_cross_language_choice.py",
+                 "test_devices.py", "test_streaming.py", "test_graph_answers.py", "test_number_guard.py",
+                 "test_ocr_library.py", "test_page_settings_safety_layout.py", "test_library_answers.py",
+                 "test_errors.py", "test_hardening.py", "test_roles_devices.py", "test_composed_about.py",
+                 "test_composed_answers.py", "test_compose_sums.py", "test_types.py", "test_attach_page.py",
+                 "test_audit.py", "test_evidence_flags.py", "test_v1_api.py", "test_https.py", "test_soak.py",
+                 "test_compose_paired.py", "test_transformers_serve.py", "test_usage.py", "test_fuzz.py",
+                 "test_cross_language.py", "test_graph_constrained.py", "test_upload_caps.py",
+                 "test_reply_document.py", "test_ocr_read.py", "test_data_folder.py",
+                 "test_local_limits_and_loading.py", "test_redis_store.py", "test_https_page.py",
+                 "test_composed_picks.py", "test_evidence_page.py", "test_int4.py", "test_conversation_list.py",
+                 "test_start_messages.py", "test_knowledge_page.py", "test_graph_page.py",
+                 "test_graph_answer_page.py", "test_local_prompt.py", "test_activity_page.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

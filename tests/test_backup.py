@@ -73,10 +73,11 @@ def test_backup_while_busy_then_restore_and_serve(stub, tmp_path):
         chat.wait_done(chat.chat("Where is the pharmacy?", model="words-5"))
         before = snapshot(server.url, client_id)
 
-        # Busy: a reply streams (200 words, 50 ms apart) and a long upload is being embedded. 200 paragraphs
+        # Busy: a reply streams (400 words, 50 ms apart: 20 s) and a long upload is being embedded. 200 paragraphs
         # embedded for 35 s on the loaded 2 cores (600 for 105 s), the backup taking 3 s there; with 100 the upload
-        # still ran 27 s after the backup's end (load 6-7: the library reads at nice 10).
-        streaming = chat.chat("Tell me more.", model="slow-200")
+        # still ran 27 s after the backup's end (load 6-7: the library reads at nice 10). A reply of 10 s had ended
+        # before the backup at load 15 (its own start imports the server); the upload's end is waited for anyway.
+        streaming = chat.chat("Tell me more.", model="slow-400")
         chat.wait("token", lambda t: t["request_id"] == streaming)
         big = "\n\n".join(f"Ward {i} visiting hours are {i % 12 + 1} to {i % 12 + 3} in the afternoon, room {i * 3}."
                           for i in range(100)).encode()

@@ -193,7 +193,13 @@ def test_a_reply_finishes_and_is_saved_while_no_socket_is_open(make_server, make
     rid = c.chat("long answer please", model="slow-60")  # 3 s of words
     c.wait("token")
     c.close()
-    time.sleep(5)  # the reply has ended by now, with nobody connected
+    # A turn is stored whole when its reply ends (sessions.append_turn): then the list counts its two messages.
+    # A fixed 5 s wait was 2 s longer than the reply on a quiet machine and could be shorter than it under load.
+    deadline = time.monotonic() + 60
+    while [m["messages"] for m in http_json(s.url + "/api/conversations", headers=as_client(ME))[1]["conversations"]
+           if m["session_id"] == c.session_id] != [2]:
+        assert time.monotonic() < deadline, "the reply was never saved"
+        time.sleep(0.1)
     back = make_client(s.url, client_id=ME, session_id=c.session_id)
     ready = back.of("ready")[0]
     assert ready["active_request_id"] is None

@@ -133,7 +133,8 @@ class TuningService:
             self.folder.create(job, {"train": train, "eval": evals})
             self.jobs[job["id"]] = job
             self._touch(job)
-        return job
+            # A copy taken before the worker may mark it running: the reply says what was accepted (as graph builds).
+            return dict(job)
 
     def get(self, job_id: str) -> dict:
         with self.cond:

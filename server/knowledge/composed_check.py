@@ -6,7 +6,8 @@ from typing import cast
 from ..shapes import Grounding
 from .asked_thing import FRAME, about_other
 from .evidence import language
-from .grounding import passage_off_topic, answer_quote, says_not_found
+from .grounding import answer_quote, says_not_found
+from .on_topic import passage_off_topic
 
 
 def of_composed(grounding: Grounding, reply: str, question: str, sources: list[dict], shown: str) -> Grounding:

@@ -20,6 +20,7 @@ OWN_SUBJECT = re.compile(r"^\s*(?:(?:the|a|an|its|their)\s+)?[a-z]+(?:\s+[a-z]+)
 # A cell's column label as the evidence shows it ("Junior (7–15): $38", "费用：5300元").
 LABEL = re.compile(r"^[^|:：]{1,40}(?::\s|：)")
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
+COMPOUND = re.compile(r"\w+-\w+")  # check-in, check-out, e-bike
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
 # English clauses that join two values ("costs 5 dollars for adults and 3 dollars for children") are cut at
@@ -92,7 +93,8 @@ def clauses(shown: str) -> list[Clause]:
                     if p.strip() and (n, p) not in seen:
                         seen.add((n, p))
                         own = words_of(p)
-                        restated = {w for w in words_of(VALUE.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
+                        # Not "up (to)", nor a compound's half: "check-out by" restates no "check-in from".
+                        restated = {w for w in words_of(COMPOUND.sub(" ", VALUE.split(p)[0])) & lead if len(w) > 2}
                         kept = set() if restated or OWN_SUBJECT.match(LEADING_JOIN.sub("", p)) else lead
                         earlier = ""
                         if not latin and goes_on(p):

@@ -16,10 +16,12 @@ from ..shapes import Grounding
 from ..key_tokens import names
 from .answer_kind import has_kind, mentions
 from .asked_noun import asked_noun, gives
+from .asked_parts import parts
+from .events import of_event
 from .bilingual import HALF, held_share
 from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
-from .grounding import EVIDENCE_LINE, answer_quote
+from .grounding import EVIDENCE_LINE, answer_quote, says_not_found
 from .echo import asks_someone
 from . import ranges
 from .narrow import asked_kind, coded, in_range
@@ -58,6 +60,9 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     lang = language(question)
     if asks_yes_no(question):
         return _yes_no(question, shown, lang)
+    asked = parts(question)
+    if asked:
+        return _each(asked, shown, sources)
     person = asks_someone(question)
     if not (person or asked_kind(question) or WANTS_NUMBER.search(question)):
         # A where-question asks no value, but a clause about it that gives a floor or a room answers it; any other
@@ -87,7 +92,8 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     if leader is not None and not ranged and _out_of_range(question, leader):
         return _nearest(question, shown, lang)  # 小型犬（10公斤以下）'s deposit for a dog of 三十多公斤
     if leader is None or not (ranged or cell) and (top <= 0 or not (_about(leader, question, own)
-                                                        or _on_the_day(leader, question, sources))):
+                                                        or _on_the_day(leader, question, sources)
+                                                        or of_event(leader, question))):
         # No clause shares what the question is about: the model would pick a value of something else (a bath's
         # 100 元 for a microchip). Said so, with the nearest sentence, where the model reads its own language.
         return _nearest(question, shown, lang)
@@ -118,6 +124,22 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     said = (leader.row and paired_read(question, leader.head, leader.row, leader.text)
             or as_read(leader, shown, found.kind))
     return Composed(frame(lang, [(leader.n, said)]), [leader.n], {"supported": True})
+
+
+def _each(asked: list[str], shown: str, sources: list[dict]) -> Composed | None:
+    """Two things asked in one question: each part composed from its own clause, cited, and checked as its own
+    question; None (the model writes, and the check reads every part) unless every part is answered so."""
+    from .composed_check import of_composed
+
+    said = []
+    for part in asked:
+        found = compose(part, shown, sources)
+        if found is None or says_not_found(found.reply):
+            return None
+        said.append((found, of_composed(found.grounding, found.reply, part, sources, shown)))
+    flagged = next((g for _, g in said if not g.get("supported")), None)
+    return Composed("\n".join(f.reply for f, _ in said), sorted({n for f, _ in said for n in f.passages}),
+                    flagged or {"supported": True})
 
 
 def _out_of_range(question: str, clause: Clause) -> bool:

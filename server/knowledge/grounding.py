@@ -21,6 +21,8 @@ from .elsewhere import from_elsewhere
 from .asked_thing import about_other
 from .sums import derived, stated
 from .on_topic import off_topic, units_of
+from .events import other_event
+from .asked_parts import by_part, parts, unanswered_parts
 
 CLAUSE_START = re.compile(r"^[\s\-*•>]+")  # a reply's list marker ("- New members ...")
 EVIDENCE_LINE = re.compile(r"^\[(\d+)\] \((.+?)\) (.+)$", re.M)  # "[n] (title) sentence", best first
@@ -32,9 +34,12 @@ def answer_numbers(question: str, shown: str) -> list[str]:
     Those of the clauses about the question nearly as much as the best one, and the question's own. Every
     rival's value is among them: the guard never forces a doubtful choice; the check flags a reply that makes one.
     """
-    found = candidates(question, shown, person=False)
-    texts = [c.text for c in found.backing] or [shown]
-    allowed = with_hours(of_kind(found.kind, texts) | numbers(question))
+    allowed, texts = with_hours(numbers(question)), []
+    for asked in parts(question) or [question]:  # a question of two parts: the numbers of each
+        found = candidates(asked, shown, person=False)
+        backing = [c.text for c in found.backing] or [shown]
+        texts += backing
+        allowed |= with_hours(of_kind(found.kind, backing))
     return sorted(f for f in number_forms("\n".join(texts + [question])) if f in allowed or _canonical_in(f, allowed))
 
 
@@ -126,6 +131,7 @@ def unanswered(reply: str, question: str, sources: list[dict], shown: str) -> li
             unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
             outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources) +
             from_elsewhere(reply, question, sources) + not_the_named(reply, question, sources) +
+            other_event(reply, question, sources) +
             only_the_named(reply, question, sources) +
             about_other(reply, question, sources, shown))
 
@@ -155,15 +161,21 @@ def check(reply: str, question: str, sources: list[dict], shown: str) -> Groundi
     numbers count as shown, since a reply may repeat them. The quote is what the knowledge says about the
     question: the sentences of the clauses most about it (every rival, where they rival), else the best evidence.
     """
-    said = stated(reply, question, shown)  # a sum's result is checked by its operands (sums.py)
-    missing = (unsupported(reply, question, shown) or unanswered(said, question, sources, shown) or
-               (["(off topic)"] if off_topic(said, question, sources) else []))
+    # A question of two parts: every part answered, each read with the values of the others' clauses left out.
+    missing = unanswered_parts(reply, question, shown) or [
+        m for part, asked in by_part(reply, question, shown) for m in _missing(part, asked, sources, shown)]
     if not missing:
         return {"supported": True}
     # A value outranked by a sentence that was not shown: the quote is that sentence.
     quoted = as_shown(sources) if any(m.startswith("(outranked") for m in missing) else shown
     quote = answer_quote(question, quoted, sources)
     return cast(Grounding, {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})})
+
+
+def _missing(reply: str, question: str, sources: list[dict], shown: str) -> list[str]:
+    said = stated(reply, question, shown)  # a sum's result is checked by its operands (sums.py)
+    return (unsupported(reply, question, shown) or unanswered(said, question, sources, shown) or
+            (["(off topic)"] if off_topic(said, question, sources) else []))
 
 
 def _without(text: str, codes: set[str]) -> str:

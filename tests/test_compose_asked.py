@@ -1,0 +1,75 @@
+"""Replies that answer what was asked (#31): a question of two parts is answered part by part and a reply to one
+part is flagged; a deposit or a compensation asked by its verb (押多少, 赔多少) is the value its clause names, not the
+price beside it; an event's time (a check-out) comes from that event's clause, not another's (day guests' leaving)."""
+from __future__ import annotations
+
+from server.knowledge.compose import compose
+from server.knowledge.composed_check import of_composed
+from server.knowledge.grounding import answer_numbers, check
+
+
+def _shown(title: str, *lines: str) -> str:
+    return "Evidence:\n" + "\n".join(f"[1] ({title}) {line}" for line in lines)
+
+
+def _sent(question: str, shown: str, sources: list[dict]):
+    """The composed reply and whether it goes out supported."""
+    found = compose(question, shown, sources)
+    assert found is not None, question
+    return found.reply, of_composed(found.grounding, found.reply, question, sources, shown)["supported"]
+
+
+FLATS = [{"n": 1, "title": "qinghe-flats.md", "text": "# 青禾青年公寓\n## 房型与价格\n- 四人间：每人每月 800元。\n"
+          "- 双人间：每人每月 1500元。\n- 入住押金：1000元，退房后7天内退还。"}]
+FLATS_SHOWN = _shown("qinghe-flats.md", "双人间：每人每月 1500元。", "四人间：每人每月 800元。",
+                     "入住押金：1000元，退房后7天内退还。")
+TWO = "我想住双人间，一个月多少钱？入住要交多少押金？"
+
+
+def test_two_things_asked_are_both_composed_each_from_its_own_clause():
+    reply, supported = _sent(TWO, FLATS_SHOWN, FLATS)
+    assert "1500元" in reply and "1000元" in reply and "800元" not in reply and supported, reply
+    assert reply.count("[1]") == 2  # each value cited
+
+
+def test_a_reply_to_one_of_two_things_asked_is_flagged():
+    assert check("双人间每月1500元。", TWO, FLATS, FLATS_SHOWN)["supported"] is False
+    assert check("押金1000元。", TWO, FLATS, FLATS_SHOWN)["supported"] is False
+    assert check("双人间每月1500元，押金1000元。", TWO, FLATS, FLATS_SHOWN) == {"supported": True}
+    # The number guard lets a model write both.
+    assert {"1500", "1000"} <= set(answer_numbers(TWO, FLATS_SHOWN))
+
+
+HALL = [{"n": 1, "title": "hall.md", "text": "# 松涛球馆\n## 器材租借\n- 网球拍租借 15元/支/次，押金 200元。\n"
+         "- 损坏网球拍按 300元 赔偿。"}]
+HALL_SHOWN = _shown("hall.md", "网球拍租借 15元/支/次，押金 200元。", "损坏网球拍按 300元 赔偿。")
+
+
+def test_a_deposit_asked_by_its_verb_is_the_deposit_not_the_rent_beside_it():
+    question = "租一支网球拍要押多少钱？"
+    reply, supported = _sent(question, HALL_SHOWN, HALL)
+    assert "200元" in reply and "15元" not in reply and supported, reply
+    assert check("15元。", question, HALL, HALL_SHOWN)["supported"] is False
+    assert check("押金200元。", question, HALL, HALL_SHOWN) == {"supported": True}
+
+
+def test_a_compensation_asked_by_its_verb_is_not_the_rent():
+    question = "借的网球拍不小心弄坏了，要赔多少？"
+    assert check("15元。", question, HALL, HALL_SHOWN)["supported"] is False
+    assert check("300元。", question, HALL, HALL_SHOWN) == {"supported": True}
+
+
+LODGE = [{"n": 1, "title": "pine-lodge.md", "text": "# Pine Ridge Lodges\n## Visitors\n"
+          "- Day guests: $8 per adult, and must leave by 8:00 pm.\n## Arrival and departure\n"
+          "- Lodges: check-in from 2:00 pm, check-out by 10:30 am."}]
+LODGE_SHOWN = _shown("pine-lodge.md", "Day guests: $8 per adult, and must leave by 8:00 pm.",
+                     "Lodges: check-in from 2:00 pm, check-out by 10:30 am.")
+
+
+def test_an_events_time_comes_from_that_events_clause():
+    question = "What time do we have to be out of the lodge on the day we leave?"
+    assert check("You must leave by 8:00 pm.", question, LODGE, LODGE_SHOWN)["supported"] is False
+    assert check("By 2:00 pm.", question, LODGE, LODGE_SHOWN)["supported"] is False  # check-in's
+    assert check("By 10:30 am.", question, LODGE, LODGE_SHOWN) == {"supported": True}
+    found = compose(question, LODGE_SHOWN, LODGE)
+    assert found is None or ("10:30" in found.reply and "8:00" not in found.reply), found

@@ -73,3 +73,31 @@ def test_an_events_time_comes_from_that_events_clause():
     assert check("By 10:30 am.", question, LODGE, LODGE_SHOWN) == {"supported": True}
     found = compose(question, LODGE_SHOWN, LODGE)
     assert found is None or ("10:30" in found.reply and "8:00" not in found.reply), found
+
+
+SCHOOL = [{"n": 1, "title": "lotus-school.md", "text": "# Lotus Mandarin School\n## Visa letters\n"
+           "- Students who enrol in 10 weeks or more can request a JW202 visa support letter; the fee is 450 yuan.\n"
+           "## Housing\n| Room | Price |\n|---|---|\n| Student residence, single room | 2600 yuan/month |"}]
+# The evidence chooser showed the letter's rule without its fee (the line cut at ";").
+SCHOOL_SHOWN = _shown("lotus-school.md",
+                      "Students who enrol in 10 weeks or more can request a JW202 visa support letter;")
+
+
+def test_a_value_the_shown_clause_lacks_comes_from_the_clause_about_the_same_thing():
+    question = "How much does the school charge for the letter I need for my student visa?"
+    reply, supported = _sent(question, SCHOOL_SHOWN, SCHOOL)
+    assert "450" in reply and "2600" not in reply and supported, reply
+
+
+def test_a_neighbours_value_is_not_composed_for_a_thing_whose_clauses_hold_none():
+    sources = [{**SCHOOL[0], "text": SCHOOL[0]["text"].replace("; the fee is 450 yuan", "")}]
+    found = compose("How much does the school charge for the letter I need for my student visa?", SCHOOL_SHOWN,
+                    sources)
+    assert found is None or "2600" not in found.reply, found
+
+
+def test_a_price_for_a_phone_number_and_no_length_for_how_long_are_flagged():
+    shown = _shown("hall.md", "羽毛球私教：成人 260元/课时。", "私教预约电话 138 5712 9066。")
+    sources = [{"n": 1, "title": "hall.md", "text": "- 羽毛球私教：成人 260元/课时。\n- 私教预约电话 138 5712 9066。"}]
+    assert check("羽毛球私教：成人 260元/课时 [1]", "想报羽毛球私教，该打哪个电话问？", sources, shown)["supported"] is False
+    assert check("学校会出具签证材料 [1]", "签证邀请函要提前多久申请？", sources, shown)["supported"] is False

@@ -30,12 +30,22 @@ NOUNS = (
 MONEY_NOUNS = ("deposit", "fine", "compensation", "refund")
 # A run one dials: three digits or more (an extension 803, a line 0571-8812 3456's parts).
 DIALLED = re.compile(r"\d{3,}")
+# What a price, a share or a time has around its digits, which a number to dial has not.
+UNIT_AFTER = re.compile(r"\s*(?:元|块|角|%|percent|dollars?|yuan|euros?|pounds?|/|[:：.]\d)", re.I)
+PRICED_BEFORE = re.compile(r"[$€¥£]\s*$")
 # A phone number or an extension: such a run, or digits in groups ("0571-8812 3456", "ext. 2214").
 PHONE_NUMBER = re.compile(rf"{DIALLED.pattern}|\d+[-\s]\d{{2,}}")
 # A whole number to dial, for telling two lines apart (139 5710 8899 is not 139 5716 2208, though both hold 139):
 # 7 digits or more, maybe in groups (021-6078 5521); a price, a date or a time has fewer, or a unit or a colon.
 WHOLE_NUMBER = re.compile(r"(?<![\d.:])\d(?:[-\s]?\d){6,}(?![\d.:])")
 
+
+
+def dialled(text: str) -> list[str]:
+    """The runs of a text one might dial: DIALLED runs less a price's, a share's or a time's ("260元/课时" for a
+    coach's phone line dials nothing)."""
+    return [m.group() for m in DIALLED.finditer(text) if not PRICED_BEFORE.search(text[:m.start()])
+            and not UNIT_AFTER.match(text[m.end():])]
 
 
 def numbers_to_dial(text: str) -> list[str]:

@@ -9,7 +9,6 @@ Where no clause is about a value question at all, the reply says so and quotes t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import cast
 
 from ..shapes import Grounding
@@ -17,11 +16,12 @@ from ..key_tokens import names
 from .answer_kind import has_kind, mentions
 from .asked_noun import asked_noun, gives
 from .asked_parts import parts
+from .composed_parts import Composed, each_part, from_whole
 from .events import of_event
 from .bilingual import HALF, held_share
 from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
-from .grounding import EVIDENCE_LINE, answer_quote, says_not_found
+from .grounding import EVIDENCE_LINE, answer_quote
 from .echo import asks_someone
 from . import ranges
 from .narrow import asked_kind, coded, in_range
@@ -48,21 +48,22 @@ WHEN_VERBS = set("开始 开门 关门 闭馆 开放 结束 营业 open close sh
 WHERE = re.compile(r"在哪|哪里|哪儿|什么地方|什么位置|\bwhere\b", re.I)
 
 
-@dataclass
-class Composed:
-    reply: str
-    passages: list[int]  # the sources it cites
-    grounding: Grounding
-
-
 def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
-    """The reply composed from the clause of `shown` (evidence lines) that answers; None when none clearly does."""
+    """The reply composed from the clause of `shown` (evidence lines) that answers; None when none clearly does.
+
+    A question of two parts is answered part by part; a clause that lacks what was asked (its event's name, a value
+    of the asked kind) is answered from the whole passages where they hold it (composed_parts.py)."""
+    asked = parts(question)
+    if asked:
+        return each_part(asked, shown, sources, compose)
+    return from_whole(question, shown, sources, _compose)
+
+
+def _compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
+    """The reply composed from the clause of `shown` that answers; None when none clearly does."""
     lang = language(question)
     if asks_yes_no(question):
         return _yes_no(question, shown, lang)
-    asked = parts(question)
-    if asked:
-        return _each(asked, shown, sources)
     person = asks_someone(question)
     if not (person or asked_kind(question) or WANTS_NUMBER.search(question)):
         # A where-question asks no value, but a clause about it that gives a floor or a room answers it; any other
@@ -124,22 +125,6 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     said = (leader.row and paired_read(question, leader.head, leader.row, leader.text)
             or as_read(leader, shown, found.kind))
     return Composed(frame(lang, [(leader.n, said)]), [leader.n], {"supported": True})
-
-
-def _each(asked: list[str], shown: str, sources: list[dict]) -> Composed | None:
-    """Two things asked in one question: each part composed from its own clause, cited, and checked as its own
-    question; None (the model writes, and the check reads every part) unless every part is answered so."""
-    from .composed_check import of_composed
-
-    said = []
-    for part in asked:
-        found = compose(part, shown, sources)
-        if found is None or says_not_found(found.reply):
-            return None
-        said.append((found, of_composed(found.grounding, found.reply, part, sources, shown)))
-    flagged = next((g for _, g in said if not g.get("supported")), None)
-    return Composed("\n".join(f.reply for f, _ in said), sorted({n for f, _ in said for n in f.passages}),
-                    flagged or {"supported": True})
 
 
 def _out_of_range(question: str, clause: Clause) -> bool:

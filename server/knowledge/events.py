@@ -14,7 +14,9 @@ RANGE = r"\d\s*(?:[-–—~～至到]|to|until|till)\s*\d"
 # (event, what a question asking its time says, what a clause giving it says). First match wins: "be out of the
 # cabin on the day we leave" is a check-out, not a departure.
 EVENTS = (
-    ("check-out", re.compile(r"check(?:ing)?[- ]?out|\bbe out of\b|\bvacate|\bmove out\b|\bday (?:we|I) leave\b|"
+    # Being out of a place is a check-out where the askers are (not "my visitors have to be out of the building").
+    ("check-out", re.compile(r"check(?:ing)?[- ]?out|\b(?:we|I)\b[^.?]{0,20}\bbe out of\b|\bvacate|\bmove out\b|"
+                             r"\bday (?:we|I) leave\b|"
                              r"\bleave (?:the|our|my) (?:room|cabin|site|pitch|apartment|flat|dorm|lodge|chalet)|"
                              r"退房|离店|腾房|搬出", re.I),
      re.compile(r"check[- ]?out|\bvacate|退房|离店|搬出", re.I)),

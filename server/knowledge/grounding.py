@@ -5,7 +5,7 @@ import re
 from typing import cast
 
 from .chunk import sentences
-from .asked_noun import DIALLED, asked_noun, not_the_named, only_the_named
+from .asked_noun import asked_noun, dialled, not_the_named, only_the_named
 from .evidence import WANTS_NUMBER
 from .clauses import clauses
 from .rivals import candidates, latin_people, numbered, rates, states_rivals
@@ -77,9 +77,10 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     if says_not_found(reply) and not found and not days:
         return []  # "Not found." claims nothing: it is what a model is told to say when the evidence lacks it
     kind = kind_of(question)
-    if WANTS_NUMBER.search(question) and not found and not (kind == "date" and days):
+    # 多久 asks a length as 多长时间 does: "学校不再为学生出具签证延期材料" tells no 提前多久.
+    if (WANTS_NUMBER.search(question) or kind == "duration") and not found and not (kind == "date" and days):
         return ["(no number)"]
-    if asked_noun(question) == "phone" and not any(run in shown for run in DIALLED.findall(reply)):
+    if asked_noun(question) == "phone" and not any(run in shown for run in dialled(reply)):
         return ["(no phone number)"]  # "3-15-15" for an extension: small numbers of the evidence, none to dial
     if kind and found and not has_kind(kind, reply):
         return [f"(no {kind})"]

@@ -99,5 +99,6 @@ def test_a_neighbours_value_is_not_composed_for_a_thing_whose_clauses_hold_none(
 def test_a_price_for_a_phone_number_and_no_length_for_how_long_are_flagged():
     shown = _shown("hall.md", "羽毛球私教：成人 260元/课时。", "私教预约电话 138 5712 9066。")
     sources = [{"n": 1, "title": "hall.md", "text": "- 羽毛球私教：成人 260元/课时。\n- 私教预约电话 138 5712 9066。"}]
-    assert check("羽毛球私教：成人 260元/课时 [1]", "想报羽毛球私教，该打哪个电话问？", sources, shown)["supported"] is False
+    question = "想报羽毛球私教，该打哪个电话问？"
+    assert check("羽毛球私教：成人 260元/课时 [1]", question, sources, shown)["supported"] is False
     assert check("学校会出具签证材料 [1]", "签证邀请函要提前多久申请？", sources, shown)["supported"] is False

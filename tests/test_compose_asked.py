@@ -87,9 +87,7 @@ def test_a_value_the_shown_clause_lacks_comes_from_the_clause_about_the_same_thi
     question = "How much does the school charge for the letter I need for my student visa?"
     reply, supported = _sent(question, SCHOOL_SHOWN, SCHOOL)
     assert "450" in reply and "2600" not in reply and supported, reply
-
-
-def test_a_neighbours_value_is_not_composed_for_a_thing_whose_clauses_hold_none():
+    # Where the thing's clauses hold no fee, the residence row beside them is no answer.
     sources = [{**SCHOOL[0], "text": SCHOOL[0]["text"].replace("; the fee is 450 yuan", "")}]
     found = compose("How much does the school charge for the letter I need for my student visa?", SCHOOL_SHOWN,
                     sources)

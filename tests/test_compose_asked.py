@@ -100,3 +100,7 @@ def test_a_price_for_a_phone_number_and_no_length_for_how_long_are_flagged():
     question = "想报羽毛球私教，该打哪个电话问？"
     assert check("羽毛球私教：成人 260元/课时 [1]", question, sources, shown)["supported"] is False
     assert check("学校会出具签证材料 [1]", "签证邀请函要提前多久申请？", sources, shown)["supported"] is False
+    english = _shown("hall.md", "Group bookings of 20 or more: call 0571-8826 4418.")
+    lines = [{"n": 1, "title": "hall.md", "text": "- Group bookings of 20 or more: call 0571-8826 4418."}]
+    question = "We're a school group of 25. Which number should I ring to book?"
+    assert check("You can book a group of 25 people.", question, lines, english)["supported"] is False

@@ -22,7 +22,8 @@ NOUNS = (
      re.compile(r"赔|\bcompensat|\bdamage|\blost\b|\bbroken\b|\breplacement\b|损坏|丢失|遗失", re.I)),
     ("refund", re.compile(r"退\w{0,3}?多少|拿回多少|\brefund|\bmoney back\b|\bget (?:\w+ ){0,2}back\b", re.I),
      re.compile(r"退|\brefund|\bmoney back\b|\breturned\b", re.I)),
-    ("phone", re.compile(r"\bphone\b|\btelephone\b|\bextension\b|\bext\b|\bnumber to call\b|电话|分机", re.I),
+    ("phone", re.compile(r"\bphone\b|\btelephone\b|\bextension\b|\bext\b|\bnumber to call\b|"
+                         r"\bnumber\b[^?.]{0,20}\b(?:ring|call|dial|text)\b|电话|分机", re.I),
      re.compile(r"\bphone\b|\btel\b|\btelephone\b|\bextension\b|\bext\b|\bcall\b|\bdial\b|电话|分机|致电|拨打|热线",
                 re.I)),
 )

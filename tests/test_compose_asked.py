@@ -1,6 +1,8 @@
 """Replies that answer what was asked (#31): a question of two parts is answered part by part and a reply to one
 part is flagged; a deposit or a compensation asked by its verb (押多少, 赔多少) is the value its clause names, not the
-price beside it; an event's time (a check-out) comes from that event's clause, not another's (day guests' leaving)."""
+price beside it; an event's time (a check-out) comes from that event's clause, not another's (day guests' leaving);
+a value the shown clause lacks comes from the passages' clause about the same thing; a reply of another kind than
+asked (a price for a phone number, both values of a paired row for one alternative) is flagged."""
 from __future__ import annotations
 
 from server.knowledge.compose import compose
@@ -104,3 +106,11 @@ def test_a_price_for_a_phone_number_and_no_length_for_how_long_are_flagged():
     lines = [{"n": 1, "title": "hall.md", "text": "- Group bookings of 20 or more: call 0571-8826 4418."}]
     question = "We're a school group of 25. Which number should I ring to book?"
     assert check("You can book a group of 25 people.", question, lines, english)["supported"] is False
+
+
+def test_a_paired_row_quoted_whole_for_one_alternative_is_flagged():
+    text = "| 空调 | 清洗（挂机 / 柜机） | 80元 / 120元 |"
+    sources = [{"n": 1, "title": "repair.md", "text": "| 家电 | 项目 | 价格 |\n|---|---|---|\n" + text}]
+    shown = _shown("repair.md", text)
+    question = "家里那台柜机空调想洗一洗，光人工要多少钱？"
+    assert check(f"{text} [1]", question, sources, shown)["supported"] is False

@@ -22,6 +22,7 @@ from .asked_thing import about_other
 from .sums import derived, stated
 from .on_topic import off_topic, units_of
 from .events import other_event
+from .paired import unpicked
 from .asked_parts import by_part, parts, unanswered_parts
 
 CLAUSE_START = re.compile(r"^[\s\-*•>]+")  # a reply's list marker ("- New members ...")
@@ -132,7 +133,7 @@ def unanswered(reply: str, question: str, sources: list[dict], shown: str) -> li
             unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
             outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources) +
             from_elsewhere(reply, question, sources) + not_the_named(reply, question, sources) +
-            other_event(reply, question, sources) +
+            other_event(reply, question, sources) + unpicked(reply, question) +
             only_the_named(reply, question, sources) +
             about_other(reply, question, sources, shown))
 

@@ -10,7 +10,7 @@ from .answer_kind import kind_of, mentions
 from .clauses import Clause
 
 # A time range's end is when a thing closes, its start when it opens: "周六 9:00—12:00" answers 几点关门.
-RANGE = r"\d\s*(?:[-–—~～至到]|to|until|till)\s*\d"
+RANGE = r"\d\s*(?:[ap]\.?m\.?)?\s*(?:[-–—~～至到]|to|until|till)\s*\d"
 # (event, what a question asking its time says, what a clause giving it says). First match wins: "be out of the
 # cabin on the day we leave" is a check-out, not a departure.
 EVENTS = (
@@ -32,7 +32,8 @@ EVENTS = (
      re.compile(r"pick[- ]?up|collect|接|取", re.I)),
     ("closing", re.compile(r"\bclos(?:e|es|ing)\b|\bshut\b|关门|闭馆|打烊|结束营业|开到几点|营业到几点", re.I),
      re.compile(rf"\bclos(?:e|es|ed|ing)\b|\bshut|关门|闭馆|打烊|结束营业|营业到|开到|{RANGE}", re.I)),
-    ("opening", re.compile(r"\bopen(?:s|ing)?\b|开门|几点开|开始营业", re.I),
+    # Not 几点开始: a class or a clinic's afternoon starts, and "14:00 开始" names no opening.
+    ("opening", re.compile(r"\bopen(?:s|ing)?\b|开门|几点开(?!始)|开始营业", re.I),
      re.compile(rf"\bopen|开门|开放|营业|{RANGE}", re.I)),
 )
 

@@ -9,6 +9,7 @@ from ..shapes import Grounding
 from .answer_kind import has_kind
 from .asked_noun import MONEY_NOUNS, asked_noun, gives
 from .clauses import clauses
+from .echo import asks_someone
 from .events import asked_event, names_event, timed
 from .other_thing import ANSWERS
 from .grounding import says_not_found
@@ -46,8 +47,8 @@ def each_part(asked: list[str], shown: str, sources: list[dict], compose: Compos
 def lacks(reply: str, question: str) -> bool:
     """Whether a composed reply lacks what the question asks: a time of another event than the one asked (day
     visitors' 9:00 pm for a cabin's check-out), or no value of the asked kind (a visa letter's rule for its fee)."""
-    if says_not_found(reply):
-        return False
+    if says_not_found(reply) or asks_someone(question):
+        return False  # (a who-question's name is its value, whatever kind its words seem to ask: "my feet" a fee)
     event, kind = asked_event(question), asked_kind(question)
     return (bool(event and not names_event(event, reply)) or
             bool(kind and not any(has_kind(k, reply) for k in ANSWERS.get(kind, {kind}))))  # 退还50% for 退多少

@@ -31,10 +31,10 @@ EVENTS = (
     ("pick-up", re.compile(r"pick(?:ing)?[- ]?up|\bcollect\b|接(?:孩子|狗|猫|宠物|回)|取(?:回|走)", re.I),
      re.compile(r"pick[- ]?up|collect|接|取", re.I)),
     ("closing", re.compile(r"\bclos(?:e|es|ing)\b|\bshut\b|关门|闭馆|打烊|结束营业|开到几点|营业到几点", re.I),
-     re.compile(rf"\bclos(?:e|es|ed|ing)\b|\bshut|关门|闭馆|打烊|结束营业|营业到|开到|{RANGE}", re.I)),
+     re.compile(r"\bclos(?:e|es|ed|ing)\b|\bshut|关门|闭馆|打烊|结束营业|营业到|开到", re.I)),
     # Not 几点开始: a class or a clinic's afternoon starts, and "14:00 开始" names no opening.
     ("opening", re.compile(r"\bopen(?:s|ing)?\b|开门|几点开(?!始)|开始营业", re.I),
-     re.compile(rf"\bopen|开门|开放|营业|{RANGE}", re.I)),
+     re.compile(r"\bopen|开门|开放|营业", re.I)),
 )
 
 
@@ -45,16 +45,18 @@ def asked_event(question: str) -> str | None:
     return next((event for event, asks, _ in EVENTS if asks.search(question)), None)
 
 
-def names_event(event: str, text: str) -> bool:
-    """Whether a text (a clause with the clauses it goes on about) names the event."""
-    return bool(next(says for e, _, says in EVENTS if e == event).search(text))
+def names_event(event: str, text: str, ranged: bool = True) -> bool:
+    """Whether a text (a clause with the clauses it goes on about) names the event; `ranged`: or, for a closing or
+    an opening, writes a time range (which names what it is of no more than any time does)."""
+    said = bool(next(says for e, _, says in EVENTS if e == event).search(text))
+    return said or (ranged and event in ("closing", "opening") and bool(re.search(RANGE, text, re.I)))
 
 
 def of_event(clause: Clause, question: str) -> bool:
     """Whether a clause names the event the question asks the time of ("check-out by 10:00 am" for being out of a
     cabin on the day one leaves, which shares no word with it)."""
     event = asked_event(question)
-    return event is not None and names_event(event, f"{clause.before} {clause.text}")
+    return event is not None and names_event(event, f"{clause.before} {clause.text}", ranged=False)
 
 
 def timed(text: str) -> set[str]:

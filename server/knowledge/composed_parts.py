@@ -40,7 +40,8 @@ def each_part(asked: list[str], shown: str, sources: list[dict], compose: Compos
             return None
         said.append((found, of_composed(found.grounding, found.reply, part, sources, shown)))
     flagged = next((g for _, g in said if not g.get("supported")), None)
-    return Composed("\n".join(f.reply for f, _ in said), sorted({n for f, _ in said for n in f.passages}),
+    # One clause may answer both (绘本故事会：每周六上午 10:00–11:00, 礼拜几 and 几点): said once.
+    return Composed("\n".join(dict.fromkeys(f.reply for f, _ in said)), sorted({n for f, _ in said for n in f.passages}),
                     flagged or {"supported": True})
 
 
@@ -69,7 +70,7 @@ def from_whole(question: str, shown: str, sources: list[dict], compose: Composer
     if (whole is not None and not lacks(whole.reply, question) and not says_not_found(whole.reply) and
             (asked_event(question) or _named(question, shown) <= _named(question, passages))):
         return whole
-    return found if says_not_found(found.reply) else None
+    return None  # the passages name it (a fine's 逾期 line not shown): the model writes, and is checked
 
 
 def _held(question: str, passages: str) -> bool:

@@ -41,7 +41,8 @@ def each_part(asked: list[str], shown: str, sources: list[dict], compose: Compos
         said.append((found, of_composed(found.grounding, found.reply, part, sources, shown)))
     flagged = next((g for _, g in said if not g.get("supported")), None)
     # One clause may answer both (绘本故事会：每周六上午 10:00–11:00, 礼拜几 and 几点): said once.
-    return Composed("\n".join(dict.fromkeys(f.reply for f, _ in said)), sorted({n for f, _ in said for n in f.passages}),
+    reply = "\n".join(dict.fromkeys(f.reply for f, _ in said))
+    return Composed(reply, sorted({n for f, _ in said for n in f.passages}),
                     flagged or {"supported": True})
 
 

@@ -17,9 +17,13 @@ VALUE = re.compile(f"{RUN.pattern}|{DAY.pattern}|{ORDINAL.pattern}", re.I)
 # An English clause with its own subject and verb before its value ("the labs are on the third floor", "the second
 # prize is 800 euros") does not go on about its sentence's start.
 OWN_SUBJECT = re.compile(r"^\s*(?:(?:the|a|an|its|their)\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:is|are|was|were)\b", re.I)
+# An English clause whose subject is its value's name alone goes on about the clause before, as a Chinese one may:
+# "… can request a JW202 visa support letter; the fee is 500 yuan" is the letter's fee.
+PRICED = re.compile(r"^\s*(?:the|its|their)\s+(?:fee|price|cost|charge|deposit|rate)s?\s+(?:is|are)\b", re.I)
 # A cell's column label as the evidence shows it ("Junior (7–15): $38", "费用：5300元").
 LABEL = re.compile(r"^[^|:：]{1,40}(?::\s|：)")
 SOURCE = re.compile(r"^\[(\d+)\] \((.+?)\)\s?(.*)$")  # "[n] (title) sentence" or "[n] (title, where)" + the passage
+COMPOUND = re.compile(r"\w+-\w+")  # check-in, check-out, e-bike
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 CLAUSE = re.compile(r"[，；;。！？!?]|[,.](?=\s)")
 # English clauses that join two values ("costs 5 dollars for adults and 3 dollars for children") are cut at
@@ -59,6 +63,7 @@ def clauses(shown: str) -> list[Clause]:
     out, n, context, order = [], 0, set(), 0
     seen: set[tuple] = set()  # (source, clause) said already; a table's cells by their row too
     topic: dict[int, set[str]] = {}  # a source's last sentence's first clause's words
+    last: dict[int, str] = {}  # a source's last sentence, which an English clause naming only a price goes on about
     lines = shown.splitlines()
     started = not any(SOURCE.match(line) for line in lines)  # else the instruction before the first source is none
     for line in lines:
@@ -87,22 +92,26 @@ def clauses(shown: str) -> list[Clause]:
             # The words of the clause before, which a Chinese clause may go on about; at a sentence's start, those
             # of the source's sentence before's first clause (博物馆周二至周日开放。每周一闭馆。).
             before, first, said = topic.get(n, set()), True, ""
+            opening = last.get(n, "").strip(" -*•")
             for c in _listed(CLAUSE.split(s)):
                 for p in _parts(c) if latin else _people(c):
                     if p.strip() and (n, p) not in seen:
                         seen.add((n, p))
                         own = words_of(p)
-                        restated = {w for w in words_of(VALUE.split(p)[0]) & lead if len(w) > 2}  # not "up (to)"
+                        # Not "up (to)", nor a compound's half: "check-out by" restates no "check-in from".
+                        restated = {w for w in words_of(COMPOUND.sub(" ", VALUE.split(p)[0])) & lead if len(w) > 2}
                         kept = set() if restated or OWN_SUBJECT.match(LEADING_JOIN.sub("", p)) else lead
                         earlier = ""
-                        if not latin and goes_on(p):
-                            kept, earlier = kept | before, said
+                        if goes_on(p) if not latin else PRICED.match(LEADING_JOIN.sub("", p)):
+                            kept = kept | (before if not latin or said else words_of(opening))
+                            earlier = said or (opening if latin else "")
                         before = own | (kept if not latin else set())
                         said = f"{earlier}，{p}" if earlier else p
                         if first:
                             topic[n], first = before, False
                         out.append(Clause(n, order, p.strip(), frozenset(own | context | kept),
                                           titled=frozenset(context - own - kept), before=earlier))
+            last[n] = s
     return out
 
 

@@ -9,13 +9,15 @@ Where no clause is about a value question at all, the reply says so and quotes t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import cast
 
 from ..shapes import Grounding
 from ..key_tokens import names
 from .answer_kind import has_kind, mentions
 from .asked_noun import asked_noun, gives
+from .asked_parts import parts
+from .composed_parts import Composed, each_part, from_whole
+from .events import of_event
 from .bilingual import HALF, held_share
 from .elsewhere import clause_else, own_names
 from .evidence import WANTS_NUMBER, is_chinese, language
@@ -46,15 +48,19 @@ WHEN_VERBS = set("开始 开门 关门 闭馆 开放 结束 营业 open close sh
 WHERE = re.compile(r"在哪|哪里|哪儿|什么地方|什么位置|\bwhere\b", re.I)
 
 
-@dataclass
-class Composed:
-    reply: str
-    passages: list[int]  # the sources it cites
-    grounding: Grounding
-
-
 def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
-    """The reply composed from the clause of `shown` (evidence lines) that answers; None when none clearly does."""
+    """The reply composed from the clause of `shown` (evidence lines) that answers; None when none clearly does.
+
+    A question of two parts is answered part by part; a clause that lacks what was asked (its event's name, a value
+    of the asked kind) is answered from the whole passages where they hold it (composed_parts.py)."""
+    asked = parts(question)
+    if asked:
+        return each_part(asked, shown, sources, compose)
+    return from_whole(question, shown, sources, _compose)
+
+
+def _compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
+    """The reply composed from the clause of `shown` that answers; None when none clearly does."""
     lang = language(question)
     if asks_yes_no(question):
         return _yes_no(question, shown, lang)
@@ -87,7 +93,8 @@ def compose(question: str, shown: str, sources: list[dict]) -> Composed | None:
     if leader is not None and not ranged and _out_of_range(question, leader):
         return _nearest(question, shown, lang)  # 小型犬（10公斤以下）'s deposit for a dog of 三十多公斤
     if leader is None or not (ranged or cell) and (top <= 0 or not (_about(leader, question, own)
-                                                        or _on_the_day(leader, question, sources))):
+                                                        or _on_the_day(leader, question, sources)
+                                                        or of_event(leader, question))):
         # No clause shares what the question is about: the model would pick a value of something else (a bath's
         # 100 元 for a microchip). Said so, with the nearest sentence, where the model reads its own language.
         return _nearest(question, shown, lang)

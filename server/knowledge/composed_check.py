@@ -4,9 +4,11 @@ from __future__ import annotations
 from typing import cast
 
 from ..shapes import Grounding
+from .asked_parts import parts
 from .asked_thing import FRAME, about_other
 from .evidence import language
-from .grounding import passage_off_topic, answer_quote, says_not_found
+from .grounding import answer_quote, says_not_found
+from .on_topic import passage_off_topic
 
 
 def of_composed(grounding: Grounding, reply: str, question: str, sources: list[dict], shown: str) -> Grounding:
@@ -16,8 +18,8 @@ def of_composed(grounding: Grounding, reply: str, question: str, sources: list[d
 
     Not the model's whole check: it reads a composed clause as the model's words and flags right ones ("According"
     as a name; Chinese questions in everyday words, 礼拜天 for 周日, share few words with their passage)."""
-    if not grounding.get("supported") or says_not_found(reply):
-        return grounding
+    if not grounding.get("supported") or says_not_found(reply) or parts(question):
+        return grounding  # (a question of two parts: each was checked as its own when composed)
     if not (about_other(reply, question, sources, shown) or
             (language(question) == "en" and passage_off_topic(FRAME.sub("", reply), question, sources))):
         return grounding

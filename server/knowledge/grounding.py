@@ -5,10 +5,10 @@ import re
 from typing import cast
 
 from .chunk import sentences
-from .asked_noun import DIALLED, asked_noun, not_the_named, only_the_named
-from .evidence import WANTS_NUMBER, language
-from .clauses import clauses, words_of
-from .rivals import candidates, latin_people, numbered, rates, states_rivals, subject_words
+from .asked_noun import asked_noun, dialled, not_the_named, only_the_named
+from .evidence import WANTS_NUMBER
+from .clauses import clauses
+from .rivals import candidates, latin_people, numbered, rates, states_rivals
 from ..key_tokens import canonical, chinese_names, names, number_forms, numbers, with_hours
 from ..shapes import Grounding
 from .answer_kind import has_kind, kind_of, mentions, of_kind
@@ -17,19 +17,14 @@ from .yes_no import unbacked
 from .echo import asks_someone, echoes, strung
 from .place_codes import named_elsewhere, unbacked_codes
 from .whole_passages import as_shown, of_no_kind_held, outranked
-from .elsewhere import from_elsewhere, other_document
+from .elsewhere import from_elsewhere
 from .asked_thing import about_other
 from .sums import derived, stated
+from .on_topic import off_topic, units_of
+from .events import other_event
+from .paired import unpicked
+from .asked_parts import by_part, parts, unanswered_parts
 
-# What a sentence (read with its line's first sentence, its passage's headings and its title) must share of what
-# a question is about for a value of it to answer the question: on bench/data/evidence (all five sets, the
-# built-in model's replies at 53a3f66, same language) the best sentences of the wrong replies' values shared
-# 0-0.20 (18 dollars from a poster's price for a rabies shot: 0), those of the right ones at least 0.22.
-ON_TOPIC = 0.2
-# The same of a whole passage with its title: the wrong replies' values' passages shared 0-0.17, the right ones'
-# at least 0.42 (all four sets then, the built-in model's replies at 4e53287, same language).
-PASSAGE_ON_TOPIC = 0.3
-CITATION = re.compile(r"\[\d+\]")  # "[1]" cites; it states no value
 CLAUSE_START = re.compile(r"^[\s\-*•>]+")  # a reply's list marker ("- New members ...")
 EVIDENCE_LINE = re.compile(r"^\[(\d+)\] \((.+?)\) (.+)$", re.M)  # "[n] (title) sentence", best first
 
@@ -40,9 +35,12 @@ def answer_numbers(question: str, shown: str) -> list[str]:
     Those of the clauses about the question nearly as much as the best one, and the question's own. Every
     rival's value is among them: the guard never forces a doubtful choice; the check flags a reply that makes one.
     """
-    found = candidates(question, shown, person=False)
-    texts = [c.text for c in found.backing] or [shown]
-    allowed = with_hours(of_kind(found.kind, texts) | numbers(question))
+    allowed, texts = with_hours(numbers(question)), []
+    for asked in parts(question) or [question]:  # a question of two parts: the numbers of each
+        found = candidates(asked, shown, person=False)
+        backing = [c.text for c in found.backing] or [shown]
+        texts += backing
+        allowed |= with_hours(of_kind(found.kind, backing))
     return sorted(f for f in number_forms("\n".join(texts + [question])) if f in allowed or _canonical_in(f, allowed))
 
 
@@ -80,9 +78,10 @@ def unsupported(reply: str, question: str, shown: str) -> list[str]:
     if says_not_found(reply) and not found and not days:
         return []  # "Not found." claims nothing: it is what a model is told to say when the evidence lacks it
     kind = kind_of(question)
-    if WANTS_NUMBER.search(question) and not found and not (kind == "date" and days):
+    # 多久 asks a length as 多长时间 does: "学校不再为学生出具签证延期材料" tells no 提前多久.
+    if (WANTS_NUMBER.search(question) or kind == "duration") and not found and not (kind == "date" and days):
         return ["(no number)"]
-    if asked_noun(question) == "phone" and not any(run in shown for run in DIALLED.findall(reply)):
+    if asked_noun(question) == "phone" and not any(run in shown for run in dialled(reply)):
         return ["(no phone number)"]  # "3-15-15" for an extension: small numbers of the evidence, none to dial
     if kind and found and not has_kind(kind, reply):
         return [f"(no {kind})"]
@@ -129,75 +128,15 @@ def unanswered(reply: str, question: str, sources: list[dict], shown: str) -> li
         return []
     if echoes(reply, question):
         return ["(echo)"]
-    evidence = [u for s in sources for u, _ in _units(s)] + [m.group(3) for m in EVIDENCE_LINE.finditer(shown)]
+    evidence = [u for s in sources for u, _ in units_of(s)] + [m.group(3) for m in EVIDENCE_LINE.finditer(shown)]
     return (strung(reply, "\n".join(evidence)) or
             unbacked_codes(reply, question, evidence) + named_elsewhere(reply, question, evidence) +
             outranked(reply, question, sources, asks_someone(question)) + of_no_kind_held(reply, question, sources) +
             from_elsewhere(reply, question, sources) + not_the_named(reply, question, sources) +
+            other_event(reply, question, sources) + unpicked(reply, question) +
             only_the_named(reply, question, sources) +
             about_other(reply, question, sources, shown))
 
-
-
-def off_topic(reply: str, question: str, sources: list[dict], debug: bool = False):
-    """Whether a value of the reply comes only from sentences about something else than the question.
-
-    A sentence backs a value when it holds it; it is about the question when it (with its line's first sentence,
-    its heading and its source's title) shares ON_TOPIC of what the question is about (its words less the cue
-    words of what it asks: 多少钱, 每小时, which floor). "A rabies shot costs 18 dollars." has its 18 only from
-    "Posters up to A1 size cost 18 dollars each." and a cat's night: both about something else. A sentence in
-    another language than the question shares no words and is not judged (its value counts as backed).
-    `debug`: the smallest of the values' best shares, or None when nothing was judged.
-    """
-    from .index import mostly_latin
-
-    asked = numbers(question)
-    said = {v: kinds for v, kinds in mentions(CITATION.sub(" ", reply)) if v not in asked}
-    subject = subject_words(question)
-    total = sum(len(w) for w in subject)
-    best: dict[str, float] = {}
-    english = language(question) == "en"
-    for unit, context in (u for s in sources for u in _units(s)) if said and total else ():
-        # A value backs the reply's only as the same kind of number: "$10" is not the 10 of "7:00 and 10:00".
-        for value in {v for v, kinds in mentions(unit) if v in said and not (kinds and said[v] and
-                                                                             not kinds & said[v])}:
-            if mostly_latin(unit) != english:
-                best[value] = 1.0
-            else:
-                share = sum(len(w) for w in subject & words_of(context)) / total
-                best[value] = max(best.get(value, 0.0), share)
-    if debug:
-        return max(best.values()) if best else None
-    return ((bool(best) and max(best.values()) < ON_TOPIC) or passage_off_topic(reply, question, sources)
-            or other_document(reply, question, sources))
-
-
-def passage_off_topic(reply: str, question: str, sources: list[dict]) -> bool:
-    """The check before it was made per sentence: the passages holding the reply's values, in the question's
-    language, share under PASSAGE_ON_TOPIC of what it is about. Kept: it alone flags "I pay $10" for a late
-    check-out (its 10 is a laundry price's, in a line of both languages that the sentence check does not judge)."""
-    from .index import mostly_latin
-
-    said = with_hours(numbers(reply))
-    subject = subject_words(question)
-    total = sum(len(w) for w in subject)
-    holding = [s for s in sources if said and with_hours(numbers(s["text"])) & said]
-    if not total or not holding or any(mostly_latin(s["text"]) != (language(question) == "en") for s in holding):
-        return False
-    share = max(sum(len(w) for w in subject & words_of(f"{s['title']} {s['text']}")) / total for s in holding)
-    return share < PASSAGE_ON_TOPIC
-
-
-def _units(source: dict):
-    """(sentence, what it is read with: its line's first sentence, its heading, the source's title) of a passage."""
-    heading = ""  # every heading of the passage so far: "# 摄影入门工作坊" names what "## 费用"'s 学费 is of
-    for line in source["text"].splitlines():
-        if line.lstrip().startswith("#"):
-            heading += " " + line
-            continue
-        said = sentences(line)
-        for s in said:
-            yield s, f"{source['title']} {heading} {said[0]} {s}"
 
 
 def _misplaced_rates(reply: str, shown: str) -> list[str]:
@@ -224,15 +163,21 @@ def check(reply: str, question: str, sources: list[dict], shown: str) -> Groundi
     numbers count as shown, since a reply may repeat them. The quote is what the knowledge says about the
     question: the sentences of the clauses most about it (every rival, where they rival), else the best evidence.
     """
-    said = stated(reply, question, shown)  # a sum's result is checked by its operands (sums.py)
-    missing = (unsupported(reply, question, shown) or unanswered(said, question, sources, shown) or
-               (["(off topic)"] if off_topic(said, question, sources) else []))
+    # A question of two parts: every part answered, each read with the values of the others' clauses left out.
+    missing = unanswered_parts(reply, question, shown) or [
+        m for part, asked in by_part(reply, question, shown) for m in _missing(part, asked, sources, shown)]
     if not missing:
         return {"supported": True}
     # A value outranked by a sentence that was not shown: the quote is that sentence.
     quoted = as_shown(sources) if any(m.startswith("(outranked") for m in missing) else shown
     quote = answer_quote(question, quoted, sources)
     return cast(Grounding, {"supported": False, **({"quote": {"kind": "passage", **quote}} if quote else {})})
+
+
+def _missing(reply: str, question: str, sources: list[dict], shown: str) -> list[str]:
+    said = stated(reply, question, shown)  # a sum's result is checked by its operands (sums.py)
+    return (unsupported(reply, question, shown) or unanswered(said, question, sources, shown) or
+            (["(off topic)"] if off_topic(said, question, sources) else []))
 
 
 def _without(text: str, codes: set[str]) -> str:

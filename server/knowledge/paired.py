@@ -67,3 +67,13 @@ def paired_read(question: str, head: str, row: str, value: str) -> str | None:
     label, said = chosen
     colon = "：" if CJK.search(label) else ": "
     return f"{head} | {label}{colon}{said}" if head and head != label else f"{label}{colon}{said}"
+
+
+def unpicked(reply: str, question: str) -> list[str]:
+    """A reply quoting a paired row's values all ("清洗（挂机 / 柜机） | 80元 / 120元") where the question names one
+    alternative (柜机): it leaves the asker to pick, and reads first as the first one's."""
+    for line in reply.splitlines():
+        cells = row_cells(line) if "|" in line else []
+        if any(pick(question, cells, c) for c in cells):
+            return ["(paired values unpicked)"]
+    return []

@@ -13,8 +13,9 @@ from ..key_tokens import chinese_names, names, numbers, with_hours
 from . import conditions
 from .bilingual import HALF, held_share, weighed
 from .answer_kind import ASKS, has_kind, kind_of, mentions, of_kind
-from .asked_noun import asked_noun, gives
+from .asked_noun import MONEY_NOUNS, asked_noun, gives
 from .place_codes import WHERE
+from .events import asked_event, names_event
 from .clauses import Clause, clauses, words_of
 from .evidence import language
 from .weekday import weekdays, within
@@ -128,6 +129,16 @@ def _to_named(found: list[Clause]) -> None:
             named.about = named.about | (c.about - named.titled)
 
 
+def _of_clause_before(noun: str, holding: list[Clause], found: list[Clause], asked: set[str]) -> None:
+    """A deposit's clause is about the thing of the clause before it in its sentence (羽毛球拍租借 10元/支/次，押金
+    100元): it takes that clause's words, where it says the noun and no words of the question of its own."""
+    for c in holding:
+        i = found.index(c)
+        if i and found[i - 1].sentence == c.sentence and c.weight <= 0 and gives(noun, c.text):
+            c.about = c.about | found[i - 1].about
+            c.weight = sum(len(w) for w in asked & c.about) - TITLED * sum(len(w) for w in asked & c.titled)
+
+
 def rates(text: str) -> set[str]:
     """The units of the rates a text states: {"hour", "day"} for "12 dollars per hour or 45 dollars per day"."""
     return {unit for unit, pattern in RATES if pattern.search(text)}
@@ -191,8 +202,12 @@ def candidates(question: str, shown: str, person: bool | None = None, kind: str 
             c.values = frozenset(numbers(c.text)) - own
         holding = [c for c in found if c.values]
     noun = asked_noun(question)
-    if noun in ("deposit", "fine"):  # a key's deposit asked: the locker's rent beside it is no answer (nor a rival)
+    if noun in MONEY_NOUNS:  # a key's deposit asked: the locker's rent beside it is no answer (nor a rival)
         holding = [c for c in holding if gives(noun, f"{c.before} {c.text}")] or holding
+        _of_clause_before(noun, holding, found, asked)
+    event = asked_event(question) if kind == "time" else None
+    if event:  # a cabin's check-out asked: day visitors' "leave by 9:00 pm" is no answer (nor a rival)
+        holding = [c for c in holding if names_event(event, f"{c.before} {c.text}")] or holding
     asked_rates = rates(question) if kind == "money" else set()
     if asked_rates:  # per day asked: the per-hour clause of the same sentence is no answer (nor a rival)
         fitting = [c for c in holding if not rates(c.text) or rates(c.text) & asked_rates]
